@@ -1,0 +1,301 @@
+//! Sign-in, sign-out and password change pages.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use sqlx::Row;
+
+use super::password::{self, Password};
+use super::{session, throttle};
+use crate::app::AppState;
+use crate::db::Db;
+use crate::web::middleware::{cookie, cookie_header};
+use crate::web::{AppError, CurrentPerson, Form, Layout, Query, render, render_with};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/signin", get(show_sign_in).post(sign_in))
+        .route("/signout", axum::routing::post(sign_out))
+        .route(
+            "/account/password",
+            get(show_change_password).post(change_password),
+        )
+}
+
+#[derive(Template, Default)]
+#[template(path = "auth/templates/signin.html")]
+struct SignInPage {
+    layout: Layout,
+    org: String,
+    email: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SignInQuery {
+    org: String,
+}
+
+async fn show_sign_in(
+    State(app): State<AppState>,
+    layout: Layout,
+    Query(q): Query<SignInQuery>,
+) -> Result<Response, AppError> {
+    let org = if q.org.is_empty() {
+        only_org_slug(&app.db).await?.unwrap_or_default()
+    } else {
+        q.org
+    };
+    Ok(render(&SignInPage {
+        layout,
+        org,
+        ..Default::default()
+    }))
+}
+
+/// With one organization in the database there is nothing to choose.
+async fn only_org_slug(db: &Db) -> Result<Option<String>, sqlx::Error> {
+    let rows = sqlx::query("SELECT slug FROM organizations ORDER BY slug LIMIT 2")
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(match rows.as_slice() {
+        [one] => Some(one.try_get("slug")?),
+        _ => None,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SignInForm {
+    org: String,
+    email: String,
+    password: String,
+}
+
+async fn sign_in(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    layout: Layout,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, AppError> {
+    let again = |status: StatusCode, error: &str| {
+        render_with(
+            status,
+            &SignInPage {
+                layout: layout.clone(),
+                org: form.org.clone(),
+                email: form.email.clone(),
+                error: Some(error.to_owned()),
+            },
+        )
+    };
+    let email_key = form.email.trim().to_lowercase();
+    let slug = form.org.trim().to_lowercase();
+    if slug.is_empty() {
+        return Ok(again(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "org: enter your organization's short name.",
+        ));
+    }
+    if email_key.is_empty() {
+        return Ok(again(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "email: enter your email address.",
+        ));
+    }
+    if form.password.is_empty() {
+        return Ok(again(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "password: enter your password.",
+        ));
+    }
+
+    let account = sqlx::query(
+        "SELECT o.id AS org_id, p.id AS person_id, p.password_hash, p.must_change_password
+         FROM organizations o
+         LEFT JOIN people p ON p.org_id = o.id AND p.email_key = $2 AND p.active = 1
+         WHERE o.slug = $1",
+    )
+    .bind(&slug)
+    .bind(&email_key)
+    .fetch_optional(&app.db.pool)
+    .await?;
+    let org_id: i64 = match &account {
+        Some(row) => row.try_get("org_id")?,
+        None => 0,
+    };
+    let keys = [
+        (
+            throttle::account_key(org_id, &email_key),
+            throttle::ACCOUNT_LIMIT,
+        ),
+        (throttle::ip_key(peer.ip()), throttle::IP_LIMIT),
+    ];
+    if let Err(retry_after) = throttle::check(&app.db, &keys, app.now()).await? {
+        let mut response = again(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!(
+                "Too many failed attempts. Try again in {} minutes.",
+                (retry_after + 59) / 60
+            ),
+        );
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            retry_after.to_string().parse().expect("digits"),
+        );
+        return Ok(response);
+    }
+
+    let (person_id, hash, must_change) = match &account {
+        Some(row) => (
+            row.try_get::<Option<i64>, _>("person_id")?,
+            row.try_get::<Option<String>, _>("password_hash")?,
+            row.try_get::<Option<i64>, _>("must_change_password")?
+                .unwrap_or(0)
+                != 0,
+        ),
+        None => (None, None, false),
+    };
+    let ok = password::verify(form.password.clone(), hash).await;
+    let Some(person_id) = person_id.filter(|_| ok) else {
+        throttle::record_failure(&app.db, &keys, app.now()).await?;
+        tracing::info!("sign-in refused");
+        return Ok(again(
+            StatusCode::UNAUTHORIZED,
+            "That organization, email and password do not match an active account.",
+        ));
+    };
+    throttle::clear(&app.db, &keys[0].0).await?;
+    let token = session::start(
+        &app.db,
+        org_id,
+        person_id,
+        app.now(),
+        app.settings.session_hours,
+    )
+    .await?;
+    let cookie = cookie_header(
+        &app,
+        session::COOKIE,
+        &token,
+        Some(app.settings.session_hours * 3600),
+    );
+    let to = if must_change {
+        "/account/password"
+    } else {
+        "/"
+    };
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(to)).into_response())
+}
+
+async fn sign_out(
+    State(app): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, AppError> {
+    if let Some(token) = cookie(&headers, session::COOKIE) {
+        session::end(&app.db, token).await?;
+    }
+    let gone = cookie_header(&app, session::COOKIE, "", Some(0));
+    Ok(([(header::SET_COOKIE, gone)], Redirect::to("/signin")).into_response())
+}
+
+#[derive(Template, Default)]
+#[template(path = "auth/templates/password.html")]
+struct PasswordPage {
+    layout: Layout,
+    forced: bool,
+    error: Option<(String, String)>,
+    done: bool,
+}
+
+async fn show_change_password(me: CurrentPerson, layout: Layout) -> Response {
+    render(&PasswordPage {
+        layout,
+        forced: me.session.must_change_password,
+        ..Default::default()
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PasswordForm {
+    current: String,
+    new: String,
+    confirm: String,
+}
+
+async fn change_password(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    headers: axum::http::HeaderMap,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, AppError> {
+    let forced = me.session.must_change_password;
+    let again = |field: &str, message: &str| {
+        render_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &PasswordPage {
+                layout: layout.clone(),
+                forced,
+                error: Some((field.to_owned(), message.to_owned())),
+                done: false,
+            },
+        )
+    };
+    let stored: Option<String> =
+        sqlx::query("SELECT password_hash FROM people WHERE org_id = $1 AND id = $2")
+            .bind(me.actor.org_id)
+            .bind(me.actor.person_id)
+            .fetch_one(&app.db.pool)
+            .await?
+            .try_get("password_hash")?;
+    if !password::verify(form.current.clone(), stored).await {
+        return Ok(again("current", "This is not your current password."));
+    }
+    let new = match Password::parse(&form.new) {
+        Ok(p) => p,
+        Err(e) => return Ok(again("new", &format!("The new password {e}."))),
+    };
+    if form.new != form.confirm {
+        return Ok(again("confirm", "The two new passwords differ."));
+    }
+    if form.new == form.current {
+        return Ok(again(
+            "new",
+            "Choose a password different from the current one.",
+        ));
+    }
+    let hash = password::hash(&new).await;
+    sqlx::query(
+        "UPDATE people SET password_hash = $1, must_change_password = 0, updated_at = $2
+         WHERE org_id = $3 AND id = $4",
+    )
+    .bind(hash)
+    .bind(app.now().as_second())
+    .bind(me.actor.org_id)
+    .bind(me.actor.person_id)
+    .execute(&app.db.pool)
+    .await?;
+    // Sessions elsewhere may belong to whoever knew the old password.
+    session::end_all_for(
+        &app.db,
+        me.actor.org_id,
+        me.actor.person_id,
+        cookie(&headers, session::COOKIE),
+    )
+    .await?;
+    Ok(render(&PasswordPage {
+        layout,
+        forced: false,
+        error: None,
+        done: true,
+    }))
+}

@@ -1,0 +1,133 @@
+//! Roles and permissions: the one place that decides who may do what.
+//! Handlers ask `actor.require(Permission::…)`; nothing else compares roles.
+
+use crate::web::AppError;
+
+/// What a person is in their organization. Ordered by what they may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Employee,
+    Manager,
+    HrAdmin,
+    Owner,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Employee, Role::Manager, Role::HrAdmin, Role::Owner];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Employee => "employee",
+            Role::Manager => "manager",
+            Role::HrAdmin => "hr_admin",
+            Role::Owner => "owner",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Employee => "Employee",
+            Role::Manager => "Manager",
+            Role::HrAdmin => "HR admin",
+            Role::Owner => "Owner",
+        }
+    }
+
+    /// Accepts the stored spelling and the usual variants found in HRIS
+    /// exports ("HR admin", "hr-admin", "Owner").
+    pub fn parse(raw: &str) -> Result<Role, String> {
+        let key: String = raw
+            .trim()
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| if c == ' ' || c == '-' { '_' } else { c })
+            .collect();
+        match key.as_str() {
+            "employee" => Ok(Role::Employee),
+            "manager" => Ok(Role::Manager),
+            "hr_admin" | "hr" | "hradmin" => Ok(Role::HrAdmin),
+            "owner" => Ok(Role::Owner),
+            _ => Err(format!(
+                "unknown role {:?}: use employee, manager, hr_admin or owner",
+                raw.trim()
+            )),
+        }
+    }
+}
+
+/// Things a person may be allowed to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    /// List, add, edit and deactivate people and teams; import people.
+    ManagePeople,
+    /// Give or take away the owner role.
+    ManageOwners,
+}
+
+/// The table of permissions.
+pub fn allows(role: Role, permission: Permission) -> bool {
+    match permission {
+        Permission::ManagePeople => role >= Role::HrAdmin,
+        Permission::ManageOwners => role == Role::Owner,
+    }
+}
+
+/// The signed-in person on whose behalf a use case runs. Every query of a
+/// use case is scoped by `org_id`, which comes from here and nowhere else.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub org_id: i64,
+    pub person_id: i64,
+    pub role: Role,
+}
+
+impl Actor {
+    /// The command line acting on an organization with an owner's rights.
+    /// Person id 0 is never a real person.
+    pub fn system(org_id: i64) -> Actor {
+        Actor {
+            org_id,
+            person_id: 0,
+            role: Role::Owner,
+        }
+    }
+
+    pub fn can(&self, permission: Permission) -> bool {
+        allows(self.role, permission)
+    }
+
+    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
+        if self.can(permission) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_hr_admins_and_owners_manage_people() {
+        assert!(!allows(Role::Employee, Permission::ManagePeople));
+        assert!(!allows(Role::Manager, Permission::ManagePeople));
+        assert!(allows(Role::HrAdmin, Permission::ManagePeople));
+        assert!(allows(Role::Owner, Permission::ManagePeople));
+        assert!(!allows(Role::HrAdmin, Permission::ManageOwners));
+        assert!(allows(Role::Owner, Permission::ManageOwners));
+    }
+
+    #[test]
+    fn roles_parse_from_hris_spellings() {
+        assert_eq!(Role::parse("HR Admin"), Ok(Role::HrAdmin));
+        assert_eq!(Role::parse(" manager "), Ok(Role::Manager));
+        assert_eq!(Role::parse("hr-admin"), Ok(Role::HrAdmin));
+        assert!(Role::parse("boss").is_err());
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Ok(role));
+        }
+    }
+}

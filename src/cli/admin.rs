@@ -1,0 +1,97 @@
+//! `belong admin …`: organizations and sign-in recovery from the shell.
+
+use std::process::ExitCode;
+
+use super::DbArgs;
+use crate::auth::Actor;
+use crate::org::model::{Email, OrgName, PersonName, TimeZoneName};
+use crate::org::{service, store};
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Task {
+    /// Create an organization and its first owner; prints the slug and a
+    /// one-time password.
+    CreateOrg {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        owner_email: String,
+        /// Defaults to the part of the email before the @.
+        #[arg(long)]
+        owner_name: Option<String>,
+        /// The organization's IANA time zone.
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+    },
+    /// Give a person a new one-time password (for a lost password).
+    ResetPassword {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+    },
+}
+
+fn arg<T>(name: &str, r: Result<T, String>) -> anyhow::Result<T> {
+    r.map_err(|e| anyhow::anyhow!("--{name}: {e}"))
+}
+
+pub async fn run(task: Task) -> anyhow::Result<ExitCode> {
+    match task {
+        Task::CreateOrg {
+            db,
+            name,
+            owner_email,
+            owner_name,
+            time_zone,
+        } => {
+            let name = arg("name", OrgName::parse(&name))?;
+            let email = arg("owner-email", Email::parse(&owner_email))?;
+            let owner_name = owner_name.unwrap_or_else(|| {
+                email
+                    .as_str()
+                    .split('@')
+                    .next()
+                    .unwrap_or("Owner")
+                    .to_owned()
+            });
+            let owner_name = arg("owner-name", PersonName::parse(&owner_name))?;
+            let tz = arg("time-zone", TimeZoneName::parse(&time_zone))?;
+            let app = db.open().await?;
+            let made = service::create_org(&app, &name, &owner_name, &email, &tz)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("organization: {}", made.org.name);
+            println!("slug: {}", made.org.slug);
+            println!("owner: {}", email.as_str());
+            println!("one-time password: {}", made.owner_password.expose());
+            println!(
+                "Sign in at /signin with the slug, the email and this password; you will choose your own password next."
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::ResetPassword { db, org, email } => {
+            let email = arg("email", Email::parse(&email))?;
+            let app = db.open().await?;
+            let org = store::org_by_slug(&app.db, &org)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("--org: no organization with the slug {org:?}"))?;
+            let mut conn = app.db.pool.acquire().await?;
+            let id = store::person_id_by_email(&mut conn, org.id, &email.key())
+                .await?
+                .ok_or_else(|| {
+                    anyhow::anyhow!("--email: nobody with this email in {}", org.slug)
+                })?;
+            drop(conn);
+            let pw = service::issue_one_time_password(&app, &Actor::system(org.id), id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("one-time password: {}", pw.expose());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! `belong backup DEST`: a consistent copy of the live database.
+
+use std::process::ExitCode;
+
+use super::DbArgs;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    db: DbArgs,
+    /// The new file to write (it must not exist).
+    dest: String,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let app = args.db.open().await?;
+    match app.db.backup_to(&args.dest).await {
+        Ok(()) => {
+            let size = std::fs::metadata(&args.dest).map(|m| m.len()).unwrap_or(0);
+            println!("backup written to {} ({size} bytes)", args.dest);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}

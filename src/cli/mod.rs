@@ -1,0 +1,73 @@
+//! The command line: one file per subcommand.
+
+mod admin;
+mod backup;
+mod import;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::App;
+use crate::config::{DatabaseUrl, Settings};
+use crate::db::Db;
+
+#[derive(Parser)]
+#[command(
+    name = "belong",
+    version,
+    about = "Measure and grow belonging at work, without exposing anyone."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server.
+    Serve(serve::Args),
+    /// Import data from files.
+    #[command(subcommand)]
+    Import(import::What),
+    /// Write a consistent copy of the live database to a new file.
+    Backup(backup::Args),
+    /// Administrative tasks.
+    #[command(subcommand)]
+    Admin(admin::Task),
+}
+
+/// The database option every subcommand takes.
+#[derive(clap::Args, Debug)]
+pub struct DbArgs {
+    /// sqlite://FILE or postgres://USER:PASSWORD@HOST/DB
+    #[arg(long = "database", env = "BELONG_DATABASE_URL", default_value = DatabaseUrl::DEFAULT)]
+    pub url: DatabaseUrl,
+}
+
+impl DbArgs {
+    pub async fn open(&self) -> anyhow::Result<App> {
+        let db = Db::connect(&self.url)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", self.url))?;
+        Ok(App::new(db, Settings::default()))
+    }
+}
+
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Import(what) => import::run(what).await,
+        Command::Backup(args) => backup::run(args).await,
+        Command::Admin(task) => admin::run(task).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

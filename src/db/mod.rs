@@ -1,0 +1,138 @@
+//! The database: one pool type for SQLite and PostgreSQL, migrations, ids,
+//! and the few statements that differ between the two.
+//!
+//! Product code writes one SQL text for both engines (`$1` parameters,
+//! `ON CONFLICT`, `RETURNING`; ids and times as integers, dates as text).
+
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+pub use crate::config::Backend;
+use crate::config::DatabaseUrl;
+
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// The pool and which engine is behind it.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+impl Db {
+    /// Opens the database (creating an SQLite file if missing) and brings
+    /// its schema up to date.
+    pub async fn connect(url: &DatabaseUrl) -> Result<Db, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let backend = url.backend();
+        let mut driver_url = url.expose().to_owned();
+        if backend == Backend::Sqlite && !driver_url.contains("mode=") {
+            driver_url.push_str(if driver_url.contains('?') { "&" } else { "?" });
+            driver_url.push_str("mode=rwc");
+        }
+        let options: AnyConnectOptions = driver_url.parse()?;
+        let pool_options = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10));
+        let pool = match backend {
+            Backend::Sqlite => {
+                pool_options
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // WAL lets readers go on while one writer commits;
+                            // FULL sync because answers must survive power loss.
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => pool_options.connect_with(options).await?,
+        };
+        let db = Db { pool, backend };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> Result<(), sqlx::Error> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Writes a consistent copy of a live SQLite database to `dest`.
+    /// PostgreSQL has its own tool for this (`pg_dump`), so it is refused.
+    pub async fn backup_to(&self, dest: &str) -> Result<(), BackupError> {
+        match self.backend {
+            Backend::Sqlite => {
+                if std::path::Path::new(dest).exists() {
+                    return Err(BackupError::DestinationExists);
+                }
+                // VACUUM INTO reads one snapshot, so writers carrying on
+                // meanwhile do not tear the copy.
+                sqlx::query("VACUUM INTO $1")
+                    .bind(dest)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+            Backend::Postgres => Err(BackupError::UsePgDump),
+        }
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("the destination file exists already; choose a new file name")]
+    DestinationExists,
+    #[error(
+        "belong does not back up PostgreSQL itself: use pg_dump (for example `pg_dump --format=custom DBNAME > belong.dump`)"
+    )]
+    UsePgDump,
+    #[error("backup failed: {0}")]
+    Sql(#[from] sqlx::Error),
+}
+
+/// A new random row id: positive, 63 bits. Random ids reveal neither how
+/// many rows exist nor in which order they were written.
+pub fn new_id() -> i64 {
+    loop {
+        let id = rand::random::<i64>() & i64::MAX;
+        if id != 0 {
+            return id;
+        }
+    }
+}
+
+/// True when the error is a violated UNIQUE constraint.
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(e) => e.is_unique_violation(),
+        _ => false,
+    }
+}

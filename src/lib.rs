@@ -1,0 +1,12 @@
+//! `belong` — measure and grow belonging at work without exposing anyone.
+//!
+//! See ARCHITECTURE.md for the module map and the invariants.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod org;
+pub mod web;

@@ -1,0 +1,9 @@
+//! Organization: organizations (tenants), people, teams, the CSV import of
+//! an HRIS export, and the demo organization.
+
+pub mod demo;
+pub mod import;
+pub mod model;
+pub mod pages;
+pub mod service;
+pub mod store;

@@ -1,0 +1,507 @@
+//! Use cases for organizations, teams and people. Each checks the actor's
+//! permission, scopes everything by the actor's organization and runs in
+//! one transaction.
+
+use jiff::civil::Date;
+
+use super::model::{
+    Email, FieldError, LeaveReason, OrgName, Organization, Person, PersonInput, PersonName, Role,
+    Team, TeamName, TimeZoneName, reaches,
+};
+use super::store;
+use crate::app::App;
+use crate::auth::password::{self, Password};
+use crate::auth::{Actor, Permission};
+use crate::db::{Db, Tx, new_id};
+use crate::web::AppError;
+
+/// Everyone and every team of one organization, loaded together.
+#[derive(Clone, Debug, Default)]
+pub struct Directory {
+    pub teams: Vec<Team>,
+    pub people: Vec<Person>,
+}
+
+impl Directory {
+    pub async fn load(
+        conn: &mut sqlx::AnyConnection,
+        org_id: i64,
+    ) -> Result<Directory, sqlx::Error> {
+        Ok(Directory {
+            teams: store::list_teams(conn, org_id).await?,
+            people: store::list_people(conn, org_id).await?,
+        })
+    }
+
+    pub fn team(&self, id: i64) -> Option<&Team> {
+        self.teams.iter().find(|t| t.id == id)
+    }
+
+    pub fn person(&self, id: i64) -> Option<&Person> {
+        self.people.iter().find(|p| p.id == id)
+    }
+
+    pub fn team_by_key(&self, key: &str) -> Option<&Team> {
+        self.teams.iter().find(|t| t.name.to_lowercase() == key)
+    }
+
+    pub fn person_by_email_key(&self, key: &str) -> Option<&Person> {
+        self.people.iter().find(|p| p.email.to_lowercase() == key)
+    }
+
+    /// "Parent / Child" for a nested team.
+    pub fn team_path(&self, id: i64) -> String {
+        let mut names = Vec::new();
+        let mut at = Some(id);
+        while let Some(team) = at.and_then(|i| self.team(i)) {
+            if names.len() > 16 {
+                break;
+            }
+            names.push(team.name.as_str());
+            at = team.parent_id;
+        }
+        names.reverse();
+        names.join(" / ")
+    }
+
+    /// Active teams sorted by their path, for pickers.
+    pub fn team_choices(&self) -> Vec<(i64, String)> {
+        let mut v: Vec<_> = self
+            .teams
+            .iter()
+            .filter(|t| t.active)
+            .map(|t| (t.id, self.team_path(t.id)))
+            .collect();
+        v.sort_by_key(|a| a.1.to_lowercase());
+        v
+    }
+
+    pub fn active_people(&self) -> impl Iterator<Item = &Person> {
+        self.people.iter().filter(|p| p.active)
+    }
+
+    fn manager_chain_reaches(&self, start: Option<i64>, target: i64) -> bool {
+        reaches(start, target, |id| {
+            self.person(id).and_then(|p| p.manager_id)
+        })
+    }
+
+    fn team_chain_reaches(&self, start: Option<i64>, target: i64) -> bool {
+        reaches(start, target, |id| self.team(id).and_then(|t| t.parent_id))
+    }
+}
+
+pub async fn directory(db: &Db, org_id: i64) -> Result<Directory, AppError> {
+    let mut conn = db.pool.acquire().await?;
+    Ok(Directory::load(&mut conn, org_id).await?)
+}
+
+/// What `create_org` made: the organization, its owner, and the owner's
+/// one-time password (shown once, never stored in clear).
+pub struct NewOrg {
+    pub org: Organization,
+    pub owner_id: i64,
+    pub owner_password: Password,
+}
+
+/// Creates an organization and its first owner. The slug is derived from
+/// the name; "-2", "-3"… are added if it is taken.
+pub async fn create_org(
+    app: &App,
+    name: &OrgName,
+    owner_name: &PersonName,
+    owner_email: &Email,
+    time_zone: &TimeZoneName,
+) -> Result<NewOrg, AppError> {
+    let owner_password = Password::generate();
+    let hash = password::hash(&owner_password).await;
+    let now = app.now().as_second();
+    let mut tx = app.db.begin().await?;
+    let base = name.slug();
+    let mut slug = base.clone();
+    let mut n = 2;
+    while store::slug_taken(&mut tx, &slug).await? {
+        slug = format!("{base}-{n}");
+        n += 1;
+    }
+    let org = Organization {
+        id: new_id(),
+        slug,
+        name: name.as_str().to_owned(),
+        time_zone: time_zone.as_str().to_owned(),
+    };
+    store::insert_org(&mut tx, &org, now).await?;
+    let owner_id = new_id();
+    let owner = PersonInput {
+        name: owner_name.clone(),
+        email: owner_email.clone(),
+        role: Role::Owner,
+        team_id: None,
+        manager_id: None,
+        start_date: None,
+        time_zone: time_zone.clone(),
+    };
+    store::insert_person(&mut tx, org.id, owner_id, &owner, Some(&hash), true, now).await?;
+    tx.commit().await?;
+    Ok(NewOrg {
+        org,
+        owner_id,
+        owner_password,
+    })
+}
+
+/// Checks the rules that involve other rows: the team and manager exist in
+/// this organization, reporting lines have no loops, only owners touch the
+/// owner role, and an organization always keeps an active owner.
+fn check_person(
+    actor: &Actor,
+    dir: &Directory,
+    id: Option<i64>,
+    input: &PersonInput,
+) -> Result<(), FieldError> {
+    if let Some(team_id) = input.team_id
+        && !dir.team(team_id).is_some_and(|t| t.active)
+    {
+        return Err(FieldError::new(
+            "team",
+            "choose one of the organization's active teams",
+        ));
+    }
+    if let Some(manager_id) = input.manager_id {
+        let Some(manager) = dir.person(manager_id).filter(|m| m.active) else {
+            return Err(FieldError::new(
+                "manager",
+                "choose an active person of the organization",
+            ));
+        };
+        if Some(manager.id) == id {
+            return Err(FieldError::new(
+                "manager",
+                "a person cannot be their own manager",
+            ));
+        }
+        if let Some(id) = id
+            && dir.manager_chain_reaches(Some(manager_id), id)
+        {
+            return Err(FieldError::new(
+                "manager",
+                format!(
+                    "{} already reports to this person, directly or not",
+                    manager.name
+                ),
+            ));
+        }
+    }
+    let current = id.and_then(|id| dir.person(id));
+    let touches_owner = input.role == Role::Owner || current.is_some_and(|p| p.role == Role::Owner);
+    if touches_owner
+        && current.map(|p| p.role) != Some(input.role)
+        && !actor.can(Permission::ManageOwners)
+    {
+        return Err(FieldError::new(
+            "role",
+            "only an owner can give or take away the owner role",
+        ));
+    }
+    if let Some(p) = current
+        && p.role == Role::Owner
+        && input.role != Role::Owner
+        && is_last_owner(dir, p.id)
+    {
+        return Err(FieldError::new(
+            "role",
+            "the organization needs at least one active owner",
+        ));
+    }
+    if let Some(other) = dir.person_by_email_key(&input.email.key())
+        && Some(other.id) != id
+    {
+        return Err(FieldError::new(
+            "email",
+            "another person of the organization has this email",
+        ));
+    }
+    Ok(())
+}
+
+fn is_last_owner(dir: &Directory, id: i64) -> bool {
+    !dir.active_people()
+        .any(|p| p.role == Role::Owner && p.id != id)
+}
+
+/// Turns a uniqueness violation that slipped past the checks (two admins
+/// at once) into a 409 on the field.
+fn unique_to_conflict(err: sqlx::Error, field: &str, message: &str) -> AppError {
+    if crate::db::is_unique_violation(&err) {
+        AppError::conflict(field, message)
+    } else {
+        err.into()
+    }
+}
+
+async fn begin_checked(app: &App, actor: &Actor) -> Result<(Tx, Directory), AppError> {
+    actor.require(Permission::ManagePeople)?;
+    let mut tx = app.db.begin().await?;
+    let dir = Directory::load(&mut tx, actor.org_id).await?;
+    Ok((tx, dir))
+}
+
+pub async fn add_person(app: &App, actor: &Actor, input: &PersonInput) -> Result<i64, AppError> {
+    let (mut tx, dir) = begin_checked(app, actor).await?;
+    check_person(actor, &dir, None, input)?;
+    let id = new_id();
+    store::insert_person(
+        &mut tx,
+        actor.org_id,
+        id,
+        input,
+        None,
+        false,
+        app.now().as_second(),
+    )
+    .await
+    .map_err(|e| {
+        unique_to_conflict(
+            e,
+            "email",
+            "another person of the organization has this email",
+        )
+    })?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn update_person(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    input: &PersonInput,
+) -> Result<(), AppError> {
+    let (mut tx, dir) = begin_checked(app, actor).await?;
+    if dir.person(id).is_none() {
+        return Err(AppError::NotFound);
+    }
+    check_person(actor, &dir, Some(id), input)?;
+    store::update_person(&mut tx, actor.org_id, id, input, app.now().as_second())
+        .await
+        .map_err(|e| {
+            unique_to_conflict(
+                e,
+                "email",
+                "another person of the organization has this email",
+            )
+        })?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn deactivate_person(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    end_date: Date,
+    reason: LeaveReason,
+) -> Result<(), AppError> {
+    let (mut tx, dir) = begin_checked(app, actor).await?;
+    let person = dir.person(id).ok_or(AppError::NotFound)?;
+    if id == actor.person_id {
+        return Err(AppError::conflict(
+            "person",
+            "you cannot deactivate yourself",
+        ));
+    }
+    if person.role == Role::Owner {
+        actor.require(Permission::ManageOwners)?;
+        if is_last_owner(&dir, id) {
+            return Err(AppError::conflict(
+                "person",
+                "the organization needs at least one active owner",
+            ));
+        }
+    }
+    store::deactivate_person(
+        &mut tx,
+        actor.org_id,
+        id,
+        end_date,
+        reason,
+        app.now().as_second(),
+    )
+    .await?;
+    // Their reports now report to their manager, so nobody points at a leaver.
+    for report in dir.people.iter().filter(|p| p.manager_id == Some(id)) {
+        store::set_manager(&mut tx, actor.org_id, report.id, person.manager_id).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn reactivate_person(app: &App, actor: &Actor, id: i64) -> Result<(), AppError> {
+    let (mut tx, dir) = begin_checked(app, actor).await?;
+    let person = dir.person(id).ok_or(AppError::NotFound)?;
+    if person.role == Role::Owner {
+        actor.require(Permission::ManageOwners)?;
+    }
+    store::reactivate_person(&mut tx, actor.org_id, id, app.now().as_second()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Gives a person a random password to be changed at first sign-in, and
+/// returns it to show once.
+pub async fn issue_one_time_password(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+) -> Result<Password, AppError> {
+    actor.require(Permission::ManagePeople)?;
+    let person = store::get_person(&app.db, actor.org_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !person.active {
+        return Err(AppError::conflict("person", "reactivate this person first"));
+    }
+    if person.role == Role::Owner && person.id != actor.person_id {
+        actor.require(Permission::ManageOwners)?;
+    }
+    let pw = Password::generate();
+    let hash = password::hash(&pw).await;
+    let mut conn = app.db.pool.acquire().await?;
+    store::set_password(
+        &mut conn,
+        actor.org_id,
+        id,
+        &hash,
+        true,
+        app.now().as_second(),
+    )
+    .await?;
+    crate::auth::session::end_all_for(&app.db, actor.org_id, id, None).await?;
+    Ok(pw)
+}
+
+fn check_team(
+    dir: &Directory,
+    id: Option<i64>,
+    name: &TeamName,
+    parent_id: Option<i64>,
+) -> Result<(), FieldError> {
+    if let Some(other) = dir.team_by_key(&name.key())
+        && Some(other.id) != id
+    {
+        return Err(FieldError::new(
+            "name",
+            "another team of the organization has this name",
+        ));
+    }
+    if let Some(parent_id) = parent_id {
+        if !dir.team(parent_id).is_some_and(|t| t.active) {
+            return Err(FieldError::new(
+                "parent",
+                "choose one of the organization's active teams",
+            ));
+        }
+        if let Some(id) = id
+            && dir.team_chain_reaches(Some(parent_id), id)
+        {
+            return Err(FieldError::new(
+                "parent",
+                "a team cannot sit inside itself or its own sub-team",
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub async fn create_team(
+    app: &App,
+    actor: &Actor,
+    name: &TeamName,
+    parent_id: Option<i64>,
+) -> Result<i64, AppError> {
+    let (mut tx, dir) = begin_checked(app, actor).await?;
+    check_team(&dir, None, name, parent_id)?;
+    let team = Team {
+        id: new_id(),
+        name: name.as_str().to_owned(),
+        parent_id,
+        active: true,
+    };
+    store::insert_team(&mut tx, actor.org_id, &team, app.now().as_second())
+        .await
+        .map_err(|e| {
+            unique_to_conflict(e, "name", "another team of the organization has this name")
+        })?;
+    tx.commit().await?;
+    Ok(team.id)
+}
+
+pub async fn update_team(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    name: &TeamName,
+    parent_id: Option<i64>,
+) -> Result<(), AppError> {
+    let (mut tx, dir) = begin_checked(app, actor).await?;
+    let current = dir.team(id).ok_or(AppError::NotFound)?;
+    check_team(&dir, Some(id), name, parent_id)?;
+    let team = Team {
+        id,
+        name: name.as_str().to_owned(),
+        parent_id,
+        active: current.active,
+    };
+    store::update_team(&mut tx, actor.org_id, &team)
+        .await
+        .map_err(|e| {
+            unique_to_conflict(e, "name", "another team of the organization has this name")
+        })?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_team_active(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    active: bool,
+) -> Result<(), AppError> {
+    let (mut tx, dir) = begin_checked(app, actor).await?;
+    let mut team = dir.team(id).ok_or(AppError::NotFound)?.clone();
+    if !active {
+        let members = dir
+            .active_people()
+            .filter(|p| p.team_id == Some(id))
+            .count();
+        if members > 0 {
+            return Err(AppError::conflict(
+                "team",
+                format!(
+                    "{members} active people are in this team; move them to another team first"
+                ),
+            ));
+        }
+        if dir
+            .teams
+            .iter()
+            .any(|t| t.active && t.parent_id == Some(id))
+        {
+            return Err(AppError::conflict(
+                "team",
+                "this team has active sub-teams; move or deactivate them first",
+            ));
+        }
+    } else if let Some(parent) = team.parent_id.and_then(|p| dir.team(p))
+        && !parent.active
+    {
+        return Err(AppError::conflict(
+            "team",
+            format!("reactivate its parent team {} first", parent.name),
+        ));
+    }
+    team.active = active;
+    store::update_team(&mut tx, actor.org_id, &team).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! The HTTP edge: router assembly, the session and CSRF layer, extractors,
+//! page rendering and the embedded assets.
+
+mod error;
+pub mod middleware;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+pub use error::{AppError, FieldError};
+pub use middleware::CsrfToken;
+
+use crate::app::AppState;
+use crate::auth::session::Session;
+use crate::auth::{Actor, Permission};
+
+/// The largest urlencoded form we read.
+pub const FORM_LIMIT: usize = 256 * 1024;
+/// The largest upload (CSV files).
+pub const UPLOAD_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Every route of the application.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/assets/style.css", get(stylesheet))
+        .merge(crate::auth::pages::routes())
+        .merge(crate::org::pages::routes())
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::session_and_csrf,
+        ))
+        .layer(DefaultBodyLimit::max(FORM_LIMIT))
+        .layer(
+            // Only the method and path: never query strings (they may hold
+            // tokens), bodies or who is asking.
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::extract::Request| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .with_state(state)
+}
+
+/// Serves the app on a bound listener until `shutdown` resolves; requests
+/// under way are allowed to finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+async fn healthz(State(app): State<AppState>) -> Response {
+    if app.db.ping().await {
+        (StatusCode::OK, "ok\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+    }
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("assets/style.css"),
+    )
+        .into_response()
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// Renders a page template, or a logged 500 if rendering fails.
+pub fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(body) => Html(body).into_response(),
+        Err(e) => AppError::internal(format!("template: {e}")).into_response(),
+    }
+}
+
+/// Like [`render`], with another status (422 for a form shown again with
+/// its errors).
+pub fn render_with(status: StatusCode, template: &impl Template) -> Response {
+    let mut response = render(template);
+    if response.status() == StatusCode::OK {
+        *response.status_mut() = status;
+    }
+    response
+}
+
+/// What the page frame shows: who is signed in and the token forms carry.
+#[derive(Clone, Debug, Default)]
+pub struct Layout {
+    pub csrf: String,
+    pub person_name: Option<String>,
+    pub org_name: Option<String>,
+    pub manages_people: bool,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Layout {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        let csrf = parts
+            .extensions
+            .get::<CsrfToken>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default();
+        let session = parts.extensions.get::<Option<Session>>().cloned().flatten();
+        Ok(Layout {
+            csrf,
+            person_name: session.as_ref().map(|s| s.person_name.clone()),
+            org_name: session.as_ref().map(|s| s.org_name.clone()),
+            manages_people: session
+                .as_ref()
+                .is_some_and(|s| s.actor.can(Permission::ManagePeople)),
+        })
+    }
+}
+
+/// The signed-in person. Pages that need one take this; without a session
+/// the browser is sent to the sign-in form.
+pub struct CurrentPerson {
+    pub actor: Actor,
+    pub session: Session,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentPerson {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        let session = parts
+            .extensions
+            .get::<Option<Session>>()
+            .cloned()
+            .flatten()
+            .ok_or(AppError::Unauthorized)?;
+        if session.must_change_password && parts.uri.path() != "/account/password" {
+            return Err(AppError::MustChangePassword);
+        }
+        Ok(CurrentPerson {
+            actor: session.actor.clone(),
+            session,
+        })
+    }
+}
+
+/// `axum::Form` whose rejections use our error page.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Form), rejection(AppError))]
+pub struct Form<T>(pub T);
+
+/// `axum::extract::Query` whose rejections use our error page.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct Query<T>(pub T);
+
+/// Parses a path id; anything that is not one is simply "not found".
+pub fn parse_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse::<i64>().map_err(|_| AppError::NotFound)
+}
+
+/// The field errors of a form shown again, looked up by field name.
+#[derive(Clone, Debug, Default)]
+pub struct FormErrors(pub Vec<FieldError>);
+
+impl FormErrors {
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn all(&self) -> &[FieldError] {
+        &self.0
+    }
+}
