@@ -179,13 +179,6 @@ fn parse_row(
         }
     };
     let cells: HashMap<&str, Option<String>> = COLUMNS.iter().map(|c| (*c, cell(c))).collect();
-    let mut fail = |column: &str, reason: String| {
-        errors.push(RowError {
-            line,
-            column: column.into(),
-            reason,
-        });
-    };
     let get = |c: &str| cells.get(c).cloned().flatten();
 
     let undecodable: HashSet<String> = errors.iter().map(|e| e.column.clone()).collect();
