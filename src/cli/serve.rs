@@ -34,7 +34,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let filter = EnvFilter::try_from_env("BELONG_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_writer(std::io::stderr);
     if args.log_format == "json" {
         builder.json().init();
     } else {

@@ -5,8 +5,8 @@
 use jiff::civil::Date;
 
 use super::model::{
-    Email, FieldError, LeaveReason, OrgName, Organization, Person, PersonInput, PersonName, Role,
-    Team, TeamName, TimeZoneName, reaches,
+    Email, LeaveReason, OrgName, Organization, Person, PersonInput, PersonName, Role, Team,
+    TeamName, TimeZoneName, reaches,
 };
 use super::store;
 use crate::app::App;
@@ -158,24 +158,24 @@ fn check_person(
     dir: &Directory,
     id: Option<i64>,
     input: &PersonInput,
-) -> Result<(), FieldError> {
+) -> Result<(), AppError> {
     if let Some(team_id) = input.team_id
         && !dir.team(team_id).is_some_and(|t| t.active)
     {
-        return Err(FieldError::new(
+        return Err(AppError::invalid(
             "team",
             "choose one of the organization's active teams",
         ));
     }
     if let Some(manager_id) = input.manager_id {
         let Some(manager) = dir.person(manager_id).filter(|m| m.active) else {
-            return Err(FieldError::new(
+            return Err(AppError::invalid(
                 "manager",
                 "choose an active person of the organization",
             ));
         };
         if Some(manager.id) == id {
-            return Err(FieldError::new(
+            return Err(AppError::invalid(
                 "manager",
                 "a person cannot be their own manager",
             ));
@@ -183,7 +183,7 @@ fn check_person(
         if let Some(id) = id
             && dir.manager_chain_reaches(Some(manager_id), id)
         {
-            return Err(FieldError::new(
+            return Err(AppError::invalid(
                 "manager",
                 format!(
                     "{} already reports to this person, directly or not",
@@ -198,7 +198,7 @@ fn check_person(
         && current.map(|p| p.role) != Some(input.role)
         && !actor.can(Permission::ManageOwners)
     {
-        return Err(FieldError::new(
+        return Err(AppError::invalid(
             "role",
             "only an owner can give or take away the owner role",
         ));
@@ -208,7 +208,7 @@ fn check_person(
         && input.role != Role::Owner
         && is_last_owner(dir, p.id)
     {
-        return Err(FieldError::new(
+        return Err(AppError::invalid(
             "role",
             "the organization needs at least one active owner",
         ));
@@ -216,7 +216,7 @@ fn check_person(
     if let Some(other) = dir.person_by_email_key(&input.email.key())
         && Some(other.id) != id
     {
-        return Err(FieldError::new(
+        return Err(AppError::conflict(
             "email",
             "another person of the organization has this email",
         ));
@@ -385,18 +385,18 @@ fn check_team(
     id: Option<i64>,
     name: &TeamName,
     parent_id: Option<i64>,
-) -> Result<(), FieldError> {
+) -> Result<(), AppError> {
     if let Some(other) = dir.team_by_key(&name.key())
         && Some(other.id) != id
     {
-        return Err(FieldError::new(
+        return Err(AppError::conflict(
             "name",
             "another team of the organization has this name",
         ));
     }
     if let Some(parent_id) = parent_id {
         if !dir.team(parent_id).is_some_and(|t| t.active) {
-            return Err(FieldError::new(
+            return Err(AppError::invalid(
                 "parent",
                 "choose one of the organization's active teams",
             ));
@@ -404,7 +404,7 @@ fn check_team(
         if let Some(id) = id
             && dir.team_chain_reaches(Some(parent_id), id)
         {
-            return Err(FieldError::new(
+            return Err(AppError::invalid(
                 "parent",
                 "a team cannot sit inside itself or its own sub-team",
             ));

@@ -16,6 +16,9 @@ pub enum AppError {
     /// The request itself is malformed (400).
     #[error("{0}")]
     BadRequest(String),
+    /// The body is not of a type this endpoint reads (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// Not signed in: pages send the browser to the sign-in form.
     #[error("please sign in")]
     Unauthorized,
@@ -62,6 +65,7 @@ impl AppError {
         match self {
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::CsrfMismatch => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
@@ -94,6 +98,9 @@ impl From<FormRejection> for AppError {
             FormRejection::BytesRejection(_) => AppError::TooLarge {
                 limit_kib: super::FORM_LIMIT / 1024,
             },
+            FormRejection::InvalidFormContentType(r) => {
+                AppError::UnsupportedMediaType(r.body_text())
+            }
             other => AppError::BadRequest(other.body_text()),
         }
     }

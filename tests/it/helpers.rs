@@ -1,0 +1,359 @@
+//! Spawns the real app on a random loopback port with a fresh database,
+//! and drives it over HTTP like a browser (cookies, CSRF tokens).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use belong::app::{App, AppState};
+use belong::auth::{Role, password};
+use belong::config::{DatabaseUrl, Settings};
+use belong::db::{Db, new_id};
+use belong::org::model::{Email, PersonInput, PersonName, TimeZoneName};
+use belong::org::store;
+use reqwest::StatusCode;
+
+/// Runs a test body against SQLite, and against PostgreSQL when
+/// BELONG_TEST_POSTGRES_URL is set (required when CI=true).
+macro_rules! both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name(crate::helpers::TestApp::sqlite().await).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(app) = crate::helpers::TestApp::postgres().await {
+                    super::$name(app).await
+                }
+            }
+        }
+    )*};
+}
+pub(crate) use both_databases;
+
+/// A scratch directory removed when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        let dir = std::env::temp_dir().join(format!("belong-test-{:x}", new_id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+
+    pub fn path(&self, name: &str) -> String {
+        self.0.join(name).to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub url: DatabaseUrl,
+    pub dir: TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        let dir = TempDir::new();
+        let url: DatabaseUrl = format!("sqlite://{}", dir.path("belong.db"))
+            .parse()
+            .unwrap();
+        TestApp::start(url, dir).await
+    }
+
+    /// A fresh database on the PostgreSQL server named by
+    /// BELONG_TEST_POSTGRES_URL, or None (a failure under CI=true).
+    pub async fn postgres() -> Option<TestApp> {
+        let url = postgres_test_database().await?;
+        Some(TestApp::start(url, TempDir::new()).await)
+    }
+
+    async fn start(url: DatabaseUrl, dir: TempDir) -> TestApp {
+        let db = Db::connect(&url).await.expect("database opens");
+        let state = AppState(Arc::new(App::new(db, Settings::default())));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(belong::web::serve(listener, state.clone(), async {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            addr,
+            state,
+            url,
+            dir,
+            _stop: stop,
+        }
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(self.addr)
+    }
+
+    /// An organization with no one in it yet; returns its id.
+    pub async fn org(&self, name: &str, slug: &str) -> i64 {
+        let org = belong::org::model::Organization {
+            id: new_id(),
+            slug: slug.into(),
+            name: name.into(),
+            time_zone: "Europe/Berlin".into(),
+        };
+        let mut conn = self.state.db.pool.acquire().await.unwrap();
+        store::insert_org(&mut conn, &org, 0).await.unwrap();
+        org.id
+    }
+
+    pub async fn team(&self, org_id: i64, name: &str, parent: Option<i64>) -> i64 {
+        let team = belong::org::model::Team {
+            id: new_id(),
+            name: name.into(),
+            parent_id: parent,
+            active: true,
+        };
+        let mut conn = self.state.db.pool.acquire().await.unwrap();
+        store::insert_team(&mut conn, org_id, &team, 0)
+            .await
+            .unwrap();
+        team.id
+    }
+
+    /// A person who can sign in with `PASSWORD`.
+    pub async fn person(
+        &self,
+        org_id: i64,
+        name: &str,
+        email: &str,
+        role: Role,
+        team: Option<i64>,
+    ) -> i64 {
+        let input = PersonInput {
+            name: PersonName::parse(name).unwrap(),
+            email: Email::parse(email).unwrap(),
+            role,
+            team_id: team,
+            manager_id: None,
+            start_date: None,
+            time_zone: TimeZoneName::parse("Europe/Berlin").unwrap(),
+        };
+        let id = new_id();
+        let hash = password::hash_now(PASSWORD);
+        let mut conn = self.state.db.pool.acquire().await.unwrap();
+        store::insert_person(&mut conn, org_id, id, &input, Some(&hash), false, 0)
+            .await
+            .unwrap();
+        id
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        use sqlx::Row;
+        sqlx::query(sql)
+            .fetch_one(&self.state.db.pool)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap()
+    }
+}
+
+pub const PASSWORD: &str = "a fine test password";
+
+async fn postgres_test_database() -> Option<DatabaseUrl> {
+    let Ok(admin) = std::env::var("BELONG_TEST_POSTGRES_URL") else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!(
+                "BELONG_TEST_POSTGRES_URL is not set: under CI=true the PostgreSQL suite must run"
+            );
+        }
+        eprintln!("skipped: set BELONG_TEST_POSTGRES_URL to run this test against PostgreSQL");
+        return None;
+    };
+    let name = format!("belong_test_{:x}", new_id());
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&admin)
+        .await
+        .expect("PostgreSQL test server answers");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let (base, _) = admin.rsplit_once('/').expect("URL names a database");
+    Some(format!("{base}/{name}").parse().unwrap())
+}
+
+/// One response, read whole.
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    #[track_caller]
+    pub fn assert(&self, status: u16, contains: &str) -> &Page {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert!(
+            self.body.contains(contains),
+            "expected {contains:?} in: {}",
+            self.body
+        );
+        self
+    }
+}
+
+/// A browser: keeps cookies and the CSRF token of the last page it saw.
+/// It fails the test on any 500, so no test can pass while the server errs.
+pub struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookies: Mutex<HashMap<String, String>>,
+    csrf: Mutex<Option<String>>,
+}
+
+impl Browser {
+    fn new(addr: SocketAddr) -> Browser {
+        Browser {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: format!("http://{addr}"),
+            cookies: Mutex::new(HashMap::new()),
+            csrf: Mutex::new(None),
+        }
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().unwrap().get(name).cloned()
+    }
+
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        self.cookies
+            .lock()
+            .unwrap()
+            .insert(name.into(), value.into());
+    }
+
+    pub fn csrf(&self) -> String {
+        self.csrf
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("a page with a form was seen")
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Page {
+        let res = req
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        for v in headers.get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let (pair, attrs) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = pair.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.lock().unwrap().remove(k);
+            } else {
+                self.cookies.lock().unwrap().insert(k.into(), val.into());
+            }
+        }
+        let body = res.text().await.unwrap_or_default();
+        assert_ne!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server error: {body}"
+        );
+        if let Some(i) = body.find("name=\"csrf\" value=\"") {
+            let rest = &body[i + 19..];
+            *self.csrf.lock().unwrap() = Some(rest[..rest.find('"').unwrap()].to_owned());
+        }
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        self.send(self.client.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    /// Posts a form with the CSRF token of the last page seen.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.csrf.lock().unwrap().clone().unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("csrf", &token)];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts exactly these fields (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        self.send(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body),
+        )
+        .await
+    }
+
+    pub async fn upload(&self, path: &str, file_name: &str, bytes: Vec<u8>) -> Page {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(file_name.to_owned())
+            .mime_str("text/csv")
+            .unwrap();
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let url = format!("{}{path}?csrf={}", self.base, self.csrf());
+        self.send(self.client.post(url).multipart(form)).await
+    }
+
+    /// Signs in and checks that it worked.
+    pub async fn sign_in(&self, org: &str, email: &str, password: &str) {
+        self.get("/signin").await;
+        let page = self
+            .post(
+                "/signin",
+                &[("org", org), ("email", email), ("password", password)],
+            )
+            .await;
+        assert_eq!(
+            page.status,
+            StatusCode::SEE_OTHER,
+            "sign-in failed: {}",
+            page.body
+        );
+        self.get("/").await;
+    }
+}

@@ -1,0 +1,9 @@
+//! The integration suite: the real app over HTTP, on SQLite and PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod import;
+mod people;
+mod tenancy;

@@ -1,0 +1,385 @@
+//! Adding, editing and deactivating people and teams through the pages.
+
+use belong::auth::Role;
+
+use crate::helpers::{PASSWORD, TestApp, both_databases};
+
+both_databases!(
+    hr_admin_adds_edits_and_deactivates_a_person,
+    bad_person_forms_name_the_field_and_store_nothing,
+    hr_admins_cannot_create_or_remove_owners,
+    teams_nest_without_loops_and_keep_their_members,
+    oversized_and_malformed_bodies_get_clear_4xx,
+);
+
+fn person_fields<'a>(
+    name: &'a str,
+    email: &'a str,
+    team: &'a str,
+    manager: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("name", name),
+        ("email", email),
+        ("role", "employee"),
+        ("team", team),
+        ("manager", manager),
+        ("start_date", "2024-03-01"),
+        ("time_zone", "Europe/Lisbon"),
+    ]
+}
+
+async fn hr_admin_adds_edits_and_deactivates_a_person(app: TestApp) {
+    let org = app.org("Bars Co", "bars-co").await;
+    let team = app.team(org, "Kitchen", None).await;
+    let chef = app
+        .person(org, "Chef", "chef@bars.example", Role::Manager, Some(team))
+        .await;
+    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None)
+        .await;
+    let b = app.browser();
+    b.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    b.get("/people/new").await.assert(200, "Add a person");
+    let (team_s, chef_s) = (team.to_string(), chef.to_string());
+    let added = b
+        .post(
+            "/people",
+            &person_fields("Dita Dough", "Dita@Bars.example", &team_s, &chef_s),
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let page = b.get(added.location()).await;
+    page.assert(200, "The person was added");
+    let id: i64 = added
+        .location()
+        .trim_start_matches("/people/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let dita = belong::org::store::get_person(&app.state.db, org, id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((dita.team_id, dita.manager_id), (Some(team), Some(chef)));
+    assert_eq!(dita.time_zone, "Europe/Lisbon");
+    assert_eq!(dita.start_date.unwrap().to_string(), "2024-03-01");
+
+    // Edit: new name, no manager.
+    let edited = b
+        .post(
+            &format!("/people/{id}"),
+            &person_fields("Dita Crust", "dita@bars.example", &team_s, ""),
+        )
+        .await;
+    assert_eq!(edited.status, 303);
+    b.get("/people?q=crust").await.assert(200, "Dita Crust");
+
+    // She gets a one-time password and can sign in.
+    let otp_page = b
+        .post(&format!("/people/{id}/one-time-password"), &[])
+        .await;
+    otp_page.assert(200, "One-time password for Dita Crust");
+    let start = otp_page.body.find("class=\"secret\">").unwrap() + 15;
+    let otp = &otp_page.body[start..start + 16];
+    let dita_b = app.browser();
+    dita_b.get("/signin").await;
+    let first = dita_b
+        .post(
+            "/signin",
+            &[
+                ("org", "bars-co"),
+                ("email", "dita@bars.example"),
+                ("password", otp),
+            ],
+        )
+        .await;
+    assert_eq!(first.location(), "/account/password");
+
+    // Deactivation signs her out and stops sign-in.
+    b.get(&format!("/people/{id}")).await;
+    b.post(
+        &format!("/people/{id}/deactivate"),
+        &[("end_date", "2026-10-31"), ("reason", "voluntary")],
+    )
+    .await;
+    assert_eq!(dita_b.get("/account/password").await.location(), "/signin");
+    let left = belong::org::store::get_person(&app.state.db, org, id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!left.active);
+    assert_eq!(left.end_date.unwrap().to_string(), "2026-10-31");
+    b.get("/people?status=left").await.assert(200, "Dita Crust");
+    assert!(!b.get("/people").await.body.contains("Dita Crust"));
+    b.post(&format!("/people/{id}/reactivate"), &[]).await;
+    assert!(
+        belong::org::store::get_person(&app.state.db, org, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .active
+    );
+}
+
+async fn bad_person_forms_name_the_field_and_store_nothing(app: TestApp) {
+    let org = app.org("Bars Co", "bars-co").await;
+    let hera = app
+        .person(org, "Hera", "hera@bars.example", Role::HrAdmin, None)
+        .await;
+    let b = app.browser();
+    b.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    b.get("/people/new").await;
+    let before = app.count("SELECT COUNT(*) FROM people").await;
+    type Case<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            person_fields("Ok Name", "not-an-email", "", ""),
+            422,
+            "email: &quot;not-an-email&quot; is not an email address",
+        ),
+        (
+            person_fields("", "x@bars.example", "", ""),
+            422,
+            "name: is required",
+        ),
+        (
+            person_fields("Ok", "x@bars.example", "12345", ""),
+            422,
+            "team: choose one of the organization",
+        ),
+        (
+            person_fields("Ok", "x@bars.example", "abc", ""),
+            422,
+            "team: choose a team from the list",
+        ),
+        (
+            person_fields("Ok", "x@bars.example", "", "777"),
+            422,
+            "manager: choose an active person",
+        ),
+        (
+            person_fields("Ok", "HERA@bars.example", "", ""),
+            409,
+            "email: another person",
+        ),
+        (
+            vec![
+                ("name", "Ok"),
+                ("email", "x@bars.example"),
+                ("role", "boss"),
+                ("time_zone", "UTC"),
+            ],
+            422,
+            "role: unknown role",
+        ),
+        (
+            vec![
+                ("name", "Ok"),
+                ("email", "x@bars.example"),
+                ("role", "employee"),
+                ("start_date", "31/12/2024"),
+                ("time_zone", "UTC"),
+            ],
+            422,
+            "start_date: &quot;31/12/2024&quot; is not a date",
+        ),
+        (
+            vec![
+                ("name", "Ok"),
+                ("email", "x@bars.example"),
+                ("role", "employee"),
+                ("time_zone", "Berlin"),
+            ],
+            422,
+            "time_zone: &quot;Berlin&quot; is not an IANA time zone",
+        ),
+    ];
+    for (fields, status, message) in cases {
+        let page = b.post("/people", &fields).await;
+        page.assert(status, message);
+        page.assert(status, "Please correct the marked fields");
+    }
+    // Several errors at once are all shown.
+    let many = b.post("/people", &person_fields("", "nope", "", "")).await;
+    many.assert(422, "name: is required");
+    many.assert(422, "email: ");
+    assert_eq!(app.count("SELECT COUNT(*) FROM people").await, before);
+    // A person cannot manage themselves.
+    let own = b
+        .post(&format!("/people/{hera}"), &{
+            let mut f = person_fields("Hera", "hera@bars.example", "", "");
+            f[2] = ("role", "hr_admin");
+            f
+        })
+        .await;
+    assert_eq!(own.status, 303);
+    let hera_s = hera.to_string();
+    let mut self_managed = person_fields("Hera", "hera@bars.example", "", &hera_s);
+    self_managed[2] = ("role", "hr_admin");
+    b.post(&format!("/people/{hera}"), &self_managed)
+        .await
+        .assert(422, "manager:");
+    b.post(
+        &format!("/people/{hera}/deactivate"),
+        &[("end_date", "yesterday"), ("reason", "other")],
+    )
+    .await
+    .assert(422, "end_date");
+    b.post(
+        &format!("/people/{hera}/deactivate"),
+        &[("end_date", "2026-01-01"), ("reason", "bored")],
+    )
+    .await
+    .assert(422, "reason");
+    b.post(
+        &format!("/people/{hera}/deactivate"),
+        &[("end_date", "2026-01-01"), ("reason", "other")],
+    )
+    .await
+    .assert(409, "cannot deactivate yourself");
+    b.get("/people/not-a-number")
+        .await
+        .assert(404, "does not exist");
+}
+
+async fn hr_admins_cannot_create_or_remove_owners(app: TestApp) {
+    let org = app.org("Bars Co", "bars-co").await;
+    let owner = app
+        .person(org, "Olu", "olu@bars.example", Role::Owner, None)
+        .await;
+    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None)
+        .await;
+    let hr = app.browser();
+    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    hr.get("/people/new").await;
+    let mut f = person_fields("Sneaky", "sneaky@bars.example", "", "");
+    f[2] = ("role", "owner");
+    hr.post("/people", &f).await.assert(422, "only an owner");
+    let mut demote = person_fields("Olu", "olu@bars.example", "", "");
+    demote[2] = ("role", "employee");
+    hr.post(&format!("/people/{owner}"), &demote)
+        .await
+        .assert(422, "only an owner");
+    hr.post(
+        &format!("/people/{owner}/deactivate"),
+        &[("end_date", "2026-01-01"), ("reason", "other")],
+    )
+    .await
+    .assert(403, "not allowed");
+    // The last owner cannot demote themselves either.
+    let o = app.browser();
+    o.sign_in("bars-co", "olu@bars.example", PASSWORD).await;
+    o.get("/people").await;
+    o.post(&format!("/people/{owner}"), &demote)
+        .await
+        .assert(422, "at least one active owner");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM people WHERE role = 'owner' AND active = 1")
+            .await,
+        1
+    );
+}
+
+async fn teams_nest_without_loops_and_keep_their_members(app: TestApp) {
+    let org = app.org("Bars Co", "bars-co").await;
+    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None)
+        .await;
+    let b = app.browser();
+    b.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    b.get("/teams").await;
+    assert_eq!(
+        b.post("/teams", &[("name", "Kitchen"), ("parent", "")])
+            .await
+            .status,
+        303
+    );
+    let kitchen = app
+        .count("SELECT id FROM teams WHERE name = 'Kitchen'")
+        .await
+        .to_string();
+    assert_eq!(
+        b.post("/teams", &[("name", "Pastry"), ("parent", &kitchen)])
+            .await
+            .status,
+        303
+    );
+    let pastry = app
+        .count("SELECT id FROM teams WHERE name = 'Pastry'")
+        .await
+        .to_string();
+    b.get("/teams").await.assert(200, "Kitchen / Pastry");
+    b.post("/teams", &[("name", "kitchen"), ("parent", "")])
+        .await
+        .assert(409, "another team");
+    b.post("/teams", &[("name", "A/B"), ("parent", "")])
+        .await
+        .assert(422, "name:");
+    b.post("/teams", &[("name", "  "), ("parent", "")])
+        .await
+        .assert(422, "name: is required");
+    // Kitchen cannot move inside its own sub-team.
+    b.post(
+        &format!("/teams/{kitchen}"),
+        &[("name", "Kitchen"), ("parent", &pastry)],
+    )
+    .await
+    .assert(422, "inside itself");
+    // A team with people cannot be deactivated; an empty one can.
+    app.person(
+        org,
+        "Cook",
+        "cook@bars.example",
+        Role::Employee,
+        Some(pastry.parse().unwrap()),
+    )
+    .await;
+    b.post(&format!("/teams/{pastry}/active"), &[("active", "false")])
+        .await
+        .assert(409, "1 active people");
+    b.post(&format!("/teams/{kitchen}/active"), &[("active", "false")])
+        .await
+        .assert(409, "sub-teams");
+    b.post(&format!("/teams/{kitchen}/active"), &[("active", "maybe")])
+        .await
+        .assert(422, "active");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM teams WHERE active = 1")
+            .await,
+        2
+    );
+}
+
+async fn oversized_and_malformed_bodies_get_clear_4xx(app: TestApp) {
+    let org = app.org("Bars Co", "bars-co").await;
+    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None)
+        .await;
+    let b = app.browser();
+    b.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    b.get("/teams").await;
+    let huge = "x".repeat(belong::web::FORM_LIMIT + 10);
+    b.post("/teams", &[("name", &huge)])
+        .await
+        .assert(413, "too large");
+    // Not a form at all.
+    let csrf = b.csrf();
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("http://{}/teams", app.addr))
+        .header(
+            "cookie",
+            format!("belong_session={}", b.cookie("belong_session").unwrap()),
+        )
+        .header("x-csrf-token", csrf)
+        .header("content-type", "application/json")
+        .body("{\"name\": 1}")
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let body = res.text().await.unwrap();
+    assert_eq!(status, 415, "{body}");
+    assert!(body.contains("application/x-www-form-urlencoded"), "{body}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM teams").await, 0);
+}
