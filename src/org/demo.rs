@@ -38,7 +38,7 @@ const TEAMS: &[DemoTeam] = &[
         None,
         "Europe/Berlin",
         "Maya Okafor",
-        &["Daniel Brooks"],
+        &["Elif Yilmaz"],
     ),
     (
         "Product & Engineering",

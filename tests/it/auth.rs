@@ -9,6 +9,7 @@ both_databases!(
     demo_person_signs_in_and_sees_their_team,
     wrong_password_is_refused_without_saying_which_part_was_wrong,
     failed_sign_ins_are_limited_per_account,
+    failed_sign_ins_are_limited_per_address_across_accounts,
     forms_without_the_session_csrf_token_are_refused,
     sign_out_ends_the_session_on_the_server,
     employees_and_managers_cannot_manage_people,
@@ -135,6 +136,39 @@ async fn failed_sign_ins_are_limited_per_account(app: TestApp) {
         .unwrap();
     assert!(retry > 0 && retry <= belong::auth::throttle::WINDOW);
     assert!(b.cookie("belong_session").is_none());
+}
+
+async fn failed_sign_ins_are_limited_per_address_across_accounts(app: TestApp) {
+    let org = app.org("Bars Co", "bars-co").await;
+    app.person(org, "Ana", "ana@bars.example", Role::Employee, None)
+        .await;
+    let b = app.browser();
+    b.get("/signin").await;
+    // Spraying many accounts from one address trips the address limit,
+    // though no single account reaches its own.
+    for i in 0..belong::auth::throttle::IP_LIMIT {
+        let email = format!("guess{i}@bars.example");
+        b.post(
+            "/signin",
+            &[
+                ("org", "bars-co"),
+                ("email", &email),
+                ("password", "guess guess"),
+            ],
+        )
+        .await
+        .assert(401, "do not match");
+    }
+    b.post(
+        "/signin",
+        &[
+            ("org", "bars-co"),
+            ("email", "ana@bars.example"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await
+    .assert(429, "Too many failed attempts");
 }
 
 async fn forms_without_the_session_csrf_token_are_refused(app: TestApp) {
