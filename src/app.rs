@@ -7,20 +7,28 @@ use jiff::Timestamp;
 
 use crate::config::Settings;
 use crate::db::Db;
+use crate::notify::email::Mailer;
+use crate::web::ratelimit::RateLimiter;
 
-/// Everything a request needs: the database, the clock and the settings.
+/// Everything a request needs: the database, the mailer, the clock and
+/// the settings.
 pub struct App {
     pub db: Db,
+    pub mailer: Mailer,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
+    /// In-memory request limits (API, sign-in links).
+    pub limits: RateLimiter,
 }
 
 impl App {
     pub fn new(db: Db, settings: Settings) -> App {
         App {
             db,
+            mailer: Mailer::off(),
             clock: Arc::new(SystemClock),
             settings,
+            limits: RateLimiter::default(),
         }
     }
 

@@ -98,6 +98,10 @@ pub struct Settings {
     pub cookie_secure: bool,
     /// How long a sign-in lasts.
     pub session_hours: i64,
+    /// The address people reach the server at, for links in emails.
+    pub public_url: String,
+    /// Demo mode: with email off, sign-in links are printed on the console.
+    pub demo: bool,
 }
 
 impl Default for Settings {
@@ -105,6 +109,8 @@ impl Default for Settings {
         Settings {
             cookie_secure: true,
             session_hours: 24 * 14,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            demo: false,
         }
     }
 }

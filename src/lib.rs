@@ -8,5 +8,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod jobs;
+pub mod notify;
 pub mod org;
 pub mod web;

@@ -1,6 +1,7 @@
 //! Who is asking, and what they may do: passwords, sessions, sign-in
 //! throttling, roles and permissions, and the sign-in pages.
 
+pub mod magic;
 pub mod pages;
 pub mod password;
 pub mod policy;

@@ -21,6 +21,8 @@ use crate::web::{AppError, CurrentPerson, Form, Layout, Query, render, render_wi
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/signin", get(show_sign_in).post(sign_in))
+        .route("/signin/link", axum::routing::post(request_link))
+        .route("/signin/link/{token}", get(show_link).post(use_link))
         .route("/signout", axum::routing::post(sign_out))
         .route(
             "/account/password",
@@ -35,6 +37,7 @@ struct SignInPage {
     org: String,
     email: String,
     error: Option<String>,
+    notice: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -93,6 +96,7 @@ async fn sign_in(
                 org: form.org.clone(),
                 email: form.email.clone(),
                 error: Some(error.to_owned()),
+                notice: None,
             },
         )
     };
@@ -165,7 +169,7 @@ async fn sign_in(
     };
     let ok = password::verify(form.password.clone(), hash).await;
     let Some(person_id) = person_id.filter(|_| ok) else {
-        throttle::record_failure(&app.db, &keys, app.now()).await?;
+        throttle::record(&app.db, &keys, app.now()).await?;
         tracing::info!("sign-in refused");
         return Ok(again(
             StatusCode::UNAUTHORIZED,
@@ -298,4 +302,132 @@ async fn change_password(
         error: None,
         done: true,
     }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LinkRequestForm {
+    org: String,
+    email: String,
+}
+
+async fn request_link(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    layout: Layout,
+    Form(form): Form<LinkRequestForm>,
+) -> Result<Response, AppError> {
+    let slug = form.org.trim().to_lowercase();
+    let email_key = form.email.trim().to_lowercase();
+    let page = |status: StatusCode, error: Option<String>, notice: Option<String>| {
+        render_with(
+            status,
+            &SignInPage {
+                layout: layout.clone(),
+                org: form.org.clone(),
+                email: form.email.clone(),
+                error,
+                notice,
+            },
+        )
+    };
+    if slug.is_empty() {
+        return Ok(page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("org: enter your organization's short name.".into()),
+            None,
+        ));
+    }
+    if crate::org::model::Email::parse(&email_key).is_err() {
+        return Ok(page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("email: enter the email address you work with.".into()),
+            None,
+        ));
+    }
+    let keys = throttle::link_keys(&slug, &email_key, peer.ip());
+    if let Err(retry_after) = throttle::check(&app.db, &keys, app.now()).await? {
+        let mut response = page(
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(format!(
+                "Too many links asked for. Try again in {} minutes.",
+                (retry_after + 59) / 60
+            )),
+            None,
+        );
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            retry_after.to_string().parse().expect("digits"),
+        );
+        return Ok(response);
+    }
+    throttle::record(&app.db, &keys, app.now()).await?;
+    let link = super::magic::request(&app, &slug, &email_key).await?;
+    if let Some(link) = link
+        && app.settings.demo
+        && !app.mailer.is_on()
+    {
+        // Demo only: with email off, the console is the mailbox.
+        println!("sign-in link for {email_key}: {link}");
+    }
+    Ok(page(
+        StatusCode::OK,
+        None,
+        Some("If that address belongs to an active account, a sign-in link is on its way. It works once, within 15 minutes.".into()),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "auth/templates/link.html")]
+struct LinkPage {
+    layout: Layout,
+    token: String,
+    error: Option<String>,
+}
+
+/// The link itself only shows a button: mail scanners that open links
+/// must not use up the sign-in.
+async fn show_link(
+    layout: Layout,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Response {
+    render(&LinkPage {
+        layout,
+        token,
+        error: None,
+    })
+}
+
+async fn use_link(
+    State(app): State<AppState>,
+    layout: Layout,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Result<Response, AppError> {
+    let Some((org_id, person_id)) = super::magic::consume(&app, &token, app.now()).await? else {
+        return Ok(render_with(
+            StatusCode::GONE,
+            &LinkPage {
+                layout,
+                token,
+                error: Some(
+                    "This sign-in link was used already or has expired. Ask for a new one.".into(),
+                ),
+            },
+        ));
+    };
+    let session = session::start(
+        &app.db,
+        org_id,
+        person_id,
+        app.now(),
+        app.settings.session_hours,
+    )
+    .await?;
+    let cookie = cookie_header(
+        &app,
+        session::COOKIE,
+        &session,
+        Some(app.settings.session_hours * 3600),
+    );
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
 }

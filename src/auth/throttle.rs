@@ -20,6 +20,17 @@ pub fn ip_key(ip: std::net::IpAddr) -> String {
     format!("ip:{ip}")
 }
 
+/// Sign-in links asked for per address and per IP within a window.
+pub const LINK_ACCOUNT_LIMIT: i64 = 3;
+pub const LINK_IP_LIMIT: i64 = 20;
+
+pub fn link_keys(org_slug: &str, email_key: &str, ip: std::net::IpAddr) -> [(String, i64); 2] {
+    [
+        (format!("link:{org_slug}:{email_key}"), LINK_ACCOUNT_LIMIT),
+        (format!("link-ip:{ip}"), LINK_IP_LIMIT),
+    ]
+}
+
 /// `Err(seconds)` when one of the keys has used up its failures: how long
 /// until the window ends.
 pub async fn check(
@@ -46,13 +57,9 @@ pub async fn check(
     Ok(Ok(()))
 }
 
-/// Counts one failure against each key, opening a new window where the
+/// Counts one attempt (a failed sign-in, a link request) against each key, opening a new window where the
 /// old one has ended.
-pub async fn record_failure(
-    db: &Db,
-    keys: &[(String, i64)],
-    now: Timestamp,
-) -> Result<(), sqlx::Error> {
+pub async fn record(db: &Db, keys: &[(String, i64)], now: Timestamp) -> Result<(), sqlx::Error> {
     let now = now.as_second();
     let mut tx = db.begin().await?;
     for (key, _) in keys {

@@ -9,6 +9,7 @@ use tracing_subscriber::EnvFilter;
 use super::DbArgs;
 use crate::app::{App, AppState};
 use crate::config::Settings;
+use crate::notify::email::{Mailer, Security, SmtpSettings};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -25,6 +26,29 @@ pub struct Args {
     /// secure; turn this off only for plain HTTP on another host.
     #[arg(long, env = "BELONG_COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set)]
     cookie_secure: bool,
+    /// The address people reach this server at, used in links in emails
+    /// (default: http:// and the listen address).
+    #[arg(long, env = "BELONG_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// SMTP server for email; without it, email is off.
+    #[arg(long, env = "BELONG_SMTP_HOST")]
+    smtp_host: Option<String>,
+    #[arg(long, env = "BELONG_SMTP_PORT", default_value_t = 587)]
+    smtp_port: u16,
+    /// starttls, tls or none.
+    #[arg(long, env = "BELONG_SMTP_SECURITY", default_value = "starttls")]
+    smtp_security: Security,
+    #[arg(long, env = "BELONG_SMTP_USERNAME")]
+    smtp_username: Option<String>,
+    #[arg(long, env = "BELONG_SMTP_PASSWORD", hide_env_values = true)]
+    smtp_password: Option<String>,
+    /// Sender, e.g. "belong <belong@example.org>".
+    #[arg(
+        long,
+        env = "BELONG_SMTP_FROM",
+        default_value = "belong <belong@localhost>"
+    )]
+    smtp_from: String,
     /// Log format: text or json.
     #[arg(long, env = "BELONG_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
@@ -42,14 +66,43 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         builder.init();
     }
 
+    let mailer = match &args.smtp_host {
+        Some(host) => Mailer::new(&SmtpSettings {
+            host: host.clone(),
+            port: args.smtp_port,
+            security: args.smtp_security,
+            username: args.smtp_username.clone(),
+            password: args.smtp_password.clone(),
+            from: args.smtp_from.clone(),
+        })
+        .map_err(anyhow::Error::msg)?,
+        None => Mailer::off(),
+    };
     let opened = args.db.open().await?;
     let app = App {
         settings: Settings {
             cookie_secure: args.cookie_secure,
+            public_url: args
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", args.listen)),
+            demo: args.demo,
             ..Settings::default()
         },
+        mailer,
         ..opened
     };
+    if app.mailer.is_on() {
+        tracing::info!(
+            host = args.smtp_host.as_deref().unwrap_or(""),
+            port = args.smtp_port,
+            "email is on"
+        );
+    } else if args.demo {
+        tracing::info!("email is off (no --smtp-host); sign-in links are printed on the console");
+    } else {
+        tracing::info!("email is off (no --smtp-host)");
+    }
     tracing::info!(database = %args.db.url, "database ready");
     let purged = crate::auth::session::purge_expired(&app.db, app.now()).await?;
     if purged > 0 {
@@ -74,7 +127,11 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     tracing::info!(%addr, "listening");
     let state = AppState(Arc::new(app));
+    let (stop_worker, stop) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(crate::jobs::work(state.0.clone(), stop));
     crate::web::serve(listener, state.clone(), shutdown_signal()).await?;
+    let _ = stop_worker.send(true);
+    let _ = worker.await;
     state.db.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

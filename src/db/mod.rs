@@ -136,3 +136,31 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+/// Claims the most overdue job for a worker: $1 lease end, $2 worker name,
+/// $3 now. PostgreSQL skips rows another worker is claiming; the outer
+/// conditions are checked again on the locked row, so a job is never
+/// handed to two workers.
+pub fn claim_job_sql(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "UPDATE jobs SET locked_until = $1, locked_by = $2, attempts = attempts + 1
+             WHERE id = (SELECT id FROM jobs
+                         WHERE done_at IS NULL AND failed_at IS NULL AND run_at <= $3
+                           AND (locked_until IS NULL OR locked_until <= $3)
+                         ORDER BY run_at LIMIT 1)
+               AND done_at IS NULL AND (locked_until IS NULL OR locked_until <= $3)
+             RETURNING id, kind, payload, attempts, max_attempts"
+        }
+        Backend::Postgres => {
+            "UPDATE jobs SET locked_until = $1, locked_by = $2, attempts = attempts + 1
+             WHERE id = (SELECT id FROM jobs
+                         WHERE done_at IS NULL AND failed_at IS NULL AND run_at <= $3
+                           AND (locked_until IS NULL OR locked_until <= $3)
+                         ORDER BY run_at LIMIT 1
+                         FOR UPDATE SKIP LOCKED)
+               AND done_at IS NULL AND (locked_until IS NULL OR locked_until <= $3)
+             RETURNING id, kind, payload, attempts, max_attempts"
+        }
+    }
+}

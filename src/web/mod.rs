@@ -3,6 +3,7 @@
 
 mod error;
 pub mod middleware;
+pub mod ratelimit;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -5,10 +5,11 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use belong::app::{App, AppState};
+use belong::app::{App, AppState, ManualClock};
 use belong::auth::{Role, password};
 use belong::config::{DatabaseUrl, Settings};
 use belong::db::{Db, new_id};
+use belong::notify::email::{Mailer, Security, SmtpSettings};
 use belong::org::model::{Email, PersonInput, PersonName, TimeZoneName};
 use belong::org::store;
 use reqwest::StatusCode;
@@ -59,6 +60,8 @@ pub struct TestApp {
     pub state: AppState,
     pub url: DatabaseUrl,
     pub dir: TempDir,
+    /// The app's clock: starts at the real time, moves only when told.
+    pub clock: Arc<ManualClock>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -79,10 +82,39 @@ impl TestApp {
     }
 
     async fn start(url: DatabaseUrl, dir: TempDir) -> TestApp {
+        TestApp::start_with(url, dir, Mailer::off()).await
+    }
+
+    /// An app whose email goes to `smtp` (plain SMTP on 127.0.0.1).
+    pub async fn with_mail(self, smtp_port: u16) -> TestApp {
+        let mailer = Mailer::new(&SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: smtp_port,
+            security: Security::None,
+            username: None,
+            password: None,
+            from: "belong <belong@test.example>".into(),
+        })
+        .unwrap();
+        let TestApp { url, dir, .. } = self;
+        TestApp::start_with(url, dir, mailer).await
+    }
+
+    async fn start_with(url: DatabaseUrl, dir: TempDir, mailer: Mailer) -> TestApp {
         let db = Db::connect(&url).await.expect("database opens");
-        let state = AppState(Arc::new(App::new(db, Settings::default())));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let clock = Arc::new(ManualClock::new(jiff::Timestamp::now()));
+        let mut app = App::new(
+            db,
+            Settings {
+                public_url: format!("http://{addr}"),
+                ..Settings::default()
+            },
+        );
+        app.clock = clock.clone();
+        app.mailer = mailer;
+        let state = AppState(Arc::new(app));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(belong::web::serve(listener, state.clone(), async {
             let _ = stopped.await;
@@ -92,6 +124,7 @@ impl TestApp {
             state,
             url,
             dir,
+            clock,
             _stop: stop,
         }
     }
@@ -355,5 +388,94 @@ impl Browser {
             page.body
         );
         self.get("/").await;
+    }
+}
+
+/// A real SMTP server (Python's aiosmtpd) on a free loopback port, writing
+/// what it receives to a directory as JSON.
+pub struct SmtpSink {
+    pub port: u16,
+    dir: TempDir,
+    child: std::process::Child,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct ReceivedEmail {
+    pub rcpt_tos: Vec<String>,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl SmtpSink {
+    /// Starts the server, or returns None when aiosmtpd is not installed
+    /// (a failure under CI=true).
+    pub fn start(port: u16, fail_first: u32) -> Option<SmtpSink> {
+        let has_aiosmtpd = std::process::Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !has_aiosmtpd {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("python3 with aiosmtpd is required under CI=true (pip install aiosmtpd)");
+            }
+            eprintln!("skipped: pip install aiosmtpd to run the email tests");
+            return None;
+        }
+        let dir = TempDir::new();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
+        let mut child = std::process::Command::new("python3")
+            .args([
+                script,
+                "--port",
+                &port.to_string(),
+                "--dir",
+                &dir.path(""),
+                "--fail",
+                &fail_first.to_string(),
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 runs");
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        assert_eq!(line.trim(), "ready", "the SMTP sink did not start");
+        Some(SmtpSink { port, dir, child })
+    }
+
+    pub fn received(&self) -> Vec<ReceivedEmail> {
+        let mut names: Vec<_> = std::fs::read_dir(&self.dir.0)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

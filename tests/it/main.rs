@@ -4,6 +4,8 @@ mod helpers;
 
 mod auth;
 mod cli;
+mod email;
 mod import;
+mod jobs;
 mod people;
 mod tenancy;

@@ -1,0 +1,206 @@
+//! Background jobs: a table of work, a worker in the same process that
+//! runs due jobs with retries and backoff, and recurring schedules.
+//!
+//! A worker claims a job by taking a lease on it in one statement, so two
+//! `belong serve` processes sharing a database never run the same job at
+//! once; a job whose worker died is claimed again when its lease ends.
+//! Finished work is marked done in the same breath, so a job queued before
+//! a crash runs once after the restart.
+
+pub mod schedule;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use sqlx::Row;
+
+use crate::app::App;
+use crate::db::{Db, new_id};
+
+/// How long a claimed job is reserved for its worker.
+pub const LEASE_SECONDS: i64 = 300;
+/// How often an idle worker looks for due jobs.
+pub const POLL: Duration = Duration::from_millis(500);
+pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
+
+type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+type Handler = for<'a> fn(&'a App, &'a str) -> HandlerFuture<'a>;
+
+/// Every job kind and the function that runs it (payload is JSON).
+fn handler(kind: &str) -> Option<Handler> {
+    match kind {
+        crate::notify::email::SEND_JOB => {
+            Some(|app, payload| Box::pin(crate::notify::email::run_send_job(app, payload)))
+        }
+        TOUCH_JOB => Some(|app, payload| Box::pin(run_touch_job(app, payload))),
+        _ => None,
+    }
+}
+
+/// A job that only records that it ran: used by the tests that kill the
+/// server, and harmless anywhere else.
+pub const TOUCH_JOB: &str = "jobs.touch";
+
+async fn run_touch_job(app: &App, payload: &str) -> Result<(), String> {
+    let label: String = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+    sqlx::query("INSERT INTO job_touches (label, at) VALUES ($1, $2)")
+        .bind(label)
+        .bind(app.now().as_second())
+        .execute(&app.db.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Queues a job to run at `run_at`, inside the caller's transaction so the
+/// job exists exactly when the change that wants it is committed.
+pub async fn enqueue(
+    conn: &mut sqlx::AnyConnection,
+    org_id: Option<i64>,
+    kind: &str,
+    payload: &str,
+    run_at: Timestamp,
+    now: Timestamp,
+) -> Result<i64, sqlx::Error> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO jobs (id, org_id, kind, payload, run_at, attempts, max_attempts, created_at)
+         VALUES ($1, $2, $3, $4, $5, 0, $6, $7)",
+    )
+    .bind(id)
+    .bind(org_id)
+    .bind(kind)
+    .bind(payload)
+    .bind(run_at.as_second())
+    .bind(DEFAULT_MAX_ATTEMPTS)
+    .bind(now.as_second())
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+struct Claimed {
+    id: i64,
+    kind: String,
+    payload: String,
+    attempts: i64,
+    max_attempts: i64,
+}
+
+async fn claim(db: &Db, worker: &str, now: i64) -> Result<Option<Claimed>, sqlx::Error> {
+    let row = sqlx::query(crate::db::claim_job_sql(db.backend))
+        .bind(now + LEASE_SECONDS)
+        .bind(worker)
+        .bind(now)
+        .fetch_optional(&db.pool)
+        .await?;
+    row.map(|r| {
+        Ok(Claimed {
+            id: r.try_get("id")?,
+            kind: r.try_get("kind")?,
+            payload: r.try_get("payload")?,
+            attempts: r.try_get("attempts")?,
+            max_attempts: r.try_get("max_attempts")?,
+        })
+    })
+    .transpose()
+}
+
+/// Seconds to wait before the next attempt: 15 s, 30 s, 1 min… up to 1 h.
+pub fn backoff(attempts: i64) -> i64 {
+    (15i64 << attempts.clamp(0, 12).saturating_sub(1)).min(3600)
+}
+
+/// Queues what the schedules owe, then runs every due job. Returns how many
+/// jobs ran (successfully or not).
+pub async fn run_due(app: &App, worker: &str) -> Result<usize, sqlx::Error> {
+    schedule::queue_due(app).await?;
+    let mut ran = 0;
+    while let Some(job) = claim(&app.db, worker, app.now().as_second()).await? {
+        ran += 1;
+        let outcome = match handler(&job.kind) {
+            Some(run) => {
+                match tokio::time::timeout(Duration::from_secs(120), run(app, &job.payload)).await {
+                    Ok(r) => r,
+                    Err(_) => Err("timed out after 120 s".to_owned()),
+                }
+            }
+            None => Err(format!("no handler for job kind {:?}", job.kind)),
+        };
+        let now = app.now().as_second();
+        match outcome {
+            Ok(()) => {
+                sqlx::query("UPDATE jobs SET done_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2")
+                    .bind(now)
+                    .bind(job.id)
+                    .execute(&app.db.pool)
+                    .await?;
+                tracing::info!(job = job.id, kind = %job.kind, attempt = job.attempts, "job done");
+            }
+            Err(error) => {
+                let error: String = error.chars().take(500).collect();
+                let give_up = job.attempts >= job.max_attempts;
+                sqlx::query(
+                    "UPDATE jobs SET locked_until = NULL, last_error = $1, run_at = $2,
+                                     failed_at = CASE WHEN $3 = 1 THEN $4 ELSE NULL END
+                     WHERE id = $5",
+                )
+                .bind(&error)
+                .bind(now + backoff(job.attempts))
+                .bind(i64::from(give_up))
+                .bind(now)
+                .bind(job.id)
+                .execute(&app.db.pool)
+                .await?;
+                if give_up {
+                    tracing::error!(job = job.id, kind = %job.kind, %error, "job failed for good");
+                } else {
+                    tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed; will retry");
+                }
+            }
+        }
+    }
+    Ok(ran)
+}
+
+/// Runs jobs until `stop` turns true; the job under way finishes first.
+pub async fn work(app: std::sync::Arc<App>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let worker = format!("worker-{:x}", new_id());
+    tracing::info!(%worker, "job worker started");
+    loop {
+        if let Err(e) = run_due(&app, &worker).await {
+            tracing::error!(error = %e, "job worker could not reach the database");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(POLL) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            break;
+        }
+    }
+    tracing::info!("job worker stopped");
+}
+
+/// Counts of jobs by state, for the operations page and tests.
+pub async fn pending_count(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE done_at IS NULL AND failed_at IS NULL")
+        .fetch_one(&db.pool)
+        .await?
+        .try_get("n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff(1), 15);
+        assert_eq!(backoff(2), 30);
+        assert_eq!(backoff(3), 60);
+        assert_eq!(backoff(20), 3600);
+    }
+}

@@ -1,0 +1,3 @@
+//! Reaching people: email over SMTP (sent through the job queue).
+
+pub mod email;
