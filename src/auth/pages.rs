@@ -28,6 +28,11 @@ pub fn routes() -> Router<AppState> {
             "/account/password",
             get(show_change_password).post(change_password),
         )
+        .route("/account/tokens", get(show_tokens).post(create_token))
+        .route(
+            "/account/tokens/{id}/revoke",
+            axum::routing::post(revoke_token),
+        )
 }
 
 #[derive(Template, Default)]
@@ -430,4 +435,117 @@ async fn use_link(
         Some(app.settings.session_hours * 3600),
     );
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "auth/templates/tokens.html")]
+struct TokensPage {
+    layout: Layout,
+    tokens: Vec<TokenRow>,
+    new_token: Option<String>,
+    error: Option<String>,
+    name: String,
+}
+
+struct TokenRow {
+    id: i64,
+    name: String,
+    created: String,
+    last_used: String,
+    revoked: bool,
+}
+
+async fn tokens_page(
+    app: &AppState,
+    me: &CurrentPerson,
+    layout: Layout,
+    new_token: Option<String>,
+    error: Option<String>,
+    name: String,
+) -> Result<TokensPage, AppError> {
+    let day = |t: jiff::Timestamp| t.strftime("%Y-%m-%d").to_string();
+    let tokens = super::tokens::list(&app.db, me.actor.org_id, me.actor.person_id)
+        .await?
+        .into_iter()
+        .map(|t| TokenRow {
+            id: t.id,
+            name: t.name,
+            created: day(t.created_at),
+            last_used: t.last_used_at.map(day).unwrap_or_else(|| "never".into()),
+            revoked: t.revoked_at.is_some(),
+        })
+        .collect();
+    Ok(TokensPage {
+        layout,
+        tokens,
+        new_token,
+        error,
+        name,
+    })
+}
+
+async fn show_tokens(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+) -> Result<Response, AppError> {
+    Ok(render(
+        &tokens_page(&app, &me, layout, None, None, String::new()).await?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TokenForm {
+    name: String,
+}
+
+async fn create_token(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, AppError> {
+    let name = match super::tokens::parse_name(&form.name) {
+        Ok(n) => n,
+        Err(e) => {
+            let page = tokens_page(
+                &app,
+                &me,
+                layout,
+                None,
+                Some(format!("name: {e}")),
+                form.name,
+            )
+            .await?;
+            return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
+        }
+    };
+    let secret = super::tokens::create(
+        &app.db,
+        me.actor.org_id,
+        me.actor.person_id,
+        &name,
+        app.now(),
+    )
+    .await?;
+    let mut response =
+        render(&tokens_page(&app, &me, layout, Some(secret), None, String::new()).await?);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        "no-store".parse().expect("static header"),
+    );
+    Ok(response)
+}
+
+async fn revoke_token(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, AppError> {
+    let id = crate::web::parse_id(&id)?;
+    if !super::tokens::revoke(&app.db, me.actor.org_id, me.actor.person_id, id, app.now()).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(Redirect::to("/account/tokens").into_response())
 }

@@ -4,7 +4,19 @@
 use crate::web::AppError;
 
 /// What a person is in their organization. Ordered by what they may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Employee,
@@ -63,13 +75,15 @@ pub enum Permission {
     ManagePeople,
     /// Give or take away the owner role.
     ManageOwners,
+    /// Read the audit log of the whole organization.
+    ViewAuditLog,
 }
 
 /// The table of permissions.
 pub fn allows(role: Role, permission: Permission) -> bool {
     match permission {
         Permission::ManagePeople => role >= Role::HrAdmin,
-        Permission::ManageOwners => role == Role::Owner,
+        Permission::ManageOwners | Permission::ViewAuditLog => role == Role::Owner,
     }
 }
 
@@ -118,6 +132,8 @@ mod tests {
         assert!(allows(Role::Owner, Permission::ManagePeople));
         assert!(!allows(Role::HrAdmin, Permission::ManageOwners));
         assert!(allows(Role::Owner, Permission::ManageOwners));
+        assert!(!allows(Role::HrAdmin, Permission::ViewAuditLog));
+        assert!(allows(Role::Owner, Permission::ViewAuditLog));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::DbArgs;
 use crate::auth::Actor;
 use crate::org::model::{Email, OrgName, PersonName, TimeZoneName};
 use crate::org::{service, store};
+use sqlx::Row;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Task {
@@ -24,6 +25,19 @@ pub enum Task {
         /// The organization's IANA time zone.
         #[arg(long, default_value = "UTC")]
         time_zone: String,
+    },
+    /// Print a new API token acting as a person.
+    Token {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        email: String,
+        /// Needed when the email belongs to people of several organizations.
+        #[arg(long)]
+        org: Option<String>,
+        /// What the token is for.
+        #[arg(long, default_value = "command line")]
+        name: String,
     },
     /// Give a person a new one-time password (for a lost password).
     ResetPassword {
@@ -72,6 +86,46 @@ pub async fn run(task: Task) -> anyhow::Result<ExitCode> {
             println!(
                 "Sign in at /signin with the slug, the email and this password; you will choose your own password next."
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::Token {
+            db,
+            email,
+            org,
+            name,
+        } => {
+            let email = arg("email", Email::parse(&email))?;
+            let name = arg("name", crate::auth::tokens::parse_name(&name))?;
+            let app = db.open().await?;
+            let rows = sqlx::query(
+                "SELECT p.org_id, p.id, o.slug FROM people p JOIN organizations o ON o.id = p.org_id
+                 WHERE p.email_key = $1 AND p.active = 1 AND ($2 = '' OR o.slug = $2)",
+            )
+            .bind(email.key())
+            .bind(org.as_deref().unwrap_or(""))
+            .fetch_all(&app.db.pool)
+            .await?;
+            let (org_id, person_id) = match rows.as_slice() {
+                [one] => (
+                    one.try_get::<i64, _>("org_id")?,
+                    one.try_get::<i64, _>("id")?,
+                ),
+                [] => anyhow::bail!(
+                    "--email: no active person with this email{}",
+                    org.map(|o| format!(" in {o}")).unwrap_or_default()
+                ),
+                many => {
+                    let slugs: Vec<String> =
+                        many.iter().filter_map(|r| r.try_get("slug").ok()).collect();
+                    anyhow::bail!(
+                        "--org: this email is in several organizations ({}); name one",
+                        slugs.join(", ")
+                    )
+                }
+            };
+            let token =
+                crate::auth::tokens::create(&app.db, org_id, person_id, &name, app.now()).await?;
+            println!("{token}");
             Ok(ExitCode::SUCCESS)
         }
         Task::ResetPassword { db, org, email } => {

@@ -15,6 +15,7 @@ use super::model::{Email, PersonInput, PersonName, Role, TeamName, TimeZoneName,
 use super::service::Directory;
 use super::store;
 use crate::app::App;
+use crate::audit::{self, Subject};
 use crate::auth::{Actor, Permission};
 use crate::db::new_id;
 use crate::web::AppError;
@@ -664,6 +665,18 @@ pub async fn run(
                 (None, None) => org_time_zone(app, org_id).await?,
             },
         };
+        if let Some(p) = current.filter(|p| p.role != input.role) {
+            let change = format!("{} → {} (import)", p.role.as_str(), input.role.as_str());
+            audit::record(
+                &mut tx,
+                actor,
+                "person.role_changed",
+                Subject::Person(p.id),
+                &change,
+                app.now(),
+            )
+            .await?;
+        }
         match w.existing_id {
             Some(id) => {
                 store::update_person(&mut tx, org_id, id, &input, now).await?;
@@ -681,6 +694,20 @@ pub async fn run(
             store::set_manager(&mut tx, org_id, id, Some(person_ids[&m.key()])).await?;
         }
     }
+    let detail = format!(
+        "{} added, {} updated",
+        plan.creates.len(),
+        plan.updates.len()
+    );
+    audit::record(
+        &mut tx,
+        actor,
+        "import.applied",
+        Subject::People,
+        &detail,
+        app.now(),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(
         created = plan.creates.len(),

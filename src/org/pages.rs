@@ -16,6 +16,7 @@ use super::model::{
 use super::service::{self, Directory};
 use super::store;
 use crate::app::AppState;
+use crate::audit::{self, Subject};
 use crate::auth::Permission;
 use crate::db::new_id;
 use crate::web::{
@@ -133,6 +134,15 @@ async fn list_people(
 ) -> Result<Response, AppError> {
     me.actor.require(Permission::ManagePeople)?;
     let dir = service::directory(&app.db, me.actor.org_id).await?;
+    audit::record_now(
+        &app.db,
+        &me.actor,
+        "people.listed",
+        Subject::People,
+        "",
+        app.now(),
+    )
+    .await?;
     let q = filter.q.trim().to_lowercase();
     let team: Option<i64> = filter.team.parse().ok();
     let rows: Vec<PersonRow> = dir
@@ -433,6 +443,15 @@ async fn edit_person(
     let id = parse_id(&id)?;
     let dir = service::directory(&app.db, me.actor.org_id).await?;
     let person = dir.person(id).cloned().ok_or(AppError::NotFound)?;
+    audit::record_now(
+        &app.db,
+        &me.actor,
+        "person.viewed",
+        Subject::Person(id),
+        "",
+        app.now(),
+    )
+    .await?;
     let form = PersonForm::from_person(&person);
     let mut page = PersonFormPage::new(layout, &me, &dir, Some(person), form);
     page.notice = match q.notice.as_str() {

@@ -10,6 +10,7 @@ use super::model::{
 };
 use super::store;
 use crate::app::App;
+use crate::audit::{self, Subject};
 use crate::auth::password::{self, Password};
 use crate::auth::{Actor, Permission};
 use crate::db::{Db, Tx, new_id};
@@ -250,6 +251,16 @@ pub async fn add_person(app: &App, actor: &Actor, input: &PersonInput) -> Result
     let (mut tx, dir) = begin_checked(app, actor).await?;
     check_person(actor, &dir, None, input)?;
     let id = new_id();
+    let detail = format!("role {}", input.role.as_str());
+    audit::record(
+        &mut tx,
+        actor,
+        "person.created",
+        Subject::Person(id),
+        &detail,
+        app.now(),
+    )
+    .await?;
     store::insert_person(
         &mut tx,
         actor.org_id,
@@ -278,10 +289,29 @@ pub async fn update_person(
     input: &PersonInput,
 ) -> Result<(), AppError> {
     let (mut tx, dir) = begin_checked(app, actor).await?;
-    if dir.person(id).is_none() {
-        return Err(AppError::NotFound);
-    }
+    let before = dir.person(id).ok_or(AppError::NotFound)?;
     check_person(actor, &dir, Some(id), input)?;
+    if before.role != input.role {
+        let change = format!("{} → {}", before.role.as_str(), input.role.as_str());
+        audit::record(
+            &mut tx,
+            actor,
+            "person.role_changed",
+            Subject::Person(id),
+            &change,
+            app.now(),
+        )
+        .await?;
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        "person.updated",
+        Subject::Person(id),
+        "",
+        app.now(),
+    )
+    .await?;
     store::update_person(&mut tx, actor.org_id, id, input, app.now().as_second())
         .await
         .map_err(|e| {
@@ -328,6 +358,16 @@ pub async fn deactivate_person(
         app.now().as_second(),
     )
     .await?;
+    let detail = format!("left {end_date} ({})", reason.as_str());
+    audit::record(
+        &mut tx,
+        actor,
+        "person.deactivated",
+        Subject::Person(id),
+        &detail,
+        app.now(),
+    )
+    .await?;
     // Their reports now report to their manager, so nobody points at a leaver.
     for report in dir.people.iter().filter(|p| p.manager_id == Some(id)) {
         store::set_manager(&mut tx, actor.org_id, report.id, person.manager_id).await?;
@@ -343,6 +383,15 @@ pub async fn reactivate_person(app: &App, actor: &Actor, id: i64) -> Result<(), 
         actor.require(Permission::ManageOwners)?;
     }
     store::reactivate_person(&mut tx, actor.org_id, id, app.now().as_second()).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "person.reactivated",
+        Subject::Person(id),
+        "",
+        app.now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -366,9 +415,9 @@ pub async fn issue_one_time_password(
     }
     let pw = Password::generate();
     let hash = password::hash(&pw).await;
-    let mut conn = app.db.pool.acquire().await?;
+    let mut tx = app.db.begin().await?;
     store::set_password(
-        &mut conn,
+        &mut tx,
         actor.org_id,
         id,
         &hash,
@@ -376,6 +425,16 @@ pub async fn issue_one_time_password(
         app.now().as_second(),
     )
     .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "person.one_time_password",
+        Subject::Person(id),
+        "",
+        app.now(),
+    )
+    .await?;
+    tx.commit().await?;
     crate::auth::session::end_all_for(&app.db, actor.org_id, id, None).await?;
     Ok(pw)
 }

@@ -23,7 +23,15 @@ pub const CSRF_COOKIE: &str = "belong_csrf";
 pub struct CsrfToken(pub String);
 
 pub async fn session_and_csrf(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    let mut response = match check(&app, req).await {
+    // The API authenticates with bearer tokens only, never cookies, so
+    // cross-site forms cannot ride on it and it needs no CSRF token.
+    let is_api = req.uri().path().starts_with("/api/");
+    let outcome = if is_api {
+        Ok((req, None))
+    } else {
+        check(&app, req).await
+    };
+    let mut response = match outcome {
         Ok((req, new_cookie)) => {
             let mut response = next.run(req).await;
             if let Some(cookie) = new_cookie {
@@ -147,4 +155,13 @@ pub fn cookie_header(app: &AppState, name: &str, value: &str, max_age: Option<i6
         s.push_str(&format!("; Max-Age={age}"));
     }
     HeaderValue::from_str(&s).expect("cookie names and values are ASCII tokens")
+}
+
+/// Under /api/, every error is JSON, whichever layer produced it.
+pub async fn api_json_errors(req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        super::api::json_errors(req, next).await
+    } else {
+        next.run(req).await
+    }
 }

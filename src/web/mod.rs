@@ -1,8 +1,10 @@
 //! The HTTP edge: router assembly, the session and CSRF layer, extractors,
 //! page rendering and the embedded assets.
 
+pub mod api;
 mod error;
 pub mod middleware;
+pub mod openapi;
 pub mod ratelimit;
 
 use std::future::Future;
@@ -36,11 +38,17 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/style.css", get(stylesheet))
         .merge(crate::auth::pages::routes())
         .merge(crate::org::pages::routes())
+        .merge(crate::audit::pages::routes())
+        .merge(crate::org::api::routes())
+        .merge(crate::org::mydata::routes())
+        .route("/api/v1/openapi.json", get(openapi::openapi_json))
+        .route("/api", get(openapi::api_page))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::session_and_csrf,
         ))
+        .layer(axum::middleware::from_fn(middleware::api_json_errors))
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(
             // Only the method and path: never query strings (they may hold
@@ -117,6 +125,7 @@ pub struct Layout {
     pub person_name: Option<String>,
     pub org_name: Option<String>,
     pub manages_people: bool,
+    pub owner: bool,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Layout {
@@ -136,6 +145,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Layout {
             manages_people: session
                 .as_ref()
                 .is_some_and(|s| s.actor.can(Permission::ManagePeople)),
+            owner: session
+                .as_ref()
+                .is_some_and(|s| s.actor.can(Permission::ViewAuditLog)),
         })
     }
 }

@@ -479,3 +479,112 @@ impl Drop for SmtpSink {
         let _ = self.child.wait();
     }
 }
+
+/// A JSON API client with a bearer token. Fails the test on any 500 and on
+/// any error answer that is not in the documented shape.
+pub struct Api {
+    client: reqwest::Client,
+    base: String,
+    pub token: String,
+}
+
+pub struct ApiResponse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub json: serde_json::Value,
+}
+
+impl ApiResponse {
+    #[track_caller]
+    pub fn error(&self, status: u16, code: &str) -> &ApiResponse {
+        assert_eq!(self.status, status, "{}", self.json);
+        assert_eq!(self.json["error"]["code"], code, "{}", self.json);
+        self
+    }
+
+    #[track_caller]
+    pub fn field(&self, field: &str) -> &ApiResponse {
+        assert_eq!(self.json["error"]["field"], field, "{}", self.json);
+        self
+    }
+}
+
+impl Api {
+    pub fn new(app: &TestApp, token: &str) -> Api {
+        Api {
+            client: reqwest::Client::new(),
+            base: format!("http://{}", app.addr),
+            token: token.to_owned(),
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> ApiResponse {
+        let mut req = self
+            .client
+            .request(method.parse().unwrap(), format!("{}{path}", self.base))
+            .header("authorization", format!("Bearer {}", self.token));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        self.finish(req).await
+    }
+
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> ApiResponse {
+        let req = self
+            .client
+            .request(method.parse().unwrap(), format!("{}{path}", self.base))
+            .header("authorization", format!("Bearer {}", self.token))
+            .header("content-type", content_type)
+            .body(body.to_owned());
+        self.finish(req).await
+    }
+
+    async fn finish(&self, req: reqwest::RequestBuilder) -> ApiResponse {
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap();
+        assert_ne!(status, 500, "server error: {text}");
+        let json: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+        if status >= 400 {
+            assert!(
+                json["error"]["code"].is_string() && json["error"]["message"].is_string(),
+                "error shape: {json}"
+            );
+        }
+        ApiResponse {
+            status,
+            headers,
+            json,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> ApiResponse {
+        self.call("GET", path, None).await
+    }
+}
+
+/// A token acting as the person, made the way the settings page makes one.
+pub async fn token_for(app: &TestApp, org_id: i64, person_id: i64) -> String {
+    belong::auth::tokens::create(
+        &app.state.db,
+        org_id,
+        person_id,
+        "test",
+        jiff::Timestamp::now(),
+    )
+    .await
+    .unwrap()
+}

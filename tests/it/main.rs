@@ -2,6 +2,8 @@
 
 mod helpers;
 
+mod api;
+mod audit;
 mod auth;
 mod cli;
 mod email;

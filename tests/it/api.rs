@@ -1,0 +1,483 @@
+//! The JSON API: tokens, every documented operation, the error format.
+
+use std::collections::BTreeSet;
+
+use belong::auth::Role;
+use serde_json::json;
+
+use crate::helpers::{Api, PASSWORD, TestApp, both_databases, token_for};
+
+both_databases!(
+    command_line_token_reads_me_and_revoked_token_is_refused,
+    every_documented_operation_is_exercised,
+    api_errors_are_json_and_name_the_field,
+    api_keeps_organizations_and_roles_apart,
+);
+
+async fn command_line_token_reads_me_and_revoked_token_is_refused(app: TestApp) {
+    let org = app.org("Bars Co", "bars-co").await;
+    app.person(org, "Ana Lima", "ana@bars.example", Role::Employee, None)
+        .await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_belong"))
+        .args([
+            "admin",
+            "token",
+            "--email",
+            "ANA@bars.example",
+            "--database",
+            app.url.expose(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("blg_") && token.len() == 68, "{token}");
+
+    let api = Api::new(&app, &token);
+    let me = api.get("/api/v1/me").await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.json["person"]["name"], "Ana Lima");
+    assert_eq!(me.json["person"]["role"], "employee");
+    assert_eq!(me.json["organization"]["slug"], "bars-co");
+    assert!(me.json["person"]["id"].is_string(), "ids are strings");
+
+    // Ana sees the token on her settings page and revokes it there.
+    let b = app.browser();
+    b.sign_in("bars-co", "ana@bars.example", PASSWORD).await;
+    let page = b.get("/account/tokens").await;
+    page.assert(200, "command line");
+    let revoke = page
+        .body
+        .split("action=\"/account/tokens/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    assert_eq!(
+        b.post(&format!("/account/tokens/{revoke}"), &[])
+            .await
+            .status,
+        303
+    );
+    let refused = api.get("/api/v1/me").await;
+    refused.error(401, "unauthorized");
+    assert_eq!(refused.headers["www-authenticate"], "Bearer");
+    Api::new(&app, "blg_not-a-token")
+        .get("/api/v1/me")
+        .await
+        .error(401, "unauthorized");
+    Api::new(&app, "")
+        .get("/api/v1/me")
+        .await
+        .error(401, "unauthorized");
+
+    // A token made on the page is shown once and works.
+    b.get("/account/tokens").await;
+    let made = b.post("/account/tokens", &[("name", "sync")]).await;
+    made.assert(200, "shown only once");
+    let start = made.body.find("blg_").unwrap();
+    let fresh = &made.body[start..start + 68];
+    assert_eq!(Api::new(&app, fresh).get("/api/v1/me").await.status, 200);
+    b.post("/account/tokens", &[("name", "  ")])
+        .await
+        .assert(422, "name:");
+    // Another person cannot revoke it.
+    app.person(org, "Bo", "bo@bars.example", Role::Employee, None)
+        .await;
+    let bo = app.browser();
+    bo.sign_in("bars-co", "bo@bars.example", PASSWORD).await;
+    let page = b.get("/account/tokens").await;
+    let id = page
+        .body
+        .split("action=\"/account/tokens/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    bo.get("/account/tokens").await;
+    bo.post(&format!("/account/tokens/{id}/revoke"), &[])
+        .await
+        .assert(404, "does not exist");
+    assert_eq!(Api::new(&app, fresh).get("/api/v1/me").await.status, 200);
+}
+
+/// Every operation in the OpenAPI document is called here at least once;
+/// the test fails if the document has one this test does not know.
+async fn every_documented_operation_is_exercised(app: TestApp) {
+    let org = app.org("Bars Co", "bars-co").await;
+    let hr = app
+        .person(org, "Hera", "hera@bars.example", Role::HrAdmin, None)
+        .await;
+    let api = Api::new(&app, &token_for(&app, org, hr).await);
+    let mut done = BTreeSet::new();
+    let mut call =
+        async |method: &str, template: &str, path: &str, body: Option<serde_json::Value>| {
+            done.insert(format!("{method} {template}"));
+            api.call(method, path, body).await
+        };
+
+    let me = call("GET", "/api/v1/me", "/api/v1/me", None).await;
+    assert_eq!(me.json["person"]["email"], "hera@bars.example");
+    let kitchen = call(
+        "POST",
+        "/api/v1/teams",
+        "/api/v1/teams",
+        Some(json!({"name": "Kitchen"})),
+    )
+    .await;
+    assert_eq!(kitchen.status, 201);
+    let kid = kitchen.json["id"].as_str().unwrap().to_owned();
+    let pastry = call(
+        "POST",
+        "/api/v1/teams",
+        "/api/v1/teams",
+        Some(json!({"name": "Pastry", "parent_id": kid})),
+    )
+    .await;
+    assert_eq!(pastry.json["path"], "Kitchen / Pastry");
+    let pid = pastry.json["id"].as_str().unwrap().to_owned();
+    let got = call(
+        "GET",
+        "/api/v1/teams/{id}",
+        &format!("/api/v1/teams/{pid}"),
+        None,
+    )
+    .await;
+    assert_eq!(got.json["parent_id"], kid.as_str());
+    let moved = call(
+        "PATCH",
+        "/api/v1/teams/{id}",
+        &format!("/api/v1/teams/{pid}"),
+        Some(json!({"parent_id": null, "name": "Pâtisserie"})),
+    )
+    .await;
+    assert_eq!(
+        (
+            moved.json["name"].as_str(),
+            moved.json["parent_id"].is_null()
+        ),
+        (Some("Pâtisserie"), true)
+    );
+    let teams = call("GET", "/api/v1/teams", "/api/v1/teams", None).await;
+    assert_eq!(teams.json.as_array().unwrap().len(), 2);
+
+    let ana = call(
+        "POST",
+        "/api/v1/people",
+        "/api/v1/people",
+        Some(json!({"name": "Ana", "email": "ana@bars.example", "team_id": kid, "manager_id": hr.to_string(), "start_date": "2024-02-01"})),
+    )
+    .await;
+    assert_eq!(ana.status, 201, "{}", ana.json);
+    assert_eq!(
+        ana.json["time_zone"], "Europe/Berlin",
+        "defaults to the organization's zone"
+    );
+    let aid = ana.json["id"].as_str().unwrap().to_owned();
+    let one = call(
+        "GET",
+        "/api/v1/people/{id}",
+        &format!("/api/v1/people/{aid}"),
+        None,
+    )
+    .await;
+    assert_eq!(one.json["team_id"], kid.as_str());
+    let changed = call(
+        "PATCH",
+        "/api/v1/people/{id}",
+        &format!("/api/v1/people/{aid}"),
+        Some(json!({"role": "manager", "manager_id": null})),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.json);
+    assert_eq!(
+        (
+            changed.json["role"].as_str(),
+            changed.json["manager_id"].is_null()
+        ),
+        (Some("manager"), true)
+    );
+    assert_eq!(
+        changed.json["team_id"],
+        kid.as_str(),
+        "fields left out stay"
+    );
+    let list = call("GET", "/api/v1/people", "/api/v1/people", None).await;
+    assert_eq!(list.json.as_array().unwrap().len(), 2);
+    let left = call(
+        "POST",
+        "/api/v1/people/{id}/deactivate",
+        &format!("/api/v1/people/{aid}/deactivate"),
+        Some(json!({"end_date": "2026-06-30", "reason": "voluntary"})),
+    )
+    .await;
+    assert_eq!(
+        (
+            left.json["active"].as_bool(),
+            left.json["leave_reason"].as_str()
+        ),
+        (Some(false), Some("voluntary"))
+    );
+    let leavers = api.get("/api/v1/people?status=left").await;
+    assert_eq!(leavers.json.as_array().unwrap().len(), 1);
+    let back = call(
+        "POST",
+        "/api/v1/people/{id}/reactivate",
+        &format!("/api/v1/people/{aid}/reactivate"),
+        None,
+    )
+    .await;
+    assert_eq!(back.json["active"], true);
+    // Kitchen still has Ana; Pâtisserie is empty and can go.
+    call(
+        "POST",
+        "/api/v1/teams/{id}/deactivate",
+        &format!("/api/v1/teams/{kid}/deactivate"),
+        None,
+    )
+    .await
+    .error(409, "conflict");
+    let gone = call(
+        "POST",
+        "/api/v1/teams/{id}/deactivate",
+        &format!("/api/v1/teams/{pid}/deactivate"),
+        None,
+    )
+    .await;
+    assert_eq!(gone.json["active"], false);
+    let again = call(
+        "POST",
+        "/api/v1/teams/{id}/reactivate",
+        &format!("/api/v1/teams/{pid}/reactivate"),
+        None,
+    )
+    .await;
+    assert_eq!(again.json["active"], true);
+
+    let doc: serde_json::Value = reqwest::get(format!("http://{}/api/v1/openapi.json", app.addr))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.insert(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    assert_eq!(
+        documented, done,
+        "documented operations and exercised operations differ"
+    );
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // The human-readable page lists them too.
+    let page = reqwest::get(format!("http://{}/api", app.addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("PATCH /api/v1/people/{id}"), "{page}");
+}
+
+async fn api_errors_are_json_and_name_the_field(app: TestApp) {
+    let org = app.org("Bars Co", "bars-co").await;
+    let hr = app
+        .person(org, "Hera", "hera@bars.example", Role::HrAdmin, None)
+        .await;
+    let api = Api::new(&app, &token_for(&app, org, hr).await);
+    api.raw("POST", "/api/v1/teams", "application/json", "{not json")
+        .await
+        .error(400, "bad_request");
+    api.raw("POST", "/api/v1/teams", "text/plain", "{}")
+        .await
+        .error(415, "unsupported_media_type");
+    api.call("POST", "/api/v1/teams", Some(json!({"name": 5})))
+        .await
+        .error(422, "invalid")
+        .field("name");
+    api.call("POST", "/api/v1/teams", Some(json!({})))
+        .await
+        .error(422, "invalid");
+    api.call("POST", "/api/v1/teams", Some(json!({"name": "a/b"})))
+        .await
+        .error(422, "invalid")
+        .field("name");
+    api.call(
+        "POST",
+        "/api/v1/teams",
+        Some(json!({"name": "X", "parent_id": "nope"})),
+    )
+    .await
+    .error(422, "invalid")
+    .field("parent_id");
+    api.call(
+        "POST",
+        "/api/v1/people",
+        Some(json!({"name": "A", "email": "bad"})),
+    )
+    .await
+    .error(422, "invalid")
+    .field("email");
+    api.call(
+        "POST",
+        "/api/v1/people",
+        Some(json!({"name": "A", "email": "a@b.example", "start_date": "1/2/2024"})),
+    )
+    .await
+    .error(422, "invalid")
+    .field("start_date");
+    api.call(
+        "POST",
+        "/api/v1/people",
+        Some(json!({"name": "A", "email": "a@b.example", "team_id": "123"})),
+    )
+    .await
+    .error(422, "invalid")
+    .field("team_id");
+    api.call(
+        "POST",
+        "/api/v1/people",
+        Some(json!({"name": "A", "email": "a@b.example", "role": "boss"})),
+    )
+    .await
+    .error(422, "invalid")
+    .field("role");
+    api.call(
+        "POST",
+        "/api/v1/people",
+        Some(json!({"name": "A", "email": "HERA@bars.example"})),
+    )
+    .await
+    .error(409, "conflict")
+    .field("email");
+    api.get("/api/v1/people/abc").await.error(404, "not_found");
+    api.get("/api/v1/people?status=gone")
+        .await
+        .error(422, "invalid")
+        .field("status");
+    api.get("/api/v1/nothing-here")
+        .await
+        .error(404, "not_found");
+    api.call("DELETE", "/api/v1/people", None)
+        .await
+        .error(405, "bad_request");
+    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(belong::web::FORM_LIMIT));
+    api.raw("POST", "/api/v1/teams", "application/json", &huge)
+        .await
+        .error(413, "too_large");
+    assert_eq!(app.count("SELECT COUNT(*) FROM teams").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 1);
+
+    // Guessing tokens from one address is cut off.
+    let guesser = Api::new(&app, "blg_guess");
+    let mut last = None;
+    for _ in 0..=(belong::web::api::ANONYMOUS_PER_MINUTE as usize) {
+        last = Some(guesser.get("/api/v1/me").await);
+    }
+    let last = last.unwrap();
+    last.error(429, "too_many_requests");
+    assert!(last.headers.contains_key("retry-after"));
+}
+
+async fn api_keeps_organizations_and_roles_apart(app: TestApp) {
+    let a = app.org("Alpha", "alpha").await;
+    let b = app.org("Beta", "beta").await;
+    let a_hr = app
+        .person(a, "Hera", "hera@alpha.example", Role::HrAdmin, None)
+        .await;
+    let a_emp = app
+        .person(a, "Emil", "emil@alpha.example", Role::Employee, None)
+        .await;
+    let b_team = app.team(b, "Secret Team", None).await;
+    let b_person = app
+        .person(
+            b,
+            "Bruno",
+            "bruno@beta.example",
+            Role::Employee,
+            Some(b_team),
+        )
+        .await;
+    let hr = Api::new(&app, &token_for(&app, a, a_hr).await);
+    let emp = Api::new(&app, &token_for(&app, a, a_emp).await);
+
+    let people = hr.get("/api/v1/people?status=all").await;
+    assert!(!people.json.to_string().contains("Bruno"));
+    assert!(
+        !hr.get("/api/v1/teams")
+            .await
+            .json
+            .to_string()
+            .contains("Secret")
+    );
+    hr.get(&format!("/api/v1/people/{b_person}"))
+        .await
+        .error(404, "not_found");
+    hr.get(&format!("/api/v1/teams/{b_team}"))
+        .await
+        .error(404, "not_found");
+    hr.call(
+        "PATCH",
+        &format!("/api/v1/people/{b_person}"),
+        Some(json!({"name": "Hacked"})),
+    )
+    .await
+    .error(404, "not_found");
+    hr.call(
+        "POST",
+        &format!("/api/v1/people/{b_person}/deactivate"),
+        Some(json!({"end_date": "2026-01-01", "reason": "other"})),
+    )
+    .await
+    .error(404, "not_found");
+    hr.call(
+        "PATCH",
+        &format!("/api/v1/people/{a_emp}"),
+        Some(json!({"team_id": b_team.to_string()})),
+    )
+    .await
+    .error(422, "invalid")
+    .field("team_id");
+    hr.call(
+        "PATCH",
+        &format!("/api/v1/people/{a_emp}"),
+        Some(json!({"role": "owner"})),
+    )
+    .await
+    .error(422, "invalid")
+    .field("role");
+
+    for path in [
+        "/api/v1/people",
+        "/api/v1/teams",
+        &format!("/api/v1/people/{a_hr}"),
+    ] {
+        emp.get(path).await.error(403, "forbidden");
+    }
+    emp.call("POST", "/api/v1/teams", Some(json!({"name": "Mine"})))
+        .await
+        .error(403, "forbidden");
+    assert_eq!(emp.get("/api/v1/me").await.status, 200);
+    let bruno = belong::org::store::get_person(&app.state.db, b, b_person)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(bruno.name, "Bruno");
+    // A deactivated person's token stops working.
+    hr.call(
+        "POST",
+        &format!("/api/v1/people/{a_emp}/deactivate"),
+        Some(json!({"end_date": "2026-01-01", "reason": "other"})),
+    )
+    .await;
+    emp.get("/api/v1/me").await.error(401, "unauthorized");
+}
