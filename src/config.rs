@@ -102,6 +102,8 @@ pub struct Settings {
     pub public_url: String,
     /// Demo mode: with email off, sign-in links are printed on the console.
     pub demo: bool,
+    /// Requests an API token may make per minute (with bursts of half that).
+    pub api_per_minute: u32,
 }
 
 impl Default for Settings {
@@ -111,6 +113,7 @@ impl Default for Settings {
             session_hours: 24 * 14,
             public_url: "http://127.0.0.1:8080".to_owned(),
             demo: false,
+            api_per_minute: 600,
         }
     }
 }

@@ -49,6 +49,9 @@ pub struct Args {
         default_value = "belong <belong@localhost>"
     )]
     smtp_from: String,
+    /// Requests one API token may make per minute.
+    #[arg(long, env = "BELONG_API_RATE", default_value_t = 600)]
+    api_requests_per_minute: u32,
     /// Log format: text or json.
     #[arg(long, env = "BELONG_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
@@ -87,6 +90,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .clone()
                 .unwrap_or_else(|| format!("http://{}", args.listen)),
             demo: args.demo,
+            api_per_minute: args.api_requests_per_minute,
             ..Settings::default()
         },
         mailer,

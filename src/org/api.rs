@@ -246,13 +246,16 @@ async fn get_person(
 
 #[derive(Deserialize, ToSchema)]
 pub struct PersonCreate {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Defaults to employee.
     pub role: Option<Role>,
     pub team_id: Option<String>,
     pub manager_id: Option<String>,
     /// YYYY-MM-DD
+    #[schema(format = Date)]
     pub start_date: Option<String>,
     /// IANA time zone; defaults to the organization's.
     pub time_zone: Option<String>,
@@ -393,8 +396,10 @@ async fn update_person(
 #[derive(Deserialize, ToSchema)]
 pub struct Deactivation {
     /// Their last day, YYYY-MM-DD.
+    #[schema(format = Date)]
     pub end_date: String,
     /// voluntary, involuntary or other
+    #[schema(pattern = "^(voluntary|involuntary|other)$")]
     pub reason: String,
 }
 
@@ -471,6 +476,7 @@ async fn get_team(
 
 #[derive(Deserialize, ToSchema)]
 pub struct TeamCreate {
+    #[schema(min_length = 1, max_length = 100, pattern = "^[^/]*[^/ ][^/]*$")]
     pub name: String,
     /// Makes it a sub-team of this team.
     pub parent_id: Option<String>,

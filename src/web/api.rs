@@ -16,9 +16,6 @@ use super::AppError;
 use crate::app::AppState;
 use crate::auth::{Actor, tokens};
 
-/// Requests an API token may make in a burst, and per minute after that.
-pub const TOKEN_BURST: f64 = 300.0;
-pub const TOKEN_PER_MINUTE: f64 = 600.0;
 /// Requests with a missing or wrong token an address may make per minute.
 pub const ANONYMOUS_PER_MINUTE: f64 = 60.0;
 
@@ -216,11 +213,12 @@ impl FromRequestParts<AppState> for ApiActor {
                 })?;
             return Err(AppError::Unauthorized.into());
         };
+        let per_minute = f64::from(app.settings.api_per_minute.max(1));
         app.limits
             .take(
                 &format!("api:{}", actor.person_id),
-                TOKEN_BURST,
-                TOKEN_PER_MINUTE,
+                (per_minute / 2.0).max(1.0),
+                per_minute,
             )
             .map_err(|s| AppError::TooManyRequests {
                 retry_after: s as i64,

@@ -21,6 +21,7 @@ use super::{Layout, render};
                        `{\"error\": {\"code\", \"message\", \"field\"}}`."
     ),
     modifiers(&BearerAuth),
+    components(schemas(super::api::ErrorBody, super::api::ErrorDetail)),
     tags(
         (name = "me", description = "The calling person"),
         (name = "people", description = "People of the organization"),

@@ -278,6 +278,15 @@ async fn every_documented_operation_is_exercised(app: TestApp) {
         "documented operations and exercised operations differ"
     );
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // Every reference in the document resolves.
+    let text = doc.to_string();
+    for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = reference.split('"').next().unwrap();
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "unresolvable reference to {name}"
+        );
+    }
     // The human-readable page lists them too.
     let page = reqwest::get(format!("http://{}/api", app.addr))
         .await

@@ -5,6 +5,7 @@ mod helpers;
 mod api;
 mod audit;
 mod auth;
+mod browser;
 mod cli;
 mod email;
 mod import;

@@ -1,0 +1,407 @@
+//! The pages in a real headless Chromium (Debian's `chromium` and
+//! `chromium-driver`), driven over WebDriver, with axe-core checking each
+//! page for accessibility. Screenshots go to target/screenshots/.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::helpers::{TempDir, TestApp, free_port};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A WebDriver session on a chromedriver we started.
+struct Chrome {
+    driver: Child,
+    client: reqwest::Client,
+    session: String,
+    axe: String,
+    _profile: TempDir,
+}
+
+fn required(what: &str, found: bool) -> bool {
+    if !found {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("{what} is required under CI=true");
+        }
+        eprintln!("skipped: {what} is not installed");
+    }
+    found
+}
+
+impl Chrome {
+    async fn start() -> Option<Chrome> {
+        let chromium =
+            std::env::var("BELONG_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let chromedriver =
+            std::env::var("BELONG_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let axe_path = std::env::var("BELONG_AXE_JS").unwrap_or_else(|_| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/target/ci-tools/node_modules/axe-core/axe.min.js"
+            )
+            .into()
+        });
+        let ok = required(
+            "chromium (apt-get install chromium)",
+            std::path::Path::new(&chromium).exists(),
+        ) && required(
+            "chromedriver (apt-get install chromium-driver)",
+            std::path::Path::new(&chromedriver).exists(),
+        ) && required(
+            "axe-core (npm install --prefix target/ci-tools axe-core)",
+            std::path::Path::new(&axe_path).exists(),
+        );
+        if !ok {
+            return None;
+        }
+        let port = free_port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let client = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if client.get(format!("{base}/status")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = TempDir::new();
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--window-size=1280,900", format!("--user-data-dir={}", profile.path("profile"))]
+            }
+        }}});
+        let created: Value = client
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {created}"))
+            .to_owned();
+        let chrome = Chrome {
+            driver,
+            client,
+            session: format!("{base}/session/{session}"),
+            axe: std::fs::read_to_string(&axe_path).unwrap(),
+            _profile: profile,
+        };
+        chrome
+            .cmd(
+                "POST",
+                "/timeouts",
+                json!({"script": 30000, "pageLoad": 30000}),
+            )
+            .await;
+        Some(chrome)
+    }
+
+    async fn cmd(&self, method: &str, path: &str, body: Value) -> Value {
+        let url = format!("{}{path}", self.session);
+        let req = match method {
+            "GET" => self.client.get(url),
+            "DELETE" => self.client.delete(url),
+            _ => self.client.post(url).json(&body),
+        };
+        let v: Value = req.send().await.unwrap().json().await.unwrap();
+        if v["value"].get("error").is_some() {
+            panic!("WebDriver {method} {path}: {}", v["value"]);
+        }
+        v["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.cmd("POST", "/url", json!({"url": url})).await;
+    }
+
+    async fn url(&self) -> String {
+        self.cmd("GET", "/url", Value::Null)
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let el = self
+            .cmd(
+                "POST",
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        el[ELEMENT].as_str().unwrap().to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        self.cmd("POST", &format!("/element/{el}/clear"), json!({}))
+            .await;
+        self.cmd(
+            "POST",
+            &format!("/element/{el}/value"),
+            json!({"text": text}),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        self.cmd("POST", &format!("/element/{el}/click"), json!({}))
+            .await;
+    }
+
+    /// Waits (up to 10 s) for the page to be at `url`.
+    async fn wait_url(&self, url: &str) -> String {
+        for _ in 0..100 {
+            let now = self.url().await;
+            if now == url {
+                return now;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.url().await
+    }
+
+    /// Waits (up to 10 s) for the page to show `needle`; returns its text.
+    async fn wait_text(&self, needle: &str) -> String {
+        for _ in 0..100 {
+            let text = self.text().await;
+            if text.contains(needle) {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.text().await
+    }
+
+    async fn text(&self) -> String {
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            json!({"script": "return document.body.innerText;", "args": []}),
+        )
+        .await
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let b64 = self.cmd("GET", "/screenshot", Value::Null).await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().unwrap())
+            .unwrap();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/target/screenshots");
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(format!("{dir}/{name}.png"), png).unwrap();
+    }
+
+    /// Runs axe-core (WCAG 2.1 A and AA rules) on the page; returns the
+    /// serious and critical violations.
+    async fn serious_violations(&self) -> Vec<String> {
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            json!({"script": format!("{};return true;", self.axe), "args": []}),
+        )
+        .await;
+        let script = "const done = arguments[arguments.length - 1];
+            axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})
+              .then(r => done(JSON.stringify(r.violations)))
+              .catch(e => done(JSON.stringify([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}])));";
+        let out = self
+            .cmd(
+                "POST",
+                "/execute/async",
+                json!({"script": script, "args": []}),
+            )
+            .await;
+        let violations: Vec<Value> = serde_json::from_str(out.as_str().unwrap()).unwrap();
+        violations
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .map(|v| {
+                let targets: Vec<String> = v["nodes"].as_array().map_or(vec![], |ns| {
+                    ns.iter().map(|n| n["target"].to_string()).collect()
+                });
+                format!(
+                    "{} ({}): {} at {}",
+                    v["id"],
+                    v["impact"],
+                    v["help"],
+                    targets.join(", ")
+                )
+            })
+            .collect()
+    }
+
+    /// Visits nothing new: checks the current page and saves its picture.
+    async fn check_page(&self, name: &str, failures: &mut Vec<String>) {
+        self.screenshot(name).await;
+        for v in self.serious_violations().await {
+            failures.push(format!("{name}: {v}"));
+        }
+    }
+}
+
+impl Drop for Chrome {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_person_signs_in_uses_the_pages_and_signs_out_in_chromium() {
+    let Some(chrome) = Chrome::start().await else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    belong::org::demo::seed_if_empty(&app.state).await.unwrap();
+    let base = format!("http://{}", app.addr);
+    let mut failures = Vec::new();
+
+    chrome.goto(&format!("{base}/signin")).await;
+    chrome.check_page("signin", &mut failures).await;
+    chrome
+        .type_into("#email", belong::org::demo::OWNER_EMAIL)
+        .await;
+    chrome
+        .type_into("#password", belong::org::demo::PASSWORD)
+        .await;
+    chrome
+        .click("form[action='/signin'] button[type=submit]")
+        .await;
+    assert_eq!(
+        chrome.wait_url(&format!("{base}/")).await,
+        format!("{base}/"),
+        "signed in and sent home"
+    );
+    assert!(
+        chrome
+            .wait_text("Hello, Maya Okafor")
+            .await
+            .contains("Hello, Maya Okafor")
+    );
+    chrome.check_page("home", &mut failures).await;
+
+    let pages = [
+        ("people", "/people"),
+        ("people-left", "/people?status=left"),
+        ("person-new", "/people/new"),
+        ("teams", "/teams"),
+        ("import", "/import"),
+        ("tokens", "/account/tokens"),
+        ("my-data", "/account/data"),
+        ("password", "/account/password"),
+        ("audit", "/audit"),
+        ("api", "/api"),
+    ];
+    for (name, path) in pages {
+        chrome.goto(&format!("{base}{path}")).await;
+        chrome.check_page(name, &mut failures).await;
+    }
+
+    // A person's page, reached by clicking through the list.
+    chrome.goto(&format!("{base}/people?q=tomas")).await;
+    chrome.click("table a[href^='/people/']").await;
+    assert!(chrome.wait_text("Leaving").await.contains("Tomas Novak"));
+    chrome.check_page("person", &mut failures).await;
+
+    // Submit a form: add a team, and see it listed.
+    chrome.goto(&format!("{base}/teams")).await;
+    chrome.type_into("#name", "Night Shift").await;
+    chrome
+        .click("form[action='/teams'] button[type=submit]")
+        .await;
+    assert!(
+        chrome
+            .wait_text("Night Shift")
+            .await
+            .contains("Night Shift"),
+        "the new team is listed"
+    );
+    // A form with an error shows it accessibly.
+    chrome.type_into("#name", "Night Shift").await;
+    chrome
+        .click("form[action='/teams'] button[type=submit]")
+        .await;
+    let shown = chrome
+        .wait_text("another team of the organization has this name")
+        .await;
+    assert!(
+        shown.contains("another team of the organization has this name"),
+        "{shown}"
+    );
+    chrome.check_page("teams-error", &mut failures).await;
+
+    // Upload a CSV and see the preview.
+    let dir = TempDir::new();
+    let csv = dir.path("people.csv");
+    std::fs::write(
+        &csv,
+        "name,email,team\nNew Person,new.person@fernhill.example,Night Shift\nBad,not-an-email,\n",
+    )
+    .unwrap();
+    chrome.goto(&format!("{base}/import")).await;
+    let input = chrome.find("#file").await;
+    chrome
+        .cmd(
+            "POST",
+            &format!("/element/{input}/value"),
+            json!({"text": csv}),
+        )
+        .await;
+    chrome
+        .click("form[action^='/import'] button[type=submit]")
+        .await;
+    let preview = chrome.wait_text("Preview of people.csv").await;
+    assert!(preview.contains("Preview of people.csv"), "{preview}");
+    assert!(preview.contains("not an email address"));
+    chrome.check_page("import-preview", &mut failures).await;
+
+    // On a phone-sized screen.
+    chrome
+        .cmd("POST", "/window/rect", json!({"width": 390, "height": 844}))
+        .await;
+    chrome.goto(&format!("{base}/people")).await;
+    chrome.check_page("people-phone", &mut failures).await;
+
+    // Sign out.
+    chrome.click("form.signout button").await;
+    assert_eq!(
+        chrome.wait_url(&format!("{base}/signin")).await,
+        format!("{base}/signin")
+    );
+    chrome.goto(&format!("{base}/people")).await;
+    assert_eq!(
+        chrome.url().await,
+        format!("{base}/signin"),
+        "signed out for real"
+    );
+
+    chrome.cmd("DELETE", "", Value::Null).await;
+    assert!(
+        failures.is_empty(),
+        "serious accessibility violations:\n{}",
+        failures.join("\n")
+    );
+}
