@@ -223,7 +223,8 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
             (_, None) => Some("Maya Okafor"),
         };
         if !seeder.person_ids.contains_key(*manager) {
-            let start = random_start(&mut rng);
+            // Managers have been around a while.
+            let start = today - (rng.gen_range(2 * 365..8 * 365) as i64).days();
             seeder
                 .add(&mut tx, manager, role, team, zone, boss, start)
                 .await?;
