@@ -12,4 +12,5 @@ pub mod db;
 pub mod jobs;
 pub mod notify;
 pub mod org;
+pub mod privacy;
 pub mod web;

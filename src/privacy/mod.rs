@@ -1,0 +1,9 @@
+//! The anonymity threshold and the differencing guard: the only gate
+//! between stored answers and any output (PRIVACY.md rules 7–15).
+
+pub mod plan;
+pub mod stats;
+
+/// The default anonymity threshold k, and the lowest an org may set.
+pub const DEFAULT_K: u32 = 5;
+pub const MIN_K: u32 = 3;

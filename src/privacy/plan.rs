@@ -1,0 +1,549 @@
+//! The publication plan: which groups' results may be shown for a cycle.
+//!
+//! Every released number is a sum over the responses of a group. A person
+//! is exposed when some combination of released groups pins down a set of
+//! between 1 and k − 1 responses. The plan is decided once, when the cycle
+//! closes, from the groups that any page, API call or export accepts:
+//!
+//! 1. a group with fewer than k responses is never published (rule 7);
+//! 2. responses are split into *types* by which published groups they are
+//!    in; every released figure is constant on a type, so the finest thing
+//!    the published groups can isolate is a union of types. A type (or a
+//!    pair of types) whose indicator lies in the span of the published
+//!    groups must hold 0 or at least k responses — a rank test;
+//! 3. where that fails, the smallest group whose removal protects the
+//!    exposed responses is suppressed, and the test runs again
+//!    (complementary suppression), until the plan is consistent.
+//!
+//! Because the plan is fixed per cycle and every result is served from it,
+//! asking in any order, as any user, with any number of colluding users
+//! reveals nothing the plan does not.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+/// A set of responses whose results may be asked for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Group {
+    /// Everyone.
+    Org,
+    /// A team with its sub-teams.
+    Team(i64),
+    /// A team's own members, without its sub-teams.
+    TeamOnly(i64),
+    /// People who gave one value to a segment question (tenure band, work
+    /// location…).
+    Segment { question: String, value: String },
+}
+
+impl Group {
+    /// A stable text form, used in URLs and storage.
+    pub fn key(&self) -> String {
+        match self {
+            Group::Org => "org".into(),
+            Group::Team(id) => format!("team:{id}"),
+            Group::TeamOnly(id) => format!("team-only:{id}"),
+            Group::Segment { question, value } => format!("segment:{question}={value}"),
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Group> {
+        if key == "org" {
+            return Some(Group::Org);
+        }
+        if let Some(id) = key.strip_prefix("team-only:") {
+            return id.parse().ok().map(Group::TeamOnly);
+        }
+        if let Some(id) = key.strip_prefix("team:") {
+            return id.parse().ok().map(Group::Team);
+        }
+        let (question, value) = key.strip_prefix("segment:")?.split_once('=')?;
+        Some(Group::Segment {
+            question: question.into(),
+            value: value.into(),
+        })
+    }
+}
+
+/// Why a group is not published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Suppressed {
+    /// Fewer than k responses.
+    TooFew,
+    /// Publishing it beside the others would isolate fewer than k people.
+    Differencing,
+}
+
+/// The decision for one cycle.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub k: u32,
+    pub published: BTreeSet<Group>,
+    pub suppressed: BTreeMap<Group, Suppressed>,
+    /// Responses per published group.
+    pub sizes: BTreeMap<Group, u32>,
+}
+
+impl Plan {
+    pub fn allows(&self, group: &Group) -> bool {
+        self.published.contains(group)
+    }
+}
+
+const EPS: f64 = 1e-9;
+
+/// Row-reduced basis of the span of some vectors.
+struct Span {
+    rows: Vec<Vec<f64>>,
+    pivots: Vec<usize>,
+}
+
+impl Span {
+    fn of(vectors: &[Vec<f64>]) -> Span {
+        let mut span = Span {
+            rows: Vec::new(),
+            pivots: Vec::new(),
+        };
+        for v in vectors {
+            span.add(v.clone());
+        }
+        span
+    }
+
+    /// Reduces `v` by the basis; what is left is outside the span.
+    fn reduce(&self, mut v: Vec<f64>) -> Vec<f64> {
+        for (row, &p) in self.rows.iter().zip(&self.pivots) {
+            let f = v[p];
+            if f.abs() > EPS {
+                for (x, r) in v.iter_mut().zip(row) {
+                    *x -= f * r;
+                }
+            }
+        }
+        v
+    }
+
+    fn add(&mut self, v: Vec<f64>) {
+        let v = self.reduce(v);
+        let Some(p) = (0..v.len()).max_by(|a, b| v[*a].abs().total_cmp(&v[*b].abs())) else {
+            return;
+        };
+        if v[p].abs() <= EPS {
+            return;
+        }
+        let lead = v[p];
+        let v: Vec<f64> = v.iter().map(|x| x / lead).collect();
+        // Keep the basis fully reduced so `reduce` is one pass.
+        for row in &mut self.rows {
+            let f = row[p];
+            if f.abs() > EPS {
+                for (x, y) in row.iter_mut().zip(&v) {
+                    *x -= f * y;
+                }
+            }
+        }
+        self.rows.push(v);
+        self.pivots.push(p);
+    }
+}
+
+/// Responses split into types by the published groups they belong to.
+struct Types {
+    /// For each type, the published groups it is in (as indexes).
+    member_of: Vec<Vec<usize>>,
+    sizes: Vec<u32>,
+    /// For each response, its type.
+    of_response: Vec<usize>,
+}
+
+fn types(memberships: &[Vec<usize>], published: &[bool]) -> Types {
+    let mut index: HashMap<Vec<usize>, usize> = HashMap::new();
+    let mut t = Types {
+        member_of: Vec::new(),
+        sizes: Vec::new(),
+        of_response: Vec::with_capacity(memberships.len()),
+    };
+    for groups in memberships {
+        let signature: Vec<usize> = groups.iter().copied().filter(|g| published[*g]).collect();
+        let next = t.member_of.len();
+        let id = *index.entry(signature.clone()).or_insert(next);
+        if id == next {
+            t.member_of.push(signature);
+            t.sizes.push(0);
+        }
+        t.sizes[id] += 1;
+        t.of_response.push(id);
+    }
+    t
+}
+
+/// How many subsets of small types the search may look at before it gives
+/// up and treats the plan as unsafe (so it suppresses more, never less).
+const SEARCH_BUDGET: u64 = 2_000_000;
+
+/// The responses that the published groups expose: those in a union of
+/// types holding 1..k−1 responses whose indicator lies in the span of the
+/// published groups. `None` when the search ran out of budget.
+fn exposed(memberships: &[Vec<usize>], published: &[bool], k: u32) -> Option<Vec<usize>> {
+    let t = types(memberships, published);
+    let n_types = t.sizes.len();
+    let mut vectors = vec![vec![0.0; n_types]; published.len()];
+    for (ty, groups) in t.member_of.iter().enumerate() {
+        for g in groups {
+            vectors[*g][ty] = 1.0;
+        }
+    }
+    let live: Vec<Vec<f64>> = vectors
+        .into_iter()
+        .enumerate()
+        .filter(|(g, _)| published[*g])
+        .map(|(_, v)| v)
+        .collect();
+    let span = Span::of(&live);
+    // A 0/1 vector x is in the row space exactly when it is orthogonal to
+    // the null space. Each type gets its column of null-space coordinates;
+    // a union of types is determined when its columns sum to zero.
+    let pivot_row: HashMap<usize, usize> = span
+        .pivots
+        .iter()
+        .enumerate()
+        .map(|(r, p)| (*p, r))
+        .collect();
+    let free: Vec<usize> = (0..n_types)
+        .filter(|c| !pivot_row.contains_key(c))
+        .collect();
+    let column = |ty: usize| -> Vec<f64> {
+        match pivot_row.get(&ty) {
+            Some(r) => free.iter().map(|f| -span.rows[*r][*f]).collect(),
+            None => free
+                .iter()
+                .map(|f| if *f == ty { 1.0 } else { 0.0 })
+                .collect(),
+        }
+    };
+    let mut small: Vec<usize> = (0..n_types).filter(|ty| t.sizes[*ty] < k).collect();
+    small.sort_by_key(|ty| t.sizes[*ty]);
+    let columns: Vec<Vec<f64>> = small.iter().map(|ty| column(*ty)).collect();
+
+    let mut bad = vec![false; small.len()];
+    let mut budget = SEARCH_BUDGET;
+    let mut chosen = Vec::new();
+    let mut sum = vec![0.0; free.len()];
+    if !search(
+        0,
+        0,
+        &small,
+        &columns,
+        &t.sizes,
+        k,
+        &mut sum,
+        &mut chosen,
+        &mut bad,
+        &mut budget,
+    ) {
+        return None;
+    }
+    let bad_types: Vec<usize> = small
+        .iter()
+        .zip(&bad)
+        .filter(|(_, b)| **b)
+        .map(|(ty, _)| *ty)
+        .collect();
+    Some(
+        (0..memberships.len())
+            .filter(|r| bad_types.contains(&t.of_response[*r]))
+            .collect(),
+    )
+}
+
+/// Depth-first search for unions of small types whose null-space columns
+/// cancel (so the union is determined) while holding fewer than k
+/// responses. Marks the types of every such union. False when out of
+/// budget.
+#[allow(clippy::too_many_arguments)]
+fn search(
+    from: usize,
+    total: u32,
+    small: &[usize],
+    columns: &[Vec<f64>],
+    sizes: &[u32],
+    k: u32,
+    sum: &mut Vec<f64>,
+    chosen: &mut Vec<usize>,
+    bad: &mut [bool],
+    budget: &mut u64,
+) -> bool {
+    for i in from..small.len() {
+        let size = sizes[small[i]];
+        if total + size >= k {
+            // Sorted by size: every later type is at least as large.
+            break;
+        }
+        if *budget == 0 {
+            return false;
+        }
+        *budget -= 1;
+        for (s, c) in sum.iter_mut().zip(&columns[i]) {
+            *s += c;
+        }
+        chosen.push(i);
+        if sum.iter().all(|x| x.abs() <= EPS) {
+            for c in chosen.iter() {
+                bad[*c] = true;
+            }
+        }
+        let ok = search(
+            i + 1,
+            total + size,
+            small,
+            columns,
+            sizes,
+            k,
+            sum,
+            chosen,
+            bad,
+            budget,
+        );
+        chosen.pop();
+        for (s, c) in sum.iter_mut().zip(&columns[i]) {
+            *s -= c;
+        }
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// Decides which of `candidates` may be published, given for each response
+/// the candidate groups it belongs to.
+pub fn decide(candidates: &[Group], responses: &[Vec<Group>], k: u32) -> Plan {
+    let index: HashMap<&Group, usize> =
+        candidates.iter().enumerate().map(|(i, g)| (g, i)).collect();
+    let memberships: Vec<Vec<usize>> = responses
+        .iter()
+        .map(|gs| gs.iter().filter_map(|g| index.get(g).copied()).collect())
+        .collect();
+    let mut size = vec![0u32; candidates.len()];
+    for m in &memberships {
+        for g in m {
+            size[*g] += 1;
+        }
+    }
+    let mut plan = Plan {
+        k,
+        ..Plan::default()
+    };
+    let mut published: Vec<bool> = size.iter().map(|n| *n >= k).collect();
+    for (g, group) in candidates.iter().enumerate() {
+        if !published[g] {
+            plan.suppressed.insert(group.clone(), Suppressed::TooFew);
+        }
+    }
+    loop {
+        let mut order: Vec<usize> = (0..candidates.len()).filter(|g| published[*g]).collect();
+        order.sort_by_key(|g| (size[*g], candidates[*g].clone()));
+        let chosen = match exposed(&memberships, &published, k) {
+            Some(bad) if bad.is_empty() => break,
+            Some(bad) => {
+                // Suppress the smallest group whose removal protects the
+                // first exposed response; failing that, the smallest one
+                // containing it.
+                let victim = bad[0];
+                let fixes = order.iter().copied().find(|g| {
+                    let mut trial = published.clone();
+                    trial[*g] = false;
+                    exposed(&memberships, &trial, k).is_some_and(|b| !b.contains(&victim))
+                });
+                fixes
+                    .or_else(|| {
+                        order
+                            .iter()
+                            .copied()
+                            .find(|g| memberships[victim].contains(g))
+                    })
+                    .unwrap_or(order[0])
+            }
+            // Too many small types to search: be conservative.
+            None => order[0],
+        };
+        published[chosen] = false;
+        plan.suppressed
+            .insert(candidates[chosen].clone(), Suppressed::Differencing);
+    }
+    for (g, group) in candidates.iter().enumerate() {
+        if published[g] {
+            plan.published.insert(group.clone());
+            plan.sizes.insert(group.clone(), size[g]);
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(v: &str) -> Group {
+        Group::Segment {
+            question: "where".into(),
+            value: v.into(),
+        }
+    }
+
+    fn people(n: usize, groups: &[Group]) -> Vec<Vec<Group>> {
+        vec![groups.to_vec(); n]
+    }
+
+    /// Brute force: no combination of published groups with coefficients
+    /// −1, 0, 1 isolates between 1 and k−1 responses.
+    fn assert_safe(plan: &Plan, responses: &[Vec<Group>]) {
+        let groups: Vec<&Group> = plan.published.iter().collect();
+        assert!(groups.len() <= 10, "brute force is for small plans");
+        let mut coeffs = vec![-1i32; groups.len()];
+        loop {
+            let v: Vec<i32> = responses
+                .iter()
+                .map(|r| {
+                    groups
+                        .iter()
+                        .zip(&coeffs)
+                        .filter(|(g, _)| r.contains(g))
+                        .map(|(_, c)| *c)
+                        .sum()
+                })
+                .collect();
+            let is_set = v.iter().all(|x| *x == 0 || *x == 1);
+            let support = v.iter().filter(|x| **x != 0).count() as u32;
+            assert!(
+                !(is_set && support >= 1 && support < plan.k),
+                "{coeffs:?} over {groups:?} isolates {support}"
+            );
+            // Next coefficient vector.
+            let mut i = 0;
+            while i < coeffs.len() && coeffs[i] == 1 {
+                coeffs[i] = -1;
+                i += 1;
+            }
+            if i == coeffs.len() {
+                break;
+            }
+            coeffs[i] += 1;
+        }
+    }
+
+    #[test]
+    fn a_group_below_k_is_never_published() {
+        let responses = people(4, &[Group::Org]);
+        let plan = decide(&[Group::Org], &responses, 5);
+        assert!(!plan.allows(&Group::Org));
+        assert_eq!(plan.suppressed[&Group::Org], Suppressed::TooFew);
+    }
+
+    #[test]
+    fn nested_teams_differing_by_fewer_than_k_are_suppressed() {
+        // Team 1 has 10 responses, its sub-team 2 has 8: 1 − 2 would be 2.
+        let mut responses = people(8, &[Group::Org, Group::Team(1), Group::Team(2)]);
+        responses.extend(people(2, &[Group::Org, Group::Team(1), Group::TeamOnly(1)]));
+        responses.extend(people(6, &[Group::Org]));
+        let candidates = [
+            Group::Org,
+            Group::Team(1),
+            Group::Team(2),
+            Group::TeamOnly(1),
+        ];
+        let plan = decide(&candidates, &responses, 5);
+        assert!(plan.allows(&Group::Org));
+        assert!(!plan.allows(&Group::TeamOnly(1)), "only 2");
+        assert_eq!(plan.published.len(), 2, "{plan:?}");
+        assert_safe(&plan, &responses);
+    }
+
+    #[test]
+    fn the_person_who_preferred_not_to_say_stays_hidden() {
+        // org 19 = remote 10 + on-site 8 + 1 who did not say.
+        let mut responses = people(10, &[Group::Org, seg("remote")]);
+        responses.extend(people(8, &[Group::Org, seg("on-site")]));
+        responses.extend(people(1, &[Group::Org]));
+        let plan = decide(&[Group::Org, seg("remote"), seg("on-site")], &responses, 5);
+        assert!(plan.allows(&Group::Org));
+        assert!(plan.allows(&seg("remote")));
+        assert!(
+            !plan.allows(&seg("on-site")),
+            "the smaller side is suppressed"
+        );
+        assert_eq!(plan.suppressed[&seg("on-site")], Suppressed::Differencing);
+        assert_safe(&plan, &responses);
+    }
+
+    #[test]
+    fn crossing_dimensions_cannot_isolate_a_person() {
+        // Team 1 (5) is all remote; one of team 2 (5) is remote too:
+        // remote − team 1 would be that one person.
+        let mut responses = people(5, &[Group::Org, Group::Team(1), seg("remote")]);
+        responses.extend(people(1, &[Group::Org, Group::Team(2), seg("remote")]));
+        responses.extend(people(4, &[Group::Org, Group::Team(2), seg("office")]));
+        let candidates = [
+            Group::Org,
+            Group::Team(1),
+            Group::Team(2),
+            seg("remote"),
+            seg("office"),
+        ];
+        let plan = decide(&candidates, &responses, 5);
+        assert!(!plan.published.is_empty());
+        assert_safe(&plan, &responses);
+    }
+
+    #[test]
+    fn random_organisations_always_get_a_safe_plan() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
+        for round in 0..300 {
+            let k = rng.gen_range(3..=5);
+            let teams = rng.gen_range(2..=4);
+            let n = rng.gen_range(5..=40);
+            let responses: Vec<Vec<Group>> = (0..n)
+                .map(|_| {
+                    let team = rng.gen_range(1..=teams);
+                    let mut g = vec![Group::Org, Group::Team(team)];
+                    // Teams 2.. sit inside team 1.
+                    if team != 1 {
+                        g.push(Group::Team(1));
+                    } else {
+                        g.push(Group::TeamOnly(1));
+                    }
+                    match rng.gen_range(0..3) {
+                        0 => g.push(seg("remote")),
+                        1 => g.push(seg("office")),
+                        _ => {}
+                    }
+                    g
+                })
+                .collect();
+            let mut candidates = vec![Group::Org, Group::TeamOnly(1), seg("remote"), seg("office")];
+            candidates.extend((1..=teams).map(Group::Team));
+            let plan = decide(&candidates, &responses, k);
+            assert_safe(&plan, &responses);
+            assert!(
+                plan.published.iter().all(|g| plan.sizes[g] >= k),
+                "round {round}"
+            );
+        }
+    }
+
+    #[test]
+    fn group_keys_round_trip() {
+        for g in [
+            Group::Org,
+            Group::Team(42),
+            Group::TeamOnly(7),
+            seg("remote"),
+        ] {
+            assert_eq!(Group::parse(&g.key()), Some(g));
+        }
+        assert_eq!(Group::parse("team:x"), None);
+        assert_eq!(Group::parse("nonsense"), None);
+    }
+}
