@@ -13,4 +13,5 @@ pub mod jobs;
 pub mod notify;
 pub mod org;
 pub mod privacy;
+pub mod pulse;
 pub mod web;

@@ -18,6 +18,8 @@ pub enum Subject {
     People,
     Import(i64),
     AuditLog,
+    /// A pulse cycle's results.
+    Cycle(i64),
 }
 
 impl Subject {
@@ -28,6 +30,7 @@ impl Subject {
             Subject::People => ("people", None),
             Subject::Import(id) => ("import", Some(id)),
             Subject::AuditLog => ("audit_log", None),
+            Subject::Cycle(id) => ("cycle", Some(id)),
         }
     }
 }
@@ -140,6 +143,7 @@ fn entry_from_row(r: &sqlx::any::AnyRow) -> Result<Entry, sqlx::Error> {
         "people" => "the people list".into(),
         "import" => "a CSV import".into(),
         "audit_log" => "the audit log".into(),
+        "cycle" => "pulse results".into(),
         other => other.to_owned(),
     };
     Ok(Entry {

@@ -77,12 +77,14 @@ pub enum Permission {
     ManageOwners,
     /// Read the audit log of the whole organization.
     ViewAuditLog,
+    /// Design pulses, launch and close cycles, see every team's results.
+    ManageSurveys,
 }
 
 /// The table of permissions.
 pub fn allows(role: Role, permission: Permission) -> bool {
     match permission {
-        Permission::ManagePeople => role >= Role::HrAdmin,
+        Permission::ManagePeople | Permission::ManageSurveys => role >= Role::HrAdmin,
         Permission::ManageOwners | Permission::ViewAuditLog => role == Role::Owner,
     }
 }

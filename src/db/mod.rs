@@ -72,8 +72,15 @@ impl Db {
         Ok(())
     }
 
+    /// Starts a transaction. SQLite ones take the write lock at once
+    /// (`BEGIN IMMEDIATE`): a transaction that reads first and writes later
+    /// would otherwise fail with "database is locked" when another writer
+    /// got there in between, instead of waiting its turn.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        self.pool.begin().await
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
     }
 
     /// True when the database answers a trivial query.

@@ -35,6 +35,15 @@ fn handler(kind: &str) -> Option<Handler> {
             Some(|app, payload| Box::pin(crate::notify::email::run_send_job(app, payload)))
         }
         TOUCH_JOB => Some(|app, payload| Box::pin(run_touch_job(app, payload))),
+        crate::pulse::service::CLOSE_JOB => {
+            Some(|app, payload| Box::pin(crate::pulse::service::run_close_job(app, payload)))
+        }
+        crate::pulse::service::REMIND_JOB => {
+            Some(|app, payload| Box::pin(crate::pulse::service::run_remind_job(app, payload)))
+        }
+        crate::pulse::service::LAUNCH_JOB => {
+            Some(|app, payload| Box::pin(crate::pulse::service::run_launch_job(app, payload)))
+        }
         _ => None,
     }
 }

@@ -60,6 +60,8 @@ struct HomePage {
     teammates: Vec<Person>,
     reports: Vec<Person>,
     manages_people: bool,
+    /// Open pulse cycles waiting for this person: (cycle id, title, closes).
+    open_pulses: Vec<(i64, String, String)>,
 }
 
 async fn home(
@@ -93,6 +95,16 @@ async fn home(
         teammates,
         reports,
         manages_people: me.actor.can(Permission::ManagePeople),
+        open_pulses: crate::pulse::service::open_for(&app, &me.actor)
+            .await?
+            .iter()
+            .map(|c| {
+                let closes = jiff::Timestamp::from_second(c.closes_at)
+                    .map(|t| t.strftime("%Y-%m-%d").to_string())
+                    .unwrap_or_default();
+                (c.id, c.title.clone(), closes)
+            })
+            .collect(),
         me: person,
     }))
 }

@@ -80,9 +80,34 @@ pub enum Suppressed {
 pub struct Plan {
     pub k: u32,
     pub published: BTreeSet<Group>,
+    #[serde(with = "pairs")]
     pub suppressed: BTreeMap<Group, Suppressed>,
     /// Responses per published group.
+    #[serde(with = "pairs")]
     pub sizes: BTreeMap<Group, u32>,
+}
+
+/// JSON object keys must be strings: maps keyed by a group are stored as
+/// lists of pairs.
+mod pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Group;
+
+    pub fn serialize<V: Serialize, S: Serializer>(
+        map: &BTreeMap<Group, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(map.iter())
+    }
+
+    pub fn deserialize<'de, V: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<Group, V>, D::Error> {
+        Ok(Vec::<(Group, V)>::deserialize(d)?.into_iter().collect())
+    }
 }
 
 impl Plan {
@@ -531,6 +556,14 @@ mod tests {
                 "round {round}"
             );
         }
+    }
+
+    #[test]
+    fn a_plan_survives_storage() {
+        let responses = people(6, &[Group::Org, Group::Team(1)]);
+        let plan = decide(&[Group::Org, Group::Team(1), Group::Team(2)], &responses, 5);
+        let json = serde_json::to_string(&plan).unwrap();
+        assert_eq!(serde_json::from_str::<Plan>(&json).unwrap(), plan);
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit::pages::routes())
         .merge(crate::org::api::routes())
         .merge(crate::org::mydata::routes())
+        .merge(crate::pulse::pages::routes())
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .route("/api", get(openapi::api_page))
         .fallback(not_found)
@@ -55,7 +56,7 @@ pub fn router(state: AppState) -> Router {
             // tokens), bodies or who is asking.
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::extract::Request| {
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                    tracing::info_span!("request", method = %req.method(), path = %loggable_path(req.uri().path()))
                 })
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
@@ -213,4 +214,16 @@ impl FormErrors {
     pub fn all(&self) -> &[FieldError] {
         &self.0
     }
+}
+
+/// The path as it may be logged: the secret in personal links is cut off.
+pub fn loggable_path(path: &str) -> String {
+    for prefix in ["/pulse/answer/", "/signin/link/"] {
+        if let Some(rest) = path.strip_prefix(prefix)
+            && !rest.is_empty()
+        {
+            return format!("{prefix}…");
+        }
+    }
+    path.to_owned()
 }

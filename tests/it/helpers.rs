@@ -101,6 +101,14 @@ impl TestApp {
     }
 
     async fn start_with(url: DatabaseUrl, dir: TempDir, mailer: Mailer) -> TestApp {
+        // Server errors show in the output of a failing test.
+        static LOGS: std::sync::Once = std::sync::Once::new();
+        LOGS.call_once(|| {
+            let _ = tracing_subscriber::fmt()
+                .with_test_writer()
+                .with_env_filter("warn")
+                .try_init();
+        });
         let db = Db::connect(&url).await.expect("database opens");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -11,4 +11,5 @@ mod email;
 mod import;
 mod jobs;
 mod people;
+mod pulse;
 mod tenancy;

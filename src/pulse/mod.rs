@@ -1,0 +1,10 @@
+//! Pulse: anonymous belonging surveys — the question bank, pulses and their
+//! cycles, invitations, the answer form, and results through the privacy
+//! gate.
+
+pub mod chart;
+pub mod model;
+pub mod pages;
+pub mod results;
+pub mod service;
+pub mod store;

@@ -1,0 +1,385 @@
+//! Questions, pillars, schedules, tenure bands and the rules on answers.
+//! No I/O.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+
+/// The four pillars of belonging, and the outcome measures.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Pillar {
+    Acceptance,
+    Value,
+    Support,
+    Integration,
+    /// Intent to stay.
+    Stay,
+    Enps,
+    Comment,
+}
+
+impl Pillar {
+    pub const BELONGING: [Pillar; 4] = [
+        Pillar::Acceptance,
+        Pillar::Value,
+        Pillar::Support,
+        Pillar::Integration,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pillar::Acceptance => "acceptance",
+            Pillar::Value => "value",
+            Pillar::Support => "support",
+            Pillar::Integration => "integration",
+            Pillar::Stay => "stay",
+            Pillar::Enps => "enps",
+            Pillar::Comment => "comment",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Pillar::Acceptance => "Acceptance",
+            Pillar::Value => "Value",
+            Pillar::Support => "Support",
+            Pillar::Integration => "Integration",
+            Pillar::Stay => "Intent to stay",
+            Pillar::Enps => "eNPS",
+            Pillar::Comment => "Comment",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Pillar> {
+        [
+            Pillar::Acceptance,
+            Pillar::Value,
+            Pillar::Support,
+            Pillar::Integration,
+            Pillar::Stay,
+            Pillar::Enps,
+            Pillar::Comment,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
+    }
+
+    pub fn is_belonging(self) -> bool {
+        Pillar::BELONGING.contains(&self)
+    }
+
+    /// The answer scale: (lowest, highest), or None for free text.
+    pub fn scale(self) -> Option<(i64, i64)> {
+        match self {
+            Pillar::Enps => Some((0, 10)),
+            Pillar::Comment => None,
+            _ => Some((1, 5)),
+        }
+    }
+
+    pub fn kind(self) -> &'static str {
+        match self {
+            Pillar::Enps => "enps",
+            Pillar::Comment => "comment",
+            _ => "agree",
+        }
+    }
+}
+
+/// A question as asked (one version of it).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Question {
+    pub id: i64,
+    pub family: i64,
+    pub version: i64,
+    pub pillar: Pillar,
+    pub text: String,
+    pub builtin: bool,
+    pub retired: bool,
+}
+
+/// The question bank every organization starts with.
+pub const BUILTIN: &[(Pillar, &str)] = &[
+    (Pillar::Acceptance, "I feel welcome here, whoever I am."),
+    (
+        Pillar::Acceptance,
+        "I can be myself at work without worrying how I will be seen.",
+    ),
+    (
+        Pillar::Acceptance,
+        "People here treat me with respect, whatever my background.",
+    ),
+    (
+        Pillar::Acceptance,
+        "My ideas are heard, even when they differ from most people's.",
+    ),
+    (Pillar::Value, "My contributions are recognised."),
+    (Pillar::Value, "My skills are put to good use in my work."),
+    (Pillar::Value, "When I do good work, someone notices."),
+    (
+        Pillar::Value,
+        "I understand how my work matters to the organisation.",
+    ),
+    (Pillar::Support, "I can get help when I need it."),
+    (
+        Pillar::Support,
+        "My manager supports me when things are hard.",
+    ),
+    (Pillar::Support, "I have what I need to do my job well."),
+    (
+        Pillar::Support,
+        "I can talk openly about my workload without fear.",
+    ),
+    (Pillar::Integration, "I feel part of my team."),
+    (
+        Pillar::Integration,
+        "I am involved in decisions that affect my work.",
+    ),
+    (
+        Pillar::Integration,
+        "I know what is going on in the organisation.",
+    ),
+    (Pillar::Integration, "I have people at work I can count on."),
+    (Pillar::Stay, "I see myself working here in two years."),
+    (
+        Pillar::Enps,
+        "How likely are you to recommend working here to a friend?",
+    ),
+    (Pillar::Comment, "Anything else you would like to tell us?"),
+];
+
+/// How often a pulse opens a new cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schedule {
+    Once,
+    Monthly,
+    Quarterly,
+}
+
+impl Schedule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Schedule::Once => "once",
+            Schedule::Monthly => "monthly",
+            Schedule::Quarterly => "quarterly",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Schedule, String> {
+        match s {
+            "once" => Ok(Schedule::Once),
+            "monthly" => Ok(Schedule::Monthly),
+            "quarterly" => Ok(Schedule::Quarterly),
+            _ => Err("must be once, monthly or quarterly".into()),
+        }
+    }
+
+    /// Months between cycles, if it repeats.
+    pub fn months(self) -> Option<i64> {
+        match self {
+            Schedule::Once => None,
+            Schedule::Monthly => Some(1),
+            Schedule::Quarterly => Some(3),
+        }
+    }
+}
+
+/// Coarse tenure bands, derived from the start date when a cycle opens.
+pub fn tenure_band(start: Option<Date>, on: Date) -> Option<&'static str> {
+    let months = start?.until((jiff::Unit::Month, on)).ok()?.get_months();
+    Some(if months < 12 {
+        "under 1 year"
+    } else if months < 36 {
+        "1 to 3 years"
+    } else {
+        "3 years or more"
+    })
+}
+
+/// One whole submission, checked against the cycle's questions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Submission {
+    pub answers: BTreeMap<i64, i64>,
+    pub comment: Option<String>,
+}
+
+pub const MAX_COMMENT: usize = 2000;
+
+/// Checks a submitted form against the cycle's questions: every scale
+/// question answered within its scale, nothing unknown, the comment within
+/// its limit. Every problem is reported with its field.
+pub fn parse_submission(
+    questions: &[Question],
+    fields: &[(String, String)],
+) -> Result<Submission, Vec<(String, String)>> {
+    let mut errors = Vec::new();
+    let mut answers = BTreeMap::new();
+    let mut comment = None;
+    for (name, value) in fields {
+        if name == "csrf" {
+            continue;
+        }
+        let Some(id) = name.strip_prefix('q').and_then(|n| n.parse::<i64>().ok()) else {
+            errors.push((name.clone(), "is not a field of this form".to_owned()));
+            continue;
+        };
+        let Some(q) = questions.iter().find(|q| q.id == id) else {
+            errors.push((name.clone(), "is not a question of this pulse".to_owned()));
+            continue;
+        };
+        match q.pillar.scale() {
+            None => {
+                let text = value.trim();
+                if text.chars().count() > MAX_COMMENT {
+                    errors.push((
+                        name.clone(),
+                        format!("is longer than {MAX_COMMENT} characters"),
+                    ));
+                } else if !text.is_empty() {
+                    comment = Some(text.to_owned());
+                }
+            }
+            Some((low, high)) => match value.trim().parse::<i64>() {
+                Ok(v) if (low..=high).contains(&v) => {
+                    if answers.insert(id, v).is_some() {
+                        errors.push((name.clone(), "was answered twice".to_owned()));
+                    }
+                }
+                _ => errors.push((
+                    name.clone(),
+                    format!("must be a whole number from {low} to {high}"),
+                )),
+            },
+        }
+    }
+    for q in questions {
+        if q.pillar.scale().is_some()
+            && !answers.contains_key(&q.id)
+            && !errors.iter().any(|(f, _)| *f == format!("q{}", q.id))
+        {
+            errors.push((
+                format!("q{}", q.id),
+                format!("please answer \u{201c}{}\u{201d}", q.text),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(Submission { answers, comment })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Picks the questions of the next cycle: every core question, then the
+/// rotating ones asked longest ago (never first), up to `size`.
+pub fn rotate(core: &[i64], rotating: &[(i64, Option<i64>)], size: usize) -> Vec<i64> {
+    let mut chosen: Vec<i64> = core.to_vec();
+    let mut pool: Vec<(i64, Option<i64>)> = rotating.to_vec();
+    // None (never asked) sorts first.
+    pool.sort_by_key(|(id, last)| (*last, *id));
+    for (id, _) in pool {
+        if chosen.len() >= size {
+            break;
+        }
+        chosen.push(id);
+    }
+    chosen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(id: i64, pillar: Pillar) -> Question {
+        Question {
+            id,
+            family: id,
+            version: 1,
+            pillar,
+            text: format!("Q{id}"),
+            builtin: true,
+            retired: false,
+        }
+    }
+
+    fn f(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_whole_submission_parses() {
+        let qs = [
+            q(1, Pillar::Value),
+            q(2, Pillar::Enps),
+            q(3, Pillar::Comment),
+        ];
+        let s = parse_submission(
+            &qs,
+            &f(&[("csrf", "x"), ("q1", "4"), ("q2", "10"), ("q3", "  fine ")]),
+        )
+        .unwrap();
+        assert_eq!(s.answers, BTreeMap::from([(1, 4), (2, 10)]));
+        assert_eq!(s.comment.as_deref(), Some("fine"));
+        let no_comment =
+            parse_submission(&qs, &f(&[("q1", "1"), ("q2", "0"), ("q3", "")])).unwrap();
+        assert_eq!(no_comment.comment, None);
+    }
+
+    #[test]
+    fn bad_submissions_name_every_field() {
+        let qs = [
+            q(1, Pillar::Value),
+            q(2, Pillar::Enps),
+            q(3, Pillar::Comment),
+        ];
+        let errs = parse_submission(
+            &qs,
+            &f(&[
+                ("q1", "6"),
+                ("q9", "3"),
+                ("hack", "1"),
+                ("q3", &"x".repeat(MAX_COMMENT + 1)),
+            ]),
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = errs.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(fields, vec!["q1", "q9", "hack", "q3", "q2"]);
+        let twice =
+            parse_submission(&qs, &f(&[("q1", "3"), ("q1", "4"), ("q2", "5")])).unwrap_err();
+        assert_eq!(twice[0].0, "q1");
+    }
+
+    #[test]
+    fn tenure_bands_are_coarse() {
+        let on: Date = "2026-06-01".parse().unwrap();
+        assert_eq!(
+            tenure_band(Some("2026-01-01".parse().unwrap()), on),
+            Some("under 1 year")
+        );
+        assert_eq!(
+            tenure_band(Some("2024-06-01".parse().unwrap()), on),
+            Some("1 to 3 years")
+        );
+        assert_eq!(
+            tenure_band(Some("2020-02-01".parse().unwrap()), on),
+            Some("3 years or more")
+        );
+        assert_eq!(tenure_band(None, on), None);
+    }
+
+    #[test]
+    fn rotation_keeps_core_and_asks_the_longest_unasked() {
+        let picked = rotate(
+            &[1, 2],
+            &[(3, Some(5)), (4, None), (5, Some(2)), (6, Some(9))],
+            4,
+        );
+        assert_eq!(picked, vec![1, 2, 4, 5]);
+    }
+}

@@ -1,0 +1,728 @@
+//! Pages of pulses: the overview, designing a pulse, the answer form (by
+//! personal link or signed in), and results.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::model::{Pillar, Question, Schedule};
+use super::results::{GroupResult, Participation};
+use super::service::{self, PulseInput, SubmitError, View};
+use super::store::Cycle;
+use crate::app::AppState;
+use crate::auth::{Permission, hash_token};
+use crate::privacy::plan::Group;
+use crate::web::{AppError, CurrentPerson, Form, Layout, Query, parse_id, render, render_with};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/pulse", get(overview).post(create_pulse))
+        .route("/pulse/new", get(new_pulse))
+        .route("/pulse/how-anonymity-works", get(how_it_works))
+        .route("/pulse/{id}/launch", post(launch))
+        .route("/pulse/cycles/{id}", get(show_results))
+        .route("/pulse/cycles/{id}/close", post(close_early))
+        .route(
+            "/pulse/cycles/{id}/answer",
+            get(answer_signed_in).post(submit_signed_in),
+        )
+        .route(
+            "/pulse/answer/{token}",
+            get(answer_by_link).post(submit_by_link),
+        )
+}
+
+fn day(ts: i64) -> String {
+    jiff::Timestamp::from_second(ts)
+        .map(|t| t.strftime("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+// --- overview ------------------------------------------------------------
+
+struct PulseRow {
+    id: i64,
+    title: String,
+}
+
+struct CycleRow {
+    id: i64,
+    title: String,
+    number: i64,
+    opens: String,
+    closes: String,
+    closed: bool,
+}
+
+impl From<&Cycle> for CycleRow {
+    fn from(c: &Cycle) -> Self {
+        CycleRow {
+            id: c.id,
+            title: c.title.clone(),
+            number: c.number,
+            opens: day(c.opens_at),
+            closes: day(c.closes_at),
+            closed: c.is_closed(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pulse/templates/overview.html")]
+struct OverviewPage {
+    layout: Layout,
+    manages: bool,
+    pulses: Vec<PulseRow>,
+    cycles: Vec<CycleRow>,
+    to_answer: Vec<CycleRow>,
+    sees_results: bool,
+}
+
+async fn overview(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+) -> Result<Response, AppError> {
+    let manages = me.actor.can(Permission::ManageSurveys);
+    let pulses = if manages {
+        use sqlx::Row;
+        sqlx::query("SELECT id, title FROM pulses WHERE org_id = $1 ORDER BY created_at DESC, id")
+            .bind(me.actor.org_id)
+            .fetch_all(&app.db.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(PulseRow {
+                    id: r.try_get("id")?,
+                    title: r.try_get("title")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?
+    } else {
+        Vec::new()
+    };
+    let sees_results = !service::visible_groups(&app, &me.actor).await?.is_empty();
+    let cycles = if sees_results {
+        service::cycles(&app, &me.actor)
+            .await?
+            .iter()
+            .map(CycleRow::from)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let to_answer = service::open_for(&app, &me.actor)
+        .await?
+        .iter()
+        .map(CycleRow::from)
+        .collect();
+    Ok(render(&OverviewPage {
+        layout,
+        manages,
+        pulses,
+        cycles,
+        to_answer,
+        sees_results,
+    }))
+}
+
+// --- designing a pulse ----------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "pulse/templates/new.html")]
+struct NewPulsePage {
+    layout: Layout,
+    questions: Vec<QuestionUse>,
+    teams: Vec<(i64, String)>,
+    form: PulseForm,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct PulseForm {
+    title: String,
+    schedule: String,
+    open_days: String,
+    remind_days: String,
+    per_cycle: String,
+    audience: String,
+}
+
+/// A bank question and how a pulse uses it: core, rotate or off.
+struct QuestionUse {
+    q: Question,
+    usage: String,
+}
+
+/// The usual start: one question per pillar every time, intent to stay,
+/// eNPS and the comment every time, the rest rotating.
+fn default_use(questions: &[Question]) -> Vec<QuestionUse> {
+    let mut first_of = std::collections::HashSet::new();
+    questions
+        .iter()
+        .filter(|q| !q.retired)
+        .map(|q| {
+            let usage = if first_of.insert(q.pillar) {
+                "core"
+            } else {
+                "rotate"
+            };
+            QuestionUse {
+                q: q.clone(),
+                usage: usage.into(),
+            }
+        })
+        .collect()
+}
+
+async fn new_pulse(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+) -> Result<Response, AppError> {
+    me.actor.require(Permission::ManageSurveys)?;
+    let questions = default_use(&service::question_bank(&app, me.actor.org_id).await?);
+    let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
+    let form = PulseForm {
+        title: "Monthly belonging pulse".into(),
+        schedule: "monthly".into(),
+        open_days: "7".into(),
+        remind_days: "3".into(),
+        per_cycle: "8".into(),
+        audience: "all".into(),
+    };
+    Ok(render(&NewPulsePage {
+        layout,
+        questions,
+        teams: dir.team_choices(),
+        form,
+        error: None,
+    }))
+}
+
+async fn create_pulse(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    me.actor.require(Permission::ManageSurveys)?;
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let form = PulseForm {
+        title: get("title"),
+        schedule: get("schedule"),
+        open_days: get("open_days"),
+        remind_days: get("remind_days"),
+        per_cycle: get("per_cycle"),
+        audience: get("audience"),
+    };
+    let number = |name: &str, v: &str| {
+        v.trim()
+            .parse::<i64>()
+            .map_err(|_| AppError::invalid(name, "must be a whole number"))
+    };
+    let parsed = (|| -> Result<PulseInput, AppError> {
+        let mut questions = Vec::new();
+        for (k, v) in &fields {
+            if let Some(id) = k.strip_prefix("use_") {
+                let id: i64 = id
+                    .parse()
+                    .map_err(|_| AppError::invalid("questions", "unknown question"))?;
+                match v.as_str() {
+                    "core" => questions.push((id, true)),
+                    "rotate" => questions.push((id, false)),
+                    "" | "off" => {}
+                    _ => {
+                        return Err(AppError::invalid(
+                            "questions",
+                            "choose every time, rotating or not used",
+                        ));
+                    }
+                }
+            }
+        }
+        let teams = if form.audience == "teams" {
+            let ids: Result<Vec<i64>, _> = fields
+                .iter()
+                .filter(|(k, _)| k == "team")
+                .map(|(_, v)| v.parse::<i64>())
+                .collect();
+            Some(ids.map_err(|_| AppError::invalid("teams", "choose teams from the list"))?)
+        } else {
+            None
+        };
+        Ok(PulseInput {
+            title: form.title.clone(),
+            schedule: Schedule::parse(&form.schedule)
+                .map_err(|e| AppError::invalid("schedule", e))?,
+            open_days: number("open_days", &form.open_days)?,
+            remind_days: number("remind_days", &form.remind_days)?,
+            per_cycle: number("per_cycle", &form.per_cycle)?,
+            teams,
+            questions,
+        })
+    })();
+    let result = match parsed {
+        Ok(input) => service::create_pulse(&app, &me.actor, &input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to("/pulse").into_response()),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            let status = e.status();
+            let bank = service::question_bank(&app, me.actor.org_id).await?;
+            let questions = bank
+                .into_iter()
+                .filter(|q| !q.retired)
+                .map(|q| {
+                    let usage = match fields
+                        .iter()
+                        .find(|(k, _)| *k == format!("use_{}", q.id))
+                        .map(|(_, v)| v.as_str())
+                    {
+                        Some("core") => "core",
+                        Some("rotate") => "rotate",
+                        _ => "off",
+                    };
+                    QuestionUse {
+                        q,
+                        usage: usage.into(),
+                    }
+                })
+                .collect();
+            let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
+            Ok(render_with(
+                status,
+                &NewPulsePage {
+                    layout,
+                    questions,
+                    teams: dir.team_choices(),
+                    form,
+                    error: Some(e.to_string()),
+                },
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn launch(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    me.actor.require(Permission::ManageSurveys)?;
+    let id = parse_id(&id)?;
+    let cycle = service::launch(&app, me.actor.org_id, id).await?;
+    Ok(Redirect::to(&format!("/pulse/cycles/{cycle}")).into_response())
+}
+
+async fn close_early(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    service::close_early(&app, &me.actor, id).await?;
+    Ok(Redirect::to(&format!("/pulse/cycles/{id}")).into_response())
+}
+
+// --- answering ------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "pulse/templates/answer.html")]
+struct AnswerPage {
+    layout: Layout,
+    title: String,
+    action: String,
+    questions: Vec<Question>,
+    values: Vec<(String, String)>,
+    errors: Vec<(String, String)>,
+    closes: String,
+}
+
+impl AnswerPage {
+    fn scale(&self, q: &Question) -> Vec<i64> {
+        match q.pillar.scale() {
+            Some((low, high)) => (low..=high).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    fn checked(&self, q: &Question, v: &i64) -> bool {
+        let name = format!("q{}", q.id);
+        self.values
+            .iter()
+            .any(|(k, x)| *k == name && *x == v.to_string())
+    }
+
+    fn comment(&self, q: &Question) -> String {
+        let name = format!("q{}", q.id);
+        self.values
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    fn error(&self, q: &Question) -> Option<String> {
+        let name = format!("q{}", q.id);
+        self.errors
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, m)| m.clone())
+    }
+
+    fn label(&self, q: &Question, v: &i64) -> &'static str {
+        match (q.pillar, v) {
+            (Pillar::Enps, 0) => "not at all likely",
+            (Pillar::Enps, 10) => "extremely likely",
+            (Pillar::Enps, _) => "",
+            (_, 1) => "Strongly disagree",
+            (_, 2) => "Disagree",
+            (_, 3) => "Neutral",
+            (_, 4) => "Agree",
+            (_, 5) => "Strongly agree",
+            _ => "",
+        }
+    }
+
+    fn is_comment(&self, q: &Question) -> bool {
+        q.pillar == Pillar::Comment
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pulse/templates/answered.html")]
+struct MessagePage {
+    layout: Layout,
+    heading: String,
+    message: String,
+}
+
+fn refusal(layout: Layout, e: SubmitError) -> Result<Response, AppError> {
+    let (status, heading, message) = match e {
+        SubmitError::Closed => (
+            StatusCode::GONE,
+            "This pulse is closed",
+            "Answers are no longer taken. Thank you all the same.",
+        ),
+        SubmitError::AlreadyAnswered => (
+            StatusCode::CONFLICT,
+            "You have answered already",
+            "Each person answers once per pulse. Thank you!",
+        ),
+        SubmitError::NotInvited => (
+            StatusCode::FORBIDDEN,
+            "This pulse is not for you",
+            "You were not among the people asked in this pulse.",
+        ),
+        SubmitError::NotFound => (
+            StatusCode::NOT_FOUND,
+            "This link does not work",
+            "Check that you copied the whole link from your email.",
+        ),
+        SubmitError::Invalid(_) => unreachable!("shown on the form"),
+        SubmitError::Other(e) => return Err(e),
+    };
+    Ok(render_with(
+        status,
+        &MessagePage {
+            layout,
+            heading: heading.into(),
+            message: message.into(),
+        },
+    ))
+}
+
+async fn show_form(
+    app: &AppState,
+    layout: Layout,
+    org_id: i64,
+    cycle_id: i64,
+    person_id: i64,
+    action: String,
+) -> Result<Response, AppError> {
+    match service::form(app, org_id, cycle_id, person_id).await {
+        Ok((cycle, questions)) => Ok(render(&AnswerPage {
+            layout,
+            title: cycle.title,
+            action,
+            questions,
+            values: Vec::new(),
+            errors: Vec::new(),
+            closes: day(cycle.closes_at),
+        })),
+        Err(e) => refusal(layout, e),
+    }
+}
+
+async fn take_answer(
+    app: &AppState,
+    layout: Layout,
+    org_id: i64,
+    cycle_id: i64,
+    person_id: i64,
+    action: String,
+    fields: Vec<(String, String)>,
+) -> Result<Response, AppError> {
+    match service::submit(app, org_id, cycle_id, person_id, &fields).await {
+        Ok(()) => Ok(render(&MessagePage {
+            layout,
+            heading: "Thank you".into(),
+            message: "Your answers are in, stored without your name. Results appear once the pulse closes, for groups large enough to keep everyone anonymous.".into(),
+        })),
+        Err(SubmitError::Invalid(errors)) => {
+            let (cycle, questions) = match service::form(app, org_id, cycle_id, person_id).await {
+                Ok(x) => x,
+                Err(e) => return refusal(layout, e),
+            };
+            Ok(render_with(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &AnswerPage { layout, title: cycle.title, action, questions, values: fields, errors, closes: day(cycle.closes_at) },
+            ))
+        }
+        Err(e) => refusal(layout, e),
+    }
+}
+
+async fn answer_by_link(
+    State(app): State<AppState>,
+    layout: Layout,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let Some((cycle, org, person)) = super::store::invitation(&app.db, &hash_token(&token)).await?
+    else {
+        return refusal(layout, SubmitError::NotFound);
+    };
+    show_form(
+        &app,
+        layout,
+        org,
+        cycle,
+        person,
+        format!("/pulse/answer/{token}"),
+    )
+    .await
+}
+
+async fn submit_by_link(
+    State(app): State<AppState>,
+    layout: Layout,
+    Path(token): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let Some((cycle, org, person)) = super::store::invitation(&app.db, &hash_token(&token)).await?
+    else {
+        return refusal(layout, SubmitError::NotFound);
+    };
+    take_answer(
+        &app,
+        layout,
+        org,
+        cycle,
+        person,
+        format!("/pulse/answer/{token}"),
+        fields,
+    )
+    .await
+}
+
+async fn answer_signed_in(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    show_form(
+        &app,
+        layout,
+        me.actor.org_id,
+        id,
+        me.actor.person_id,
+        format!("/pulse/cycles/{id}/answer"),
+    )
+    .await
+}
+
+async fn submit_signed_in(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    take_answer(
+        &app,
+        layout,
+        me.actor.org_id,
+        id,
+        me.actor.person_id,
+        format!("/pulse/cycles/{id}/answer"),
+        fields,
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "pulse/templates/how.html")]
+struct HowPage {
+    layout: Layout,
+}
+
+async fn how_it_works(layout: Layout) -> Response {
+    render(&HowPage { layout })
+}
+
+// --- results ----------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "pulse/templates/results.html")]
+struct ResultsPage {
+    layout: Layout,
+    cycle: CycleRow,
+    k: u32,
+    groups: Vec<(String, String)>,
+    group: String,
+    group_label: String,
+    open: Option<Participation>,
+    result: Option<GroupResult>,
+    fewer_than_k: bool,
+    withheld: bool,
+    trend: String,
+    heatmap: Vec<(String, Vec<String>)>,
+    can_close: bool,
+}
+
+impl ResultsPage {
+    fn pillars(&self) -> Vec<(&'static str, String, String)> {
+        let Some(r) = &self.result else {
+            return Vec::new();
+        };
+        Pillar::BELONGING
+            .iter()
+            .filter_map(|p| {
+                r.pillars.get(p).map(|s| {
+                    (
+                        p.label(),
+                        format!("{:.0}", s.value),
+                        format!("{:.0}–{:.0}", s.low, s.high),
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+fn group_label(g: &Group, dir: &crate::org::service::Directory) -> String {
+    match g {
+        Group::Org => "Whole organization".into(),
+        Group::Team(t) => format!("{} (with sub-teams)", dir.team_path(*t)),
+        Group::TeamOnly(t) => format!("{} (own members only)", dir.team_path(*t)),
+        Group::Segment { question, value } => format!(
+            "{}: {value}",
+            if question == service::TENURE {
+                "Time here"
+            } else {
+                question
+            }
+        ),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ResultsQuery {
+    group: String,
+}
+
+async fn show_results(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Path(id): Path<String>,
+    Query(q): Query<ResultsQuery>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let visible = service::visible_groups(&app, &me.actor).await?;
+    if visible.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    let group = if q.group.is_empty() {
+        visible[0].clone()
+    } else {
+        Group::parse(&q.group)
+            .ok_or_else(|| AppError::invalid("group", "choose a group from the list"))?
+    };
+    let (cycle, view) = service::view(&app, &me.actor, id, &group).await?;
+    let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
+    let groups = visible
+        .iter()
+        .map(|g| (g.key(), group_label(g, &dir)))
+        .collect();
+    let trend_points = if cycle.is_closed() {
+        service::trend(&app, &me.actor, cycle.pulse_id, &group).await?
+    } else {
+        Vec::new()
+    };
+    let label = group_label(&group, &dir);
+    let heatmap = if cycle.is_closed() {
+        service::heatmap(&app, &me.actor, id)
+            .await?
+            .into_iter()
+            .map(|(team, cells)| {
+                let row = Pillar::BELONGING
+                    .iter()
+                    .map(|p| {
+                        cells
+                            .get(p)
+                            .map(|v| format!("{v:.0}"))
+                            .unwrap_or_else(|| "–".into())
+                    })
+                    .collect();
+                (team, row)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut page = ResultsPage {
+        layout,
+        cycle: CycleRow::from(&cycle),
+        k: cycle.k,
+        groups,
+        group: group.key(),
+        trend: if trend_points.iter().any(|(_, s)| s.is_some()) {
+            super::chart::trend_svg(&trend_points, &label)
+        } else {
+            String::new()
+        },
+        group_label: label,
+        open: None,
+        result: None,
+        fewer_than_k: false,
+        withheld: false,
+        heatmap,
+        can_close: me.actor.can(Permission::ManageSurveys) && !cycle.is_closed(),
+    };
+    match view {
+        View::Open(p) => page.open = Some(p),
+        View::Released(r) => page.result = Some(*r),
+        View::FewerThanK => page.fewer_than_k = true,
+        View::Withheld => page.withheld = true,
+    }
+    Ok(render(&page))
+}

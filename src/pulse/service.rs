@@ -1,0 +1,1031 @@
+//! Use cases of pulses: design, launch, answer, close, and read results
+//! through the publication plan — the one gate every page, API response
+//! and export goes through.
+
+use std::collections::{BTreeMap, HashSet};
+
+use askama::Template;
+use jiff::{SignedDuration, Timestamp, ToSpan};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use super::model::{Pillar, Question, Schedule, parse_submission, rotate, tenure_band};
+use super::results::{self, GroupResult, Participation};
+use super::store::{self, Cycle, StoredResponse};
+use crate::app::App;
+use crate::audit::{self, Subject};
+use crate::auth::{Actor, Permission, Role, hash_token, random_token};
+use crate::db::new_id;
+use crate::notify::email::{self, OutgoingEmail};
+use crate::privacy::plan::{self, Group, Plan, Suppressed};
+use crate::web::AppError;
+
+pub const CLOSE_JOB: &str = "pulse.close";
+pub const REMIND_JOB: &str = "pulse.remind";
+pub const LAUNCH_JOB: &str = "pulse.launch";
+pub const TENURE: &str = "tenure";
+
+/// A pulse to create, already parsed.
+#[derive(Clone, Debug)]
+pub struct PulseInput {
+    pub title: String,
+    pub schedule: Schedule,
+    pub open_days: i64,
+    pub remind_days: i64,
+    pub per_cycle: i64,
+    /// None: everyone.
+    pub teams: Option<Vec<i64>>,
+    /// (question, core)
+    pub questions: Vec<(i64, bool)>,
+}
+
+pub async fn question_bank(app: &App, org_id: i64) -> Result<Vec<Question>, AppError> {
+    let mut tx = app.db.begin().await?;
+    store::ensure_bank(&mut tx, org_id, app.now().as_second()).await?;
+    let qs = store::questions(&mut tx, org_id).await?;
+    tx.commit().await?;
+    Ok(qs)
+}
+
+pub async fn add_question(
+    app: &App,
+    actor: &Actor,
+    pillar: Pillar,
+    text: &str,
+) -> Result<i64, AppError> {
+    actor.require(Permission::ManageSurveys)?;
+    let text = question_text(text)?;
+    let mut tx = app.db.begin().await?;
+    let id = store::insert_question(
+        &mut tx,
+        actor.org_id,
+        None,
+        pillar,
+        &text,
+        app.now().as_second(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+fn question_text(raw: &str) -> Result<String, AppError> {
+    let t = raw.trim();
+    if t.is_empty() || t.chars().count() > 300 || t.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "text",
+            "write the question in 1 to 300 characters",
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+/// Changes a question's wording. Once it has answers, the change makes a
+/// new version and retires the old one, so trends never mix wordings.
+pub async fn edit_question(app: &App, actor: &Actor, id: i64, text: &str) -> Result<i64, AppError> {
+    actor.require(Permission::ManageSurveys)?;
+    let text = question_text(text)?;
+    let mut tx = app.db.begin().await?;
+    let qs = store::questions(&mut tx, actor.org_id).await?;
+    let q = qs
+        .iter()
+        .find(|q| q.id == id && !q.retired)
+        .ok_or(AppError::NotFound)?;
+    let now = app.now().as_second();
+    let new_id = if store::question_has_answers(&mut tx, id).await? {
+        sqlx::query("UPDATE questions SET retired = 1 WHERE org_id = $1 AND id = $2")
+            .bind(actor.org_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let new = store::insert_question(
+            &mut tx,
+            actor.org_id,
+            Some((q.family, q.version + 1)),
+            q.pillar,
+            &text,
+            now,
+        )
+        .await?;
+        // Pulses that asked the old version ask the new one from now on.
+        sqlx::query(
+            "UPDATE pulse_questions SET question_id = $1 WHERE org_id = $2 AND question_id = $3",
+        )
+        .bind(new)
+        .bind(actor.org_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        new
+    } else {
+        sqlx::query("UPDATE questions SET text = $1 WHERE org_id = $2 AND id = $3")
+            .bind(&text)
+            .bind(actor.org_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        id
+    };
+    tx.commit().await?;
+    Ok(new_id)
+}
+
+pub async fn create_pulse(app: &App, actor: &Actor, input: &PulseInput) -> Result<i64, AppError> {
+    actor.require(Permission::ManageSurveys)?;
+    let title = input.title.trim();
+    if title.is_empty() || title.chars().count() > 120 {
+        return Err(AppError::invalid(
+            "title",
+            "give the pulse a title of 1 to 120 characters",
+        ));
+    }
+    if !(1..=28).contains(&input.open_days) {
+        return Err(AppError::invalid(
+            "open_days",
+            "a cycle stays open 1 to 28 days",
+        ));
+    }
+    if !(0..input.open_days).contains(&input.remind_days) {
+        return Err(AppError::invalid(
+            "remind_days",
+            "the reminder goes out 0 days (none) up to the open days before close",
+        ));
+    }
+    if !(5..=10).contains(&input.per_cycle) {
+        return Err(AppError::invalid(
+            "per_cycle",
+            "ask 5 to 10 questions per cycle",
+        ));
+    }
+    let mut tx = app.db.begin().await?;
+    store::ensure_bank(&mut tx, actor.org_id, app.now().as_second()).await?;
+    let bank = store::questions(&mut tx, actor.org_id).await?;
+    let mut seen = HashSet::new();
+    for (id, _) in &input.questions {
+        if !seen.insert(*id) || !bank.iter().any(|q| q.id == *id && !q.retired) {
+            return Err(AppError::invalid(
+                "questions",
+                "choose questions from the organization's bank, each once",
+            ));
+        }
+    }
+    let pillar_of = |id: &i64| bank.iter().find(|q| q.id == *id).map(|q| q.pillar);
+    let core: Vec<i64> = input
+        .questions
+        .iter()
+        .filter(|(_, c)| *c)
+        .map(|(id, _)| *id)
+        .collect();
+    if core.len() as i64 > input.per_cycle {
+        return Err(AppError::invalid(
+            "questions",
+            format!(
+                "{} questions are asked every time, more than the {} per cycle",
+                core.len(),
+                input.per_cycle
+            ),
+        ));
+    }
+    if (input.questions.len() as i64) < input.per_cycle {
+        return Err(AppError::invalid(
+            "questions",
+            format!("choose at least {} questions", input.per_cycle),
+        ));
+    }
+    for p in Pillar::BELONGING {
+        if !core.iter().any(|id| pillar_of(id) == Some(p)) {
+            return Err(AppError::invalid(
+                "questions",
+                format!("ask at least one {} question every time", p.label()),
+            ));
+        }
+    }
+    if let Some(teams) = &input.teams {
+        if teams.is_empty() {
+            return Err(AppError::invalid(
+                "teams",
+                "choose at least one team, or everyone",
+            ));
+        }
+        let dir = crate::org::service::Directory::load(&mut tx, actor.org_id).await?;
+        if teams
+            .iter()
+            .any(|t| !dir.team(*t).is_some_and(|t| t.active))
+        {
+            return Err(AppError::invalid(
+                "teams",
+                "choose among the organization's active teams",
+            ));
+        }
+    }
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO pulses (id, org_id, title, schedule, open_days, remind_days, per_cycle, audience_all, active, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)",
+    )
+    .bind(id)
+    .bind(actor.org_id)
+    .bind(title)
+    .bind(input.schedule.as_str())
+    .bind(input.open_days)
+    .bind(input.remind_days)
+    .bind(input.per_cycle)
+    .bind(i64::from(input.teams.is_none()))
+    .bind(app.now().as_second())
+    .execute(&mut *tx)
+    .await?;
+    for t in input.teams.iter().flatten() {
+        sqlx::query("INSERT INTO pulse_teams (pulse_id, org_id, team_id) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(actor.org_id)
+            .bind(t)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for (pos, (q, c)) in input.questions.iter().enumerate() {
+        sqlx::query("INSERT INTO pulse_questions (pulse_id, org_id, question_id, core, position) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(actor.org_id)
+            .bind(q)
+            .bind(i64::from(*c))
+            .bind(pos as i64)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+#[derive(Template)]
+#[template(path = "pulse/templates/email_invite.txt")]
+struct InviteText<'a> {
+    name: &'a str,
+    org_name: &'a str,
+    title: &'a str,
+    link: &'a str,
+    closes: &'a str,
+    reminder: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pulse/templates/email_invite.html")]
+struct InviteHtml<'a> {
+    name: &'a str,
+    org_name: &'a str,
+    title: &'a str,
+    link: &'a str,
+    closes: &'a str,
+    reminder: bool,
+}
+
+/// Makes a personal link for a person and queues the email.
+#[allow(clippy::too_many_arguments)]
+async fn invite(
+    app: &App,
+    tx: &mut sqlx::AnyConnection,
+    cycle: &Cycle,
+    org_name: &str,
+    person_id: i64,
+    name: &str,
+    address: &str,
+    reminder: bool,
+) -> Result<(), sqlx::Error> {
+    let token = random_token();
+    sqlx::query(
+        "INSERT INTO invitations (token_hash, cycle_id, org_id, person_id) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(hash_token(&token))
+    .bind(cycle.id)
+    .bind(cycle.org_id)
+    .bind(person_id)
+    .execute(&mut *tx)
+    .await?;
+    let link = format!(
+        "{}/pulse/answer/{token}",
+        app.settings.public_url.trim_end_matches('/')
+    );
+    let closes = Timestamp::from_second(cycle.closes_at)
+        .map(|t| t.strftime("%A %-d %B").to_string())
+        .unwrap_or_default();
+    let subject = if reminder {
+        format!("Reminder: {} closes soon", cycle.title)
+    } else {
+        format!("{}: two minutes, anonymous", cycle.title)
+    };
+    let message = OutgoingEmail {
+        to: address.to_owned(),
+        subject,
+        text: InviteText {
+            name,
+            org_name,
+            title: &cycle.title,
+            link: &link,
+            closes: &closes,
+            reminder,
+        }
+        .render()
+        .expect("template renders"),
+        html: InviteHtml {
+            name,
+            org_name,
+            title: &cycle.title,
+            link: &link,
+            closes: &closes,
+            reminder,
+        }
+        .render()
+        .expect("template renders"),
+    };
+    email::queue(tx, Some(cycle.org_id), &message, app.now()).await
+}
+
+/// Opens a new cycle of a pulse: snapshots the roster, creates every
+/// participation row at once (rule 3), freezes k, sends the invitations,
+/// and schedules the reminder and the close.
+pub async fn launch(app: &App, org_id: i64, pulse_id: i64) -> Result<i64, AppError> {
+    let now = app.now();
+    let mut tx = app.db.begin().await?;
+    let pulse = sqlx::query(
+        "SELECT p.title, p.open_days, p.remind_days, p.per_cycle, p.audience_all, p.active, o.anonymity_k, o.name AS org_name
+         FROM pulses p JOIN organizations o ON o.id = p.org_id WHERE p.org_id = $1 AND p.id = $2",
+    )
+    .bind(org_id)
+    .bind(pulse_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if pulse.try_get::<i64, _>("active")? == 0 {
+        return Err(AppError::conflict("pulse", "this pulse is stopped"));
+    }
+    let open_days: i64 = pulse.try_get("open_days")?;
+    let remind_days: i64 = pulse.try_get("remind_days")?;
+    let per_cycle: i64 = pulse.try_get("per_cycle")?;
+    let org_name: String = pulse.try_get("org_name")?;
+    let number: i64 = sqlx::query(
+        "SELECT COALESCE(MAX(number), 0) + 1 AS n FROM cycles WHERE org_id = $1 AND pulse_id = $2",
+    )
+    .bind(org_id)
+    .bind(pulse_id)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("n")?;
+
+    // Questions: core ones, then the rotating ones asked longest ago.
+    let rows = sqlx::query(
+        "SELECT pq.question_id, pq.core,
+                (SELECT MAX(c.number) FROM cycle_questions cq JOIN cycles c ON c.org_id = cq.org_id AND c.id = cq.cycle_id
+                 WHERE cq.org_id = pq.org_id AND cq.question_id = pq.question_id AND c.pulse_id = pq.pulse_id) AS last_asked
+         FROM pulse_questions pq WHERE pq.org_id = $1 AND pq.pulse_id = $2 ORDER BY pq.position",
+    )
+    .bind(org_id)
+    .bind(pulse_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut core = Vec::new();
+    let mut rotating = Vec::new();
+    for r in &rows {
+        let id: i64 = r.try_get("question_id")?;
+        if r.try_get::<i64, _>("core")? != 0 {
+            core.push(id);
+        } else {
+            rotating.push((id, r.try_get::<Option<i64>, _>("last_asked")?));
+        }
+    }
+    let asked = rotate(&core, &rotating, per_cycle as usize);
+
+    // The audience as it is now.
+    let dir = crate::org::service::Directory::load(&mut tx, org_id).await?;
+    let audience: Option<HashSet<i64>> = if pulse.try_get::<i64, _>("audience_all")? != 0 {
+        None
+    } else {
+        let chosen: Vec<i64> =
+            sqlx::query("SELECT team_id FROM pulse_teams WHERE org_id = $1 AND pulse_id = $2")
+                .bind(org_id)
+                .bind(pulse_id)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get("team_id"))
+                .collect::<Result<_, _>>()?;
+        Some(
+            dir.teams
+                .iter()
+                .filter(|t| chosen.iter().any(|c| in_subtree(&dir, t.id, *c)))
+                .map(|t| t.id)
+                .collect(),
+        )
+    };
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let roster: Vec<_> = dir
+        .active_people()
+        .filter(|p| {
+            audience
+                .as_ref()
+                .is_none_or(|a| p.team_id.is_some_and(|t| a.contains(&t)))
+        })
+        .collect();
+
+    let cycle = Cycle {
+        id: new_id(),
+        org_id,
+        pulse_id,
+        title: pulse.try_get("title")?,
+        number,
+        opens_at: now.as_second(),
+        closes_at: now.as_second() + open_days * 86_400,
+        closed_at: None,
+        k: pulse
+            .try_get::<i64, _>("anonymity_k")?
+            .max(crate::privacy::MIN_K as i64) as u32,
+        plan: None,
+    };
+    sqlx::query(
+        "INSERT INTO cycles (id, org_id, pulse_id, number, opens_at, closes_at, anonymity_k) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(cycle.id)
+    .bind(org_id)
+    .bind(pulse_id)
+    .bind(number)
+    .bind(cycle.opens_at)
+    .bind(cycle.closes_at)
+    .bind(i64::from(cycle.k))
+    .execute(&mut *tx)
+    .await?;
+    for (pos, q) in asked.iter().enumerate() {
+        sqlx::query("INSERT INTO cycle_questions (cycle_id, org_id, question_id, position) VALUES ($1, $2, $3, $4)")
+            .bind(cycle.id)
+            .bind(org_id)
+            .bind(q)
+            .bind(pos as i64)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for p in &roster {
+        sqlx::query("INSERT INTO cycle_roster (cycle_id, org_id, person_id, team_id, tenure_band) VALUES ($1, $2, $3, $4, $5)")
+            .bind(cycle.id)
+            .bind(org_id)
+            .bind(p.id)
+            .bind(p.team_id)
+            .bind(tenure_band(p.start_date, today))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO participation (cycle_id, org_id, person_id, answered) VALUES ($1, $2, $3, 0)")
+            .bind(cycle.id)
+            .bind(org_id)
+            .bind(p.id)
+            .execute(&mut *tx)
+            .await?;
+        invite(
+            app, &mut tx, &cycle, &org_name, p.id, &p.name, &p.email, false,
+        )
+        .await?;
+    }
+    let payload = serde_json::json!({"org_id": org_id, "cycle_id": cycle.id}).to_string();
+    let closes = Timestamp::from_second(cycle.closes_at).map_err(AppError::internal)?;
+    crate::jobs::enqueue(&mut tx, Some(org_id), CLOSE_JOB, &payload, closes, now).await?;
+    if remind_days > 0 {
+        let remind = closes - SignedDuration::from_hours(24 * remind_days);
+        if remind > now {
+            crate::jobs::enqueue(&mut tx, Some(org_id), REMIND_JOB, &payload, remind, now).await?;
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(
+        cycle = cycle.id,
+        people = roster.len(),
+        "pulse cycle opened"
+    );
+    Ok(cycle.id)
+}
+
+fn in_subtree(dir: &crate::org::service::Directory, team: i64, root: i64) -> bool {
+    let mut at = Some(team);
+    let mut steps = 0;
+    while let Some(t) = at {
+        if t == root {
+            return true;
+        }
+        steps += 1;
+        if steps > 64 {
+            return false;
+        }
+        at = dir.team(t).and_then(|t| t.parent_id);
+    }
+    false
+}
+
+/// Sends a fresh personal link to everyone who has not answered yet.
+pub async fn remind(app: &App, org_id: i64, cycle_id: i64) -> Result<usize, AppError> {
+    let mut tx = app.db.begin().await?;
+    let cycle = store::cycle(&mut tx, org_id, cycle_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if cycle.is_closed() {
+        return Ok(0);
+    }
+    let rows = sqlx::query(
+        "SELECT p.id, p.name, p.email, o.name AS org_name FROM participation x
+         JOIN people p ON p.org_id = x.org_id AND p.id = x.person_id
+         JOIN organizations o ON o.id = x.org_id
+         WHERE x.org_id = $1 AND x.cycle_id = $2 AND x.answered = 0 AND p.active = 1",
+    )
+    .bind(org_id)
+    .bind(cycle_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    for r in &rows {
+        let (id, name, address, org_name): (i64, String, String, String) = (
+            r.try_get("id")?,
+            r.try_get("name")?,
+            r.try_get("email")?,
+            r.try_get("org_name")?,
+        );
+        invite(app, &mut tx, &cycle, &org_name, id, &name, &address, true).await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
+/// Why a submission was refused.
+#[derive(Debug)]
+pub enum SubmitError {
+    NotFound,
+    Closed,
+    NotInvited,
+    AlreadyAnswered,
+    Invalid(Vec<(String, String)>),
+    Other(AppError),
+}
+
+impl From<sqlx::Error> for SubmitError {
+    fn from(e: sqlx::Error) -> Self {
+        SubmitError::Other(e.into())
+    }
+}
+
+impl From<SubmitError> for AppError {
+    fn from(e: SubmitError) -> AppError {
+        match e {
+            SubmitError::NotFound => AppError::NotFound,
+            SubmitError::Closed => {
+                AppError::conflict("cycle", "this pulse is closed; answers are no longer taken")
+            }
+            SubmitError::NotInvited => AppError::Forbidden,
+            SubmitError::AlreadyAnswered => {
+                AppError::conflict("cycle", "you have answered this pulse already; thank you")
+            }
+            SubmitError::Invalid(mut errs) => {
+                let (field, message) = errs.remove(0);
+                AppError::Invalid { field, message }
+            }
+            SubmitError::Other(e) => e,
+        }
+    }
+}
+
+/// The form of a cycle for a person, or why they cannot answer.
+pub async fn form(
+    app: &App,
+    org_id: i64,
+    cycle_id: i64,
+    person_id: i64,
+) -> Result<(Cycle, Vec<Question>), SubmitError> {
+    let mut conn = app.db.pool.acquire().await?;
+    let cycle = store::cycle(&mut conn, org_id, cycle_id)
+        .await?
+        .ok_or(SubmitError::NotFound)?;
+    if cycle.is_closed() || app.now().as_second() >= cycle.closes_at {
+        return Err(SubmitError::Closed);
+    }
+    match store::participation(&mut conn, org_id, cycle_id, person_id).await? {
+        None => return Err(SubmitError::NotInvited),
+        Some(true) => return Err(SubmitError::AlreadyAnswered),
+        Some(false) => {}
+    }
+    let questions = store::cycle_questions(&mut conn, org_id, cycle_id).await?;
+    Ok((cycle, questions))
+}
+
+/// Stores one whole answer. Marking the person as having answered and
+/// storing what they answered happen in one transaction, but nothing in
+/// the response points back to them: its id is random, it carries the
+/// cycle and the group snapshot only.
+pub async fn submit(
+    app: &App,
+    org_id: i64,
+    cycle_id: i64,
+    person_id: i64,
+    fields: &[(String, String)],
+) -> Result<(), SubmitError> {
+    let mut tx = app.db.begin().await?;
+    let cycle = store::cycle(&mut tx, org_id, cycle_id)
+        .await?
+        .ok_or(SubmitError::NotFound)?;
+    let now = app.now().as_second();
+    if cycle.is_closed() || now >= cycle.closes_at || now < cycle.opens_at {
+        return Err(SubmitError::Closed);
+    }
+    let questions = store::cycle_questions(&mut tx, org_id, cycle_id).await?;
+    let submission = parse_submission(&questions, fields).map_err(SubmitError::Invalid)?;
+    let marked = sqlx::query(
+        "UPDATE participation SET answered = 1 WHERE org_id = $1 AND cycle_id = $2 AND person_id = $3 AND answered = 0",
+    )
+    .bind(org_id)
+    .bind(cycle_id)
+    .bind(person_id)
+    .execute(&mut *tx)
+    .await?;
+    if marked.rows_affected() != 1 {
+        return Err(
+            match store::participation(&mut tx, org_id, cycle_id, person_id).await? {
+                None => SubmitError::NotInvited,
+                Some(_) => SubmitError::AlreadyAnswered,
+            },
+        );
+    }
+    let snapshot = sqlx::query("SELECT team_id, tenure_band FROM cycle_roster WHERE org_id = $1 AND cycle_id = $2 AND person_id = $3")
+        .bind(org_id)
+        .bind(cycle_id)
+        .bind(person_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let response_id = {
+        let bytes: [u8; 16] = rand::random();
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    sqlx::query("INSERT INTO responses (id, cycle_id, org_id, team_id, tenure_band, comment) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(&response_id)
+        .bind(cycle_id)
+        .bind(org_id)
+        .bind(snapshot.try_get::<Option<i64>, _>("team_id")?)
+        .bind(snapshot.try_get::<Option<String>, _>("tenure_band")?)
+        .bind(submission.comment.as_deref())
+        .execute(&mut *tx)
+        .await?;
+    for (q, v) in &submission.answers {
+        sqlx::query("INSERT INTO answers (response_id, question_id, value) VALUES ($1, $2, $3)")
+            .bind(&response_id)
+            .bind(q)
+            .bind(v)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The groups a response belongs to, among the candidates.
+fn memberships(r: &StoredResponse, dir: &crate::org::service::Directory) -> Vec<Group> {
+    let mut groups = vec![Group::Org];
+    if let Some(team) = r.team_id {
+        groups.push(Group::TeamOnly(team));
+        let mut at = Some(team);
+        let mut steps = 0;
+        while let Some(t) = at {
+            groups.push(Group::Team(t));
+            steps += 1;
+            if steps > 64 {
+                break;
+            }
+            at = dir.team(t).and_then(|x| x.parent_id);
+        }
+    }
+    if let Some(band) = &r.tenure_band {
+        groups.push(Group::Segment {
+            question: TENURE.into(),
+            value: band.clone(),
+        });
+    }
+    groups
+}
+
+/// Every group any page, API call or export accepts for a cycle.
+fn candidates(dir: &crate::org::service::Directory) -> Vec<Group> {
+    let mut c = vec![Group::Org];
+    for t in &dir.teams {
+        c.push(Group::Team(t.id));
+        if dir.teams.iter().any(|x| x.parent_id == Some(t.id)) {
+            c.push(Group::TeamOnly(t.id));
+        }
+    }
+    for band in ["under 1 year", "1 to 3 years", "3 years or more"] {
+        c.push(Group::Segment {
+            question: TENURE.into(),
+            value: band.into(),
+        });
+    }
+    c
+}
+
+/// Closes a cycle: decides its publication plan and stores the result of
+/// every published group. Figures never change afterwards.
+pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppError> {
+    let mut tx = app.db.begin().await?;
+    let cycle = store::cycle(&mut tx, org_id, cycle_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if cycle.is_closed() {
+        let plan = cycle
+            .plan
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok())
+            .unwrap_or_default();
+        return Ok(plan);
+    }
+    let questions = store::cycle_questions(&mut tx, org_id, cycle_id).await?;
+    let responses = store::responses(&mut tx, org_id, cycle_id).await?;
+    let dir = crate::org::service::Directory::load(&mut tx, org_id).await?;
+    let member: Vec<Vec<Group>> = responses.iter().map(|r| memberships(r, &dir)).collect();
+    let plan = plan::decide(&candidates(&dir), &member, cycle.k);
+    for group in &plan.published {
+        let subset: Vec<&StoredResponse> = responses
+            .iter()
+            .zip(&member)
+            .filter(|(_, m)| m.contains(group))
+            .map(|(r, _)| r)
+            .collect();
+        let result = results::compute(&questions, &subset, cycle.k);
+        sqlx::query("INSERT INTO cycle_results (cycle_id, org_id, group_key, result) VALUES ($1, $2, $3, $4)")
+            .bind(cycle_id)
+            .bind(org_id)
+            .bind(group.key())
+            .bind(serde_json::to_string(&result).map_err(AppError::internal)?)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let now = app.now();
+    sqlx::query("UPDATE cycles SET closed_at = $1, plan = $2 WHERE org_id = $3 AND id = $4 AND closed_at IS NULL")
+        .bind(now.as_second())
+        .bind(serde_json::to_string(&plan).map_err(AppError::internal)?)
+        .bind(org_id)
+        .bind(cycle_id)
+        .execute(&mut *tx)
+        .await?;
+    // A repeating pulse opens its next cycle on schedule.
+    let schedule: String = sqlx::query("SELECT schedule FROM pulses WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(cycle.pulse_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("schedule")?;
+    if let Some(months) = Schedule::parse(&schedule).ok().and_then(Schedule::months) {
+        let opened = Timestamp::from_second(cycle.opens_at).map_err(AppError::internal)?;
+        let next = opened
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .checked_add(months.months())
+            .map_err(AppError::internal)?
+            .timestamp();
+        let payload = serde_json::json!({"org_id": org_id, "pulse_id": cycle.pulse_id}).to_string();
+        crate::jobs::enqueue(
+            &mut tx,
+            Some(org_id),
+            LAUNCH_JOB,
+            &payload,
+            next.max(now),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(
+        cycle = cycle_id,
+        published = plan.published.len(),
+        "pulse cycle closed"
+    );
+    Ok(plan)
+}
+
+/// Closes a cycle before its date (HR admins and owners).
+pub async fn close_early(app: &App, actor: &Actor, cycle_id: i64) -> Result<Plan, AppError> {
+    actor.require(Permission::ManageSurveys)?;
+    close(app, actor.org_id, cycle_id).await
+}
+
+#[derive(Deserialize)]
+struct CyclePayload {
+    org_id: i64,
+    cycle_id: i64,
+}
+
+#[derive(Deserialize)]
+struct PulsePayload {
+    org_id: i64,
+    pulse_id: i64,
+}
+
+pub async fn run_close_job(app: &App, payload: &str) -> Result<(), String> {
+    let p: CyclePayload = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+    close(app, p.org_id, p.cycle_id)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+pub async fn run_remind_job(app: &App, payload: &str) -> Result<(), String> {
+    let p: CyclePayload = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+    remind(app, p.org_id, p.cycle_id)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+pub async fn run_launch_job(app: &App, payload: &str) -> Result<(), String> {
+    let p: PulsePayload = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+    match launch(app, p.org_id, p.pulse_id).await {
+        Ok(_) | Err(AppError::Conflict { .. }) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The groups a person may ask results for: HR admins and owners all;
+/// managers their own team and its sub-teams; everyone the whole
+/// organization when the org shares results.
+pub async fn visible_groups(app: &App, actor: &Actor) -> Result<Vec<Group>, AppError> {
+    let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
+    if actor.can(Permission::ManageSurveys) {
+        return Ok(candidates(&dir));
+    }
+    let share: i64 = sqlx::query("SELECT share_results FROM organizations WHERE id = $1")
+        .bind(actor.org_id)
+        .fetch_one(&app.db.pool)
+        .await?
+        .try_get("share_results")?;
+    let mut groups = Vec::new();
+    if share != 0 {
+        groups.push(Group::Org);
+    }
+    if actor.role == Role::Manager
+        && let Some(own) = dir.person(actor.person_id).and_then(|p| p.team_id)
+    {
+        for g in candidates(&dir) {
+            let ok = match &g {
+                Group::Team(t) | Group::TeamOnly(t) => in_subtree(&dir, *t, own),
+                _ => false,
+            };
+            if ok {
+                groups.push(g);
+            }
+        }
+    }
+    Ok(groups)
+}
+
+/// What may be shown of a group in a cycle.
+#[derive(Clone, Debug, Serialize)]
+pub enum View {
+    /// The cycle is open: participation only (rule 10).
+    Open(Participation),
+    Released(Box<GroupResult>),
+    /// Fewer than k responses: nothing else is said (rule 7).
+    FewerThanK,
+    /// Withheld so that it cannot be set against other groups (rule 9).
+    Withheld,
+}
+
+/// The one gate: every result page, API response and export asks here.
+pub async fn view(
+    app: &App,
+    actor: &Actor,
+    cycle_id: i64,
+    group: &Group,
+) -> Result<(Cycle, View), AppError> {
+    if !visible_groups(app, actor).await?.contains(group) {
+        return Err(AppError::Forbidden);
+    }
+    let mut conn = app.db.pool.acquire().await?;
+    let cycle = store::cycle(&mut conn, actor.org_id, cycle_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    audit::record(
+        &mut conn,
+        actor,
+        "results.viewed",
+        Subject::Cycle(cycle_id),
+        &group.key(),
+        app.now(),
+    )
+    .await?;
+    if !cycle.is_closed() {
+        let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
+        let roster = store::roster(&mut conn, actor.org_id, cycle_id).await?;
+        let (mut people, mut answered) = (0u32, 0u32);
+        for (team, band, done) in roster {
+            let r = StoredResponse {
+                team_id: team,
+                tenure_band: band,
+                comment: None,
+                answers: vec![],
+            };
+            if memberships(&r, &dir).contains(group) {
+                people += 1;
+                answered += u32::from(done);
+            }
+        }
+        return Ok((
+            cycle.clone(),
+            View::Open(results::participation(people, answered, cycle.k)),
+        ));
+    }
+    let plan: Plan = cycle
+        .plan
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok())
+        .unwrap_or_default();
+    if !plan.allows(group) {
+        let v = match plan.suppressed.get(group) {
+            Some(Suppressed::Differencing) => View::Withheld,
+            _ => View::FewerThanK,
+        };
+        return Ok((cycle, v));
+    }
+    let stored = store::result(&app.db, actor.org_id, cycle_id, &group.key())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let result: GroupResult = serde_json::from_str(&stored).map_err(AppError::internal)?;
+    Ok((cycle, View::Released(Box::new(result))))
+}
+
+/// The Belonging Index of a group across the closed cycles of a pulse, for
+/// the trend chart: (cycle number, index) where released.
+pub async fn trend(
+    app: &App,
+    actor: &Actor,
+    pulse_id: i64,
+    group: &Group,
+) -> Result<Vec<(i64, Option<crate::privacy::stats::Share>)>, AppError> {
+    if !visible_groups(app, actor).await?.contains(group) {
+        return Err(AppError::Forbidden);
+    }
+    let rows = sqlx::query(
+        "SELECT c.number, r.result FROM cycles c
+         LEFT JOIN cycle_results r ON r.org_id = c.org_id AND r.cycle_id = c.id AND r.group_key = $3
+         WHERE c.org_id = $1 AND c.pulse_id = $2 AND c.closed_at IS NOT NULL ORDER BY c.number",
+    )
+    .bind(actor.org_id)
+    .bind(pulse_id)
+    .bind(group.key())
+    .fetch_all(&app.db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let n: i64 = r.try_get("number")?;
+            let result: Option<String> = r.try_get("result")?;
+            let share = result
+                .and_then(|s| serde_json::from_str::<GroupResult>(&s).ok())
+                .map(|g| g.index);
+            Ok((n, share))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(AppError::from)
+}
+
+/// Team × pillar % favourable for the teams a person may see.
+pub async fn heatmap(
+    app: &App,
+    actor: &Actor,
+    cycle_id: i64,
+) -> Result<Vec<(String, BTreeMap<Pillar, f64>)>, AppError> {
+    let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
+    let visible = visible_groups(app, actor).await?;
+    let rows = sqlx::query(
+        "SELECT group_key, result FROM cycle_results WHERE org_id = $1 AND cycle_id = $2",
+    )
+    .bind(actor.org_id)
+    .bind(cycle_id)
+    .fetch_all(&app.db.pool)
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let key: String = r.try_get("group_key")?;
+        let Some(group @ Group::Team(t)) = Group::parse(&key) else {
+            continue;
+        };
+        if !visible.contains(&group) {
+            continue;
+        }
+        let result: GroupResult =
+            serde_json::from_str(&r.try_get::<String, _>("result")?).map_err(AppError::internal)?;
+        out.push((
+            dir.team_path(t),
+            result.pillars.iter().map(|(p, s)| (*p, s.value)).collect(),
+        ));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// Open cycles the person still has to answer, for the home page.
+pub async fn open_for(app: &App, actor: &Actor) -> Result<Vec<Cycle>, AppError> {
+    Ok(store::open_cycles_for(
+        &app.db,
+        actor.org_id,
+        actor.person_id,
+        app.now().as_second(),
+    )
+    .await?)
+}
+
+/// Pulses of an organization with their cycles, for the overview.
+pub async fn cycles(app: &App, actor: &Actor) -> Result<Vec<Cycle>, AppError> {
+    Ok(store::cycles_of_org(&app.db, actor.org_id).await?)
+}

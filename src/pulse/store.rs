@@ -1,0 +1,346 @@
+//! SQL for pulses. Every statement is scoped by organization. Nothing here
+//! joins participation to responses: no such query can be written, because
+//! the two share no column.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::model::{BUILTIN, Pillar, Question};
+use crate::db::{Db, new_id};
+
+fn question_from_row(r: &AnyRow) -> Result<Question, sqlx::Error> {
+    let pillar: String = r.try_get("pillar")?;
+    Ok(Question {
+        id: r.try_get("id")?,
+        family: r.try_get("family")?,
+        version: r.try_get("version")?,
+        pillar: Pillar::parse(&pillar)
+            .ok_or_else(|| sqlx::Error::Decode("unknown pillar".into()))?,
+        text: r.try_get("text")?,
+        builtin: r.try_get::<i64, _>("builtin")? != 0,
+        retired: r.try_get::<i64, _>("retired")? != 0,
+    })
+}
+
+/// Gives an organization the built-in question bank, once.
+pub async fn ensure_bank(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let has: Option<AnyRow> =
+        sqlx::query("SELECT 1 FROM questions WHERE org_id = $1 AND builtin = 1 LIMIT 1")
+            .bind(org_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if has.is_some() {
+        return Ok(());
+    }
+    for (pillar, text) in BUILTIN {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO questions (id, org_id, family, version, kind, pillar, text, builtin, retired, created_at)
+             VALUES ($1, $2, $1, 1, $3, $4, $5, 1, 0, $6)",
+        )
+        .bind(id)
+        .bind(org_id)
+        .bind(pillar.kind())
+        .bind(pillar.as_str())
+        .bind(*text)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+const QUESTION_COLUMNS: &str = "id, family, version, pillar, text, builtin, retired";
+
+pub async fn questions(
+    conn: &mut AnyConnection,
+    org_id: i64,
+) -> Result<Vec<Question>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {QUESTION_COLUMNS} FROM questions WHERE org_id = $1 ORDER BY pillar, builtin DESC, created_at, id"
+    ))
+    .bind(org_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(question_from_row)
+    .collect()
+}
+
+pub async fn insert_question(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    family: Option<(i64, i64)>,
+    pillar: Pillar,
+    text: &str,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
+    let id = new_id();
+    let (family, version) = family.unwrap_or((id, 1));
+    sqlx::query(
+        "INSERT INTO questions (id, org_id, family, version, kind, pillar, text, builtin, retired, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, $8)",
+    )
+    .bind(id)
+    .bind(org_id)
+    .bind(family)
+    .bind(version)
+    .bind(pillar.kind())
+    .bind(pillar.as_str())
+    .bind(text)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn question_has_answers(
+    conn: &mut AnyConnection,
+    question_id: i64,
+) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query("SELECT 1 FROM answers WHERE question_id = $1 LIMIT 1")
+            .bind(question_id)
+            .fetch_optional(conn)
+            .await?
+            .is_some(),
+    )
+}
+
+/// The questions a cycle asks, in order.
+pub async fn cycle_questions(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    cycle_id: i64,
+) -> Result<Vec<Question>, sqlx::Error> {
+    sqlx::query(
+        "SELECT q.id, q.family, q.version, q.pillar, q.text, q.builtin, q.retired
+         FROM cycle_questions c JOIN questions q ON q.org_id = c.org_id AND q.id = c.question_id
+         WHERE c.org_id = $1 AND c.cycle_id = $2 ORDER BY c.position",
+    )
+    .bind(org_id)
+    .bind(cycle_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(question_from_row)
+    .collect()
+}
+
+/// A cycle and its pulse's title.
+#[derive(Clone, Debug)]
+pub struct Cycle {
+    pub id: i64,
+    pub org_id: i64,
+    pub pulse_id: i64,
+    pub title: String,
+    pub number: i64,
+    pub opens_at: i64,
+    pub closes_at: i64,
+    pub closed_at: Option<i64>,
+    pub k: u32,
+    pub plan: Option<String>,
+}
+
+impl Cycle {
+    pub fn is_closed(&self) -> bool {
+        self.closed_at.is_some()
+    }
+}
+
+const CYCLE_COLUMNS: &str = "c.id, c.org_id, c.pulse_id, p.title, c.number, c.opens_at, c.closes_at, c.closed_at, c.anonymity_k, c.plan";
+
+fn cycle_from_row(r: &AnyRow) -> Result<Cycle, sqlx::Error> {
+    Ok(Cycle {
+        id: r.try_get("id")?,
+        org_id: r.try_get("org_id")?,
+        pulse_id: r.try_get("pulse_id")?,
+        title: r.try_get("title")?,
+        number: r.try_get("number")?,
+        opens_at: r.try_get("opens_at")?,
+        closes_at: r.try_get("closes_at")?,
+        closed_at: r.try_get("closed_at")?,
+        k: r.try_get::<i64, _>("anonymity_k")?.clamp(1, 1000) as u32,
+        plan: r.try_get("plan")?,
+    })
+}
+
+pub async fn cycle(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    id: i64,
+) -> Result<Option<Cycle>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {CYCLE_COLUMNS} FROM cycles c JOIN pulses p ON p.org_id = c.org_id AND p.id = c.pulse_id
+         WHERE c.org_id = $1 AND c.id = $2"
+    ))
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(cycle_from_row)
+    .transpose()
+}
+
+pub async fn cycles_of_org(db: &Db, org_id: i64) -> Result<Vec<Cycle>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {CYCLE_COLUMNS} FROM cycles c JOIN pulses p ON p.org_id = c.org_id AND p.id = c.pulse_id
+         WHERE c.org_id = $1 ORDER BY c.opens_at DESC, c.id"
+    ))
+    .bind(org_id)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(cycle_from_row)
+    .collect()
+}
+
+/// Open cycles in which the person has not answered yet.
+pub async fn open_cycles_for(
+    db: &Db,
+    org_id: i64,
+    person_id: i64,
+    now: i64,
+) -> Result<Vec<Cycle>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {CYCLE_COLUMNS} FROM participation x
+         JOIN cycles c ON c.org_id = x.org_id AND c.id = x.cycle_id
+         JOIN pulses p ON p.org_id = c.org_id AND p.id = c.pulse_id
+         WHERE x.org_id = $1 AND x.person_id = $2 AND x.answered = 0
+           AND c.closed_at IS NULL AND c.opens_at <= $3 AND c.closes_at > $3
+         ORDER BY c.closes_at, c.id"
+    ))
+    .bind(org_id)
+    .bind(person_id)
+    .bind(now)
+    .fetch_all(&db.pool)
+    .await?
+    .iter()
+    .map(cycle_from_row)
+    .collect()
+}
+
+/// (cycle, org, person) an invitation token stands for.
+pub async fn invitation(db: &Db, token_hash: &str) -> Result<Option<(i64, i64, i64)>, sqlx::Error> {
+    sqlx::query("SELECT cycle_id, org_id, person_id FROM invitations WHERE token_hash = $1")
+        .bind(token_hash)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| {
+            Ok((
+                r.try_get("cycle_id")?,
+                r.try_get("org_id")?,
+                r.try_get("person_id")?,
+            ))
+        })
+        .transpose()
+}
+
+/// None: not on the roster; Some(answered).
+pub async fn participation(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    cycle_id: i64,
+    person_id: i64,
+) -> Result<Option<bool>, sqlx::Error> {
+    sqlx::query(
+        "SELECT answered FROM participation WHERE org_id = $1 AND cycle_id = $2 AND person_id = $3",
+    )
+    .bind(org_id)
+    .bind(cycle_id)
+    .bind(person_id)
+    .fetch_optional(conn)
+    .await?
+    .map(|r| Ok(r.try_get::<i64, _>("answered")? != 0))
+    .transpose()
+}
+
+/// The roster of a cycle as it opened: (team, tenure band, answered).
+pub async fn roster(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    cycle_id: i64,
+) -> Result<Vec<(Option<i64>, Option<String>, bool)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT r.team_id, r.tenure_band, x.answered FROM cycle_roster r
+         JOIN participation x ON x.org_id = r.org_id AND x.cycle_id = r.cycle_id AND x.person_id = r.person_id
+         WHERE r.org_id = $1 AND r.cycle_id = $2",
+    )
+    .bind(org_id)
+    .bind(cycle_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("team_id")?, r.try_get("tenure_band")?, r.try_get::<i64, _>("answered")? != 0)))
+    .collect()
+}
+
+/// One stored response, for computing results at close.
+#[derive(Clone, Debug)]
+pub struct StoredResponse {
+    pub team_id: Option<i64>,
+    pub tenure_band: Option<String>,
+    pub comment: Option<String>,
+    pub answers: Vec<(i64, i64)>,
+}
+
+/// All responses of a cycle, in the order of their random ids.
+pub async fn responses(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    cycle_id: i64,
+) -> Result<Vec<StoredResponse>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT r.id, r.team_id, r.tenure_band, r.comment, a.question_id, a.value
+         FROM responses r LEFT JOIN answers a ON a.response_id = r.id
+         WHERE r.org_id = $1 AND r.cycle_id = $2 ORDER BY r.id",
+    )
+    .bind(org_id)
+    .bind(cycle_id)
+    .fetch_all(conn)
+    .await?;
+    let mut out: Vec<StoredResponse> = Vec::new();
+    let mut last: Option<String> = None;
+    for r in rows {
+        let id: String = r.try_get("id")?;
+        if last.as_deref() != Some(id.as_str()) {
+            out.push(StoredResponse {
+                team_id: r.try_get("team_id")?,
+                tenure_band: r.try_get("tenure_band")?,
+                comment: r.try_get("comment")?,
+                answers: Vec::new(),
+            });
+            last = Some(id);
+        }
+        if let (Some(q), Some(v)) = (
+            r.try_get::<Option<i64>, _>("question_id")?,
+            r.try_get::<Option<i64>, _>("value")?,
+        ) {
+            out.last_mut().expect("pushed above").answers.push((q, v));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn result(
+    db: &Db,
+    org_id: i64,
+    cycle_id: i64,
+    group_key: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query(
+        "SELECT result FROM cycle_results WHERE org_id = $1 AND cycle_id = $2 AND group_key = $3",
+    )
+    .bind(org_id)
+    .bind(cycle_id)
+    .bind(group_key)
+    .fetch_optional(&db.pool)
+    .await?
+    .map(|r| r.try_get("result"))
+    .transpose()
+}

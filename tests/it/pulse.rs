@@ -1,0 +1,559 @@
+//! Pulse end to end: design, launch, answer by personal link, close,
+//! results — and attempts to de-anonymize, through HTTP.
+
+use std::collections::BTreeSet;
+
+use belong::auth::Role;
+use belong::privacy::plan::Group;
+use belong::pulse::model::Pillar;
+
+use crate::helpers::{Browser, PASSWORD, SmtpSink, TestApp, both_databases, free_port};
+
+both_databases!(
+    invited_people_answer_by_email_and_results_respect_the_guard,
+    answers_are_stored_apart_from_people,
+    bad_answers_are_refused_and_store_nothing,
+    one_token_submitted_twenty_times_at_once_stores_one_response,
+    no_combination_of_released_groups_isolates_anyone,
+);
+
+struct Org {
+    org: i64,
+    teams: Vec<i64>,
+    /// (person, team index)
+    people: Vec<(i64, usize)>,
+}
+
+/// An org with teams of the given sizes (team 0 is the parent of the
+/// others when `nested`), an HR admin outside any team, and a manager as
+/// the first member of each team.
+async fn org_with(app: &TestApp, sizes: &[usize], nested: bool) -> Org {
+    let org = app.org("Bars Co", "bars-co").await;
+    app.person(org, "Hera Hr", "hera@bars.example", Role::HrAdmin, None)
+        .await;
+    let mut teams = Vec::new();
+    for i in 0..sizes.len() {
+        let parent = if nested && i > 0 {
+            Some(teams[0])
+        } else {
+            None
+        };
+        teams.push(app.team(org, &format!("Team {i}"), parent).await);
+    }
+    let mut people = Vec::new();
+    for (t, n) in sizes.iter().enumerate() {
+        for j in 0..*n {
+            let role = if j == 0 {
+                Role::Manager
+            } else {
+                Role::Employee
+            };
+            let id = app
+                .person(
+                    org,
+                    &format!("P{t}-{j}"),
+                    &format!("p{t}-{j}@bars.example"),
+                    role,
+                    Some(teams[t]),
+                )
+                .await;
+            people.push((id, t));
+        }
+    }
+    Org { org, teams, people }
+}
+
+/// Designs a pulse through the form (defaults: one core question per
+/// pillar, outcomes every time) and opens a cycle; returns the cycle id.
+async fn launch_pulse(app: &TestApp, hr: &Browser, org: i64) -> i64 {
+    let bank = belong::pulse::service::question_bank(&app.state, org)
+        .await
+        .unwrap();
+    hr.get("/pulse/new").await.assert(200, "Design a pulse");
+    let mut fields: Vec<(String, String)> = vec![
+        ("title".into(), "Monthly pulse".into()),
+        ("schedule".into(), "monthly".into()),
+        ("open_days".into(), "7".into()),
+        ("remind_days".into(), "3".into()),
+        ("per_cycle".into(), "8".into()),
+        ("audience".into(), "all".into()),
+    ];
+    let mut seen = BTreeSet::new();
+    for q in &bank {
+        let usage = if seen.insert(q.pillar) {
+            "core"
+        } else {
+            "rotate"
+        };
+        fields.push((format!("use_{}", q.id), usage.into()));
+    }
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let made = hr.post("/pulse", &refs).await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let overview = hr.get("/pulse").await;
+    let launch = overview
+        .body
+        .split("action=\"/pulse/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let opened = hr.post(&format!("/pulse/{launch}"), &[]).await;
+    assert_eq!(opened.status, 303, "{}", opened.body);
+    opened
+        .location()
+        .trim_start_matches("/pulse/cycles/")
+        .parse()
+        .unwrap()
+}
+
+/// A whole, valid answer for a cycle's questions: `v` on agree questions.
+async fn answer_fields(app: &TestApp, org: i64, cycle: i64, v: i64) -> Vec<(String, String)> {
+    let mut conn = app.state.db.pool.acquire().await.unwrap();
+    let qs = belong::pulse::store::cycle_questions(&mut conn, org, cycle)
+        .await
+        .unwrap();
+    qs.iter()
+        .map(|q| {
+            let value = match q.pillar {
+                Pillar::Comment => "All good here".to_owned(),
+                Pillar::Enps => (v * 2).to_string(),
+                _ => v.to_string(),
+            };
+            (format!("q{}", q.id), value)
+        })
+        .collect()
+}
+
+async fn invited_people_answer_by_email_and_results_respect_the_guard(app: TestApp) {
+    let Some(smtp) = SmtpSink::start(free_port(), 0) else {
+        return;
+    };
+    let app = app.with_mail(smtp.port).await;
+    // Kitchen 6, Bar 3, plus HR: org − Kitchen would be 4 people.
+    let o = org_with(&app, &[6, 3], false).await;
+    let hr = app.browser();
+    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let cycle = launch_pulse(&app, &hr, o.org).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM participation WHERE answered = 0")
+            .await,
+        10,
+        "rows exist before anyone answers"
+    );
+    belong::jobs::run_due(&app.state, "t").await.unwrap();
+    let mails = smtp.received();
+    assert_eq!(mails.len(), 10);
+
+    // While open, a manager sees participation only.
+    let manager = app.browser();
+    manager
+        .sign_in("bars-co", "p0-0@bars.example", PASSWORD)
+        .await;
+    let home = manager.get("/").await;
+    home.assert(200, "A pulse is waiting for you");
+
+    // Everyone answers through their personal link, on the page.
+    let base = format!("http://{}", app.addr);
+    for (i, mail) in mails.iter().enumerate() {
+        assert!(mail.subject.contains("Monthly pulse"));
+        let start = mail.text.find(&format!("{base}/pulse/answer/")).unwrap();
+        let path: String = mail.text[start + base.len()..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        let b = app.browser();
+        let form = b.get(&path).await;
+        form.assert(200, "Your answers are anonymous");
+        if i < 9 {
+            let fields = answer_fields(&app, o.org, cycle, 4 + (i as i64 % 2)).await;
+            let refs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(a, c)| (a.as_str(), c.as_str()))
+                .collect();
+            b.post(&path, &refs).await.assert(200, "Thank you");
+            // The same link cannot answer twice.
+            b.post(&path, &refs).await.assert(409, "answered already");
+            b.get(&path).await.assert(409, "answered already");
+        }
+    }
+    let open = hr.get(&format!("/pulse/cycles/{cycle}")).await;
+    open.assert(200, "only participation is shown");
+    open.assert(200, "at least 90 %");
+    assert!(
+        !open.body.contains("Belonging Index"),
+        "no scores while open"
+    );
+    manager
+        .get(&format!("/pulse/cycles/{cycle}?group=team:{}", o.teams[0]))
+        .await
+        .assert(200, "Participation");
+    // A manager cannot ask for the whole org or another team.
+    manager
+        .get(&format!("/pulse/cycles/{cycle}?group=org"))
+        .await
+        .assert(403, "not allowed");
+    manager
+        .get(&format!("/pulse/cycles/{cycle}?group=team:{}", o.teams[1]))
+        .await
+        .assert(403, "not allowed");
+
+    // HR closes it early; results are published through the plan.
+    hr.post(&format!("/pulse/cycles/{cycle}/close"), &[]).await;
+    let org_view = hr.get(&format!("/pulse/cycles/{cycle}?group=org")).await;
+    org_view.assert(200, "Belonging Index");
+    org_view.assert(200, "9 responses");
+    org_view.assert(200, "All good here");
+    // Kitchen (6) beside the org (10) would single out the other 4: withheld.
+    let kitchen = hr
+        .get(&format!("/pulse/cycles/{cycle}?group=team:{}", o.teams[0]))
+        .await;
+    kitchen.assert(200, "Not shown");
+    assert!(!kitchen.body.contains("responses</p>"));
+    let bar = hr
+        .get(&format!("/pulse/cycles/{cycle}?group=team:{}", o.teams[1]))
+        .await;
+    bar.assert(200, "Fewer than 5 responses");
+    assert!(!bar.body.contains("Belonging Index"));
+    // Links of a closed pulse say so.
+    let last = &mails[9];
+    let start = last.text.find(&format!("{base}/pulse/answer/")).unwrap();
+    let path: String = last.text[start + base.len()..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    app.browser().get(&path).await.assert(410, "closed");
+    // The reading is audited.
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'results.viewed'")
+            .await
+            >= 3
+    );
+}
+
+async fn answers_are_stored_apart_from_people(app: TestApp) {
+    let o = org_with(&app, &[6], false).await;
+    let hr = app.browser();
+    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let cycle = launch_pulse(&app, &hr, o.org).await;
+    for (person, _) in &o.people {
+        let fields = answer_fields(&app, o.org, cycle, 5).await;
+        belong::pulse::service::submit(&app.state, o.org, cycle, *person, &fields)
+            .await
+            .unwrap();
+    }
+    // The schema: nothing in a response names a person, a token or a time.
+    let columns = |table: &str| {
+        let app = &app;
+        let table = table.to_owned();
+        async move {
+            use sqlx::Row;
+            let sql = match app.url.backend() {
+                belong::config::Backend::Sqlite => {
+                    format!("SELECT name FROM pragma_table_info('{table}') ORDER BY name")
+                }
+                belong::config::Backend::Postgres => format!(
+                    "SELECT CAST(column_name AS TEXT) AS name FROM information_schema.columns WHERE table_name = '{table}' ORDER BY column_name"
+                ),
+            };
+            sqlx::query(&sql)
+                .fetch_all(&app.state.db.pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.try_get::<String, _>("name").unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        columns("responses").await,
+        [
+            "comment",
+            "cycle_id",
+            "id",
+            "org_id",
+            "team_id",
+            "tenure_band"
+        ]
+    );
+    assert_eq!(
+        columns("answers").await,
+        ["question_id", "response_id", "value"]
+    );
+    assert_eq!(
+        columns("participation").await,
+        ["answered", "cycle_id", "org_id", "person_id"]
+    );
+    // Response ids are random 128-bit values, not a sequence.
+    use sqlx::Row;
+    let ids: Vec<String> = sqlx::query("SELECT id FROM responses")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get("id").unwrap())
+        .collect();
+    assert_eq!(ids.len(), 6);
+    assert!(
+        ids.iter()
+            .all(|id| id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit()))
+    );
+    if app.url.backend() == belong::config::Backend::Sqlite {
+        let without_rowid: i64 = app
+            .count("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('responses', 'answers') AND sql LIKE '%WITHOUT ROWID%'")
+            .await;
+        assert_eq!(without_rowid, 2, "clustered by the random id");
+    }
+    // No page or export lists individual responses: the manager and the
+    // owner only ever see group figures.
+    let page = hr.get(&format!("/pulse/cycles/{cycle}")).await;
+    for id in &ids {
+        assert!(!page.body.contains(id.as_str()));
+    }
+}
+
+async fn bad_answers_are_refused_and_store_nothing(app: TestApp) {
+    let o = org_with(&app, &[6], false).await;
+    let hr = app.browser();
+    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let cycle = launch_pulse(&app, &hr, o.org).await;
+    let me = app.browser();
+    me.sign_in("bars-co", "p0-1@bars.example", PASSWORD).await;
+    let path = format!("/pulse/cycles/{cycle}/answer");
+    me.get(&path).await.assert(200, "Send my answers");
+    let good = answer_fields(&app, o.org, cycle, 4).await;
+    let first = good[0].0.clone();
+    let with = |f: &mut Vec<(String, String)>| {
+        f.iter()
+            .map(|(a, b)| (a.clone(), b.clone()))
+            .collect::<Vec<_>>()
+    };
+    let post = |fields: Vec<(String, String)>| {
+        let me = &me;
+        let path = path.clone();
+        async move {
+            let refs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .collect();
+            me.post(&path, &refs).await
+        }
+    };
+    let mut out_of_range = with(&mut good.clone());
+    out_of_range[0].1 = "6".into();
+    post(out_of_range)
+        .await
+        .assert(422, "whole number from 1 to 5");
+    let missing: Vec<_> = good.iter().skip(1).cloned().collect();
+    post(missing).await.assert(422, "please answer");
+    let mut unknown = good.clone();
+    unknown.push(("q123".into(), "3".into()));
+    post(unknown)
+        .await
+        .assert(422, "not a question of this pulse");
+    let mut long = good.clone();
+    if let Some(c) = long.iter_mut().find(|(_, v)| v == "All good here") {
+        c.1 = "x".repeat(belong::pulse::model::MAX_COMMENT + 1);
+    }
+    post(long).await.assert(422, "longer than 2000");
+    let mut text = good.clone();
+    text[0].1 = "a lot".into();
+    post(text).await.assert(422, "whole number");
+    assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM participation WHERE answered = 1")
+            .await,
+        0
+    );
+    // Someone not on the roster (HR is, here; a new hire is not).
+    app.person(
+        o.org,
+        "New",
+        "new@bars.example",
+        Role::Employee,
+        Some(o.teams[0]),
+    )
+    .await;
+    let newbie = app.browser();
+    newbie
+        .sign_in("bars-co", "new@bars.example", PASSWORD)
+        .await;
+    newbie.get(&path).await.assert(403, "not for you");
+    // A cycle of another organization is not found.
+    let other = app.org("Other", "other").await;
+    let oid = app
+        .person(other, "Out", "out@other.example", Role::HrAdmin, None)
+        .await;
+    let _ = oid;
+    let outsider = app.browser();
+    outsider
+        .sign_in("other", "out@other.example", PASSWORD)
+        .await;
+    outsider.get(&path).await.assert(404, "does not work");
+    // A made-up link.
+    app.browser()
+        .get(&format!("/pulse/answer/{}", "ab".repeat(32)))
+        .await
+        .assert(404, "does not work");
+    // Finally a good answer goes in, once.
+    let refs: Vec<(&str, &str)> = good.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    me.post(&path, &refs).await.assert(200, "Thank you");
+    me.post(&path, &refs).await.assert(409, "answered already");
+    assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, 1);
+    let _ = first;
+}
+
+async fn one_token_submitted_twenty_times_at_once_stores_one_response(app: TestApp) {
+    let o = org_with(&app, &[5], false).await;
+    let hr = app.browser();
+    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let cycle = launch_pulse(&app, &hr, o.org).await;
+    let me = std::sync::Arc::new(app.browser());
+    me.sign_in("bars-co", "p0-2@bars.example", PASSWORD).await;
+    let path = format!("/pulse/cycles/{cycle}/answer");
+    me.get(&path).await;
+    let fields = answer_fields(&app, o.org, cycle, 5).await;
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let me = me.clone();
+        let path = path.clone();
+        let fields = fields.clone();
+        tasks.push(tokio::spawn(async move {
+            let refs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .collect();
+            me.post(&path, &refs).await.status.as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 409),
+        "{statuses:?}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, 1);
+}
+
+/// The owner asks for every group the pages accept; the groups that come
+/// back with figures, set against each other with any signs, never single
+/// out fewer than k people.
+async fn no_combination_of_released_groups_isolates_anyone(app: TestApp) {
+    // Team 0 holds teams 1–3 as sub-teams; sizes chosen so that several
+    // differences are small.
+    let o = org_with(&app, &[3, 6, 5, 7], true).await;
+    let hr = app.browser();
+    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let cycle = launch_pulse(&app, &hr, o.org).await;
+    // Everyone but one person of team 2 answers (HR does not).
+    let mut answered = Vec::new();
+    for (i, (person, t)) in o.people.iter().enumerate() {
+        if *t == 2 && i % 5 == 0 {
+            continue;
+        }
+        let fields = answer_fields(&app, o.org, cycle, 1 + (i as i64 % 5)).await;
+        belong::pulse::service::submit(&app.state, o.org, cycle, *person, &fields)
+            .await
+            .unwrap();
+        answered.push(*t);
+    }
+    hr.get(&format!("/pulse/cycles/{cycle}")).await;
+    hr.post(&format!("/pulse/cycles/{cycle}/close"), &[]).await;
+    let owner_page = hr.get(&format!("/pulse/cycles/{cycle}")).await;
+    let keys: Vec<String> = owner_page
+        .body
+        .split("<option value=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_owned())
+        .collect();
+    assert!(keys.len() >= 8, "{keys:?}");
+    let mut released: Vec<Group> = Vec::new();
+    for key in &keys {
+        let page = hr.get(&format!("/pulse/cycles/{cycle}?group={key}")).await;
+        assert_eq!(page.status, 200);
+        if page.body.contains("Belonging Index") {
+            released.push(Group::parse(key).unwrap());
+        } else {
+            assert!(
+                page.body.contains("Fewer than 5") || page.body.contains("Not shown"),
+                "{key}"
+            );
+            assert!(
+                !page.body.contains("responses</p>"),
+                "nothing else about {key}"
+            );
+        }
+    }
+    assert!(released.contains(&Group::Org));
+    // Membership of each response, as the test built it.
+    let member = |t: usize, g: &Group| match g {
+        Group::Org => true,
+        Group::Team(id) => *id == o.teams[t] || (*id == o.teams[0]),
+        Group::TeamOnly(id) => *id == o.teams[t] && t == 0,
+        Group::Segment { .. } => false,
+    };
+    let k = 5;
+    let groups: Vec<&Group> = released
+        .iter()
+        .filter(|g| !matches!(g, Group::Segment { .. }))
+        .collect();
+    let mut coeffs = vec![-1i32; groups.len()];
+    loop {
+        let v: Vec<i32> = answered
+            .iter()
+            .map(|t| {
+                groups
+                    .iter()
+                    .zip(&coeffs)
+                    .filter(|(g, _)| member(*t, g))
+                    .map(|(_, c)| *c)
+                    .sum()
+            })
+            .collect();
+        let support = v.iter().filter(|x| **x != 0).count();
+        let is_set = v.iter().all(|x| *x == 0 || *x == 1);
+        assert!(
+            !(is_set && support > 0 && support < k),
+            "{coeffs:?} over {groups:?} isolates {support}"
+        );
+        let mut i = 0;
+        while i < coeffs.len() && coeffs[i] == 1 {
+            coeffs[i] = -1;
+            i += 1;
+        }
+        if i == coeffs.len() {
+            break;
+        }
+        coeffs[i] += 1;
+    }
+    // A manager sees their own team only, and the same released figures.
+    let m = app.browser();
+    m.sign_in("bars-co", "p1-0@bars.example", PASSWORD).await;
+    let mine = m
+        .get(&format!("/pulse/cycles/{cycle}?group=team:{}", o.teams[1]))
+        .await;
+    assert_eq!(
+        mine.body.contains("Belonging Index"),
+        released.contains(&Group::Team(o.teams[1]))
+    );
+    m.get(&format!("/pulse/cycles/{cycle}?group=team:{}", o.teams[3]))
+        .await
+        .assert(403, "not allowed");
+    m.get(&format!(
+        "/pulse/cycles/{cycle}?group=segment:tenure=1 to 3 years"
+    ))
+    .await
+    .assert(403, "not allowed");
+}
