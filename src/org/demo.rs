@@ -269,6 +269,7 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
         store::deactivate_person(&mut tx, org.id, id, end, *reason, now.as_second()).await?;
     }
     tx.commit().await?;
+    crate::pulse::demo::seed(app, org.id).await?;
     Ok(())
 }
 

@@ -367,8 +367,17 @@ pub fn decide(candidates: &[Group], responses: &[Vec<Group>], k: u32) -> Plan {
         }
     }
     loop {
-        let mut order: Vec<usize> = (0..candidates.len()).filter(|g| published[*g]).collect();
+        // The whole organization is the last thing to give up: it is the
+        // figure everyone needs, so smaller groups go first.
+        let mut order: Vec<usize> = (0..candidates.len())
+            .filter(|g| published[*g] && candidates[*g] != Group::Org)
+            .collect();
         order.sort_by_key(|g| (size[*g], candidates[*g].clone()));
+        if let Some(org) =
+            (0..candidates.len()).find(|g| published[*g] && candidates[*g] == Group::Org)
+        {
+            order.push(org);
+        }
         let chosen = match exposed(&memberships, &published, k) {
             Some(bad) if bad.is_empty() => break,
             Some(bad) => {

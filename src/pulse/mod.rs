@@ -3,6 +3,7 @@
 //! gate.
 
 pub mod chart;
+pub mod demo;
 pub mod model;
 pub mod pages;
 pub mod results;
