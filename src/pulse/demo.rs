@@ -107,7 +107,8 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
             .checked_sub((12 - m).months())?
             .timestamp();
         let closes = opened + SignedDuration::from_hours(24 * 7);
-        let asked = rotate(&core, &last_asked, 8);
+        let mut asked = rotate(&core, &last_asked, 8);
+        asked.sort_by_key(|id| questions.iter().position(|(q, _)| q == id));
         for entry in &mut last_asked {
             if asked.contains(&entry.0) {
                 entry.1 = Some(m + 1);

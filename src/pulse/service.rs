@@ -391,7 +391,13 @@ pub async fn launch(app: &App, org_id: i64, pulse_id: i64) -> Result<i64, AppErr
             rotating.push((id, r.try_get::<Option<i64>, _>("last_asked")?));
         }
     }
-    let asked = rotate(&core, &rotating, per_cycle as usize);
+    let mut asked = rotate(&core, &rotating, per_cycle as usize);
+    // Ask them in the pulse's order (pillar by pillar), not core-first.
+    let order: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| r.try_get::<i64, _>("question_id").ok())
+        .collect();
+    asked.sort_by_key(|id| order.iter().position(|o| o == id));
 
     // The audience as it is now.
     let dir = crate::org::service::Directory::load(&mut tx, org_id).await?;

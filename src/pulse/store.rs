@@ -36,7 +36,7 @@ pub async fn ensure_bank(
     if has.is_some() {
         return Ok(());
     }
-    for (pillar, text) in BUILTIN {
+    for (i, (pillar, text)) in BUILTIN.iter().enumerate() {
         let id = new_id();
         sqlx::query(
             "INSERT INTO questions (id, org_id, family, version, kind, pillar, text, builtin, retired, created_at)
@@ -47,7 +47,8 @@ pub async fn ensure_bank(
         .bind(pillar.kind())
         .bind(pillar.as_str())
         .bind(*text)
-        .bind(now)
+        // Keeps the bank in the order it is written in.
+        .bind(now + i as i64)
         .execute(&mut *conn)
         .await?;
     }
@@ -56,19 +57,22 @@ pub async fn ensure_bank(
 
 const QUESTION_COLUMNS: &str = "id, family, version, pillar, text, builtin, retired";
 
+/// The bank, pillar by pillar in the model's order, oldest first.
 pub async fn questions(
     conn: &mut AnyConnection,
     org_id: i64,
 ) -> Result<Vec<Question>, sqlx::Error> {
-    sqlx::query(&format!(
-        "SELECT {QUESTION_COLUMNS} FROM questions WHERE org_id = $1 ORDER BY pillar, builtin DESC, created_at, id"
+    let mut qs = sqlx::query(&format!(
+        "SELECT {QUESTION_COLUMNS} FROM questions WHERE org_id = $1 ORDER BY created_at, id"
     ))
     .bind(org_id)
     .fetch_all(conn)
     .await?
     .iter()
     .map(question_from_row)
-    .collect()
+    .collect::<Result<Vec<_>, _>>()?;
+    qs.sort_by_key(|q| q.pillar);
+    Ok(qs)
 }
 
 pub async fn insert_question(

@@ -405,3 +405,188 @@ async fn a_person_signs_in_uses_the_pages_and_signs_out_in_chromium() {
         failures.join("\n")
     );
 }
+
+/// A new user gets the invitation at the real SMTP server, answers on a
+/// phone-sized screen, and their manager sees the team's results.
+#[tokio::test]
+async fn an_invited_person_answers_on_a_phone_and_the_manager_sees_results() {
+    use belong::auth::Role;
+    let Some(chrome) = Chrome::start().await else {
+        return;
+    };
+    let Some(smtp) = crate::helpers::SmtpSink::start(free_port(), 0) else {
+        return;
+    };
+    let app = TestApp::sqlite().await.with_mail(smtp.port).await;
+    let org = app.org("Bars Co", "bars-co").await;
+    let kitchen = app.team(org, "Kitchen", None).await;
+    let bar = app.team(org, "Bar", None).await;
+    app.person(
+        org,
+        "Hera Hr",
+        "hera@bars.example",
+        Role::HrAdmin,
+        Some(bar),
+    )
+    .await;
+    let mut kitchen_people = Vec::new();
+    for i in 0..6 {
+        let role = if i == 0 {
+            Role::Manager
+        } else {
+            Role::Employee
+        };
+        kitchen_people.push(
+            app.person(
+                org,
+                &format!("Cook {i}"),
+                &format!("cook{i}@bars.example"),
+                role,
+                Some(kitchen),
+            )
+            .await,
+        );
+    }
+    let mut bar_people = Vec::new();
+    for i in 0..5 {
+        bar_people.push(
+            app.person(
+                org,
+                &format!("Barista {i}"),
+                &format!("barista{i}@bars.example"),
+                Role::Employee,
+                Some(bar),
+            )
+            .await,
+        );
+    }
+    let bank = belong::pulse::service::question_bank(&app.state, org)
+        .await
+        .unwrap();
+    let mut seen = std::collections::HashSet::new();
+    let questions = bank.iter().map(|q| (q.id, seen.insert(q.pillar))).collect();
+    let hr_actor = belong::auth::Actor {
+        org_id: org,
+        person_id: 0,
+        role: Role::Owner,
+    };
+    let input = belong::pulse::service::PulseInput {
+        title: "Kitchen pulse".into(),
+        schedule: belong::pulse::model::Schedule::Once,
+        open_days: 7,
+        remind_days: 3,
+        per_cycle: 8,
+        teams: None,
+        questions,
+    };
+    let pulse = belong::pulse::service::create_pulse(&app.state, &hr_actor, &input)
+        .await
+        .unwrap();
+    let cycle = belong::pulse::service::launch(&app.state, org, pulse)
+        .await
+        .unwrap();
+    belong::jobs::run_due(&app.state, "t").await.unwrap();
+    let mail = smtp
+        .received()
+        .into_iter()
+        .find(|m| m.to == "cook3@bars.example")
+        .expect("Cook 3 got an invitation");
+    let start = mail.text.find("http://").unwrap();
+    let link: String = mail.text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+
+    // Cook 3 answers on a phone.
+    let mut failures = Vec::new();
+    chrome
+        .cmd("POST", "/window/rect", json!({"width": 390, "height": 844}))
+        .await;
+    chrome.goto(&link).await;
+    assert!(
+        chrome
+            .wait_text("Your answers are anonymous")
+            .await
+            .contains("Kitchen pulse")
+    );
+    chrome.check_page("answer-phone", &mut failures).await;
+    let mut conn = app.state.db.pool.acquire().await.unwrap();
+    let asked = belong::pulse::store::cycle_questions(&mut conn, org, cycle)
+        .await
+        .unwrap();
+    drop(conn);
+    for q in &asked {
+        match q.pillar.scale() {
+            Some((_, high)) => {
+                chrome
+                    .click(&format!("input[name='q{}'][value='{}']", q.id, high - 1))
+                    .await
+            }
+            None => {
+                chrome
+                    .type_into(&format!("#q{}", q.id), "Kind colleagues.")
+                    .await
+            }
+        }
+    }
+    chrome.click("form.pulse button[type=submit]").await;
+    assert!(
+        chrome
+            .wait_text("Your answers are in")
+            .await
+            .contains("Thank you")
+    );
+    chrome.check_page("answered-phone", &mut failures).await;
+
+    // Everyone else answers too; HR closes the pulse.
+    for p in kitchen_people.iter().chain(&bar_people) {
+        let fields: Vec<(String, String)> = asked
+            .iter()
+            .filter(|q| q.pillar.scale().is_some())
+            .map(|q| {
+                (
+                    format!("q{}", q.id),
+                    q.pillar.scale().unwrap().1.to_string(),
+                )
+            })
+            .collect();
+        let _ = belong::pulse::service::submit(&app.state, org, cycle, *p, &fields).await;
+    }
+    belong::pulse::service::close(&app.state, org, cycle)
+        .await
+        .unwrap();
+
+    // The Kitchen manager sees the team's results.
+    chrome
+        .cmd(
+            "POST",
+            "/window/rect",
+            json!({"width": 1280, "height": 900}),
+        )
+        .await;
+    let base = format!("http://{}", app.addr);
+    chrome.goto(&format!("{base}/signin")).await;
+    chrome.type_into("#email", "cook0@bars.example").await;
+    chrome
+        .type_into("#password", crate::helpers::PASSWORD)
+        .await;
+    chrome
+        .click("form[action='/signin'] button[type=submit]")
+        .await;
+    chrome.wait_url(&format!("{base}/")).await;
+    chrome
+        .goto(&format!("{base}/pulse/cycles/{cycle}?group=team:{kitchen}"))
+        .await;
+    let page = chrome.wait_text("Belonging Index").await;
+    assert!(
+        page.contains("Belonging Index") && page.contains("6 responses"),
+        "{page}"
+    );
+    chrome.check_page("manager-results", &mut failures).await;
+    chrome.cmd("DELETE", "", Value::Null).await;
+    assert!(
+        failures.is_empty(),
+        "serious accessibility violations:\n{}",
+        failures.join("\n")
+    );
+}
