@@ -66,10 +66,7 @@ impl FromStr for DatabaseUrl {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        if s.starts_with("sqlite:")
-            || s.starts_with("postgres://")
-            || s.starts_with("postgresql://")
-        {
+        if s.starts_with("sqlite:") || s.starts_with("postgres://") || s.starts_with("postgresql://") {
             Ok(DatabaseUrl(s.to_owned()))
         } else {
             Err("the database URL must start with sqlite:// or postgres://".to_owned())
@@ -124,9 +121,7 @@ mod tests {
 
     #[test]
     fn debug_hides_the_password() {
-        let url: DatabaseUrl = "postgres://belong:s3cret@db.local:5432/belong"
-            .parse()
-            .unwrap();
+        let url: DatabaseUrl = "postgres://belong:s3cret@db.local:5432/belong".parse().unwrap();
         let shown = format!("{url:?} {url}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("belong:***@db.local:5432/belong"), "{shown}");

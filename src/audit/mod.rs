@@ -137,8 +137,7 @@ fn entry_from_row(r: &sqlx::any::AnyRow) -> Result<Entry, sqlx::Error> {
             .unwrap_or_else(|| "a person".into()),
         "team" => format!(
             "team {}",
-            r.try_get::<Option<String>, _>("team_name")?
-                .unwrap_or_default()
+            r.try_get::<Option<String>, _>("team_name")?.unwrap_or_default()
         ),
         "people" => "the people list".into(),
         "import" => "a CSV import".into(),

@@ -35,18 +35,9 @@ async fn show_audit_log(
 ) -> Result<Response, AppError> {
     me.actor.require(Permission::ViewAuditLog)?;
     let entries = super::list(&app.db, me.actor.org_id, &filter).await?;
-    super::record_now(
-        &app.db,
-        &me.actor,
-        "audit_log.viewed",
-        Subject::AuditLog,
-        "",
-        app.now(),
-    )
-    .await?;
+    super::record_now(&app.db, &me.actor, "audit_log.viewed", Subject::AuditLog, "", app.now()).await?;
     let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
-    let mut people: Vec<(i64, String)> =
-        dir.people.iter().map(|p| (p.id, p.name.clone())).collect();
+    let mut people: Vec<(i64, String)> = dir.people.iter().map(|p| (p.id, p.name.clone())).collect();
     people.sort_by_key(|p| p.1.to_lowercase());
     let page = filter.page.parse().unwrap_or(1).max(1);
     Ok(render(&AuditPage {

@@ -31,11 +31,7 @@ struct LinkHtml<'a> {
 /// Creates a link for the active person with this email in the
 /// organization, if there is one, and queues the email. Returns the link
 /// (for the demo console) when one was made.
-pub async fn request(
-    app: &App,
-    slug: &str,
-    email_key: &str,
-) -> Result<Option<String>, sqlx::Error> {
+pub async fn request(app: &App, slug: &str, email_key: &str) -> Result<Option<String>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT p.org_id, p.id, p.name, p.email, o.name AS org_name
          FROM people p JOIN organizations o ON o.id = p.org_id
@@ -47,16 +43,10 @@ pub async fn request(
     .await?;
     let Some(row) = row else { return Ok(None) };
     let (org_id, person_id): (i64, i64) = (row.try_get("org_id")?, row.try_get("id")?);
-    let (name, address, org_name): (String, String, String) = (
-        row.try_get("name")?,
-        row.try_get("email")?,
-        row.try_get("org_name")?,
-    );
+    let (name, address, org_name): (String, String, String) =
+        (row.try_get("name")?, row.try_get("email")?, row.try_get("org_name")?);
     let token = random_token();
-    let link = format!(
-        "{}/signin/link/{token}",
-        app.settings.public_url.trim_end_matches('/')
-    );
+    let link = format!("{}/signin/link/{token}", app.settings.public_url.trim_end_matches('/'));
     let now = app.now();
     let message = OutgoingEmail {
         to: address,
@@ -94,11 +84,7 @@ pub async fn request(
 
 /// Uses up a link: the (org, person) it signs in, or None if it is unknown,
 /// used or expired. One statement, so two clicks at once sign in once.
-pub async fn consume(
-    app: &App,
-    token: &str,
-    now: Timestamp,
-) -> Result<Option<(i64, i64)>, sqlx::Error> {
+pub async fn consume(app: &App, token: &str, now: Timestamp) -> Result<Option<(i64, i64)>, sqlx::Error> {
     let row = sqlx::query(
         "UPDATE magic_links SET used_at = $1
          WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1

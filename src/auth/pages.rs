@@ -24,15 +24,9 @@ pub fn routes() -> Router<AppState> {
         .route("/signin/link", axum::routing::post(request_link))
         .route("/signin/link/{token}", get(show_link).post(use_link))
         .route("/signout", axum::routing::post(sign_out))
-        .route(
-            "/account/password",
-            get(show_change_password).post(change_password),
-        )
+        .route("/account/password", get(show_change_password).post(change_password))
         .route("/account/tokens", get(show_tokens).post(create_token))
-        .route(
-            "/account/tokens/{id}/revoke",
-            axum::routing::post(revoke_token),
-        )
+        .route("/account/tokens/{id}/revoke", axum::routing::post(revoke_token))
 }
 
 #[derive(Template, Default)]
@@ -141,10 +135,7 @@ async fn sign_in(
         None => 0,
     };
     let keys = [
-        (
-            throttle::account_key(org_id, &email_key),
-            throttle::ACCOUNT_LIMIT,
-        ),
+        (throttle::account_key(org_id, &email_key), throttle::ACCOUNT_LIMIT),
         (throttle::ip_key(peer.ip()), throttle::IP_LIMIT),
     ];
     if let Err(retry_after) = throttle::check(&app.db, &keys, app.now()).await? {
@@ -155,10 +146,9 @@ async fn sign_in(
                 (retry_after + 59) / 60
             ),
         );
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            retry_after.to_string().parse().expect("digits"),
-        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, retry_after.to_string().parse().expect("digits"));
         return Ok(response);
     }
 
@@ -166,9 +156,7 @@ async fn sign_in(
         Some(row) => (
             row.try_get::<Option<i64>, _>("person_id")?,
             row.try_get::<Option<String>, _>("password_hash")?,
-            row.try_get::<Option<i64>, _>("must_change_password")?
-                .unwrap_or(0)
-                != 0,
+            row.try_get::<Option<i64>, _>("must_change_password")?.unwrap_or(0) != 0,
         ),
         None => (None, None, false),
     };
@@ -182,32 +170,13 @@ async fn sign_in(
         ));
     };
     throttle::clear(&app.db, &keys[0].0).await?;
-    let token = session::start(
-        &app.db,
-        org_id,
-        person_id,
-        app.now(),
-        app.settings.session_hours,
-    )
-    .await?;
-    let cookie = cookie_header(
-        &app,
-        session::COOKIE,
-        &token,
-        Some(app.settings.session_hours * 3600),
-    );
-    let to = if must_change {
-        "/account/password"
-    } else {
-        "/"
-    };
+    let token = session::start(&app.db, org_id, person_id, app.now(), app.settings.session_hours).await?;
+    let cookie = cookie_header(&app, session::COOKIE, &token, Some(app.settings.session_hours * 3600));
+    let to = if must_change { "/account/password" } else { "/" };
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(to)).into_response())
 }
 
-async fn sign_out(
-    State(app): State<AppState>,
-    headers: axum::http::HeaderMap,
-) -> Result<Response, AppError> {
+async fn sign_out(State(app): State<AppState>, headers: axum::http::HeaderMap) -> Result<Response, AppError> {
     if let Some(token) = cookie(&headers, session::COOKIE) {
         session::end(&app.db, token).await?;
     }
@@ -259,13 +228,12 @@ async fn change_password(
             },
         )
     };
-    let stored: Option<String> =
-        sqlx::query("SELECT password_hash FROM people WHERE org_id = $1 AND id = $2")
-            .bind(me.actor.org_id)
-            .bind(me.actor.person_id)
-            .fetch_one(&app.db.pool)
-            .await?
-            .try_get("password_hash")?;
+    let stored: Option<String> = sqlx::query("SELECT password_hash FROM people WHERE org_id = $1 AND id = $2")
+        .bind(me.actor.org_id)
+        .bind(me.actor.person_id)
+        .fetch_one(&app.db.pool)
+        .await?
+        .try_get("password_hash")?;
     if !password::verify(form.current.clone(), stored).await {
         return Ok(again("current", "This is not your current password."));
     }
@@ -277,10 +245,7 @@ async fn change_password(
         return Ok(again("confirm", "The two new passwords differ."));
     }
     if form.new == form.current {
-        return Ok(again(
-            "new",
-            "Choose a password different from the current one.",
-        ));
+        return Ok(again("new", "Choose a password different from the current one."));
     }
     let hash = password::hash(&new).await;
     sqlx::query(
@@ -360,10 +325,9 @@ async fn request_link(
             )),
             None,
         );
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            retry_after.to_string().parse().expect("digits"),
-        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, retry_after.to_string().parse().expect("digits"));
         return Ok(response);
     }
     throttle::record(&app.db, &keys, app.now()).await?;
@@ -392,10 +356,7 @@ struct LinkPage {
 
 /// The link itself only shows a button: mail scanners that open links
 /// must not use up the sign-in.
-async fn show_link(
-    layout: Layout,
-    axum::extract::Path(token): axum::extract::Path<String>,
-) -> Response {
+async fn show_link(layout: Layout, axum::extract::Path(token): axum::extract::Path<String>) -> Response {
     render(&LinkPage {
         layout,
         token,
@@ -414,26 +375,12 @@ async fn use_link(
             &LinkPage {
                 layout,
                 token,
-                error: Some(
-                    "This sign-in link was used already or has expired. Ask for a new one.".into(),
-                ),
+                error: Some("This sign-in link was used already or has expired. Ask for a new one.".into()),
             },
         ));
     };
-    let session = session::start(
-        &app.db,
-        org_id,
-        person_id,
-        app.now(),
-        app.settings.session_hours,
-    )
-    .await?;
-    let cookie = cookie_header(
-        &app,
-        session::COOKIE,
-        &session,
-        Some(app.settings.session_hours * 3600),
-    );
+    let session = session::start(&app.db, org_id, person_id, app.now(), app.settings.session_hours).await?;
+    let cookie = cookie_header(&app, session::COOKIE, &session, Some(app.settings.session_hours * 3600));
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
 }
 
@@ -484,11 +431,7 @@ async fn tokens_page(
     })
 }
 
-async fn show_tokens(
-    State(app): State<AppState>,
-    me: CurrentPerson,
-    layout: Layout,
-) -> Result<Response, AppError> {
+async fn show_tokens(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
     Ok(render(
         &tokens_page(&app, &me, layout, None, None, String::new()).await?,
     ))
@@ -509,32 +452,15 @@ async fn create_token(
     let name = match super::tokens::parse_name(&form.name) {
         Ok(n) => n,
         Err(e) => {
-            let page = tokens_page(
-                &app,
-                &me,
-                layout,
-                None,
-                Some(format!("name: {e}")),
-                form.name,
-            )
-            .await?;
+            let page = tokens_page(&app, &me, layout, None, Some(format!("name: {e}")), form.name).await?;
             return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
         }
     };
-    let secret = super::tokens::create(
-        &app.db,
-        me.actor.org_id,
-        me.actor.person_id,
-        &name,
-        app.now(),
-    )
-    .await?;
-    let mut response =
-        render(&tokens_page(&app, &me, layout, Some(secret), None, String::new()).await?);
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        "no-store".parse().expect("static header"),
-    );
+    let secret = super::tokens::create(&app.db, me.actor.org_id, me.actor.person_id, &name, app.now()).await?;
+    let mut response = render(&tokens_page(&app, &me, layout, Some(secret), None, String::new()).await?);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, "no-store".parse().expect("static header"));
     Ok(response)
 }
 

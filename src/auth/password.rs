@@ -71,9 +71,7 @@ pub async fn verify(plain: String, stored: Option<String>) -> bool {
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return false;
         };
-        let ok = Argon2::default()
-            .verify_password(plain.as_bytes(), &parsed)
-            .is_ok();
+        let ok = Argon2::default().verify_password(plain.as_bytes(), &parsed).is_ok();
         ok && known
     })
     .await
@@ -81,7 +79,8 @@ pub async fn verify(plain: String, stored: Option<String>) -> bool {
 }
 
 // argon2id of a random string nobody knows, with the default parameters.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$J7Wd1v9gQY3tC3vI0j5qS0m8nGQWm1b0bqDgn2r8h0c";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$J7Wd1v9gQY3tC3vI0j5qS0m8nGQWm1b0bqDgn2r8h0c";
 
 #[cfg(test)]
 mod tests {

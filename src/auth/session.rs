@@ -21,13 +21,7 @@ pub struct Session {
 }
 
 /// Starts a session and returns the token for the cookie.
-pub async fn start(
-    db: &Db,
-    org_id: i64,
-    person_id: i64,
-    now: Timestamp,
-    hours: i64,
-) -> Result<String, sqlx::Error> {
+pub async fn start(db: &Db, org_id: i64, person_id: i64, now: Timestamp, hours: i64) -> Result<String, sqlx::Error> {
     let token = random_token();
     sqlx::query(
         "INSERT INTO sessions (token_hash, org_id, person_id, csrf_token, created_at, expires_at)
@@ -83,12 +77,7 @@ pub async fn end(db: &Db, token: &str) -> Result<(), sqlx::Error> {
 }
 
 /// Ends every session of a person except, optionally, one to keep.
-pub async fn end_all_for(
-    db: &Db,
-    org_id: i64,
-    person_id: i64,
-    keep_token: Option<&str>,
-) -> Result<(), sqlx::Error> {
+pub async fn end_all_for(db: &Db, org_id: i64, person_id: i64, keep_token: Option<&str>) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND person_id = $2 AND token_hash <> $3")
         .bind(org_id)
         .bind(person_id)

@@ -33,19 +33,13 @@ pub fn link_keys(org_slug: &str, email_key: &str, ip: std::net::IpAddr) -> [(Str
 
 /// `Err(seconds)` when one of the keys has used up its failures: how long
 /// until the window ends.
-pub async fn check(
-    db: &Db,
-    keys: &[(String, i64)],
-    now: Timestamp,
-) -> Result<Result<(), i64>, sqlx::Error> {
+pub async fn check(db: &Db, keys: &[(String, i64)], now: Timestamp) -> Result<Result<(), i64>, sqlx::Error> {
     let now = now.as_second();
     for (key, limit) in keys {
-        let row = sqlx::query(
-            "SELECT window_start, failures FROM sign_in_failures WHERE throttle_key = $1",
-        )
-        .bind(key)
-        .fetch_optional(&db.pool)
-        .await?;
+        let row = sqlx::query("SELECT window_start, failures FROM sign_in_failures WHERE throttle_key = $1")
+            .bind(key)
+            .fetch_optional(&db.pool)
+            .await?;
         if let Some(row) = row {
             let start: i64 = row.try_get("window_start")?;
             let failures: i64 = row.try_get("failures")?;

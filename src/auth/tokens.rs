@@ -33,13 +33,7 @@ pub fn parse_name(raw: &str) -> Result<String, String> {
 }
 
 /// Makes a token for a person; returns the secret, which is not stored.
-pub async fn create(
-    db: &Db,
-    org_id: i64,
-    person_id: i64,
-    name: &str,
-    now: Timestamp,
-) -> Result<String, sqlx::Error> {
+pub async fn create(db: &Db, org_id: i64, person_id: i64, name: &str, now: Timestamp) -> Result<String, sqlx::Error> {
     let secret = format!("{PREFIX}{}", random_token());
     sqlx::query(
         "INSERT INTO api_tokens (id, org_id, person_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -82,13 +76,7 @@ pub async fn list(db: &Db, org_id: i64, person_id: i64) -> Result<Vec<ApiToken>,
 }
 
 /// Revokes one of the person's own tokens; false if there is no such token.
-pub async fn revoke(
-    db: &Db,
-    org_id: i64,
-    person_id: i64,
-    id: i64,
-    now: Timestamp,
-) -> Result<bool, sqlx::Error> {
+pub async fn revoke(db: &Db, org_id: i64, person_id: i64, id: i64, now: Timestamp) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE api_tokens SET revoked_at = $1
          WHERE org_id = $2 AND person_id = $3 AND id = $4 AND revoked_at IS NULL",
@@ -103,11 +91,7 @@ pub async fn revoke(
 }
 
 /// The actor a live token stands for. Notes the use at most once a minute.
-pub async fn authenticate(
-    db: &Db,
-    secret: &str,
-    now: Timestamp,
-) -> Result<Option<Actor>, sqlx::Error> {
+pub async fn authenticate(db: &Db, secret: &str, now: Timestamp) -> Result<Option<Actor>, sqlx::Error> {
     if !secret.starts_with(PREFIX) || secret.len() > 200 {
         return Ok(None);
     }

@@ -65,14 +65,8 @@ pub async fn run(task: Task) -> anyhow::Result<ExitCode> {
         } => {
             let name = arg("name", OrgName::parse(&name))?;
             let email = arg("owner-email", Email::parse(&owner_email))?;
-            let owner_name = owner_name.unwrap_or_else(|| {
-                email
-                    .as_str()
-                    .split('@')
-                    .next()
-                    .unwrap_or("Owner")
-                    .to_owned()
-            });
+            let owner_name =
+                owner_name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("Owner").to_owned());
             let owner_name = arg("owner-name", PersonName::parse(&owner_name))?;
             let tz = arg("time-zone", TimeZoneName::parse(&time_zone))?;
             let app = db.open().await?;
@@ -88,12 +82,7 @@ pub async fn run(task: Task) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Task::Token {
-            db,
-            email,
-            org,
-            name,
-        } => {
+        Task::Token { db, email, org, name } => {
             let email = arg("email", Email::parse(&email))?;
             let name = arg("name", crate::auth::tokens::parse_name(&name))?;
             let app = db.open().await?;
@@ -106,25 +95,20 @@ pub async fn run(task: Task) -> anyhow::Result<ExitCode> {
             .fetch_all(&app.db.pool)
             .await?;
             let (org_id, person_id) = match rows.as_slice() {
-                [one] => (
-                    one.try_get::<i64, _>("org_id")?,
-                    one.try_get::<i64, _>("id")?,
-                ),
+                [one] => (one.try_get::<i64, _>("org_id")?, one.try_get::<i64, _>("id")?),
                 [] => anyhow::bail!(
                     "--email: no active person with this email{}",
                     org.map(|o| format!(" in {o}")).unwrap_or_default()
                 ),
                 many => {
-                    let slugs: Vec<String> =
-                        many.iter().filter_map(|r| r.try_get("slug").ok()).collect();
+                    let slugs: Vec<String> = many.iter().filter_map(|r| r.try_get("slug").ok()).collect();
                     anyhow::bail!(
                         "--org: this email is in several organizations ({}); name one",
                         slugs.join(", ")
                     )
                 }
             };
-            let token =
-                crate::auth::tokens::create(&app.db, org_id, person_id, &name, app.now()).await?;
+            let token = crate::auth::tokens::create(&app.db, org_id, person_id, &name, app.now()).await?;
             println!("{token}");
             Ok(ExitCode::SUCCESS)
         }
@@ -137,9 +121,7 @@ pub async fn run(task: Task) -> anyhow::Result<ExitCode> {
             let mut conn = app.db.pool.acquire().await?;
             let id = store::person_id_by_email(&mut conn, org.id, &email.key())
                 .await?
-                .ok_or_else(|| {
-                    anyhow::anyhow!("--email: nobody with this email in {}", org.slug)
-                })?;
+                .ok_or_else(|| anyhow::anyhow!("--email: nobody with this email in {}", org.slug))?;
             drop(conn);
             let pw = service::issue_one_time_password(&app, &Actor::system(org.id), id)
                 .await

@@ -33,8 +33,7 @@ pub struct PeopleArgs {
 
 pub async fn run(what: What) -> anyhow::Result<ExitCode> {
     let What::People(args) = what;
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
+    let bytes = std::fs::read(&args.file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
     let app = args.db.open().await?;
     let org = store::org_by_slug(&app.db, &args.org)
         .await?
@@ -52,12 +51,7 @@ pub async fn run(what: What) -> anyhow::Result<ExitCode> {
         println!("line {}: add {} <{}>", c.line, c.name, c.email);
     }
     for u in &plan.updates {
-        println!(
-            "line {}: update {}: {}",
-            u.line,
-            u.name,
-            u.changes.join("; ")
-        );
+        println!("line {}: update {}: {}", u.line, u.name, u.changes.join("; "));
     }
     for e in &plan.rejected {
         let column = if e.column.is_empty() {
@@ -82,9 +76,7 @@ pub async fn run(what: What) -> anyhow::Result<ExitCode> {
         plan.rejected_lines()
     );
     if !applied && !args.dry_run && !plan.rejected.is_empty() && plan.has_changes() {
-        eprintln!(
-            "nothing was imported because rows are rejected; fix them, or pass --valid-rows-only"
-        );
+        eprintln!("nothing was imported because rows are rejected; fix them, or pass --valid-rows-only");
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)

@@ -43,11 +43,7 @@ pub struct Args {
     #[arg(long, env = "BELONG_SMTP_PASSWORD", hide_env_values = true)]
     smtp_password: Option<String>,
     /// Sender, e.g. "belong <belong@example.org>".
-    #[arg(
-        long,
-        env = "BELONG_SMTP_FROM",
-        default_value = "belong <belong@localhost>"
-    )]
+    #[arg(long, env = "BELONG_SMTP_FROM", default_value = "belong <belong@localhost>")]
     smtp_from: String,
     /// Requests one API token may make per minute.
     #[arg(long, env = "BELONG_API_RATE", default_value_t = 600)]
@@ -124,10 +120,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             .await?
             .is_some()
     {
-        println!(
-            "{}",
-            crate::org::demo::sign_in_help(&format!("http://{addr}"))
-        );
+        println!("{}", crate::org::demo::sign_in_help(&format!("http://{addr}")));
     }
     tracing::info!(%addr, "listening");
     let state = AppState(Arc::new(app));

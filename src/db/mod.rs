@@ -98,10 +98,7 @@ impl Db {
                 }
                 // VACUUM INTO reads one snapshot, so writers carrying on
                 // meanwhile do not tear the copy.
-                sqlx::query("VACUUM INTO $1")
-                    .bind(dest)
-                    .execute(&self.pool)
-                    .await?;
+                sqlx::query("VACUUM INTO $1").bind(dest).execute(&self.pool).await?;
                 Ok(())
             }
             Backend::Postgres => Err(BackupError::UsePgDump),

@@ -130,12 +130,10 @@ pub async fn run_due(app: &App, worker: &str) -> Result<usize, sqlx::Error> {
     while let Some(job) = claim(&app.db, worker, app.now().as_second()).await? {
         ran += 1;
         let outcome = match handler(&job.kind) {
-            Some(run) => {
-                match tokio::time::timeout(Duration::from_secs(120), run(app, &job.payload)).await {
-                    Ok(r) => r,
-                    Err(_) => Err("timed out after 120 s".to_owned()),
-                }
-            }
+            Some(run) => match tokio::time::timeout(Duration::from_secs(120), run(app, &job.payload)).await {
+                Ok(r) => r,
+                Err(_) => Err("timed out after 120 s".to_owned()),
+            },
             None => Err(format!("no handler for job kind {:?}", job.kind)),
         };
         let now = app.now().as_second();

@@ -42,12 +42,8 @@ fn parse_time(s: &str) -> Result<(i8, i8), String> {
     let (h, m) = s
         .split_once(':')
         .ok_or_else(|| format!("{s:?} is not a time like 09:00"))?;
-    let hour: i8 = h
-        .parse()
-        .map_err(|_| format!("{s:?} is not a time like 09:00"))?;
-    let minute: i8 = m
-        .parse()
-        .map_err(|_| format!("{s:?} is not a time like 09:00"))?;
+    let hour: i8 = h.parse().map_err(|_| format!("{s:?} is not a time like 09:00"))?;
+    let minute: i8 = m.parse().map_err(|_| format!("{s:?} is not a time like 09:00"))?;
     if !(0..24).contains(&hour) || !(0..60).contains(&minute) || m.len() != 2 {
         return Err(format!("{s:?} is not a time like 09:00"));
     }
@@ -88,13 +84,9 @@ impl Rule {
             }
             ["monthly", "day", n, t] => {
                 let (hour, minute) = parse_time(t)?;
-                let day: i8 = n
-                    .parse()
-                    .map_err(|_| format!("{n:?} is not a day of the month"))?;
+                let day: i8 = n.parse().map_err(|_| format!("{n:?} is not a day of the month"))?;
                 if !(1..=28).contains(&day) {
-                    return Err(
-                        "the day of the month must be 1 to 28, so that every month has it".into(),
-                    );
+                    return Err("the day of the month must be 1 to 28, so that every month has it".into());
                 }
                 Ok(Rule::MonthlyDay { day, hour, minute })
             }
@@ -107,9 +99,7 @@ impl Rule {
                     "fourth" => 4,
                     "last" => -1,
                     other => {
-                        return Err(format!(
-                            "{other:?} is not one of first, second, third, fourth, last"
-                        ));
+                        return Err(format!("{other:?} is not one of first, second, third, fourth, last"));
                     }
                 };
                 Ok(Rule::MonthlyWeekday {
@@ -137,9 +127,7 @@ impl Rule {
     /// The rule's day in the month of `date`, if the rule is monthly.
     fn day_in_month(self, date: Date) -> Option<Date> {
         match self {
-            Rule::MonthlyWeekday { nth, weekday, .. } => {
-                date.nth_weekday_of_month(nth, weekday).ok()
-            }
+            Rule::MonthlyWeekday { nth, weekday, .. } => date.nth_weekday_of_month(nth, weekday).ok(),
             Rule::MonthlyDay { day, .. } => Date::new(date.year(), date.month(), day).ok(),
             _ => None,
         }
@@ -171,11 +159,7 @@ impl Rule {
             date = match self.day_in_month(date) {
                 Some(d) if d > date => d,
                 Some(_) => self
-                    .day_in_month(
-                        date.first_of_month()
-                            .checked_add(1.month())
-                            .expect("date in range"),
-                    )
+                    .day_in_month(date.first_of_month().checked_add(1.month()).expect("date in range"))
                     .expect("every month has the rule's day"),
                 None => date.tomorrow().expect("date in range"),
             };
@@ -234,21 +218,17 @@ pub async fn queue_due(app: &App) -> Result<(), sqlx::Error> {
         let rule: String = row.try_get("rule")?;
         let zone: String = row.try_get("time_zone")?;
         let (Ok(rule), Ok(tz)) = (Rule::parse(&rule), TimeZone::get(&zone)) else {
-            tracing::error!(
-                schedule = id,
-                "schedule has an unreadable rule or time zone"
-            );
+            tracing::error!(schedule = id, "schedule has an unreadable rule or time zone");
             continue;
         };
         let next = rule.next_after(&tz, now);
         let mut tx = app.db.begin().await?;
-        let moved =
-            sqlx::query("UPDATE schedules SET next_run_at = $1 WHERE id = $2 AND next_run_at = $3")
-                .bind(next.as_second())
-                .bind(id)
-                .bind(old)
-                .execute(&mut *tx)
-                .await?;
+        let moved = sqlx::query("UPDATE schedules SET next_run_at = $1 WHERE id = $2 AND next_run_at = $3")
+            .bind(next.as_second())
+            .bind(id)
+            .bind(old)
+            .execute(&mut *tx)
+            .await?;
         if moved.rows_affected() == 1 {
             let kind: String = row.try_get("kind")?;
             let payload: String = row.try_get("payload")?;
@@ -315,18 +295,10 @@ mod tests {
 
     #[test]
     fn bad_rules_say_what_is_wrong() {
-        assert!(
-            Rule::parse("monthly fifth monday 09:00")
-                .unwrap_err()
-                .contains("fifth")
-        );
+        assert!(Rule::parse("monthly fifth monday 09:00").unwrap_err().contains("fifth"));
         assert!(Rule::parse("daily 25:00").is_err());
         assert!(Rule::parse("weekly caturday 09:00").is_err());
-        assert!(
-            Rule::parse("monthly day 31 09:00")
-                .unwrap_err()
-                .contains("1 to 28")
-        );
+        assert!(Rule::parse("monthly day 31 09:00").unwrap_err().contains("1 to 28"));
         assert!(Rule::parse("sometimes").is_err());
     }
 }

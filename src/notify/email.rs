@@ -79,10 +79,12 @@ impl Mailer {
         let from: Mailbox = s.from.parse().map_err(|e| format!("smtp-from: {e}"))?;
         let builder = match s.security {
             Security::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
-            Security::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host)
-                .map_err(|e| format!("smtp-host: {e}"))?,
-            Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host)
-                .map_err(|e| format!("smtp-host: {e}"))?,
+            Security::StartTls => {
+                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host).map_err(|e| format!("smtp-host: {e}"))?
+            }
+            Security::Tls => {
+                AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host).map_err(|e| format!("smtp-host: {e}"))?
+            }
         };
         let mut builder = builder.port(s.port).timeout(Some(Duration::from_secs(30)));
         if let (Some(user), Some(password)) = (&s.username, &s.password) {
@@ -134,8 +136,7 @@ pub async fn queue(
 }
 
 pub async fn run_send_job(app: &App, payload: &str) -> Result<(), String> {
-    let email: OutgoingEmail =
-        serde_json::from_str(payload).map_err(|e| format!("unreadable email job: {e}"))?;
+    let email: OutgoingEmail = serde_json::from_str(payload).map_err(|e| format!("unreadable email job: {e}"))?;
     if !app.mailer.is_on() {
         tracing::info!("email is off (no SMTP server configured); a message was dropped");
         return Ok(());

@@ -11,8 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use super::model::{
-    Email, LeaveReason, Person, PersonInput, PersonName, Role, Team, TeamName, TimeZoneName,
-    parse_date,
+    Email, LeaveReason, Person, PersonInput, PersonName, Role, Team, TeamName, TimeZoneName, parse_date,
 };
 use super::{service, store};
 use crate::app::AppState;
@@ -145,10 +144,7 @@ pub struct MeOut {
 /// The person the token acts for, and their organization.
 #[utoipa::path(get, path = "/api/v1/me", tag = "me", security(("bearer" = [])),
     responses((status = 200, description = "The calling person", body = MeOut), ApiErrors))]
-async fn get_me(
-    State(app): State<AppState>,
-    ApiActor(actor): ApiActor,
-) -> Result<Json<MeOut>, ApiError> {
+async fn get_me(State(app): State<AppState>, ApiActor(actor): ApiActor) -> Result<Json<MeOut>, ApiError> {
     let person = store::get_person(&app.db, actor.org_id, actor.person_id)
         .await?
         .ok_or(AppError::Unauthorized)?;
@@ -185,25 +181,13 @@ async fn list_people(
     ApiQuery(q): ApiQuery<PeopleQuery>,
 ) -> Result<Json<Vec<PersonOut>>, ApiError> {
     actor.require(Permission::ManagePeople)?;
-    let team = q
-        .team_id
-        .as_deref()
-        .map(|t| parse_ref_id("team_id", t))
-        .transpose()?;
+    let team = q.team_id.as_deref().map(|t| parse_ref_id("team_id", t)).transpose()?;
     let status = q.status.as_deref().unwrap_or("active");
     if !["active", "left", "all"].contains(&status) {
         return Err(AppError::invalid("status", "must be active, left or all").into());
     }
     let dir = service::directory(&app.db, actor.org_id).await?;
-    audit::record_now(
-        &app.db,
-        &actor,
-        "people.listed",
-        Subject::People,
-        "api",
-        app.now(),
-    )
-    .await?;
+    audit::record_now(&app.db, &actor, "people.listed", Subject::People, "api", app.now()).await?;
     Ok(Json(
         dir.people
             .iter()
@@ -232,15 +216,7 @@ async fn get_person(
     let person = store::get_person(&app.db, actor.org_id, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::record_now(
-        &app.db,
-        &actor,
-        "person.viewed",
-        Subject::Person(id),
-        "api",
-        app.now(),
-    )
-    .await?;
+    audit::record_now(&app.db, &actor, "person.viewed", Subject::Person(id), "api", app.now()).await?;
     Ok(Json(PersonOut::from(&person)))
 }
 
@@ -304,9 +280,7 @@ async fn create_person(
             .transpose()?,
         time_zone,
     };
-    let id = service::add_person(&app, &actor, &input)
-        .await
-        .map_err(api_field)?;
+    let id = service::add_person(&app, &actor, &input).await.map_err(api_field)?;
     let person = store::get_person(&app.db, actor.org_id, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -352,10 +326,7 @@ async fn update_person(
     let p = store::get_person(&app.db, actor.org_id, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let opt_id = |name: &str,
-                  v: &Option<Option<String>>,
-                  current: Option<i64>|
-     -> Result<Option<i64>, ApiError> {
+    let opt_id = |name: &str, v: &Option<Option<String>>, current: Option<i64>| -> Result<Option<i64>, ApiError> {
         match v {
             None => Ok(current),
             Some(None) => Ok(None),
@@ -363,14 +334,8 @@ async fn update_person(
         }
     };
     let input = PersonInput {
-        name: field(
-            "name",
-            PersonName::parse(body.name.as_deref().unwrap_or(&p.name)),
-        )?,
-        email: field(
-            "email",
-            Email::parse(body.email.as_deref().unwrap_or(&p.email)),
-        )?,
+        name: field("name", PersonName::parse(body.name.as_deref().unwrap_or(&p.name)))?,
+        email: field("email", Email::parse(body.email.as_deref().unwrap_or(&p.email)))?,
         role: body.role.unwrap_or(p.role),
         team_id: opt_id("team_id", &body.team_id, p.team_id)?,
         manager_id: opt_id("manager_id", &body.manager_id, p.manager_id)?,
@@ -437,9 +402,7 @@ async fn reactivate_person(
 ) -> Result<Json<PersonOut>, ApiError> {
     actor.require(Permission::ManagePeople)?;
     let id = parse_path_id(&id)?;
-    service::reactivate_person(&app, &actor, id)
-        .await
-        .map_err(api_field)?;
+    service::reactivate_person(&app, &actor, id).await.map_err(api_field)?;
     let person = store::get_person(&app.db, actor.org_id, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -449,10 +412,7 @@ async fn reactivate_person(
 /// Teams of the organization (HR admins and owners).
 #[utoipa::path(get, path = "/api/v1/teams", tag = "teams", security(("bearer" = [])),
     responses((status = 200, description = "Teams, by name", body = Vec<TeamOut>), ApiErrors))]
-async fn list_teams(
-    State(app): State<AppState>,
-    ApiActor(actor): ApiActor,
-) -> Result<Json<Vec<TeamOut>>, ApiError> {
+async fn list_teams(State(app): State<AppState>, ApiActor(actor): ApiActor) -> Result<Json<Vec<TeamOut>>, ApiError> {
     actor.require(Permission::ManagePeople)?;
     let dir = service::directory(&app.db, actor.org_id).await?;
     Ok(Json(dir.teams.iter().map(|t| team_out(t, &dir)).collect()))
@@ -528,10 +488,7 @@ async fn update_team(
     let id = parse_path_id(&id)?;
     let dir = service::directory(&app.db, actor.org_id).await?;
     let team = dir.team(id).ok_or(AppError::NotFound)?;
-    let name = field(
-        "name",
-        TeamName::parse(body.name.as_deref().unwrap_or(&team.name)),
-    )?;
+    let name = field("name", TeamName::parse(body.name.as_deref().unwrap_or(&team.name)))?;
     let parent = match &body.parent_id {
         None => team.parent_id,
         Some(None) => None,
@@ -541,10 +498,7 @@ async fn update_team(
         .await
         .map_err(api_field)?;
     let dir = service::directory(&app.db, actor.org_id).await?;
-    Ok(Json(team_out(
-        dir.team(id).ok_or(AppError::NotFound)?,
-        &dir,
-    )))
+    Ok(Json(team_out(dir.team(id).ok_or(AppError::NotFound)?, &dir)))
 }
 
 async fn set_team_active(
@@ -558,10 +512,7 @@ async fn set_team_active(
         .await
         .map_err(api_field)?;
     let dir = service::directory(&app.db, actor.org_id).await?;
-    Ok(Json(team_out(
-        dir.team(id).ok_or(AppError::NotFound)?,
-        &dir,
-    )))
+    Ok(Json(team_out(dir.team(id).ok_or(AppError::NotFound)?, &dir)))
 }
 
 /// Deactivates an empty team.

@@ -7,9 +7,7 @@ use jiff::civil::Date;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::model::{
-    Email, LeaveReason, Organization, PersonInput, PersonName, Role, Team, TimeZoneName,
-};
+use super::model::{Email, LeaveReason, Organization, PersonInput, PersonName, Role, Team, TimeZoneName};
 use super::store;
 use crate::app::App;
 use crate::auth::password;
@@ -33,20 +31,8 @@ type DemoTeam = (
     &'static [&'static str],
 );
 const TEAMS: &[DemoTeam] = &[
-    (
-        "Leadership",
-        None,
-        "Europe/Berlin",
-        "Maya Okafor",
-        &["Elif Yilmaz"],
-    ),
-    (
-        "Product & Engineering",
-        None,
-        "Europe/Berlin",
-        "Daniel Brooks",
-        &[],
-    ),
+    ("Leadership", None, "Europe/Berlin", "Maya Okafor", &["Elif Yilmaz"]),
+    ("Product & Engineering", None, "Europe/Berlin", "Daniel Brooks", &[]),
     (
         "Platform",
         Some("Product & Engineering"),
@@ -117,12 +103,7 @@ const TEAMS: &[DemoTeam] = &[
         Some("Operations"),
         "Europe/Berlin",
         "Jonas Weber",
-        &[
-            "Anna Kowalski",
-            "Peter Schulz",
-            "Leila Farah",
-            "David Cohen",
-        ],
+        &["Anna Kowalski", "Peter Schulz", "Leila Farah", "David Cohen"],
     ),
 ];
 
@@ -225,9 +206,7 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
         if !seeder.person_ids.contains_key(*manager) {
             // Managers have been around a while.
             let start = today - (rng.gen_range(2 * 365..8 * 365) as i64).days();
-            seeder
-                .add(&mut tx, manager, role, team, zone, boss, start)
-                .await?;
+            seeder.add(&mut tx, manager, role, team, zone, boss, start).await?;
         }
     }
     for (team, _, zone, manager, members) in TEAMS {
@@ -235,36 +214,17 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
             if !seeder.person_ids.contains_key(*member) {
                 let start = random_start(&mut rng);
                 seeder
-                    .add(
-                        &mut tx,
-                        member,
-                        Role::Employee,
-                        team,
-                        zone,
-                        Some(manager),
-                        start,
-                    )
+                    .add(&mut tx, member, Role::Employee, team, zone, Some(manager), start)
                     .await?;
             }
         }
     }
     for (name, team, months_ago, reason) in LEAVERS {
-        let (_, _, zone, manager, _) = TEAMS
-            .iter()
-            .find(|t| t.0 == *team)
-            .expect("leaver's team exists");
+        let (_, _, zone, manager, _) = TEAMS.iter().find(|t| t.0 == *team).expect("leaver's team exists");
         let end = today - months_ago.months();
         let start = end - (rng.gen_range(200..1500) as i64).days();
         let id = seeder
-            .add(
-                &mut tx,
-                name,
-                Role::Employee,
-                team,
-                zone,
-                Some(manager),
-                start,
-            )
+            .add(&mut tx, name, Role::Employee, team, zone, Some(manager), start)
             .await?;
         store::deactivate_person(&mut tx, org.id, id, end, *reason, now.as_second()).await?;
     }
@@ -293,10 +253,7 @@ impl Seeder {
         manager: Option<&str>,
         start: Date,
     ) -> anyhow::Result<i64> {
-        let zone = REMOTE
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or(zone, |(_, z)| z);
+        let zone = REMOTE.iter().find(|(n, _)| *n == name).map_or(zone, |(_, z)| z);
         let input = PersonInput {
             name: PersonName::parse(name).map_err(anyhow::Error::msg)?,
             email: Email::parse(&email_for(name)).map_err(anyhow::Error::msg)?,
@@ -307,16 +264,7 @@ impl Seeder {
             time_zone: TimeZoneName::parse(zone).map_err(anyhow::Error::msg)?,
         };
         let id = new_id();
-        store::insert_person(
-            tx,
-            self.org_id,
-            id,
-            &input,
-            Some(&self.hash),
-            false,
-            self.now,
-        )
-        .await?;
+        store::insert_person(tx, self.org_id, id, &input, Some(&self.hash), false, self.now).await?;
         self.person_ids.insert(name, id);
         Ok(id)
     }

@@ -81,16 +81,13 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, String> {
         .map_err(|e| format!("the header line cannot be read: {e}"))?
         .clone();
     if header.is_empty() || header.iter().all(|h| h.is_empty()) {
-        return Err(
-            "the file is empty: the first line must name the columns (name, email, …)".into(),
-        );
+        return Err("the file is empty: the first line must name the columns (name, email, …)".into());
     }
     let mut index: HashMap<&'static str, usize> = HashMap::new();
     let mut unknown_columns = Vec::new();
     for (i, raw) in header.iter().enumerate() {
-        let name = std::str::from_utf8(raw).map_err(|_| {
-            "the header line is not UTF-8 text; save the file as CSV UTF-8".to_owned()
-        })?;
+        let name = std::str::from_utf8(raw)
+            .map_err(|_| "the header line is not UTF-8 text; save the file as CSV UTF-8".to_owned())?;
         let key = name.trim().to_ascii_lowercase().replace([' ', '-'], "_");
         match COLUMNS.iter().find(|c| **c == key) {
             Some(c) => {
@@ -136,10 +133,7 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, String> {
             ));
         }
         let line = record.position().map_or(0, |p| p.line());
-        if record
-            .iter()
-            .all(|cell| cell.iter().all(u8::is_ascii_whitespace))
-        {
+        if record.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
             continue;
         }
         match parse_row(line, &record, &index) {
@@ -158,11 +152,7 @@ fn header_names(header: &csv::ByteRecord) -> String {
         .join(", ")
 }
 
-fn parse_row(
-    line: u64,
-    record: &csv::ByteRecord,
-    index: &HashMap<&'static str, usize>,
-) -> Result<Row, Vec<RowError>> {
+fn parse_row(line: u64, record: &csv::ByteRecord, index: &HashMap<&'static str, usize>) -> Result<Row, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut cell = |column: &'static str| -> Option<String> {
         let raw = record.get(*index.get(column)?).unwrap_or_default();
@@ -210,19 +200,11 @@ fn parse_row(
             .map_err(|e| fail("team", format!("{raw:?}: a team name {e}")))
             .ok()
     });
-    let manager_email = get("manager_email").and_then(|raw| {
-        Email::parse(&raw)
-            .map_err(|e| fail("manager_email", e))
-            .ok()
-    });
+    let manager_email =
+        get("manager_email").and_then(|raw| Email::parse(&raw).map_err(|e| fail("manager_email", e)).ok());
     let role = get("role").and_then(|raw| Role::parse(&raw).map_err(|e| fail("role", e)).ok());
-    let start_date =
-        get("start_date").and_then(|raw| parse_date(&raw).map_err(|e| fail("start_date", e)).ok());
-    let time_zone = get("time_zone").and_then(|raw| {
-        TimeZoneName::parse(&raw)
-            .map_err(|e| fail("time_zone", e))
-            .ok()
-    });
+    let start_date = get("start_date").and_then(|raw| parse_date(&raw).map_err(|e| fail("start_date", e)).ok());
+    let time_zone = get("time_zone").and_then(|raw| TimeZoneName::parse(&raw).map_err(|e| fail("time_zone", e)).ok());
 
     // Report a row's problems in the order of the file's columns.
     errors.sort_by_key(|e| index.get(e.column.as_str()).copied().unwrap_or(usize::MAX));
@@ -278,11 +260,7 @@ pub struct Plan {
 impl Plan {
     /// Lines with at least one error.
     pub fn rejected_lines(&self) -> usize {
-        self.rejected
-            .iter()
-            .map(|e| e.line)
-            .collect::<HashSet<_>>()
-            .len()
+        self.rejected.iter().map(|e| e.line).collect::<HashSet<_>>().len()
     }
 
     pub fn has_changes(&self) -> bool {
@@ -303,14 +281,13 @@ pub fn plan(parsed: ParsedFile, dir: &Directory, actor: &Actor) -> Plan {
     for e in parsed.errors {
         rejected.entry(e.line).or_default().push(e);
     }
-    let reject =
-        |rejected: &mut BTreeMap<u64, Vec<RowError>>, line: u64, column: &str, reason: String| {
-            rejected.entry(line).or_default().push(RowError {
-                line,
-                column: column.into(),
-                reason,
-            });
-        };
+    let reject = |rejected: &mut BTreeMap<u64, Vec<RowError>>, line: u64, column: &str, reason: String| {
+        rejected.entry(line).or_default().push(RowError {
+            line,
+            column: column.into(),
+            reason,
+        });
+    };
 
     // Row-local and directory checks.
     let mut first_line_of: HashMap<String, u64> = HashMap::new();
@@ -329,10 +306,7 @@ pub fn plan(parsed: ParsedFile, dir: &Directory, actor: &Actor) -> Plan {
         first_line_of.insert(key.clone(), row.line);
         let existing = dir.person_by_email_key(&key);
         if let Some(p) = existing.filter(|p| !p.active) {
-            let when = p
-                .end_date
-                .map(|d| format!(" (left on {d})"))
-                .unwrap_or_default();
+            let when = p.end_date.map(|d| format!(" (left on {d})")).unwrap_or_default();
             reject(
                 &mut rejected,
                 row.line,
@@ -419,8 +393,7 @@ pub fn plan(parsed: ParsedFile, dir: &Directory, actor: &Actor) -> Plan {
                 continue;
             };
             let mk = m.key();
-            let known =
-                in_file.contains_key(&mk) || dir.person_by_email_key(&mk).is_some_and(|p| p.active);
+            let known = in_file.contains_key(&mk) || dir.person_by_email_key(&mk).is_some_and(|p| p.active);
             if !known {
                 let why = match (dir.person_by_email_key(&mk), first_line_of.get(&mk)) {
                     (Some(_), _) => format!("the manager {} is deactivated", m.as_str()),
@@ -441,10 +414,7 @@ pub fn plan(parsed: ParsedFile, dir: &Directory, actor: &Actor) -> Plan {
             let mut at = Some(mk);
             while let Some(k) = at {
                 if k == me {
-                    bad.push((
-                        row.line,
-                        "this reporting line loops back to the person".into(),
-                    ));
+                    bad.push((row.line, "this reporting line loops back to the person".into()));
                     break;
                 }
                 if !seen.insert(k.clone()) {
@@ -479,12 +449,10 @@ pub fn plan(parsed: ParsedFile, dir: &Directory, actor: &Actor) -> Plan {
                 }
             }
         }
-        let team_label = row.team.as_ref().map(|p| {
-            p.iter()
-                .map(TeamName::as_str)
-                .collect::<Vec<_>>()
-                .join(" / ")
-        });
+        let team_label = row
+            .team
+            .as_ref()
+            .map(|p| p.iter().map(TeamName::as_str).collect::<Vec<_>>().join(" / "));
         match dir.person_by_email_key(&row.email.key()) {
             None => {
                 plan.creates.push(Create {
@@ -495,10 +463,7 @@ pub fn plan(parsed: ParsedFile, dir: &Directory, actor: &Actor) -> Plan {
                     team: team_label,
                     manager_email: row.manager_email.as_ref().map(|m| m.as_str().to_owned()),
                 });
-                plan.writes.push(Write {
-                    existing_id: None,
-                    row,
-                });
+                plan.writes.push(Write { existing_id: None, row });
             }
             Some(p) => {
                 let changes = changes_for(p, &row, dir);
@@ -545,10 +510,7 @@ fn changes_for(p: &super::model::Person, row: &Row, dir: &Directory) -> Vec<Stri
                 .team_id
                 .map(|id| dir.team_path(id))
                 .unwrap_or_else(|| "no team".into());
-            changes.push(format!(
-                "team: {from} → {}",
-                path.last().expect("one part").as_str()
-            ));
+            changes.push(format!("team: {from} → {}", path.last().expect("one part").as_str()));
         }
     }
     if let Some(m) = &row.manager_email {
@@ -567,16 +529,10 @@ fn changes_for(p: &super::model::Person, row: &Row, dir: &Directory) -> Vec<Stri
     if let Some(d) = row.start_date.filter(|d| Some(*d) != p.start_date) {
         changes.push(format!(
             "start date: {} → {d}",
-            p.start_date
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| "none".into())
+            p.start_date.map(|d| d.to_string()).unwrap_or_else(|| "none".into())
         ));
     }
-    if let Some(tz) = row
-        .time_zone
-        .as_ref()
-        .filter(|tz| tz.as_str() != p.time_zone)
-    {
+    if let Some(tz) = row.time_zone.as_ref().filter(|tz| tz.as_str() != p.time_zone) {
         changes.push(format!("time zone: {} → {}", p.time_zone, tz.as_str()));
     }
     changes
@@ -594,13 +550,7 @@ pub enum Mode {
 /// Parses, plans and (unless it is a dry run, or rows are rejected under
 /// [`Mode::AllOrNothing`]) applies an import in one transaction. The plan
 /// is made inside the transaction, so it matches what is written.
-pub async fn run(
-    app: &App,
-    actor: &Actor,
-    bytes: &[u8],
-    mode: Mode,
-    dry_run: bool,
-) -> Result<(Plan, bool), AppError> {
+pub async fn run(app: &App, actor: &Actor, bytes: &[u8], mode: Mode, dry_run: bool) -> Result<(Plan, bool), AppError> {
     actor.require(Permission::ManagePeople)?;
     let parsed = parse(bytes).map_err(|e| AppError::invalid("file", e))?;
     let mut tx = app.db.begin().await?;
@@ -613,18 +563,11 @@ pub async fn run(
     let org_id = actor.org_id;
 
     // Teams, parents first.
-    let mut team_ids: HashMap<String, i64> = dir
-        .teams
-        .iter()
-        .map(|t| (t.name.to_lowercase(), t.id))
-        .collect();
+    let mut team_ids: HashMap<String, i64> = dir.teams.iter().map(|t| (t.name.to_lowercase(), t.id)).collect();
     for path in &plan.new_teams {
         let names: Vec<&str> = path.split(" / ").collect();
         let name = names.last().expect("a path has a leaf");
-        let parent_id = names
-            .len()
-            .checked_sub(2)
-            .map(|i| team_ids[&names[i].to_lowercase()]);
+        let parent_id = names.len().checked_sub(2).map(|i| team_ids[&names[i].to_lowercase()]);
         let team = super::model::Team {
             id: new_id(),
             name: (*name).to_owned(),
@@ -636,21 +579,13 @@ pub async fn run(
     }
 
     // People without managers first, so every manager exists when linked.
-    let mut person_ids: HashMap<String, i64> = dir
-        .people
-        .iter()
-        .map(|p| (p.email.to_lowercase(), p.id))
-        .collect();
+    let mut person_ids: HashMap<String, i64> = dir.people.iter().map(|p| (p.email.to_lowercase(), p.id)).collect();
     for w in &plan.writes {
         let current = w.existing_id.and_then(|id| dir.person(id));
         let input = PersonInput {
             name: w.row.name.clone(),
             email: w.row.email.clone(),
-            role: w
-                .row
-                .role
-                .or(current.map(|p| p.role))
-                .unwrap_or(Role::Employee),
+            role: w.row.role.or(current.map(|p| p.role)).unwrap_or(Role::Employee),
             team_id: match &w.row.team {
                 Some(path) => Some(team_ids[&path.last().expect("one part").key()]),
                 None => current.and_then(|p| p.team_id),
@@ -659,9 +594,7 @@ pub async fn run(
             start_date: w.row.start_date.or(current.and_then(|p| p.start_date)),
             time_zone: match (&w.row.time_zone, current) {
                 (Some(tz), _) => tz.clone(),
-                (None, Some(p)) => {
-                    TimeZoneName::parse(&p.time_zone).unwrap_or_else(|_| TimeZoneName::utc())
-                }
+                (None, Some(p)) => TimeZoneName::parse(&p.time_zone).unwrap_or_else(|_| TimeZoneName::utc()),
                 (None, None) => org_time_zone(app, org_id).await?,
             },
         };
@@ -694,20 +627,8 @@ pub async fn run(
             store::set_manager(&mut tx, org_id, id, Some(person_ids[&m.key()])).await?;
         }
     }
-    let detail = format!(
-        "{} added, {} updated",
-        plan.creates.len(),
-        plan.updates.len()
-    );
-    audit::record(
-        &mut tx,
-        actor,
-        "import.applied",
-        Subject::People,
-        &detail,
-        app.now(),
-    )
-    .await?;
+    let detail = format!("{} added, {} updated", plan.creates.len(), plan.updates.len());
+    audit::record(&mut tx, actor, "import.applied", Subject::People, &detail, app.now()).await?;
     tx.commit().await?;
     tracing::info!(
         created = plan.creates.len(),
@@ -718,9 +639,7 @@ pub async fn run(
 }
 
 async fn org_time_zone(app: &App, org_id: i64) -> Result<TimeZoneName, AppError> {
-    let org = store::org_by_id(&app.db, org_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let org = store::org_by_id(&app.db, org_id).await?.ok_or(AppError::NotFound)?;
     Ok(TimeZoneName::parse(&org.time_zone).unwrap_or_else(|_| TimeZoneName::utc()))
 }
 
@@ -737,11 +656,7 @@ mod tests {
     }
 
     fn plan_of(csv: &str) -> Plan {
-        plan(
-            parse(csv.as_bytes()).unwrap(),
-            &Directory::default(),
-            &owner(),
-        )
+        plan(parse(csv.as_bytes()).unwrap(), &Directory::default(), &owner())
     }
 
     #[test]
@@ -768,19 +683,10 @@ mod tests {
              Di,di@x.org,2024-01-05,Moon/Base,boss\n",
         );
         assert_eq!(p.creates.len(), 1);
-        let got: Vec<(u64, &str)> = p
-            .rejected
-            .iter()
-            .map(|e| (e.line, e.column.as_str()))
-            .collect();
+        let got: Vec<(u64, &str)> = p.rejected.iter().map(|e| (e.line, e.column.as_str())).collect();
         assert_eq!(
             got,
-            vec![
-                (3, "email"),
-                (4, "start_date"),
-                (5, "time_zone"),
-                (5, "role")
-            ]
+            vec![(3, "email"), (4, "start_date"), (5, "time_zone"), (5, "role")]
         );
         assert_eq!(p.rejected_lines(), 3);
     }
@@ -792,10 +698,7 @@ mod tests {
         let p = plan(parse(&bytes).unwrap(), &Directory::default(), &owner());
         assert_eq!(p.creates.len(), 1);
         assert_eq!(p.rejected.len(), 1);
-        assert_eq!(
-            (p.rejected[0].line, p.rejected[0].column.as_str()),
-            (3, "name")
-        );
+        assert_eq!((p.rejected[0].line, p.rejected[0].column.as_str()), (3, "name"));
     }
 
     #[test]
@@ -827,15 +730,10 @@ mod tests {
 
     #[test]
     fn nested_teams_are_created_parents_first() {
-        let p = plan_of(
-            "name,email,team\nAna,ana@x.org,Engineering / Platform\nBo,bo@x.org,Engineering\n",
-        );
+        let p = plan_of("name,email,team\nAna,ana@x.org,Engineering / Platform\nBo,bo@x.org,Engineering\n");
         assert_eq!(
             p.new_teams,
-            vec![
-                "Engineering".to_owned(),
-                "Engineering / Platform".to_owned()
-            ]
+            vec!["Engineering".to_owned(), "Engineering / Platform".to_owned()]
         );
     }
 

@@ -89,10 +89,7 @@ impl TeamName {
             return Err("is longer than 100 characters".into());
         }
         if s.contains('/') {
-            return Err(
-                "may not contain '/' (it separates a parent team from its sub-team in imports)"
-                    .into(),
-            );
+            return Err("may not contain '/' (it separates a parent team from its sub-team in imports)".into());
         }
         if has_control(s) {
             return Err("contains control characters".into());
@@ -233,11 +230,7 @@ pub enum LeaveReason {
 }
 
 impl LeaveReason {
-    pub const ALL: [LeaveReason; 3] = [
-        LeaveReason::Voluntary,
-        LeaveReason::Involuntary,
-        LeaveReason::Other,
-    ];
+    pub const ALL: [LeaveReason; 3] = [LeaveReason::Voluntary, LeaveReason::Involuntary, LeaveReason::Other];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -252,9 +245,7 @@ impl LeaveReason {
             "voluntary" => Ok(LeaveReason::Voluntary),
             "involuntary" => Ok(LeaveReason::Involuntary),
             "other" => Ok(LeaveReason::Other),
-            other => Err(format!(
-                "{other:?} is not one of voluntary, involuntary, other"
-            )),
+            other => Err(format!("{other:?} is not one of voluntary, involuntary, other")),
         }
     }
 }
@@ -352,14 +343,7 @@ mod tests {
     #[test]
     fn dates_must_be_iso_and_real() {
         assert_eq!(parse_date("2024-02-29").unwrap().to_string(), "2024-02-29");
-        for bad in [
-            "2023-02-29",
-            "12/03/2024",
-            "2024-1-05",
-            "",
-            "2024-13-01",
-            "0001-01-01",
-        ] {
+        for bad in ["2023-02-29", "12/03/2024", "2024-1-05", "", "2024-13-01", "0001-01-01"] {
             assert!(parse_date(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -48,9 +48,7 @@ async fn collect(app: &AppState, me: &CurrentPerson) -> Result<MyData, AppError>
     let (org_id, id) = (me.actor.org_id, me.actor.person_id);
     let dir = service::directory(&app.db, org_id).await?;
     let person = dir.person(id).ok_or(AppError::Unauthorized)?;
-    let org = store::org_by_id(&app.db, org_id)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
+    let org = store::org_by_id(&app.db, org_id).await?.ok_or(AppError::Unauthorized)?;
     let sessions: i64 = {
         use sqlx::Row;
         sqlx::query("SELECT COUNT(*) AS n FROM sessions WHERE org_id = $1 AND person_id = $2 AND expires_at > $3")
@@ -84,10 +82,7 @@ async fn collect(app: &AppState, me: &CurrentPerson) -> Result<MyData, AppError>
         person: PersonOut::from(person),
         organization: org.name,
         team: person.team_id.map(|t| dir.team_path(t)),
-        manager: person
-            .manager_id
-            .and_then(|m| dir.person(m))
-            .map(|m| m.name.clone()),
+        manager: person.manager_id.and_then(|m| dir.person(m)).map(|m| m.name.clone()),
         active_sign_ins: sessions,
         api_tokens,
         about_you: audit::list(&app.db, org_id, &about).await?,
@@ -102,19 +97,12 @@ struct MyDataPage {
     data: MyData,
 }
 
-async fn show_my_data(
-    State(app): State<AppState>,
-    me: CurrentPerson,
-    layout: Layout,
-) -> Result<Response, AppError> {
+async fn show_my_data(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
     let data = collect(&app, &me).await?;
     Ok(render(&MyDataPage { layout, data }))
 }
 
-async fn download_my_data(
-    State(app): State<AppState>,
-    me: CurrentPerson,
-) -> Result<Response, AppError> {
+async fn download_my_data(State(app): State<AppState>, me: CurrentPerson) -> Result<Response, AppError> {
     let data = collect(&app, &me).await?;
     audit::record_now(
         &app.db,

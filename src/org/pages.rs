@@ -10,8 +10,7 @@ use serde::Deserialize;
 
 use super::import::{self, Mode, Plan};
 use super::model::{
-    Email, FieldError, LeaveReason, Person, PersonInput, PersonName, Role, TeamName, TimeZoneName,
-    parse_date,
+    Email, FieldError, LeaveReason, Person, PersonInput, PersonName, Role, TeamName, TimeZoneName, parse_date,
 };
 use super::service::{self, Directory};
 use super::store;
@@ -20,8 +19,7 @@ use crate::audit::{self, Subject};
 use crate::auth::Permission;
 use crate::db::new_id;
 use crate::web::{
-    AppError, CurrentPerson, Form, FormErrors, Layout, Query, UPLOAD_LIMIT, parse_id, render,
-    render_with,
+    AppError, CurrentPerson, Form, FormErrors, Layout, Query, UPLOAD_LIMIT, parse_id, render, render_with,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -32,10 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{id}", get(edit_person).post(update_person))
         .route("/people/{id}/deactivate", post(deactivate_person))
         .route("/people/{id}/reactivate", post(reactivate_person))
-        .route(
-            "/people/{id}/one-time-password",
-            post(issue_one_time_password),
-        )
+        .route("/people/{id}/one-time-password", post(issue_one_time_password))
         .route("/teams", get(list_teams).post(add_team))
         .route("/teams/{id}", get(edit_team).post(update_team))
         .route("/teams/{id}/active", post(set_team_active))
@@ -64,16 +59,9 @@ struct HomePage {
     open_pulses: Vec<(i64, String, String)>,
 }
 
-async fn home(
-    State(app): State<AppState>,
-    me: CurrentPerson,
-    layout: Layout,
-) -> Result<Response, AppError> {
+async fn home(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
     let dir = service::directory(&app.db, me.actor.org_id).await?;
-    let person = dir
-        .person(me.actor.person_id)
-        .cloned()
-        .ok_or(AppError::Unauthorized)?;
+    let person = dir.person(me.actor.person_id).cloned().ok_or(AppError::Unauthorized)?;
     let teammates = dir
         .active_people()
         .filter(|p| p.id != person.id && p.team_id.is_some() && p.team_id == person.team_id)
@@ -88,10 +76,7 @@ async fn home(
         layout,
         org_name: me.session.org_name.clone(),
         team: person.team_id.map(|id| dir.team_path(id)),
-        manager: person
-            .manager_id
-            .and_then(|id| dir.person(id))
-            .map(|m| m.name.clone()),
+        manager: person.manager_id.and_then(|id| dir.person(id)).map(|m| m.name.clone()),
         teammates,
         reports,
         manages_people: me.actor.can(Permission::ManagePeople),
@@ -146,15 +131,7 @@ async fn list_people(
 ) -> Result<Response, AppError> {
     me.actor.require(Permission::ManagePeople)?;
     let dir = service::directory(&app.db, me.actor.org_id).await?;
-    audit::record_now(
-        &app.db,
-        &me.actor,
-        "people.listed",
-        Subject::People,
-        "",
-        app.now(),
-    )
-    .await?;
+    audit::record_now(&app.db, &me.actor, "people.listed", Subject::People, "", app.now()).await?;
     let q = filter.q.trim().to_lowercase();
     let team: Option<i64> = filter.team.parse().ok();
     let rows: Vec<PersonRow> = dir
@@ -166,11 +143,7 @@ async fn list_people(
             _ => p.active,
         })
         .filter(|p| team.is_none() || p.team_id == team)
-        .filter(|p| {
-            q.is_empty()
-                || p.name.to_lowercase().contains(&q)
-                || p.email.to_lowercase().contains(&q)
-        })
+        .filter(|p| q.is_empty() || p.name.to_lowercase().contains(&q) || p.email.to_lowercase().contains(&q))
         .map(|p| PersonRow {
             person: p.clone(),
             team: p.team_id.map(|id| dir.team_path(id)).unwrap_or_default(),
@@ -249,39 +222,27 @@ impl PersonForm {
         let team = optional_id(&self.team, "team");
         check("team", team.as_ref().map(|_| ()).map_err(Clone::clone));
         let manager = optional_id(&self.manager, "manager");
-        check(
-            "manager",
-            manager.as_ref().map(|_| ()).map_err(Clone::clone),
-        );
+        check("manager", manager.as_ref().map(|_| ()).map_err(Clone::clone));
         let start = if self.start_date.trim().is_empty() {
             Ok(None)
         } else {
             parse_date(&self.start_date).map(Some)
         };
-        check(
-            "start_date",
-            start.as_ref().map(|_| ()).map_err(Clone::clone),
-        );
+        check("start_date", start.as_ref().map(|_| ()).map_err(Clone::clone));
         let tz = TimeZoneName::parse(&self.time_zone);
         check("time_zone", tz.as_ref().map(|_| ()).map_err(Clone::clone));
         match (name, email, role, team, manager, start, tz) {
-            (
-                Ok(name),
-                Ok(email),
-                Ok(role),
-                Ok(team_id),
-                Ok(manager_id),
-                Ok(start_date),
-                Ok(time_zone),
-            ) => Ok(PersonInput {
-                name,
-                email,
-                role,
-                team_id,
-                manager_id,
-                start_date,
-                time_zone,
-            }),
+            (Ok(name), Ok(email), Ok(role), Ok(team_id), Ok(manager_id), Ok(start_date), Ok(time_zone)) => {
+                Ok(PersonInput {
+                    name,
+                    email,
+                    role,
+                    team_id,
+                    manager_id,
+                    start_date,
+                    time_zone,
+                })
+            }
             _ => Err(errors),
         }
     }
@@ -305,18 +266,10 @@ struct PersonFormPage {
 }
 
 impl PersonFormPage {
-    fn new(
-        layout: Layout,
-        me: &CurrentPerson,
-        dir: &Directory,
-        person: Option<Person>,
-        form: PersonForm,
-    ) -> Self {
+    fn new(layout: Layout, me: &CurrentPerson, dir: &Directory, person: Option<Person>, form: PersonForm) -> Self {
         let roles = Role::ALL
             .into_iter()
-            .filter(|r| {
-                *r != Role::Owner || me.actor.can(Permission::ManageOwners) || form.role == "owner"
-            })
+            .filter(|r| *r != Role::Owner || me.actor.can(Permission::ManageOwners) || form.role == "owner")
             .collect();
         let mut managers: Vec<(i64, String)> = dir
             .active_people()
@@ -351,11 +304,7 @@ impl PersonFormPage {
     }
 }
 
-async fn new_person(
-    State(app): State<AppState>,
-    me: CurrentPerson,
-    layout: Layout,
-) -> Result<Response, AppError> {
+async fn new_person(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
     me.actor.require(Permission::ManagePeople)?;
     let dir = service::directory(&app.db, me.actor.org_id).await?;
     let org = store::org_by_id(&app.db, me.actor.org_id)
@@ -379,9 +328,7 @@ async fn person_form_again(
     err: AppError,
 ) -> Result<Response, AppError> {
     let (status, errors) = match err {
-        AppError::Invalid { field, message } => {
-            (StatusCode::UNPROCESSABLE_ENTITY, vec![(field, message)])
-        }
+        AppError::Invalid { field, message } => (StatusCode::UNPROCESSABLE_ENTITY, vec![(field, message)]),
         AppError::Conflict { field, message } => (StatusCode::CONFLICT, vec![(field, message)]),
         other => return Err(other),
     };
@@ -455,22 +402,11 @@ async fn edit_person(
     let id = parse_id(&id)?;
     let dir = service::directory(&app.db, me.actor.org_id).await?;
     let person = dir.person(id).cloned().ok_or(AppError::NotFound)?;
-    audit::record_now(
-        &app.db,
-        &me.actor,
-        "person.viewed",
-        Subject::Person(id),
-        "",
-        app.now(),
-    )
-    .await?;
+    audit::record_now(&app.db, &me.actor, "person.viewed", Subject::Person(id), "", app.now()).await?;
     let form = PersonForm::from_person(&person);
     let mut page = PersonFormPage::new(layout, &me, &dir, Some(person), form);
     page.notice = match q.notice.as_str() {
-        "added" => Some(
-            "The person was added. They can sign in once you give them a one-time password below."
-                .into(),
-        ),
+        "added" => Some("The person was added. They can sign in once you give them a one-time password below.".into()),
         "saved" => Some("The changes were saved.".into()),
         "deactivated" => Some("The person is deactivated and signed out everywhere.".into()),
         "reactivated" => Some("The person is active again.".into()),
@@ -620,10 +556,7 @@ fn teams_page(layout: Layout, dir: &Directory, form: TeamForm, errors: FormError
         .map(|t| TeamRow {
             id: t.id,
             path: dir.team_path(t.id),
-            members: dir
-                .active_people()
-                .filter(|p| p.team_id == Some(t.id))
-                .count(),
+            members: dir.active_people().filter(|p| p.team_id == Some(t.id)).count(),
             active: t.active,
         })
         .collect();
@@ -637,11 +570,7 @@ fn teams_page(layout: Layout, dir: &Directory, form: TeamForm, errors: FormError
     }
 }
 
-async fn list_teams(
-    State(app): State<AppState>,
-    me: CurrentPerson,
-    layout: Layout,
-) -> Result<Response, AppError> {
+async fn list_teams(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
     me.actor.require(Permission::ManagePeople)?;
     let dir = service::directory(&app.db, me.actor.org_id).await?;
     Ok(render(&teams_page(
@@ -658,10 +587,9 @@ fn form_error_status(err: AppError) -> Result<(StatusCode, FieldError), AppError
             StatusCode::UNPROCESSABLE_ENTITY,
             FieldError::new(known_field(&field), message),
         )),
-        AppError::Conflict { field, message } => Ok((
-            StatusCode::CONFLICT,
-            FieldError::new(known_field(&field), message),
-        )),
+        AppError::Conflict { field, message } => {
+            Ok((StatusCode::CONFLICT, FieldError::new(known_field(&field), message)))
+        }
         other => Err(other),
     }
 }
@@ -674,9 +602,7 @@ async fn add_team(
 ) -> Result<Response, AppError> {
     me.actor.require(Permission::ManagePeople)?;
     let result = match form.parse() {
-        Ok((name, parent)) => service::create_team(&app, &me.actor, &name, parent)
-            .await
-            .map(|_| ()),
+        Ok((name, parent)) => service::create_team(&app, &me.actor, &name, parent).await.map(|_| ()),
         Err(e) => Err(e),
     };
     match result {
@@ -716,16 +642,8 @@ fn team_form_page(
         layout,
         id,
         active: team.active,
-        members: dir
-            .active_people()
-            .filter(|p| p.team_id == Some(id))
-            .cloned()
-            .collect(),
-        parents: dir
-            .team_choices()
-            .into_iter()
-            .filter(|(t, _)| *t != id)
-            .collect(),
+        members: dir.active_people().filter(|p| p.team_id == Some(id)).cloned().collect(),
+        parents: dir.team_choices().into_iter().filter(|(t, _)| *t != id).collect(),
         form,
         errors,
     })
@@ -745,13 +663,7 @@ async fn edit_team(
         name: team.name.clone(),
         parent: team.parent_id.map(|p| p.to_string()).unwrap_or_default(),
     };
-    Ok(render(&team_form_page(
-        layout,
-        &dir,
-        id,
-        form,
-        FormErrors::default(),
-    )?))
+    Ok(render(&team_form_page(layout, &dir, id, form, FormErrors::default())?))
 }
 
 async fn update_team(
@@ -868,12 +780,7 @@ async fn preview_import(
             }
         };
         if field.name() == Some("file") {
-            let name = field
-                .file_name()
-                .unwrap_or("people.csv")
-                .chars()
-                .take(200)
-                .collect();
+            let name = field.file_name().unwrap_or("people.csv").chars().take(200).collect();
             match field.bytes().await {
                 Ok(bytes) => file = Some((name, bytes.to_vec())),
                 Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {

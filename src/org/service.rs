@@ -5,8 +5,8 @@
 use jiff::civil::Date;
 
 use super::model::{
-    Email, LeaveReason, OrgName, Organization, Person, PersonInput, PersonName, Role, Team,
-    TeamName, TimeZoneName, reaches,
+    Email, LeaveReason, OrgName, Organization, Person, PersonInput, PersonName, Role, Team, TeamName, TimeZoneName,
+    reaches,
 };
 use super::store;
 use crate::app::App;
@@ -24,10 +24,7 @@ pub struct Directory {
 }
 
 impl Directory {
-    pub async fn load(
-        conn: &mut sqlx::AnyConnection,
-        org_id: i64,
-    ) -> Result<Directory, sqlx::Error> {
+    pub async fn load(conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<Directory, sqlx::Error> {
         Ok(Directory {
             teams: store::list_teams(conn, org_id).await?,
             people: store::list_people(conn, org_id).await?,
@@ -82,9 +79,7 @@ impl Directory {
     }
 
     fn manager_chain_reaches(&self, start: Option<i64>, target: i64) -> bool {
-        reaches(start, target, |id| {
-            self.person(id).and_then(|p| p.manager_id)
-        })
+        reaches(start, target, |id| self.person(id).and_then(|p| p.manager_id))
     }
 
     fn team_chain_reaches(&self, start: Option<i64>, target: i64) -> bool {
@@ -154,12 +149,7 @@ pub async fn create_org(
 /// Checks the rules that involve other rows: the team and manager exist in
 /// this organization, reporting lines have no loops, only owners touch the
 /// owner role, and an organization always keeps an active owner.
-fn check_person(
-    actor: &Actor,
-    dir: &Directory,
-    id: Option<i64>,
-    input: &PersonInput,
-) -> Result<(), AppError> {
+fn check_person(actor: &Actor, dir: &Directory, id: Option<i64>, input: &PersonInput) -> Result<(), AppError> {
     if let Some(team_id) = input.team_id
         && !dir.team(team_id).is_some_and(|t| t.active)
     {
@@ -176,29 +166,20 @@ fn check_person(
             ));
         };
         if Some(manager.id) == id {
-            return Err(AppError::invalid(
-                "manager",
-                "a person cannot be their own manager",
-            ));
+            return Err(AppError::invalid("manager", "a person cannot be their own manager"));
         }
         if let Some(id) = id
             && dir.manager_chain_reaches(Some(manager_id), id)
         {
             return Err(AppError::invalid(
                 "manager",
-                format!(
-                    "{} already reports to this person, directly or not",
-                    manager.name
-                ),
+                format!("{} already reports to this person, directly or not", manager.name),
             ));
         }
     }
     let current = id.and_then(|id| dir.person(id));
     let touches_owner = input.role == Role::Owner || current.is_some_and(|p| p.role == Role::Owner);
-    if touches_owner
-        && current.map(|p| p.role) != Some(input.role)
-        && !actor.can(Permission::ManageOwners)
-    {
+    if touches_owner && current.map(|p| p.role) != Some(input.role) && !actor.can(Permission::ManageOwners) {
         return Err(AppError::invalid(
             "role",
             "only an owner can give or take away the owner role",
@@ -226,8 +207,7 @@ fn check_person(
 }
 
 fn is_last_owner(dir: &Directory, id: i64) -> bool {
-    !dir.active_people()
-        .any(|p| p.role == Role::Owner && p.id != id)
+    !dir.active_people().any(|p| p.role == Role::Owner && p.id != id)
 }
 
 /// Turns a uniqueness violation that slipped past the checks (two admins
@@ -261,33 +241,14 @@ pub async fn add_person(app: &App, actor: &Actor, input: &PersonInput) -> Result
         app.now(),
     )
     .await?;
-    store::insert_person(
-        &mut tx,
-        actor.org_id,
-        id,
-        input,
-        None,
-        false,
-        app.now().as_second(),
-    )
-    .await
-    .map_err(|e| {
-        unique_to_conflict(
-            e,
-            "email",
-            "another person of the organization has this email",
-        )
-    })?;
+    store::insert_person(&mut tx, actor.org_id, id, input, None, false, app.now().as_second())
+        .await
+        .map_err(|e| unique_to_conflict(e, "email", "another person of the organization has this email"))?;
     tx.commit().await?;
     Ok(id)
 }
 
-pub async fn update_person(
-    app: &App,
-    actor: &Actor,
-    id: i64,
-    input: &PersonInput,
-) -> Result<(), AppError> {
+pub async fn update_person(app: &App, actor: &Actor, id: i64, input: &PersonInput) -> Result<(), AppError> {
     let (mut tx, dir) = begin_checked(app, actor).await?;
     let before = dir.person(id).ok_or(AppError::NotFound)?;
     check_person(actor, &dir, Some(id), input)?;
@@ -303,24 +264,10 @@ pub async fn update_person(
         )
         .await?;
     }
-    audit::record(
-        &mut tx,
-        actor,
-        "person.updated",
-        Subject::Person(id),
-        "",
-        app.now(),
-    )
-    .await?;
+    audit::record(&mut tx, actor, "person.updated", Subject::Person(id), "", app.now()).await?;
     store::update_person(&mut tx, actor.org_id, id, input, app.now().as_second())
         .await
-        .map_err(|e| {
-            unique_to_conflict(
-                e,
-                "email",
-                "another person of the organization has this email",
-            )
-        })?;
+        .map_err(|e| unique_to_conflict(e, "email", "another person of the organization has this email"))?;
     tx.commit().await?;
     Ok(())
 }
@@ -335,10 +282,7 @@ pub async fn deactivate_person(
     let (mut tx, dir) = begin_checked(app, actor).await?;
     let person = dir.person(id).ok_or(AppError::NotFound)?;
     if id == actor.person_id {
-        return Err(AppError::conflict(
-            "person",
-            "you cannot deactivate yourself",
-        ));
+        return Err(AppError::conflict("person", "you cannot deactivate yourself"));
     }
     if person.role == Role::Owner {
         actor.require(Permission::ManageOwners)?;
@@ -349,15 +293,7 @@ pub async fn deactivate_person(
             ));
         }
     }
-    store::deactivate_person(
-        &mut tx,
-        actor.org_id,
-        id,
-        end_date,
-        reason,
-        app.now().as_second(),
-    )
-    .await?;
+    store::deactivate_person(&mut tx, actor.org_id, id, end_date, reason, app.now().as_second()).await?;
     let detail = format!("left {end_date} ({})", reason.as_str());
     audit::record(
         &mut tx,
@@ -383,26 +319,14 @@ pub async fn reactivate_person(app: &App, actor: &Actor, id: i64) -> Result<(), 
         actor.require(Permission::ManageOwners)?;
     }
     store::reactivate_person(&mut tx, actor.org_id, id, app.now().as_second()).await?;
-    audit::record(
-        &mut tx,
-        actor,
-        "person.reactivated",
-        Subject::Person(id),
-        "",
-        app.now(),
-    )
-    .await?;
+    audit::record(&mut tx, actor, "person.reactivated", Subject::Person(id), "", app.now()).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Gives a person a random password to be changed at first sign-in, and
 /// returns it to show once.
-pub async fn issue_one_time_password(
-    app: &App,
-    actor: &Actor,
-    id: i64,
-) -> Result<Password, AppError> {
+pub async fn issue_one_time_password(app: &App, actor: &Actor, id: i64) -> Result<Password, AppError> {
     actor.require(Permission::ManagePeople)?;
     let person = store::get_person(&app.db, actor.org_id, id)
         .await?
@@ -416,15 +340,7 @@ pub async fn issue_one_time_password(
     let pw = Password::generate();
     let hash = password::hash(&pw).await;
     let mut tx = app.db.begin().await?;
-    store::set_password(
-        &mut tx,
-        actor.org_id,
-        id,
-        &hash,
-        true,
-        app.now().as_second(),
-    )
-    .await?;
+    store::set_password(&mut tx, actor.org_id, id, &hash, true, app.now().as_second()).await?;
     audit::record(
         &mut tx,
         actor,
@@ -439,12 +355,7 @@ pub async fn issue_one_time_password(
     Ok(pw)
 }
 
-fn check_team(
-    dir: &Directory,
-    id: Option<i64>,
-    name: &TeamName,
-    parent_id: Option<i64>,
-) -> Result<(), AppError> {
+fn check_team(dir: &Directory, id: Option<i64>, name: &TeamName, parent_id: Option<i64>) -> Result<(), AppError> {
     if let Some(other) = dir.team_by_key(&name.key())
         && Some(other.id) != id
     {
@@ -472,12 +383,7 @@ fn check_team(
     Ok(())
 }
 
-pub async fn create_team(
-    app: &App,
-    actor: &Actor,
-    name: &TeamName,
-    parent_id: Option<i64>,
-) -> Result<i64, AppError> {
+pub async fn create_team(app: &App, actor: &Actor, name: &TeamName, parent_id: Option<i64>) -> Result<i64, AppError> {
     let (mut tx, dir) = begin_checked(app, actor).await?;
     check_team(&dir, None, name, parent_id)?;
     let team = Team {
@@ -488,9 +394,7 @@ pub async fn create_team(
     };
     store::insert_team(&mut tx, actor.org_id, &team, app.now().as_second())
         .await
-        .map_err(|e| {
-            unique_to_conflict(e, "name", "another team of the organization has this name")
-        })?;
+        .map_err(|e| unique_to_conflict(e, "name", "another team of the organization has this name"))?;
     tx.commit().await?;
     Ok(team.id)
 }
@@ -513,39 +417,23 @@ pub async fn update_team(
     };
     store::update_team(&mut tx, actor.org_id, &team)
         .await
-        .map_err(|e| {
-            unique_to_conflict(e, "name", "another team of the organization has this name")
-        })?;
+        .map_err(|e| unique_to_conflict(e, "name", "another team of the organization has this name"))?;
     tx.commit().await?;
     Ok(())
 }
 
-pub async fn set_team_active(
-    app: &App,
-    actor: &Actor,
-    id: i64,
-    active: bool,
-) -> Result<(), AppError> {
+pub async fn set_team_active(app: &App, actor: &Actor, id: i64, active: bool) -> Result<(), AppError> {
     let (mut tx, dir) = begin_checked(app, actor).await?;
     let mut team = dir.team(id).ok_or(AppError::NotFound)?.clone();
     if !active {
-        let members = dir
-            .active_people()
-            .filter(|p| p.team_id == Some(id))
-            .count();
+        let members = dir.active_people().filter(|p| p.team_id == Some(id)).count();
         if members > 0 {
             return Err(AppError::conflict(
                 "team",
-                format!(
-                    "{members} active people are in this team; move them to another team first"
-                ),
+                format!("{members} active people are in this team; move them to another team first"),
             ));
         }
-        if dir
-            .teams
-            .iter()
-            .any(|t| t.active && t.parent_id == Some(id))
-        {
+        if dir.teams.iter().any(|t| t.active && t.parent_id == Some(id)) {
             return Err(AppError::conflict(
                 "team",
                 "this team has active sub-teams; move or deactivate them first",

@@ -57,11 +57,7 @@ fn org_from_row(row: &AnyRow) -> Result<Organization, sqlx::Error> {
 
 // --- organizations -------------------------------------------------------
 
-pub async fn insert_org(
-    conn: &mut AnyConnection,
-    org: &Organization,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn insert_org(conn: &mut AnyConnection, org: &Organization, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO organizations (id, slug, name, time_zone, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(org.id)
         .bind(&org.slug)
@@ -120,12 +116,7 @@ pub async fn list_teams(conn: &mut AnyConnection, org_id: i64) -> Result<Vec<Tea
         .collect()
 }
 
-pub async fn insert_team(
-    conn: &mut AnyConnection,
-    org_id: i64,
-    team: &Team,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn insert_team(conn: &mut AnyConnection, org_id: i64, team: &Team, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO teams (id, org_id, name, name_key, parent_id, active, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -142,11 +133,7 @@ pub async fn insert_team(
     Ok(())
 }
 
-pub async fn update_team(
-    conn: &mut AnyConnection,
-    org_id: i64,
-    team: &Team,
-) -> Result<bool, sqlx::Error> {
+pub async fn update_team(conn: &mut AnyConnection, org_id: i64, team: &Team) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE teams SET name = $1, name_key = $2, parent_id = $3, active = $4
          WHERE org_id = $5 AND id = $6",
@@ -164,10 +151,7 @@ pub async fn update_team(
 
 // --- people --------------------------------------------------------------
 
-pub async fn list_people(
-    conn: &mut AnyConnection,
-    org_id: i64,
-) -> Result<Vec<Person>, sqlx::Error> {
+pub async fn list_people(conn: &mut AnyConnection, org_id: i64) -> Result<Vec<Person>, sqlx::Error> {
     sqlx::query(&format!(
         "SELECT {PERSON_COLUMNS} FROM people WHERE org_id = $1 ORDER BY name, email_key"
     ))
@@ -310,12 +294,7 @@ pub async fn deactivate_person(
     Ok(())
 }
 
-pub async fn reactivate_person(
-    conn: &mut AnyConnection,
-    org_id: i64,
-    id: i64,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn reactivate_person(conn: &mut AnyConnection, org_id: i64, id: i64, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE people SET active = 1, end_date = NULL, leave_reason = NULL, updated_at = $1
          WHERE org_id = $2 AND id = $3",
@@ -376,11 +355,7 @@ pub async fn insert_import_batch(
 }
 
 /// A batch not yet applied: (file name, content).
-pub async fn pending_import_batch(
-    db: &Db,
-    org_id: i64,
-    id: i64,
-) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
+pub async fn pending_import_batch(db: &Db, org_id: i64, id: i64) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
     sqlx::query(
         "SELECT file_name, content FROM import_batches
          WHERE org_id = $1 AND id = $2 AND applied_at IS NULL",
@@ -399,13 +374,12 @@ pub async fn mark_import_applied(
     id: i64,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE import_batches SET applied_at = $1 WHERE org_id = $2 AND id = $3 AND applied_at IS NULL",
-    )
-    .bind(now)
-    .bind(org_id)
-    .bind(id)
-    .execute(conn)
-    .await?;
+    let done =
+        sqlx::query("UPDATE import_batches SET applied_at = $1 WHERE org_id = $2 AND id = $3 AND applied_at IS NULL")
+            .bind(now)
+            .bind(org_id)
+            .bind(id)
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -96,16 +96,11 @@ mod pairs {
 
     use super::Group;
 
-    pub fn serialize<V: Serialize, S: Serializer>(
-        map: &BTreeMap<Group, V>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
+    pub fn serialize<V: Serialize, S: Serializer>(map: &BTreeMap<Group, V>, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(map.iter())
     }
 
-    pub fn deserialize<'de, V: Deserialize<'de>, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<BTreeMap<Group, V>, D::Error> {
+    pub fn deserialize<'de, V: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<Group, V>, D::Error> {
         Ok(Vec::<(Group, V)>::deserialize(d)?.into_iter().collect())
     }
 }
@@ -229,22 +224,12 @@ fn exposed(memberships: &[Vec<usize>], published: &[bool], k: u32) -> Option<Vec
     // A 0/1 vector x is in the row space exactly when it is orthogonal to
     // the null space. Each type gets its column of null-space coordinates;
     // a union of types is determined when its columns sum to zero.
-    let pivot_row: HashMap<usize, usize> = span
-        .pivots
-        .iter()
-        .enumerate()
-        .map(|(r, p)| (*p, r))
-        .collect();
-    let free: Vec<usize> = (0..n_types)
-        .filter(|c| !pivot_row.contains_key(c))
-        .collect();
+    let pivot_row: HashMap<usize, usize> = span.pivots.iter().enumerate().map(|(r, p)| (*p, r)).collect();
+    let free: Vec<usize> = (0..n_types).filter(|c| !pivot_row.contains_key(c)).collect();
     let column = |ty: usize| -> Vec<f64> {
         match pivot_row.get(&ty) {
             Some(r) => free.iter().map(|f| -span.rows[*r][*f]).collect(),
-            None => free
-                .iter()
-                .map(|f| if *f == ty { 1.0 } else { 0.0 })
-                .collect(),
+            None => free.iter().map(|f| if *f == ty { 1.0 } else { 0.0 }).collect(),
         }
     };
     let mut small: Vec<usize> = (0..n_types).filter(|ty| t.sizes[*ty] < k).collect();
@@ -269,12 +254,7 @@ fn exposed(memberships: &[Vec<usize>], published: &[bool], k: u32) -> Option<Vec
     ) {
         return None;
     }
-    let bad_types: Vec<usize> = small
-        .iter()
-        .zip(&bad)
-        .filter(|(_, b)| **b)
-        .map(|(ty, _)| *ty)
-        .collect();
+    let bad_types: Vec<usize> = small.iter().zip(&bad).filter(|(_, b)| **b).map(|(ty, _)| *ty).collect();
     Some(
         (0..memberships.len())
             .filter(|r| bad_types.contains(&t.of_response[*r]))
@@ -318,18 +298,7 @@ fn search(
                 bad[*c] = true;
             }
         }
-        let ok = search(
-            i + 1,
-            total + size,
-            small,
-            columns,
-            sizes,
-            k,
-            sum,
-            chosen,
-            bad,
-            budget,
-        );
+        let ok = search(i + 1, total + size, small, columns, sizes, k, sum, chosen, bad, budget);
         chosen.pop();
         for (s, c) in sum.iter_mut().zip(&columns[i]) {
             *s -= c;
@@ -344,8 +313,7 @@ fn search(
 /// Decides which of `candidates` may be published, given for each response
 /// the candidate groups it belongs to.
 pub fn decide(candidates: &[Group], responses: &[Vec<Group>], k: u32) -> Plan {
-    let index: HashMap<&Group, usize> =
-        candidates.iter().enumerate().map(|(i, g)| (g, i)).collect();
+    let index: HashMap<&Group, usize> = candidates.iter().enumerate().map(|(i, g)| (g, i)).collect();
     let memberships: Vec<Vec<usize>> = responses
         .iter()
         .map(|gs| gs.iter().filter_map(|g| index.get(g).copied()).collect())
@@ -356,10 +324,7 @@ pub fn decide(candidates: &[Group], responses: &[Vec<Group>], k: u32) -> Plan {
             size[*g] += 1;
         }
     }
-    let mut plan = Plan {
-        k,
-        ..Plan::default()
-    };
+    let mut plan = Plan { k, ..Plan::default() };
     let mut published: Vec<bool> = size.iter().map(|n| *n >= k).collect();
     for (g, group) in candidates.iter().enumerate() {
         if !published[g] {
@@ -373,9 +338,7 @@ pub fn decide(candidates: &[Group], responses: &[Vec<Group>], k: u32) -> Plan {
             .filter(|g| published[*g] && candidates[*g] != Group::Org)
             .collect();
         order.sort_by_key(|g| (size[*g], candidates[*g].clone()));
-        if let Some(org) =
-            (0..candidates.len()).find(|g| published[*g] && candidates[*g] == Group::Org)
-        {
+        if let Some(org) = (0..candidates.len()).find(|g| published[*g] && candidates[*g] == Group::Org) {
             order.push(org);
         }
         let chosen = match exposed(&memberships, &published, k) {
@@ -391,12 +354,7 @@ pub fn decide(candidates: &[Group], responses: &[Vec<Group>], k: u32) -> Plan {
                     exposed(&memberships, &trial, k).is_some_and(|b| !b.contains(&victim))
                 });
                 fixes
-                    .or_else(|| {
-                        order
-                            .iter()
-                            .copied()
-                            .find(|g| memberships[victim].contains(g))
-                    })
+                    .or_else(|| order.iter().copied().find(|g| memberships[victim].contains(g)))
                     .unwrap_or(order[0])
             }
             // Too many small types to search: be conservative.
@@ -481,12 +439,7 @@ mod tests {
         let mut responses = people(8, &[Group::Org, Group::Team(1), Group::Team(2)]);
         responses.extend(people(2, &[Group::Org, Group::Team(1), Group::TeamOnly(1)]));
         responses.extend(people(6, &[Group::Org]));
-        let candidates = [
-            Group::Org,
-            Group::Team(1),
-            Group::Team(2),
-            Group::TeamOnly(1),
-        ];
+        let candidates = [Group::Org, Group::Team(1), Group::Team(2), Group::TeamOnly(1)];
         let plan = decide(&candidates, &responses, 5);
         assert!(plan.allows(&Group::Org));
         assert!(!plan.allows(&Group::TeamOnly(1)), "only 2");
@@ -503,10 +456,7 @@ mod tests {
         let plan = decide(&[Group::Org, seg("remote"), seg("on-site")], &responses, 5);
         assert!(plan.allows(&Group::Org));
         assert!(plan.allows(&seg("remote")));
-        assert!(
-            !plan.allows(&seg("on-site")),
-            "the smaller side is suppressed"
-        );
+        assert!(!plan.allows(&seg("on-site")), "the smaller side is suppressed");
         assert_eq!(plan.suppressed[&seg("on-site")], Suppressed::Differencing);
         assert_safe(&plan, &responses);
     }
@@ -518,13 +468,7 @@ mod tests {
         let mut responses = people(5, &[Group::Org, Group::Team(1), seg("remote")]);
         responses.extend(people(1, &[Group::Org, Group::Team(2), seg("remote")]));
         responses.extend(people(4, &[Group::Org, Group::Team(2), seg("office")]));
-        let candidates = [
-            Group::Org,
-            Group::Team(1),
-            Group::Team(2),
-            seg("remote"),
-            seg("office"),
-        ];
+        let candidates = [Group::Org, Group::Team(1), Group::Team(2), seg("remote"), seg("office")];
         let plan = decide(&candidates, &responses, 5);
         assert!(!plan.published.is_empty());
         assert_safe(&plan, &responses);
@@ -560,10 +504,7 @@ mod tests {
             candidates.extend((1..=teams).map(Group::Team));
             let plan = decide(&candidates, &responses, k);
             assert_safe(&plan, &responses);
-            assert!(
-                plan.published.iter().all(|g| plan.sizes[g] >= k),
-                "round {round}"
-            );
+            assert!(plan.published.iter().all(|g| plan.sizes[g] >= k), "round {round}");
         }
     }
 
@@ -577,12 +518,7 @@ mod tests {
 
     #[test]
     fn group_keys_round_trip() {
-        for g in [
-            Group::Org,
-            Group::Team(42),
-            Group::TeamOnly(7),
-            seg("remote"),
-        ] {
+        for g in [Group::Org, Group::Team(42), Group::TeamOnly(7), seg("remote")] {
             assert_eq!(Group::parse(&g.key()), Some(g));
         }
         assert_eq!(Group::parse("team:x"), None);

@@ -20,14 +20,7 @@ fn y(v: f64) -> f64 {
 /// gaps. `label` names the group for screen readers.
 pub fn trend_svg(points: &[(i64, Option<Share>)], label: &str) -> String {
     let n = points.len().max(1);
-    let x = |i: usize| {
-        LEFT + (W - LEFT - RIGHT)
-            * if n == 1 {
-                0.5
-            } else {
-                i as f64 / (n - 1) as f64
-            }
-    };
+    let x = |i: usize| LEFT + (W - LEFT - RIGHT) * if n == 1 { 0.5 } else { i as f64 / (n - 1) as f64 };
     let mut svg = String::new();
     let _ = write!(
         svg,
@@ -62,10 +55,7 @@ pub fn trend_svg(points: &[(i64, Option<Share>)], label: &str) -> String {
             r##"<polygon points="{}" fill="#2f5d50" fill-opacity="0.15"/>"##,
             band.trim()
         );
-        let line: Vec<String> = run
-            .iter()
-            .map(|(px, s)| format!("{px:.1},{:.1}", y(s.value)))
-            .collect();
+        let line: Vec<String> = run.iter().map(|(px, s)| format!("{px:.1},{:.1}", y(s.value))).collect();
         let _ = write!(
             svg,
             r##"<polyline points="{}" fill="none" stroke="#2f5d50" stroke-width="2"/>"##,
@@ -119,10 +109,7 @@ mod tests {
             high: 80.0,
             n: 10,
         };
-        let svg = trend_svg(
-            &[(1, Some(s)), (2, None), (3, Some(s)), (4, Some(s))],
-            "R&D <core>",
-        );
+        let svg = trend_svg(&[(1, Some(s)), (2, None), (3, Some(s)), (4, Some(s))], "R&D <core>");
         assert_eq!(svg.matches("<polyline").count(), 2);
         assert_eq!(svg.matches("<circle").count(), 3);
         assert!(svg.contains("R&amp;D &lt;core&gt;"));

@@ -86,11 +86,7 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
     let pulse_id = service::create_pulse(app, &actor, &input)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let core: Vec<i64> = questions
-        .iter()
-        .filter(|(_, c)| *c)
-        .map(|(id, _)| *id)
-        .collect();
+    let core: Vec<i64> = questions.iter().filter(|(_, c)| *c).map(|(id, _)| *id).collect();
     let mut last_asked: Vec<(i64, Option<i64>)> = questions
         .iter()
         .filter(|(_, c)| !*c)
@@ -128,13 +124,15 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
         .execute(&mut *tx)
         .await?;
         for (pos, q) in asked.iter().enumerate() {
-            sqlx::query("INSERT INTO cycle_questions (cycle_id, org_id, question_id, position) VALUES ($1, $2, $3, $4)")
-                .bind(cycle_id)
-                .bind(org_id)
-                .bind(q)
-                .bind(pos as i64)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO cycle_questions (cycle_id, org_id, question_id, position) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(cycle_id)
+            .bind(org_id)
+            .bind(q)
+            .bind(pos as i64)
+            .execute(&mut *tx)
+            .await?;
         }
         let on = opened.to_zoned(jiff::tz::TimeZone::UTC).date();
         // Everyone employed that month (leavers until they left).
@@ -168,12 +166,8 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
             if !answered {
                 continue;
             }
-            let response_id: String = (0..16)
-                .map(|_| format!("{:02x}", rng.r#gen::<u8>()))
-                .collect();
-            let comment = rng
-                .gen_bool(0.3)
-                .then(|| COMMENTS[rng.gen_range(0..COMMENTS.len())]);
+            let response_id: String = (0..16).map(|_| format!("{:02x}", rng.r#gen::<u8>())).collect();
+            let comment = rng.gen_bool(0.3).then(|| COMMENTS[rng.gen_range(0..COMMENTS.len())]);
             sqlx::query("INSERT INTO responses (id, cycle_id, org_id, team_id, tenure_band, comment) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(&response_id)
                 .bind(cycle_id)
@@ -203,14 +197,12 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
                     }
                     other => agree(&mut rng, propensity(&team, other, m)),
                 };
-                sqlx::query(
-                    "INSERT INTO answers (response_id, question_id, value) VALUES ($1, $2, $3)",
-                )
-                .bind(&response_id)
-                .bind(q)
-                .bind(value)
-                .execute(&mut *tx)
-                .await?;
+                sqlx::query("INSERT INTO answers (response_id, question_id, value) VALUES ($1, $2, $3)")
+                    .bind(&response_id)
+                    .bind(q)
+                    .bind(value)
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
         tx.commit().await?;
@@ -223,14 +215,13 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
             .await?;
     }
     // Closing queued a launch for each month; only the next one is due.
-    let pending: Vec<i64> =
-        sqlx::query("SELECT id FROM jobs WHERE kind = $1 AND done_at IS NULL ORDER BY run_at DESC")
-            .bind(service::LAUNCH_JOB)
-            .fetch_all(&app.db.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get("id"))
-            .collect::<Result<_, _>>()?;
+    let pending: Vec<i64> = sqlx::query("SELECT id FROM jobs WHERE kind = $1 AND done_at IS NULL ORDER BY run_at DESC")
+        .bind(service::LAUNCH_JOB)
+        .fetch_all(&app.db.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?;
     for id in pending.iter().skip(1) {
         sqlx::query("DELETE FROM jobs WHERE id = $1")
             .bind(id)

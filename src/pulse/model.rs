@@ -6,9 +6,7 @@ use std::collections::BTreeMap;
 use jiff::civil::Date;
 
 /// The four pillars of belonging, and the outcome measures.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Pillar {
     Acceptance,
@@ -22,12 +20,7 @@ pub enum Pillar {
 }
 
 impl Pillar {
-    pub const BELONGING: [Pillar; 4] = [
-        Pillar::Acceptance,
-        Pillar::Value,
-        Pillar::Support,
-        Pillar::Integration,
-    ];
+    pub const BELONGING: [Pillar; 4] = [Pillar::Acceptance, Pillar::Value, Pillar::Support, Pillar::Integration];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -119,29 +112,14 @@ pub const BUILTIN: &[(Pillar, &str)] = &[
     (Pillar::Value, "My contributions are recognised."),
     (Pillar::Value, "My skills are put to good use in my work."),
     (Pillar::Value, "When I do good work, someone notices."),
-    (
-        Pillar::Value,
-        "I understand how my work matters to the organisation.",
-    ),
+    (Pillar::Value, "I understand how my work matters to the organisation."),
     (Pillar::Support, "I can get help when I need it."),
-    (
-        Pillar::Support,
-        "My manager supports me when things are hard.",
-    ),
+    (Pillar::Support, "My manager supports me when things are hard."),
     (Pillar::Support, "I have what I need to do my job well."),
-    (
-        Pillar::Support,
-        "I can talk openly about my workload without fear.",
-    ),
+    (Pillar::Support, "I can talk openly about my workload without fear."),
     (Pillar::Integration, "I feel part of my team."),
-    (
-        Pillar::Integration,
-        "I am involved in decisions that affect my work.",
-    ),
-    (
-        Pillar::Integration,
-        "I know what is going on in the organisation.",
-    ),
+    (Pillar::Integration, "I am involved in decisions that affect my work."),
+    (Pillar::Integration, "I know what is going on in the organisation."),
     (Pillar::Integration, "I have people at work I can count on."),
     (Pillar::Stay, "I see myself working here in two years."),
     (
@@ -234,10 +212,7 @@ pub fn parse_submission(
             None => {
                 let text = value.trim();
                 if text.chars().count() > MAX_COMMENT {
-                    errors.push((
-                        name.clone(),
-                        format!("is longer than {MAX_COMMENT} characters"),
-                    ));
+                    errors.push((name.clone(), format!("is longer than {MAX_COMMENT} characters")));
                 } else if !text.is_empty() {
                     comment = Some(text.to_owned());
                 }
@@ -248,10 +223,7 @@ pub fn parse_submission(
                         errors.push((name.clone(), "was answered twice".to_owned()));
                     }
                 }
-                _ => errors.push((
-                    name.clone(),
-                    format!("must be a whole number from {low} to {high}"),
-                )),
+                _ => errors.push((name.clone(), format!("must be a whole number from {low} to {high}"))),
             },
         }
     }
@@ -306,38 +278,22 @@ mod tests {
     }
 
     fn f(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
     }
 
     #[test]
     fn a_whole_submission_parses() {
-        let qs = [
-            q(1, Pillar::Value),
-            q(2, Pillar::Enps),
-            q(3, Pillar::Comment),
-        ];
-        let s = parse_submission(
-            &qs,
-            &f(&[("csrf", "x"), ("q1", "4"), ("q2", "10"), ("q3", "  fine ")]),
-        )
-        .unwrap();
+        let qs = [q(1, Pillar::Value), q(2, Pillar::Enps), q(3, Pillar::Comment)];
+        let s = parse_submission(&qs, &f(&[("csrf", "x"), ("q1", "4"), ("q2", "10"), ("q3", "  fine ")])).unwrap();
         assert_eq!(s.answers, BTreeMap::from([(1, 4), (2, 10)]));
         assert_eq!(s.comment.as_deref(), Some("fine"));
-        let no_comment =
-            parse_submission(&qs, &f(&[("q1", "1"), ("q2", "0"), ("q3", "")])).unwrap();
+        let no_comment = parse_submission(&qs, &f(&[("q1", "1"), ("q2", "0"), ("q3", "")])).unwrap();
         assert_eq!(no_comment.comment, None);
     }
 
     #[test]
     fn bad_submissions_name_every_field() {
-        let qs = [
-            q(1, Pillar::Value),
-            q(2, Pillar::Enps),
-            q(3, Pillar::Comment),
-        ];
+        let qs = [q(1, Pillar::Value), q(2, Pillar::Enps), q(3, Pillar::Comment)];
         let errs = parse_submission(
             &qs,
             &f(&[
@@ -350,8 +306,7 @@ mod tests {
         .unwrap_err();
         let fields: Vec<&str> = errs.iter().map(|(f, _)| f.as_str()).collect();
         assert_eq!(fields, vec!["q1", "q9", "hack", "q3", "q2"]);
-        let twice =
-            parse_submission(&qs, &f(&[("q1", "3"), ("q1", "4"), ("q2", "5")])).unwrap_err();
+        let twice = parse_submission(&qs, &f(&[("q1", "3"), ("q1", "4"), ("q2", "5")])).unwrap_err();
         assert_eq!(twice[0].0, "q1");
     }
 
@@ -375,11 +330,7 @@ mod tests {
 
     #[test]
     fn rotation_keeps_core_and_asks_the_longest_unasked() {
-        let picked = rotate(
-            &[1, 2],
-            &[(3, Some(5)), (4, None), (5, Some(2)), (6, Some(9))],
-            4,
-        );
+        let picked = rotate(&[1, 2], &[(3, Some(5)), (4, None), (5, Some(2)), (6, Some(9))], 4);
         assert_eq!(picked, vec![1, 2, 4, 5]);
     }
 }

@@ -26,14 +26,12 @@ pub fn routes() -> Router<AppState> {
         .route("/pulse/{id}/launch", post(launch))
         .route("/pulse/cycles/{id}", get(show_results))
         .route("/pulse/cycles/{id}/close", post(close_early))
+        .route("/pulse/cycles/{id}/export.csv", get(export_csv))
         .route(
             "/pulse/cycles/{id}/answer",
             get(answer_signed_in).post(submit_signed_in),
         )
-        .route(
-            "/pulse/answer/{token}",
-            get(answer_by_link).post(submit_by_link),
-        )
+        .route("/pulse/answer/{token}", get(answer_by_link).post(submit_by_link))
 }
 
 fn day(ts: i64) -> String {
@@ -82,11 +80,7 @@ struct OverviewPage {
     sees_results: bool,
 }
 
-async fn overview(
-    State(app): State<AppState>,
-    me: CurrentPerson,
-    layout: Layout,
-) -> Result<Response, AppError> {
+async fn overview(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
     let manages = me.actor.can(Permission::ManageSurveys);
     let pulses = if manages {
         use sqlx::Row;
@@ -167,11 +161,7 @@ fn default_use(questions: &[Question]) -> Vec<QuestionUse> {
         .iter()
         .filter(|q| !q.retired)
         .map(|q| {
-            let usage = if first_of.insert(q.pillar) {
-                "core"
-            } else {
-                "rotate"
-            };
+            let usage = if first_of.insert(q.pillar) { "core" } else { "rotate" };
             QuestionUse {
                 q: q.clone(),
                 usage: usage.into(),
@@ -180,11 +170,7 @@ fn default_use(questions: &[Question]) -> Vec<QuestionUse> {
         .collect()
 }
 
-async fn new_pulse(
-    State(app): State<AppState>,
-    me: CurrentPerson,
-    layout: Layout,
-) -> Result<Response, AppError> {
+async fn new_pulse(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
     me.actor.require(Permission::ManageSurveys)?;
     let questions = default_use(&service::question_bank(&app, me.actor.org_id).await?);
     let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
@@ -264,8 +250,7 @@ async fn create_pulse(
         };
         Ok(PulseInput {
             title: form.title.clone(),
-            schedule: Schedule::parse(&form.schedule)
-                .map_err(|e| AppError::invalid("schedule", e))?,
+            schedule: Schedule::parse(&form.schedule).map_err(|e| AppError::invalid("schedule", e))?,
             open_days: number("open_days", &form.open_days)?,
             remind_days: number("remind_days", &form.remind_days)?,
             per_cycle: number("per_cycle", &form.per_cycle)?,
@@ -295,10 +280,7 @@ async fn create_pulse(
                         Some("rotate") => "rotate",
                         _ => "off",
                     };
-                    QuestionUse {
-                        q,
-                        usage: usage.into(),
-                    }
+                    QuestionUse { q, usage: usage.into() }
                 })
                 .collect();
             let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
@@ -317,11 +299,7 @@ async fn create_pulse(
     }
 }
 
-async fn launch(
-    State(app): State<AppState>,
-    me: CurrentPerson,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
+async fn launch(State(app): State<AppState>, me: CurrentPerson, Path(id): Path<String>) -> Result<Response, AppError> {
     me.actor.require(Permission::ManageSurveys)?;
     let id = parse_id(&id)?;
     let cycle = service::launch(&app, me.actor.org_id, id).await?;
@@ -362,9 +340,7 @@ impl AnswerPage {
 
     fn checked(&self, q: &Question, v: &i64) -> bool {
         let name = format!("q{}", q.id);
-        self.values
-            .iter()
-            .any(|(k, x)| *k == name && *x == v.to_string())
+        self.values.iter().any(|(k, x)| *k == name && *x == v.to_string())
     }
 
     fn comment(&self, q: &Question) -> String {
@@ -378,10 +354,7 @@ impl AnswerPage {
 
     fn error(&self, q: &Question) -> Option<String> {
         let name = format!("q{}", q.id);
-        self.errors
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, m)| m.clone())
+        self.errors.iter().find(|(k, _)| *k == name).map(|(_, m)| m.clone())
     }
 
     fn label(&self, q: &Question, v: &i64) -> &'static str {
@@ -502,19 +475,10 @@ async fn answer_by_link(
     layout: Layout,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
-    let Some((cycle, org, person)) = super::store::invitation(&app.db, &hash_token(&token)).await?
-    else {
+    let Some((cycle, org, person)) = super::store::invitation(&app.db, &hash_token(&token)).await? else {
         return refusal(layout, SubmitError::NotFound);
     };
-    show_form(
-        &app,
-        layout,
-        org,
-        cycle,
-        person,
-        format!("/pulse/answer/{token}"),
-    )
-    .await
+    show_form(&app, layout, org, cycle, person, format!("/pulse/answer/{token}")).await
 }
 
 async fn submit_by_link(
@@ -523,8 +487,7 @@ async fn submit_by_link(
     Path(token): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let Some((cycle, org, person)) = super::store::invitation(&app.db, &hash_token(&token)).await?
-    else {
+    let Some((cycle, org, person)) = super::store::invitation(&app.db, &hash_token(&token)).await? else {
         return refusal(layout, SubmitError::NotFound);
     };
     take_answer(
@@ -664,15 +627,11 @@ async fn show_results(
     let group = if q.group.is_empty() {
         visible[0].clone()
     } else {
-        Group::parse(&q.group)
-            .ok_or_else(|| AppError::invalid("group", "choose a group from the list"))?
+        Group::parse(&q.group).ok_or_else(|| AppError::invalid("group", "choose a group from the list"))?
     };
     let (cycle, view) = service::view(&app, &me.actor, id, &group).await?;
     let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
-    let groups = visible
-        .iter()
-        .map(|g| (g.key(), group_label(g, &dir)))
-        .collect();
+    let groups = visible.iter().map(|g| (g.key(), group_label(g, &dir))).collect();
     let trend_points = if cycle.is_closed() {
         service::trend(&app, &me.actor, cycle.pulse_id, &group).await?
     } else {
@@ -686,12 +645,7 @@ async fn show_results(
             .map(|(team, cells)| {
                 let row = Pillar::BELONGING
                     .iter()
-                    .map(|p| {
-                        cells
-                            .get(p)
-                            .map(|v| format!("{v:.0}"))
-                            .unwrap_or_else(|| "–".into())
-                    })
+                    .map(|p| cells.get(p).map(|v| format!("{v:.0}")).unwrap_or_else(|| "–".into()))
                     .collect();
                 (team, row)
             })
@@ -725,4 +679,81 @@ async fn show_results(
         View::Withheld => page.withheld = true,
     }
     Ok(render(&page))
+}
+
+/// Aggregated results of every group the person may see, as CSV. Never an
+/// individual response: each row is a group's released figures, or its
+/// status when nothing may be shown.
+async fn export_csv(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let rows = service::export(&app, &me.actor, id).await?;
+    let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "group",
+        "label",
+        "status",
+        "responses",
+        "belonging_index",
+        "index_low",
+        "index_high",
+        "acceptance",
+        "value",
+        "support",
+        "integration",
+        "intent_to_stay",
+        "enps",
+    ];
+    out.write_record(header).map_err(AppError::internal)?;
+    let pct = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_default();
+    for (group, view) in rows {
+        let label = group_label(&group, &dir);
+        let record: Vec<String> = match view {
+            View::Released(r) => {
+                let pillar = |p: Pillar| pct(r.pillars.get(&p).map(|s| s.value));
+                vec![
+                    group.key(),
+                    label,
+                    "released".into(),
+                    r.responses.to_string(),
+                    pct(Some(r.index.value)),
+                    pct(Some(r.index.low)),
+                    pct(Some(r.index.high)),
+                    pillar(Pillar::Acceptance),
+                    pillar(Pillar::Value),
+                    pillar(Pillar::Support),
+                    pillar(Pillar::Integration),
+                    pct(r.stay.map(|s| s.value)),
+                    r.enps.map(|e| e.to_string()).unwrap_or_default(),
+                ]
+            }
+            other => {
+                let status = match other {
+                    View::Open(_) => "open",
+                    View::FewerThanK => "fewer_than_k",
+                    _ => "withheld",
+                };
+                let mut v = vec![group.key(), label, status.into()];
+                v.resize(header.len(), String::new());
+                v
+            }
+        };
+        out.write_record(&record).map_err(AppError::internal)?;
+    }
+    let body = out.into_inner().map_err(AppError::internal)?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"pulse-results.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -165,11 +165,7 @@ mod tests {
         let rs: Vec<StoredResponse> = (0..6)
             .map(|i| {
                 r(
-                    &[
-                        (1, if i < 3 { 5 } else { 2 }),
-                        (2, 4),
-                        (3, if i < 2 { 10 } else { 5 }),
-                    ],
+                    &[(1, if i < 3 { 5 } else { 2 }), (2, 4), (3, if i < 2 { 10 } else { 5 })],
                     (i < 4).then_some("ok"),
                 )
             })
@@ -181,10 +177,7 @@ mod tests {
         assert!((g.index.value - 75.0).abs() < 1e-9);
         assert!((g.pillars[&Pillar::Acceptance].value - 50.0).abs() < 1e-9);
         assert_eq!(g.enps, Some(round(2.0 / 6.0 * 100.0 - 4.0 / 6.0 * 100.0)));
-        assert!(
-            g.questions.iter().all(|q| q.distribution.is_none()),
-            "6 < k + 3"
-        );
+        assert!(g.questions.iter().all(|q| q.distribution.is_none()), "6 < k + 3");
         assert!(g.comments.is_empty(), "4 commenters < k");
         let g = compute(&qs, &refs, 3);
         assert_eq!(g.comments.len(), 4);

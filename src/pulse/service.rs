@@ -47,24 +47,11 @@ pub async fn question_bank(app: &App, org_id: i64) -> Result<Vec<Question>, AppE
     Ok(qs)
 }
 
-pub async fn add_question(
-    app: &App,
-    actor: &Actor,
-    pillar: Pillar,
-    text: &str,
-) -> Result<i64, AppError> {
+pub async fn add_question(app: &App, actor: &Actor, pillar: Pillar, text: &str) -> Result<i64, AppError> {
     actor.require(Permission::ManageSurveys)?;
     let text = question_text(text)?;
     let mut tx = app.db.begin().await?;
-    let id = store::insert_question(
-        &mut tx,
-        actor.org_id,
-        None,
-        pillar,
-        &text,
-        app.now().as_second(),
-    )
-    .await?;
+    let id = store::insert_question(&mut tx, actor.org_id, None, pillar, &text, app.now().as_second()).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -72,10 +59,7 @@ pub async fn add_question(
 fn question_text(raw: &str) -> Result<String, AppError> {
     let t = raw.trim();
     if t.is_empty() || t.chars().count() > 300 || t.chars().any(char::is_control) {
-        return Err(AppError::invalid(
-            "text",
-            "write the question in 1 to 300 characters",
-        ));
+        return Err(AppError::invalid("text", "write the question in 1 to 300 characters"));
     }
     Ok(t.to_owned())
 }
@@ -87,10 +71,7 @@ pub async fn edit_question(app: &App, actor: &Actor, id: i64, text: &str) -> Res
     let text = question_text(text)?;
     let mut tx = app.db.begin().await?;
     let qs = store::questions(&mut tx, actor.org_id).await?;
-    let q = qs
-        .iter()
-        .find(|q| q.id == id && !q.retired)
-        .ok_or(AppError::NotFound)?;
+    let q = qs.iter().find(|q| q.id == id && !q.retired).ok_or(AppError::NotFound)?;
     let now = app.now().as_second();
     let new_id = if store::question_has_answers(&mut tx, id).await? {
         sqlx::query("UPDATE questions SET retired = 1 WHERE org_id = $1 AND id = $2")
@@ -108,14 +89,12 @@ pub async fn edit_question(app: &App, actor: &Actor, id: i64, text: &str) -> Res
         )
         .await?;
         // Pulses that asked the old version ask the new one from now on.
-        sqlx::query(
-            "UPDATE pulse_questions SET question_id = $1 WHERE org_id = $2 AND question_id = $3",
-        )
-        .bind(new)
-        .bind(actor.org_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE pulse_questions SET question_id = $1 WHERE org_id = $2 AND question_id = $3")
+            .bind(new)
+            .bind(actor.org_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         new
     } else {
         sqlx::query("UPDATE questions SET text = $1 WHERE org_id = $2 AND id = $3")
@@ -140,10 +119,7 @@ pub async fn create_pulse(app: &App, actor: &Actor, input: &PulseInput) -> Resul
         ));
     }
     if !(1..=28).contains(&input.open_days) {
-        return Err(AppError::invalid(
-            "open_days",
-            "a cycle stays open 1 to 28 days",
-        ));
+        return Err(AppError::invalid("open_days", "a cycle stays open 1 to 28 days"));
     }
     if !(0..input.open_days).contains(&input.remind_days) {
         return Err(AppError::invalid(
@@ -152,10 +128,7 @@ pub async fn create_pulse(app: &App, actor: &Actor, input: &PulseInput) -> Resul
         ));
     }
     if !(5..=10).contains(&input.per_cycle) {
-        return Err(AppError::invalid(
-            "per_cycle",
-            "ask 5 to 10 questions per cycle",
-        ));
+        return Err(AppError::invalid("per_cycle", "ask 5 to 10 questions per cycle"));
     }
     let mut tx = app.db.begin().await?;
     store::ensure_bank(&mut tx, actor.org_id, app.now().as_second()).await?;
@@ -170,12 +143,7 @@ pub async fn create_pulse(app: &App, actor: &Actor, input: &PulseInput) -> Resul
         }
     }
     let pillar_of = |id: &i64| bank.iter().find(|q| q.id == *id).map(|q| q.pillar);
-    let core: Vec<i64> = input
-        .questions
-        .iter()
-        .filter(|(_, c)| *c)
-        .map(|(id, _)| *id)
-        .collect();
+    let core: Vec<i64> = input.questions.iter().filter(|(_, c)| *c).map(|(id, _)| *id).collect();
     if core.len() as i64 > input.per_cycle {
         return Err(AppError::invalid(
             "questions",
@@ -202,16 +170,10 @@ pub async fn create_pulse(app: &App, actor: &Actor, input: &PulseInput) -> Resul
     }
     if let Some(teams) = &input.teams {
         if teams.is_empty() {
-            return Err(AppError::invalid(
-                "teams",
-                "choose at least one team, or everyone",
-            ));
+            return Err(AppError::invalid("teams", "choose at least one team, or everyone"));
         }
         let dir = crate::org::service::Directory::load(&mut tx, actor.org_id).await?;
-        if teams
-            .iter()
-            .any(|t| !dir.team(*t).is_some_and(|t| t.active))
-        {
+        if teams.iter().any(|t| !dir.team(*t).is_some_and(|t| t.active)) {
             return Err(AppError::invalid(
                 "teams",
                 "choose among the organization's active teams",
@@ -243,14 +205,16 @@ pub async fn create_pulse(app: &App, actor: &Actor, input: &PulseInput) -> Resul
             .await?;
     }
     for (pos, (q, c)) in input.questions.iter().enumerate() {
-        sqlx::query("INSERT INTO pulse_questions (pulse_id, org_id, question_id, core, position) VALUES ($1, $2, $3, $4, $5)")
-            .bind(id)
-            .bind(actor.org_id)
-            .bind(q)
-            .bind(i64::from(*c))
-            .bind(pos as i64)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO pulse_questions (pulse_id, org_id, question_id, core, position) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(actor.org_id)
+        .bind(q)
+        .bind(i64::from(*c))
+        .bind(pos as i64)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(id)
@@ -291,19 +255,14 @@ async fn invite(
     reminder: bool,
 ) -> Result<(), sqlx::Error> {
     let token = random_token();
-    sqlx::query(
-        "INSERT INTO invitations (token_hash, cycle_id, org_id, person_id) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(hash_token(&token))
-    .bind(cycle.id)
-    .bind(cycle.org_id)
-    .bind(person_id)
-    .execute(&mut *tx)
-    .await?;
-    let link = format!(
-        "{}/pulse/answer/{token}",
-        app.settings.public_url.trim_end_matches('/')
-    );
+    sqlx::query("INSERT INTO invitations (token_hash, cycle_id, org_id, person_id) VALUES ($1, $2, $3, $4)")
+        .bind(hash_token(&token))
+        .bind(cycle.id)
+        .bind(cycle.org_id)
+        .bind(person_id)
+        .execute(&mut *tx)
+        .await?;
+    let link = format!("{}/pulse/answer/{token}", app.settings.public_url.trim_end_matches('/'));
     let closes = Timestamp::from_second(cycle.closes_at)
         .map(|t| t.strftime("%A %-d %B").to_string())
         .unwrap_or_default();
@@ -361,14 +320,13 @@ pub async fn launch(app: &App, org_id: i64, pulse_id: i64) -> Result<i64, AppErr
     let remind_days: i64 = pulse.try_get("remind_days")?;
     let per_cycle: i64 = pulse.try_get("per_cycle")?;
     let org_name: String = pulse.try_get("org_name")?;
-    let number: i64 = sqlx::query(
-        "SELECT COALESCE(MAX(number), 0) + 1 AS n FROM cycles WHERE org_id = $1 AND pulse_id = $2",
-    )
-    .bind(org_id)
-    .bind(pulse_id)
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get("n")?;
+    let number: i64 =
+        sqlx::query("SELECT COALESCE(MAX(number), 0) + 1 AS n FROM cycles WHERE org_id = $1 AND pulse_id = $2")
+            .bind(org_id)
+            .bind(pulse_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
 
     // Questions: core ones, then the rotating ones asked longest ago.
     let rows = sqlx::query(
@@ -404,15 +362,14 @@ pub async fn launch(app: &App, org_id: i64, pulse_id: i64) -> Result<i64, AppErr
     let audience: Option<HashSet<i64>> = if pulse.try_get::<i64, _>("audience_all")? != 0 {
         None
     } else {
-        let chosen: Vec<i64> =
-            sqlx::query("SELECT team_id FROM pulse_teams WHERE org_id = $1 AND pulse_id = $2")
-                .bind(org_id)
-                .bind(pulse_id)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| r.try_get("team_id"))
-                .collect::<Result<_, _>>()?;
+        let chosen: Vec<i64> = sqlx::query("SELECT team_id FROM pulse_teams WHERE org_id = $1 AND pulse_id = $2")
+            .bind(org_id)
+            .bind(pulse_id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("team_id"))
+            .collect::<Result<_, _>>()?;
         Some(
             dir.teams
                 .iter()
@@ -467,24 +424,23 @@ pub async fn launch(app: &App, org_id: i64, pulse_id: i64) -> Result<i64, AppErr
             .await?;
     }
     for p in &roster {
-        sqlx::query("INSERT INTO cycle_roster (cycle_id, org_id, person_id, team_id, tenure_band) VALUES ($1, $2, $3, $4, $5)")
-            .bind(cycle.id)
-            .bind(org_id)
-            .bind(p.id)
-            .bind(p.team_id)
-            .bind(tenure_band(p.start_date, today))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO cycle_roster (cycle_id, org_id, person_id, team_id, tenure_band) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(cycle.id)
+        .bind(org_id)
+        .bind(p.id)
+        .bind(p.team_id)
+        .bind(tenure_band(p.start_date, today))
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("INSERT INTO participation (cycle_id, org_id, person_id, answered) VALUES ($1, $2, $3, 0)")
             .bind(cycle.id)
             .bind(org_id)
             .bind(p.id)
             .execute(&mut *tx)
             .await?;
-        invite(
-            app, &mut tx, &cycle, &org_name, p.id, &p.name, &p.email, false,
-        )
-        .await?;
+        invite(app, &mut tx, &cycle, &org_name, p.id, &p.name, &p.email, false).await?;
     }
     let payload = serde_json::json!({"org_id": org_id, "cycle_id": cycle.id}).to_string();
     let closes = Timestamp::from_second(cycle.closes_at).map_err(AppError::internal)?;
@@ -496,11 +452,7 @@ pub async fn launch(app: &App, org_id: i64, pulse_id: i64) -> Result<i64, AppErr
         }
     }
     tx.commit().await?;
-    tracing::info!(
-        cycle = cycle.id,
-        people = roster.len(),
-        "pulse cycle opened"
-    );
+    tracing::info!(cycle = cycle.id, people = roster.len(), "pulse cycle opened");
     Ok(cycle.id)
 }
 
@@ -573,9 +525,7 @@ impl From<SubmitError> for AppError {
     fn from(e: SubmitError) -> AppError {
         match e {
             SubmitError::NotFound => AppError::NotFound,
-            SubmitError::Closed => {
-                AppError::conflict("cycle", "this pulse is closed; answers are no longer taken")
-            }
+            SubmitError::Closed => AppError::conflict("cycle", "this pulse is closed; answers are no longer taken"),
             SubmitError::NotInvited => AppError::Forbidden,
             SubmitError::AlreadyAnswered => {
                 AppError::conflict("cycle", "you have answered this pulse already; thank you")
@@ -649,25 +599,29 @@ pub async fn submit(
             },
         );
     }
-    let snapshot = sqlx::query("SELECT team_id, tenure_band FROM cycle_roster WHERE org_id = $1 AND cycle_id = $2 AND person_id = $3")
-        .bind(org_id)
-        .bind(cycle_id)
-        .bind(person_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let snapshot = sqlx::query(
+        "SELECT team_id, tenure_band FROM cycle_roster WHERE org_id = $1 AND cycle_id = $2 AND person_id = $3",
+    )
+    .bind(org_id)
+    .bind(cycle_id)
+    .bind(person_id)
+    .fetch_one(&mut *tx)
+    .await?;
     let response_id = {
         let bytes: [u8; 16] = rand::random();
         bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
     };
-    sqlx::query("INSERT INTO responses (id, cycle_id, org_id, team_id, tenure_band, comment) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(&response_id)
-        .bind(cycle_id)
-        .bind(org_id)
-        .bind(snapshot.try_get::<Option<i64>, _>("team_id")?)
-        .bind(snapshot.try_get::<Option<String>, _>("tenure_band")?)
-        .bind(submission.comment.as_deref())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO responses (id, cycle_id, org_id, team_id, tenure_band, comment) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&response_id)
+    .bind(cycle_id)
+    .bind(org_id)
+    .bind(snapshot.try_get::<Option<i64>, _>("team_id")?)
+    .bind(snapshot.try_get::<Option<String>, _>("tenure_band")?)
+    .bind(submission.comment.as_deref())
+    .execute(&mut *tx)
+    .await?;
     for (q, v) in &submission.answers {
         sqlx::query("INSERT INTO answers (response_id, question_id, value) VALUES ($1, $2, $3)")
             .bind(&response_id)
@@ -782,22 +736,10 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
             .map_err(AppError::internal)?
             .timestamp();
         let payload = serde_json::json!({"org_id": org_id, "pulse_id": cycle.pulse_id}).to_string();
-        crate::jobs::enqueue(
-            &mut tx,
-            Some(org_id),
-            LAUNCH_JOB,
-            &payload,
-            next.max(now),
-            now,
-        )
-        .await?;
+        crate::jobs::enqueue(&mut tx, Some(org_id), LAUNCH_JOB, &payload, next.max(now), now).await?;
     }
     tx.commit().await?;
-    tracing::info!(
-        cycle = cycle_id,
-        published = plan.published.len(),
-        "pulse cycle closed"
-    );
+    tracing::info!(cycle = cycle_id, published = plan.published.len(), "pulse cycle closed");
     Ok(plan)
 }
 
@@ -889,21 +831,10 @@ pub enum View {
 }
 
 /// The one gate: every result page, API response and export asks here.
-pub async fn view(
-    app: &App,
-    actor: &Actor,
-    cycle_id: i64,
-    group: &Group,
-) -> Result<(Cycle, View), AppError> {
-    if !visible_groups(app, actor).await?.contains(group) {
-        return Err(AppError::Forbidden);
-    }
-    let mut conn = app.db.pool.acquire().await?;
-    let cycle = store::cycle(&mut conn, actor.org_id, cycle_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    audit::record(
-        &mut conn,
+pub async fn view(app: &App, actor: &Actor, cycle_id: i64, group: &Group) -> Result<(Cycle, View), AppError> {
+    let (cycle, view) = view_unaudited(app, actor, cycle_id, group).await?;
+    audit::record_now(
+        &app.db,
         actor,
         "results.viewed",
         Subject::Cycle(cycle_id),
@@ -911,6 +842,36 @@ pub async fn view(
         app.now(),
     )
     .await?;
+    Ok((cycle, view))
+}
+
+/// Every group the person may see, as [`view`] shows each; one audit entry.
+pub async fn export(app: &App, actor: &Actor, cycle_id: i64) -> Result<Vec<(Group, View)>, AppError> {
+    let mut out = Vec::new();
+    for group in visible_groups(app, actor).await? {
+        let (_, v) = view_unaudited(app, actor, cycle_id, &group).await?;
+        out.push((group, v));
+    }
+    audit::record_now(
+        &app.db,
+        actor,
+        "results.exported",
+        Subject::Cycle(cycle_id),
+        "csv",
+        app.now(),
+    )
+    .await?;
+    Ok(out)
+}
+
+async fn view_unaudited(app: &App, actor: &Actor, cycle_id: i64, group: &Group) -> Result<(Cycle, View), AppError> {
+    if !visible_groups(app, actor).await?.contains(group) {
+        return Err(AppError::Forbidden);
+    }
+    let mut conn = app.db.pool.acquire().await?;
+    let cycle = store::cycle(&mut conn, actor.org_id, cycle_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if !cycle.is_closed() {
         let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
         let roster = store::roster(&mut conn, actor.org_id, cycle_id).await?;
@@ -993,13 +954,11 @@ pub async fn heatmap(
 ) -> Result<Vec<(String, BTreeMap<Pillar, f64>)>, AppError> {
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
     let visible = visible_groups(app, actor).await?;
-    let rows = sqlx::query(
-        "SELECT group_key, result FROM cycle_results WHERE org_id = $1 AND cycle_id = $2",
-    )
-    .bind(actor.org_id)
-    .bind(cycle_id)
-    .fetch_all(&app.db.pool)
-    .await?;
+    let rows = sqlx::query("SELECT group_key, result FROM cycle_results WHERE org_id = $1 AND cycle_id = $2")
+        .bind(actor.org_id)
+        .bind(cycle_id)
+        .fetch_all(&app.db.pool)
+        .await?;
     let mut out = Vec::new();
     for r in rows {
         let key: String = r.try_get("group_key")?;
@@ -1022,13 +981,7 @@ pub async fn heatmap(
 
 /// Open cycles the person still has to answer, for the home page.
 pub async fn open_for(app: &App, actor: &Actor) -> Result<Vec<Cycle>, AppError> {
-    Ok(store::open_cycles_for(
-        &app.db,
-        actor.org_id,
-        actor.person_id,
-        app.now().as_second(),
-    )
-    .await?)
+    Ok(store::open_cycles_for(&app.db, actor.org_id, actor.person_id, app.now().as_second()).await?)
 }
 
 /// Pulses of an organization with their cycles, for the overview.

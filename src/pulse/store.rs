@@ -14,8 +14,7 @@ fn question_from_row(r: &AnyRow) -> Result<Question, sqlx::Error> {
         id: r.try_get("id")?,
         family: r.try_get("family")?,
         version: r.try_get("version")?,
-        pillar: Pillar::parse(&pillar)
-            .ok_or_else(|| sqlx::Error::Decode("unknown pillar".into()))?,
+        pillar: Pillar::parse(&pillar).ok_or_else(|| sqlx::Error::Decode("unknown pillar".into()))?,
         text: r.try_get("text")?,
         builtin: r.try_get::<i64, _>("builtin")? != 0,
         retired: r.try_get::<i64, _>("retired")? != 0,
@@ -23,16 +22,11 @@ fn question_from_row(r: &AnyRow) -> Result<Question, sqlx::Error> {
 }
 
 /// Gives an organization the built-in question bank, once.
-pub async fn ensure_bank(
-    conn: &mut AnyConnection,
-    org_id: i64,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    let has: Option<AnyRow> =
-        sqlx::query("SELECT 1 FROM questions WHERE org_id = $1 AND builtin = 1 LIMIT 1")
-            .bind(org_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+pub async fn ensure_bank(conn: &mut AnyConnection, org_id: i64, now: i64) -> Result<(), sqlx::Error> {
+    let has: Option<AnyRow> = sqlx::query("SELECT 1 FROM questions WHERE org_id = $1 AND builtin = 1 LIMIT 1")
+        .bind(org_id)
+        .fetch_optional(&mut *conn)
+        .await?;
     if has.is_some() {
         return Ok(());
     }
@@ -58,10 +52,7 @@ pub async fn ensure_bank(
 const QUESTION_COLUMNS: &str = "id, family, version, pillar, text, builtin, retired";
 
 /// The bank, pillar by pillar in the model's order, oldest first.
-pub async fn questions(
-    conn: &mut AnyConnection,
-    org_id: i64,
-) -> Result<Vec<Question>, sqlx::Error> {
+pub async fn questions(conn: &mut AnyConnection, org_id: i64) -> Result<Vec<Question>, sqlx::Error> {
     let mut qs = sqlx::query(&format!(
         "SELECT {QUESTION_COLUMNS} FROM questions WHERE org_id = $1 ORDER BY created_at, id"
     ))
@@ -102,17 +93,12 @@ pub async fn insert_question(
     Ok(id)
 }
 
-pub async fn question_has_answers(
-    conn: &mut AnyConnection,
-    question_id: i64,
-) -> Result<bool, sqlx::Error> {
-    Ok(
-        sqlx::query("SELECT 1 FROM answers WHERE question_id = $1 LIMIT 1")
-            .bind(question_id)
-            .fetch_optional(conn)
-            .await?
-            .is_some(),
-    )
+pub async fn question_has_answers(conn: &mut AnyConnection, question_id: i64) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("SELECT 1 FROM answers WHERE question_id = $1 LIMIT 1")
+        .bind(question_id)
+        .fetch_optional(conn)
+        .await?
+        .is_some())
 }
 
 /// The questions a cycle asks, in order.
@@ -156,7 +142,8 @@ impl Cycle {
     }
 }
 
-const CYCLE_COLUMNS: &str = "c.id, c.org_id, c.pulse_id, p.title, c.number, c.opens_at, c.closes_at, c.closed_at, c.anonymity_k, c.plan";
+const CYCLE_COLUMNS: &str =
+    "c.id, c.org_id, c.pulse_id, p.title, c.number, c.opens_at, c.closes_at, c.closed_at, c.anonymity_k, c.plan";
 
 fn cycle_from_row(r: &AnyRow) -> Result<Cycle, sqlx::Error> {
     Ok(Cycle {
@@ -173,11 +160,7 @@ fn cycle_from_row(r: &AnyRow) -> Result<Cycle, sqlx::Error> {
     })
 }
 
-pub async fn cycle(
-    conn: &mut AnyConnection,
-    org_id: i64,
-    id: i64,
-) -> Result<Option<Cycle>, sqlx::Error> {
+pub async fn cycle(conn: &mut AnyConnection, org_id: i64, id: i64) -> Result<Option<Cycle>, sqlx::Error> {
     sqlx::query(&format!(
         "SELECT {CYCLE_COLUMNS} FROM cycles c JOIN pulses p ON p.org_id = c.org_id AND p.id = c.pulse_id
          WHERE c.org_id = $1 AND c.id = $2"
@@ -205,12 +188,7 @@ pub async fn cycles_of_org(db: &Db, org_id: i64) -> Result<Vec<Cycle>, sqlx::Err
 }
 
 /// Open cycles in which the person has not answered yet.
-pub async fn open_cycles_for(
-    db: &Db,
-    org_id: i64,
-    person_id: i64,
-    now: i64,
-) -> Result<Vec<Cycle>, sqlx::Error> {
+pub async fn open_cycles_for(db: &Db, org_id: i64, person_id: i64, now: i64) -> Result<Vec<Cycle>, sqlx::Error> {
     sqlx::query(&format!(
         "SELECT {CYCLE_COLUMNS} FROM participation x
          JOIN cycles c ON c.org_id = x.org_id AND c.id = x.cycle_id
@@ -235,13 +213,7 @@ pub async fn invitation(db: &Db, token_hash: &str) -> Result<Option<(i64, i64, i
         .bind(token_hash)
         .fetch_optional(&db.pool)
         .await?
-        .map(|r| {
-            Ok((
-                r.try_get("cycle_id")?,
-                r.try_get("org_id")?,
-                r.try_get("person_id")?,
-            ))
-        })
+        .map(|r| Ok((r.try_get("cycle_id")?, r.try_get("org_id")?, r.try_get("person_id")?)))
         .transpose()
 }
 
@@ -252,16 +224,14 @@ pub async fn participation(
     cycle_id: i64,
     person_id: i64,
 ) -> Result<Option<bool>, sqlx::Error> {
-    sqlx::query(
-        "SELECT answered FROM participation WHERE org_id = $1 AND cycle_id = $2 AND person_id = $3",
-    )
-    .bind(org_id)
-    .bind(cycle_id)
-    .bind(person_id)
-    .fetch_optional(conn)
-    .await?
-    .map(|r| Ok(r.try_get::<i64, _>("answered")? != 0))
-    .transpose()
+    sqlx::query("SELECT answered FROM participation WHERE org_id = $1 AND cycle_id = $2 AND person_id = $3")
+        .bind(org_id)
+        .bind(cycle_id)
+        .bind(person_id)
+        .fetch_optional(conn)
+        .await?
+        .map(|r| Ok(r.try_get::<i64, _>("answered")? != 0))
+        .transpose()
 }
 
 /// The roster of a cycle as it opened: (team, tenure band, answered).
@@ -280,7 +250,13 @@ pub async fn roster(
     .fetch_all(conn)
     .await?
     .iter()
-    .map(|r| Ok((r.try_get("team_id")?, r.try_get("tenure_band")?, r.try_get::<i64, _>("answered")? != 0)))
+    .map(|r| {
+        Ok((
+            r.try_get("team_id")?,
+            r.try_get("tenure_band")?,
+            r.try_get::<i64, _>("answered")? != 0,
+        ))
+    })
     .collect()
 }
 
@@ -331,20 +307,13 @@ pub async fn responses(
     Ok(out)
 }
 
-pub async fn result(
-    db: &Db,
-    org_id: i64,
-    cycle_id: i64,
-    group_key: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query(
-        "SELECT result FROM cycle_results WHERE org_id = $1 AND cycle_id = $2 AND group_key = $3",
-    )
-    .bind(org_id)
-    .bind(cycle_id)
-    .bind(group_key)
-    .fetch_optional(&db.pool)
-    .await?
-    .map(|r| r.try_get("result"))
-    .transpose()
+pub async fn result(db: &Db, org_id: i64, cycle_id: i64, group_key: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query("SELECT result FROM cycle_results WHERE org_id = $1 AND cycle_id = $2 AND group_key = $3")
+        .bind(org_id)
+        .bind(cycle_id)
+        .bind(group_key)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(|r| r.try_get("result"))
+        .transpose()
 }

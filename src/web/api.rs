@@ -102,12 +102,8 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: code(&e).to_owned(),
                 message: match &e {
-                    AppError::Invalid { message, .. } | AppError::Conflict { message, .. } => {
-                        message.clone()
-                    }
-                    AppError::Unauthorized => {
-                        "send a valid API token as `Authorization: Bearer <token>`".into()
-                    }
+                    AppError::Invalid { message, .. } | AppError::Conflict { message, .. } => message.clone(),
+                    AppError::Unauthorized => "send a valid API token as `Authorization: Bearer <token>`".into(),
                     other => other.to_string(),
                 },
                 field: e.field().map(str::to_owned),
@@ -131,25 +127,19 @@ impl IntoResponse for ApiError {
 impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> AppError {
         match rejection {
-            JsonRejection::MissingJsonContentType(r) => {
-                AppError::UnsupportedMediaType(r.body_text())
-            }
+            JsonRejection::MissingJsonContentType(r) => AppError::UnsupportedMediaType(r.body_text()),
             JsonRejection::BytesRejection(_) => AppError::TooLarge {
                 limit_kib: super::FORM_LIMIT / 1024,
             },
             JsonRejection::JsonDataError(r) => {
                 // "Failed to deserialize … target type: name: invalid type …"
                 let text = r.body_text();
-                let detail = text
-                    .split_once("target type: ")
-                    .map_or(text.as_str(), |(_, d)| d);
+                let detail = text.split_once("target type: ").map_or(text.as_str(), |(_, d)| d);
                 match detail.split_once(": ") {
-                    Some((field, message)) if !field.contains(' ') && field != "." => {
-                        AppError::Invalid {
-                            field: field.to_owned(),
-                            message: message.to_owned(),
-                        }
-                    }
+                    Some((field, message)) if !field.contains(' ') && field != "." => AppError::Invalid {
+                        field: field.to_owned(),
+                        message: message.to_owned(),
+                    },
                     _ => AppError::Invalid {
                         field: "body".into(),
                         message: detail.to_owned(),
@@ -196,21 +186,13 @@ impl FromRequestParts<AppState> for ApiActor {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
         let actor = match bearer {
-            Some(token) if !token.is_empty() => {
-                tokens::authenticate(&app.db, token, app.now()).await?
-            }
+            Some(token) if !token.is_empty() => tokens::authenticate(&app.db, token, app.now()).await?,
             _ => None,
         };
         let Some(actor) = actor else {
             app.limits
-                .take(
-                    &format!("api-anon:{peer}"),
-                    ANONYMOUS_PER_MINUTE,
-                    ANONYMOUS_PER_MINUTE,
-                )
-                .map_err(|s| AppError::TooManyRequests {
-                    retry_after: s as i64,
-                })?;
+                .take(&format!("api-anon:{peer}"), ANONYMOUS_PER_MINUTE, ANONYMOUS_PER_MINUTE)
+                .map_err(|s| AppError::TooManyRequests { retry_after: s as i64 })?;
             return Err(AppError::Unauthorized.into());
         };
         let per_minute = f64::from(app.settings.api_per_minute.max(1));
@@ -220,9 +202,7 @@ impl FromRequestParts<AppState> for ApiActor {
                 (per_minute / 2.0).max(1.0),
                 per_minute,
             )
-            .map_err(|s| AppError::TooManyRequests {
-                retry_after: s as i64,
-            })?;
+            .map_err(|s| AppError::TooManyRequests { retry_after: s as i64 })?;
         Ok(ApiActor(actor))
     }
 }
@@ -242,9 +222,7 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
     let status = response.status();
     let error = match status {
         StatusCode::NOT_FOUND => AppError::NotFound,
-        StatusCode::METHOD_NOT_ALLOWED => {
-            AppError::BadRequest("this method is not allowed here".into())
-        }
+        StatusCode::METHOD_NOT_ALLOWED => AppError::BadRequest("this method is not allowed here".into()),
         StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge {
             limit_kib: super::FORM_LIMIT / 1024,
         },
@@ -263,9 +241,6 @@ impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
     }
 }

@@ -98,9 +98,7 @@ impl From<FormRejection> for AppError {
             FormRejection::BytesRejection(_) => AppError::TooLarge {
                 limit_kib: super::FORM_LIMIT / 1024,
             },
-            FormRejection::InvalidFormContentType(r) => {
-                AppError::UnsupportedMediaType(r.body_text())
-            }
+            FormRejection::InvalidFormContentType(r) => AppError::UnsupportedMediaType(r.body_text()),
             other => AppError::BadRequest(other.body_text()),
         }
     }

@@ -94,11 +94,7 @@ fn is_safe(method: &Method) -> bool {
 /// The CSRF token a request carries: the `x-csrf-token` header, a `csrf`
 /// query parameter (multipart uploads), or a `csrf` form field.
 async fn supplied_token(req: Request) -> Result<(Option<String>, Request), AppError> {
-    if let Some(v) = req
-        .headers()
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(v) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
         return Ok((Some(v.to_owned()), req));
     }
     if let Some(q) = req.uri().query()

@@ -143,12 +143,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Layout {
             csrf,
             person_name: session.as_ref().map(|s| s.person_name.clone()),
             org_name: session.as_ref().map(|s| s.org_name.clone()),
-            manages_people: session
-                .as_ref()
-                .is_some_and(|s| s.actor.can(Permission::ManagePeople)),
-            owner: session
-                .as_ref()
-                .is_some_and(|s| s.actor.can(Permission::ViewAuditLog)),
+            manages_people: session.as_ref().is_some_and(|s| s.actor.can(Permission::ManagePeople)),
+            owner: session.as_ref().is_some_and(|s| s.actor.can(Permission::ViewAuditLog)),
         })
     }
 }
@@ -201,10 +197,7 @@ pub struct FormErrors(pub Vec<FieldError>);
 
 impl FormErrors {
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
+        self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
     }
 
     pub fn is_empty(&self) -> bool {

@@ -101,12 +101,8 @@ pub async fn api_page(layout: Layout) -> Response {
                     .map(|rs| {
                         rs.iter()
                             .map(|(code, r)| {
-                                let schema = ref_name(&r["content"]["application/json"]["schema"])
-                                    .unwrap_or_default();
-                                format!(
-                                    "{code} {} {schema}",
-                                    r["description"].as_str().unwrap_or("")
-                                )
+                                let schema = ref_name(&r["content"]["application/json"]["schema"]).unwrap_or_default();
+                                format!("{code} {} {schema}", r["description"].as_str().unwrap_or(""))
                             })
                             .collect()
                     })
@@ -127,12 +123,7 @@ pub async fn api_page(layout: Layout) -> Response {
         .as_object()
         .map(|s| {
             s.iter()
-                .map(|(name, schema)| {
-                    (
-                        name.clone(),
-                        serde_json::to_string_pretty(schema).unwrap_or_default(),
-                    )
-                })
+                .map(|(name, schema)| (name.clone(), serde_json::to_string_pretty(schema).unwrap_or_default()))
                 .collect()
         })
         .unwrap_or_default();

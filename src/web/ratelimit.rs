@@ -18,9 +18,7 @@ impl RateLimiter {
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if buckets.len() > 100_000 {
-            buckets.retain(|_, (tokens, at)| {
-                *tokens < burst && now.duration_since(*at).as_secs() < 3600
-            });
+            buckets.retain(|_, (tokens, at)| *tokens < burst && now.duration_since(*at).as_secs() < 3600);
         }
         let (tokens, at) = buckets.entry(key.to_owned()).or_insert((burst, now));
         let refill = now.duration_since(*at).as_secs_f64() * per_minute / 60.0;

@@ -29,11 +29,7 @@ async fn command_line_token_reads_me_and_revoked_token_is_refused(app: TestApp) 
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert!(token.starts_with("blg_") && token.len() == 68, "{token}");
 
@@ -58,12 +54,7 @@ async fn command_line_token_reads_me_and_revoked_token_is_refused(app: TestApp) 
         .split('"')
         .next()
         .unwrap();
-    assert_eq!(
-        b.post(&format!("/account/tokens/{revoke}"), &[])
-            .await
-            .status,
-        303
-    );
+    assert_eq!(b.post(&format!("/account/tokens/{revoke}"), &[]).await.status, 303);
     let refused = api.get("/api/v1/me").await;
     refused.error(401, "unauthorized");
     assert_eq!(refused.headers["www-authenticate"], "Bearer");
@@ -71,10 +62,7 @@ async fn command_line_token_reads_me_and_revoked_token_is_refused(app: TestApp) 
         .get("/api/v1/me")
         .await
         .error(401, "unauthorized");
-    Api::new(&app, "")
-        .get("/api/v1/me")
-        .await
-        .error(401, "unauthorized");
+    Api::new(&app, "").get("/api/v1/me").await.error(401, "unauthorized");
 
     // A token made on the page is shown once and works.
     b.get("/account/tokens").await;
@@ -83,12 +71,9 @@ async fn command_line_token_reads_me_and_revoked_token_is_refused(app: TestApp) 
     let start = made.body.find("blg_").unwrap();
     let fresh = &made.body[start..start + 68];
     assert_eq!(Api::new(&app, fresh).get("/api/v1/me").await.status, 200);
-    b.post("/account/tokens", &[("name", "  ")])
-        .await
-        .assert(422, "name:");
+    b.post("/account/tokens", &[("name", "  ")]).await.assert(422, "name:");
     // Another person cannot revoke it.
-    app.person(org, "Bo", "bo@bars.example", Role::Employee, None)
-        .await;
+    app.person(org, "Bo", "bo@bars.example", Role::Employee, None).await;
     let bo = app.browser();
     bo.sign_in("bars-co", "bo@bars.example", PASSWORD).await;
     let page = b.get("/account/tokens").await;
@@ -111,16 +96,13 @@ async fn command_line_token_reads_me_and_revoked_token_is_refused(app: TestApp) 
 /// the test fails if the document has one this test does not know.
 async fn every_documented_operation_is_exercised(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
-    let hr = app
-        .person(org, "Hera", "hera@bars.example", Role::HrAdmin, None)
-        .await;
+    let hr = app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
     let api = Api::new(&app, &token_for(&app, org, hr).await);
     let mut done = BTreeSet::new();
-    let mut call =
-        async |method: &str, template: &str, path: &str, body: Option<serde_json::Value>| {
-            done.insert(format!("{method} {template}"));
-            api.call(method, path, body).await
-        };
+    let mut call = async |method: &str, template: &str, path: &str, body: Option<serde_json::Value>| {
+        done.insert(format!("{method} {template}"));
+        api.call(method, path, body).await
+    };
 
     let me = call("GET", "/api/v1/me", "/api/v1/me", None).await;
     assert_eq!(me.json["person"]["email"], "hera@bars.example");
@@ -142,13 +124,7 @@ async fn every_documented_operation_is_exercised(app: TestApp) {
     .await;
     assert_eq!(pastry.json["path"], "Kitchen / Pastry");
     let pid = pastry.json["id"].as_str().unwrap().to_owned();
-    let got = call(
-        "GET",
-        "/api/v1/teams/{id}",
-        &format!("/api/v1/teams/{pid}"),
-        None,
-    )
-    .await;
+    let got = call("GET", "/api/v1/teams/{id}", &format!("/api/v1/teams/{pid}"), None).await;
     assert_eq!(got.json["parent_id"], kid.as_str());
     let moved = call(
         "PATCH",
@@ -158,10 +134,7 @@ async fn every_documented_operation_is_exercised(app: TestApp) {
     )
     .await;
     assert_eq!(
-        (
-            moved.json["name"].as_str(),
-            moved.json["parent_id"].is_null()
-        ),
+        (moved.json["name"].as_str(), moved.json["parent_id"].is_null()),
         (Some("Pâtisserie"), true)
     );
     let teams = call("GET", "/api/v1/teams", "/api/v1/teams", None).await;
@@ -180,13 +153,7 @@ async fn every_documented_operation_is_exercised(app: TestApp) {
         "defaults to the organization's zone"
     );
     let aid = ana.json["id"].as_str().unwrap().to_owned();
-    let one = call(
-        "GET",
-        "/api/v1/people/{id}",
-        &format!("/api/v1/people/{aid}"),
-        None,
-    )
-    .await;
+    let one = call("GET", "/api/v1/people/{id}", &format!("/api/v1/people/{aid}"), None).await;
     assert_eq!(one.json["team_id"], kid.as_str());
     let changed = call(
         "PATCH",
@@ -197,17 +164,10 @@ async fn every_documented_operation_is_exercised(app: TestApp) {
     .await;
     assert_eq!(changed.status, 200, "{}", changed.json);
     assert_eq!(
-        (
-            changed.json["role"].as_str(),
-            changed.json["manager_id"].is_null()
-        ),
+        (changed.json["role"].as_str(), changed.json["manager_id"].is_null()),
         (Some("manager"), true)
     );
-    assert_eq!(
-        changed.json["team_id"],
-        kid.as_str(),
-        "fields left out stay"
-    );
+    assert_eq!(changed.json["team_id"], kid.as_str(), "fields left out stay");
     let list = call("GET", "/api/v1/people", "/api/v1/people", None).await;
     assert_eq!(list.json.as_array().unwrap().len(), 2);
     let left = call(
@@ -218,10 +178,7 @@ async fn every_documented_operation_is_exercised(app: TestApp) {
     )
     .await;
     assert_eq!(
-        (
-            left.json["active"].as_bool(),
-            left.json["leave_reason"].as_str()
-        ),
+        (left.json["active"].as_bool(), left.json["leave_reason"].as_str()),
         (Some(false), Some("voluntary"))
     );
     let leavers = api.get("/api/v1/people?status=left").await;
@@ -299,9 +256,7 @@ async fn every_documented_operation_is_exercised(app: TestApp) {
 
 async fn api_errors_are_json_and_name_the_field(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
-    let hr = app
-        .person(org, "Hera", "hera@bars.example", Role::HrAdmin, None)
-        .await;
+    let hr = app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
     let api = Api::new(&app, &token_for(&app, org, hr).await);
     api.raw("POST", "/api/v1/teams", "application/json", "{not json")
         .await
@@ -320,22 +275,14 @@ async fn api_errors_are_json_and_name_the_field(app: TestApp) {
         .await
         .error(422, "invalid")
         .field("name");
-    api.call(
-        "POST",
-        "/api/v1/teams",
-        Some(json!({"name": "X", "parent_id": "nope"})),
-    )
-    .await
-    .error(422, "invalid")
-    .field("parent_id");
-    api.call(
-        "POST",
-        "/api/v1/people",
-        Some(json!({"name": "A", "email": "bad"})),
-    )
-    .await
-    .error(422, "invalid")
-    .field("email");
+    api.call("POST", "/api/v1/teams", Some(json!({"name": "X", "parent_id": "nope"})))
+        .await
+        .error(422, "invalid")
+        .field("parent_id");
+    api.call("POST", "/api/v1/people", Some(json!({"name": "A", "email": "bad"})))
+        .await
+        .error(422, "invalid")
+        .field("email");
     api.call(
         "POST",
         "/api/v1/people",
@@ -373,9 +320,7 @@ async fn api_errors_are_json_and_name_the_field(app: TestApp) {
         .await
         .error(422, "invalid")
         .field("status");
-    api.get("/api/v1/nothing-here")
-        .await
-        .error(404, "not_found");
+    api.get("/api/v1/nothing-here").await.error(404, "not_found");
     api.call("DELETE", "/api/v1/people", None)
         .await
         .error(405, "bad_request");
@@ -400,40 +345,22 @@ async fn api_errors_are_json_and_name_the_field(app: TestApp) {
 async fn api_keeps_organizations_and_roles_apart(app: TestApp) {
     let a = app.org("Alpha", "alpha").await;
     let b = app.org("Beta", "beta").await;
-    let a_hr = app
-        .person(a, "Hera", "hera@alpha.example", Role::HrAdmin, None)
-        .await;
-    let a_emp = app
-        .person(a, "Emil", "emil@alpha.example", Role::Employee, None)
-        .await;
+    let a_hr = app.person(a, "Hera", "hera@alpha.example", Role::HrAdmin, None).await;
+    let a_emp = app.person(a, "Emil", "emil@alpha.example", Role::Employee, None).await;
     let b_team = app.team(b, "Secret Team", None).await;
     let b_person = app
-        .person(
-            b,
-            "Bruno",
-            "bruno@beta.example",
-            Role::Employee,
-            Some(b_team),
-        )
+        .person(b, "Bruno", "bruno@beta.example", Role::Employee, Some(b_team))
         .await;
     let hr = Api::new(&app, &token_for(&app, a, a_hr).await);
     let emp = Api::new(&app, &token_for(&app, a, a_emp).await);
 
     let people = hr.get("/api/v1/people?status=all").await;
     assert!(!people.json.to_string().contains("Bruno"));
-    assert!(
-        !hr.get("/api/v1/teams")
-            .await
-            .json
-            .to_string()
-            .contains("Secret")
-    );
+    assert!(!hr.get("/api/v1/teams").await.json.to_string().contains("Secret"));
     hr.get(&format!("/api/v1/people/{b_person}"))
         .await
         .error(404, "not_found");
-    hr.get(&format!("/api/v1/teams/{b_team}"))
-        .await
-        .error(404, "not_found");
+    hr.get(&format!("/api/v1/teams/{b_team}")).await.error(404, "not_found");
     hr.call(
         "PATCH",
         &format!("/api/v1/people/{b_person}"),
@@ -465,11 +392,7 @@ async fn api_keeps_organizations_and_roles_apart(app: TestApp) {
     .error(422, "invalid")
     .field("role");
 
-    for path in [
-        "/api/v1/people",
-        "/api/v1/teams",
-        &format!("/api/v1/people/{a_hr}"),
-    ] {
+    for path in ["/api/v1/people", "/api/v1/teams", &format!("/api/v1/people/{a_hr}")] {
         emp.get(path).await.error(403, "forbidden");
     }
     emp.call("POST", "/api/v1/teams", Some(json!({"name": "Mine"})))

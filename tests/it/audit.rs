@@ -19,9 +19,7 @@ async fn reads_and_role_changes_are_audited_and_shown_to_the_person(app: TestApp
 
     let h = app.browser();
     h.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
-    h.get(&format!("/people/{ana}"))
-        .await
-        .assert(200, "Ana Lima");
+    h.get(&format!("/people/{ana}")).await.assert(200, "Ana Lima");
     Api::new(&app, &token_for(&app, org, hr).await)
         .get(&format!("/api/v1/people/{ana}"))
         .await;
@@ -34,10 +32,7 @@ async fn reads_and_role_changes_are_audited_and_shown_to_the_person(app: TestApp
         ("start_date", ""),
         ("time_zone", "Europe/Berlin"),
     ];
-    assert_eq!(
-        h.post(&format!("/people/{ana}"), &promote).await.status,
-        303
-    );
+    assert_eq!(h.post(&format!("/people/{ana}"), &promote).await.status, 303);
     // HR admins cannot read the audit log.
     h.get("/audit").await.assert(403, "not allowed");
 
@@ -46,12 +41,7 @@ async fn reads_and_role_changes_are_audited_and_shown_to_the_person(app: TestApp
     a.sign_in("bars-co", "ana@bars.example", PASSWORD).await;
     let mine = a.get("/account/data").await;
     mine.assert(200, "Who viewed or changed your record");
-    assert_eq!(
-        mine.body.matches("person.viewed").count(),
-        2,
-        "{}",
-        mine.body
-    );
+    assert_eq!(mine.body.matches("person.viewed").count(), 2, "{}", mine.body);
     mine.assert(200, "person.role_changed</code> employee → manager");
     mine.assert(200, "Hera Hr");
     let download = a.get("/account/data.json").await;
@@ -72,21 +62,8 @@ async fn reads_and_role_changes_are_audited_and_shown_to_the_person(app: TestApp
     log.assert(200, "data.exported");
     let filtered = o.get("/audit?action=person.viewed").await;
     assert!(!filtered.body.contains("<code>person.role_changed</code>"));
-    assert_eq!(
-        filtered.body.matches("<code>person.viewed</code>").count(),
-        2
-    );
-    let by_actor = o
-        .get(&format!("/audit?actor={hr}&action=person.role_changed"))
-        .await;
-    assert_eq!(
-        by_actor
-            .body
-            .matches("<code>person.role_changed</code>")
-            .count(),
-        1
-    );
-    o.get("/audit?actor=abc&page=-4")
-        .await
-        .assert(200, "Audit log");
+    assert_eq!(filtered.body.matches("<code>person.viewed</code>").count(), 2);
+    let by_actor = o.get(&format!("/audit?actor={hr}&action=person.role_changed")).await;
+    assert_eq!(by_actor.body.matches("<code>person.role_changed</code>").count(), 1);
+    o.get("/audit?actor=abc&page=-4").await.assert(200, "Audit log");
 }

@@ -38,8 +38,7 @@ async fn demo_person_signs_in_and_sees_their_team(app: TestApp) {
     let b = app.browser();
     let form = b.get("/signin").await;
     form.assert(200, "value=\"fernhill-studio\"");
-    b.sign_in(demo::ORG_SLUG, demo::EMPLOYEE_EMAIL, demo::PASSWORD)
-        .await;
+    b.sign_in(demo::ORG_SLUG, demo::EMPLOYEE_EMAIL, demo::PASSWORD).await;
     let home = b.get("/").await;
     home.assert(200, "Hello, Tomas Novak");
     home.assert(200, "Product &amp; Engineering / Platform");
@@ -49,8 +48,7 @@ async fn demo_person_signs_in_and_sees_their_team(app: TestApp) {
 
 async fn wrong_password_is_refused_without_saying_which_part_was_wrong(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
-    app.person(org, "Ana", "ana@bars.example", Role::Employee, None)
-        .await;
+    app.person(org, "Ana", "ana@bars.example", Role::Employee, None).await;
     let b = app.browser();
     b.get("/signin").await;
     let wrong_pw = b
@@ -76,11 +74,7 @@ async fn wrong_password_is_refused_without_saying_which_part_was_wrong(app: Test
     let no_org = b
         .post(
             "/signin",
-            &[
-                ("org", "nope"),
-                ("email", "ana@bars.example"),
-                ("password", PASSWORD),
-            ],
+            &[("org", "nope"), ("email", "ana@bars.example"), ("password", PASSWORD)],
         )
         .await;
     for page in [&wrong_pw, &no_user, &no_org] {
@@ -88,10 +82,7 @@ async fn wrong_password_is_refused_without_saying_which_part_was_wrong(app: Test
     }
     assert!(b.cookie("belong_session").is_none());
     let empty = b
-        .post(
-            "/signin",
-            &[("org", "bars-co"), ("email", ""), ("password", "x")],
-        )
+        .post("/signin", &[("org", "bars-co"), ("email", ""), ("password", "x")])
         .await;
     empty.assert(422, "email:");
     // Case and spaces in the email do not matter.
@@ -101,8 +92,7 @@ async fn wrong_password_is_refused_without_saying_which_part_was_wrong(app: Test
 
 async fn failed_sign_ins_are_limited_per_account(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
-    app.person(org, "Ana", "ana@bars.example", Role::Employee, None)
-        .await;
+    app.person(org, "Ana", "ana@bars.example", Role::Employee, None).await;
     let b = app.browser();
     b.get("/signin").await;
     for _ in 0..belong::auth::throttle::ACCOUNT_LIMIT {
@@ -129,19 +119,14 @@ async fn failed_sign_ins_are_limited_per_account(app: TestApp) {
         )
         .await;
     limited.assert(429, "Too many failed attempts");
-    let retry: i64 = limited.headers["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry: i64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry > 0 && retry <= belong::auth::throttle::WINDOW);
     assert!(b.cookie("belong_session").is_none());
 }
 
 async fn failed_sign_ins_are_limited_per_address_across_accounts(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
-    app.person(org, "Ana", "ana@bars.example", Role::Employee, None)
-        .await;
+    app.person(org, "Ana", "ana@bars.example", Role::Employee, None).await;
     let b = app.browser();
     b.get("/signin").await;
     // Spraying many accounts from one address trips the address limit,
@@ -150,11 +135,7 @@ async fn failed_sign_ins_are_limited_per_address_across_accounts(app: TestApp) {
         let email = format!("guess{i}@bars.example");
         b.post(
             "/signin",
-            &[
-                ("org", "bars-co"),
-                ("email", &email),
-                ("password", "guess guess"),
-            ],
+            &[("org", "bars-co"), ("email", &email), ("password", "guess guess")],
         )
         .await
         .assert(401, "do not match");
@@ -173,8 +154,7 @@ async fn failed_sign_ins_are_limited_per_address_across_accounts(app: TestApp) {
 
 async fn forms_without_the_session_csrf_token_are_refused(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
-    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None)
-        .await;
+    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
 
     // Sign-in itself needs the pre-session token.
     let b = app.browser();
@@ -196,21 +176,15 @@ async fn forms_without_the_session_csrf_token_are_refused(app: TestApp) {
     b.post_raw("/teams", &[("name", "Sneaky")])
         .await
         .assert(403, "another site");
-    b.post_raw(
-        "/teams",
-        &[("csrf", "0".repeat(64).as_str()), ("name", "Sneaky")],
-    )
-    .await
-    .assert(403, "csrf");
+    b.post_raw("/teams", &[("csrf", "0".repeat(64).as_str()), ("name", "Sneaky")])
+        .await
+        .assert(403, "csrf");
     // The pre-session token of another visitor does not work either.
     let other = app.browser();
     other.get("/signin").await;
-    b.post_raw(
-        "/teams",
-        &[("csrf", other.csrf().as_str()), ("name", "Sneaky")],
-    )
-    .await
-    .assert(403, "csrf");
+    b.post_raw("/teams", &[("csrf", other.csrf().as_str()), ("name", "Sneaky")])
+        .await
+        .assert(403, "csrf");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM teams").await,
         before,
@@ -224,8 +198,7 @@ async fn forms_without_the_session_csrf_token_are_refused(app: TestApp) {
 
 async fn sign_out_ends_the_session_on_the_server(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
-    app.person(org, "Ana", "ana@bars.example", Role::Employee, None)
-        .await;
+    app.person(org, "Ana", "ana@bars.example", Role::Employee, None).await;
     let b = app.browser();
     b.sign_in("bars-co", "ana@bars.example", PASSWORD).await;
     let token = b.cookie("belong_session").unwrap();
@@ -252,8 +225,7 @@ async fn employees_and_managers_cannot_manage_people(app: TestApp) {
         .await;
     app.person(org, "Mo", "mo@bars.example", Role::Manager, Some(team))
         .await;
-    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None)
-        .await;
+    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
     for email in ["ana@bars.example", "mo@bars.example"] {
         let b = app.browser();
         b.sign_in("bars-co", email, PASSWORD).await;
@@ -267,9 +239,7 @@ async fn employees_and_managers_cannot_manage_people(app: TestApp) {
         ] {
             b.get(path).await.assert(403, "not allowed");
         }
-        b.post("/teams", &[("name", "Mine")])
-            .await
-            .assert(403, "not allowed");
+        b.post("/teams", &[("name", "Mine")]).await.assert(403, "not allowed");
         b.post(
             &format!("/people/{ana}/deactivate"),
             &[("end_date", "2026-01-01"), ("reason", "other")],
@@ -277,10 +247,7 @@ async fn employees_and_managers_cannot_manage_people(app: TestApp) {
         .await
         .assert(403, "not allowed");
         let home = b.get("/").await;
-        assert!(
-            !home.body.contains("href=\"/people\""),
-            "no admin links for {email}"
-        );
+        assert!(!home.body.contains("href=\"/people\""), "no admin links for {email}");
     }
     let hr = app.browser();
     hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
@@ -315,9 +282,7 @@ async fn one_time_password_must_be_replaced_at_first_sign_in(app: TestApp) {
     assert_eq!(first.location(), "/account/password");
     // Every other page sends them back to choose a password.
     assert_eq!(b.get("/people").await.location(), "/account/password");
-    b.get("/account/password")
-        .await
-        .assert(200, "one-time password");
+    b.get("/account/password").await.assert(200, "one-time password");
     b.post(
         "/account/password",
         &[
@@ -330,11 +295,7 @@ async fn one_time_password_must_be_replaced_at_first_sign_in(app: TestApp) {
     .assert(422, "at least 10 characters");
     b.post(
         "/account/password",
-        &[
-            ("current", "wrong one here"),
-            ("new", PASSWORD),
-            ("confirm", PASSWORD),
-        ],
+        &[("current", "wrong one here"), ("new", PASSWORD), ("confirm", PASSWORD)],
     )
     .await
     .assert(422, "current");

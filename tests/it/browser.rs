@@ -33,10 +33,8 @@ fn required(what: &str, found: bool) -> bool {
 
 impl Chrome {
     async fn start() -> Option<Chrome> {
-        let chromium =
-            std::env::var("BELONG_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        let chromedriver =
-            std::env::var("BELONG_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromium = std::env::var("BELONG_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let chromedriver = std::env::var("BELONG_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let axe_path = std::env::var("BELONG_AXE_JS").unwrap_or_else(|_| {
             concat!(
                 env!("CARGO_MANIFEST_DIR"),
@@ -104,11 +102,7 @@ impl Chrome {
             _profile: profile,
         };
         chrome
-            .cmd(
-                "POST",
-                "/timeouts",
-                json!({"script": 30000, "pageLoad": 30000}),
-            )
+            .cmd("POST", "/timeouts", json!({"script": 30000, "pageLoad": 30000}))
             .await;
         Some(chrome)
     }
@@ -132,40 +126,26 @@ impl Chrome {
     }
 
     async fn url(&self) -> String {
-        self.cmd("GET", "/url", Value::Null)
-            .await
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.cmd("GET", "/url", Value::Null).await.as_str().unwrap().to_owned()
     }
 
     async fn find(&self, css: &str) -> String {
         let el = self
-            .cmd(
-                "POST",
-                "/element",
-                json!({"using": "css selector", "value": css}),
-            )
+            .cmd("POST", "/element", json!({"using": "css selector", "value": css}))
             .await;
         el[ELEMENT].as_str().unwrap().to_owned()
     }
 
     async fn type_into(&self, css: &str, text: &str) {
         let el = self.find(css).await;
-        self.cmd("POST", &format!("/element/{el}/clear"), json!({}))
+        self.cmd("POST", &format!("/element/{el}/clear"), json!({})).await;
+        self.cmd("POST", &format!("/element/{el}/value"), json!({"text": text}))
             .await;
-        self.cmd(
-            "POST",
-            &format!("/element/{el}/value"),
-            json!({"text": text}),
-        )
-        .await;
     }
 
     async fn click(&self, css: &str) {
         let el = self.find(css).await;
-        self.cmd("POST", &format!("/element/{el}/click"), json!({}))
-            .await;
+        self.cmd("POST", &format!("/element/{el}/click"), json!({})).await;
     }
 
     /// Waits (up to 10 s) for the page to be at `url`.
@@ -228,27 +208,17 @@ impl Chrome {
               .then(r => done(JSON.stringify(r.violations)))
               .catch(e => done(JSON.stringify([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}])));";
         let out = self
-            .cmd(
-                "POST",
-                "/execute/async",
-                json!({"script": script, "args": []}),
-            )
+            .cmd("POST", "/execute/async", json!({"script": script, "args": []}))
             .await;
         let violations: Vec<Value> = serde_json::from_str(out.as_str().unwrap()).unwrap();
         violations
             .iter()
             .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
             .map(|v| {
-                let targets: Vec<String> = v["nodes"].as_array().map_or(vec![], |ns| {
-                    ns.iter().map(|n| n["target"].to_string()).collect()
-                });
-                format!(
-                    "{} ({}): {} at {}",
-                    v["id"],
-                    v["impact"],
-                    v["help"],
-                    targets.join(", ")
-                )
+                let targets: Vec<String> = v["nodes"]
+                    .as_array()
+                    .map_or(vec![], |ns| ns.iter().map(|n| n["target"].to_string()).collect());
+                format!("{} ({}): {} at {}", v["id"], v["impact"], v["help"], targets.join(", "))
             })
             .collect()
     }
@@ -281,15 +251,9 @@ async fn a_person_signs_in_uses_the_pages_and_signs_out_in_chromium() {
 
     chrome.goto(&format!("{base}/signin")).await;
     chrome.check_page("signin", &mut failures).await;
-    chrome
-        .type_into("#email", belong::org::demo::OWNER_EMAIL)
-        .await;
-    chrome
-        .type_into("#password", belong::org::demo::PASSWORD)
-        .await;
-    chrome
-        .click("form[action='/signin'] button[type=submit]")
-        .await;
+    chrome.type_into("#email", belong::org::demo::OWNER_EMAIL).await;
+    chrome.type_into("#password", belong::org::demo::PASSWORD).await;
+    chrome.click("form[action='/signin'] button[type=submit]").await;
     assert_eq!(
         chrome.wait_url(&format!("{base}/")).await,
         format!("{base}/"),
@@ -329,24 +293,15 @@ async fn a_person_signs_in_uses_the_pages_and_signs_out_in_chromium() {
     // Submit a form: add a team, and see it listed.
     chrome.goto(&format!("{base}/teams")).await;
     chrome.type_into("#name", "Night Shift").await;
-    chrome
-        .click("form[action='/teams'] button[type=submit]")
-        .await;
+    chrome.click("form[action='/teams'] button[type=submit]").await;
     assert!(
-        chrome
-            .wait_text("Night Shift")
-            .await
-            .contains("Night Shift"),
+        chrome.wait_text("Night Shift").await.contains("Night Shift"),
         "the new team is listed"
     );
     // A form with an error shows it accessibly.
     chrome.type_into("#name", "Night Shift").await;
-    chrome
-        .click("form[action='/teams'] button[type=submit]")
-        .await;
-    let shown = chrome
-        .wait_text("another team of the organization has this name")
-        .await;
+    chrome.click("form[action='/teams'] button[type=submit]").await;
+    let shown = chrome.wait_text("another team of the organization has this name").await;
     assert!(
         shown.contains("another team of the organization has this name"),
         "{shown}"
@@ -364,15 +319,9 @@ async fn a_person_signs_in_uses_the_pages_and_signs_out_in_chromium() {
     chrome.goto(&format!("{base}/import")).await;
     let input = chrome.find("#file").await;
     chrome
-        .cmd(
-            "POST",
-            &format!("/element/{input}/value"),
-            json!({"text": csv}),
-        )
+        .cmd("POST", &format!("/element/{input}/value"), json!({"text": csv}))
         .await;
-    chrome
-        .click("form[action^='/import'] button[type=submit]")
-        .await;
+    chrome.click("form[action^='/import'] button[type=submit]").await;
     let preview = chrome.wait_text("Preview of people.csv").await;
     assert!(preview.contains("Preview of people.csv"), "{preview}");
     assert!(preview.contains("not an email address"));
@@ -392,11 +341,7 @@ async fn a_person_signs_in_uses_the_pages_and_signs_out_in_chromium() {
         format!("{base}/signin")
     );
     chrome.goto(&format!("{base}/people")).await;
-    assert_eq!(
-        chrome.url().await,
-        format!("{base}/signin"),
-        "signed out for real"
-    );
+    assert_eq!(chrome.url().await, format!("{base}/signin"), "signed out for real");
 
     chrome.cmd("DELETE", "", Value::Null).await;
     assert!(
@@ -421,21 +366,11 @@ async fn an_invited_person_answers_on_a_phone_and_the_manager_sees_results() {
     let org = app.org("Bars Co", "bars-co").await;
     let kitchen = app.team(org, "Kitchen", None).await;
     let bar = app.team(org, "Bar", None).await;
-    app.person(
-        org,
-        "Hera Hr",
-        "hera@bars.example",
-        Role::HrAdmin,
-        Some(bar),
-    )
-    .await;
+    app.person(org, "Hera Hr", "hera@bars.example", Role::HrAdmin, Some(bar))
+        .await;
     let mut kitchen_people = Vec::new();
     for i in 0..6 {
-        let role = if i == 0 {
-            Role::Manager
-        } else {
-            Role::Employee
-        };
+        let role = if i == 0 { Role::Manager } else { Role::Employee };
         kitchen_people.push(
             app.person(
                 org,
@@ -460,9 +395,7 @@ async fn an_invited_person_answers_on_a_phone_and_the_manager_sees_results() {
             .await,
         );
     }
-    let bank = belong::pulse::service::question_bank(&app.state, org)
-        .await
-        .unwrap();
+    let bank = belong::pulse::service::question_bank(&app.state, org).await.unwrap();
     let mut seen = std::collections::HashSet::new();
     let questions = bank.iter().map(|q| (q.id, seen.insert(q.pillar))).collect();
     let hr_actor = belong::auth::Actor {
@@ -482,9 +415,7 @@ async fn an_invited_person_answers_on_a_phone_and_the_manager_sees_results() {
     let pulse = belong::pulse::service::create_pulse(&app.state, &hr_actor, &input)
         .await
         .unwrap();
-    let cycle = belong::pulse::service::launch(&app.state, org, pulse)
-        .await
-        .unwrap();
+    let cycle = belong::pulse::service::launch(&app.state, org, pulse).await.unwrap();
     belong::jobs::run_due(&app.state, "t").await.unwrap();
     let mail = smtp
         .received()
@@ -492,10 +423,7 @@ async fn an_invited_person_answers_on_a_phone_and_the_manager_sees_results() {
         .find(|m| m.to == "cook3@bars.example")
         .expect("Cook 3 got an invitation");
     let start = mail.text.find("http://").unwrap();
-    let link: String = mail.text[start..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
+    let link: String = mail.text[start..].chars().take_while(|c| !c.is_whitespace()).collect();
 
     // Cook 3 answers on a phone.
     let mut failures = Vec::new();
@@ -522,20 +450,11 @@ async fn an_invited_person_answers_on_a_phone_and_the_manager_sees_results() {
                     .click(&format!("input[name='q{}'][value='{}']", q.id, high - 1))
                     .await
             }
-            None => {
-                chrome
-                    .type_into(&format!("#q{}", q.id), "Kind colleagues.")
-                    .await
-            }
+            None => chrome.type_into(&format!("#q{}", q.id), "Kind colleagues.").await,
         }
     }
     chrome.click("form.pulse button[type=submit]").await;
-    assert!(
-        chrome
-            .wait_text("Your answers are in")
-            .await
-            .contains("Thank you")
-    );
+    assert!(chrome.wait_text("Your answers are in").await.contains("Thank you"));
     chrome.check_page("answered-phone", &mut failures).await;
 
     // Everyone else answers too; HR closes the pulse.
@@ -543,36 +462,21 @@ async fn an_invited_person_answers_on_a_phone_and_the_manager_sees_results() {
         let fields: Vec<(String, String)> = asked
             .iter()
             .filter(|q| q.pillar.scale().is_some())
-            .map(|q| {
-                (
-                    format!("q{}", q.id),
-                    q.pillar.scale().unwrap().1.to_string(),
-                )
-            })
+            .map(|q| (format!("q{}", q.id), q.pillar.scale().unwrap().1.to_string()))
             .collect();
         let _ = belong::pulse::service::submit(&app.state, org, cycle, *p, &fields).await;
     }
-    belong::pulse::service::close(&app.state, org, cycle)
-        .await
-        .unwrap();
+    belong::pulse::service::close(&app.state, org, cycle).await.unwrap();
 
     // The Kitchen manager sees the team's results.
     chrome
-        .cmd(
-            "POST",
-            "/window/rect",
-            json!({"width": 1280, "height": 900}),
-        )
+        .cmd("POST", "/window/rect", json!({"width": 1280, "height": 900}))
         .await;
     let base = format!("http://{}", app.addr);
     chrome.goto(&format!("{base}/signin")).await;
     chrome.type_into("#email", "cook0@bars.example").await;
-    chrome
-        .type_into("#password", crate::helpers::PASSWORD)
-        .await;
-    chrome
-        .click("form[action='/signin'] button[type=submit]")
-        .await;
+    chrome.type_into("#password", crate::helpers::PASSWORD).await;
+    chrome.click("form[action='/signin'] button[type=submit]").await;
     chrome.wait_url(&format!("{base}/")).await;
     chrome
         .goto(&format!("{base}/pulse/cycles/{cycle}?group=team:{kitchen}"))

@@ -104,11 +104,14 @@ async fn admin_creates_an_organization_whose_owner_can_sign_in(app: TestApp) {
 
 async fn command_line_import_previews_refuses_and_applies(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
-    app.person(org, "Olu", "olu@bars.example", Role::Owner, None)
-        .await;
+    app.person(org, "Olu", "olu@bars.example", Role::Owner, None).await;
     let url = app.url.expose().to_owned();
     let file = app.dir.path("people.csv");
-    std::fs::write(&file, "name,email,team,start_date\nAna,ana@bars.example,Bar,2024-01-02\nBo,bo@bars.example,Bar,yesterday\n").unwrap();
+    std::fs::write(
+        &file,
+        "name,email,team,start_date\nAna,ana@bars.example,Bar,2024-01-02\nBo,bo@bars.example,Bar,yesterday\n",
+    )
+    .unwrap();
 
     let (ok, out, _) = belong(&[
         "import",
@@ -132,15 +135,7 @@ async fn command_line_import_previews_refuses_and_applies(app: TestApp) {
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 1);
 
-    let (ok, _, err) = belong(&[
-        "import",
-        "people",
-        &file,
-        "--org",
-        "bars-co",
-        "--database",
-        &url,
-    ]);
+    let (ok, _, err) = belong(&["import", "people", &file, "--org", "bars-co", "--database", &url]);
     assert!(!ok);
     assert!(err.contains("nothing was imported"), "{err}");
     assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 1);
@@ -159,15 +154,7 @@ async fn command_line_import_previews_refuses_and_applies(app: TestApp) {
     assert!(out.contains("(done)"), "{out}");
     assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 2);
 
-    let (ok, _, err) = belong(&[
-        "import",
-        "people",
-        &file,
-        "--org",
-        "no-such-org",
-        "--database",
-        &url,
-    ]);
+    let (ok, _, err) = belong(&["import", "people", &file, "--org", "no-such-org", "--database", &url]);
     assert!(!ok);
     assert!(err.contains("no organization"), "{err}");
     let (ok, _, err) = belong(&[
@@ -238,14 +225,7 @@ async fn serve_demo_prints_sign_in_help_and_stops_on_sigterm() {
     let dir = TempDir::new();
     let url = format!("sqlite://{}", dir.path("serve.db"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_belong"))
-        .args([
-            "serve",
-            "--demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--database",
-            &url,
-        ])
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--database", &url])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -260,14 +240,8 @@ async fn serve_demo_prints_sign_in_help_and_stops_on_sigterm() {
         }
         printed.push_str(&line);
     }
-    assert!(
-        printed.contains("organization: fernhill-studio"),
-        "{printed}"
-    );
-    assert!(
-        printed.contains("password (everyone): belong-demo"),
-        "{printed}"
-    );
+    assert!(printed.contains("organization: fernhill-studio"), "{printed}");
+    assert!(printed.contains("password (everyone): belong-demo"), "{printed}");
     let base = printed
         .split("sign in at ")
         .nth(1)
@@ -289,8 +263,5 @@ async fn serve_demo_prints_sign_in_help_and_stops_on_sigterm() {
     let mut logs = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut logs).unwrap();
     assert!(logs.contains("stopped"), "{logs}");
-    assert!(
-        !logs.contains("belong-demo"),
-        "the log holds a password: {logs}"
-    );
+    assert!(!logs.contains("belong-demo"), "the log holds a password: {logs}");
 }

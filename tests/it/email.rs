@@ -17,8 +17,7 @@ async fn magic_link_arrives_and_signs_in_once(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
     app.person(org, "Ana Lima", "Ana@bars.example", Role::Employee, None)
         .await;
-    app.person(org, "Gone", "gone@bars.example", Role::Employee, None)
-        .await;
+    app.person(org, "Gone", "gone@bars.example", Role::Employee, None).await;
     sqlx::query("UPDATE people SET active = 0 WHERE email_key = 'gone@bars.example'")
         .execute(&app.state.db.pool)
         .await
@@ -27,10 +26,7 @@ async fn magic_link_arrives_and_signs_in_once(app: TestApp) {
     let b = app.browser();
     b.get("/signin").await;
     let asked = b
-        .post(
-            "/signin/link",
-            &[("org", "bars-co"), ("email", "ana@BARS.example")],
-        )
+        .post("/signin/link", &[("org", "bars-co"), ("email", "ana@BARS.example")])
         .await;
     asked.assert(200, "a sign-in link is on its way");
     // Unknown and deactivated addresses get the same answer, and no email.
@@ -39,12 +35,9 @@ async fn magic_link_arrives_and_signs_in_once(app: TestApp) {
             .await
             .assert(200, "a sign-in link is on its way");
     }
-    b.post(
-        "/signin/link",
-        &[("org", "bars-co"), ("email", "not an email")],
-    )
-    .await
-    .assert(422, "email:");
+    b.post("/signin/link", &[("org", "bars-co"), ("email", "not an email")])
+        .await
+        .assert(422, "email:");
     // The request only queued it; the worker sends it.
     assert!(smtp.received().is_empty());
     assert_eq!(belong::jobs::run_due(&app.state, "test").await.unwrap(), 1);
@@ -61,34 +54,24 @@ async fn magic_link_arrives_and_signs_in_once(app: TestApp) {
 
     // Opening the link only shows a button; pressing it signs in.
     let visitor = app.browser();
-    visitor
-        .get(&path)
-        .await
-        .assert(200, "Sign in with your link");
+    visitor.get(&path).await.assert(200, "Sign in with your link");
     let used = visitor.post(&path, &[]).await;
     assert_eq!(used.status, 303);
     visitor.get("/").await.assert(200, "Hello, Ana Lima");
     // The second use is refused.
     let again = app.browser();
     again.get(&path).await;
-    again
-        .post(&path, &[])
-        .await
-        .assert(410, "used already or has expired");
+    again.post(&path, &[]).await.assert(410, "used already or has expired");
     assert!(again.cookie("belong_session").is_none());
 
     // An expired link is refused too.
-    b.post(
-        "/signin/link",
-        &[("org", "bars-co"), ("email", "ana@bars.example")],
-    )
-    .await;
+    b.post("/signin/link", &[("org", "bars-co"), ("email", "ana@bars.example")])
+        .await;
     belong::jobs::run_due(&app.state, "test").await.unwrap();
     let mail = smtp.received();
     let path2 = link_path(&mail[1].text, &app);
-    app.clock.advance(jiff::SignedDuration::from_secs(
-        belong::auth::magic::VALID_SECONDS + 1,
-    ));
+    app.clock
+        .advance(jiff::SignedDuration::from_secs(belong::auth::magic::VALID_SECONDS + 1));
     let late = app.browser();
     late.get(&path2).await;
     late.post(&path2, &[]).await.assert(410, "expired");
@@ -100,10 +83,7 @@ async fn magic_link_arrives_and_signs_in_once(app: TestApp) {
     for _ in 0..=belong::auth::throttle::LINK_ACCOUNT_LIMIT {
         last = Some(
             spammer
-                .post(
-                    "/signin/link",
-                    &[("org", "bars-co"), ("email", "x@bars.example")],
-                )
+                .post("/signin/link", &[("org", "bars-co"), ("email", "x@bars.example")])
                 .await,
         );
     }
@@ -132,8 +112,7 @@ async fn failing_mail_server_is_retried_until_it_delivers(app: TestApp) {
     };
     let app = app.with_mail(smtp.port).await;
     let org = app.org("Bars Co", "bars-co").await;
-    app.person(org, "Ana", "ana@bars.example", Role::Employee, None)
-        .await;
+    app.person(org, "Ana", "ana@bars.example", Role::Employee, None).await;
     assert!(
         belong::auth::magic::request(&app.state, "bars-co", "ana@bars.example")
             .await
@@ -152,11 +131,7 @@ async fn failing_mail_server_is_retried_until_it_delivers(app: TestApp) {
     app.clock
         .advance(jiff::SignedDuration::from_secs(belong::jobs::backoff(2)));
     assert_eq!(belong::jobs::run_due(&app.state, "test").await.unwrap(), 1);
-    assert_eq!(
-        smtp.received().len(),
-        1,
-        "delivered once the server accepts"
-    );
+    assert_eq!(smtp.received().len(), 1, "delivered once the server accepts");
     assert_eq!(belong::jobs::pending_count(&app.state.db).await.unwrap(), 0);
     assert_eq!(app.count("SELECT attempts FROM jobs").await, 3);
 
@@ -164,16 +139,12 @@ async fn failing_mail_server_is_retried_until_it_delivers(app: TestApp) {
     let dead_port = free_port();
     let down = TestApp::sqlite().await.with_mail(dead_port).await;
     let org = down.org("Bars Co", "bars-co").await;
-    down.person(org, "Ana", "ana@bars.example", Role::Employee, None)
-        .await;
+    down.person(org, "Ana", "ana@bars.example", Role::Employee, None).await;
     belong::auth::magic::request(&down.state, "bars-co", "ana@bars.example")
         .await
         .unwrap();
     belong::jobs::run_due(&down.state, "test").await.unwrap();
-    assert_eq!(
-        belong::jobs::pending_count(&down.state.db).await.unwrap(),
-        1
-    );
+    assert_eq!(belong::jobs::pending_count(&down.state.db).await.unwrap(), 1);
     let Some(up) = SmtpSink::start(dead_port, 0) else {
         return;
     };

@@ -68,9 +68,7 @@ pub struct TestApp {
 impl TestApp {
     pub async fn sqlite() -> TestApp {
         let dir = TempDir::new();
-        let url: DatabaseUrl = format!("sqlite://{}", dir.path("belong.db"))
-            .parse()
-            .unwrap();
+        let url: DatabaseUrl = format!("sqlite://{}", dir.path("belong.db")).parse().unwrap();
         TestApp::start(url, dir).await
     }
 
@@ -162,21 +160,12 @@ impl TestApp {
             active: true,
         };
         let mut conn = self.state.db.pool.acquire().await.unwrap();
-        store::insert_team(&mut conn, org_id, &team, 0)
-            .await
-            .unwrap();
+        store::insert_team(&mut conn, org_id, &team, 0).await.unwrap();
         team.id
     }
 
     /// A person who can sign in with `PASSWORD`.
-    pub async fn person(
-        &self,
-        org_id: i64,
-        name: &str,
-        email: &str,
-        role: Role,
-        team: Option<i64>,
-    ) -> i64 {
+    pub async fn person(&self, org_id: i64, name: &str, email: &str, role: Role, team: Option<i64>) -> i64 {
         let input = PersonInput {
             name: PersonName::parse(name).unwrap(),
             email: Email::parse(email).unwrap(),
@@ -211,9 +200,7 @@ pub const PASSWORD: &str = "a fine test password";
 async fn postgres_test_database() -> Option<DatabaseUrl> {
     let Ok(admin) = std::env::var("BELONG_TEST_POSTGRES_URL") else {
         if std::env::var("CI").as_deref() == Ok("true") {
-            panic!(
-                "BELONG_TEST_POSTGRES_URL is not set: under CI=true the PostgreSQL suite must run"
-            );
+            panic!("BELONG_TEST_POSTGRES_URL is not set: under CI=true the PostgreSQL suite must run");
         }
         eprintln!("skipped: set BELONG_TEST_POSTGRES_URL to run this test against PostgreSQL");
         return None;
@@ -241,20 +228,13 @@ pub struct Page {
 
 impl Page {
     pub fn location(&self) -> &str {
-        self.headers
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        self.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("")
     }
 
     #[track_caller]
     pub fn assert(&self, status: u16, contains: &str) -> &Page {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
-        assert!(
-            self.body.contains(contains),
-            "expected {contains:?} in: {}",
-            self.body
-        );
+        assert!(self.body.contains(contains), "expected {contains:?} in: {}", self.body);
         self
     }
 }
@@ -286,18 +266,11 @@ impl Browser {
     }
 
     pub fn set_cookie(&self, name: &str, value: &str) {
-        self.cookies
-            .lock()
-            .unwrap()
-            .insert(name.into(), value.into());
+        self.cookies.lock().unwrap().insert(name.into(), value.into());
     }
 
     pub fn csrf(&self) -> String {
-        self.csrf
-            .lock()
-            .unwrap()
-            .clone()
-            .expect("a page with a form was seen")
+        self.csrf.lock().unwrap().clone().expect("a page with a form was seen")
     }
 
     fn cookie_header(&self) -> String {
@@ -329,25 +302,16 @@ impl Browser {
             }
         }
         let body = res.text().await.unwrap_or_default();
-        assert_ne!(
-            status,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server error: {body}"
-        );
+        assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "server error: {body}");
         if let Some(i) = body.find("name=\"csrf\" value=\"") {
             let rest = &body[i + 19..];
             *self.csrf.lock().unwrap() = Some(rest[..rest.find('"').unwrap()].to_owned());
         }
-        Page {
-            status,
-            headers,
-            body,
-        }
+        Page { status, headers, body }
     }
 
     pub async fn get(&self, path: &str) -> Page {
-        self.send(self.client.get(format!("{}{path}", self.base)))
-            .await
+        self.send(self.client.get(format!("{}{path}", self.base))).await
     }
 
     /// Posts a form with the CSRF token of the last page seen.
@@ -384,17 +348,9 @@ impl Browser {
     pub async fn sign_in(&self, org: &str, email: &str, password: &str) {
         self.get("/signin").await;
         let page = self
-            .post(
-                "/signin",
-                &[("org", org), ("email", email), ("password", password)],
-            )
+            .post("/signin", &[("org", org), ("email", email), ("password", password)])
             .await;
-        assert_eq!(
-            page.status,
-            StatusCode::SEE_OTHER,
-            "sign-in failed: {}",
-            page.body
-        );
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "sign-in failed: {}", page.body);
         self.get("/").await;
     }
 }
@@ -457,11 +413,7 @@ impl SmtpSink {
             .spawn()
             .expect("python3 runs");
         let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-            &mut line,
-        )
-        .unwrap();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
         assert_eq!(line.trim(), "ready", "the SMTP sink did not start");
         Some(SmtpSink { port, dir, child })
     }
@@ -526,12 +478,7 @@ impl Api {
         }
     }
 
-    pub async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<serde_json::Value>,
-    ) -> ApiResponse {
+    pub async fn call(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> ApiResponse {
         let mut req = self
             .client
             .request(method.parse().unwrap(), format!("{}{path}", self.base))
@@ -542,13 +489,7 @@ impl Api {
         self.finish(req).await
     }
 
-    pub async fn raw(
-        &self,
-        method: &str,
-        path: &str,
-        content_type: &str,
-        body: &str,
-    ) -> ApiResponse {
+    pub async fn raw(&self, method: &str, path: &str, content_type: &str, body: &str) -> ApiResponse {
         let req = self
             .client
             .request(method.parse().unwrap(), format!("{}{path}", self.base))
@@ -572,11 +513,7 @@ impl Api {
                 "error shape: {json}"
             );
         }
-        ApiResponse {
-            status,
-            headers,
-            json,
-        }
+        ApiResponse { status, headers, json }
     }
 
     pub async fn get(&self, path: &str) -> ApiResponse {
@@ -586,13 +523,7 @@ impl Api {
 
 /// A token acting as the person, made the way the settings page makes one.
 pub async fn token_for(app: &TestApp, org_id: i64, person_id: i64) -> String {
-    belong::auth::tokens::create(
-        &app.state.db,
-        org_id,
-        person_id,
-        "test",
-        jiff::Timestamp::now(),
-    )
-    .await
-    .unwrap()
+    belong::auth::tokens::create(&app.state.db, org_id, person_id, "test", jiff::Timestamp::now())
+        .await
+        .unwrap()
 }

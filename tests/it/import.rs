@@ -14,8 +14,7 @@ both_databases!(
 /// 500 people in 10 teams under 2 departments, managers first; rows 101,
 /// 202 and 303 are broken (bad email, bad date, unknown time zone).
 fn five_hundred_rows() -> String {
-    let mut csv =
-        String::from("Name,Email,Team,Manager_Email,Role,Start_Date,Time_Zone,Employee_Id\n");
+    let mut csv = String::from("Name,Email,Team,Manager_Email,Role,Start_Date,Time_Zone,Employee_Id\n");
     for i in 0..500 {
         let dept = if i % 10 < 5 { "Making" } else { "Selling" };
         let team = format!("{dept} / Crew {}", i % 10);
@@ -49,16 +48,13 @@ fn five_hundred_rows() -> String {
 
 async fn five_hundred_rows_with_three_bad_ones(app: TestApp) {
     let org = app.org("Big Co", "big-co").await;
-    app.person(org, "Hera", "hera@big.example", Role::HrAdmin, None)
-        .await;
+    app.person(org, "Hera", "hera@big.example", Role::HrAdmin, None).await;
     let b = app.browser();
     b.sign_in("big-co", "hera@big.example", PASSWORD).await;
     b.get("/import").await.assert(200, "Import people");
     let csv = five_hundred_rows();
 
-    let preview = b
-        .upload("/import", "people.csv", csv.clone().into_bytes())
-        .await;
+    let preview = b.upload("/import", "people.csv", csv.clone().into_bytes()).await;
     preview.assert(200, "Nothing has changed yet");
     let rejected: Vec<&str> = preview.body.matches("<tr class=\"rejected\">").collect();
     assert_eq!(rejected.len(), 3, "{}", preview.body);
@@ -90,10 +86,7 @@ async fn five_hundred_rows_with_three_bad_ones(app: TestApp) {
         .assert(409, "3 rows are rejected");
     assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 1);
     let done = b.post(&apply, &[("mode", "valid")]).await;
-    done.assert(
-        200,
-        "497 people added, 0 updated, 0 unchanged, 3 rows skipped",
-    );
+    done.assert(200, "497 people added, 0 updated, 0 unchanged, 3 rows skipped");
     assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 498);
     assert_eq!(app.count("SELECT COUNT(*) FROM teams").await, 12);
     assert_eq!(
@@ -124,8 +117,7 @@ async fn five_hundred_rows_with_three_bad_ones(app: TestApp) {
 
 async fn a_file_with_errors_applies_nothing_unless_asked(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
-    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None)
-        .await;
+    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
     let b = app.browser();
     b.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
     b.get("/import").await;
@@ -149,33 +141,24 @@ async fn a_file_with_errors_applies_nothing_unless_asked(app: TestApp) {
     b.post(&apply, &[("mode", "all")])
         .await
         .assert(409, "rows are rejected");
-    b.post(&apply, &[("mode", "everything")])
-        .await
-        .assert(422, "mode");
+    b.post(&apply, &[("mode", "everything")]).await.assert(422, "mode");
     assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 1);
-    b.post(&apply, &[("mode", "valid")])
-        .await
-        .assert(200, "1 people added");
+    b.post(&apply, &[("mode", "valid")]).await.assert(200, "1 people added");
     assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 2);
 }
 
 async fn broken_files_get_clear_messages(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
-    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None)
-        .await;
+    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
     let b = app.browser();
     b.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
     b.get("/import").await;
     b.upload("/import", "p.csv", b"".to_vec())
         .await
         .assert(422, "file: choose a CSV file");
-    b.upload(
-        "/import",
-        "p.csv",
-        b"full_name,mail\nAna,ana@x.org\n".to_vec(),
-    )
-    .await
-    .assert(422, "file: the header has no &quot;name&quot; column");
+    b.upload("/import", "p.csv", b"full_name,mail\nAna,ana@x.org\n".to_vec())
+        .await
+        .assert(422, "file: the header has no &quot;name&quot; column");
     b.upload(
         "/import",
         "p.csv",
@@ -187,17 +170,14 @@ async fn broken_files_get_clear_messages(app: TestApp) {
         .await
         .assert(422, "file:");
     let huge = vec![b'a'; belong::web::UPLOAD_LIMIT + 1024];
-    b.upload("/import", "big.csv", huge)
-        .await
-        .assert(413, "too large");
+    b.upload("/import", "big.csv", huge).await.assert(413, "too large");
     assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 1);
 }
 
 async fn import_updates_existing_people_by_email(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
     let team = app.team(org, "Bar", None).await;
-    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None)
-        .await;
+    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
     let ana = app
         .person(org, "Ana", "ana@bars.example", Role::Employee, Some(team))
         .await;

@@ -17,13 +17,7 @@ both_databases!(
 /// Starts `belong serve` on the test's database and waits until it listens.
 fn start_server(app: &TestApp) -> Child {
     let mut child = Command::new(env!("CARGO_BIN_EXE_belong"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database",
-            app.url.expose(),
-        ])
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", app.url.expose()])
         .env("BELONG_LOG", "info")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -48,9 +42,7 @@ fn start_server(app: &TestApp) -> Child {
 }
 
 fn stop(mut child: Child, signal: &str) {
-    let _ = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status();
+    let _ = Command::new("kill").args([signal, &child.id().to_string()]).status();
     let _ = child.wait();
 }
 
@@ -89,8 +81,7 @@ async fn job_queued_before_kill_9_runs_once_after_restart(app: TestApp) {
     stop(server, "-TERM");
     assert_eq!(app.count("SELECT COUNT(*) FROM job_touches").await, 1);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM jobs WHERE done_at IS NOT NULL")
-            .await,
+        app.count("SELECT COUNT(*) FROM jobs WHERE done_at IS NOT NULL").await,
         1
     );
 }
@@ -101,23 +92,13 @@ async fn two_servers_sharing_a_database_run_each_job_once(app: TestApp) {
     }
     let a = start_server(&app);
     let b = start_server(&app);
-    let done = wait_for(
-        &app,
-        "SELECT COUNT(*) FROM jobs WHERE done_at IS NOT NULL",
-        40,
-        30,
-    )
-    .await;
+    let done = wait_for(&app, "SELECT COUNT(*) FROM jobs WHERE done_at IS NOT NULL", 40, 30).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop(a, "-TERM");
     stop(b, "-TERM");
     assert_eq!(done, 40);
     assert_eq!(app.count("SELECT COUNT(*) FROM job_touches").await, 40);
-    assert_eq!(
-        app.count("SELECT COUNT(DISTINCT label) FROM job_touches")
-            .await,
-        40
-    );
+    assert_eq!(app.count("SELECT COUNT(DISTINCT label) FROM job_touches").await, 40);
 }
 
 async fn schedules_queue_one_job_per_occurrence(app: TestApp) {
@@ -146,11 +127,7 @@ async fn schedules_queue_one_job_per_occurrence(app: TestApp) {
     .await
     .unwrap();
     assert_eq!(app.count("SELECT COUNT(*) FROM schedules").await, 1);
-    assert_eq!(
-        jobs::run_due(&app.state, "t").await.unwrap(),
-        0,
-        "not due yet"
-    );
+    assert_eq!(jobs::run_due(&app.state, "t").await.unwrap(), 0, "not due yet");
     // A day later it has come due once.
     app.clock.advance(jiff::SignedDuration::from_hours(24));
     assert_eq!(jobs::run_due(&app.state, "t").await.unwrap(), 1);
@@ -159,9 +136,6 @@ async fn schedules_queue_one_job_per_occurrence(app: TestApp) {
     app.clock.advance(jiff::SignedDuration::from_hours(72));
     assert_eq!(jobs::run_due(&app.state, "t").await.unwrap(), 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM job_touches").await, 2);
-    let bad = jobs::schedule::ensure(
-        &app.state, None, "bad", TOUCH_JOB, &payload, "hourly", "UTC",
-    )
-    .await;
+    let bad = jobs::schedule::ensure(&app.state, None, "bad", TOUCH_JOB, &payload, "hourly", "UTC").await;
     assert!(bad.unwrap_err().contains("not a schedule"));
 }

@@ -12,12 +12,7 @@ both_databases!(
     oversized_and_malformed_bodies_get_clear_4xx,
 );
 
-fn person_fields<'a>(
-    name: &'a str,
-    email: &'a str,
-    team: &'a str,
-    manager: &'a str,
-) -> Vec<(&'a str, &'a str)> {
+fn person_fields<'a>(name: &'a str, email: &'a str, team: &'a str, manager: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("name", name),
         ("email", email),
@@ -35,8 +30,7 @@ async fn hr_admin_adds_edits_and_deactivates_a_person(app: TestApp) {
     let chef = app
         .person(org, "Chef", "chef@bars.example", Role::Manager, Some(team))
         .await;
-    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None)
-        .await;
+    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
     let b = app.browser();
     b.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
     b.get("/people/new").await.assert(200, "Add a person");
@@ -77,9 +71,7 @@ async fn hr_admin_adds_edits_and_deactivates_a_person(app: TestApp) {
     b.get("/people?q=crust").await.assert(200, "Dita Crust");
 
     // She gets a one-time password and can sign in.
-    let otp_page = b
-        .post(&format!("/people/{id}/one-time-password"), &[])
-        .await;
+    let otp_page = b.post(&format!("/people/{id}/one-time-password"), &[]).await;
     otp_page.assert(200, "One-time password for Dita Crust");
     let start = otp_page.body.find("class=\"secret\">").unwrap() + 15;
     let otp = &otp_page.body[start..start + 16];
@@ -88,11 +80,7 @@ async fn hr_admin_adds_edits_and_deactivates_a_person(app: TestApp) {
     let first = dita_b
         .post(
             "/signin",
-            &[
-                ("org", "bars-co"),
-                ("email", "dita@bars.example"),
-                ("password", otp),
-            ],
+            &[("org", "bars-co"), ("email", "dita@bars.example"), ("password", otp)],
         )
         .await;
     assert_eq!(first.location(), "/account/password");
@@ -125,9 +113,7 @@ async fn hr_admin_adds_edits_and_deactivates_a_person(app: TestApp) {
 
 async fn bad_person_forms_name_the_field_and_store_nothing(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
-    let hera = app
-        .person(org, "Hera", "hera@bars.example", Role::HrAdmin, None)
-        .await;
+    let hera = app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
     let b = app.browser();
     b.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
     b.get("/people/new").await;
@@ -139,11 +125,7 @@ async fn bad_person_forms_name_the_field_and_store_nothing(app: TestApp) {
             422,
             "email: &quot;not-an-email&quot; is not an email address",
         ),
-        (
-            person_fields("", "x@bars.example", "", ""),
-            422,
-            "name: is required",
-        ),
+        (person_fields("", "x@bars.example", "", ""), 422, "name: is required"),
         (
             person_fields("Ok", "x@bars.example", "12345", ""),
             422,
@@ -239,18 +221,13 @@ async fn bad_person_forms_name_the_field_and_store_nothing(app: TestApp) {
     )
     .await
     .assert(409, "cannot deactivate yourself");
-    b.get("/people/not-a-number")
-        .await
-        .assert(404, "does not exist");
+    b.get("/people/not-a-number").await.assert(404, "does not exist");
 }
 
 async fn hr_admins_cannot_create_or_remove_owners(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
-    let owner = app
-        .person(org, "Olu", "olu@bars.example", Role::Owner, None)
-        .await;
-    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None)
-        .await;
+    let owner = app.person(org, "Olu", "olu@bars.example", Role::Owner, None).await;
+    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
     let hr = app.browser();
     hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
     hr.get("/people/new").await;
@@ -284,15 +261,12 @@ async fn hr_admins_cannot_create_or_remove_owners(app: TestApp) {
 
 async fn teams_nest_without_loops_and_keep_their_members(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
-    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None)
-        .await;
+    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
     let b = app.browser();
     b.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
     b.get("/teams").await;
     assert_eq!(
-        b.post("/teams", &[("name", "Kitchen"), ("parent", "")])
-            .await
-            .status,
+        b.post("/teams", &[("name", "Kitchen"), ("parent", "")]).await.status,
         303
     );
     let kitchen = app
@@ -344,24 +318,17 @@ async fn teams_nest_without_loops_and_keep_their_members(app: TestApp) {
     b.post(&format!("/teams/{kitchen}/active"), &[("active", "maybe")])
         .await
         .assert(422, "active");
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM teams WHERE active = 1")
-            .await,
-        2
-    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM teams WHERE active = 1").await, 2);
 }
 
 async fn oversized_and_malformed_bodies_get_clear_4xx(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
-    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None)
-        .await;
+    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
     let b = app.browser();
     b.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
     b.get("/teams").await;
     let huge = "x".repeat(belong::web::FORM_LIMIT + 10);
-    b.post("/teams", &[("name", &huge)])
-        .await
-        .assert(413, "too large");
+    b.post("/teams", &[("name", &huge)]).await.assert(413, "too large");
     // Not a form at all.
     let csrf = b.csrf();
     let client = reqwest::Client::new();

@@ -33,21 +33,13 @@ async fn org_with(app: &TestApp, sizes: &[usize], nested: bool) -> Org {
         .await;
     let mut teams = Vec::new();
     for i in 0..sizes.len() {
-        let parent = if nested && i > 0 {
-            Some(teams[0])
-        } else {
-            None
-        };
+        let parent = if nested && i > 0 { Some(teams[0]) } else { None };
         teams.push(app.team(org, &format!("Team {i}"), parent).await);
     }
     let mut people = Vec::new();
     for (t, n) in sizes.iter().enumerate() {
         for j in 0..*n {
-            let role = if j == 0 {
-                Role::Manager
-            } else {
-                Role::Employee
-            };
+            let role = if j == 0 { Role::Manager } else { Role::Employee };
             let id = app
                 .person(
                     org,
@@ -66,9 +58,7 @@ async fn org_with(app: &TestApp, sizes: &[usize], nested: bool) -> Org {
 /// Designs a pulse through the form (defaults: one core question per
 /// pillar, outcomes every time) and opens a cycle; returns the cycle id.
 async fn launch_pulse(app: &TestApp, hr: &Browser, org: i64) -> i64 {
-    let bank = belong::pulse::service::question_bank(&app.state, org)
-        .await
-        .unwrap();
+    let bank = belong::pulse::service::question_bank(&app.state, org).await.unwrap();
     hr.get("/pulse/new").await.assert(200, "Design a pulse");
     let mut fields: Vec<(String, String)> = vec![
         ("title".into(), "Monthly pulse".into()),
@@ -80,17 +70,10 @@ async fn launch_pulse(app: &TestApp, hr: &Browser, org: i64) -> i64 {
     ];
     let mut seen = BTreeSet::new();
     for q in &bank {
-        let usage = if seen.insert(q.pillar) {
-            "core"
-        } else {
-            "rotate"
-        };
+        let usage = if seen.insert(q.pillar) { "core" } else { "rotate" };
         fields.push((format!("use_{}", q.id), usage.into()));
     }
-    let refs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let made = hr.post("/pulse", &refs).await;
     assert_eq!(made.status, 303, "{}", made.body);
     let overview = hr.get("/pulse").await;
@@ -105,11 +88,7 @@ async fn launch_pulse(app: &TestApp, hr: &Browser, org: i64) -> i64 {
         .to_owned();
     let opened = hr.post(&format!("/pulse/{launch}"), &[]).await;
     assert_eq!(opened.status, 303, "{}", opened.body);
-    opened
-        .location()
-        .trim_start_matches("/pulse/cycles/")
-        .parse()
-        .unwrap()
+    opened.location().trim_start_matches("/pulse/cycles/").parse().unwrap()
 }
 
 /// A whole, valid answer for a cycle's questions: `v` on agree questions.
@@ -141,8 +120,7 @@ async fn invited_people_answer_by_email_and_results_respect_the_guard(app: TestA
     hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
     let cycle = launch_pulse(&app, &hr, o.org).await;
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM participation WHERE answered = 0")
-            .await,
+        app.count("SELECT COUNT(*) FROM participation WHERE answered = 0").await,
         10,
         "rows exist before anyone answers"
     );
@@ -152,9 +130,7 @@ async fn invited_people_answer_by_email_and_results_respect_the_guard(app: TestA
 
     // While open, a manager sees participation only.
     let manager = app.browser();
-    manager
-        .sign_in("bars-co", "p0-0@bars.example", PASSWORD)
-        .await;
+    manager.sign_in("bars-co", "p0-0@bars.example", PASSWORD).await;
     let home = manager.get("/").await;
     home.assert(200, "A pulse is waiting for you");
 
@@ -172,10 +148,7 @@ async fn invited_people_answer_by_email_and_results_respect_the_guard(app: TestA
         form.assert(200, "Your answers are anonymous");
         if i < 9 {
             let fields = answer_fields(&app, o.org, cycle, 4 + (i as i64 % 2)).await;
-            let refs: Vec<(&str, &str)> = fields
-                .iter()
-                .map(|(a, c)| (a.as_str(), c.as_str()))
-                .collect();
+            let refs: Vec<(&str, &str)> = fields.iter().map(|(a, c)| (a.as_str(), c.as_str())).collect();
             b.post(&path, &refs).await.assert(200, "Thank you");
             // The same link cannot answer twice.
             b.post(&path, &refs).await.assert(409, "answered already");
@@ -185,10 +158,7 @@ async fn invited_people_answer_by_email_and_results_respect_the_guard(app: TestA
     let open = hr.get(&format!("/pulse/cycles/{cycle}")).await;
     open.assert(200, "only participation is shown");
     open.assert(200, "at least 90 %");
-    assert!(
-        !open.body.contains("Belonging Index"),
-        "no scores while open"
-    );
+    assert!(!open.body.contains("Belonging Index"), "no scores while open");
     manager
         .get(&format!("/pulse/cycles/{cycle}?group=team:{}", o.teams[0]))
         .await
@@ -272,19 +242,9 @@ async fn answers_are_stored_apart_from_people(app: TestApp) {
     };
     assert_eq!(
         columns("responses").await,
-        [
-            "comment",
-            "cycle_id",
-            "id",
-            "org_id",
-            "team_id",
-            "tenure_band"
-        ]
+        ["comment", "cycle_id", "id", "org_id", "team_id", "tenure_band"]
     );
-    assert_eq!(
-        columns("answers").await,
-        ["question_id", "response_id", "value"]
-    );
+    assert_eq!(columns("answers").await, ["question_id", "response_id", "value"]);
     assert_eq!(
         columns("participation").await,
         ["answered", "cycle_id", "org_id", "person_id"]
@@ -328,34 +288,23 @@ async fn bad_answers_are_refused_and_store_nothing(app: TestApp) {
     me.get(&path).await.assert(200, "Send my answers");
     let good = answer_fields(&app, o.org, cycle, 4).await;
     let first = good[0].0.clone();
-    let with = |f: &mut Vec<(String, String)>| {
-        f.iter()
-            .map(|(a, b)| (a.clone(), b.clone()))
-            .collect::<Vec<_>>()
-    };
+    let with = |f: &mut Vec<(String, String)>| f.iter().map(|(a, b)| (a.clone(), b.clone())).collect::<Vec<_>>();
     let post = |fields: Vec<(String, String)>| {
         let me = &me;
         let path = path.clone();
         async move {
-            let refs: Vec<(&str, &str)> = fields
-                .iter()
-                .map(|(a, b)| (a.as_str(), b.as_str()))
-                .collect();
+            let refs: Vec<(&str, &str)> = fields.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
             me.post(&path, &refs).await
         }
     };
     let mut out_of_range = with(&mut good.clone());
     out_of_range[0].1 = "6".into();
-    post(out_of_range)
-        .await
-        .assert(422, "whole number from 1 to 5");
+    post(out_of_range).await.assert(422, "whole number from 1 to 5");
     let missing: Vec<_> = good.iter().skip(1).cloned().collect();
     post(missing).await.assert(422, "please answer");
     let mut unknown = good.clone();
     unknown.push(("q123".into(), "3".into()));
-    post(unknown)
-        .await
-        .assert(422, "not a question of this pulse");
+    post(unknown).await.assert(422, "not a question of this pulse");
     let mut long = good.clone();
     if let Some(c) = long.iter_mut().find(|(_, v)| v == "All good here") {
         c.1 = "x".repeat(belong::pulse::model::MAX_COMMENT + 1);
@@ -366,34 +315,21 @@ async fn bad_answers_are_refused_and_store_nothing(app: TestApp) {
     post(text).await.assert(422, "whole number");
     assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, 0);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM participation WHERE answered = 1")
-            .await,
+        app.count("SELECT COUNT(*) FROM participation WHERE answered = 1").await,
         0
     );
     // Someone not on the roster (HR is, here; a new hire is not).
-    app.person(
-        o.org,
-        "New",
-        "new@bars.example",
-        Role::Employee,
-        Some(o.teams[0]),
-    )
-    .await;
-    let newbie = app.browser();
-    newbie
-        .sign_in("bars-co", "new@bars.example", PASSWORD)
+    app.person(o.org, "New", "new@bars.example", Role::Employee, Some(o.teams[0]))
         .await;
+    let newbie = app.browser();
+    newbie.sign_in("bars-co", "new@bars.example", PASSWORD).await;
     newbie.get(&path).await.assert(403, "not for you");
     // A cycle of another organization is not found.
     let other = app.org("Other", "other").await;
-    let oid = app
-        .person(other, "Out", "out@other.example", Role::HrAdmin, None)
-        .await;
+    let oid = app.person(other, "Out", "out@other.example", Role::HrAdmin, None).await;
     let _ = oid;
     let outsider = app.browser();
-    outsider
-        .sign_in("other", "out@other.example", PASSWORD)
-        .await;
+    outsider.sign_in("other", "out@other.example", PASSWORD).await;
     outsider.get(&path).await.assert(404, "does not work");
     // A made-up link.
     app.browser()
@@ -424,10 +360,7 @@ async fn one_token_submitted_twenty_times_at_once_stores_one_response(app: TestA
         let path = path.clone();
         let fields = fields.clone();
         tasks.push(tokio::spawn(async move {
-            let refs: Vec<(&str, &str)> = fields
-                .iter()
-                .map(|(a, b)| (a.as_str(), b.as_str()))
-                .collect();
+            let refs: Vec<(&str, &str)> = fields.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
             me.post(&path, &refs).await.status.as_u16()
         }));
     }
@@ -435,15 +368,8 @@ async fn one_token_submitted_twenty_times_at_once_stores_one_response(app: TestA
     for t in tasks {
         statuses.push(t.await.unwrap());
     }
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 200).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert!(
-        statuses.iter().all(|s| *s == 200 || *s == 409),
-        "{statuses:?}"
-    );
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
     assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, 1);
 }
 
@@ -490,10 +416,7 @@ async fn no_combination_of_released_groups_isolates_anyone(app: TestApp) {
                 page.body.contains("Fewer than 5") || page.body.contains("Not shown"),
                 "{key}"
             );
-            assert!(
-                !page.body.contains("responses</p>"),
-                "nothing else about {key}"
-            );
+            assert!(!page.body.contains("responses</p>"), "nothing else about {key}");
         }
     }
     assert!(released.contains(&Group::Org));
@@ -541,9 +464,7 @@ async fn no_combination_of_released_groups_isolates_anyone(app: TestApp) {
     // A manager sees their own team only, and the same released figures.
     let m = app.browser();
     m.sign_in("bars-co", "p1-0@bars.example", PASSWORD).await;
-    let mine = m
-        .get(&format!("/pulse/cycles/{cycle}?group=team:{}", o.teams[1]))
-        .await;
+    let mine = m.get(&format!("/pulse/cycles/{cycle}?group=team:{}", o.teams[1])).await;
     assert_eq!(
         mine.body.contains("Belonging Index"),
         released.contains(&Group::Team(o.teams[1]))
@@ -551,9 +472,7 @@ async fn no_combination_of_released_groups_isolates_anyone(app: TestApp) {
     m.get(&format!("/pulse/cycles/{cycle}?group=team:{}", o.teams[3]))
         .await
         .assert(403, "not allowed");
-    m.get(&format!(
-        "/pulse/cycles/{cycle}?group=segment:tenure=1 to 3 years"
-    ))
-    .await
-    .assert(403, "not allowed");
+    m.get(&format!("/pulse/cycles/{cycle}?group=segment:tenure=1 to 3 years"))
+        .await
+        .assert(403, "not allowed");
 }

@@ -11,22 +11,10 @@ async fn organizations_cannot_see_or_change_each_other(app: TestApp) {
     let b = app.org("Beta", "beta").await;
     let a_team = app.team(a, "Shared Name", None).await;
     let b_team = app.team(b, "Shared Name", None).await;
-    app.person(
-        a,
-        "Alma Admin",
-        "admin@alpha.example",
-        Role::Owner,
-        Some(a_team),
-    )
-    .await;
+    app.person(a, "Alma Admin", "admin@alpha.example", Role::Owner, Some(a_team))
+        .await;
     let b_person = app
-        .person(
-            b,
-            "Bruno Secret",
-            "bruno@beta.example",
-            Role::Employee,
-            Some(b_team),
-        )
+        .person(b, "Bruno Secret", "bruno@beta.example", Role::Employee, Some(b_team))
         .await;
     // The same email may exist in both organizations.
     let a_twin = app
@@ -36,16 +24,11 @@ async fn organizations_cannot_see_or_change_each_other(app: TestApp) {
         .await;
 
     let admin = app.browser();
-    admin
-        .sign_in("alpha", "admin@alpha.example", PASSWORD)
-        .await;
+    admin.sign_in("alpha", "admin@alpha.example", PASSWORD).await;
 
     let people = admin.get("/people?status=all").await;
     people.assert(200, "Alma Admin");
-    assert!(
-        !people.body.contains("Bruno"),
-        "another org's people are listed"
-    );
+    assert!(!people.body.contains("Bruno"), "another org's people are listed");
     assert!(!people.body.contains("Twin In Beta"));
     assert!(!admin.get("/teams").await.body.contains(&b_team.to_string()));
 
@@ -84,10 +67,7 @@ async fn organizations_cannot_see_or_change_each_other(app: TestApp) {
         .await
         .assert(404, "does not exist");
     admin
-        .post(
-            &format!("/teams/{b_team}"),
-            &[("name", "Renamed"), ("parent", "")],
-        )
+        .post(&format!("/teams/{b_team}"), &[("name", "Renamed"), ("parent", "")])
         .await
         .assert(404, "does not exist");
     admin
