@@ -5,7 +5,7 @@
 pub const Z90: f64 = 1.644_853_626_951_472_2;
 
 /// A share with its 90 % Wilson score interval, all in 0–100.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Share {
     pub value: f64,
     pub low: f64,

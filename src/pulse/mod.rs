@@ -2,6 +2,7 @@
 //! cycles, invitations, the answer form, and results through the privacy
 //! gate.
 
+pub mod api;
 pub mod chart;
 pub mod demo;
 pub mod model;

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use jiff::civil::Date;
 
 /// The four pillars of belonging, and the outcome measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Pillar {
     Acceptance,

@@ -11,7 +11,7 @@ use super::model::{Pillar, Question};
 use super::store::StoredResponse;
 use crate::privacy::stats::{self, Share};
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct QuestionResult {
     pub question_id: i64,
     pub text: String,
@@ -24,7 +24,7 @@ pub struct QuestionResult {
     pub distribution: Option<Vec<u32>>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct GroupResult {
     pub responses: u32,
     pub index: Share,

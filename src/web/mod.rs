@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::org::api::routes())
         .merge(crate::org::mydata::routes())
         .merge(crate::pulse::pages::routes())
+        .merge(crate::pulse::api::routes())
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .route("/api", get(openapi::api_page))
         .fallback(not_found)

@@ -26,6 +26,7 @@ use super::{Layout, render};
         (name = "me", description = "The calling person"),
         (name = "people", description = "People of the organization"),
         (name = "teams", description = "Teams, which may be nested"),
+        (name = "pulse", description = "Anonymous pulses: design, cycles, answers and results through the publication plan"),
     )
 )]
 struct ApiDoc;
@@ -34,6 +35,7 @@ struct ApiDoc;
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::org::api::OrgApi::openapi());
+    doc.merge(crate::pulse::api::PulseApi::openapi());
     doc
 }
 
