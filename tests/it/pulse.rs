@@ -15,6 +15,7 @@ both_databases!(
     bad_answers_are_refused_and_store_nothing,
     one_token_submitted_twenty_times_at_once_stores_one_response,
     no_combination_of_released_groups_isolates_anyone,
+    reminders_reach_only_those_who_have_not_answered_and_the_cycle_closes_on_time,
 );
 
 struct Org {
@@ -475,4 +476,190 @@ async fn no_combination_of_released_groups_isolates_anyone(app: TestApp) {
     m.get(&format!("/pulse/cycles/{cycle}?group=segment:tenure=1 to 3 years"))
         .await
         .assert(403, "not allowed");
+}
+
+/// At the most verbose log level, the server's log holds neither the
+/// personal link's token nor anything that was answered.
+#[tokio::test]
+async fn verbose_logs_hold_no_token_and_no_answer() {
+    use std::io::{BufRead, BufReader};
+    let app = TestApp::sqlite().await;
+    let o = org_with(&app, &[5], false).await;
+    let bank = belong::pulse::service::question_bank(&app.state, o.org).await.unwrap();
+    let mut seen = BTreeSet::new();
+    let input = belong::pulse::service::PulseInput {
+        title: "Logged pulse".into(),
+        schedule: belong::pulse::model::Schedule::Once,
+        open_days: 7,
+        remind_days: 0,
+        per_cycle: 8,
+        teams: None,
+        questions: bank.iter().map(|q| (q.id, seen.insert(q.pillar))).collect(),
+    };
+    let actor = belong::auth::Actor::system(o.org);
+    let pulse = belong::pulse::service::create_pulse(&app.state, &actor, &input)
+        .await
+        .unwrap();
+    let cycle = belong::pulse::service::launch(&app.state, o.org, pulse).await.unwrap();
+    use sqlx::Row;
+    let payload: String =
+        sqlx::query("SELECT payload FROM jobs WHERE kind = 'email.send' AND payload LIKE '%p0-1@bars.example%'")
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap()
+            .try_get("payload")
+            .unwrap();
+    let token: String = payload
+        .split("/pulse/answer/")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
+    assert_eq!(token.len(), 64);
+
+    let port = free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_belong"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database",
+            app.url.expose(),
+            "--log-format",
+            "json",
+        ])
+        .env("BELONG_LOG", "trace")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut log = String::new();
+    while !log.contains("listening") {
+        log.push_str(
+            &rx.recv_timeout(std::time::Duration::from_secs(20))
+                .expect("server starts"),
+        );
+        log.push('\n');
+    }
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let form = client.get(format!("{base}/pulse/answer/{token}")).send().await.unwrap();
+    let csrf_cookie = form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = csrf_cookie.split('=').nth(1).unwrap().to_owned();
+    let mut fields = answer_fields(&app, o.org, cycle, 2).await;
+    for f in &mut fields {
+        if f.1 == "All good here" {
+            f.1 = "PURPLE-ELEPHANT-42 wrote this".into();
+        }
+    }
+    fields.push(("csrf".into(), csrf));
+    let sent = client
+        .post(format!("{base}/pulse/answer/{token}"))
+        .header("cookie", csrf_cookie)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, 1);
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(2)) {
+        log.push_str(&line);
+        log.push('\n');
+    }
+    assert!(
+        log.contains("/pulse/answer/…"),
+        "the request is logged, its token cut: {log}"
+    );
+    assert!(!log.contains(&token), "the token is in the log");
+    assert!(!log.contains(&token[..16]), "part of the token is in the log");
+    assert!(!log.contains("PURPLE-ELEPHANT"), "the comment is in the log");
+    for (name, _) in fields.iter().filter(|(n, _)| n.starts_with('q')) {
+        assert!(!log.contains(&format!("{name}=")), "an answer field is in the log");
+    }
+    assert!(!log.contains("p0-1@bars.example"), "the person is in the log");
+}
+
+async fn reminders_reach_only_those_who_have_not_answered_and_the_cycle_closes_on_time(app: TestApp) {
+    let o = org_with(&app, &[6], false).await;
+    let bank = belong::pulse::service::question_bank(&app.state, o.org).await.unwrap();
+    let mut seen = BTreeSet::new();
+    let input = belong::pulse::service::PulseInput {
+        title: "Quarterly pulse".into(),
+        schedule: belong::pulse::model::Schedule::Quarterly,
+        open_days: 10,
+        remind_days: 3,
+        per_cycle: 8,
+        teams: Some(vec![o.teams[0]]),
+        questions: bank.iter().map(|q| (q.id, seen.insert(q.pillar))).collect(),
+    };
+    let actor = belong::auth::Actor::system(o.org);
+    let pulse = belong::pulse::service::create_pulse(&app.state, &actor, &input)
+        .await
+        .unwrap();
+    let cycle = belong::pulse::service::launch(&app.state, o.org, pulse).await.unwrap();
+    // Only the chosen team is asked (HR is not in it).
+    assert_eq!(app.count("SELECT COUNT(*) FROM participation").await, 6);
+    for (person, _) in o.people.iter().take(2) {
+        let fields = answer_fields(&app, o.org, cycle, 4).await;
+        belong::pulse::service::submit(&app.state, o.org, cycle, *person, &fields)
+            .await
+            .unwrap();
+    }
+    belong::jobs::run_due(&app.state, "t").await.unwrap();
+    let reminders = "SELECT COUNT(*) FROM jobs WHERE kind = 'email.send' AND payload LIKE '%Reminder%'";
+    assert_eq!(app.count(reminders).await, 0);
+    app.clock.advance(jiff::SignedDuration::from_hours(24 * 7 + 1));
+    belong::jobs::run_due(&app.state, "t").await.unwrap();
+    assert_eq!(app.count(reminders).await, 4, "only the four who have not answered");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM cycles WHERE id = {cycle} AND closed_at IS NULL"
+        ))
+        .await,
+        1
+    );
+    app.clock.advance(jiff::SignedDuration::from_hours(24 * 3));
+    belong::jobs::run_due(&app.state, "t").await.unwrap();
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM cycles WHERE id = {cycle} AND closed_at IS NOT NULL"
+        ))
+        .await,
+        1
+    );
+    // Late answers are refused, and the next quarter is scheduled.
+    let fields = answer_fields(&app, o.org, cycle, 4).await;
+    let late = belong::pulse::service::submit(&app.state, o.org, cycle, o.people[3].0, &fields).await;
+    assert!(matches!(late, Err(belong::pulse::service::SubmitError::Closed)));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'pulse.launch' AND done_at IS NULL")
+            .await,
+        1
+    );
+    app.clock.advance(jiff::SignedDuration::from_hours(24 * 95));
+    belong::jobs::run_due(&app.state, "t").await.unwrap();
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM cycles").await,
+        2,
+        "the next cycle opened on schedule"
+    );
 }
