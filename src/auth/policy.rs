@@ -69,13 +69,15 @@ pub enum Permission {
     ViewAuditLog,
     /// Design pulses, launch and close cycles, see every team's results.
     ManageSurveys,
+    /// Organization settings: the anonymity threshold, sharing results.
+    ManageSettings,
 }
 
 /// The table of permissions.
 pub fn allows(role: Role, permission: Permission) -> bool {
     match permission {
         Permission::ManagePeople | Permission::ManageSurveys => role >= Role::HrAdmin,
-        Permission::ManageOwners | Permission::ViewAuditLog => role == Role::Owner,
+        Permission::ManageOwners | Permission::ViewAuditLog | Permission::ManageSettings => role == Role::Owner,
     }
 }
 

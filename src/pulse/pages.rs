@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/pulse", get(overview).post(create_pulse))
         .route("/pulse/new", get(new_pulse))
         .route("/pulse/how-anonymity-works", get(how_it_works))
+        .route("/settings", get(show_settings).post(save_settings))
         .route("/pulse/{id}/launch", post(launch))
         .route("/pulse/cycles/{id}", get(show_results))
         .route("/pulse/cycles/{id}/close", post(close_early))
@@ -756,4 +757,67 @@ async fn export_csv(
         body,
     )
         .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "pulse/templates/settings.html")]
+struct SettingsPage {
+    layout: Layout,
+    k: String,
+    share_results: bool,
+    error: Option<String>,
+    saved: bool,
+}
+
+async fn show_settings(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
+    me.actor.require(Permission::ManageSettings)?;
+    let a = service::anonymity(&app, me.actor.org_id).await?;
+    Ok(render(&SettingsPage {
+        layout,
+        k: a.k.to_string(),
+        share_results: a.share_results,
+        error: None,
+        saved: false,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SettingsForm {
+    k: String,
+    share_results: String,
+}
+
+async fn save_settings(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Form(form): Form<SettingsForm>,
+) -> Result<Response, AppError> {
+    me.actor.require(Permission::ManageSettings)?;
+    let share_results = form.share_results == "on";
+    let result = match form.k.trim().parse::<u32>() {
+        Ok(k) => service::set_anonymity(&app, &me.actor, service::Anonymity { k, share_results }).await,
+        Err(_) => Err(AppError::invalid("k", "must be a whole number")),
+    };
+    match result {
+        Ok(()) => Ok(render(&SettingsPage {
+            layout,
+            k: form.k.trim().into(),
+            share_results,
+            error: None,
+            saved: true,
+        })),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => Ok(render_with(
+            e.status(),
+            &SettingsPage {
+                layout,
+                k: form.k,
+                share_results,
+                error: Some(e.to_string()),
+                saved: false,
+            },
+        )),
+        Err(e) => Err(e),
+    }
 }

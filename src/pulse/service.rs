@@ -988,3 +988,79 @@ pub async fn open_for(app: &App, actor: &Actor) -> Result<Vec<Cycle>, AppError> 
 pub async fn cycles(app: &App, actor: &Actor) -> Result<Vec<Cycle>, AppError> {
     Ok(store::cycles_of_org(&app.db, actor.org_id).await?)
 }
+
+/// The organization's anonymity settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Anonymity {
+    pub k: u32,
+    pub share_results: bool,
+}
+
+pub async fn anonymity(app: &App, org_id: i64) -> Result<Anonymity, AppError> {
+    let row = sqlx::query("SELECT anonymity_k, share_results FROM organizations WHERE id = $1")
+        .bind(org_id)
+        .fetch_one(&app.db.pool)
+        .await?;
+    Ok(Anonymity {
+        k: row.try_get::<i64, _>("anonymity_k")?.max(0) as u32,
+        share_results: row.try_get::<i64, _>("share_results")? != 0,
+    })
+}
+
+/// Changes k and whether everyone sees org-wide results. k is never below
+/// 3; once an open cycle has an answer it may be raised (open cycles follow)
+/// but not lowered, so nothing shown can ever cover fewer people than
+/// promised when people answered.
+pub async fn set_anonymity(app: &App, actor: &Actor, new: Anonymity) -> Result<(), AppError> {
+    actor.require(Permission::ManageSettings)?;
+    if new.k < crate::privacy::MIN_K || new.k > 50 {
+        return Err(AppError::invalid(
+            "k",
+            format!("must be from {} to 50", crate::privacy::MIN_K),
+        ));
+    }
+    let mut tx = app.db.begin().await?;
+    let current: i64 = sqlx::query("SELECT anonymity_k FROM organizations WHERE id = $1")
+        .bind(actor.org_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("anonymity_k")?;
+    if i64::from(new.k) < current {
+        let answered: Option<sqlx::any::AnyRow> = sqlx::query(
+            "SELECT 1 FROM participation x JOIN cycles c ON c.org_id = x.org_id AND c.id = x.cycle_id
+             WHERE x.org_id = $1 AND x.answered = 1 AND c.closed_at IS NULL LIMIT 1",
+        )
+        .bind(actor.org_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if answered.is_some() {
+            return Err(AppError::conflict(
+                "k",
+                "an open pulse has answers: k can be raised now, but not lowered until it closes",
+            ));
+        }
+    }
+    sqlx::query("UPDATE organizations SET anonymity_k = $1, share_results = $2 WHERE id = $3")
+        .bind(i64::from(new.k))
+        .bind(i64::from(new.share_results))
+        .bind(actor.org_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE cycles SET anonymity_k = $1 WHERE org_id = $2 AND closed_at IS NULL AND anonymity_k < $1")
+        .bind(i64::from(new.k))
+        .bind(actor.org_id)
+        .execute(&mut *tx)
+        .await?;
+    let detail = format!("k {current} → {}, share results {}", new.k, new.share_results);
+    audit::record(
+        &mut tx,
+        actor,
+        "settings.anonymity",
+        Subject::People,
+        &detail,
+        app.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -16,6 +16,7 @@ both_databases!(
     one_token_submitted_twenty_times_at_once_stores_one_response,
     no_combination_of_released_groups_isolates_anyone,
     reminders_reach_only_those_who_have_not_answered_and_the_cycle_closes_on_time,
+    k_can_be_raised_but_not_lowered_once_answers_are_in,
 );
 
 struct Org {
@@ -661,5 +662,59 @@ async fn reminders_reach_only_those_who_have_not_answered_and_the_cycle_closes_o
         app.count("SELECT COUNT(*) FROM cycles").await,
         2,
         "the next cycle opened on schedule"
+    );
+}
+
+async fn k_can_be_raised_but_not_lowered_once_answers_are_in(app: TestApp) {
+    let o = org_with(&app, &[6], false).await;
+    app.person(o.org, "Olu Owner", "olu@bars.example", Role::Owner, None)
+        .await;
+    let owner = app.browser();
+    owner.sign_in("bars-co", "olu@bars.example", PASSWORD).await;
+    owner.get("/settings").await.assert(200, "Anonymity settings");
+    owner
+        .post("/settings", &[("k", "2")])
+        .await
+        .assert(422, "k: must be from 3 to 50");
+    owner
+        .post("/settings", &[("k", "five")])
+        .await
+        .assert(422, "k: must be a whole number");
+    let hr = app.browser();
+    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    hr.get("/settings").await.assert(403, "not allowed");
+    let cycle = launch_pulse(&app, &hr, o.org).await;
+    // Before anyone answers, k may go down.
+    owner.get("/settings").await;
+    owner.post("/settings", &[("k", "4")]).await.assert(200, "Saved");
+    let fields = answer_fields(&app, o.org, cycle, 4).await;
+    belong::pulse::service::submit(&app.state, o.org, cycle, o.people[0].0, &fields)
+        .await
+        .unwrap();
+    owner.post("/settings", &[("k", "3")]).await.assert(409, "not lowered");
+    owner.post("/settings", &[("k", "6")]).await.assert(200, "Saved");
+    assert_eq!(
+        app.count(&format!("SELECT anonymity_k FROM cycles WHERE id = {cycle}"))
+            .await,
+        6,
+        "open cycles follow a raise"
+    );
+    // An employee sees results only when the org shares them.
+    let emp = app.browser();
+    emp.sign_in("bars-co", "p0-3@bars.example", PASSWORD).await;
+    emp.get(&format!("/pulse/cycles/{cycle}"))
+        .await
+        .assert(403, "not allowed");
+    owner
+        .post("/settings", &[("k", "6"), ("share_results", "on")])
+        .await
+        .assert(200, "Saved");
+    emp.get(&format!("/pulse/cycles/{cycle}"))
+        .await
+        .assert(200, "Whole organization");
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'settings.anonymity'")
+            .await
+            >= 3
     );
 }
