@@ -25,6 +25,13 @@ impl DatabaseUrl {
         }
     }
 
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend() {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+
     /// The full URL, password included: only for handing to the driver.
     pub fn expose(&self) -> &str {
         &self.0

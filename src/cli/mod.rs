@@ -2,6 +2,7 @@
 
 mod admin;
 mod backup;
+mod bench;
 mod import;
 mod serve;
 
@@ -36,6 +37,9 @@ enum Command {
     /// Administrative tasks.
     #[command(subcommand)]
     Admin(admin::Task),
+    /// Benchmarks that print their figures.
+    #[command(subcommand)]
+    Bench(bench::Bench),
 }
 
 /// The database option every subcommand takes.
@@ -62,6 +66,7 @@ pub async fn main() -> ExitCode {
         Command::Import(what) => import::run(what).await,
         Command::Backup(args) => backup::run(args).await,
         Command::Admin(task) => admin::run(task).await,
+        Command::Bench(b) => bench::run(b).await,
     };
     match result {
         Ok(code) => code,

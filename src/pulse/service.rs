@@ -661,10 +661,11 @@ fn memberships(r: &StoredResponse, dir: &crate::org::service::Directory) -> Vec<
 
 /// Every group any page, API call or export accepts for a cycle.
 fn candidates(dir: &crate::org::service::Directory) -> Vec<Group> {
+    let parents: HashSet<i64> = dir.teams.iter().filter_map(|t| t.parent_id).collect();
     let mut c = vec![Group::Org];
     for t in &dir.teams {
         c.push(Group::Team(t.id));
-        if dir.teams.iter().any(|x| x.parent_id == Some(t.id)) {
+        if parents.contains(&t.id) {
             c.push(Group::TeamOnly(t.id));
         }
     }
@@ -789,7 +790,15 @@ pub async fn run_launch_job(app: &App, payload: &str) -> Result<(), String> {
 /// managers their own team and its sub-teams; everyone the whole
 /// organization when the org shares results.
 pub async fn visible_groups(app: &App, actor: &Actor) -> Result<Vec<Group>, AppError> {
-    let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
+    // Teams only: this runs on every results request.
+    let teams = {
+        let mut conn = app.db.pool.acquire().await?;
+        crate::org::store::list_teams(&mut conn, actor.org_id).await?
+    };
+    let dir = crate::org::service::Directory {
+        teams,
+        people: Vec::new(),
+    };
     if actor.can(Permission::ManageSurveys) {
         return Ok(candidates(&dir));
     }
@@ -802,16 +811,17 @@ pub async fn visible_groups(app: &App, actor: &Actor) -> Result<Vec<Group>, AppE
     if share != 0 {
         groups.push(Group::Org);
     }
-    if actor.role == Role::Manager
-        && let Some(own) = dir.person(actor.person_id).and_then(|p| p.team_id)
-    {
-        for g in candidates(&dir) {
-            let ok = match &g {
-                Group::Team(t) | Group::TeamOnly(t) => in_subtree(&dir, *t, own),
-                _ => false,
-            };
-            if ok {
-                groups.push(g);
+    if actor.role == Role::Manager {
+        let me = crate::org::store::get_person(&app.db, actor.org_id, actor.person_id).await?;
+        if let Some(own) = me.and_then(|p| p.team_id) {
+            for g in candidates(&dir) {
+                let ok = match &g {
+                    Group::Team(t) | Group::TeamOnly(t) => in_subtree(&dir, *t, own),
+                    _ => false,
+                };
+                if ok {
+                    groups.push(g);
+                }
             }
         }
     }

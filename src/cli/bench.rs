@@ -1,0 +1,661 @@
+//! `belong bench …`: benchmarks that print their figures.
+//!
+//! * `submit`: pulse answers over HTTP, durably committed before the reply.
+//!   The server runs as a child process pinned to core 0 (`taskset`, when
+//!   present); the load generator runs here, keep-alive connections with a
+//!   minimal HTTP/1.1 client.
+//! * `results`: results of the whole org and the teams × pillars heatmap
+//!   over HTTP on 10,000 people and 36 monthly cycles, the cold start of
+//!   `belong serve` on that database, and its resident memory.
+
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use sqlx::Row;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::app::App;
+use crate::auth::{Actor, Role};
+use crate::config::{DatabaseUrl, Settings};
+use crate::db::{Db, new_id};
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Bench {
+    /// Pulse answers per second, and latency at a fixed rate.
+    Submit {
+        /// Database to benchmark (default: a new SQLite file in a temp dir).
+        #[arg(long)]
+        database: Option<DatabaseUrl>,
+        #[arg(long, default_value_t = 40_000)]
+        people: usize,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Seconds of full-speed load.
+        #[arg(long, default_value_t = 4)]
+        seconds: u64,
+        /// Requests per second of the fixed-rate run.
+        #[arg(long, default_value_t = 5000)]
+        rate: u64,
+    },
+    /// Results pages on a large history.
+    Results {
+        #[arg(long)]
+        database: Option<DatabaseUrl>,
+        #[arg(long, default_value_t = 10_000)]
+        people: usize,
+        #[arg(long, default_value_t = 36)]
+        cycles: i64,
+    },
+}
+
+pub async fn run(b: Bench) -> anyhow::Result<ExitCode> {
+    match b {
+        Bench::Submit {
+            database,
+            people,
+            connections,
+            seconds,
+            rate,
+        } => submit(database, people, connections, seconds, rate).await,
+        Bench::Results {
+            database,
+            people,
+            cycles,
+        } => results(database, people, cycles).await,
+    }
+}
+
+fn scratch_url(name: &str) -> anyhow::Result<(DatabaseUrl, std::path::PathBuf)> {
+    let dir = std::env::temp_dir().join(format!("belong-bench-{:x}", new_id()));
+    std::fs::create_dir_all(&dir)?;
+    let url = format!("sqlite://{}", dir.join(name).display())
+        .parse()
+        .map_err(anyhow::Error::msg)?;
+    Ok((url, dir))
+}
+
+/// Starts `belong serve` on the database, pinned to core 0 when possible.
+fn spawn_server(url: &DatabaseUrl, port: u16) -> anyhow::Result<(Child, Duration)> {
+    let exe = std::env::current_exe()?;
+    let pinned = Command::new("taskset")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    let mut cmd = if pinned {
+        let mut c = Command::new("taskset");
+        c.arg("-c").arg("0").arg(&exe);
+        c
+    } else {
+        Command::new(&exe)
+    };
+    cmd.args([
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--database",
+        url.expose(),
+    ])
+    .args(["--api-requests-per-minute", "100000000"])
+    .env("BELONG_LOG", "warn")
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::inherit());
+    let started = Instant::now();
+    let child = cmd.spawn()?;
+    // Ready when it answers a health check.
+    loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            anyhow::bail!("the server did not start");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    Ok((child, started.elapsed()))
+}
+
+fn stop(mut child: Child) {
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = child.wait();
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// One keep-alive HTTP/1.1 connection; enough of the protocol for a load
+/// generator (Content-Length bodies only).
+struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(port: u16) -> anyhow::Result<Conn> {
+        let stream = TcpStream::connect(("127.0.0.1", port)).await?;
+        stream.set_nodelay(true)?;
+        Ok(Conn {
+            stream,
+            buf: Vec::with_capacity(8192),
+        })
+    }
+
+    /// Sends a request and returns the status code.
+    async fn request(&mut self, method: &str, path: &str, body: &str) -> anyhow::Result<u16> {
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        self.stream.write_all(head.as_bytes()).await?;
+        self.stream.write_all(body.as_bytes()).await?;
+        self.buf.clear();
+        let mut tmp = [0u8; 8192];
+        loop {
+            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
+                let head = std::str::from_utf8(&self.buf[..end])?;
+                let status: u16 = head.split(' ').nth(1).unwrap_or("0").parse()?;
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().to_owned())
+                    })
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                while self.buf.len() < end + 4 + len {
+                    let n = self.stream.read(&mut tmp).await?;
+                    anyhow::ensure!(n > 0, "connection closed");
+                    self.buf.extend_from_slice(&tmp[..n]);
+                }
+                return Ok(status);
+            }
+            let n = self.stream.read(&mut tmp).await?;
+            anyhow::ensure!(n > 0, "connection closed");
+            self.buf.extend_from_slice(&tmp[..n]);
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// An org of `people` in teams of 10 under 10 departments, and one open
+/// pulse cycle; returns the personal-link tokens and a request body.
+async fn seed_open_cycle(app: &App, people: usize) -> anyhow::Result<(Vec<String>, String)> {
+    let org_id = seed_org(app, people).await?;
+    let actor = Actor::system(org_id);
+    let bank = crate::pulse::service::question_bank(app, org_id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut seen = std::collections::HashSet::new();
+    let input = crate::pulse::service::PulseInput {
+        title: "Bench pulse".into(),
+        schedule: crate::pulse::model::Schedule::Once,
+        open_days: 7,
+        remind_days: 0,
+        per_cycle: 8,
+        teams: None,
+        questions: bank.iter().map(|q| (q.id, seen.insert(q.pillar))).collect(),
+    };
+    let pulse = crate::pulse::service::create_pulse(app, &actor, &input)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let cycle = crate::pulse::service::launch(app, org_id, pulse)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut conn = app.db.pool.acquire().await?;
+    let questions = crate::pulse::store::cycle_questions(&mut conn, org_id, cycle).await?;
+    let answers: Vec<String> = questions
+        .iter()
+        .filter_map(|q| q.pillar.scale().map(|(_, high)| format!("\"{}\": {}", q.id, high - 1)))
+        .collect();
+    let body = format!(
+        "{{\"answers\": {{{}}}, \"comment\": \"Benchmark comment about the team.\"}}",
+        answers.join(", ")
+    );
+    let tokens = sqlx::query("SELECT payload FROM jobs WHERE kind = 'email.send'")
+        .fetch_all(&app.db.pool)
+        .await?
+        .iter()
+        .filter_map(|r| r.try_get::<String, _>("payload").ok())
+        .filter_map(|p| {
+            p.split("/pulse/answer/")
+                .nth(1)
+                .map(|t| t.chars().take_while(char::is_ascii_hexdigit).collect())
+        })
+        .collect();
+    // The bench server would otherwise spend its time "sending" them.
+    sqlx::query("DELETE FROM jobs").execute(&app.db.pool).await?;
+    Ok((tokens, body))
+}
+
+/// Inserts an organization with `people` people in batches.
+async fn seed_org(app: &App, people: usize) -> anyhow::Result<i64> {
+    let org = crate::org::model::Organization {
+        id: new_id(),
+        slug: format!("bench-{:x}", new_id()),
+        name: "Bench Co".into(),
+        time_zone: "UTC".into(),
+    };
+    let now = app.now().as_second();
+    let mut tx = app.db.begin().await?;
+    crate::org::store::insert_org(&mut tx, &org, now).await?;
+    let departments: Vec<i64> = (0..10).map(|_| new_id()).collect();
+    for (i, d) in departments.iter().enumerate() {
+        let t = crate::org::model::Team {
+            id: *d,
+            name: format!("Department {i}"),
+            parent_id: None,
+            active: true,
+        };
+        crate::org::store::insert_team(&mut tx, org.id, &t, now).await?;
+    }
+    let team_count = people.div_ceil(10).max(1);
+    let mut teams = Vec::with_capacity(team_count);
+    for i in 0..team_count {
+        let t = crate::org::model::Team {
+            id: new_id(),
+            name: format!("Team {i}"),
+            parent_id: Some(departments[i % 10]),
+            active: true,
+        };
+        crate::org::store::insert_team(&mut tx, org.id, &t, now).await?;
+        teams.push(t.id);
+    }
+    for chunk_start in (0..people).step_by(500) {
+        let end = (chunk_start + 500).min(people);
+        let mut sql = String::from(
+            "INSERT INTO people (id, org_id, name, email, email_key, role, team_id, start_date, time_zone, active, must_change_password, created_at, updated_at) VALUES ",
+        );
+        let rows: Vec<String> = (chunk_start..end)
+            .map(|i| {
+                let year = 2015 + (i % 11);
+                format!(
+                    "({}, {}, 'Person {i}', 'p{i}@bench.example', 'p{i}@bench.example', '{}', {}, '{year}-03-01', 'UTC', 1, 0, {now}, {now})",
+                    new_id(),
+                    org.id,
+                    if i % 10 == 0 { Role::Manager.as_str() } else { Role::Employee.as_str() },
+                    teams[i / 10],
+                )
+            })
+            .collect();
+        sql.push_str(&rows.join(", "));
+        sqlx::query(&sql).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(org.id)
+}
+
+async fn open_app(
+    database: Option<DatabaseUrl>,
+    name: &str,
+) -> anyhow::Result<(App, DatabaseUrl, Option<std::path::PathBuf>)> {
+    let (url, dir) = match database {
+        Some(u) => (u, None),
+        None => {
+            let (u, d) = scratch_url(name)?;
+            (u, Some(d))
+        }
+    };
+    let db = Db::connect(&url).await?;
+    Ok((App::new(db, Settings::default()), url, dir))
+}
+
+async fn submit(
+    database: Option<DatabaseUrl>,
+    people: usize,
+    connections: usize,
+    seconds: u64,
+    rate: u64,
+) -> anyhow::Result<ExitCode> {
+    let (app, url, dir) = open_app(database, "submit.db").await?;
+    println!(
+        "bench submit: seeding {people} people and opening a cycle on {} …",
+        url.backend_name()
+    );
+    let (tokens, body) = seed_open_cycle(&app, people).await?;
+    app.db.close().await;
+    let port = free_port()?;
+    let (server, _) = spawn_server(&url, port)?;
+    let tokens = std::sync::Arc::new(tokens);
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+
+    // 1. Full speed: every connection sends as fast as it is answered.
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (tokens, next, body) = (tokens.clone(), next.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(port).await?;
+            let mut lat = Vec::new();
+            let mut errors = 0usize;
+            while Instant::now() < deadline {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(token) = tokens.get(i) else { break };
+                let t = Instant::now();
+                let status = conn
+                    .request("POST", &format!("/api/v1/invitations/{token}/response"), &body)
+                    .await?;
+                lat.push(t.elapsed());
+                if status != 201 {
+                    errors += 1;
+                }
+            }
+            anyhow::Ok((lat, errors))
+        }));
+    }
+    let mut lat = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await??;
+        lat.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    lat.sort();
+    println!(
+        "submit, full speed: {:.0} responses/s ({} in {:.2} s, {connections} connections, {errors} errors); latency p50 {:.2} ms, p99 {:.2} ms",
+        lat.len() as f64 / elapsed,
+        lat.len(),
+        elapsed,
+        percentile(&lat, 0.5).as_secs_f64() * 1000.0,
+        percentile(&lat, 0.99).as_secs_f64() * 1000.0,
+    );
+
+    // 2. Fixed rate: open loop, requests start on schedule whatever the
+    //    latency; latency is measured from the scheduled start.
+    let total = (rate * seconds) as usize;
+    let per_conn = connections.max(1);
+    let interval = Duration::from_secs_f64(per_conn as f64 / rate as f64);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..per_conn {
+        let (tokens, next, body) = (tokens.clone(), next.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(port).await?;
+            let mut lat = Vec::new();
+            let mut errors = 0usize;
+            let offset = interval.mul_f64(c as f64 / per_conn as f64);
+            for n in 0..(total / per_conn) {
+                let due = started + offset + interval * n as u32;
+                tokio::time::sleep_until(due.into()).await;
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(token) = tokens.get(i) else { break };
+                let status = conn
+                    .request("POST", &format!("/api/v1/invitations/{token}/response"), &body)
+                    .await?;
+                lat.push(due.elapsed());
+                if status != 201 {
+                    errors += 1;
+                }
+            }
+            anyhow::Ok((lat, errors))
+        }));
+    }
+    let mut lat = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await??;
+        lat.extend(l);
+        errors += e;
+    }
+    lat.sort();
+    println!(
+        "submit at {rate}/s: {} sent, {errors} errors; latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        lat.len(),
+        percentile(&lat, 0.5).as_secs_f64() * 1000.0,
+        percentile(&lat, 0.99).as_secs_f64() * 1000.0,
+        lat.last().copied().unwrap_or_default().as_secs_f64() * 1000.0,
+    );
+    stop(server);
+    if tokens.len() <= next.load(std::sync::atomic::Ordering::Relaxed) {
+        println!("note: ran out of people; raise --people for a longer run");
+    }
+    if let Some(d) = dir {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> anyhow::Result<ExitCode> {
+    let (app, url, dir) = open_app(database, "results.db").await?;
+    println!(
+        "bench results: seeding {people} people × {cycles} monthly cycles on {} …",
+        url.backend_name()
+    );
+    let seed_started = Instant::now();
+    let org_id = seed_org(&app, people).await?;
+    let actor = Actor::system(org_id);
+    let bank = crate::pulse::service::question_bank(&app, org_id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut seen = std::collections::HashSet::new();
+    let questions: Vec<(i64, bool)> = bank.iter().map(|q| (q.id, seen.insert(q.pillar))).collect();
+    let input = crate::pulse::service::PulseInput {
+        title: "History".into(),
+        schedule: crate::pulse::model::Schedule::Once,
+        open_days: 7,
+        remind_days: 0,
+        per_cycle: 10,
+        teams: None,
+        questions: questions.clone(),
+    };
+    let pulse = crate::pulse::service::create_pulse(&app, &actor, &input)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let asked: Vec<(i64, crate::pulse::model::Pillar)> = bank
+        .iter()
+        .filter(|q| q.pillar.scale().is_some())
+        .take(10)
+        .map(|q| (q.id, q.pillar))
+        .collect();
+    let persons: Vec<(i64, Option<i64>)> = sqlx::query("SELECT id, team_id FROM people WHERE org_id = $1")
+        .bind(org_id)
+        .fetch_all(&app.db.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("team_id")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    let mut rng = rand::thread_rng();
+    let now = app.now().as_second();
+    let mut last_cycle = 0;
+    for c in 0..cycles {
+        let cycle_id = new_id();
+        last_cycle = cycle_id;
+        let opens = now - (cycles - c) * 30 * 86_400;
+        let mut tx = app.db.begin().await?;
+        sqlx::query("INSERT INTO cycles (id, org_id, pulse_id, number, opens_at, closes_at, anonymity_k) VALUES ($1, $2, $3, $4, $5, $6, 5)")
+            .bind(cycle_id)
+            .bind(org_id)
+            .bind(pulse)
+            .bind(c + 1)
+            .bind(opens)
+            .bind(opens + 7 * 86_400)
+            .execute(&mut *tx)
+            .await?;
+        for (pos, (q, _)) in asked.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO cycle_questions (cycle_id, org_id, question_id, position) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(cycle_id)
+            .bind(org_id)
+            .bind(q)
+            .bind(pos as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for chunk in persons.chunks(400) {
+            use rand::Rng;
+            let mut roster = Vec::new();
+            let mut responses = Vec::new();
+            let mut answers = Vec::new();
+            for (person, team) in chunk {
+                let team = team.map(|t| t.to_string()).unwrap_or_else(|| "NULL".into());
+                roster.push(format!("({cycle_id}, {org_id}, {person}, {team}, '3 years or more')"));
+                let rid: String = (0..16).map(|_| format!("{:02x}", rng.r#gen::<u8>())).collect();
+                responses.push(format!(
+                    "('{rid}', {cycle_id}, {org_id}, {team}, '3 years or more', NULL)"
+                ));
+                for (q, pillar) in &asked {
+                    let v = match pillar {
+                        crate::pulse::model::Pillar::Enps => rng.gen_range(0..=10),
+                        _ => rng.gen_range(1..=5),
+                    };
+                    answers.push(format!("('{rid}', {q}, {v})"));
+                }
+            }
+            sqlx::query(&format!(
+                "INSERT INTO cycle_roster (cycle_id, org_id, person_id, team_id, tenure_band) VALUES {}",
+                roster.join(", ")
+            ))
+            .execute(&mut *tx)
+            .await?;
+            let participation: Vec<String> = chunk
+                .iter()
+                .map(|(p, _)| format!("({cycle_id}, {org_id}, {p}, 1)"))
+                .collect();
+            sqlx::query(&format!(
+                "INSERT INTO participation (cycle_id, org_id, person_id, answered) VALUES {}",
+                participation.join(", ")
+            ))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(&format!(
+                "INSERT INTO responses (id, cycle_id, org_id, team_id, tenure_band, comment) VALUES {}",
+                responses.join(", ")
+            ))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(&format!(
+                "INSERT INTO answers (response_id, question_id, value) VALUES {}",
+                answers.join(", ")
+            ))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        crate::pulse::service::close(&app, org_id, cycle_id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let answers: i64 = sqlx::query("SELECT COUNT(*) AS n FROM answers")
+        .fetch_one(&app.db.pool)
+        .await?
+        .try_get("n")?;
+    println!(
+        "seeded {answers} answers in {:.1} s",
+        seed_started.elapsed().as_secs_f64()
+    );
+    sqlx::query("DELETE FROM jobs").execute(&app.db.pool).await?;
+    let token =
+        crate::auth::tokens::create(&app.db, org_id, seed_owner(&app, org_id).await?, "bench", app.now()).await?;
+    app.db.close().await;
+
+    let port = free_port()?;
+    let (server, cold) = spawn_server(&url, port)?;
+    println!(
+        "cold start of belong serve: {:.0} ms (until it accepts connections)",
+        cold.as_secs_f64() * 1000.0
+    );
+    let mut conn = Conn::open(port).await?;
+    let mut timed = async |path: &str| -> anyhow::Result<Vec<Duration>> {
+        let mut lat = Vec::new();
+        for _ in 0..200 {
+            let t = Instant::now();
+            let head = format!(
+                "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\n\r\n"
+            );
+            conn.stream.write_all(head.as_bytes()).await?;
+            conn.buf.clear();
+            let status = read_response(&mut conn).await?;
+            anyhow::ensure!(status == 200, "{path} answered {status}");
+            lat.push(t.elapsed());
+        }
+        lat.sort();
+        Ok(lat)
+    };
+    let org = timed(&format!("/api/v1/cycles/{last_cycle}/results?group=org")).await?;
+    println!(
+        "results, whole org over HTTP: median {:.2} ms, p99 {:.2} ms",
+        percentile(&org, 0.5).as_secs_f64() * 1000.0,
+        percentile(&org, 0.99).as_secs_f64() * 1000.0
+    );
+    let rss = std::fs::read_to_string(format!("/proc/{}/status", server_pid(&server)))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .map(|l| l.trim_start_matches("VmRSS:").trim().to_owned())
+        });
+    println!(
+        "resident memory of the server: {}",
+        rss.unwrap_or_else(|| "unknown".into())
+    );
+    stop(server);
+    if let Some(d) = dir {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The pid of the server itself (under taskset it is the same process,
+/// which execs the server).
+fn server_pid(child: &Child) -> u32 {
+    child.id()
+}
+
+async fn read_response(conn: &mut Conn) -> anyhow::Result<u16> {
+    let mut tmp = [0u8; 16384];
+    loop {
+        if let Some(end) = find(&conn.buf, b"\r\n\r\n") {
+            let head = std::str::from_utf8(&conn.buf[..end])?.to_owned();
+            let status: u16 = head.split(' ').nth(1).unwrap_or("0").parse()?;
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().to_owned())
+                })
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            while conn.buf.len() < end + 4 + len {
+                let n = conn.stream.read(&mut tmp).await?;
+                anyhow::ensure!(n > 0, "connection closed");
+                conn.buf.extend_from_slice(&tmp[..n]);
+            }
+            return Ok(status);
+        }
+        let n = conn.stream.read(&mut tmp).await?;
+        anyhow::ensure!(n > 0, "connection closed");
+        conn.buf.extend_from_slice(&tmp[..n]);
+    }
+}
+
+/// An owner to read results as.
+async fn seed_owner(app: &App, org_id: i64) -> anyhow::Result<i64> {
+    let id: i64 = sqlx::query("SELECT id FROM people WHERE org_id = $1 ORDER BY id LIMIT 1")
+        .bind(org_id)
+        .fetch_one(&app.db.pool)
+        .await?
+        .try_get("id")?;
+    sqlx::query("UPDATE people SET role = 'owner' WHERE id = $1")
+        .bind(id)
+        .execute(&app.db.pool)
+        .await?;
+    Ok(id)
+}
