@@ -19,6 +19,9 @@ pub struct App {
     pub settings: Settings,
     /// In-memory request limits (API, sign-in links).
     pub limits: RateLimiter,
+    /// The group-commit writer of pulse answers, started on first use so
+    /// it runs on the caller's runtime with the app's clock.
+    pub answer_writer: std::sync::OnceLock<crate::pulse::writer::Writer>,
 }
 
 impl App {
@@ -29,7 +32,13 @@ impl App {
             clock: Arc::new(SystemClock),
             settings,
             limits: RateLimiter::default(),
+            answer_writer: std::sync::OnceLock::new(),
         }
+    }
+
+    pub fn answers(&self) -> &crate::pulse::writer::Writer {
+        self.answer_writer
+            .get_or_init(|| crate::pulse::writer::Writer::start(self.db.clone(), self.clock.clone()))
     }
 
     pub fn now(&self) -> Timestamp {

@@ -594,6 +594,12 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
         percentile(&org, 0.5).as_secs_f64() * 1000.0,
         percentile(&org, 0.99).as_secs_f64() * 1000.0
     );
+    let heat = timed(&format!("/api/v1/cycles/{last_cycle}/heatmap")).await?;
+    println!(
+        "teams × pillars heatmap over HTTP: median {:.2} ms, p99 {:.2} ms",
+        percentile(&heat, 0.5).as_secs_f64() * 1000.0,
+        percentile(&heat, 0.99).as_secs_f64() * 1000.0
+    );
     let rss = std::fs::read_to_string(format!("/proc/{}/status", server_pid(&server)))
         .ok()
         .and_then(|s| {

@@ -16,7 +16,7 @@ use super::results::{GroupResult, Participation};
 use super::service::{self, PulseInput, View};
 use super::store::Cycle;
 use crate::app::AppState;
-use crate::auth::{Actor, Permission, hash_token};
+use crate::auth::{Actor, Permission};
 use crate::privacy::plan::Group;
 use crate::web::AppError;
 use crate::web::api::{ApiActor, ApiError, ApiErrors, ApiQuery, Json};
@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cycles/{id}/close", post(close_cycle))
         .route("/api/v1/cycles/{id}/responses", post(submit_response))
         .route("/api/v1/cycles/{id}/results", get(get_results))
+        .route("/api/v1/cycles/{id}/heatmap", get(get_heatmap))
         .route("/api/v1/invitations/{token}/response", post(submit_with_invitation))
 }
 
@@ -301,22 +302,22 @@ pub struct Recorded {
     pub status: String,
 }
 
-async fn submit(app: &AppState, org_id: i64, cycle_id: i64, person_id: i64, body: &ResponseIn) -> Result<(), ApiError> {
-    let (_, questions) = service::form(app, org_id, cycle_id, person_id)
-        .await
-        .map_err(AppError::from)?;
+/// The JSON answer as the form's fields; the writer maps `comment` to the
+/// cycle's comment question.
+fn response_fields(body: &ResponseIn) -> Vec<(String, String)> {
     let mut fields: Vec<(String, String)> = body
         .answers
         .iter()
         .map(|(q, v)| (format!("q{q}"), v.to_string()))
         .collect();
     if let Some(comment) = &body.comment {
-        let Some(q) = questions.iter().find(|q| q.pillar == Pillar::Comment) else {
-            return Err(AppError::invalid("comment", "this pulse asks for no comment").into());
-        };
-        fields.push((format!("q{}", q.id), comment.clone()));
+        fields.push(("comment".into(), comment.clone()));
     }
-    service::submit(app, org_id, cycle_id, person_id, &fields)
+    fields
+}
+
+async fn submit(app: &AppState, org_id: i64, cycle_id: i64, person_id: i64, body: &ResponseIn) -> Result<(), ApiError> {
+    service::submit(app, org_id, cycle_id, person_id, &response_fields(body))
         .await
         .map_err(|e| ApiError(e.into()))
 }
@@ -349,11 +350,9 @@ async fn submit_with_invitation(
     Path(token): Path<String>,
     Json(body): Json<ResponseIn>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (cycle, org, person) = super::store::invitation(&app.db, &hash_token(&token))
+    service::submit_by_link(&app, &token, &response_fields(&body))
         .await
-        .map_err(AppError::from)?
-        .ok_or(AppError::NotFound)?;
-    submit(&app, org, cycle, person, &body).await?;
+        .map_err(|e| ApiError(e.into()))?;
     Ok((
         StatusCode::CREATED,
         Json(Recorded {
@@ -433,8 +432,46 @@ async fn get_results(
     Ok(Json(out))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct HeatmapRow {
+    /// "Parent / Team"
+    pub team: String,
+    /// % favourable per pillar.
+    pub pillars: BTreeMap<Pillar, f64>,
+}
+
+/// Teams × pillars (% favourable) for the teams the caller may see that
+/// the publication plan released.
+#[utoipa::path(get, path = "/api/v1/cycles/{id}/heatmap", tag = "pulse", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Cycle id")),
+    responses((status = 200, description = "One row per released team", body = Vec<HeatmapRow>), ApiErrors))]
+async fn get_heatmap(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<HeatmapRow>>, ApiError> {
+    let id = path_id(&id)?;
+    let rows = service::heatmap(&app, &actor, id).await?;
+    crate::audit::record_now(
+        &app.db,
+        &actor,
+        "results.viewed",
+        crate::audit::Subject::Cycle(id),
+        "heatmap",
+        app.now(),
+    )
+    .await
+    .map_err(AppError::from)?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|(team, pillars)| HeatmapRow { team, pillars })
+            .collect(),
+    ))
+}
+
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
+    get_heatmap,
     list_questions,
     list_pulses,
     create_pulse,

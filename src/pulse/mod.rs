@@ -10,3 +10,4 @@ pub mod pages;
 pub mod results;
 pub mod service;
 pub mod store;
+pub mod writer;

@@ -9,7 +9,7 @@ use jiff::{SignedDuration, Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use super::model::{Pillar, Question, Schedule, parse_submission, rotate, tenure_band};
+use super::model::{Pillar, Question, Schedule, rotate, tenure_band};
 use super::results::{self, GroupResult, Participation};
 use super::store::{self, Cycle, StoredResponse};
 use crate::app::App;
@@ -563,7 +563,8 @@ pub async fn form(
 }
 
 /// Stores one whole answer. Marking the person as having answered and
-/// storing what they answered happen in one transaction, but nothing in
+/// storing what they answered happen in one transaction (shared with other
+/// answers that arrive at the same moment: see `writer`), but nothing in
 /// the response points back to them: its id is random, it carries the
 /// cycle and the group snapshot only.
 pub async fn submit(
@@ -573,65 +574,28 @@ pub async fn submit(
     person_id: i64,
     fields: &[(String, String)],
 ) -> Result<(), SubmitError> {
-    let mut tx = app.db.begin().await?;
-    let cycle = store::cycle(&mut tx, org_id, cycle_id)
-        .await?
-        .ok_or(SubmitError::NotFound)?;
-    let now = app.now().as_second();
-    if cycle.is_closed() || now >= cycle.closes_at || now < cycle.opens_at {
-        return Err(SubmitError::Closed);
-    }
-    let questions = store::cycle_questions(&mut tx, org_id, cycle_id).await?;
-    let submission = parse_submission(&questions, fields).map_err(SubmitError::Invalid)?;
-    let marked = sqlx::query(
-        "UPDATE participation SET answered = 1 WHERE org_id = $1 AND cycle_id = $2 AND person_id = $3 AND answered = 0",
-    )
-    .bind(org_id)
-    .bind(cycle_id)
-    .bind(person_id)
-    .execute(&mut *tx)
-    .await?;
-    if marked.rows_affected() != 1 {
-        return Err(
-            match store::participation(&mut tx, org_id, cycle_id, person_id).await? {
-                None => SubmitError::NotInvited,
-                Some(_) => SubmitError::AlreadyAnswered,
+    app.answers()
+        .submit(
+            super::writer::Who::Person {
+                org_id,
+                cycle_id,
+                person_id,
             },
-        );
-    }
-    let snapshot = sqlx::query(
-        "SELECT team_id, tenure_band FROM cycle_roster WHERE org_id = $1 AND cycle_id = $2 AND person_id = $3",
-    )
-    .bind(org_id)
-    .bind(cycle_id)
-    .bind(person_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let response_id = {
-        let bytes: [u8; 16] = rand::random();
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    };
-    sqlx::query(
-        "INSERT INTO responses (id, cycle_id, org_id, team_id, tenure_band, comment) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&response_id)
-    .bind(cycle_id)
-    .bind(org_id)
-    .bind(snapshot.try_get::<Option<i64>, _>("team_id")?)
-    .bind(snapshot.try_get::<Option<String>, _>("tenure_band")?)
-    .bind(submission.comment.as_deref())
-    .execute(&mut *tx)
-    .await?;
-    for (q, v) in &submission.answers {
-        sqlx::query("INSERT INTO answers (response_id, question_id, value) VALUES ($1, $2, $3)")
-            .bind(&response_id)
-            .bind(q)
-            .bind(v)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(())
+            fields.to_vec(),
+        )
+        .await
+}
+
+/// Stores one whole answer given with a personal link's token.
+pub async fn submit_by_link(app: &App, token: &str, fields: &[(String, String)]) -> Result<(), SubmitError> {
+    app.answers()
+        .submit(
+            super::writer::Who::Link {
+                token_hash: hash_token(token),
+            },
+            fields.to_vec(),
+        )
+        .await
 }
 
 /// The groups a response belongs to, among the candidates.

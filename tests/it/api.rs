@@ -357,6 +357,14 @@ async fn every_documented_operation_is_exercised(app: TestApp) {
     api.get(&format!("/api/v1/cycles/{cycle_id}/results?group=bogus"))
         .await
         .error(422, "invalid");
+    let heat = call(
+        "GET",
+        "/api/v1/cycles/{id}/heatmap",
+        &format!("/api/v1/cycles/{cycle_id}/heatmap"),
+        None,
+    )
+    .await;
+    assert_eq!(heat.json.as_array().unwrap().len(), 0, "no team passed the threshold");
 
     let doc: serde_json::Value = reqwest::get(format!("http://{}/api/v1/openapi.json", app.addr))
         .await

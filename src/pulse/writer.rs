@@ -1,0 +1,343 @@
+//! Group commit for answers: one writer takes the submissions that arrive
+//! together (up to 64), stores them in one transaction, and replies to each
+//! only after the commit. One fsync then covers many answers, and a batch
+//! is written in random order, so even the order of inserts says nothing
+//! about who answered when (PRIVACY.md rule 2).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use rand::seq::SliceRandom;
+use sqlx::Row;
+use tokio::sync::{mpsc, oneshot};
+
+use super::model::{Pillar, Question, parse_submission};
+use super::service::SubmitError;
+use crate::app::Clock;
+use crate::db::Db;
+
+pub const BATCH: usize = 64;
+
+/// Who is answering: a signed-in person (or API token), or the holder of a
+/// personal link (its token's hash).
+#[derive(Clone, Debug)]
+pub enum Who {
+    Person { org_id: i64, cycle_id: i64, person_id: i64 },
+    Link { token_hash: String },
+}
+
+struct Submission {
+    who: Who,
+    fields: Vec<(String, String)>,
+    reply: oneshot::Sender<Result<(), SubmitError>>,
+}
+
+/// The handle requests use; the writer task runs as long as it exists.
+pub struct Writer {
+    tx: mpsc::Sender<Submission>,
+}
+
+impl Writer {
+    pub fn start(db: Db, clock: Arc<dyn Clock>) -> Writer {
+        let (tx, rx) = mpsc::channel(8192);
+        tokio::spawn(run(db, clock, rx));
+        Writer { tx }
+    }
+
+    /// Stores one whole answer; returns once it is committed. A field named
+    /// `comment` is taken as the answer to the cycle's comment question.
+    pub async fn submit(&self, who: Who, fields: Vec<(String, String)>) -> Result<(), SubmitError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Submission { who, fields, reply })
+            .await
+            .map_err(|_| SubmitError::Other(crate::web::AppError::internal("the answer writer stopped")))?;
+        answer
+            .await
+            .map_err(|_| SubmitError::Other(crate::web::AppError::internal("the answer writer stopped")))?
+    }
+}
+
+async fn run(db: Db, clock: Arc<dyn Clock>, mut rx: mpsc::Receiver<Submission>) {
+    let mut questions: HashMap<i64, Arc<Vec<Question>>> = HashMap::new();
+    let mut batch: Vec<Submission> = Vec::with_capacity(BATCH);
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(s) => batch.push(s),
+                Err(_) => break,
+            }
+        }
+        let items: Vec<(Who, Vec<(String, String)>)> =
+            batch.iter().map(|s| (s.who.clone(), s.fields.clone())).collect();
+        let outcomes = match store_batch(&db, clock.now().as_second(), &items, &mut questions).await {
+            Ok(o) => o,
+            // A database error fails the whole transaction: try each alone,
+            // so one bad apple does not spoil the batch.
+            Err(_) if items.len() > 1 => {
+                let mut each = Vec::with_capacity(items.len());
+                for item in &items {
+                    let one =
+                        store_batch(&db, clock.now().as_second(), std::slice::from_ref(item), &mut questions).await;
+                    each.push(match one {
+                        Ok(mut o) => o.remove(0),
+                        Err(e) => Err(SubmitError::from(e)),
+                    });
+                }
+                each
+            }
+            Err(e) => vec![Err(SubmitError::from(e))],
+        };
+        for (s, outcome) in batch.drain(..).zip(outcomes) {
+            let _ = s.reply.send(outcome);
+        }
+    }
+}
+
+/// A response about to be stored: id, cycle, org, team, tenure band,
+/// comment, answers.
+type NewResponse = (
+    String,
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Vec<(i64, i64)>,
+);
+
+fn placeholders(start: usize, rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cols: Vec<String> = (0..width).map(|c| format!("${}", start + r * width + c)).collect();
+            format!("({})", cols.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Stores a batch in one transaction; the outcome of each item, in order.
+async fn store_batch(
+    db: &Db,
+    now: i64,
+    items: &[(Who, Vec<(String, String)>)],
+    questions_cache: &mut HashMap<i64, Arc<Vec<Question>>>,
+) -> Result<Vec<Result<(), SubmitError>>, sqlx::Error> {
+    let mut outcome: Vec<Option<Result<(), SubmitError>>> = (0..items.len()).map(|_| None).collect();
+    // Who each item is, as (org, cycle, person).
+    let hashes: Vec<&str> = items
+        .iter()
+        .filter_map(|(w, _)| match w {
+            Who::Link { token_hash } => Some(token_hash.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut by_hash: HashMap<String, (i64, i64, i64)> = HashMap::new();
+    if !hashes.is_empty() {
+        let sql = format!(
+            "SELECT token_hash, cycle_id, org_id, person_id FROM invitations WHERE token_hash IN ({})",
+            (1..=hashes.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for h in &hashes {
+            q = q.bind(*h);
+        }
+        for r in q.fetch_all(&db.pool).await? {
+            by_hash.insert(
+                r.try_get("token_hash")?,
+                (r.try_get("org_id")?, r.try_get("cycle_id")?, r.try_get("person_id")?),
+            );
+        }
+    }
+    let mut who: Vec<Option<(i64, i64, i64)>> = Vec::with_capacity(items.len());
+    for (i, (w, _)) in items.iter().enumerate() {
+        let resolved = match w {
+            Who::Person {
+                org_id,
+                cycle_id,
+                person_id,
+            } => Some((*org_id, *cycle_id, *person_id)),
+            Who::Link { token_hash } => by_hash.get(token_hash).copied(),
+        };
+        if resolved.is_none() {
+            outcome[i] = Some(Err(SubmitError::NotFound));
+        }
+        who.push(resolved);
+    }
+
+    let mut tx = db.begin().await?;
+    // The cycles concerned: open now, and their questions.
+    let mut open: HashMap<i64, bool> = HashMap::new();
+    for (org_id, cycle_id, _) in who.iter().flatten() {
+        if open.contains_key(cycle_id) {
+            continue;
+        }
+        let row = sqlx::query("SELECT opens_at, closes_at, closed_at FROM cycles WHERE org_id = $1 AND id = $2")
+            .bind(org_id)
+            .bind(cycle_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let is_open = match row {
+            Some(r) => {
+                r.try_get::<Option<i64>, _>("closed_at")?.is_none()
+                    && r.try_get::<i64, _>("opens_at")? <= now
+                    && now < r.try_get::<i64, _>("closes_at")?
+            }
+            None => false,
+        };
+        open.insert(*cycle_id, is_open);
+        if !questions_cache.contains_key(cycle_id) {
+            let qs = super::store::cycle_questions(&mut tx, *org_id, *cycle_id).await?;
+            questions_cache.insert(*cycle_id, Arc::new(qs));
+        }
+    }
+
+    // Check each answer; the first of a person's answers in the batch goes
+    // on, any other is "already answered".
+    let mut parsed: Vec<Option<super::model::Submission>> = (0..items.len()).map(|_| None).collect();
+    let mut claimed: HashSet<(i64, i64)> = HashSet::new();
+    for (i, (_, fields)) in items.iter().enumerate() {
+        let Some((_, cycle_id, person_id)) = who[i] else {
+            continue;
+        };
+        if !open.get(&cycle_id).copied().unwrap_or(false) {
+            outcome[i] = Some(Err(SubmitError::Closed));
+            continue;
+        }
+        let qs = &questions_cache[&cycle_id];
+        let comment_id = qs.iter().find(|q| q.pillar == Pillar::Comment).map(|q| q.id);
+        let fields: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| match (k.as_str(), comment_id) {
+                ("comment", Some(c)) => (format!("q{c}"), v.clone()),
+                _ => (k.clone(), v.clone()),
+            })
+            .collect();
+        match parse_submission(qs, &fields) {
+            Ok(s) => {
+                if claimed.insert((cycle_id, person_id)) {
+                    parsed[i] = Some(s);
+                } else {
+                    outcome[i] = Some(Err(SubmitError::AlreadyAnswered));
+                }
+            }
+            Err(e) => outcome[i] = Some(Err(SubmitError::Invalid(e))),
+        }
+    }
+
+    // Mark them as having answered, per cycle, in one statement each.
+    let mut cycles: Vec<(i64, i64)> = Vec::new();
+    for (i, p) in parsed.iter().enumerate() {
+        if p.is_some() {
+            let (org, cycle, _) = who[i].expect("parsed implies resolved");
+            if !cycles.contains(&(org, cycle)) {
+                cycles.push((org, cycle));
+            }
+        }
+    }
+    let mut snapshot: HashMap<(i64, i64), (Option<i64>, Option<String>)> = HashMap::new();
+    for (org, cycle) in &cycles {
+        let persons: Vec<i64> = parsed
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| p.is_some() && who[*i].is_some_and(|w| w.1 == *cycle))
+            .map(|(i, _)| who[i].expect("resolved").2)
+            .collect();
+        let list = (3..3 + persons.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let update = format!(
+            "UPDATE participation SET answered = 1
+             WHERE org_id = $1 AND cycle_id = $2 AND answered = 0 AND person_id IN ({list})
+             RETURNING person_id"
+        );
+        let mut q = sqlx::query_as::<_, (i64,)>(&update).bind(org).bind(cycle);
+        for p in &persons {
+            q = q.bind(p);
+        }
+        let marked: HashSet<i64> = q.fetch_all(&mut *tx).await?.into_iter().map(|(p,)| p).collect();
+        let select = format!(
+            "SELECT person_id, team_id, tenure_band FROM cycle_roster WHERE org_id = $1 AND cycle_id = $2 AND person_id IN ({list})"
+        );
+        let mut q = sqlx::query(&select).bind(org).bind(cycle);
+        for p in &persons {
+            q = q.bind(p);
+        }
+        let mut on_roster = HashSet::new();
+        for r in q.fetch_all(&mut *tx).await? {
+            let person: i64 = r.try_get("person_id")?;
+            on_roster.insert(person);
+            snapshot.insert((*cycle, person), (r.try_get("team_id")?, r.try_get("tenure_band")?));
+        }
+        for (i, p) in parsed.iter_mut().enumerate() {
+            let Some((_, c, person)) = who[i] else { continue };
+            if p.is_some() && c == *cycle && !marked.contains(&person) {
+                *p = None;
+                outcome[i] = Some(Err(if on_roster.contains(&person) {
+                    SubmitError::AlreadyAnswered
+                } else {
+                    SubmitError::NotInvited
+                }));
+            }
+        }
+    }
+
+    // Store what was answered, in random order, with random ids.
+    let mut rows: Vec<NewResponse> = Vec::new();
+    for (i, p) in parsed.iter().enumerate() {
+        let Some(s) = p else { continue };
+        let (org, cycle, person) = who[i].expect("resolved");
+        let (team, band) = snapshot.get(&(cycle, person)).cloned().unwrap_or((None, None));
+        let bytes: [u8; 16] = rand::random();
+        let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        rows.push((
+            id,
+            cycle,
+            org,
+            team,
+            band,
+            s.comment.clone(),
+            s.answers.iter().map(|(q, v)| (*q, *v)).collect(),
+        ));
+    }
+    rows.shuffle(&mut rand::thread_rng());
+    for chunk in rows.chunks(BATCH) {
+        let sql = format!(
+            "INSERT INTO responses (id, cycle_id, org_id, team_id, tenure_band, comment) VALUES {}",
+            placeholders(1, chunk.len(), 6)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, cycle, org, team, band, comment, _) in chunk {
+            q = q
+                .bind(id)
+                .bind(cycle)
+                .bind(org)
+                .bind(team)
+                .bind(band.as_deref())
+                .bind(comment.as_deref());
+        }
+        q.execute(&mut *tx).await?;
+        let answers: Vec<(&String, i64, i64)> = chunk
+            .iter()
+            .flat_map(|(id, _, _, _, _, _, a)| a.iter().map(move |(q, v)| (id, *q, *v)))
+            .collect();
+        for part in answers.chunks(300) {
+            let sql = format!(
+                "INSERT INTO answers (response_id, question_id, value) VALUES {}",
+                placeholders(1, part.len(), 3)
+            );
+            let mut q = sqlx::query(&sql);
+            for (id, question, value) in part {
+                q = q.bind(*id).bind(question).bind(value);
+            }
+            q.execute(&mut *tx).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(outcome.into_iter().map(|o| o.unwrap_or(Ok(()))).collect())
+}
