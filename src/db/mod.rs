@@ -50,6 +50,9 @@ impl Db {
                             conn.execute("PRAGMA synchronous = FULL").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            // 16 MB of page cache per connection: answers go
+                            // in at random places of their B-tree (random ids).
+                            conn.execute("PRAGMA cache_size = -16000").await?;
                             Ok(())
                         })
                     })

@@ -926,13 +926,27 @@ pub async fn heatmap(
     actor: &Actor,
     cycle_id: i64,
 ) -> Result<Vec<(String, BTreeMap<Pillar, f64>)>, AppError> {
-    let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
-    let visible = visible_groups(app, actor).await?;
-    let rows = sqlx::query("SELECT group_key, result FROM cycle_results WHERE org_id = $1 AND cycle_id = $2")
-        .bind(actor.org_id)
-        .bind(cycle_id)
-        .fetch_all(&app.db.pool)
-        .await?;
+    /// Only the part of a stored result the heatmap needs.
+    #[derive(Deserialize)]
+    struct PillarsOnly {
+        pillars: BTreeMap<Pillar, crate::privacy::stats::Share>,
+    }
+    let teams = {
+        let mut conn = app.db.pool.acquire().await?;
+        crate::org::store::list_teams(&mut conn, actor.org_id).await?
+    };
+    let dir = crate::org::service::Directory {
+        teams,
+        people: Vec::new(),
+    };
+    let visible: HashSet<Group> = visible_groups(app, actor).await?.into_iter().collect();
+    let rows = sqlx::query(
+        "SELECT group_key, result FROM cycle_results WHERE org_id = $1 AND cycle_id = $2 AND group_key LIKE 'team:%'",
+    )
+    .bind(actor.org_id)
+    .bind(cycle_id)
+    .fetch_all(&app.db.pool)
+    .await?;
     let mut out = Vec::new();
     for r in rows {
         let key: String = r.try_get("group_key")?;
@@ -942,7 +956,7 @@ pub async fn heatmap(
         if !visible.contains(&group) {
             continue;
         }
-        let result: GroupResult =
+        let result: PillarsOnly =
             serde_json::from_str(&r.try_get::<String, _>("result")?).map_err(AppError::internal)?;
         out.push((
             dir.team_path(t),

@@ -63,10 +63,19 @@ async fn run(db: Db, clock: Arc<dyn Clock>, mut rx: mpsc::Receiver<Submission>) 
     let mut batch: Vec<Submission> = Vec::with_capacity(BATCH);
     while let Some(first) = rx.recv().await {
         batch.push(first);
-        while batch.len() < BATCH {
+        // Let the requests being handled right now join this batch: yield
+        // to them a few times while more keep arriving.
+        let mut idle = 0;
+        while batch.len() < BATCH && idle < 3 {
             match rx.try_recv() {
-                Ok(s) => batch.push(s),
-                Err(_) => break,
+                Ok(s) => {
+                    batch.push(s);
+                    idle = 0;
+                }
+                Err(_) => {
+                    idle += 1;
+                    tokio::task::yield_now().await;
+                }
             }
         }
         let items: Vec<(Who, Vec<(String, String)>)> =
