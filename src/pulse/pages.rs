@@ -22,6 +22,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/pulse", get(overview).post(create_pulse))
         .route("/pulse/new", get(new_pulse))
+        .route("/pulse/questions", get(show_questions).post(add_question))
+        .route("/pulse/questions/{id}", post(edit_question))
         .route("/pulse/how-anonymity-works", get(how_it_works))
         .route("/settings", get(show_settings).post(save_settings))
         .route("/pulse/{id}/launch", post(launch))
@@ -817,6 +819,99 @@ async fn save_settings(
                 error: Some(e.to_string()),
                 saved: false,
             },
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pulse/templates/questions.html")]
+struct QuestionsPage {
+    layout: Layout,
+    questions: Vec<Question>,
+    pillars: Vec<Pillar>,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn questions_page(
+    app: &AppState,
+    me: &CurrentPerson,
+    layout: Layout,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<QuestionsPage, AppError> {
+    let questions = service::question_bank(app, me.actor.org_id).await?;
+    let pillars = Pillar::BELONGING.iter().copied().chain([Pillar::Stay]).collect();
+    Ok(QuestionsPage {
+        layout,
+        questions,
+        pillars,
+        error,
+        notice,
+    })
+}
+
+async fn show_questions(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
+    me.actor.require(Permission::ManageSurveys)?;
+    Ok(render(&questions_page(&app, &me, layout, None, None).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct QuestionForm {
+    pillar: String,
+    text: String,
+}
+
+async fn add_question(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Form(form): Form<QuestionForm>,
+) -> Result<Response, AppError> {
+    me.actor.require(Permission::ManageSurveys)?;
+    let result = match Pillar::parse(&form.pillar).filter(|p| p.is_belonging() || *p == Pillar::Stay) {
+        Some(p) => service::add_question(&app, &me.actor, p, &form.text).await.map(|_| ()),
+        None => Err(AppError::invalid("pillar", "choose one of the pillars")),
+    };
+    match result {
+        Ok(()) => Ok(render(
+            &questions_page(&app, &me, layout, None, Some("The question was added.".into())).await?,
+        )),
+        Err(e @ AppError::Invalid { .. }) => Ok(render_with(
+            e.status(),
+            &questions_page(&app, &me, layout, Some(e.to_string()), None).await?,
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+async fn edit_question(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Path(id): Path<String>,
+    Form(form): Form<QuestionForm>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    match service::edit_question(&app, &me.actor, id, &form.text).await {
+        Ok(new) if new != id => Ok(render(
+            &questions_page(
+                &app,
+                &me,
+                layout,
+                None,
+                Some("It already had answers, so the new wording is a new version; trends keep the two apart.".into()),
+            )
+            .await?,
+        )),
+        Ok(_) => Ok(render(
+            &questions_page(&app, &me, layout, None, Some("The wording was changed.".into())).await?,
+        )),
+        Err(e @ AppError::Invalid { .. }) => Ok(render_with(
+            e.status(),
+            &questions_page(&app, &me, layout, Some(e.to_string()), None).await?,
         )),
         Err(e) => Err(e),
     }

@@ -17,6 +17,7 @@ both_databases!(
     no_combination_of_released_groups_isolates_anyone,
     reminders_reach_only_those_who_have_not_answered_and_the_cycle_closes_on_time,
     k_can_be_raised_but_not_lowered_once_answers_are_in,
+    rewording_an_answered_question_makes_a_new_version,
 );
 
 struct Org {
@@ -717,4 +718,74 @@ async fn k_can_be_raised_but_not_lowered_once_answers_are_in(app: TestApp) {
             .await
             >= 3
     );
+}
+
+async fn rewording_an_answered_question_makes_a_new_version(app: TestApp) {
+    let o = org_with(&app, &[6], false).await;
+    let hr = app.browser();
+    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    hr.get("/pulse/questions").await.assert(200, "Question bank");
+    hr.post("/pulse/questions", &[("pillar", "value"), ("text", " ")])
+        .await
+        .assert(422, "text:");
+    hr.post("/pulse/questions", &[("pillar", "moon"), ("text", "Fine")])
+        .await
+        .assert(422, "pillar:");
+    hr.post("/pulse/questions", &[("pillar", "value"), ("text", "My pay is fair.")])
+        .await
+        .assert(200, "was added");
+    let custom = app
+        .count("SELECT id FROM questions WHERE text = 'My pay is fair.'")
+        .await;
+    // Unanswered: reworded in place.
+    hr.post(
+        &format!("/pulse/questions/{custom}"),
+        &[("text", "My pay is fair for my work.")],
+    )
+    .await
+    .assert(200, "wording was changed");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM questions WHERE id = {custom} AND text = 'My pay is fair for my work.'"
+        ))
+        .await,
+        1
+    );
+    // Answered: a new version, the old one retired, trends kept apart.
+    let cycle = launch_pulse(&app, &hr, o.org).await;
+    let fields = answer_fields(&app, o.org, cycle, 4).await;
+    belong::pulse::service::submit(&app.state, o.org, cycle, o.people[0].0, &fields)
+        .await
+        .unwrap();
+    let asked = fields[0].0.trim_start_matches('q').to_owned();
+    let page = hr
+        .post(&format!("/pulse/questions/{asked}"), &[("text", "A new wording.")])
+        .await;
+    page.assert(200, "new version");
+    assert_eq!(
+        app.count(&format!("SELECT retired FROM questions WHERE id = {asked}"))
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT version FROM questions WHERE text = 'A new wording.'")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM answers WHERE question_id = {asked}"))
+            .await,
+        1,
+        "old answers keep the old wording"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM pulse_questions WHERE question_id = {asked}"
+        ))
+        .await,
+        0
+    );
+    let emp = app.browser();
+    emp.sign_in("bars-co", "p0-2@bars.example", PASSWORD).await;
+    emp.get("/pulse/questions").await.assert(403, "not allowed");
 }
