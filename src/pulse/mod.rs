@@ -8,6 +8,7 @@ pub mod demo;
 pub mod model;
 pub mod pages;
 pub mod results;
+pub mod segments;
 pub mod service;
 pub mod store;
 pub mod writer;

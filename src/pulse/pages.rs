@@ -24,6 +24,8 @@ pub fn routes() -> Router<AppState> {
         .route("/pulse/new", get(new_pulse))
         .route("/pulse/questions", get(show_questions).post(add_question))
         .route("/pulse/questions/{id}", post(edit_question))
+        .route("/pulse/segments", get(show_segments).post(add_segment))
+        .route("/pulse/segments/{id}/active", post(set_segment_active))
         .route("/pulse/how-anonymity-works", get(how_it_works))
         .route("/settings", get(show_settings).post(save_settings))
         .route("/pulse/{id}/launch", post(launch))
@@ -325,6 +327,7 @@ async fn close_early(
 #[template(path = "pulse/templates/answer.html")]
 struct AnswerPage {
     layout: Layout,
+    segments: Vec<super::segments::SegmentQuestion>,
     title: String,
     action: String,
     questions: Vec<Question>,
@@ -376,6 +379,19 @@ impl AnswerPage {
 
     fn is_comment(&self, q: &Question) -> bool {
         q.pillar == Pillar::Comment
+    }
+
+    fn seg_checked(&self, s: &super::segments::SegmentQuestion, option: &str) -> bool {
+        let name = format!("s{}", s.id);
+        self.values.iter().any(|(k, v)| *k == name && v == option)
+    }
+
+    fn seg_untouched(&self, s: &super::segments::SegmentQuestion) -> bool {
+        let name = format!("s{}", s.id);
+        !self
+            .values
+            .iter()
+            .any(|(k, v)| *k == name && s.options.iter().any(|o| o == v))
     }
 }
 
@@ -433,6 +449,7 @@ async fn show_form(
     match service::form(app, org_id, cycle_id, person_id).await {
         Ok((cycle, questions)) => Ok(render(&AnswerPage {
             layout,
+            segments: super::segments::list(app, org_id, true).await?,
             title: cycle.title,
             action,
             questions,
@@ -466,7 +483,16 @@ async fn take_answer(
             };
             Ok(render_with(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &AnswerPage { layout, title: cycle.title, action, questions, values: fields, errors, closes: day(cycle.closes_at) },
+                &AnswerPage {
+                    layout,
+                    segments: super::segments::list(app, org_id, true).await?,
+                    title: cycle.title,
+                    action,
+                    questions,
+                    values: fields,
+                    errors,
+                    closes: day(cycle.closes_at),
+                },
             ))
         }
         Err(e) => refusal(layout, e),
@@ -593,19 +619,22 @@ impl ResultsPage {
     }
 }
 
-fn group_label(g: &Group, dir: &crate::org::service::Directory) -> String {
+fn group_label(g: &Group, dir: &crate::org::service::Directory, segs: &[super::segments::SegmentQuestion]) -> String {
     match g {
         Group::Org => "Whole organization".into(),
         Group::Team(t) => format!("{} (with sub-teams)", dir.team_path(*t)),
         Group::TeamOnly(t) => format!("{} (own members only)", dir.team_path(*t)),
-        Group::Segment { question, value } => format!(
-            "{}: {value}",
-            if question == service::TENURE {
-                "Time here"
+        Group::Segment { question, value } => {
+            let name = if question == service::TENURE {
+                "Time here".to_owned()
             } else {
-                question
-            }
-        ),
+                segs.iter()
+                    .find(|s| s.key() == *question)
+                    .map(|s| s.text.clone())
+                    .unwrap_or_else(|| question.clone())
+            };
+            format!("{name}: {value}")
+        }
     }
 }
 
@@ -634,13 +663,14 @@ async fn show_results(
     };
     let (cycle, view) = service::view(&app, &me.actor, id, &group).await?;
     let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
-    let groups = visible.iter().map(|g| (g.key(), group_label(g, &dir))).collect();
+    let segs = super::segments::list(&app, me.actor.org_id, false).await?;
+    let groups = visible.iter().map(|g| (g.key(), group_label(g, &dir, &segs))).collect();
     let trend_points = if cycle.is_closed() {
         service::trend(&app, &me.actor, cycle.pulse_id, &group).await?
     } else {
         Vec::new()
     };
-    let label = group_label(&group, &dir);
+    let label = group_label(&group, &dir, &segs);
     let heatmap = if cycle.is_closed() {
         service::heatmap(&app, &me.actor, id)
             .await?
@@ -695,6 +725,7 @@ async fn export_csv(
     let id = parse_id(&id)?;
     let rows = service::export(&app, &me.actor, id).await?;
     let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
+    let segs = super::segments::list(&app, me.actor.org_id, false).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let header = [
         "group",
@@ -714,7 +745,7 @@ async fn export_csv(
     out.write_record(header).map_err(AppError::internal)?;
     let pct = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_default();
     for (group, view) in rows {
-        let label = group_label(&group, &dir);
+        let label = group_label(&group, &dir, &segs);
         let record: Vec<String> = match view {
             View::Released(r) => {
                 let pillar = |p: Pillar| pct(r.pillars.get(&p).map(|s| s.value));
@@ -915,4 +946,83 @@ async fn edit_question(
         )),
         Err(e) => Err(e),
     }
+}
+
+#[derive(Template)]
+#[template(path = "pulse/templates/segments.html")]
+struct SegmentsPage {
+    layout: Layout,
+    segments: Vec<super::segments::SegmentQuestion>,
+    error: Option<String>,
+    text: String,
+    options: String,
+}
+
+async fn segments_page(
+    app: &AppState,
+    me: &CurrentPerson,
+    layout: Layout,
+    error: Option<String>,
+    text: String,
+    options: String,
+) -> Result<SegmentsPage, AppError> {
+    Ok(SegmentsPage {
+        layout,
+        segments: super::segments::list(app, me.actor.org_id, false).await?,
+        error,
+        text,
+        options,
+    })
+}
+
+async fn show_segments(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
+    me.actor.require(Permission::ManageSurveys)?;
+    Ok(render(
+        &segments_page(&app, &me, layout, None, String::new(), String::new()).await?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SegmentForm {
+    text: String,
+    options: String,
+}
+
+async fn add_segment(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Form(form): Form<SegmentForm>,
+) -> Result<Response, AppError> {
+    match super::segments::add(&app, &me.actor, &form.text, &form.options).await {
+        Ok(_) => Ok(Redirect::to("/pulse/segments").into_response()),
+        Err(e @ AppError::Invalid { .. }) => Ok(render_with(
+            e.status(),
+            &segments_page(&app, &me, layout, Some(e.to_string()), form.text, form.options).await?,
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ActiveForm {
+    active: String,
+}
+
+async fn set_segment_active(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    Path(id): Path<String>,
+    Form(form): Form<ActiveForm>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let active = match form.active.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => return Err(AppError::invalid("active", "must be true or false")),
+    };
+    super::segments::set_active(&app, &me.actor, id, active).await?;
+    Ok(Redirect::to("/pulse/segments").into_response())
 }

@@ -147,6 +147,7 @@ mod tests {
 
     fn r(answers: &[(i64, i64)], comment: Option<&str>) -> StoredResponse {
         StoredResponse {
+            segments: vec![],
             team_id: None,
             tenure_band: None,
             comment: comment.map(str::to_owned),

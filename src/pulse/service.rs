@@ -620,11 +620,17 @@ fn memberships(r: &StoredResponse, dir: &crate::org::service::Directory) -> Vec<
             value: band.clone(),
         });
     }
+    for (segment, value) in &r.segments {
+        groups.push(Group::Segment {
+            question: format!("s{segment}"),
+            value: value.clone(),
+        });
+    }
     groups
 }
 
 /// Every group any page, API call or export accepts for a cycle.
-fn candidates(dir: &crate::org::service::Directory) -> Vec<Group> {
+fn candidates(dir: &crate::org::service::Directory, segments: &[super::segments::SegmentQuestion]) -> Vec<Group> {
     let parents: HashSet<i64> = dir.teams.iter().filter_map(|t| t.parent_id).collect();
     let mut c = vec![Group::Org];
     for t in &dir.teams {
@@ -638,6 +644,14 @@ fn candidates(dir: &crate::org::service::Directory) -> Vec<Group> {
             question: TENURE.into(),
             value: band.into(),
         });
+    }
+    for q in segments {
+        for option in &q.options {
+            c.push(Group::Segment {
+                question: q.key(),
+                value: option.clone(),
+            });
+        }
     }
     c
 }
@@ -661,7 +675,8 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
     let responses = store::responses(&mut tx, org_id, cycle_id).await?;
     let dir = crate::org::service::Directory::load(&mut tx, org_id).await?;
     let member: Vec<Vec<Group>> = responses.iter().map(|r| memberships(r, &dir)).collect();
-    let plan = plan::decide(&candidates(&dir), &member, cycle.k);
+    let segments = super::segments::list(app, org_id, false).await?;
+    let plan = plan::decide(&candidates(&dir, &segments), &member, cycle.k);
     for group in &plan.published {
         let subset: Vec<&StoredResponse> = responses
             .iter()
@@ -764,7 +779,8 @@ pub async fn visible_groups(app: &App, actor: &Actor) -> Result<Vec<Group>, AppE
         people: Vec::new(),
     };
     if actor.can(Permission::ManageSurveys) {
-        return Ok(candidates(&dir));
+        let segments = super::segments::list(app, actor.org_id, false).await?;
+        return Ok(candidates(&dir, &segments));
     }
     let share: i64 = sqlx::query("SELECT share_results FROM organizations WHERE id = $1")
         .bind(actor.org_id)
@@ -778,7 +794,7 @@ pub async fn visible_groups(app: &App, actor: &Actor) -> Result<Vec<Group>, AppE
     if actor.role == Role::Manager {
         let me = crate::org::store::get_person(&app.db, actor.org_id, actor.person_id).await?;
         if let Some(own) = me.and_then(|p| p.team_id) {
-            for g in candidates(&dir) {
+            for g in candidates(&dir, &[]) {
                 let ok = match &g {
                     Group::Team(t) | Group::TeamOnly(t) => in_subtree(&dir, *t, own),
                     _ => false,
@@ -852,6 +868,7 @@ async fn view_unaudited(app: &App, actor: &Actor, cycle_id: i64, group: &Group) 
         let (mut people, mut answered) = (0u32, 0u32);
         for (team, band, done) in roster {
             let r = StoredResponse {
+                segments: vec![],
                 team_id: team,
                 tenure_band: band,
                 comment: None,

@@ -267,6 +267,8 @@ pub struct StoredResponse {
     pub tenure_band: Option<String>,
     pub comment: Option<String>,
     pub answers: Vec<(i64, i64)>,
+    /// Self-reported segments: (segment question, value).
+    pub segments: Vec<(i64, String)>,
 }
 
 /// All responses of a cycle, in the order of their random ids.
@@ -282,18 +284,21 @@ pub async fn responses(
     )
     .bind(org_id)
     .bind(cycle_id)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?;
     let mut out: Vec<StoredResponse> = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
     let mut last: Option<String> = None;
     for r in rows {
         let id: String = r.try_get("id")?;
         if last.as_deref() != Some(id.as_str()) {
+            ids.push(id.clone());
             out.push(StoredResponse {
                 team_id: r.try_get("team_id")?,
                 tenure_band: r.try_get("tenure_band")?,
                 comment: r.try_get("comment")?,
                 answers: Vec::new(),
+                segments: Vec::new(),
             });
             last = Some(id);
         }
@@ -302,6 +307,24 @@ pub async fn responses(
             r.try_get::<Option<i64>, _>("value")?,
         ) {
             out.last_mut().expect("pushed above").answers.push((q, v));
+        }
+    }
+    let segs = sqlx::query(
+        "SELECT rs.response_id, rs.segment_id, rs.value FROM response_segments rs
+         JOIN responses r ON r.id = rs.response_id WHERE r.org_id = $1 AND r.cycle_id = $2",
+    )
+    .bind(org_id)
+    .bind(cycle_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    if !segs.is_empty() {
+        let at: std::collections::HashMap<&str, usize> =
+            ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+        for r in segs {
+            let rid: String = r.try_get("response_id")?;
+            if let Some(i) = at.get(rid.as_str()) {
+                out[*i].segments.push((r.try_get("segment_id")?, r.try_get("value")?));
+            }
         }
     }
     Ok(out)

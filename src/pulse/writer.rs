@@ -114,6 +114,7 @@ type NewResponse = (
     Option<String>,
     Option<String>,
     Vec<(i64, i64)>,
+    Vec<(i64, String)>,
 );
 
 fn placeholders(start: usize, rows: usize, width: usize) -> String {
@@ -208,11 +209,47 @@ async fn store_batch(
     // Check each answer; the first of a person's answers in the batch goes
     // on, any other is "already answered".
     let mut parsed: Vec<Option<super::model::Submission>> = (0..items.len()).map(|_| None).collect();
+    let mut segment_values: Vec<Vec<(i64, String)>> = vec![Vec::new(); items.len()];
+    let mut segment_questions: HashMap<i64, Vec<(i64, Vec<String>)>> = HashMap::new();
     let mut claimed: HashSet<(i64, i64)> = HashSet::new();
     for (i, (_, fields)) in items.iter().enumerate() {
-        let Some((_, cycle_id, person_id)) = who[i] else {
+        let Some((org_id, cycle_id, person_id)) = who[i] else {
             continue;
         };
+        // Self-reported segments ride along as `s<ID>` fields.
+        if let std::collections::hash_map::Entry::Vacant(e) = segment_questions.entry(org_id) {
+            let rows = sqlx::query("SELECT id, options FROM segment_questions WHERE org_id = $1 AND active = 1")
+                .bind(org_id)
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut qs = Vec::new();
+            for r in rows {
+                let options: String = r.try_get("options")?;
+                qs.push((
+                    r.try_get::<i64, _>("id")?,
+                    serde_json::from_str::<Vec<String>>(&options).unwrap_or_default(),
+                ));
+            }
+            e.insert(qs);
+        }
+        let mut segment_errors = Vec::new();
+        let mut fields_left = Vec::new();
+        for (k, v) in fields {
+            let Some(id) = k.strip_prefix('s').and_then(|n| n.parse::<i64>().ok()) else {
+                fields_left.push((k.clone(), v.clone()));
+                continue;
+            };
+            let value = v.trim();
+            match segment_questions[&org_id].iter().find(|(q, _)| *q == id) {
+                None => segment_errors.push((k.clone(), "is not a question of this form".to_owned())),
+                Some(_) if value.is_empty() || value.eq_ignore_ascii_case(super::segments::PREFER_NOT) => {}
+                Some((_, options)) if options.iter().any(|o| o == value) => {
+                    segment_values[i].push((id, value.to_owned()))
+                }
+                Some(_) => segment_errors.push((k.clone(), "choose one of the options".to_owned())),
+            }
+        }
+        let fields = &fields_left;
         if !open.get(&cycle_id).copied().unwrap_or(false) {
             outcome[i] = Some(Err(SubmitError::Closed));
             continue;
@@ -227,6 +264,7 @@ async fn store_batch(
             })
             .collect();
         match parse_submission(qs, &fields) {
+            Ok(_) if !segment_errors.is_empty() => outcome[i] = Some(Err(SubmitError::Invalid(segment_errors))),
             Ok(s) => {
                 if claimed.insert((cycle_id, person_id)) {
                     parsed[i] = Some(s);
@@ -312,6 +350,7 @@ async fn store_batch(
             band,
             s.comment.clone(),
             s.answers.iter().map(|(q, v)| (*q, *v)).collect(),
+            std::mem::take(&mut segment_values[i]),
         ));
     }
     rows.shuffle(&mut rand::thread_rng());
@@ -321,7 +360,7 @@ async fn store_batch(
             placeholders(1, chunk.len(), 6)
         );
         let mut q = sqlx::query(&sql);
-        for (id, cycle, org, team, band, comment, _) in chunk {
+        for (id, cycle, org, team, band, comment, _, _) in chunk {
             q = q
                 .bind(id)
                 .bind(cycle)
@@ -333,7 +372,7 @@ async fn store_batch(
         q.execute(&mut *tx).await?;
         let answers: Vec<(&String, i64, i64)> = chunk
             .iter()
-            .flat_map(|(id, _, _, _, _, _, a)| a.iter().map(move |(q, v)| (id, *q, *v)))
+            .flat_map(|(id, _, _, _, _, _, a, _)| a.iter().map(move |(q, v)| (id, *q, *v)))
             .collect();
         for part in answers.chunks(300) {
             let sql = format!(
@@ -346,6 +385,21 @@ async fn store_batch(
             }
             q.execute(&mut *tx).await?;
         }
+    }
+    let segments: Vec<(&String, i64, &String)> = rows
+        .iter()
+        .flat_map(|r| r.7.iter().map(move |(seg, value)| (&r.0, *seg, value)))
+        .collect();
+    for part in segments.chunks(300) {
+        let sql = format!(
+            "INSERT INTO response_segments (response_id, segment_id, value) VALUES {}",
+            placeholders(1, part.len(), 3)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, seg, value) in part {
+            q = q.bind(*id).bind(seg).bind(*value);
+        }
+        q.execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(outcome.into_iter().map(|o| o.unwrap_or(Ok(()))).collect())

@@ -18,6 +18,7 @@ both_databases!(
     reminders_reach_only_those_who_have_not_answered_and_the_cycle_closes_on_time,
     k_can_be_raised_but_not_lowered_once_answers_are_in,
     rewording_an_answered_question_makes_a_new_version,
+    self_reported_segments_stay_on_the_response_and_pass_the_guard,
 );
 
 struct Org {
@@ -251,6 +252,14 @@ async fn answers_are_stored_apart_from_people(app: TestApp) {
     assert_eq!(
         columns("participation").await,
         ["answered", "cycle_id", "org_id", "person_id"]
+    );
+    assert_eq!(
+        columns("response_segments").await,
+        ["response_id", "segment_id", "value"]
+    );
+    assert_eq!(
+        columns("invitations").await,
+        ["cycle_id", "org_id", "person_id", "token_hash"]
     );
     // Response ids are random 128-bit values, not a sequence.
     use sqlx::Row;
@@ -788,4 +797,84 @@ async fn rewording_an_answered_question_makes_a_new_version(app: TestApp) {
     let emp = app.browser();
     emp.sign_in("bars-co", "p0-2@bars.example", PASSWORD).await;
     emp.get("/pulse/questions").await.assert(403, "not allowed");
+}
+
+async fn self_reported_segments_stay_on_the_response_and_pass_the_guard(app: TestApp) {
+    let o = org_with(&app, &[12], false).await;
+    let hr = app.browser();
+    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    hr.get("/pulse/segments").await.assert(200, "Self-reported segments");
+    hr.post(
+        "/pulse/segments",
+        &[("text", "Where do you work?"), ("options", "Remote")],
+    )
+    .await
+    .assert(422, "options:");
+    let made = hr
+        .post(
+            "/pulse/segments",
+            &[("text", "Where do you work?"), ("options", "Remote\nOffice")],
+        )
+        .await;
+    assert_eq!(made.status, 303);
+    let seg = app.count("SELECT id FROM segment_questions").await;
+    let cycle = launch_pulse(&app, &hr, o.org).await;
+    // The form offers it, with "prefer not to say" chosen by default.
+    let me = app.browser();
+    me.sign_in("bars-co", "p0-1@bars.example", PASSWORD).await;
+    let form = me.get(&format!("/pulse/cycles/{cycle}/answer")).await;
+    form.assert(200, "Where do you work?");
+    form.assert(200, "value=\"prefer not to say\" checked");
+    let base = answer_fields(&app, o.org, cycle, 4).await;
+    let with = |v: &str| {
+        let mut f = base.clone();
+        f.push((format!("s{seg}"), v.to_owned()));
+        f
+    };
+    let bad = belong::pulse::service::submit(&app.state, o.org, cycle, o.people[0].0, &with("Moon")).await;
+    assert!(matches!(bad, Err(belong::pulse::service::SubmitError::Invalid(ref e)) if e[0].0 == format!("s{seg}")));
+    let mut unknown = base.clone();
+    unknown.push(("s1".into(), "Remote".into()));
+    assert!(
+        belong::pulse::service::submit(&app.state, o.org, cycle, o.people[0].0, &unknown)
+            .await
+            .is_err()
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, 0);
+    for (i, (person, _)) in o.people.iter().enumerate() {
+        let choice = match i {
+            0..=5 => "Remote",
+            6..=10 => "Office",
+            _ => "prefer not to say",
+        };
+        belong::pulse::service::submit(&app.state, o.org, cycle, *person, &with(choice))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM response_segments").await,
+        11,
+        "prefer not to say is not stored"
+    );
+    hr.get(&format!("/pulse/cycles/{cycle}")).await;
+    hr.post(&format!("/pulse/cycles/{cycle}/close"), &[]).await;
+    let remote = hr
+        .get(&format!("/pulse/cycles/{cycle}?group=segment:s{seg}=Remote"))
+        .await;
+    remote.assert(200, "Where do you work?: Remote");
+    remote.assert(200, "6 responses");
+    // org (12) − Remote (6) − Office (5) would be the one who did not say.
+    let office = hr
+        .get(&format!("/pulse/cycles/{cycle}?group=segment:s{seg}=Office"))
+        .await;
+    office.assert(200, "Not shown");
+    hr.get(&format!("/pulse/cycles/{cycle}?group=org"))
+        .await
+        .assert(200, "12 responses");
+    // Managers are not offered segments.
+    let m = app.browser();
+    m.sign_in("bars-co", "p0-0@bars.example", PASSWORD).await;
+    m.get(&format!("/pulse/cycles/{cycle}?group=segment:s{seg}=Remote"))
+        .await
+        .assert(403, "not allowed");
 }

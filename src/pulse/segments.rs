@@ -1,0 +1,124 @@
+//! Self-reported segments: org-defined, optional questions at the end of
+//! the form, always with "prefer not to say". Their answers live only on
+//! the anonymous response and reach results only through the plan.
+
+use sqlx::Row;
+
+use crate::app::App;
+use crate::auth::{Actor, Permission};
+use crate::db::new_id;
+use crate::web::AppError;
+
+/// The answer that is never stored and never a group.
+pub const PREFER_NOT: &str = "prefer not to say";
+
+#[derive(Clone, Debug)]
+pub struct SegmentQuestion {
+    pub id: i64,
+    pub text: String,
+    pub options: Vec<String>,
+    pub active: bool,
+}
+
+impl SegmentQuestion {
+    /// The key of this question in group keys (`segment:s<ID>=value`).
+    pub fn key(&self) -> String {
+        format!("s{}", self.id)
+    }
+}
+
+/// Options written one per line (or separated by commas).
+pub fn parse_options(raw: &str) -> Result<Vec<String>, String> {
+    let sep = if raw.contains('\n') { '\n' } else { ',' };
+    let mut options: Vec<String> = Vec::new();
+    for o in raw.split(sep).map(str::trim).filter(|o| !o.is_empty()) {
+        if o.chars().count() > 60 || o.contains('=') || o.chars().any(char::is_control) {
+            return Err(format!("{o:?}: an option has at most 60 characters and no '='"));
+        }
+        if o.eq_ignore_ascii_case(PREFER_NOT) {
+            continue;
+        }
+        if options.iter().any(|x| x.eq_ignore_ascii_case(o)) {
+            return Err(format!("{o:?} is listed twice"));
+        }
+        options.push(o.to_owned());
+    }
+    if !(2..=8).contains(&options.len()) {
+        return Err("give 2 to 8 coarse options (\"prefer not to say\" is always added)".into());
+    }
+    Ok(options)
+}
+
+pub async fn list(app: &App, org_id: i64, only_active: bool) -> Result<Vec<SegmentQuestion>, sqlx::Error> {
+    sqlx::query("SELECT id, text, options, active FROM segment_questions WHERE org_id = $1 ORDER BY created_at, id")
+        .bind(org_id)
+        .fetch_all(&app.db.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let options: String = r.try_get("options")?;
+            Ok(SegmentQuestion {
+                id: r.try_get("id")?,
+                text: r.try_get("text")?,
+                options: serde_json::from_str(&options).unwrap_or_default(),
+                active: r.try_get::<i64, _>("active")? != 0,
+            })
+        })
+        .filter(|q: &Result<SegmentQuestion, sqlx::Error>| !only_active || q.as_ref().is_ok_and(|q| q.active))
+        .collect()
+}
+
+pub async fn add(app: &App, actor: &Actor, text: &str, options: &str) -> Result<i64, AppError> {
+    actor.require(Permission::ManageSurveys)?;
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > 200 {
+        return Err(AppError::invalid("text", "write the question in 1 to 200 characters"));
+    }
+    let options = parse_options(options).map_err(|e| AppError::invalid("options", e))?;
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO segment_questions (id, org_id, text, options, active, created_at) VALUES ($1, $2, $3, $4, 1, $5)",
+    )
+    .bind(id)
+    .bind(actor.org_id)
+    .bind(text)
+    .bind(serde_json::to_string(&options).map_err(AppError::internal)?)
+    .bind(app.now().as_second())
+    .execute(&app.db.pool)
+    .await?;
+    Ok(id)
+}
+
+pub async fn set_active(app: &App, actor: &Actor, id: i64, active: bool) -> Result<(), AppError> {
+    actor.require(Permission::ManageSurveys)?;
+    let done = sqlx::query("UPDATE segment_questions SET active = $1 WHERE org_id = $2 AND id = $3")
+        .bind(i64::from(active))
+        .bind(actor.org_id)
+        .bind(id)
+        .execute(&app.db.pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_are_coarse_distinct_and_never_include_prefer_not() {
+        assert_eq!(
+            parse_options("Remote, On-site, Hybrid").unwrap(),
+            vec!["Remote", "On-site", "Hybrid"]
+        );
+        assert_eq!(
+            parse_options("Remote\nOffice\nPrefer not to say\n").unwrap(),
+            vec!["Remote", "Office"]
+        );
+        assert!(parse_options("Remote").is_err());
+        assert!(parse_options("a, A").is_err());
+        assert!(parse_options("x=1, y").is_err());
+    }
+}
