@@ -17,6 +17,10 @@ use crate::app::Clock;
 use crate::db::Db;
 
 pub const BATCH: usize = 64;
+/// Rows per multi-row INSERT. SQLite looks bound parameters up by a linear
+/// scan, so binding costs grow with the square of a statement's parameters:
+/// several small statements beat one large one.
+const ROWS_PER_INSERT: usize = 16;
 
 /// Who is answering: a signed-in person (or API token), or the holder of a
 /// personal link (its token's hash).
@@ -354,7 +358,7 @@ async fn store_batch(
         ));
     }
     rows.shuffle(&mut rand::thread_rng());
-    for chunk in rows.chunks(BATCH) {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO responses (id, cycle_id, org_id, team_id, tenure_band, comment) VALUES {}",
             placeholders(1, chunk.len(), 6)
@@ -374,7 +378,7 @@ async fn store_batch(
             .iter()
             .flat_map(|(id, _, _, _, _, _, a, _)| a.iter().map(move |(q, v)| (id, *q, *v)))
             .collect();
-        for part in answers.chunks(300) {
+        for part in answers.chunks(ROWS_PER_INSERT * 2) {
             let sql = format!(
                 "INSERT INTO answers (response_id, question_id, value) VALUES {}",
                 placeholders(1, part.len(), 3)
@@ -390,7 +394,7 @@ async fn store_batch(
         .iter()
         .flat_map(|r| r.7.iter().map(move |(seg, value)| (&r.0, *seg, value)))
         .collect();
-    for part in segments.chunks(300) {
+    for part in segments.chunks(ROWS_PER_INSERT * 2) {
         let sql = format!(
             "INSERT INTO response_segments (response_id, segment_id, value) VALUES {}",
             placeholders(1, part.len(), 3)
