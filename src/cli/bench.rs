@@ -152,8 +152,13 @@ impl Conn {
         );
         self.stream.write_all(head.as_bytes()).await?;
         self.stream.write_all(body.as_bytes()).await?;
+        self.read_status().await
+    }
+
+    /// Reads one response (Content-Length body) and returns its status.
+    async fn read_status(&mut self) -> anyhow::Result<u16> {
         self.buf.clear();
-        let mut tmp = [0u8; 8192];
+        let mut tmp = [0u8; 16384];
         loop {
             if let Some(end) = find(&self.buf, b"\r\n\r\n") {
                 let head = std::str::from_utf8(&self.buf[..end])?;
@@ -580,8 +585,7 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
                 "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\n\r\n"
             );
             conn.stream.write_all(head.as_bytes()).await?;
-            conn.buf.clear();
-            let status = read_response(&mut conn).await?;
+            let status = conn.read_status().await?;
             anyhow::ensure!(status == 200, "{path} answered {status}");
             lat.push(t.elapsed());
         }
@@ -622,34 +626,6 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
 /// which execs the server).
 fn server_pid(child: &Child) -> u32 {
     child.id()
-}
-
-async fn read_response(conn: &mut Conn) -> anyhow::Result<u16> {
-    let mut tmp = [0u8; 16384];
-    loop {
-        if let Some(end) = find(&conn.buf, b"\r\n\r\n") {
-            let head = std::str::from_utf8(&conn.buf[..end])?.to_owned();
-            let status: u16 = head.split(' ').nth(1).unwrap_or("0").parse()?;
-            let len: usize = head
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().to_owned())
-                })
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            while conn.buf.len() < end + 4 + len {
-                let n = conn.stream.read(&mut tmp).await?;
-                anyhow::ensure!(n > 0, "connection closed");
-                conn.buf.extend_from_slice(&tmp[..n]);
-            }
-            return Ok(status);
-        }
-        let n = conn.stream.read(&mut tmp).await?;
-        anyhow::ensure!(n > 0, "connection closed");
-        conn.buf.extend_from_slice(&tmp[..n]);
-    }
 }
 
 /// An owner to read results as.

@@ -19,7 +19,7 @@ use crate::audit::{self, Subject};
 use crate::auth::Permission;
 use crate::db::new_id;
 use crate::web::{
-    AppError, CurrentPerson, Form, FormErrors, Layout, Query, UPLOAD_LIMIT, parse_id, render, render_with,
+    ActiveForm, AppError, CurrentPerson, Form, FormErrors, Layout, Query, UPLOAD_LIMIT, parse_id, render, render_with,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -692,12 +692,6 @@ async fn update_team(
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ActiveForm {
-    active: String,
-}
-
 async fn set_team_active(
     State(app): State<AppState>,
     me: CurrentPerson,
@@ -705,11 +699,7 @@ async fn set_team_active(
     Form(form): Form<ActiveForm>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    let active = match form.active.as_str() {
-        "true" => true,
-        "false" => false,
-        _ => return Err(AppError::invalid("active", "must be true or false")),
-    };
+    let active = form.active()?;
     service::set_team_active(&app, &me.actor, id, active).await?;
     Ok(Redirect::to("/teams").into_response())
 }

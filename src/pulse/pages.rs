@@ -16,7 +16,7 @@ use super::store::Cycle;
 use crate::app::AppState;
 use crate::auth::{Permission, hash_token};
 use crate::privacy::plan::Group;
-use crate::web::{AppError, CurrentPerson, Form, Layout, Query, parse_id, render, render_with};
+use crate::web::{ActiveForm, AppError, CurrentPerson, Form, Layout, Query, parse_id, render, render_with};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -1005,12 +1005,6 @@ async fn add_segment(
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ActiveForm {
-    active: String,
-}
-
 async fn set_segment_active(
     State(app): State<AppState>,
     me: CurrentPerson,
@@ -1018,11 +1012,7 @@ async fn set_segment_active(
     Form(form): Form<ActiveForm>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    let active = match form.active.as_str() {
-        "true" => true,
-        "false" => false,
-        _ => return Err(AppError::invalid("active", "must be true or false")),
-    };
+    let active = form.active()?;
     super::segments::set_active(&app, &me.actor, id, active).await?;
     Ok(Redirect::to("/pulse/segments").into_response())
 }

@@ -221,3 +221,20 @@ pub fn loggable_path(path: &str) -> String {
     }
     path.to_owned()
 }
+
+/// A form that turns something on or off (`active=true|false`).
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct ActiveForm {
+    pub active: String,
+}
+
+impl ActiveForm {
+    pub fn active(&self) -> Result<bool, AppError> {
+        match self.active.as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(AppError::invalid("active", "must be true or false")),
+        }
+    }
+}
