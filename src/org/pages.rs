@@ -388,7 +388,6 @@ async fn add_person(
 #[serde(default)]
 struct NoticeQuery {
     notice: String,
-    password: String,
 }
 
 async fn edit_person(
@@ -412,7 +411,6 @@ async fn edit_person(
         "reactivated" => Some("The person is active again.".into()),
         _ => None,
     };
-    let _ = q.password;
     Ok(render(&page))
 }
 

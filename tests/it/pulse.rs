@@ -299,7 +299,6 @@ async fn bad_answers_are_refused_and_store_nothing(app: TestApp) {
     let path = format!("/pulse/cycles/{cycle}/answer");
     me.get(&path).await.assert(200, "Send my answers");
     let good = answer_fields(&app, o.org, cycle, 4).await;
-    let first = good[0].0.clone();
     let with = |f: &mut Vec<(String, String)>| f.iter().map(|(a, b)| (a.clone(), b.clone())).collect::<Vec<_>>();
     let post = |fields: Vec<(String, String)>| {
         let me = &me;
@@ -338,8 +337,7 @@ async fn bad_answers_are_refused_and_store_nothing(app: TestApp) {
     newbie.get(&path).await.assert(403, "not for you");
     // A cycle of another organization is not found.
     let other = app.org("Other", "other").await;
-    let oid = app.person(other, "Out", "out@other.example", Role::HrAdmin, None).await;
-    let _ = oid;
+    app.person(other, "Out", "out@other.example", Role::HrAdmin, None).await;
     let outsider = app.browser();
     outsider.sign_in("other", "out@other.example", PASSWORD).await;
     outsider.get(&path).await.assert(404, "does not work");
@@ -353,7 +351,6 @@ async fn bad_answers_are_refused_and_store_nothing(app: TestApp) {
     me.post(&path, &refs).await.assert(200, "Thank you");
     me.post(&path, &refs).await.assert(409, "answered already");
     assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, 1);
-    let _ = first;
 }
 
 async fn one_token_submitted_twenty_times_at_once_stores_one_response(app: TestApp) {
