@@ -7,10 +7,11 @@
 //!
 //! 1. a group with fewer than k responses is never published (rule 7);
 //! 2. responses are split into *types* by which published groups they are
-//!    in; every released figure is constant on a type, so the finest thing
-//!    the published groups can isolate is a union of types. A type (or a
-//!    pair of types) whose indicator lies in the span of the published
-//!    groups must hold 0 or at least k responses — a rank test;
+//!    in; every released figure is a combination of per-type sums. No
+//!    non-zero combination of the published groups may involve fewer than
+//!    k responses — not a sum, not a difference, not any weighting. That
+//!    is a rank test: the null-space columns of any set of types holding
+//!    fewer than k responses must be linearly independent;
 //! 3. where that fails, the smallest group whose removal protects the
 //!    exposed responses is suppressed, and the test runs again
 //!    (complementary suppression), until the plan is consistent.
@@ -202,9 +203,10 @@ fn types(memberships: &[Vec<usize>], published: &[bool]) -> Types {
 /// up and treats the plan as unsafe (so it suppresses more, never less).
 const SEARCH_BUDGET: u64 = 2_000_000;
 
-/// The responses that the published groups expose: those in a union of
-/// types holding 1..k−1 responses whose indicator lies in the span of the
-/// published groups. `None` when the search ran out of budget.
+/// The responses that the published groups expose: those in a set of
+/// types holding 1..k−1 responses on which some non-zero combination of
+/// the published groups is supported. `None` when the search ran out of
+/// budget.
 fn exposed(memberships: &[Vec<usize>], published: &[bool], k: u32) -> Option<Vec<usize>> {
     let t = types(memberships, published);
     let n_types = t.sizes.len();
@@ -239,7 +241,7 @@ fn exposed(memberships: &[Vec<usize>], published: &[bool], k: u32) -> Option<Vec
     let mut bad = vec![false; small.len()];
     let mut budget = SEARCH_BUDGET;
     let mut chosen = Vec::new();
-    let mut sum = vec![0.0; free.len()];
+    let mut basis = Vec::new();
     if !search(
         0,
         0,
@@ -247,7 +249,7 @@ fn exposed(memberships: &[Vec<usize>], published: &[bool], k: u32) -> Option<Vec
         &columns,
         &t.sizes,
         k,
-        &mut sum,
+        &mut basis,
         &mut chosen,
         &mut bad,
         &mut budget,
@@ -262,10 +264,13 @@ fn exposed(memberships: &[Vec<usize>], published: &[bool], k: u32) -> Option<Vec
     )
 }
 
-/// Depth-first search for unions of small types whose null-space columns
-/// cancel (so the union is determined) while holding fewer than k
-/// responses. Marks the types of every such union. False when out of
-/// budget.
+/// Depth-first search over sets of small types holding fewer than k
+/// responses together. A set whose null-space columns are linearly
+/// dependent carries a non-zero vector of the row space: some combination
+/// of the answers of fewer than k people — a sum, a difference, any
+/// weighting — follows from the released figures. Marks the types of every
+/// such set. `basis` holds the reduced columns of the current set. False
+/// when out of budget.
 #[allow(clippy::too_many_arguments)]
 fn search(
     from: usize,
@@ -274,7 +279,7 @@ fn search(
     columns: &[Vec<f64>],
     sizes: &[u32],
     k: u32,
-    sum: &mut Vec<f64>,
+    basis: &mut Vec<(usize, Vec<f64>)>,
     chosen: &mut Vec<usize>,
     bad: &mut [bool],
     budget: &mut u64,
@@ -289,20 +294,45 @@ fn search(
             return false;
         }
         *budget -= 1;
-        for (s, c) in sum.iter_mut().zip(&columns[i]) {
-            *s += c;
+        // Reduce the column against the set's basis.
+        let mut v = columns[i].clone();
+        for (p, row) in basis.iter() {
+            let f = v[*p];
+            if f.abs() > EPS {
+                for (x, r) in v.iter_mut().zip(row) {
+                    *x -= f * r;
+                }
+            }
         }
+        let pivot = (0..v.len())
+            .max_by(|a, b| v[*a].abs().total_cmp(&v[*b].abs()))
+            .filter(|p| v[*p].abs() > EPS);
         chosen.push(i);
-        if sum.iter().all(|x| x.abs() <= EPS) {
+        let Some(p) = pivot else {
+            // Dependent: this set (and every larger one) is determined.
             for c in chosen.iter() {
                 bad[*c] = true;
             }
-        }
-        let ok = search(i + 1, total + size, small, columns, sizes, k, sum, chosen, bad, budget);
+            chosen.pop();
+            continue;
+        };
+        let lead = v[p];
+        let row: Vec<f64> = v.iter().map(|x| x / lead).collect();
+        basis.push((p, row));
+        let ok = search(
+            i + 1,
+            total + size,
+            small,
+            columns,
+            sizes,
+            k,
+            basis,
+            chosen,
+            bad,
+            budget,
+        );
+        basis.pop();
         chosen.pop();
-        for (s, c) in sum.iter_mut().zip(&columns[i]) {
-            *s -= c;
-        }
         if !ok {
             return false;
         }
@@ -471,6 +501,23 @@ mod tests {
         let candidates = [Group::Org, Group::Team(1), Group::Team(2), seg("remote"), seg("office")];
         let plan = decide(&candidates, &responses, 5);
         assert!(!plan.published.is_empty());
+        assert_safe(&plan, &responses);
+    }
+
+    #[test]
+    fn the_difference_between_two_people_is_not_released() {
+        // Team 1 and "remote" share six people; each has one more of its
+        // own (A in team 1, B remote). Team 1 − remote = A − B.
+        let mut responses = people(6, &[Group::Org, Group::Team(1), seg("remote")]);
+        responses.extend(people(1, &[Group::Org, Group::Team(1)]));
+        responses.extend(people(1, &[Group::Org, seg("remote")]));
+        responses.extend(people(6, &[Group::Org]));
+        let plan = decide(&[Group::Org, Group::Team(1), seg("remote")], &responses, 5);
+        assert!(plan.allows(&Group::Org));
+        assert!(
+            !(plan.allows(&Group::Team(1)) && plan.allows(&seg("remote"))),
+            "{plan:?}"
+        );
         assert_safe(&plan, &responses);
     }
 
