@@ -107,6 +107,14 @@ impl From<&Person> for PersonOut {
     }
 }
 
+/// A person of the organization as the API shows them, or 404.
+async fn person_out(app: &AppState, org_id: i64, id: i64) -> Result<Json<PersonOut>, ApiError> {
+    let person = store::get_person(&app.db, org_id, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(PersonOut::from(&person)))
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct TeamOut {
     pub id: String,
@@ -281,10 +289,7 @@ async fn create_person(
         time_zone,
     };
     let id = service::add_person(&app, &actor, &input).await.map_err(api_field)?;
-    let person = store::get_person(&app.db, actor.org_id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(PersonOut::from(&person))))
+    Ok((StatusCode::CREATED, person_out(&app, actor.org_id, id).await?))
 }
 
 /// Absent means "leave as it is"; null means "clear".
@@ -352,10 +357,7 @@ async fn update_person(
     service::update_person(&app, &actor, id, &input)
         .await
         .map_err(api_field)?;
-    let person = store::get_person(&app.db, actor.org_id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(Json(PersonOut::from(&person)))
+    person_out(&app, actor.org_id, id).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -385,10 +387,7 @@ async fn deactivate_person(
     service::deactivate_person(&app, &actor, id, end_date, reason)
         .await
         .map_err(api_field)?;
-    let person = store::get_person(&app.db, actor.org_id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(Json(PersonOut::from(&person)))
+    person_out(&app, actor.org_id, id).await
 }
 
 /// Makes a person who left active again.
@@ -403,10 +402,7 @@ async fn reactivate_person(
     actor.require(Permission::ManagePeople)?;
     let id = parse_path_id(&id)?;
     service::reactivate_person(&app, &actor, id).await.map_err(api_field)?;
-    let person = store::get_person(&app.db, actor.org_id, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(Json(PersonOut::from(&person)))
+    person_out(&app, actor.org_id, id).await
 }
 
 /// Teams of the organization (HR admins and owners).
