@@ -205,15 +205,17 @@ async fn seed_open_cycle(app: &App, people: usize) -> anyhow::Result<(Vec<String
     let bank = crate::pulse::service::question_bank(app, org_id)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut seen = std::collections::HashSet::new();
     let input = crate::pulse::service::PulseInput {
         title: "Bench pulse".into(),
         schedule: crate::pulse::model::Schedule::Once,
         open_days: 7,
         remind_days: 0,
-        per_cycle: 8,
+        per_cycle: 7,
         teams: None,
-        questions: bank.iter().map(|q| (q.id, seen.insert(q.pillar))).collect(),
+        questions: crate::pulse::model::default_selection(&bank)
+            .into_iter()
+            .filter(|(_, core)| *core)
+            .collect(),
     };
     let pulse = crate::pulse::service::create_pulse(app, &actor, &input)
         .await
@@ -448,14 +450,16 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
     let bank = crate::pulse::service::question_bank(&app, org_id)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut seen = std::collections::HashSet::new();
-    let questions: Vec<(i64, bool)> = bank.iter().map(|q| (q.id, seen.insert(q.pillar))).collect();
+    let questions: Vec<(i64, bool)> = crate::pulse::model::default_selection(&bank)
+        .into_iter()
+        .filter(|(_, core)| *core)
+        .collect();
     let input = crate::pulse::service::PulseInput {
         title: "History".into(),
         schedule: crate::pulse::model::Schedule::Once,
         open_days: 7,
         remind_days: 0,
-        per_cycle: 10,
+        per_cycle: 7,
         teams: None,
         questions: questions.clone(),
     };

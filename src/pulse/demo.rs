@@ -72,14 +72,13 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
     let bank = service::question_bank(app, org_id)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut seen = std::collections::HashSet::new();
-    let questions: Vec<(i64, bool)> = bank.iter().map(|q| (q.id, seen.insert(q.pillar))).collect();
+    let questions = super::model::default_selection(&bank);
     let input = PulseInput {
         title: "Monthly belonging pulse".into(),
         schedule: Schedule::Monthly,
         open_days: 7,
         remind_days: 3,
-        per_cycle: 8,
+        per_cycle: super::model::DEFAULT_PER_CYCLE,
         teams: None,
         questions: questions.clone(),
     };
@@ -103,7 +102,7 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
             .checked_sub((12 - m).months())?
             .timestamp();
         let closes = opened + SignedDuration::from_hours(24 * 7);
-        let mut asked = rotate(&core, &last_asked, 8);
+        let mut asked = rotate(&core, &last_asked, super::model::DEFAULT_PER_CYCLE as usize);
         asked.sort_by_key(|id| questions.iter().position(|(q, _)| q == id));
         for entry in &mut last_asked {
             if asked.contains(&entry.0) {

@@ -131,6 +131,28 @@ pub const BUILTIN: &[(Pillar, &str)] = &[
     (Pillar::Comment, "Anything else you would like to tell us?"),
 ];
 
+/// Questions per cycle in a new pulse.
+pub const DEFAULT_PER_CYCLE: i64 = 9;
+
+/// The usual start: the first question of each pillar, intent to stay,
+/// eNPS and the comment every time; the second of each pillar in rotation;
+/// the rest unused. `(question, asked every time)`.
+pub fn default_selection(bank: &[Question]) -> Vec<(i64, bool)> {
+    let mut seen: BTreeMap<Pillar, usize> = BTreeMap::new();
+    bank.iter()
+        .filter(|q| !q.retired)
+        .filter_map(|q| {
+            let n = seen.entry(q.pillar).or_insert(0);
+            *n += 1;
+            match *n {
+                1 => Some((q.id, true)),
+                2 => Some((q.id, false)),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 /// How often a pulse opens a new cycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Schedule {
@@ -154,6 +176,15 @@ impl Schedule {
             "monthly" => Ok(Schedule::Monthly),
             "quarterly" => Ok(Schedule::Quarterly),
             _ => Err("must be once, monthly or quarterly".into()),
+        }
+    }
+
+    /// Cycles in a quarter: every rotating question must be asked once in
+    /// that many cycles.
+    pub fn cycles_per_quarter(self) -> i64 {
+        match self {
+            Schedule::Monthly => 3,
+            Schedule::Once | Schedule::Quarterly => 1,
         }
     }
 
@@ -328,6 +359,18 @@ mod tests {
             Some("3 years or more")
         );
         assert_eq!(tenure_band(None, on), None);
+    }
+
+    #[test]
+    fn the_default_asks_one_per_pillar_and_rotates_the_second() {
+        let bank: Vec<Question> = BUILTIN.iter().enumerate().map(|(i, (p, _))| q(i as i64, *p)).collect();
+        let chosen = default_selection(&bank);
+        let core: Vec<i64> = chosen.iter().filter(|(_, c)| *c).map(|(id, _)| *id).collect();
+        let rotating = chosen.len() - core.len();
+        assert_eq!(core.len(), 7, "four pillars, stay, eNPS, comment");
+        assert_eq!(rotating, 4);
+        // Monthly, there is room to ask each rotating question every quarter.
+        assert!(rotating as i64 <= (DEFAULT_PER_CYCLE - core.len() as i64) * Schedule::Monthly.cycles_per_quarter());
     }
 
     #[test]

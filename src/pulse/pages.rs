@@ -161,12 +161,16 @@ struct QuestionUse {
 /// The usual start: one question per pillar every time, intent to stay,
 /// eNPS and the comment every time, the rest rotating.
 fn default_use(questions: &[Question]) -> Vec<QuestionUse> {
-    let mut first_of = std::collections::HashSet::new();
+    let chosen = super::model::default_selection(questions);
     questions
         .iter()
         .filter(|q| !q.retired)
         .map(|q| {
-            let usage = if first_of.insert(q.pillar) { "core" } else { "rotate" };
+            let usage = match chosen.iter().find(|(id, _)| *id == q.id) {
+                Some((_, true)) => "core",
+                Some((_, false)) => "rotate",
+                None => "off",
+            };
             QuestionUse {
                 q: q.clone(),
                 usage: usage.into(),
@@ -184,7 +188,7 @@ async fn new_pulse(State(app): State<AppState>, me: CurrentPerson, layout: Layou
         schedule: "monthly".into(),
         open_days: "7".into(),
         remind_days: "3".into(),
-        per_cycle: "8".into(),
+        per_cycle: super::model::DEFAULT_PER_CYCLE.to_string(),
         audience: "all".into(),
     };
     Ok(render(&NewPulsePage {

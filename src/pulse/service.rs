@@ -160,6 +160,17 @@ pub async fn create_pulse(app: &App, actor: &Actor, input: &PulseInput) -> Resul
             format!("choose at least {} questions", input.per_cycle),
         ));
     }
+    // Every rotating question is asked at least once a quarter.
+    let rotating = input.questions.len() as i64 - core.len() as i64;
+    let room = (input.per_cycle - core.len() as i64) * input.schedule.cycles_per_quarter();
+    if rotating > room {
+        return Err(AppError::invalid(
+            "questions",
+            format!(
+                "{rotating} rotating questions cannot all be asked each quarter: there is room for {room}; ask fewer, or more per cycle"
+            ),
+        ));
+    }
     for p in Pillar::BELONGING {
         if !core.iter().any(|id| pillar_of(id) == Some(p)) {
             return Err(AppError::invalid(

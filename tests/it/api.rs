@@ -219,19 +219,28 @@ async fn every_documented_operation_is_exercised(app: TestApp) {
 
     // Pulses: design, open, answer (by token and by link), read, close.
     let bank = call("GET", "/api/v1/questions", "/api/v1/questions", None).await;
+    // One question per pillar, asked every time.
     let mut seen = BTreeSet::new();
     let questions: Vec<serde_json::Value> = bank
         .json
         .as_array()
         .unwrap()
         .iter()
-        .map(|q| json!({"question_id": q["id"], "core": seen.insert(q["pillar"].as_str().unwrap().to_owned())}))
+        .filter(|q| seen.insert(q["pillar"].as_str().unwrap().to_owned()))
+        .map(|q| json!({"question_id": q["id"], "core": true}))
         .collect();
+    // A one-off pulse cannot rotate: every question must fit in it.
+    let mut rotating = questions.clone();
+    rotating.push(json!({"question_id": bank.json[1]["id"], "core": false}));
+    call("POST", "/api/v1/pulses", "/api/v1/pulses", Some(json!({"title": "Too many", "schedule": "once", "open_days": 7, "remind_days": 2, "per_cycle": 7, "questions": rotating})))
+        .await
+        .error(422, "invalid")
+        .field("questions");
     let pulse = call(
         "POST",
         "/api/v1/pulses",
         "/api/v1/pulses",
-        Some(json!({"title": "API pulse", "schedule": "once", "open_days": 7, "remind_days": 2, "per_cycle": 8, "questions": questions})),
+        Some(json!({"title": "API pulse", "schedule": "once", "open_days": 7, "remind_days": 2, "per_cycle": 7, "questions": questions})),
     )
     .await;
     assert_eq!(pulse.status, 201, "{}", pulse.json);

@@ -396,8 +396,10 @@ async fn an_invited_person_answers_on_a_phone_and_the_manager_sees_results() {
         );
     }
     let bank = belong::pulse::service::question_bank(&app.state, org).await.unwrap();
-    let mut seen = std::collections::HashSet::new();
-    let questions = bank.iter().map(|q| (q.id, seen.insert(q.pillar))).collect();
+    let questions = belong::pulse::model::default_selection(&bank)
+        .into_iter()
+        .filter(|(_, core)| *core)
+        .collect();
     let hr_actor = belong::auth::Actor {
         org_id: org,
         person_id: 0,
@@ -408,7 +410,7 @@ async fn an_invited_person_answers_on_a_phone_and_the_manager_sees_results() {
         schedule: belong::pulse::model::Schedule::Once,
         open_days: 7,
         remind_days: 3,
-        per_cycle: 8,
+        per_cycle: 7,
         teams: None,
         questions,
     };

@@ -59,8 +59,9 @@ async fn org_with(app: &TestApp, sizes: &[usize], nested: bool) -> Org {
     Org { org, teams, people }
 }
 
-/// Designs a pulse through the form (defaults: one core question per
-/// pillar, outcomes every time) and opens a cycle; returns the cycle id.
+/// Designs a pulse through the form (the defaults: one question per pillar
+/// and the outcomes every time, the second of each pillar rotating) and
+/// opens a cycle; returns the cycle id.
 async fn launch_pulse(app: &TestApp, hr: &Browser, org: i64) -> i64 {
     let bank = belong::pulse::service::question_bank(&app.state, org).await.unwrap();
     hr.get("/pulse/new").await.assert(200, "Design a pulse");
@@ -69,12 +70,16 @@ async fn launch_pulse(app: &TestApp, hr: &Browser, org: i64) -> i64 {
         ("schedule".into(), "monthly".into()),
         ("open_days".into(), "7".into()),
         ("remind_days".into(), "3".into()),
-        ("per_cycle".into(), "8".into()),
+        ("per_cycle".into(), "9".into()),
         ("audience".into(), "all".into()),
     ];
-    let mut seen = BTreeSet::new();
+    let chosen = belong::pulse::model::default_selection(&bank);
     for q in &bank {
-        let usage = if seen.insert(q.pillar) { "core" } else { "rotate" };
+        let usage = match chosen.iter().find(|(id, _)| *id == q.id) {
+            Some((_, true)) => "core",
+            Some((_, false)) => "rotate",
+            None => "off",
+        };
         fields.push((format!("use_{}", q.id), usage.into()));
     }
     let refs: Vec<(&str, &str)> = fields.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
@@ -93,6 +98,14 @@ async fn launch_pulse(app: &TestApp, hr: &Browser, org: i64) -> i64 {
     let opened = hr.post(&format!("/pulse/{launch}"), &[]).await;
     assert_eq!(opened.status, 303, "{}", opened.body);
     opened.location().trim_start_matches("/pulse/cycles/").parse().unwrap()
+}
+
+/// The default's every-time questions only (for pulses that do not rotate).
+fn core_only(bank: &[belong::pulse::model::Question]) -> Vec<(i64, bool)> {
+    belong::pulse::model::default_selection(bank)
+        .into_iter()
+        .filter(|(_, core)| *core)
+        .collect()
 }
 
 /// A whole, valid answer for a cycle's questions: `v` on agree questions.
@@ -494,15 +507,14 @@ async fn verbose_logs_hold_no_token_and_no_answer() {
     let app = TestApp::sqlite().await;
     let o = org_with(&app, &[5], false).await;
     let bank = belong::pulse::service::question_bank(&app.state, o.org).await.unwrap();
-    let mut seen = BTreeSet::new();
     let input = belong::pulse::service::PulseInput {
         title: "Logged pulse".into(),
         schedule: belong::pulse::model::Schedule::Once,
         open_days: 7,
         remind_days: 0,
-        per_cycle: 8,
+        per_cycle: 7,
         teams: None,
-        questions: bank.iter().map(|q| (q.id, seen.insert(q.pillar))).collect(),
+        questions: core_only(&bank),
     };
     let actor = belong::auth::Actor::system(o.org);
     let pulse = belong::pulse::service::create_pulse(&app.state, &actor, &input)
@@ -609,15 +621,14 @@ async fn verbose_logs_hold_no_token_and_no_answer() {
 async fn reminders_reach_only_those_who_have_not_answered_and_the_cycle_closes_on_time(app: TestApp) {
     let o = org_with(&app, &[6], false).await;
     let bank = belong::pulse::service::question_bank(&app.state, o.org).await.unwrap();
-    let mut seen = BTreeSet::new();
     let input = belong::pulse::service::PulseInput {
         title: "Quarterly pulse".into(),
         schedule: belong::pulse::model::Schedule::Quarterly,
         open_days: 10,
         remind_days: 3,
-        per_cycle: 8,
+        per_cycle: 7,
         teams: Some(vec![o.teams[0]]),
-        questions: bank.iter().map(|q| (q.id, seen.insert(q.pillar))).collect(),
+        questions: core_only(&bank),
     };
     let actor = belong::auth::Actor::system(o.org);
     let pulse = belong::pulse::service::create_pulse(&app.state, &actor, &input)
