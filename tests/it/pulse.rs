@@ -1,8 +1,6 @@
 //! Pulse end to end: design, launch, answer by personal link, close,
 //! results — and attempts to de-anonymize, through HTTP.
 
-use std::collections::BTreeSet;
-
 use belong::auth::Role;
 use belong::privacy::plan::Group;
 use belong::pulse::model::Pillar;
