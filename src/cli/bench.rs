@@ -37,6 +37,9 @@ pub enum Bench {
         /// Requests per second of the fixed-rate run.
         #[arg(long, default_value_t = 5000)]
         rate: u64,
+        /// Pin the server to core 0 (taskset), leaving core 1 to the load.
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        pin: bool,
     },
     /// Results pages on a large history.
     Results {
@@ -57,7 +60,8 @@ pub async fn run(b: Bench) -> anyhow::Result<ExitCode> {
             connections,
             seconds,
             rate,
-        } => submit(database, people, connections, seconds, rate).await,
+            pin,
+        } => submit(database, people, connections, seconds, rate, pin).await,
         Bench::Results {
             database,
             people,
@@ -76,14 +80,15 @@ fn scratch_url(name: &str) -> anyhow::Result<(DatabaseUrl, std::path::PathBuf)> 
 }
 
 /// Starts `belong serve` on the database, pinned to core 0 when possible.
-fn spawn_server(url: &DatabaseUrl, port: u16) -> anyhow::Result<(Child, Duration)> {
+fn spawn_server(url: &DatabaseUrl, port: u16, pin: bool) -> anyhow::Result<(Child, Duration)> {
     let exe = std::env::current_exe()?;
-    let pinned = Command::new("taskset")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
+    let pinned = pin
+        && Command::new("taskset")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok();
     let mut cmd = if pinned {
         let mut c = Command::new("taskset");
         c.arg("-c").arg("0").arg(&exe);
@@ -327,6 +332,7 @@ async fn submit(
     connections: usize,
     seconds: u64,
     rate: u64,
+    pin: bool,
 ) -> anyhow::Result<ExitCode> {
     let (app, url, dir) = open_app(database, "submit.db").await?;
     println!(
@@ -336,7 +342,7 @@ async fn submit(
     let (tokens, body) = seed_open_cycle(&app, people).await?;
     app.db.close().await;
     let port = free_port()?;
-    let (server, _) = spawn_server(&url, port)?;
+    let (server, _) = spawn_server(&url, port, pin)?;
     let tokens = std::sync::Arc::new(tokens);
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
 
@@ -575,7 +581,7 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
     app.db.close().await;
 
     let port = free_port()?;
-    let (server, cold) = spawn_server(&url, port)?;
+    let (server, cold) = spawn_server(&url, port, true)?;
     println!(
         "cold start of belong serve: {:.0} ms (until it accepts connections)",
         cold.as_secs_f64() * 1000.0
