@@ -195,6 +195,21 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+type LoadTask = tokio::task::JoinHandle<anyhow::Result<(Vec<Duration>, usize)>>;
+
+/// Waits for the load tasks: all latencies, sorted, and the error count.
+async fn gather(tasks: Vec<LoadTask>) -> anyhow::Result<(Vec<Duration>, usize)> {
+    let mut lat = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await??;
+        lat.extend(l);
+        errors += e;
+    }
+    lat.sort();
+    Ok((lat, errors))
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -371,15 +386,8 @@ async fn submit(
             anyhow::Ok((lat, errors))
         }));
     }
-    let mut lat = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        let (l, e) = t.await??;
-        lat.extend(l);
-        errors += e;
-    }
+    let (lat, errors) = gather(tasks).await?;
     let elapsed = started.elapsed().as_secs_f64();
-    lat.sort();
     println!(
         "submit, full speed: {:.0} responses/s ({} in {:.2} s, {connections} connections, {errors} errors); latency p50 {:.2} ms, p99 {:.2} ms",
         lat.len() as f64 / elapsed,
@@ -419,14 +427,7 @@ async fn submit(
             anyhow::Ok((lat, errors))
         }));
     }
-    let mut lat = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        let (l, e) = t.await??;
-        lat.extend(l);
-        errors += e;
-    }
-    lat.sort();
+    let (lat, errors) = gather(tasks).await?;
     println!(
         "submit at {rate}/s: {} sent, {errors} errors; latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         lat.len(),
