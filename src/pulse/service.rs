@@ -609,6 +609,15 @@ pub async fn submit_by_link(app: &App, token: &str, fields: &[(String, String)])
         .await
 }
 
+/// The team tree alone: results only ever walk teams, and an organization's
+/// people are many more rows than its teams.
+async fn team_tree(conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<crate::org::service::Directory, sqlx::Error> {
+    Ok(crate::org::service::Directory {
+        teams: crate::org::store::list_teams(conn, org_id).await?,
+        people: Vec::new(),
+    })
+}
+
 /// The groups a response belongs to, among the candidates.
 fn memberships(r: &StoredResponse, dir: &crate::org::service::Directory) -> Vec<Group> {
     let mut groups = vec![Group::Org];
@@ -684,7 +693,7 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
     }
     let questions = store::cycle_questions(&mut tx, org_id, cycle_id).await?;
     let responses = store::responses(&mut tx, org_id, cycle_id).await?;
-    let dir = crate::org::service::Directory::load(&mut tx, org_id).await?;
+    let dir = team_tree(&mut tx, org_id).await?;
     let member: Vec<Vec<Group>> = responses.iter().map(|r| memberships(r, &dir)).collect();
     let segments = super::segments::list(app, org_id, false).await?;
     let plan = plan::decide(&candidates(&dir, &segments), &member, cycle.k);
@@ -780,15 +789,7 @@ pub async fn run_launch_job(app: &App, payload: &str) -> Result<(), String> {
 /// managers their own team and its sub-teams; everyone the whole
 /// organization when the org shares results.
 pub async fn visible_groups(app: &App, actor: &Actor) -> Result<Vec<Group>, AppError> {
-    // Teams only: this runs on every results request.
-    let teams = {
-        let mut conn = app.db.pool.acquire().await?;
-        crate::org::store::list_teams(&mut conn, actor.org_id).await?
-    };
-    let dir = crate::org::service::Directory {
-        teams,
-        people: Vec::new(),
-    };
+    let dir = team_tree(&mut *app.db.pool.acquire().await?, actor.org_id).await?;
     if actor.can(Permission::ManageSurveys) {
         let segments = super::segments::list(app, actor.org_id, false).await?;
         return Ok(candidates(&dir, &segments));
@@ -874,7 +875,7 @@ async fn view_unaudited(app: &App, actor: &Actor, cycle_id: i64, group: &Group) 
         .await?
         .ok_or(AppError::NotFound)?;
     if !cycle.is_closed() {
-        let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
+        let dir = team_tree(&mut conn, actor.org_id).await?;
         let roster = store::roster(&mut conn, actor.org_id, cycle_id).await?;
         let (mut people, mut answered) = (0u32, 0u32);
         for (team, band, done) in roster {
@@ -959,14 +960,7 @@ pub async fn heatmap(
     struct PillarsOnly {
         pillars: BTreeMap<Pillar, crate::privacy::stats::Share>,
     }
-    let teams = {
-        let mut conn = app.db.pool.acquire().await?;
-        crate::org::store::list_teams(&mut conn, actor.org_id).await?
-    };
-    let dir = crate::org::service::Directory {
-        teams,
-        people: Vec::new(),
-    };
+    let dir = team_tree(&mut *app.db.pool.acquire().await?, actor.org_id).await?;
     let visible: HashSet<Group> = visible_groups(app, actor).await?.into_iter().collect();
     let rows = sqlx::query(
         "SELECT group_key, result FROM cycle_results WHERE org_id = $1 AND cycle_id = $2 AND group_key LIKE 'team:%'",
