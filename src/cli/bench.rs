@@ -489,6 +489,7 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
     let mut rng = rand::thread_rng();
     let now = app.now().as_second();
     let mut last_cycle = 0;
+    let mut answered = 0usize;
     for c in 0..cycles {
         let cycle_id = new_id();
         last_cycle = cycle_id;
@@ -518,21 +519,23 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
             use rand::Rng;
             let mut roster = Vec::new();
             let mut responses = Vec::new();
-            let mut answers = Vec::new();
             for (person, team) in chunk {
                 let team = team.map(|t| t.to_string()).unwrap_or_else(|| "NULL".into());
                 roster.push(format!("({cycle_id}, {org_id}, {person}, {team}, '3 years or more')"));
                 let rid: String = (0..16).map(|_| format!("{:02x}", rng.r#gen::<u8>())).collect();
-                responses.push(format!(
-                    "('{rid}', {cycle_id}, {org_id}, {team}, '3 years or more', NULL)"
-                ));
+                let mut answers = Vec::with_capacity(asked.len());
                 for (q, pillar) in &asked {
                     let v = match pillar {
                         crate::pulse::model::Pillar::Enps => rng.gen_range(0..=10),
                         _ => rng.gen_range(1..=5),
                     };
-                    answers.push(format!("('{rid}', {q}, {v})"));
+                    answers.push((*q, v));
                 }
+                answered += answers.len();
+                let answers = crate::pulse::model::pack_answers(&answers);
+                responses.push(format!(
+                    "({cycle_id}, '{rid}', {org_id}, {team}, '3 years or more', '{answers}', NULL)"
+                ));
             }
             sqlx::query(&format!(
                 "INSERT INTO cycle_roster (cycle_id, org_id, person_id, team_id, tenure_band) VALUES {}",
@@ -551,14 +554,8 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
             .execute(&mut *tx)
             .await?;
             sqlx::query(&format!(
-                "INSERT INTO responses (id, cycle_id, org_id, team_id, tenure_band, comment) VALUES {}",
+                "INSERT INTO responses (cycle_id, id, org_id, team_id, tenure_band, answers, comment) VALUES {}",
                 responses.join(", ")
-            ))
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(&format!(
-                "INSERT INTO answers (response_id, question_id, value) VALUES {}",
-                answers.join(", ")
             ))
             .execute(&mut *tx)
             .await?;
@@ -568,12 +565,8 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    let answers: i64 = sqlx::query("SELECT COUNT(*) AS n FROM answers")
-        .fetch_one(&app.db.pool)
-        .await?
-        .try_get("n")?;
     println!(
-        "seeded {answers} answers in {:.1} s",
+        "seeded {answered} answers in {:.1} s",
         seed_started.elapsed().as_secs_f64()
     );
     sqlx::query("DELETE FROM jobs").execute(&app.db.pool).await?;

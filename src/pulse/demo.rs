@@ -7,7 +7,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::Row;
 
-use super::model::{Pillar, Schedule, rotate, tenure_band};
+use super::model::{Pillar, Schedule, pack_answers, rotate, tenure_band};
 use super::service::{self, PulseInput};
 use crate::app::App;
 use crate::auth::Actor;
@@ -167,15 +167,7 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
             }
             let response_id: String = (0..16).map(|_| format!("{:02x}", rng.r#gen::<u8>())).collect();
             let comment = rng.gen_bool(0.3).then(|| COMMENTS[rng.gen_range(0..COMMENTS.len())]);
-            sqlx::query("INSERT INTO responses (id, cycle_id, org_id, team_id, tenure_band, comment) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(&response_id)
-                .bind(cycle_id)
-                .bind(org_id)
-                .bind(p.team_id)
-                .bind(band)
-                .bind(comment)
-                .execute(&mut *tx)
-                .await?;
+            let mut answers = Vec::new();
             for q in &asked {
                 let pillar = bank
                     .iter()
@@ -196,13 +188,18 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
                     }
                     other => agree(&mut rng, propensity(&team, other, m)),
                 };
-                sqlx::query("INSERT INTO answers (response_id, question_id, value) VALUES ($1, $2, $3)")
-                    .bind(&response_id)
-                    .bind(q)
-                    .bind(value)
-                    .execute(&mut *tx)
-                    .await?;
+                answers.push((*q, value));
             }
+            sqlx::query("INSERT INTO responses (cycle_id, id, org_id, team_id, tenure_band, answers, comment) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(cycle_id)
+                .bind(&response_id)
+                .bind(org_id)
+                .bind(p.team_id)
+                .bind(band)
+                .bind(pack_answers(&answers))
+                .bind(comment)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         service::close(app, org_id, cycle_id)

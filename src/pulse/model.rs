@@ -294,9 +294,63 @@ pub fn rotate(core: &[i64], rotating: &[(i64, Option<i64>)], size: usize) -> Vec
     chosen
 }
 
+/// A response's answers as stored in its row: `question=value` pairs joined
+/// by `;`. One row per response keeps a commit to one page per response.
+pub fn pack_answers(answers: &[(i64, i64)]) -> String {
+    let pairs: Vec<String> = answers.iter().map(|(q, v)| format!("{q}={v}")).collect();
+    pairs.join(";")
+}
+
+/// The answers of a stored row; a pair that does not parse is skipped.
+pub fn unpack_answers(packed: &str) -> Vec<(i64, i64)> {
+    packed
+        .split(';')
+        .filter_map(|pair| {
+            let (q, v) = pair.split_once('=')?;
+            Some((q.parse().ok()?, v.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Self-reported segments as stored in a response row: a JSON object from
+/// segment question id to value, or nothing when none was given.
+pub fn pack_segments(segments: &[(i64, String)]) -> Option<String> {
+    if segments.is_empty() {
+        return None;
+    }
+    let map: std::collections::BTreeMap<String, &str> =
+        segments.iter().map(|(id, v)| (id.to_string(), v.as_str())).collect();
+    Some(serde_json::to_string(&map).expect("a map of strings serializes"))
+}
+
+pub fn unpack_segments(packed: Option<&str>) -> Vec<(i64, String)> {
+    let Some(text) = packed else { return Vec::new() };
+    let map: std::collections::BTreeMap<String, String> = serde_json::from_str(text).unwrap_or_default();
+    map.into_iter()
+        .filter_map(|(k, v)| Some((k.parse().ok()?, v)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_answers_and_segments_read_back_the_same() {
+        let answers = vec![(12, 4), (13, 1), (90, 10)];
+        assert_eq!(pack_answers(&answers), "12=4;13=1;90=10");
+        assert_eq!(unpack_answers(&pack_answers(&answers)), answers);
+        assert_eq!(unpack_answers(""), vec![]);
+        assert_eq!(unpack_answers("1=2;x=3;4"), vec![(1, 2)]);
+        let segments = vec![(3, "Remote; \"home\" = yes".to_owned()), (7, "Office".to_owned())];
+        assert_eq!(unpack_segments(pack_segments(&segments).as_deref()), segments);
+        assert_eq!(pack_segments(&[]), None);
+        // PostgreSQL's json_object_agg spaces its output differently.
+        assert_eq!(
+            unpack_segments(Some(r#"{ "3" : "Remote" }"#)),
+            vec![(3, "Remote".to_owned())]
+        );
+    }
 
     fn q(id: i64, pillar: Pillar) -> Question {
         Question {

@@ -5,7 +5,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::model::{BUILTIN, Pillar, Question};
+use super::model::{BUILTIN, Pillar, Question, unpack_answers, unpack_segments};
 use crate::db::{Db, new_id};
 
 fn question_from_row(r: &AnyRow) -> Result<Question, sqlx::Error> {
@@ -94,11 +94,14 @@ pub async fn insert_question(
 }
 
 pub async fn question_has_answers(conn: &mut AnyConnection, question_id: i64) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("SELECT 1 FROM answers WHERE question_id = $1 LIMIT 1")
-        .bind(question_id)
-        .fetch_optional(conn)
-        .await?
-        .is_some())
+    Ok(sqlx::query(
+        "SELECT 1 FROM cycle_questions c WHERE c.question_id = $1
+         AND EXISTS (SELECT 1 FROM responses r WHERE r.cycle_id = c.cycle_id) LIMIT 1",
+    )
+    .bind(question_id)
+    .fetch_optional(conn)
+    .await?
+    .is_some())
 }
 
 /// The questions a cycle asks, in order.
@@ -278,54 +281,22 @@ pub async fn responses(
     cycle_id: i64,
 ) -> Result<Vec<StoredResponse>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT r.id, r.team_id, r.tenure_band, r.comment, a.question_id, a.value
-         FROM responses r LEFT JOIN answers a ON a.response_id = r.id
-         WHERE r.org_id = $1 AND r.cycle_id = $2 ORDER BY r.id",
+        "SELECT team_id, tenure_band, comment, answers, segments FROM responses
+         WHERE org_id = $1 AND cycle_id = $2 ORDER BY id",
     )
     .bind(org_id)
     .bind(cycle_id)
     .fetch_all(&mut *conn)
     .await?;
-    let mut out: Vec<StoredResponse> = Vec::new();
-    let mut ids: Vec<String> = Vec::new();
-    let mut last: Option<String> = None;
+    let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let id: String = r.try_get("id")?;
-        if last.as_deref() != Some(id.as_str()) {
-            ids.push(id.clone());
-            out.push(StoredResponse {
-                team_id: r.try_get("team_id")?,
-                tenure_band: r.try_get("tenure_band")?,
-                comment: r.try_get("comment")?,
-                answers: Vec::new(),
-                segments: Vec::new(),
-            });
-            last = Some(id);
-        }
-        if let (Some(q), Some(v)) = (
-            r.try_get::<Option<i64>, _>("question_id")?,
-            r.try_get::<Option<i64>, _>("value")?,
-        ) {
-            out.last_mut().expect("pushed above").answers.push((q, v));
-        }
-    }
-    let segs = sqlx::query(
-        "SELECT rs.response_id, rs.segment_id, rs.value FROM response_segments rs
-         JOIN responses r ON r.id = rs.response_id WHERE r.org_id = $1 AND r.cycle_id = $2",
-    )
-    .bind(org_id)
-    .bind(cycle_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    if !segs.is_empty() {
-        let at: std::collections::HashMap<&str, usize> =
-            ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
-        for r in segs {
-            let rid: String = r.try_get("response_id")?;
-            if let Some(i) = at.get(rid.as_str()) {
-                out[*i].segments.push((r.try_get("segment_id")?, r.try_get("value")?));
-            }
-        }
+        out.push(StoredResponse {
+            team_id: r.try_get("team_id")?,
+            tenure_band: r.try_get("tenure_band")?,
+            comment: r.try_get("comment")?,
+            answers: unpack_answers(r.try_get::<&str, _>("answers")?),
+            segments: unpack_segments(r.try_get::<Option<&str>, _>("segments")?),
+        });
     }
     Ok(out)
 }

@@ -8,10 +8,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use rand::seq::SliceRandom;
-use sqlx::Row;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, Row};
 use tokio::sync::{mpsc, oneshot};
 
-use super::model::{Pillar, Question, parse_submission};
+use super::model::{Pillar, Question, pack_answers, pack_segments, parse_submission};
 use super::service::SubmitError;
 use crate::app::Clock;
 use crate::db::Db;
@@ -64,6 +65,9 @@ impl Writer {
 
 async fn run(db: Db, clock: Arc<dyn Clock>, mut rx: mpsc::Receiver<Submission>) {
     let mut questions: HashMap<i64, Arc<Vec<Question>>> = HashMap::new();
+    // The writer keeps one connection to itself, so its page cache stays
+    // warm with the pages answers go to. After an error it takes a new one.
+    let mut held: Option<PoolConnection<Any>> = None;
     let mut batch: Vec<Submission> = Vec::with_capacity(BATCH);
     while let Some(first) = rx.recv().await {
         batch.push(first);
@@ -84,15 +88,21 @@ async fn run(db: Db, clock: Arc<dyn Clock>, mut rx: mpsc::Receiver<Submission>) 
         }
         let items: Vec<(Who, Vec<(String, String)>)> =
             batch.iter().map(|s| (s.who.clone(), s.fields.clone())).collect();
-        let outcomes = match store_batch(&db, clock.now().as_second(), &items, &mut questions).await {
+        let outcomes = match store_held(&db, &mut held, clock.now().as_second(), &items, &mut questions).await {
             Ok(o) => o,
             // A database error fails the whole transaction: try each alone,
             // so one bad apple does not spoil the batch.
             Err(_) if items.len() > 1 => {
                 let mut each = Vec::with_capacity(items.len());
                 for item in &items {
-                    let one =
-                        store_batch(&db, clock.now().as_second(), std::slice::from_ref(item), &mut questions).await;
+                    let one = store_held(
+                        &db,
+                        &mut held,
+                        clock.now().as_second(),
+                        std::slice::from_ref(item),
+                        &mut questions,
+                    )
+                    .await;
                     each.push(match one {
                         Ok(mut o) => o.remove(0),
                         Err(e) => Err(SubmitError::from(e)),
@@ -108,18 +118,17 @@ async fn run(db: Db, clock: Arc<dyn Clock>, mut rx: mpsc::Receiver<Submission>) 
     }
 }
 
-/// A response about to be stored: id, cycle, org, team, tenure band,
-/// comment, answers.
-type NewResponse = (
-    String,
-    i64,
-    i64,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Vec<(i64, i64)>,
-    Vec<(i64, String)>,
-);
+/// A response about to be stored.
+struct NewResponse {
+    id: String,
+    cycle: i64,
+    org: i64,
+    team: Option<i64>,
+    band: Option<String>,
+    comment: Option<String>,
+    answers: Vec<(i64, i64)>,
+    segments: Vec<(i64, String)>,
+}
 
 fn placeholders(start: usize, rows: usize, width: usize) -> String {
     (0..rows)
@@ -131,9 +140,30 @@ fn placeholders(start: usize, rows: usize, width: usize) -> String {
         .join(", ")
 }
 
+/// [`store_batch`] on the writer's own connection, taken from the pool
+/// when it has none; a connection that failed is let go.
+async fn store_held(
+    db: &Db,
+    held: &mut Option<PoolConnection<Any>>,
+    now: i64,
+    items: &[(Who, Vec<(String, String)>)],
+    questions_cache: &mut HashMap<i64, Arc<Vec<Question>>>,
+) -> Result<Vec<Result<(), SubmitError>>, sqlx::Error> {
+    let conn = match held {
+        Some(c) => c,
+        None => held.insert(db.pool.acquire().await?),
+    };
+    let outcome = store_batch(db, conn, now, items, questions_cache).await;
+    if outcome.is_err() {
+        *held = None;
+    }
+    outcome
+}
+
 /// Stores a batch in one transaction; the outcome of each item, in order.
 async fn store_batch(
     db: &Db,
+    conn: &mut AnyConnection,
     now: i64,
     items: &[(Who, Vec<(String, String)>)],
     questions_cache: &mut HashMap<i64, Arc<Vec<Question>>>,
@@ -160,7 +190,7 @@ async fn store_batch(
         for h in &hashes {
             q = q.bind(*h);
         }
-        for r in q.fetch_all(&db.pool).await? {
+        for r in q.fetch_all(&mut *conn).await? {
             by_hash.insert(
                 r.try_get("token_hash")?,
                 (r.try_get("org_id")?, r.try_get("cycle_id")?, r.try_get("person_id")?),
@@ -183,7 +213,7 @@ async fn store_batch(
         who.push(resolved);
     }
 
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_on(conn).await?;
     // The cycles concerned: open now, and their questions.
     let mut open: HashMap<i64, bool> = HashMap::new();
     for (org_id, cycle_id, _) in who.iter().flatten() {
@@ -346,62 +376,34 @@ async fn store_batch(
         let (team, band) = snapshot.get(&(cycle, person)).cloned().unwrap_or((None, None));
         let bytes: [u8; 16] = rand::random();
         let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        rows.push((
+        rows.push(NewResponse {
             id,
             cycle,
             org,
             team,
             band,
-            s.comment.clone(),
-            s.answers.iter().map(|(q, v)| (*q, *v)).collect(),
-            std::mem::take(&mut segment_values[i]),
-        ));
+            comment: s.comment.clone(),
+            answers: s.answers.iter().map(|(q, v)| (*q, *v)).collect(),
+            segments: std::mem::take(&mut segment_values[i]),
+        });
     }
     rows.shuffle(&mut rand::thread_rng());
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let sql = format!(
-            "INSERT INTO responses (id, cycle_id, org_id, team_id, tenure_band, comment) VALUES {}",
-            placeholders(1, chunk.len(), 6)
+            "INSERT INTO responses (cycle_id, id, org_id, team_id, tenure_band, answers, segments, comment) VALUES {}",
+            placeholders(1, chunk.len(), 8)
         );
         let mut q = sqlx::query(&sql);
-        for (id, cycle, org, team, band, comment, _, _) in chunk {
+        for r in chunk {
             q = q
-                .bind(id)
-                .bind(cycle)
-                .bind(org)
-                .bind(team)
-                .bind(band.as_deref())
-                .bind(comment.as_deref());
-        }
-        q.execute(&mut *tx).await?;
-        let answers: Vec<(&String, i64, i64)> = chunk
-            .iter()
-            .flat_map(|(id, _, _, _, _, _, a, _)| a.iter().map(move |(q, v)| (id, *q, *v)))
-            .collect();
-        for part in answers.chunks(ROWS_PER_INSERT * 2) {
-            let sql = format!(
-                "INSERT INTO answers (response_id, question_id, value) VALUES {}",
-                placeholders(1, part.len(), 3)
-            );
-            let mut q = sqlx::query(&sql);
-            for (id, question, value) in part {
-                q = q.bind(*id).bind(question).bind(value);
-            }
-            q.execute(&mut *tx).await?;
-        }
-    }
-    let segments: Vec<(&String, i64, &String)> = rows
-        .iter()
-        .flat_map(|r| r.7.iter().map(move |(seg, value)| (&r.0, *seg, value)))
-        .collect();
-    for part in segments.chunks(ROWS_PER_INSERT * 2) {
-        let sql = format!(
-            "INSERT INTO response_segments (response_id, segment_id, value) VALUES {}",
-            placeholders(1, part.len(), 3)
-        );
-        let mut q = sqlx::query(&sql);
-        for (id, seg, value) in part {
-            q = q.bind(*id).bind(seg).bind(*value);
+                .bind(r.cycle)
+                .bind(&r.id)
+                .bind(r.org)
+                .bind(r.team)
+                .bind(r.band.as_deref())
+                .bind(pack_answers(&r.answers))
+                .bind(pack_segments(&r.segments))
+                .bind(r.comment.as_deref());
         }
         q.execute(&mut *tx).await?;
     }
