@@ -27,12 +27,13 @@ pub enum Bench {
         /// Database to benchmark (default: a new SQLite file in a temp dir).
         #[arg(long)]
         database: Option<DatabaseUrl>,
-        #[arg(long, default_value_t = 40_000)]
+        /// People invited: one answer each, so enough for both runs.
+        #[arg(long, default_value_t = 150_000)]
         people: usize,
         #[arg(long, default_value_t = 64)]
         connections: usize,
-        /// Seconds of full-speed load.
-        #[arg(long, default_value_t = 4)]
+        /// Seconds of each run: long enough to take in several checkpoints.
+        #[arg(long, default_value_t = 8)]
         seconds: u64,
         /// Requests per second of the fixed-rate run.
         #[arg(long, default_value_t = 5000)]
