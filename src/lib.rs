@@ -14,4 +14,5 @@ pub mod notify;
 pub mod org;
 pub mod privacy;
 pub mod pulse;
+pub mod voice;
 pub mod web;

@@ -20,6 +20,8 @@ pub enum Subject {
     AuditLog,
     /// A pulse cycle's results.
     Cycle(i64),
+    /// A feedback-box thread, read or changed by a recipient.
+    FeedbackThread(i64),
 }
 
 impl Subject {
@@ -31,6 +33,7 @@ impl Subject {
             Subject::Import(id) => ("import", Some(id)),
             Subject::AuditLog => ("audit_log", None),
             Subject::Cycle(id) => ("cycle", Some(id)),
+            Subject::FeedbackThread(id) => ("feedback_thread", Some(id)),
         }
     }
 }

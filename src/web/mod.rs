@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::org::mydata::routes())
         .merge(crate::pulse::pages::routes())
         .merge(crate::pulse::api::routes())
+        .merge(crate::voice::pages::routes())
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .route("/api", get(openapi::api_page))
         .fallback(not_found)
@@ -174,6 +175,20 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentPerson {
             actor: session.actor.clone(),
             session,
         })
+    }
+}
+
+/// Pages open to everyone that do more for the signed in (the feedback
+/// box's follow-up page): `None` without a usable session.
+impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for CurrentPerson {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, AppError> {
+        match <CurrentPerson as FromRequestParts<S>>::from_request_parts(parts, state).await {
+            Ok(me) => Ok(Some(me)),
+            Err(AppError::Unauthorized | AppError::MustChangePassword) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 

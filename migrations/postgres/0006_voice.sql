@@ -1,0 +1,36 @@
+-- The feedback box (PRIVACY.md rule 16). A thread is found by the SHA-256
+-- of the secret code its sender holds; nothing here says who the sender is:
+-- no person, session, address or time of day, only the day.
+--
+-- Thread ids are random, so ids tell nothing of when a message came in.
+-- Messages are keyed by (thread, position) for the same reason.
+
+CREATE TABLE feedback_threads (
+    id              BIGINT PRIMARY KEY,    -- random (db::new_id)
+    org_id          BIGINT NOT NULL REFERENCES organizations (id),
+    team_id         BIGINT,               -- recipients: this team's managers; NULL: HR admins and owners
+    pillar          TEXT,
+    topic           TEXT,
+    code_hash       TEXT NOT NULL UNIQUE,
+    status          TEXT NOT NULL DEFAULT 'new',
+    assignee_id     BIGINT,
+    opened_day      TEXT NOT NULL,         -- YYYY-MM-DD, in the org's time zone
+    delivered_day   TEXT,                  -- the digest that brought it; NULL until then
+    first_reply_day TEXT,
+    closing_note    TEXT,
+    abusive         BIGINT NOT NULL DEFAULT 0,
+    FOREIGN KEY (org_id, team_id) REFERENCES teams (org_id, id)
+);
+CREATE INDEX feedback_threads_by_org ON feedback_threads (org_id, team_id);
+
+CREATE TABLE feedback_messages (
+    thread_id   BIGINT NOT NULL REFERENCES feedback_threads (id),
+    position    BIGINT NOT NULL,          -- order within the thread
+    org_id      BIGINT NOT NULL,
+    from_sender BIGINT NOT NULL,          -- 1: the anonymous sender; 0: a recipient
+    author_id   BIGINT,                   -- a recipient; or a sender who chose to sign
+    body        TEXT NOT NULL,
+    day         TEXT NOT NULL,
+    delivered   BIGINT NOT NULL,          -- the sender's wait for the next digest
+    PRIMARY KEY (thread_id, position)
+);

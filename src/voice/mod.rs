@@ -1,0 +1,8 @@
+//! Voice: the anonymous feedback box. A sender holds a secret code, the
+//! only key to their thread; recipients (a team's managers, or HR and the
+//! owners) get new messages in a daily digest and answer in an inbox.
+
+pub mod model;
+pub mod pages;
+pub mod service;
+pub mod store;

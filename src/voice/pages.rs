@@ -1,0 +1,434 @@
+//! Pages of the feedback box: send, follow with the code, and the inbox.
+//!
+//! The code never appears in a URL (it would land in browser history and
+//! access logs): it travels in POST bodies only, and nothing logs bodies.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::model::{FeedbackCode, Status};
+use super::service::{self, Change, GroupStats, InboxRow, SendInput, ThreadView};
+use crate::app::AppState;
+use crate::auth::{Role, hash_token};
+use crate::pulse::model::Pillar;
+use crate::web::{AppError, CurrentPerson, Form, Layout, Query, parse_id, render, render_with};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/voice", get(show_box).post(send_message))
+        .route("/voice/thread", post(open_thread))
+        .route("/voice/thread/reply", post(reply_by_code))
+        .route("/voice/inbox", get(show_inbox))
+        .route("/voice/inbox/{id}", get(show_inbox_thread))
+        .route("/voice/inbox/{id}/reply", post(reply_in_inbox))
+        .route("/voice/inbox/{id}/status", post(set_status))
+        .route("/voice/inbox/{id}/assign", post(assign))
+        .route("/voice/inbox/{id}/abusive", post(mark_abusive))
+        .route("/assets/voice.js", get(script))
+}
+
+async fn script() -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../web/assets/voice.js"),
+    )
+        .into_response()
+}
+
+/// New threads per session: a few at once, then one every ten minutes.
+const SEND_BURST: f64 = 5.0;
+const SEND_PER_MINUTE: f64 = 0.1;
+/// Attempts with a code per address, right or wrong: enough to follow a
+/// conversation, far too few to guess one.
+const CODE_BURST: f64 = 30.0;
+const CODE_PER_MINUTE: f64 = 6.0;
+
+#[derive(Template)]
+#[template(path = "voice/templates/box.html")]
+struct BoxPage {
+    layout: Layout,
+    teams: Vec<(String, String)>,
+    pillars: Vec<(String, &'static str)>,
+    form: SendInput,
+    error: Option<String>,
+    receives: bool,
+}
+
+async fn box_page(
+    app: &AppState,
+    me: &CurrentPerson,
+    layout: Layout,
+    form: SendInput,
+    error: Option<String>,
+) -> Result<BoxPage, AppError> {
+    let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
+    let receives = me.actor.role >= Role::HrAdmin
+        || (me.actor.role >= Role::Manager && dir.person(me.actor.person_id).is_some_and(|p| p.team_id.is_some()));
+    Ok(BoxPage {
+        layout,
+        teams: dir
+            .team_choices()
+            .into_iter()
+            .map(|(id, path)| (id.to_string(), path))
+            .collect(),
+        pillars: Pillar::BELONGING
+            .iter()
+            .map(|p| (p.as_str().to_owned(), p.label()))
+            .collect(),
+        form,
+        error,
+        receives,
+    })
+}
+
+async fn show_box(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
+    Ok(render(&box_page(&app, &me, layout, SendInput::default(), None).await?))
+}
+
+#[derive(Template)]
+#[template(path = "voice/templates/sent.html")]
+struct SentPage {
+    layout: Layout,
+    code: String,
+    recipients: String,
+    moved_from: Option<String>,
+}
+
+async fn send_message(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Form(form): Form<SendInput>,
+) -> Result<Response, AppError> {
+    // Keyed by the session's CSRF secret, hashed: per session, in memory.
+    let key = format!("voice-send:{}", &hash_token(&me.session.csrf_token)[..24]);
+    if let Err(wait) = app.limits.take(&key, SEND_BURST, SEND_PER_MINUTE) {
+        let e = AppError::TooManyRequests {
+            retry_after: wait as i64,
+        };
+        return Ok(render_with(
+            e.status(),
+            &box_page(&app, &me, layout, form, Some(e.to_string())).await?,
+        ));
+    }
+    match service::send(&app, &me.actor, &form).await {
+        Ok(sent) => Ok(render(&SentPage {
+            layout,
+            code: sent.code.display(),
+            recipients: sent.recipients,
+            moved_from: sent.moved_from,
+        })),
+        Err(e @ AppError::Invalid { .. }) => Ok(render_with(
+            e.status(),
+            &box_page(&app, &me, layout, form, Some(e.to_string())).await?,
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "voice/templates/thread.html")]
+struct ThreadPage {
+    layout: Layout,
+    thread: ThreadView,
+    code: String,
+    body: String,
+    signed_in: bool,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CodeForm {
+    code: String,
+    body: String,
+    sign: String,
+}
+
+/// Checks the caller's budget of code attempts, then reads the code.
+fn take_code(app: &AppState, peer: &SocketAddr, raw: &str) -> Result<FeedbackCode, AppError> {
+    if let Err(wait) = app
+        .limits
+        .take(&format!("voice-code:{}", peer.ip()), CODE_BURST, CODE_PER_MINUTE)
+    {
+        return Err(AppError::TooManyRequests {
+            retry_after: wait as i64,
+        });
+    }
+    FeedbackCode::parse(raw).map_err(|e| AppError::invalid("code", e))
+}
+
+/// What a wrong code gets: the same answer whether the code is malformed
+/// or simply unknown, and nothing about any thread.
+fn unknown_code(e: AppError) -> AppError {
+    match e {
+        AppError::NotFound | AppError::Invalid { .. } => {
+            AppError::invalid("code", "no conversation has this code; check it and try again")
+        }
+        e => e,
+    }
+}
+
+async fn open_thread(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    me: Option<CurrentPerson>,
+    layout: Layout,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, AppError> {
+    let code = take_code(&app, &peer, &form.code).map_err(unknown_code)?;
+    let thread = service::open_by_code(&app, &code).await.map_err(unknown_code)?;
+    Ok(render(&ThreadPage {
+        layout,
+        thread,
+        code: code.display(),
+        body: String::new(),
+        signed_in: me.is_some(),
+        error: None,
+        notice: None,
+    }))
+}
+
+async fn reply_by_code(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    me: Option<CurrentPerson>,
+    layout: Layout,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, AppError> {
+    let code = take_code(&app, &peer, &form.code).map_err(unknown_code)?;
+    let sign = match form.sign.as_str() {
+        "" => None,
+        "yes" => match &me {
+            Some(me) => Some(&me.actor),
+            None => return Err(AppError::invalid("sign", "sign in to add your name")),
+        },
+        _ => return Err(AppError::invalid("sign", "tick the box or leave it empty")),
+    };
+    match service::reply_as_sender(&app, &code, &form.body, sign).await {
+        Ok(thread) => Ok(render(&ThreadPage {
+            layout,
+            thread,
+            code: code.display(),
+            body: String::new(),
+            signed_in: me.is_some(),
+            error: None,
+            notice: Some("Sent. The recipients get it with the next daily digest.".into()),
+        })),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            let thread = service::open_by_code(&app, &code).await.map_err(unknown_code)?;
+            Ok(render_with(
+                e.status(),
+                &ThreadPage {
+                    layout,
+                    thread,
+                    code: code.display(),
+                    body: form.body,
+                    signed_in: me.is_some(),
+                    error: Some(e.to_string()),
+                    notice: None,
+                },
+            ))
+        }
+        Err(e) => Err(unknown_code(e)),
+    }
+}
+
+// --- inbox ------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "voice/templates/inbox.html")]
+struct InboxPage {
+    layout: Layout,
+    rows: Vec<InboxRow>,
+    stats: Vec<GroupStats>,
+    receives: bool,
+    statuses: [Status; 4],
+    status: String,
+    hidden: bool,
+    owner: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct InboxQuery {
+    status: String,
+    hidden: String,
+}
+
+async fn show_inbox(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Query(q): Query<InboxQuery>,
+) -> Result<Response, AppError> {
+    let status = match q.status.trim() {
+        "" => None,
+        raw => Some(Status::parse(raw).map_err(|e| AppError::invalid("status", e))?),
+    };
+    let hidden = match q.hidden.as_str() {
+        "" | "0" => false,
+        "1" => true,
+        _ => return Err(AppError::invalid("hidden", "use 1 to list hidden threads")),
+    };
+    let inbox = service::inbox(&app, &me.actor, status, hidden).await?;
+    Ok(render(&InboxPage {
+        layout,
+        rows: inbox.rows,
+        stats: inbox.stats,
+        receives: inbox.receives,
+        statuses: Status::ALL,
+        status: status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        hidden,
+        owner: me.actor.role == Role::Owner,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "voice/templates/inbox_thread.html")]
+struct InboxThreadPage {
+    layout: Layout,
+    thread: ThreadView,
+    assignable: Vec<(i64, String)>,
+    statuses: [Status; 4],
+    resolved: Status,
+    body: String,
+    note: String,
+    error: Option<String>,
+}
+
+async fn inbox_thread_page(
+    app: &AppState,
+    me: &CurrentPerson,
+    layout: Layout,
+    id: i64,
+    refused: Option<AppError>,
+    (body, note): (String, String),
+) -> Result<Response, AppError> {
+    let status = refused.as_ref().map_or(StatusCode::OK, AppError::status);
+    let error = refused.map(|e| e.to_string());
+    let (thread, assignable) = service::thread_for_recipient(app, &me.actor, id).await?;
+    let note = if note.is_empty() {
+        thread.closing_note.clone().unwrap_or_default()
+    } else {
+        note
+    };
+    Ok(render_with(
+        status,
+        &InboxThreadPage {
+            layout,
+            thread,
+            assignable,
+            statuses: Status::ALL,
+            resolved: Status::Resolved,
+            body,
+            note,
+            error,
+        },
+    ))
+}
+
+async fn show_inbox_thread(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    inbox_thread_page(&app, &me, layout, id, None, Default::default()).await
+}
+
+/// Applies a change and goes back to the thread; a refused change shows
+/// the thread again with the message and what was typed.
+async fn apply(
+    app: AppState,
+    me: CurrentPerson,
+    layout: Layout,
+    id: &str,
+    change: Change,
+    typed: (String, String),
+) -> Result<Response, AppError> {
+    let id = parse_id(id)?;
+    match service::change(&app, &me.actor, id, change).await {
+        Ok(()) => Ok(Redirect::to(&format!("/voice/inbox/{id}")).into_response()),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            inbox_thread_page(&app, &me, layout, id, Some(e), typed).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ReplyForm {
+    body: String,
+}
+
+async fn reply_in_inbox(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Path(id): Path<String>,
+    Form(form): Form<ReplyForm>,
+) -> Result<Response, AppError> {
+    let typed = (form.body.clone(), String::new());
+    apply(app, me, layout, &id, Change::Reply(form.body), typed).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StatusForm {
+    status: String,
+    note: String,
+}
+
+async fn set_status(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Path(id): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> Result<Response, AppError> {
+    let typed = (String::new(), form.note.clone());
+    let change = Change::Status {
+        status: form.status,
+        note: form.note,
+    };
+    apply(app, me, layout, &id, change, typed).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AssignForm {
+    assignee: String,
+}
+
+async fn assign(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Path(id): Path<String>,
+    Form(form): Form<AssignForm>,
+) -> Result<Response, AppError> {
+    apply(app, me, layout, &id, Change::Assign(form.assignee), Default::default()).await
+}
+
+async fn mark_abusive(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    apply(app, me, layout, &id, Change::MarkAbusive, Default::default()).await
+}

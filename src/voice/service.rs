@@ -1,0 +1,606 @@
+//! Use cases of the feedback box: send anonymously, follow a thread with
+//! the code, and the recipients' inbox, replies, status and digest.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use serde::{Deserialize, Serialize};
+
+use super::model::{self, FeedbackCode, Status};
+use super::store::{self, Thread};
+use crate::app::App;
+use crate::audit::{self, Subject};
+use crate::auth::{Actor, Role};
+use crate::notify::email::{self, OutgoingEmail};
+use crate::org::service::Directory;
+use crate::pulse::model::Pillar;
+use crate::web::AppError;
+
+pub const DIGEST_JOB: &str = "voice.digest";
+/// When recipients hear of new messages, in the org's time zone.
+pub const DIGEST_RULE: &str = "daily 09:00";
+
+/// The organization's day today, `YYYY-MM-DD` in its time zone: the only
+/// time a sender's message carries.
+async fn today(app: &App, org_id: i64) -> Result<(String, String), AppError> {
+    let org = crate::org::store::org_by_id(&app.db, org_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let tz = jiff::tz::TimeZone::get(&org.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    Ok((app.now().to_zoned(tz).date().to_string(), org.time_zone))
+}
+
+fn pillar_of(raw: &str) -> Result<Option<Pillar>, AppError> {
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
+    Pillar::parse(raw.trim())
+        .filter(|p| p.is_belonging())
+        .map(Some)
+        .ok_or_else(|| AppError::invalid("pillar", "choose acceptance, value, support or integration, or none"))
+}
+
+/// Who reads messages for `team`: its managers (people of the team with at
+/// least the manager role); `None` means HR admins and owners.
+fn recipients(dir: &Directory, team: Option<i64>) -> Vec<&crate::org::model::Person> {
+    dir.active_people()
+        .filter(|p| match team {
+            Some(t) => p.team_id == Some(t) && p.role >= Role::Manager,
+            None => p.role >= Role::HrAdmin,
+        })
+        .collect()
+}
+
+fn people_in_subtree(dir: &Directory, team: i64) -> usize {
+    dir.active_people()
+        .filter(|p| {
+            p.team_id
+                .is_some_and(|t| crate::org::model::reaches(Some(t), team, |id| dir.team(id).and_then(|x| x.parent_id)))
+        })
+        .count()
+}
+
+pub fn group_label(dir: &Directory, team: Option<i64>) -> String {
+    match team {
+        Some(t) => format!("Managers of {}", dir.team_path(t)),
+        None => "HR and the owners".to_owned(),
+    }
+}
+
+/// What the sender is told after sending.
+pub struct Sent {
+    pub code: FeedbackCode,
+    pub recipients: String,
+    /// Set when the message went up from a team too small or without managers.
+    pub moved_from: Option<String>,
+}
+
+/// What someone asks to send: to a team (or the organization), about a
+/// pillar or topic, and the message.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SendInput {
+    pub team: String,
+    pub pillar: String,
+    pub topic: String,
+    pub body: String,
+}
+
+/// Stores a new anonymous thread. The actor is only checked to belong to
+/// the organization: nothing of them is written.
+pub async fn send(app: &App, actor: &Actor, input: &SendInput) -> Result<Sent, AppError> {
+    let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
+    let chosen = match input.team.trim() {
+        "" | "org" => None,
+        raw => {
+            let id: i64 = raw
+                .parse()
+                .map_err(|_| AppError::invalid("team", "choose a team from the list"))?;
+            match dir.team(id) {
+                Some(t) if t.active => Some(id),
+                _ => return Err(AppError::invalid("team", "choose a team from the list")),
+            }
+        }
+    };
+    let pillar = pillar_of(&input.pillar)?;
+    let topic = model::parse_topic(&input.topic).map_err(|e| AppError::invalid("topic", e))?;
+    let body = model::parse_body(&input.body).map_err(|e| AppError::invalid("body", e))?;
+    let team = model::route(
+        chosen,
+        |id| dir.team(id).and_then(|t| t.parent_id),
+        |id| people_in_subtree(&dir, id),
+        |id| !recipients(&dir, Some(id)).is_empty(),
+    );
+    let (day, zone) = today(app, actor.org_id).await?;
+    let code = FeedbackCode::generate();
+    let thread = Thread {
+        id: crate::db::new_id(),
+        org_id: actor.org_id,
+        team_id: team,
+        pillar: pillar.map(|p| p.as_str().to_owned()),
+        topic: topic.clone(),
+        status: Status::New.as_str().to_owned(),
+        assignee_id: None,
+        opened_day: day.clone(),
+        delivered_day: None,
+        first_reply_day: None,
+        closing_note: None,
+        abusive: false,
+    };
+    let mut tx = app.db.begin().await?;
+    store::insert_thread(
+        &mut tx,
+        &store::NewThread {
+            id: thread.id,
+            org_id: thread.org_id,
+            team_id: thread.team_id,
+            pillar: thread.pillar.as_deref(),
+            topic: thread.topic.as_deref(),
+            code_hash: &code.hash(),
+            day: &day,
+        },
+    )
+    .await?;
+    store::insert_message(&mut tx, &thread, true, None, &body, &day).await?;
+    tx.commit().await?;
+    ensure_digest(app, actor.org_id, &zone).await?;
+    Ok(Sent {
+        code,
+        recipients: group_label(&dir, team),
+        moved_from: match chosen {
+            Some(c) if team != Some(c) => Some(dir.team_path(c)),
+            _ => None,
+        },
+    })
+}
+
+async fn ensure_digest(app: &App, org_id: i64, zone: &str) -> Result<(), AppError> {
+    let payload = serde_json::to_string(&DigestPayload { org_id }).expect("serializes");
+    crate::jobs::schedule::ensure(
+        app,
+        Some(org_id),
+        &format!("{DIGEST_JOB}.{org_id}"),
+        DIGEST_JOB,
+        &payload,
+        DIGEST_RULE,
+        zone,
+    )
+    .await
+    .map_err(AppError::internal)
+}
+
+/// One message as shown in a thread.
+#[derive(Clone, Debug, Serialize)]
+pub struct MessageView {
+    pub from_sender: bool,
+    /// A recipient's name, or the sender's if they chose to sign.
+    pub author: Option<String>,
+    pub body: String,
+    pub day: String,
+    /// The sender's message is waiting for the next digest.
+    pub waiting: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct ThreadView {
+    pub id: i64,
+    pub recipients: String,
+    pub pillar: Option<String>,
+    pub topic: Option<String>,
+    pub status: Status,
+    pub assignee: Option<(i64, String)>,
+    pub closing_note: Option<String>,
+    pub opened_day: String,
+    pub abusive: bool,
+    pub messages: Vec<MessageView>,
+}
+
+impl ThreadView {
+    /// Whether the sender may still write: not once resolved or hidden.
+    pub fn open(&self) -> bool {
+        self.status != Status::Resolved && !self.abusive
+    }
+}
+
+async fn view_of(
+    conn: &mut sqlx::AnyConnection,
+    dir: &Directory,
+    thread: &Thread,
+    for_recipient: bool,
+) -> Result<ThreadView, AppError> {
+    let name = |id: Option<i64>| id.and_then(|i| dir.person(i)).map(|p| p.name.clone());
+    let messages = store::messages(conn, thread.id)
+        .await?
+        .into_iter()
+        // Recipients see the sender's words only once a digest brought them.
+        .filter(|m| !for_recipient || m.delivered)
+        .map(|m| MessageView {
+            from_sender: m.from_sender,
+            author: name(m.author_id),
+            body: m.body,
+            day: m.day,
+            waiting: !m.delivered,
+        })
+        .collect();
+    Ok(ThreadView {
+        id: thread.id,
+        recipients: group_label(dir, thread.team_id),
+        pillar: thread.pillar.clone(),
+        topic: thread.topic.clone(),
+        status: Status::parse(&thread.status).unwrap_or(Status::New),
+        assignee: thread.assignee_id.and_then(|id| name(Some(id)).map(|n| (id, n))),
+        closing_note: thread.closing_note.clone(),
+        opened_day: thread.opened_day.clone(),
+        abusive: thread.abusive,
+        messages,
+    })
+}
+
+async fn by_code(app: &App, code: &FeedbackCode) -> Result<Thread, AppError> {
+    let mut conn = app.db.pool.acquire().await?;
+    store::thread_by_code(&mut conn, &code.hash())
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// The thread a code opens, as its sender sees it.
+pub async fn open_by_code(app: &App, code: &FeedbackCode) -> Result<ThreadView, AppError> {
+    let thread = by_code(app, code).await?;
+    let dir = crate::org::service::directory(&app.db, thread.org_id).await?;
+    let mut conn = app.db.pool.acquire().await?;
+    view_of(&mut conn, &dir, &thread, false).await
+}
+
+/// The sender writes again. `signed_by` is set only when the sender ticked
+/// "add my name" while signed in: then, and only then, their name is kept
+/// with that message.
+pub async fn reply_as_sender(
+    app: &App,
+    code: &FeedbackCode,
+    body: &str,
+    signed_by: Option<&Actor>,
+) -> Result<ThreadView, AppError> {
+    let body = model::parse_body(body).map_err(|e| AppError::invalid("body", e))?;
+    let thread = by_code(app, code).await?;
+    if thread.abusive || thread.status == Status::Resolved.as_str() {
+        return Err(AppError::conflict(
+            "body",
+            "this conversation is closed; send a new message to raise something else",
+        ));
+    }
+    let author = match signed_by {
+        Some(a) if a.org_id == thread.org_id => Some(a.person_id),
+        Some(_) => return Err(AppError::invalid("sign", "you can only sign in your own organization")),
+        None => None,
+    };
+    let (day, _) = today(app, thread.org_id).await?;
+    let mut tx = app.db.begin().await?;
+    store::insert_message(&mut tx, &thread, true, author, &body, &day).await?;
+    tx.commit().await?;
+    open_by_code(app, code).await
+}
+
+// --- recipients -------------------------------------------------------------
+
+/// May `actor` read this thread as a recipient? Team threads: that team's
+/// managers; org-wide threads: HR admins and owners. Threads hidden as
+/// abusive: owners only.
+fn may_read(actor: &Actor, my_team: Option<i64>, thread: &Thread) -> bool {
+    if thread.org_id != actor.org_id || thread.delivered_day.is_none() {
+        return false;
+    }
+    if thread.abusive {
+        return actor.role == Role::Owner;
+    }
+    match thread.team_id {
+        Some(t) => actor.role >= Role::Manager && my_team == Some(t),
+        None => actor.role >= Role::HrAdmin,
+    }
+}
+
+fn my_team(dir: &Directory, actor: &Actor) -> Option<i64> {
+    dir.person(actor.person_id).and_then(|p| p.team_id)
+}
+
+/// A row of the inbox.
+#[derive(Clone, Debug)]
+pub struct InboxRow {
+    pub id: i64,
+    pub recipients: String,
+    pub pillar: Option<String>,
+    pub topic: Option<String>,
+    pub status: Status,
+    pub assignee: Option<String>,
+    pub opened_day: String,
+    pub last_day: String,
+    pub messages: i64,
+    /// The sender wrote last: a reply is due.
+    pub awaiting_reply: bool,
+}
+
+/// Response times of one recipient group.
+#[derive(Clone, Debug)]
+pub struct GroupStats {
+    pub recipients: String,
+    pub threads: usize,
+    pub open: usize,
+    pub replied: usize,
+    /// Median whole days from delivery to the first reply.
+    pub median_days_to_reply: Option<f64>,
+}
+
+pub struct Inbox {
+    pub rows: Vec<InboxRow>,
+    pub stats: Vec<GroupStats>,
+    /// Whether the actor receives anything at all.
+    pub receives: bool,
+}
+
+/// The threads `actor` receives (or, for `hidden`, the ones hidden as
+/// abusive, owners only), newest first, filtered by status.
+pub async fn inbox(app: &App, actor: &Actor, status: Option<Status>, hidden: bool) -> Result<Inbox, AppError> {
+    if hidden && actor.role != Role::Owner {
+        return Err(AppError::Forbidden);
+    }
+    let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
+    let mine = my_team(&dir, actor);
+    let mut conn = app.db.pool.acquire().await?;
+    let threads: Vec<Thread> = store::delivered_threads(&mut conn, actor.org_id)
+        .await?
+        .into_iter()
+        .filter(|t| may_read(actor, mine, t) && t.abusive == hidden)
+        .collect();
+    let summaries = store::thread_summaries(&mut conn, actor.org_id).await?;
+    let mut by_group: HashMap<Option<i64>, GroupStats> = HashMap::new();
+    let mut days: HashMap<Option<i64>, Vec<i64>> = HashMap::new();
+    for t in threads.iter().filter(|t| !t.abusive) {
+        let g = by_group.entry(t.team_id).or_insert_with(|| GroupStats {
+            recipients: group_label(&dir, t.team_id),
+            threads: 0,
+            open: 0,
+            replied: 0,
+            median_days_to_reply: None,
+        });
+        g.threads += 1;
+        if t.status != Status::Resolved.as_str() {
+            g.open += 1;
+        }
+        if let (Some(from), Some(to)) = (&t.delivered_day, &t.first_reply_day) {
+            g.replied += 1;
+            if let Some(d) = model::days_between(from, to) {
+                days.entry(t.team_id).or_default().push(d.max(0));
+            }
+        }
+    }
+    let mut stats: Vec<GroupStats> = by_group
+        .into_iter()
+        .map(|(team, mut g)| {
+            g.median_days_to_reply = model::median(days.remove(&team).unwrap_or_default());
+            g
+        })
+        .collect();
+    stats.sort_by(|a, b| a.recipients.cmp(&b.recipients));
+    let receives = actor.role >= Role::HrAdmin || (actor.role >= Role::Manager && mine.is_some());
+    let rows = threads
+        .iter()
+        .filter(|t| status.is_none_or(|s| t.status == s.as_str()))
+        .map(|t| {
+            let (count, last, sender_last) = summaries.get(&t.id).cloned().unwrap_or((0, t.opened_day.clone(), true));
+            InboxRow {
+                id: t.id,
+                recipients: group_label(&dir, t.team_id),
+                pillar: t.pillar.clone(),
+                topic: t.topic.clone(),
+                status: Status::parse(&t.status).unwrap_or(Status::New),
+                assignee: t.assignee_id.and_then(|id| dir.person(id)).map(|p| p.name.clone()),
+                opened_day: t.opened_day.clone(),
+                last_day: last,
+                messages: count,
+                awaiting_reply: sender_last && t.status != Status::Resolved.as_str(),
+            }
+        })
+        .collect();
+    Ok(Inbox { rows, stats, receives })
+}
+
+/// A thread as a recipient sees it, with the people it may be assigned to.
+pub async fn thread_for_recipient(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+) -> Result<(ThreadView, Vec<(i64, String)>), AppError> {
+    let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
+    let mut conn = app.db.pool.acquire().await?;
+    let thread = readable(&mut conn, &dir, actor, id).await?;
+    let view = view_of(&mut conn, &dir, &thread, true).await?;
+    drop(conn);
+    audit::record_now(
+        &app.db,
+        actor,
+        "feedback.view",
+        Subject::FeedbackThread(id),
+        "",
+        app.now(),
+    )
+    .await?;
+    let assignable = recipients(&dir, thread.team_id)
+        .into_iter()
+        .map(|p| (p.id, p.name.clone()))
+        .collect();
+    Ok((view, assignable))
+}
+
+async fn readable(conn: &mut sqlx::AnyConnection, dir: &Directory, actor: &Actor, id: i64) -> Result<Thread, AppError> {
+    let thread = store::thread(conn, actor.org_id, id).await?.ok_or(AppError::NotFound)?;
+    if !may_read(actor, my_team(dir, actor), &thread) {
+        return Err(AppError::NotFound);
+    }
+    Ok(thread)
+}
+
+/// A change a recipient makes to a thread.
+pub enum Change {
+    Reply(String),
+    Status { status: String, note: String },
+    Assign(String),
+    MarkAbusive,
+}
+
+/// Applies a recipient's change, in one transaction, and audits it.
+pub async fn change(app: &App, actor: &Actor, id: i64, change: Change) -> Result<(), AppError> {
+    let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
+    let (day, _) = today(app, actor.org_id).await?;
+    let mut tx = app.db.begin().await?;
+    let thread = readable(&mut tx, &dir, actor, id).await?;
+    if thread.abusive {
+        return Err(AppError::conflict(
+            "thread",
+            "this thread is hidden as abusive and cannot change",
+        ));
+    }
+    let action = match change {
+        Change::Reply(body) => {
+            if thread.status == Status::Resolved.as_str() {
+                return Err(AppError::conflict(
+                    "body",
+                    "the thread is resolved; set it in progress to reply",
+                ));
+            }
+            let body = model::parse_body(&body).map_err(|e| AppError::invalid("body", e))?;
+            store::insert_message(&mut tx, &thread, false, Some(actor.person_id), &body, &day).await?;
+            store::note_reply(&mut tx, &thread, &day).await?;
+            "feedback.reply"
+        }
+        Change::Status { status, note } => {
+            let status = Status::parse(&status).map_err(|e| AppError::invalid("status", e))?;
+            let note = note.trim();
+            if note.chars().count() > model::MAX_NOTE {
+                return Err(AppError::invalid(
+                    "note",
+                    format!("at most {} characters", model::MAX_NOTE),
+                ));
+            }
+            if status == Status::Resolved && note.is_empty() {
+                return Err(AppError::invalid(
+                    "note",
+                    "say in a sentence what was done: the sender reads it",
+                ));
+            }
+            let note = (status == Status::Resolved).then_some(note);
+            store::set_status(&mut tx, &thread, status.as_str(), note).await?;
+            "feedback.status"
+        }
+        Change::Assign(raw) => {
+            let assignee = match raw.trim() {
+                "" => None,
+                raw => {
+                    let id: i64 = raw
+                        .parse()
+                        .map_err(|_| AppError::invalid("assignee", "choose someone from the list"))?;
+                    if !recipients(&dir, thread.team_id).iter().any(|p| p.id == id) {
+                        return Err(AppError::invalid(
+                            "assignee",
+                            "choose one of the people who receive this thread",
+                        ));
+                    }
+                    Some(id)
+                }
+            };
+            store::set_assignee(&mut tx, &thread, assignee).await?;
+            "feedback.assign"
+        }
+        Change::MarkAbusive => {
+            store::mark_abusive(&mut tx, &thread).await?;
+            "feedback.abusive"
+        }
+    };
+    audit::record(&mut tx, actor, action, Subject::FeedbackThread(id), "", app.now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+// --- digest -----------------------------------------------------------------
+
+#[derive(Serialize, Deserialize)]
+struct DigestPayload {
+    org_id: i64,
+}
+
+#[derive(Template)]
+#[template(path = "voice/templates/email_digest.txt")]
+struct DigestText<'a> {
+    name: &'a str,
+    lines: &'a [String],
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "voice/templates/email_digest.html")]
+struct DigestHtml<'a> {
+    name: &'a str,
+    lines: &'a [String],
+    link: &'a str,
+}
+
+/// Delivers what senders wrote since the last digest and emails each
+/// recipient how much is new — counts only: the words stay in `belong`.
+pub async fn deliver(app: &App, org_id: i64) -> Result<usize, AppError> {
+    let dir = crate::org::service::directory(&app.db, org_id).await?;
+    let (day, _) = today(app, org_id).await?;
+    let link = format!("{}/voice/inbox", app.settings.public_url.trim_end_matches('/'));
+    let mut tx = app.db.begin().await?;
+    let groups = store::deliver_waiting(&mut tx, org_id, &day).await?;
+    let mut per_person: HashMap<i64, Vec<String>> = HashMap::new();
+    for (team, threads, messages) in &groups {
+        let mut parts = Vec::new();
+        if *threads > 0 {
+            parts.push(plural(*threads, "new message", "new messages"));
+        }
+        if *messages > 0 {
+            parts.push(plural(*messages, "new reply from a sender", "new replies from senders"));
+        }
+        let line = format!("{}: {}", group_label(&dir, *team), parts.join(" and "));
+        for p in recipients(&dir, *team) {
+            per_person.entry(p.id).or_default().push(line.clone());
+        }
+    }
+    let mut sent = 0;
+    for (person, lines) in &per_person {
+        let Some(p) = dir.person(*person) else { continue };
+        let message = OutgoingEmail {
+            to: p.email.clone(),
+            subject: "New in the feedback box".into(),
+            text: DigestText {
+                name: &p.name,
+                lines,
+                link: &link,
+            }
+            .render()
+            .expect("template renders"),
+            html: DigestHtml {
+                name: &p.name,
+                lines,
+                link: &link,
+            }
+            .render()
+            .expect("template renders"),
+        };
+        email::queue(&mut tx, Some(org_id), &message, app.now()).await?;
+        sent += 1;
+    }
+    tx.commit().await?;
+    Ok(sent)
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+pub async fn run_digest_job(app: &App, payload: &str) -> Result<(), String> {
+    let p: DigestPayload = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+    deliver(app, p.org_id).await.map(|_| ()).map_err(|e| e.to_string())
+}
