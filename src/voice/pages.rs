@@ -128,10 +128,14 @@ async fn send_message(
             recipients: sent.recipients,
             moved_from: sent.moved_from,
         })),
-        Err(e @ AppError::Invalid { .. }) => Ok(render_with(
-            e.status(),
-            &box_page(&app, &me, layout, form, Some(e.to_string())).await?,
-        )),
+        Err(e @ AppError::Invalid { .. }) => {
+            // A refused form sent nothing: it does not count.
+            app.limits.give_back(&key);
+            Ok(render_with(
+                e.status(),
+                &box_page(&app, &me, layout, form, Some(e.to_string())).await?,
+            ))
+        }
         Err(e) => Err(e),
     }
 }

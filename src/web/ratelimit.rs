@@ -33,6 +33,17 @@ impl RateLimiter {
     }
 }
 
+impl RateLimiter {
+    /// Returns a request taken by [`RateLimiter::take`] that turned out not
+    /// to count (a form refused for its content, say).
+    pub fn give_back(&self, key: &str) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((tokens, _)) = buckets.get_mut(key) {
+            *tokens += 1.0;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,5 +57,8 @@ mod tests {
         let wait = limits.take("a", 3.0, 60.0).unwrap_err();
         assert!((1..=2).contains(&wait), "{wait}");
         assert!(limits.take("b", 3.0, 60.0).is_ok(), "buckets are per key");
+        limits.give_back("a");
+        assert!(limits.take("a", 3.0, 60.0).is_ok(), "a request given back counts again");
+        assert!(limits.take("a", 3.0, 60.0).is_err());
     }
 }

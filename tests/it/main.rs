@@ -13,3 +13,4 @@ mod jobs;
 mod people;
 mod pulse;
 mod tenancy;
+mod voice;

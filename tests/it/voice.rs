@@ -1,0 +1,601 @@
+//! The feedback box over HTTP: an anonymous thread in both directions, the
+//! digest, the inbox — and attempts to find out who the sender is.
+
+use belong::auth::Role;
+use sqlx::Row;
+
+use crate::helpers::{Browser, PASSWORD, SmtpSink, TestApp, both_databases, free_port};
+
+both_databases!(
+    an_anonymous_thread_of_four_messages_leaves_no_trace_of_its_sender,
+    wrong_codes_read_nothing_and_are_rate_limited,
+    small_teams_pass_messages_up_and_bad_input_stores_nothing,
+    recipients_see_only_their_threads_and_abuse_is_hidden,
+);
+
+struct Org {
+    teams: Vec<i64>,
+    /// (person id, name, email) per team, the manager first.
+    people: Vec<Vec<(i64, String, String)>>,
+}
+
+/// "Bars Co": an owner, an HR admin, and teams of the given sizes whose
+/// first member is their manager; team `i > 0` sits under team 0 when
+/// `nested`.
+async fn org_with(app: &TestApp, sizes: &[usize], nested: bool) -> Org {
+    let org = app.org("Bars Co", "bars-co").await;
+    app.person(org, "Olga Owner", "olga@bars.example", Role::Owner, None)
+        .await;
+    app.person(org, "Hera Hr", "hera@bars.example", Role::HrAdmin, None)
+        .await;
+    let mut teams = Vec::new();
+    let mut people = Vec::new();
+    for (t, n) in sizes.iter().enumerate() {
+        let parent = if nested && t > 0 { Some(teams[0]) } else { None };
+        teams.push(app.team(org, &format!("Team {t}"), parent).await);
+        let mut members = Vec::new();
+        for j in 0..*n {
+            let role = if j == 0 { Role::Manager } else { Role::Employee };
+            let (name, email) = (format!("Person {t}-{j}"), format!("p{t}-{j}@bars.example"));
+            let id = app.person(org, &name, &email, role, Some(teams[t])).await;
+            members.push((id, name, email));
+        }
+        people.push(members);
+    }
+    Org { teams, people }
+}
+
+async fn signed_in(app: &TestApp, email: &str) -> Browser {
+    let b = app.browser();
+    b.sign_in("bars-co", email, PASSWORD).await;
+    b
+}
+
+/// The code on the "sent" page.
+fn code_on(page: &str) -> String {
+    let start = page.find("<code id=\"code\">").expect("the page shows a code") + 16;
+    page[start..start + page[start..].find('<').unwrap()].to_owned()
+}
+
+/// The next day's digest: the schedule comes due, the digest job runs and
+/// its emails are sent.
+async fn next_digest(app: &TestApp) {
+    app.clock.advance(jiff::SignedDuration::from_hours(25));
+    belong::jobs::schedule::queue_due(&app.state).await.unwrap();
+    belong::jobs::run_due(&app.state, "test").await.unwrap();
+    belong::jobs::run_due(&app.state, "test").await.unwrap();
+}
+
+/// Every stored row of the feedback tables, as text.
+async fn feedback_rows(app: &TestApp) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in sqlx::query(
+        "SELECT id, org_id, team_id, pillar, topic, code_hash, status, assignee_id, opened_day, delivered_day,
+                first_reply_day, closing_note, abusive FROM feedback_threads",
+    )
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap()
+    {
+        let mut row = Vec::new();
+        for i in [0usize, 1, 2, 7, 12] {
+            row.push(format!("{:?}", r.try_get::<Option<i64>, _>(i).unwrap()));
+        }
+        for i in [3usize, 4, 5, 6, 8, 9, 10, 11] {
+            row.push(format!("{:?}", r.try_get::<Option<String>, _>(i).unwrap()));
+        }
+        out.push(row.join("|"));
+    }
+    for r in sqlx::query(
+        "SELECT thread_id, position, org_id, from_sender, author_id, body, day, delivered FROM feedback_messages",
+    )
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap()
+    {
+        let mut row = Vec::new();
+        for i in [0usize, 1, 2, 3, 4, 7] {
+            row.push(format!("{:?}", r.try_get::<Option<i64>, _>(i).unwrap()));
+        }
+        for i in [5usize, 6] {
+            row.push(format!("{:?}", r.try_get::<Option<String>, _>(i).unwrap()));
+        }
+        out.push(row.join("|"));
+    }
+    out
+}
+
+async fn columns(app: &TestApp, table: &str) -> Vec<String> {
+    let sql = match app.url.backend() {
+        belong::config::Backend::Sqlite => {
+            format!("SELECT name FROM pragma_table_info('{table}') ORDER BY name")
+        }
+        belong::config::Backend::Postgres => format!(
+            "SELECT CAST(column_name AS TEXT) AS name FROM information_schema.columns WHERE table_name = '{table}' ORDER BY column_name"
+        ),
+    };
+    sqlx::query(&sql)
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get::<String, _>("name").unwrap())
+        .collect()
+}
+
+async fn an_anonymous_thread_of_four_messages_leaves_no_trace_of_its_sender(app: TestApp) {
+    let Some(smtp) = SmtpSink::start(free_port(), 0) else {
+        return;
+    };
+    let app = app.with_mail(smtp.port).await;
+    let o = org_with(&app, &[6], false).await;
+    let (sender_id, sender_name, sender_email) = o.people[0][3].clone();
+    let (manager_id, manager_name, manager_email) = o.people[0][0].clone();
+    let team = o.teams[0].to_string();
+
+    // 1. The sender writes to their team's managers.
+    let sender = signed_in(&app, &sender_email).await;
+    sender.get("/voice").await.assert(200, "Send anonymously");
+    let sent = sender
+        .post(
+            "/voice",
+            &[
+                ("team", team.as_str()),
+                ("pillar", "support"),
+                ("topic", "workload"),
+                ("body", "The release crunch wears us down. MARK-ONE"),
+            ],
+        )
+        .await;
+    sent.assert(200, "Your message is on its way")
+        .assert(200, "Managers of Team 0");
+    let code = code_on(&sent.body);
+    assert_eq!(code.replace('-', "").len(), 32, "160 bits in base 32");
+
+    // Not delivered before the digest: the moment it arrives says nothing.
+    let manager = signed_in(&app, &manager_email).await;
+    let inbox = manager.get("/voice/inbox").await;
+    inbox.assert(200, "Feedback inbox");
+    assert!(!inbox.body.contains("workload"), "delivered at once: {}", inbox.body);
+    assert!(smtp.received().is_empty());
+    next_digest(&app).await;
+    let mail = smtp.received();
+    assert_eq!(mail.len(), 1, "one digest, to the one manager: {mail:?}");
+    assert_eq!(mail[0].rcpt_tos, vec![manager_email.clone()]);
+    assert_eq!(mail[0].subject, "New in the feedback box");
+    assert!(
+        mail[0].text.contains("Managers of Team 0: 1 new message"),
+        "{}",
+        mail[0].text
+    );
+    assert!(!mail[0].text.contains("MARK-ONE") && !mail[0].html.contains("MARK-ONE"));
+
+    // 2. The manager replies.
+    let inbox = manager.get("/voice/inbox").await;
+    inbox.assert(200, "workload").assert(200, "reply due");
+    let id: String = {
+        let at = inbox.body.find("/voice/inbox/").unwrap() + 13;
+        inbox.body[at..].chars().take_while(char::is_ascii_digit).collect()
+    };
+    manager.get(&format!("/voice/inbox/{id}")).await.assert(200, "MARK-ONE");
+    let replied = manager
+        .post(
+            &format!("/voice/inbox/{id}/reply"),
+            &[("body", "Thank you. Which part weighs most? MARK-TWO")],
+        )
+        .await;
+    assert_eq!(replied.status.as_u16(), 303, "{}", replied.body);
+
+    // 3. The sender comes back with the code alone, signed out, and answers.
+    let anonymous = app.browser();
+    anonymous.get("/signin").await;
+    let thread = anonymous.post("/voice/thread", &[("code", code.as_str())]).await;
+    thread
+        .assert(200, "MARK-ONE")
+        .assert(200, "MARK-TWO")
+        .assert(200, &manager_name)
+        .assert(200, "Acknowledged");
+    anonymous
+        .post(
+            "/voice/thread/reply",
+            &[("code", code.as_str()), ("body", "The weekend deploys. MARK-THREE")],
+        )
+        .await
+        .assert(200, "waiting for the next digest");
+    let page = manager.get(&format!("/voice/inbox/{id}")).await;
+    assert!(!page.body.contains("MARK-THREE"), "before its digest");
+    next_digest(&app).await;
+    assert_eq!(smtp.received().len(), 2);
+    assert!(smtp.received()[1].text.contains("1 new reply from a sender"));
+
+    // 4. The manager answers and resolves the thread with a note.
+    manager
+        .get(&format!("/voice/inbox/{id}"))
+        .await
+        .assert(200, "MARK-THREE");
+    manager
+        .post(
+            &format!("/voice/inbox/{id}/reply"),
+            &[("body", "No more weekend deploys from next month. MARK-FOUR")],
+        )
+        .await;
+    manager
+        .post(
+            &format!("/voice/inbox/{id}/status"),
+            &[("status", "resolved"), ("note", "Deploys moved to Tuesdays.")],
+        )
+        .await;
+    let end = anonymous.post("/voice/thread", &[("code", code.as_str())]).await;
+    for mark in [
+        "MARK-ONE",
+        "MARK-TWO",
+        "MARK-THREE",
+        "MARK-FOUR",
+        "Deploys moved to Tuesdays.",
+    ] {
+        end.assert(200, mark);
+    }
+    assert_eq!(end.body.matches("class=\"from-sender\"").count(), 2);
+    assert_eq!(end.body.matches("class=\"from-recipient\"").count(), 2);
+    anonymous
+        .post("/voice/thread/reply", &[("code", code.as_str()), ("body", "One more")])
+        .await
+        .assert(409, "closed");
+
+    // Nothing stored says who the sender is: no column could, and no row does.
+    assert_eq!(
+        columns(&app, "feedback_threads").await,
+        [
+            "abusive",
+            "assignee_id",
+            "closing_note",
+            "code_hash",
+            "delivered_day",
+            "first_reply_day",
+            "id",
+            "opened_day",
+            "org_id",
+            "pillar",
+            "status",
+            "team_id",
+            "topic"
+        ]
+    );
+    assert_eq!(
+        columns(&app, "feedback_messages").await,
+        [
+            "author_id",
+            "body",
+            "day",
+            "delivered",
+            "from_sender",
+            "org_id",
+            "position",
+            "thread_id"
+        ]
+    );
+    let rows = feedback_rows(&app).await;
+    assert_eq!(rows.len(), 5, "one thread, four messages");
+    for row in &rows {
+        for trace in [
+            &sender_id.to_string(),
+            &sender_name,
+            &sender_email,
+            &code,
+            &code.replace('-', ""),
+        ] {
+            assert!(!row.contains(trace.as_str()), "{trace} is stored: {row}");
+        }
+    }
+    // The code is stored only as its hash.
+    let stored: String = sqlx::query("SELECT code_hash FROM feedback_threads")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    assert_eq!(stored, belong::auth::hash_token(&code.replace('-', "")));
+    // The audit log has the manager's reads and changes, and nothing by the
+    // sender about the feedback box.
+    let audit: Vec<(i64, String)> =
+        sqlx::query("SELECT actor_id, action FROM audit_events WHERE action LIKE 'feedback%'")
+            .fetch_all(&app.state.db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.try_get("actor_id").unwrap(), r.try_get("action").unwrap()))
+            .collect();
+    assert!(audit.iter().any(|(a, act)| *a == manager_id && act == "feedback.reply"));
+    assert!(audit.iter().all(|(a, _)| *a == manager_id), "{audit:?}");
+    let sender_audit = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM audit_events WHERE actor_id = {sender_id}"
+        ))
+        .await;
+    assert_eq!(sender_audit, 0);
+    // Jobs (the digests and their emails) carry no words and no sender.
+    for r in sqlx::query("SELECT payload FROM jobs")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap()
+    {
+        let payload: String = r.try_get(0).unwrap();
+        assert!(
+            !payload.contains("MARK-") && !payload.contains(&sender_email),
+            "{payload}"
+        );
+    }
+    // And the sender's own data export knows nothing of the thread.
+    let mine = sender.get("/account/data.json").await;
+    assert_eq!(mine.status.as_u16(), 200);
+    assert!(!mine.body.contains("MARK-") && !mine.body.contains("feedback"));
+}
+
+async fn wrong_codes_read_nothing_and_are_rate_limited(app: TestApp) {
+    let o = org_with(&app, &[6], false).await;
+    let sender = signed_in(&app, &o.people[0][2].2).await;
+    sender.get("/voice").await;
+    let sent = sender
+        .post("/voice", &[("team", "org"), ("body", "Secret words MARK-X")])
+        .await;
+    let code = code_on(&sent.body);
+    let stranger = app.browser();
+    stranger.get("/signin").await;
+    let other = belong::voice::model::FeedbackCode::generate().display();
+    for wrong in [other.as_str(), "ABCD", "", "ÜÜÜÜ-ÜÜÜÜ"] {
+        let page = stranger.post("/voice/thread", &[("code", wrong)]).await;
+        page.assert(422, "no conversation has this code");
+        assert!(!page.body.contains("MARK-X"));
+        stranger
+            .post("/voice/thread/reply", &[("code", wrong), ("body", "hello")])
+            .await
+            .assert(422, "no conversation has this code");
+    }
+    // One character changed is another code.
+    let mut near: Vec<char> = code.chars().collect();
+    near[0] = if near[0] == 'A' { 'B' } else { 'A' };
+    let near: String = near.into_iter().collect();
+    stranger
+        .post("/voice/thread", &[("code", near.as_str())])
+        .await
+        .assert(422, "no conversation has this code");
+    // Guessing runs out quickly; the right code, typed loosely, still works
+    // for others.
+    let mut limited = false;
+    for _ in 0..40 {
+        let page = stranger.post("/voice/thread", &[("code", other.as_str())]).await;
+        if page.status.as_u16() == 429 {
+            limited = true;
+            assert!(page.headers.contains_key("retry-after"));
+            break;
+        }
+    }
+    assert!(limited, "40 wrong codes in a row were not limited");
+    stranger
+        .post("/voice/thread", &[("code", code.as_str())])
+        .await
+        .assert(429, "too many attempts");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM feedback_messages").await,
+        1,
+        "no attempt wrote anything"
+    );
+}
+
+async fn small_teams_pass_messages_up_and_bad_input_stores_nothing(app: TestApp) {
+    // Team 0 (4 people) holds Team 1 (3 people): 7 together. Team 2 stands
+    // alone with 3.
+    let o = org_with(&app, &[4, 3, 3], true).await;
+    for t in [2usize] {
+        sqlx::query("UPDATE teams SET parent_id = NULL WHERE id = $1")
+            .bind(o.teams[t])
+            .execute(&app.state.db.pool)
+            .await
+            .unwrap();
+    }
+    let b = signed_in(&app, &o.people[1][1].2).await;
+    b.get("/voice").await;
+    let (t0, t1, t2) = (o.teams[0].to_string(), o.teams[1].to_string(), o.teams[2].to_string());
+    let up = b.post("/voice", &[("team", t1.as_str()), ("body", "To my team")]).await;
+    up.assert(200, "It goes to: Managers of Team 0")
+        .assert(200, "Team 0 / Team 1 is too small");
+    let stays = b
+        .post("/voice", &[("team", t0.as_str()), ("body", "To the parent")])
+        .await;
+    stays.assert(200, "It goes to: Managers of Team 0");
+    assert!(!stays.body.contains("too small"));
+    b.post("/voice", &[("team", t2.as_str()), ("body", "To a small team")])
+        .await
+        .assert(200, "It goes to: HR and the owners");
+    let routed: Vec<Option<i64>> = sqlx::query("SELECT team_id FROM feedback_threads")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get(0).unwrap())
+        .collect();
+    assert_eq!(routed.iter().filter(|t| **t == Some(o.teams[0])).count(), 2);
+    assert_eq!(routed.iter().filter(|t| t.is_none()).count(), 1);
+
+    let long = "x".repeat(4001);
+    let bad: [(&[(&str, &str)], &str); 7] = [
+        (&[("team", "org"), ("body", "  ")], "body: write a message"),
+        (&[("team", "org"), ("body", long.as_str())], "body: at most 4000"),
+        (&[("team", "12345"), ("body", "hi")], "team: choose a team"),
+        (&[("team", "nope"), ("body", "hi")], "team: choose a team"),
+        (&[("team", "org"), ("pillar", "moon"), ("body", "hi")], "pillar:"),
+        (&[("team", "org"), ("pillar", "enps"), ("body", "hi")], "pillar:"),
+        (
+            &[("team", "org"), ("topic", &"t".repeat(61)), ("body", "hi")],
+            "topic: at most 60",
+        ),
+    ];
+    for (fields, message) in bad {
+        b.post("/voice", fields).await.assert(422, message);
+    }
+    // Another org's team is not a team of this one.
+    let other = app.org("Other", "other").await;
+    let foreign = app.team(other, "Theirs", None).await.to_string();
+    b.post("/voice", &[("team", foreign.as_str()), ("body", "hi")])
+        .await
+        .assert(422, "team:");
+    assert_eq!(app.count("SELECT COUNT(*) FROM feedback_threads").await, 3);
+    assert_eq!(app.count("SELECT COUNT(*) FROM feedback_messages").await, 3);
+    // Sending is limited per session: five at once, then a wait.
+    b.post("/voice", &[("team", "org"), ("body", "four")])
+        .await
+        .assert(200, "on its way");
+    b.post("/voice", &[("team", "org"), ("body", "five")])
+        .await
+        .assert(200, "on its way");
+    b.post("/voice", &[("team", "org"), ("body", "six")])
+        .await
+        .assert(429, "too many attempts");
+    assert_eq!(app.count("SELECT COUNT(*) FROM feedback_threads").await, 5);
+}
+
+async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
+    let o = org_with(&app, &[6, 6], false).await;
+    let sender = signed_in(&app, &o.people[0][4].2).await;
+    sender.get("/voice").await;
+    let team0 = o.teams[0].to_string();
+    let code = code_on(
+        &sender
+            .post("/voice", &[("team", team0.as_str()), ("body", "For team 0 MARK-T0")])
+            .await
+            .body,
+    );
+    let org_code = code_on(
+        &sender
+            .post("/voice", &[("team", "org"), ("body", "For HR MARK-HR")])
+            .await
+            .body,
+    );
+    next_digest(&app).await;
+    let id: i64 = sqlx::query("SELECT id FROM feedback_threads WHERE team_id IS NOT NULL")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+
+    // Only that team's managers read a team thread; only HR and owners the
+    // org-wide one.
+    let manager = signed_in(&app, &o.people[0][0].2).await;
+    let other_manager = signed_in(&app, &o.people[1][0].2).await;
+    let hr = signed_in(&app, "hera@bars.example").await;
+    let employee = signed_in(&app, &o.people[0][1].2).await;
+    let inbox = manager.get("/voice/inbox").await;
+    assert!(inbox.body.contains(&format!("/voice/inbox/{id}")) && !inbox.body.contains("HR and the owners</td>"));
+    other_manager
+        .get(&format!("/voice/inbox/{id}"))
+        .await
+        .assert(404, "does not exist");
+    hr.get(&format!("/voice/inbox/{id}"))
+        .await
+        .assert(404, "does not exist");
+    let hr_inbox = hr.get("/voice/inbox").await;
+    hr_inbox.assert(200, "HR and the owners");
+    assert!(!hr_inbox.body.contains(&format!("/voice/inbox/{id}")));
+    employee.get("/voice/inbox").await.assert(200, "You do not receive any");
+    employee
+        .get(&format!("/voice/inbox/{id}"))
+        .await
+        .assert(404, "does not exist");
+    employee.get("/voice/inbox?hidden=1").await.assert(403, "not allowed");
+    manager.get("/voice/inbox?status=done").await.assert(422, "status:");
+
+    // Status, assignment and notes refuse what does not fit.
+    manager.get(&format!("/voice/inbox/{id}")).await;
+    let path = |what: &str| format!("/voice/inbox/{id}/{what}");
+    manager
+        .post(&path("status"), &[("status", "resolved"), ("note", " ")])
+        .await
+        .assert(422, "note:");
+    manager
+        .post(&path("status"), &[("status", "finished")])
+        .await
+        .assert(422, "status:");
+    let outsider = o.people[1][0].0.to_string();
+    manager
+        .post(&path("assign"), &[("assignee", outsider.as_str())])
+        .await
+        .assert(422, "assignee:");
+    manager.post(&path("reply"), &[("body", "")]).await.assert(422, "body:");
+    let me = o.people[0][0].0.to_string();
+    assert_eq!(
+        manager
+            .post(&path("assign"), &[("assignee", me.as_str())])
+            .await
+            .status
+            .as_u16(),
+        303
+    );
+    assert_eq!(
+        manager
+            .post(&path("status"), &[("status", "in_progress")])
+            .await
+            .status
+            .as_u16(),
+        303
+    );
+    manager
+        .get("/voice/inbox?status=in_progress")
+        .await
+        .assert(200, "Person 0-0");
+    other_manager
+        .post(&path("status"), &[("status", "resolved"), ("note", "hijack")])
+        .await
+        .assert(404, "does not exist");
+
+    // Response time: delivered, then answered two days later.
+    app.clock.advance(jiff::SignedDuration::from_hours(48));
+    manager.get(&format!("/voice/inbox/{id}")).await;
+    manager.post(&path("reply"), &[("body", "Looking into it")]).await;
+    let stats = manager.get("/voice/inbox").await;
+    stats.assert(200, "Median days to first reply");
+    assert!(
+        stats
+            .body
+            .contains("<td>Managers of Team 0</td><td>1</td><td>1</td><td>1</td><td>2</td>"),
+        "{}",
+        stats.body
+    );
+
+    // Abuse: hidden from recipients, kept for the owner, closed to the sender.
+    manager.get(&format!("/voice/inbox/{id}")).await;
+    assert_eq!(manager.post(&path("abusive"), &[]).await.status.as_u16(), 303);
+    assert!(
+        !manager
+            .get("/voice/inbox")
+            .await
+            .body
+            .contains(&format!("/voice/inbox/{id}"))
+    );
+    manager
+        .get(&format!("/voice/inbox/{id}"))
+        .await
+        .assert(404, "does not exist");
+    let owner = signed_in(&app, "olga@bars.example").await;
+    owner
+        .get("/voice/inbox?hidden=1")
+        .await
+        .assert(200, &format!("/voice/inbox/{id}"));
+    owner
+        .get(&format!("/voice/inbox/{id}"))
+        .await
+        .assert(200, "MARK-T0")
+        .assert(200, "Hidden as abusive");
+    let anon = app.browser();
+    anon.get("/signin").await;
+    anon.post("/voice/thread", &[("code", code.as_str())])
+        .await
+        .assert(200, "The recipients closed this conversation");
+    anon.post("/voice/thread/reply", &[("code", code.as_str()), ("body", "again")])
+        .await
+        .assert(409, "closed");
+    // The org-wide thread is untouched by all this.
+    anon.post("/voice/thread", &[("code", org_code.as_str())])
+        .await
+        .assert(200, "MARK-HR");
+}
