@@ -527,3 +527,74 @@ pub async fn token_for(app: &TestApp, org_id: i64, person_id: i64) -> String {
         .await
         .unwrap()
 }
+
+/// `belong serve` as its own process on a free port, logging JSON at the
+/// most verbose level, so a test can read exactly what it logs.
+pub struct LoggedServer {
+    pub port: u16,
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    log: String,
+}
+
+impl LoggedServer {
+    pub fn start(url: &DatabaseUrl) -> LoggedServer {
+        use std::io::{BufRead, BufReader};
+        let port = free_port();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_belong"))
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--database",
+                url.expose(),
+                "--log-format",
+                "json",
+            ])
+            .env("BELONG_LOG", "trace")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut server = LoggedServer {
+            port,
+            child,
+            lines,
+            log: String::new(),
+        };
+        while !server.log.contains("listening") {
+            let line = server
+                .lines
+                .recv_timeout(std::time::Duration::from_secs(20))
+                .expect("server starts");
+            server.log.push_str(&line);
+            server.log.push('\n');
+        }
+        server
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(SocketAddr::from(([127, 0, 0, 1], self.port)))
+    }
+
+    /// Stops the server and returns all it logged.
+    pub fn finish(mut self) -> String {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        while let Ok(line) = self.lines.recv_timeout(std::time::Duration::from_secs(2)) {
+            self.log.push_str(&line);
+            self.log.push('\n');
+        }
+        std::mem::take(&mut self.log)
+    }
+}

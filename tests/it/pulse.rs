@@ -509,7 +509,6 @@ async fn no_combination_of_released_groups_isolates_anyone(app: TestApp) {
 /// personal link's token nor anything that was answered.
 #[tokio::test]
 async fn verbose_logs_hold_no_token_and_no_answer() {
-    use std::io::{BufRead, BufReader};
     let app = TestApp::sqlite().await;
     let o = org_with(&app, &[5], false).await;
     let bank = belong::pulse::service::question_bank(&app.state, o.org).await.unwrap();
@@ -544,38 +543,8 @@ async fn verbose_logs_hold_no_token_and_no_answer() {
         .collect();
     assert_eq!(token.len(), 64);
 
-    let port = free_port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_belong"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--database",
-            app.url.expose(),
-            "--log-format",
-            "json",
-        ])
-        .env("BELONG_LOG", "trace")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut log = String::new();
-    while !log.contains("listening") {
-        log.push_str(
-            &rx.recv_timeout(std::time::Duration::from_secs(20))
-                .expect("server starts"),
-        );
-        log.push('\n');
-    }
+    let server = crate::helpers::LoggedServer::start(&app.url);
+    let port = server.port;
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
     let form = client.get(format!("{base}/pulse/answer/{token}")).send().await.unwrap();
@@ -603,14 +572,7 @@ async fn verbose_logs_hold_no_token_and_no_answer() {
         .unwrap();
     assert_eq!(sent.status(), 200);
     assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, 1);
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
-    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(2)) {
-        log.push_str(&line);
-        log.push('\n');
-    }
+    let log = server.finish();
     assert!(
         log.contains("/pulse/answer/…"),
         "the request is logged, its token cut: {log}"

@@ -599,3 +599,51 @@ async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
         .await
         .assert(200, "MARK-HR");
 }
+
+/// At the most verbose log level, the server logs the feedback box's
+/// requests but neither the code, nor the words, nor who sent them.
+#[tokio::test]
+async fn verbose_logs_hold_no_code_no_words_and_no_sender() {
+    let app = TestApp::sqlite().await;
+    let o = org_with(&app, &[6], false).await;
+    let (sender_id, sender_name, sender_email) = o.people[0][2].clone();
+    let server = crate::helpers::LoggedServer::start(&app.url);
+    let b = server.browser();
+    b.sign_in("bars-co", &sender_email, PASSWORD).await;
+    b.get("/voice").await;
+    let team = o.teams[0].to_string();
+    let sent = b
+        .post(
+            "/voice",
+            &[
+                ("team", team.as_str()),
+                ("topic", "TOPIC-SECRET"),
+                ("body", "WORDS-SECRET-1"),
+            ],
+        )
+        .await;
+    let code = code_on(&sent.body);
+    b.post("/voice/thread", &[("code", code.as_str())])
+        .await
+        .assert(200, "WORDS-SECRET-1");
+    b.post(
+        "/voice/thread/reply",
+        &[("code", code.as_str()), ("body", "WORDS-SECRET-2")],
+    )
+    .await
+    .assert(200, "WORDS-SECRET-2");
+    let log = server.finish();
+    assert!(log.contains("/voice/thread"), "the requests are logged: {log}");
+    let bare = code.replace('-', "");
+    for secret in [
+        code.as_str(),
+        &bare[..12],
+        "WORDS-SECRET",
+        "TOPIC-SECRET",
+        &sender_email,
+        &sender_name,
+        &sender_id.to_string(),
+    ] {
+        assert!(!log.contains(secret), "{secret} is in the log");
+    }
+}
