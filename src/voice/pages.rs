@@ -62,6 +62,7 @@ struct BoxPage {
     form: SendInput,
     error: Option<String>,
     receives: bool,
+    signed_in: bool,
 }
 
 async fn box_page(
@@ -88,11 +89,29 @@ async fn box_page(
         form,
         error,
         receives,
+        signed_in: true,
     })
 }
 
-async fn show_box(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
-    Ok(render(&box_page(&app, &me, layout, SendInput::default(), None).await?))
+/// Signed in: send and follow. Signed out: follow with a code only, which
+/// a sender may prefer (a private window on a device of their own).
+async fn show_box(
+    State(app): State<AppState>,
+    me: Option<CurrentPerson>,
+    layout: Layout,
+) -> Result<Response, AppError> {
+    match me {
+        Some(me) => Ok(render(&box_page(&app, &me, layout, SendInput::default(), None).await?)),
+        None => Ok(render(&BoxPage {
+            layout,
+            teams: Vec::new(),
+            pillars: Vec::new(),
+            form: SendInput::default(),
+            error: None,
+            receives: false,
+            signed_in: false,
+        })),
+    }
 }
 
 #[derive(Template)]

@@ -496,3 +496,124 @@ async fn an_invited_person_answers_on_a_phone_and_the_manager_sees_results() {
         failures.join("\n")
     );
 }
+
+/// Acceptance of the feedback box: four messages between an anonymous
+/// sender and a manager, in Chromium, with the code kept on the device.
+#[tokio::test]
+async fn an_anonymous_sender_and_a_manager_exchange_four_messages_in_chromium() {
+    use belong::auth::Role;
+    let Some(chrome) = Chrome::start().await else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    let org = app.org("Bars Co", "bars-co").await;
+    let kitchen = app.team(org, "Kitchen", None).await;
+    for i in 0..6 {
+        let role = if i == 0 { Role::Manager } else { Role::Employee };
+        app.person(
+            org,
+            &format!("Cook {i}"),
+            &format!("cook{i}@bars.example"),
+            role,
+            Some(kitchen),
+        )
+        .await;
+    }
+    let base = format!("http://{}", app.addr);
+    let mut failures = Vec::new();
+    let sign_in = |email: &'static str| {
+        let chrome = &chrome;
+        let base = base.clone();
+        async move {
+            chrome.goto(&format!("{base}/signin")).await;
+            chrome.type_into("#org", "bars-co").await;
+            chrome.type_into("#email", email).await;
+            chrome.type_into("#password", crate::helpers::PASSWORD).await;
+            chrome.click("form[action='/signin'] button[type=submit]").await;
+            chrome.wait_url(&format!("{base}/")).await;
+        }
+    };
+    let sign_out = || async {
+        chrome.click("form.signout button").await;
+        chrome.wait_url(&format!("{base}/signin")).await;
+    };
+    let digest = || async {
+        app.clock.advance(jiff::SignedDuration::from_hours(25));
+        belong::jobs::schedule::queue_due(&app.state).await.unwrap();
+        belong::jobs::run_due(&app.state, "t").await.unwrap();
+    };
+
+    // 1. Cook 4 writes to the kitchen's managers and keeps the code here.
+    sign_in("cook4@bars.example").await;
+    chrome.goto(&format!("{base}/voice")).await;
+    chrome.wait_text("Send a message").await;
+    chrome.check_page("voice-box", &mut failures).await;
+    chrome.click(&format!("#team option[value='{kitchen}']")).await;
+    chrome.type_into("#topic", "rota").await;
+    chrome
+        .type_into("#body", "The rota changes too late for us to plan. FIRST")
+        .await;
+    chrome.click("form[action='/voice'] button[type=submit]").await;
+    let sent = chrome.wait_text("Your code").await;
+    assert!(sent.contains("Managers of Kitchen"), "{sent}");
+    chrome.check_page("voice-sent", &mut failures).await;
+    chrome.click("#keep-code").await;
+    assert!(
+        chrome
+            .wait_text("Kept on this device")
+            .await
+            .contains("Kept on this device")
+    );
+    sign_out().await;
+    digest().await;
+
+    // 2. The manager reads it in the inbox and replies.
+    sign_in("cook0@bars.example").await;
+    chrome.goto(&format!("{base}/voice/inbox")).await;
+    chrome.wait_text("reply due").await;
+    chrome.check_page("voice-inbox", &mut failures).await;
+    chrome.click("table a[href^='/voice/inbox/']").await;
+    assert!(chrome.wait_text("FIRST").await.contains("rota"));
+    chrome
+        .type_into("#body", "Thanks. Would two weeks ahead work? SECOND")
+        .await;
+    chrome.click("form[action$='/reply'] button[type=submit]").await;
+    chrome.wait_text("SECOND").await;
+    chrome.check_page("voice-inbox-thread", &mut failures).await;
+    sign_out().await;
+
+    // 3. Signed out, the sender opens the thread with the kept code.
+    chrome.goto(&format!("{base}/voice")).await;
+    chrome.wait_text("Codes kept on this device").await;
+    chrome.click("#kept-list button").await;
+    let thread = chrome.wait_text("SECOND").await;
+    assert!(thread.contains("Cook 0") && thread.contains("FIRST"), "{thread}");
+    chrome.check_page("voice-thread", &mut failures).await;
+    chrome.type_into("#body", "Two weeks would be great. THIRD").await;
+    chrome
+        .click("form[action='/voice/thread/reply'] button[type=submit]")
+        .await;
+    assert!(chrome.wait_text("waiting for the next digest").await.contains("THIRD"));
+    digest().await;
+
+    // 4. The manager answers once more; the sender reads all four.
+    sign_in("cook0@bars.example").await;
+    chrome.goto(&format!("{base}/voice/inbox")).await;
+    chrome.click("table a[href^='/voice/inbox/']").await;
+    chrome.wait_text("THIRD").await;
+    chrome
+        .type_into("#body", "Done: the rota is out two weeks ahead from May. FOURTH")
+        .await;
+    chrome.click("form[action$='/reply'] button[type=submit]").await;
+    chrome.wait_text("FOURTH").await;
+    sign_out().await;
+    chrome.goto(&format!("{base}/voice")).await;
+    chrome.wait_text("Codes kept on this device").await;
+    chrome.click("#kept-list button").await;
+    let all = chrome.wait_text("FOURTH").await;
+    for mark in ["FIRST", "SECOND", "THIRD", "FOURTH"] {
+        assert!(all.contains(mark), "{mark} missing: {all}");
+    }
+    assert!(!all.contains("Cook 4"), "the sender's name shows: {all}");
+    assert!(failures.is_empty(), "accessibility: {failures:#?}");
+}
