@@ -14,5 +14,6 @@ pub mod notify;
 pub mod org;
 pub mod privacy;
 pub mod pulse;
+pub mod recognition;
 pub mod voice;
 pub mod web;

@@ -71,12 +71,15 @@ pub enum Permission {
     ManageSurveys,
     /// Organization settings: the anonymity threshold, sharing results.
     ManageSettings,
+    /// The company values, employee-of-the-month rounds, and every team's
+    /// recognition counts.
+    ManageRecognition,
 }
 
 /// The table of permissions.
 pub fn allows(role: Role, permission: Permission) -> bool {
     match permission {
-        Permission::ManagePeople | Permission::ManageSurveys => role >= Role::HrAdmin,
+        Permission::ManagePeople | Permission::ManageSurveys | Permission::ManageRecognition => role >= Role::HrAdmin,
         Permission::ManageOwners | Permission::ViewAuditLog | Permission::ManageSettings => role == Role::Owner,
     }
 }

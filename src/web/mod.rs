@@ -44,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::pulse::pages::routes())
         .merge(crate::pulse::api::routes())
         .merge(crate::voice::pages::routes())
+        .merge(crate::recognition::pages::routes())
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .route("/api", get(openapi::api_page))
         .fallback(not_found)

@@ -1,0 +1,339 @@
+//! Pages of recognition: the board, posting and reacting, values, coverage.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::service::{self, Board, Coverage, PostView, TeamMonths, ThanksInput, Unthanked};
+use super::store::OrgValue;
+use crate::app::AppState;
+use crate::auth::{Permission, Role};
+use crate::pulse::model::Pillar;
+use crate::web::{ActiveForm, AppError, CurrentPerson, Form, Layout, Query, parse_id, render, render_with};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/thanks", get(show_board).post(post_thanks))
+        .route("/thanks/{id}/react", post(react))
+        .route("/thanks/values", get(show_values).post(add_value))
+        .route("/thanks/values/{id}/active", post(set_value_active))
+        .route("/thanks/webhook", post(set_webhook))
+        .route("/thanks/coverage", get(show_coverage))
+}
+
+#[derive(Template)]
+#[template(path = "recognition/templates/board.html")]
+struct BoardPage {
+    layout: Layout,
+    posts: Vec<PostView>,
+    has_more: bool,
+    page: usize,
+    team: String,
+    teams: Vec<(i64, String)>,
+    colleagues: Vec<(i64, String)>,
+    values: Vec<OrgValue>,
+    chosen: Vec<i64>,
+    form_value: String,
+    message: String,
+    back: String,
+    manager: bool,
+    manage: bool,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct BoardQuery {
+    team: String,
+    page: String,
+}
+
+struct Typed {
+    input: ThanksInput,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn board_page(
+    app: &AppState,
+    me: &CurrentPerson,
+    layout: Layout,
+    q: &BoardQuery,
+    typed: Typed,
+) -> Result<BoardPage, AppError> {
+    let team = match q.team.trim() {
+        "" => None,
+        raw => Some(
+            raw.parse::<i64>()
+                .map_err(|_| AppError::invalid("team", "choose a team from the list"))?,
+        ),
+    };
+    let page: usize = match q.page.trim() {
+        "" => 0,
+        raw => raw
+            .parse()
+            .ok()
+            .filter(|p| *p < 10_000)
+            .ok_or_else(|| AppError::invalid("page", "a page number from 0"))?,
+    };
+    let Board { posts, has_more } = service::board(app, &me.actor, team, page).await?;
+    let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
+    let mut colleagues: Vec<(i64, String)> = dir
+        .active_people()
+        .filter(|p| p.id != me.actor.person_id)
+        .map(|p| (p.id, p.name.clone()))
+        .collect();
+    colleagues.sort_by_key(|(_, n)| n.to_lowercase());
+    let values = service::values(app, me.actor.org_id)
+        .await?
+        .into_iter()
+        .filter(|v| v.active)
+        .collect();
+    Ok(BoardPage {
+        layout,
+        posts,
+        has_more,
+        page,
+        team: team.map(|t| t.to_string()).unwrap_or_default(),
+        back: match team {
+            Some(t) => format!("/thanks?team={t}&page={page}"),
+            None => format!("/thanks?page={page}"),
+        },
+        teams: dir.team_choices(),
+        colleagues,
+        values,
+        chosen: typed
+            .input
+            .recipients
+            .iter()
+            .filter_map(|r| r.trim().parse().ok())
+            .collect(),
+        form_value: typed.input.value,
+        message: typed.input.message,
+        manager: me.actor.role == Role::Manager,
+        manage: me.actor.can(Permission::ManageRecognition),
+        error: typed.error,
+        notice: typed.notice,
+    })
+}
+
+async fn show_board(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Query(q): Query<BoardQuery>,
+) -> Result<Response, AppError> {
+    let typed = Typed {
+        input: ThanksInput::default(),
+        error: None,
+        notice: None,
+    };
+    Ok(render(&board_page(&app, &me, layout, &q, typed).await?))
+}
+
+/// The form's fields; `recipients` comes once per person chosen.
+fn thanks_input(fields: Vec<(String, String)>) -> ThanksInput {
+    let mut input = ThanksInput::default();
+    for (k, v) in fields {
+        match k.as_str() {
+            "recipients" => input.recipients.push(v),
+            "value" => input.value = v,
+            "message" => input.message = v,
+            _ => {}
+        }
+    }
+    input
+}
+
+async fn post_thanks(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let input = thanks_input(fields);
+    let q = BoardQuery::default();
+    match service::post_thanks(&app, &me.actor, &input).await {
+        Ok(_) => {
+            let typed = Typed {
+                input: ThanksInput::default(),
+                error: None,
+                notice: Some("Posted. They will get an email too.".into()),
+            };
+            Ok(render(&board_page(&app, &me, layout, &q, typed).await?))
+        }
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            let status = e.status();
+            let typed = Typed {
+                input,
+                error: Some(e.to_string()),
+                notice: None,
+            };
+            Ok(render_with(status, &board_page(&app, &me, layout, &q, typed).await?))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ReactForm {
+    kind: String,
+    on: String,
+    back: String,
+}
+
+async fn react(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    Path(id): Path<String>,
+    Form(form): Form<ReactForm>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let on = match form.on.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => return Err(AppError::invalid("on", "true to react, false to take it back")),
+    };
+    service::react(&app, &me.actor, id, &form.kind, on).await?;
+    // Only back to a board page: never to an address from elsewhere.
+    let back = if form.back.starts_with("/thanks?") || form.back == "/thanks" {
+        form.back
+    } else {
+        "/thanks".to_owned()
+    };
+    Ok(Redirect::to(&format!("{back}#t{id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "recognition/templates/values.html")]
+struct ValuesPage {
+    layout: Layout,
+    values: Vec<OrgValue>,
+    pillars: Vec<(String, &'static str)>,
+    name: String,
+    description: String,
+    pillar: String,
+    webhook: String,
+    owner: bool,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ValueForm {
+    name: String,
+    description: String,
+    pillar: String,
+}
+
+async fn values_page(
+    app: &AppState,
+    me: &CurrentPerson,
+    layout: Layout,
+    form: ValueForm,
+    error: Option<String>,
+) -> Result<ValuesPage, AppError> {
+    me.actor.require(Permission::ManageRecognition)?;
+    Ok(ValuesPage {
+        layout,
+        values: service::values(app, me.actor.org_id).await?,
+        pillars: Pillar::BELONGING
+            .iter()
+            .map(|p| (p.as_str().to_owned(), p.label()))
+            .collect(),
+        name: form.name,
+        description: form.description,
+        pillar: form.pillar,
+        webhook: service::webhook(app, me.actor.org_id).await?.unwrap_or_default(),
+        owner: me.actor.can(Permission::ManageSettings),
+        error,
+    })
+}
+
+async fn show_values(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
+    Ok(render(
+        &values_page(&app, &me, layout, ValueForm::default(), None).await?,
+    ))
+}
+
+async fn add_value(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Form(form): Form<ValueForm>,
+) -> Result<Response, AppError> {
+    match service::add_value(&app, &me.actor, &form.name, &form.description, &form.pillar).await {
+        Ok(_) => Ok(Redirect::to("/thanks/values").into_response()),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => Ok(render_with(
+            e.status(),
+            &values_page(&app, &me, layout, form, Some(e.to_string())).await?,
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+async fn set_value_active(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    Path(id): Path<String>,
+    Form(form): Form<ActiveForm>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    service::set_value_active(&app, &me.actor, id, form.active()?).await?;
+    Ok(Redirect::to("/thanks/values").into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WebhookForm {
+    webhook_url: String,
+}
+
+async fn set_webhook(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Form(form): Form<WebhookForm>,
+) -> Result<Response, AppError> {
+    match service::set_webhook(&app, &me.actor, &form.webhook_url).await {
+        Ok(()) => Ok(Redirect::to("/thanks/values").into_response()),
+        Err(e @ AppError::Invalid { .. }) => Ok(render_with(
+            e.status(),
+            &values_page(&app, &me, layout, ValueForm::default(), Some(e.to_string())).await?,
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "recognition/templates/coverage.html")]
+struct CoveragePage {
+    layout: Layout,
+    manager: bool,
+    unthanked: Vec<Unthanked>,
+    scope_size: usize,
+    months: Vec<String>,
+    teams: Vec<TeamMonths>,
+}
+
+async fn show_coverage(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
+    let Coverage {
+        unthanked,
+        scope_size,
+        months,
+        teams,
+    } = service::coverage(&app, &me.actor).await?;
+    Ok(render(&CoveragePage {
+        layout,
+        manager: me.actor.role == Role::Manager,
+        unthanked,
+        scope_size,
+        months,
+        teams,
+    }))
+}

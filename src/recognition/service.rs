@@ -1,0 +1,521 @@
+//! Use cases of recognition: values, thank-yous and reactions, the board,
+//! coverage for managers, and the chat webhook.
+
+use std::collections::{HashMap, HashSet};
+
+use askama::Template;
+use serde::{Deserialize, Serialize};
+
+use super::model::{self, Colleague, Reaction};
+use super::store::{self, OrgValue};
+use crate::app::App;
+use crate::auth::{Actor, Permission, Role};
+use crate::notify::email::{self, OutgoingEmail};
+use crate::org::service::Directory;
+use crate::pulse::model::Pillar;
+use crate::web::AppError;
+
+pub const WEBHOOK_JOB: &str = "recognition.webhook";
+
+pub async fn values(app: &App, org_id: i64) -> Result<Vec<OrgValue>, AppError> {
+    let mut conn = app.db.pool.acquire().await?;
+    Ok(store::values(&mut conn, org_id).await?)
+}
+
+pub async fn add_value(app: &App, actor: &Actor, name: &str, description: &str, pillar: &str) -> Result<i64, AppError> {
+    actor.require(Permission::ManageRecognition)?;
+    let name = model::parse_value_name(name).map_err(|e| AppError::invalid("name", e))?;
+    let description = model::parse_description(description).map_err(|e| AppError::invalid("description", e))?;
+    let pillar = Pillar::parse(pillar.trim())
+        .filter(|p| p.is_belonging())
+        .ok_or_else(|| AppError::invalid("pillar", "choose acceptance, value, support or integration"))?;
+    let mut conn = app.db.pool.acquire().await?;
+    if store::values(&mut conn, actor.org_id)
+        .await?
+        .iter()
+        .any(|v| v.name.to_lowercase() == name.to_lowercase())
+    {
+        return Err(AppError::conflict("name", "a value of this name exists already"));
+    }
+    let id = crate::db::new_id();
+    store::insert_value(
+        &mut conn,
+        actor.org_id,
+        id,
+        &name,
+        &description,
+        pillar.as_str(),
+        app.now().as_second(),
+    )
+    .await?;
+    Ok(id)
+}
+
+pub async fn set_value_active(app: &App, actor: &Actor, id: i64, active: bool) -> Result<(), AppError> {
+    actor.require(Permission::ManageRecognition)?;
+    let mut conn = app.db.pool.acquire().await?;
+    if !store::set_value_active(&mut conn, actor.org_id, id, active).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+/// What someone posts: who, for which value, and why.
+#[derive(Clone, Debug, Default)]
+pub struct ThanksInput {
+    pub recipients: Vec<String>,
+    pub value: String,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "recognition/templates/email_thanks.txt")]
+struct ThanksText<'a> {
+    name: &'a str,
+    author: &'a str,
+    value: Option<&'a str>,
+    message: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "recognition/templates/email_thanks.html")]
+struct ThanksHtml<'a> {
+    name: &'a str,
+    author: &'a str,
+    value: Option<&'a str>,
+    message: &'a str,
+    link: &'a str,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WebhookPayload {
+    url: String,
+    text: String,
+}
+
+/// Posts a thank-you: stored, emailed to each person thanked, and sent to
+/// the organization's chat webhook if it has one — all queued in the same
+/// transaction, so a post never goes half out.
+pub async fn post_thanks(app: &App, actor: &Actor, input: &ThanksInput) -> Result<i64, AppError> {
+    let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
+    let colleagues: Vec<Colleague> = dir
+        .people
+        .iter()
+        .map(|p| Colleague {
+            id: p.id,
+            active: p.active,
+        })
+        .collect();
+    let recipients = model::parse_recipients(&input.recipients, actor.person_id, &colleagues)
+        .map_err(|e| AppError::invalid("recipients", e))?;
+    let message = model::parse_message(&input.message).map_err(|e| AppError::invalid("message", e))?;
+    let mut conn = app.db.pool.acquire().await?;
+    let value = match input.value.trim() {
+        "" => None,
+        raw => {
+            let id: i64 = raw
+                .parse()
+                .map_err(|_| AppError::invalid("value", "choose one of the values"))?;
+            let value = store::values(&mut conn, actor.org_id)
+                .await?
+                .into_iter()
+                .find(|v| v.id == id && v.active)
+                .ok_or_else(|| AppError::invalid("value", "choose one of the values"))?;
+            Some(value)
+        }
+    };
+    let webhook = store::webhook_url(&mut conn, actor.org_id).await?;
+    drop(conn);
+    let author = dir.person(actor.person_id).map(|p| p.name.clone()).unwrap_or_default();
+    insert_and_announce(
+        app,
+        &dir,
+        actor,
+        "thanks",
+        &author,
+        &recipients,
+        value.as_ref(),
+        &message,
+        webhook,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_and_announce(
+    app: &App,
+    dir: &Directory,
+    actor: &Actor,
+    kind: &str,
+    author: &str,
+    recipients: &[i64],
+    value: Option<&OrgValue>,
+    message: &str,
+    webhook: Option<String>,
+) -> Result<i64, AppError> {
+    let id = crate::db::new_id();
+    let link = format!("{}/thanks", app.settings.public_url.trim_end_matches('/'));
+    let mut tx = app.db.begin().await?;
+    store::insert_thanks(
+        &mut tx,
+        &store::NewThanks {
+            id,
+            org_id: actor.org_id,
+            author_id: actor.person_id,
+            value_id: value.map(|v| v.id),
+            kind,
+            message,
+            recipients,
+            now: app.now().as_second(),
+        },
+    )
+    .await?;
+    for p in recipients.iter().filter_map(|r| dir.person(*r)) {
+        let (subject, value_name) = (format!("{author} thanked you"), value.map(|v| v.name.as_str()));
+        let mail = OutgoingEmail {
+            to: p.email.clone(),
+            subject,
+            text: ThanksText {
+                name: &p.name,
+                author,
+                value: value_name,
+                message,
+                link: &link,
+            }
+            .render()
+            .expect("template renders"),
+            html: ThanksHtml {
+                name: &p.name,
+                author,
+                value: value_name,
+                message,
+                link: &link,
+            }
+            .render()
+            .expect("template renders"),
+        };
+        email::queue(&mut tx, Some(actor.org_id), &mail, app.now()).await?;
+    }
+    if let Some(url) = webhook {
+        let names: Vec<&str> = recipients
+            .iter()
+            .filter_map(|r| dir.person(*r))
+            .map(|p| p.name.as_str())
+            .collect();
+        let text = match (kind, value) {
+            ("award", _) => format!("🏆 {}: {message}", names.join(", ")),
+            (_, Some(v)) => format!("🙏 {author} thanked {} for {}: {message}", names.join(", "), v.name),
+            (_, None) => format!("🙏 {author} thanked {}: {message}", names.join(", ")),
+        };
+        let payload = serde_json::to_string(&WebhookPayload { url, text }).expect("serializes");
+        crate::jobs::enqueue(&mut tx, Some(actor.org_id), WEBHOOK_JOB, &payload, app.now(), app.now()).await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Sends one post to the chat webhook: `{"text": …}`, which Slack's and
+/// Microsoft Teams' incoming webhooks both take. Retried by the job queue
+/// on failure.
+pub async fn run_webhook_job(_app: &App, payload: &str) -> Result<(), String> {
+    let p: WebhookPayload = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(15))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let res = client
+        .post(&p.url)
+        .json(&serde_json::json!({ "text": p.text }))
+        .send()
+        .await
+        .map_err(|e| format!("webhook unreachable: {}", e.without_url()))?;
+    if res.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("webhook answered {}", res.status()))
+    }
+}
+
+/// Owners set (or clear) the webhook URL: http or https, nothing else.
+pub async fn set_webhook(app: &App, actor: &Actor, raw: &str) -> Result<(), AppError> {
+    actor.require(Permission::ManageSettings)?;
+    let url = raw.trim();
+    let url = if url.is_empty() {
+        None
+    } else {
+        let parsed: reqwest::Url = url
+            .parse()
+            .map_err(|_| AppError::invalid("webhook_url", "enter the full address, starting with https://"))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() || url.len() > 500 {
+            return Err(AppError::invalid(
+                "webhook_url",
+                "enter an http or https address of at most 500 characters",
+            ));
+        }
+        Some(url)
+    };
+    let mut conn = app.db.pool.acquire().await?;
+    store::set_webhook_url(&mut conn, actor.org_id, url).await?;
+    Ok(())
+}
+
+pub async fn webhook(app: &App, org_id: i64) -> Result<Option<String>, AppError> {
+    let mut conn = app.db.pool.acquire().await?;
+    Ok(store::webhook_url(&mut conn, org_id).await?)
+}
+
+// --- the board ----------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+pub struct PostView {
+    pub id: i64,
+    pub author: String,
+    pub award: bool,
+    pub recipients: Vec<String>,
+    pub value: Option<(String, String)>,
+    pub message: String,
+    pub day: String,
+    /// Every kind of reaction, in a fixed order.
+    pub reactions: Vec<ReactionCount>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ReactionCount {
+    pub kind: Reaction,
+    pub count: i64,
+    /// The reader is among them.
+    pub mine: bool,
+}
+
+pub struct Board {
+    pub posts: Vec<PostView>,
+    pub has_more: bool,
+}
+
+/// The people of a team and its sub-teams.
+fn team_people(dir: &Directory, team: i64) -> Vec<i64> {
+    dir.people
+        .iter()
+        .filter(|p| {
+            p.team_id
+                .is_some_and(|t| crate::org::model::reaches(Some(t), team, |id| dir.team(id).and_then(|x| x.parent_id)))
+        })
+        .map(|p| p.id)
+        .collect()
+}
+
+/// A page of the board: the whole organization, or one team (with its
+/// sub-teams), newest first. Everyone in the organization may read it.
+pub async fn board(app: &App, actor: &Actor, team: Option<i64>, page: usize) -> Result<Board, AppError> {
+    let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
+    let people = match team {
+        Some(t) if dir.team(t).is_some() => Some(team_people(&dir, t)),
+        Some(_) => return Err(AppError::invalid("team", "choose a team from the list")),
+        None => None,
+    };
+    let mut conn = app.db.pool.acquire().await?;
+    let values: HashMap<i64, OrgValue> = store::values(&mut conn, actor.org_id)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect();
+    let mut posts = store::board(
+        &mut conn,
+        actor.org_id,
+        actor.person_id,
+        people.as_deref(),
+        model::PAGE_SIZE,
+        page * model::PAGE_SIZE,
+    )
+    .await?;
+    let has_more = posts.len() > model::PAGE_SIZE;
+    posts.truncate(model::PAGE_SIZE);
+    let tz = org_zone(app, actor.org_id).await?;
+    let name = |id: i64| {
+        dir.person(id)
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| "someone".into())
+    };
+    let posts = posts
+        .into_iter()
+        .map(|p| PostView {
+            id: p.id,
+            author: name(p.author_id),
+            award: p.kind == "award",
+            recipients: p.recipients.iter().map(|r| name(*r)).collect(),
+            value: p
+                .value_id
+                .and_then(|v| values.get(&v))
+                .map(|v| (v.name.clone(), v.pillar.clone())),
+            message: p.message,
+            day: jiff::Timestamp::from_second(p.created_at)
+                .map(|t| t.to_zoned(tz.clone()).date().to_string())
+                .unwrap_or_default(),
+            reactions: Reaction::ALL
+                .iter()
+                .map(|r| {
+                    let (count, mine) = p
+                        .reactions
+                        .iter()
+                        .find(|(k, _, _)| k == r.as_str())
+                        .map_or((0, false), |(_, n, mine)| (*n, *mine));
+                    ReactionCount { kind: *r, count, mine }
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(Board { posts, has_more })
+}
+
+async fn org_zone(app: &App, org_id: i64) -> Result<jiff::tz::TimeZone, AppError> {
+    let org = crate::org::store::org_by_id(&app.db, org_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(jiff::tz::TimeZone::get(&org.time_zone).unwrap_or(jiff::tz::TimeZone::UTC))
+}
+
+/// Adds or takes back one's reaction of a kind. Repeating it changes
+/// nothing.
+pub async fn react(app: &App, actor: &Actor, thank_you_id: i64, kind: &str, on: bool) -> Result<(), AppError> {
+    let kind = Reaction::parse(kind).map_err(|e| AppError::invalid("kind", e))?;
+    let mut conn = app.db.pool.acquire().await?;
+    if !store::thanks_exists(&mut conn, actor.org_id, thank_you_id).await? {
+        return Err(AppError::NotFound);
+    }
+    store::set_reaction(
+        &mut conn,
+        actor.org_id,
+        thank_you_id,
+        actor.person_id,
+        kind.as_str(),
+        on,
+    )
+    .await?;
+    Ok(())
+}
+
+// --- coverage -----------------------------------------------------------------
+
+pub struct Unthanked {
+    pub name: String,
+    pub team: String,
+    pub last: Option<String>,
+}
+
+pub struct TeamMonths {
+    pub team: String,
+    /// (given, received) per month, oldest first.
+    pub months: Vec<(usize, usize)>,
+}
+
+pub struct Coverage {
+    /// Managers only: the people of their teams not thanked in 60 days.
+    pub unthanked: Vec<Unthanked>,
+    pub scope_size: usize,
+    pub months: Vec<String>,
+    pub teams: Vec<TeamMonths>,
+}
+
+/// Recognition coverage. A manager sees, privately, who in their team
+/// and its sub-teams has not been thanked lately, and the monthly counts
+/// of their teams; HR admins and owners see the counts of every team, with
+/// no names. No ranking of people anywhere.
+pub async fn coverage(app: &App, actor: &Actor) -> Result<Coverage, AppError> {
+    let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
+    let own = dir.person(actor.person_id).and_then(|p| p.team_id);
+    let teams: Vec<i64> = if actor.can(Permission::ManageRecognition) {
+        dir.teams.iter().filter(|t| t.active).map(|t| t.id).collect()
+    } else if actor.role == Role::Manager {
+        let Some(own) = own else {
+            return Err(AppError::Forbidden);
+        };
+        dir.teams
+            .iter()
+            .filter(|t| {
+                t.active && crate::org::model::reaches(Some(t.id), own, |id| dir.team(id).and_then(|x| x.parent_id))
+            })
+            .map(|t| t.id)
+            .collect()
+    } else {
+        return Err(AppError::Forbidden);
+    };
+    let now = app.now();
+    let tz = org_zone(app, actor.org_id).await?;
+    let mut conn = app.db.pool.acquire().await?;
+    let last = store::last_thanked(&mut conn, actor.org_id).await?;
+    // Names only for a manager's own people.
+    let (unthanked, scope_size) = match (actor.role == Role::Manager, own) {
+        (true, Some(own)) => {
+            let scope: Vec<i64> = team_people(&dir, own)
+                .into_iter()
+                .filter(|p| *p != actor.person_id && dir.person(*p).is_some_and(|x| x.active))
+                .collect();
+            let list = model::not_thanked_lately(&scope, &last, now.as_second())
+                .into_iter()
+                .filter_map(|(id, at)| {
+                    let p = dir.person(id)?;
+                    Some(Unthanked {
+                        name: p.name.clone(),
+                        team: p.team_id.map(|t| dir.team_path(t)).unwrap_or_default(),
+                        last: at
+                            .and_then(|t| jiff::Timestamp::from_second(t).ok())
+                            .map(|t| t.to_zoned(tz.clone()).date().to_string()),
+                    })
+                })
+                .collect();
+            (list, scope.len())
+        }
+        _ => (Vec::new(), 0),
+    };
+    // The last six months, this one included, in the org's time zone.
+    let this_month = now.to_zoned(tz.clone()).date().first_of_month();
+    let months: Vec<jiff::civil::Date> = (0..6)
+        .rev()
+        .filter_map(|back| this_month.checked_sub(jiff::Span::new().months(back)).ok())
+        .collect();
+    let start = months[0]
+        .to_zoned(tz.clone())
+        .map_err(AppError::internal)?
+        .timestamp()
+        .as_second();
+    let rows = store::since(&mut conn, actor.org_id, start).await?;
+    let team_of = |p: i64| dir.person(p).and_then(|x| x.team_id);
+    let mut per_team: Vec<TeamMonths> = Vec::new();
+    let wanted: HashSet<i64> = teams.iter().copied().collect();
+    let mut sorted: Vec<i64> = teams.clone();
+    sorted.sort_by_key(|t| dir.team_path(*t).to_lowercase());
+    for team in sorted {
+        let mut counts = vec![(0usize, 0usize); months.len()];
+        let mut seen_given: HashSet<i64> = HashSet::new();
+        for (id, author, recipient, at) in &rows {
+            let Ok(when) = jiff::Timestamp::from_second(*at) else {
+                continue;
+            };
+            let month = when.to_zoned(tz.clone()).date().first_of_month();
+            let Some(m) = months.iter().position(|x| *x == month) else {
+                continue;
+            };
+            // A thank-you to three people is one given, three received.
+            if team_of(*author) == Some(team) && seen_given.insert(*id) {
+                counts[m].0 += 1;
+            }
+            if team_of(*recipient) == Some(team) {
+                counts[m].1 += 1;
+            }
+        }
+        if wanted.contains(&team) {
+            per_team.push(TeamMonths {
+                team: dir.team_path(team),
+                months: counts,
+            });
+        }
+    }
+    Ok(Coverage {
+        unthanked,
+        scope_size,
+        months: months.iter().map(|d| d.strftime("%b %Y").to_string()).collect(),
+        teams: per_team,
+    })
+}

@@ -1,0 +1,298 @@
+//! SQL of the thank-you board.
+
+use std::collections::HashMap;
+
+use sqlx::{AnyConnection, Row};
+
+#[derive(Clone, Debug)]
+pub struct OrgValue {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub pillar: String,
+    pub active: bool,
+}
+
+pub async fn values(conn: &mut AnyConnection, org_id: i64) -> Result<Vec<OrgValue>, sqlx::Error> {
+    sqlx::query("SELECT id, name, description, pillar, active FROM org_values WHERE org_id = $1 ORDER BY name_key")
+        .bind(org_id)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(OrgValue {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                description: r.try_get("description")?,
+                pillar: r.try_get("pillar")?,
+                active: r.try_get::<i64, _>("active")? != 0,
+            })
+        })
+        .collect()
+}
+
+pub async fn insert_value(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    id: i64,
+    name: &str,
+    description: &str,
+    pillar: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO org_values (id, org_id, name, name_key, description, pillar, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(org_id)
+    .bind(name)
+    .bind(name.to_lowercase())
+    .bind(description)
+    .bind(pillar)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_value_active(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    id: i64,
+    active: bool,
+) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query("UPDATE org_values SET active = $1 WHERE org_id = $2 AND id = $3")
+            .bind(i64::from(active))
+            .bind(org_id)
+            .bind(id)
+            .execute(conn)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
+pub struct NewThanks<'a> {
+    pub id: i64,
+    pub org_id: i64,
+    pub author_id: i64,
+    pub value_id: Option<i64>,
+    pub kind: &'a str,
+    pub message: &'a str,
+    pub recipients: &'a [i64],
+    pub now: i64,
+}
+
+pub async fn insert_thanks(conn: &mut AnyConnection, t: &NewThanks<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO thank_yous (id, org_id, author_id, value_id, kind, message, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(t.id)
+    .bind(t.org_id)
+    .bind(t.author_id)
+    .bind(t.value_id)
+    .bind(t.kind)
+    .bind(t.message)
+    .bind(t.now)
+    .execute(&mut *conn)
+    .await?;
+    for p in t.recipients {
+        sqlx::query("INSERT INTO thank_you_recipients (thank_you_id, org_id, person_id) VALUES ($1, $2, $3)")
+            .bind(t.id)
+            .bind(t.org_id)
+            .bind(p)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A thank-you as the board shows it.
+#[derive(Clone, Debug)]
+pub struct Post {
+    pub id: i64,
+    pub author_id: i64,
+    pub value_id: Option<i64>,
+    pub kind: String,
+    pub message: String,
+    pub created_at: i64,
+    pub recipients: Vec<i64>,
+    /// (kind, count, whether the reader is among them)
+    pub reactions: Vec<(String, i64, bool)>,
+}
+
+/// A page of the board, newest first: everything, or what involves people
+/// of `people` (as author or recipient). One more than `limit` is read, so
+/// the caller knows whether another page follows.
+pub async fn board(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    reader: i64,
+    people: Option<&[i64]>,
+    limit: usize,
+    offset: usize,
+) -> Result<Vec<Post>, sqlx::Error> {
+    let filter = match people {
+        None => String::new(),
+        Some([]) => " AND 1 = 0".to_owned(),
+        Some(ids) => {
+            let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+            format!(
+                " AND (t.author_id IN ({list}) OR EXISTS (SELECT 1 FROM thank_you_recipients r
+                   WHERE r.thank_you_id = t.id AND r.person_id IN ({list})))"
+            )
+        }
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT t.id, t.author_id, t.value_id, t.kind, t.message, t.created_at FROM thank_yous t
+         WHERE t.org_id = $1{filter} ORDER BY t.created_at DESC, t.id LIMIT $2 OFFSET $3"
+    ))
+    .bind(org_id)
+    .bind(limit as i64 + 1)
+    .bind(offset as i64)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut posts = Vec::with_capacity(rows.len());
+    for r in rows {
+        posts.push(Post {
+            id: r.try_get("id")?,
+            author_id: r.try_get("author_id")?,
+            value_id: r.try_get("value_id")?,
+            kind: r.try_get("kind")?,
+            message: r.try_get("message")?,
+            created_at: r.try_get("created_at")?,
+            recipients: Vec::new(),
+            reactions: Vec::new(),
+        });
+    }
+    if posts.is_empty() {
+        return Ok(posts);
+    }
+    let ids = posts.iter().map(|p| p.id.to_string()).collect::<Vec<_>>().join(", ");
+    let at: HashMap<i64, usize> = posts.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+    for r in sqlx::query(&format!(
+        "SELECT thank_you_id, person_id FROM thank_you_recipients WHERE org_id = $1 AND thank_you_id IN ({ids})"
+    ))
+    .bind(org_id)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let post = at[&r.try_get::<i64, _>("thank_you_id")?];
+        posts[post].recipients.push(r.try_get("person_id")?);
+    }
+    for r in sqlx::query(&format!(
+        "SELECT thank_you_id, kind, COUNT(*) AS n, MAX(CASE WHEN person_id = $2 THEN 1 ELSE 0 END) AS mine
+         FROM thank_you_reactions WHERE org_id = $1 AND thank_you_id IN ({ids})
+         GROUP BY thank_you_id, kind"
+    ))
+    .bind(org_id)
+    .bind(reader)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let post = at[&r.try_get::<i64, _>("thank_you_id")?];
+        posts[post]
+            .reactions
+            .push((r.try_get("kind")?, r.try_get("n")?, r.try_get::<i64, _>("mine")? != 0));
+    }
+    Ok(posts)
+}
+
+pub async fn thanks_exists(conn: &mut AnyConnection, org_id: i64, id: i64) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("SELECT 1 FROM thank_yous WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .is_some())
+}
+
+/// Adds or removes one reaction; doing it twice changes nothing.
+pub async fn set_reaction(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    thank_you_id: i64,
+    person_id: i64,
+    kind: &str,
+    on: bool,
+) -> Result<(), sqlx::Error> {
+    let sql = if on {
+        "INSERT INTO thank_you_reactions (thank_you_id, org_id, person_id, kind) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (thank_you_id, person_id, kind) DO NOTHING"
+    } else {
+        "DELETE FROM thank_you_reactions WHERE thank_you_id = $1 AND org_id = $2 AND person_id = $3 AND kind = $4"
+    };
+    sqlx::query(sql)
+        .bind(thank_you_id)
+        .bind(org_id)
+        .bind(person_id)
+        .bind(kind)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// When each person of the organization was last thanked.
+pub async fn last_thanked(conn: &mut AnyConnection, org_id: i64) -> Result<HashMap<i64, i64>, sqlx::Error> {
+    let mut out = HashMap::new();
+    for r in sqlx::query(
+        "SELECT r.person_id, MAX(t.created_at) AS at FROM thank_you_recipients r
+         JOIN thank_yous t ON t.org_id = r.org_id AND t.id = r.thank_you_id
+         WHERE r.org_id = $1 GROUP BY r.person_id",
+    )
+    .bind(org_id)
+    .fetch_all(conn)
+    .await?
+    {
+        out.insert(r.try_get("person_id")?, r.try_get("at")?);
+    }
+    Ok(out)
+}
+
+/// Every (thank-you, author, recipient, time) since `since`, for the
+/// monthly counts per team.
+pub async fn since(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    since: i64,
+) -> Result<Vec<(i64, i64, i64, i64)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT t.id, t.author_id, r.person_id, t.created_at FROM thank_yous t
+         JOIN thank_you_recipients r ON r.org_id = t.org_id AND r.thank_you_id = t.id
+         WHERE t.org_id = $1 AND t.created_at >= $2 AND t.kind = 'thanks'",
+    )
+    .bind(org_id)
+    .bind(since)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.try_get("id")?,
+            r.try_get("author_id")?,
+            r.try_get("person_id")?,
+            r.try_get("created_at")?,
+        ))
+    })
+    .collect()
+}
+
+pub async fn webhook_url(conn: &mut AnyConnection, org_id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query("SELECT thanks_webhook_url FROM organizations WHERE id = $1")
+        .bind(org_id)
+        .fetch_one(conn)
+        .await?
+        .try_get("thanks_webhook_url")
+}
+
+pub async fn set_webhook_url(conn: &mut AnyConnection, org_id: i64, url: Option<&str>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE organizations SET thanks_webhook_url = $1 WHERE id = $2")
+        .bind(url)
+        .bind(org_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
