@@ -344,7 +344,11 @@ pub async fn board(app: &App, actor: &Actor, team: Option<i64>, page: usize) -> 
             id: p.id,
             author: name(p.author_id),
             award: p.kind == "award",
-            recipients: p.recipients.iter().map(|r| name(*r)).collect(),
+            recipients: {
+                let mut names: Vec<String> = p.recipients.iter().map(|r| name(*r)).collect();
+                names.sort_by_key(|n| n.to_lowercase());
+                names
+            },
             value: p
                 .value_id
                 .and_then(|v| values.get(&v))

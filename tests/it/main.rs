@@ -12,5 +12,6 @@ mod import;
 mod jobs;
 mod people;
 mod pulse;
+mod recognition;
 mod tenancy;
 mod voice;

@@ -1,0 +1,460 @@
+//! The thank-you board over HTTP: values, posts, reactions, email, the
+//! chat webhook, coverage for managers, and what is refused.
+
+use belong::auth::Role;
+use sqlx::Row;
+
+use crate::helpers::{Browser, PASSWORD, SmtpSink, TestApp, WebhookSink, both_databases, free_port};
+
+both_databases!(
+    a_thank_you_reaches_the_board_the_thanked_and_the_webhook,
+    thank_yous_refuse_what_does_not_fit_and_reactions_are_idempotent,
+    a_month_of_thank_yous_shows_in_the_managers_coverage,
+    the_board_pages_newest_first,
+);
+
+struct Org {
+    org: i64,
+    kitchen: i64,
+    bar: i64,
+    /// Kitchen: manager Kim, then Cook 1..4. Bar: Barista 0..4.
+    cooks: Vec<i64>,
+    baristas: Vec<i64>,
+}
+
+async fn org(app: &TestApp) -> Org {
+    let org = app.org("Bars Co", "bars-co").await;
+    app.person(org, "Olga Owner", "olga@bars.example", Role::Owner, None)
+        .await;
+    app.person(org, "Hera Hr", "hera@bars.example", Role::HrAdmin, None)
+        .await;
+    let kitchen = app.team(org, "Kitchen", None).await;
+    let bar = app.team(org, "Bar", None).await;
+    let mut cooks = vec![
+        app.person(org, "Kim Manager", "kim@bars.example", Role::Manager, Some(kitchen))
+            .await,
+    ];
+    for i in 1..5 {
+        cooks.push(
+            app.person(
+                org,
+                &format!("Cook {i}"),
+                &format!("cook{i}@bars.example"),
+                Role::Employee,
+                Some(kitchen),
+            )
+            .await,
+        );
+    }
+    let mut baristas = Vec::new();
+    for i in 0..5 {
+        baristas.push(
+            app.person(
+                org,
+                &format!("Barista {i}"),
+                &format!("barista{i}@bars.example"),
+                Role::Employee,
+                Some(bar),
+            )
+            .await,
+        );
+    }
+    Org {
+        org,
+        kitchen,
+        bar,
+        cooks,
+        baristas,
+    }
+}
+
+async fn signed_in(app: &TestApp, email: &str) -> Browser {
+    let b = app.browser();
+    b.sign_in("bars-co", email, PASSWORD).await;
+    b
+}
+
+async fn add_value(hr: &Browser, name: &str, pillar: &str) {
+    hr.get("/thanks/values").await;
+    let page = hr
+        .post(
+            "/thanks/values",
+            &[
+                ("name", name),
+                ("description", "What we mean by it"),
+                ("pillar", pillar),
+            ],
+        )
+        .await;
+    assert_eq!(page.status.as_u16(), 303, "{}", page.body);
+}
+
+async fn value_id(app: &TestApp, org: i64, name: &str) -> String {
+    sqlx::query("SELECT id FROM org_values WHERE org_id = $1 AND name = $2")
+        .bind(org)
+        .bind(name)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+        .try_get::<i64, _>(0)
+        .unwrap()
+        .to_string()
+}
+
+async fn a_thank_you_reaches_the_board_the_thanked_and_the_webhook(app: TestApp) {
+    let Some(smtp) = SmtpSink::start(free_port(), 0) else {
+        return;
+    };
+    let app = app.with_mail(smtp.port).await;
+    let o = org(&app).await;
+    let hook = WebhookSink::start().await;
+
+    // HR keeps the values; the owner connects the chat channel.
+    let hr = signed_in(&app, "hera@bars.example").await;
+    add_value(&hr, "Ownership", "value").await;
+    hr.post("/thanks/values", &[("name", "ownership"), ("pillar", "support")])
+        .await
+        .assert(409, "name: a value of this name exists already");
+    hr.post("/thanks/values", &[("name", "Care"), ("pillar", "enps")])
+        .await
+        .assert(422, "pillar:");
+    hr.post("/thanks/values", &[("name", " "), ("pillar", "support")])
+        .await
+        .assert(422, "name:");
+    hr.post("/thanks/webhook", &[("webhook_url", "http://x.example")])
+        .await
+        .assert(403, "not allowed");
+    let owner = signed_in(&app, "olga@bars.example").await;
+    owner.get("/thanks/values").await.assert(200, "chat channel");
+    owner
+        .post("/thanks/webhook", &[("webhook_url", "ftp://files.example/x")])
+        .await
+        .assert(422, "webhook_url:");
+    owner
+        .post("/thanks/webhook", &[("webhook_url", "not a url")])
+        .await
+        .assert(422, "webhook_url:");
+    assert_eq!(
+        owner
+            .post("/thanks/webhook", &[("webhook_url", hook.url.as_str())])
+            .await
+            .status
+            .as_u16(),
+        303
+    );
+
+    // Cook 1 thanks two baristas for Ownership.
+    let cook = signed_in(&app, "cook1@bars.example").await;
+    cook.get("/thanks").await.assert(200, "Post a thank-you");
+    let ownership = value_id(&app, o.org, "Ownership").await;
+    let (b1, b2) = (o.baristas[1].to_string(), o.baristas[2].to_string());
+    cook.post(
+        "/thanks",
+        &[
+            ("recipients", b1.as_str()),
+            ("recipients", b2.as_str()),
+            ("value", ownership.as_str()),
+            ("message", "You stayed late to fix the till. BRAVO-1"),
+        ],
+    )
+    .await
+    .assert(200, "Posted")
+    .assert(200, "BRAVO-1")
+    .assert(200, "Barista 1, Barista 2")
+    .assert(200, "Ownership");
+    belong::jobs::run_due(&app.state, "test").await.unwrap();
+    let mail = smtp.received();
+    let mut to: Vec<String> = mail.iter().map(|m| m.to.clone()).collect();
+    to.sort();
+    assert_eq!(to, ["barista1@bars.example", "barista2@bars.example"]);
+    assert!(
+        mail.iter()
+            .all(|m| m.subject == "Cook 1 thanked you" && m.text.contains("BRAVO-1"))
+    );
+    let posted = hook.received();
+    assert_eq!(posted.len(), 1, "one post per thank-you: {posted:?}");
+    let text = posted[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("Cook 1 thanked Barista 1, Barista 2 for Ownership") && text.contains("BRAVO-1"),
+        "{text}"
+    );
+
+    // The team boards: the bar's shows it (recipients), the kitchen's too
+    // (author); a team with neither would not.
+    let third = app.team(o.org, "Office", None).await;
+    for (team, shown) in [(o.bar, true), (o.kitchen, true), (third, false)] {
+        let page = cook.get(&format!("/thanks?team={team}")).await;
+        assert_eq!(page.status.as_u16(), 200);
+        assert_eq!(page.body.contains("BRAVO-1"), shown, "team {team}");
+    }
+    cook.get("/thanks?team=nope").await.assert(422, "team:");
+    cook.get("/thanks?page=-1").await.assert(422, "page:");
+    // Another organization sees nothing of it.
+    let other = app.org("Other", "other").await;
+    app.person(other, "Otto", "otto@other.example", Role::Owner, None).await;
+    let otto = app.browser();
+    otto.sign_in("other", "otto@other.example", PASSWORD).await;
+    assert!(!otto.get("/thanks").await.body.contains("BRAVO-1"));
+}
+
+async fn thank_yous_refuse_what_does_not_fit_and_reactions_are_idempotent(app: TestApp) {
+    let o = org(&app).await;
+    let hr = signed_in(&app, "hera@bars.example").await;
+    add_value(&hr, "Care", "acceptance").await;
+    add_value(&hr, "Retired one", "support").await;
+    let retired = value_id(&app, o.org, "Retired one").await;
+    hr.post(&format!("/thanks/values/{retired}/active"), &[("active", "false")])
+        .await;
+    let other = app.org("Other", "other").await;
+    let stranger = app
+        .person(other, "Stranger", "s@other.example", Role::Employee, None)
+        .await
+        .to_string();
+    let foreign_value = {
+        let actor = belong::auth::Actor::system(other);
+        belong::recognition::service::add_value(&app.state, &actor, "Theirs", "", "value")
+            .await
+            .unwrap()
+            .to_string()
+    };
+    let gone = o.cooks[4].to_string();
+    sqlx::query("UPDATE people SET active = 0 WHERE id = $1")
+        .bind(o.cooks[4])
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+
+    let cook = signed_in(&app, "cook1@bars.example").await;
+    cook.get("/thanks").await;
+    let me = o.cooks[1].to_string();
+    let friend = o.cooks[2].to_string();
+    let long = "x".repeat(1001);
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (
+            vec![("recipients", me.as_str()), ("message", "me")],
+            "recipients: you cannot thank yourself",
+        ),
+        (
+            vec![("recipients", stranger.as_str()), ("message", "hi")],
+            "recipients: choose people of your organization",
+        ),
+        (
+            vec![("recipients", gone.as_str()), ("message", "hi")],
+            "recipients: someone chosen has left",
+        ),
+        (vec![("message", "nobody")], "recipients: choose at least one"),
+        (vec![("recipients", "abc"), ("message", "hi")], "recipients:"),
+        (vec![("recipients", friend.as_str()), ("message", "  ")], "message:"),
+        (
+            vec![("recipients", friend.as_str()), ("message", long.as_str())],
+            "message: at most 1000",
+        ),
+        (
+            vec![
+                ("recipients", friend.as_str()),
+                ("value", foreign_value.as_str()),
+                ("message", "hi"),
+            ],
+            "value: choose one of the values",
+        ),
+        (
+            vec![
+                ("recipients", friend.as_str()),
+                ("value", retired.as_str()),
+                ("message", "hi"),
+            ],
+            "value: choose one of the values",
+        ),
+    ];
+    for (fields, message) in cases {
+        cook.post("/thanks", &fields).await.assert(422, message);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM thank_yous").await, 0, "nothing stored");
+    assert_eq!(app.count("SELECT COUNT(*) FROM thank_you_recipients").await, 0);
+
+    cook.post(
+        "/thanks",
+        &[("recipients", friend.as_str()), ("message", "For the soup")],
+    )
+    .await
+    .assert(200, "Posted");
+    let id: i64 = sqlx::query("SELECT id FROM thank_yous")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let react = format!("/thanks/{id}/react");
+    let barista = signed_in(&app, "barista0@bars.example").await;
+    barista.get("/thanks").await;
+    for _ in 0..2 {
+        let page = barista
+            .post(&react, &[("kind", "heart"), ("on", "true"), ("back", "/thanks?page=0")])
+            .await;
+        assert_eq!(page.status.as_u16(), 303);
+        assert_eq!(page.location(), format!("/thanks?page=0#t{id}"));
+    }
+    cook.get("/thanks").await;
+    cook.post(
+        &react,
+        &[("kind", "heart"), ("on", "true"), ("back", "https://evil.example/")],
+    )
+    .await;
+    let count = |kind: &'static str| {
+        let app = &app;
+        async move {
+            app.count(&format!(
+                "SELECT COUNT(*) FROM thank_you_reactions WHERE thank_you_id = {id} AND kind = '{kind}'"
+            ))
+            .await
+        }
+    };
+    assert_eq!(count("heart").await, 2, "one per person, however often");
+    let board = barista.get("/thanks").await;
+    assert!(board.body.contains("aria-label=\"Love: 2\""), "{}", board.body);
+    assert!(board.body.contains("aria-pressed=\"true\""));
+    barista
+        .post(&react, &[("kind", "heart"), ("on", "false"), ("back", "/thanks")])
+        .await;
+    barista
+        .post(&react, &[("kind", "heart"), ("on", "false"), ("back", "/thanks")])
+        .await;
+    assert_eq!(count("heart").await, 1);
+    barista
+        .post(&react, &[("kind", "angry"), ("on", "true")])
+        .await
+        .assert(422, "kind:");
+    barista
+        .post(&react, &[("kind", "heart"), ("on", "maybe")])
+        .await
+        .assert(422, "on:");
+    // A thank-you of another organization cannot be reacted to.
+    let otto = app.browser();
+    app.person(other, "Otto", "otto@other.example", Role::Owner, None).await;
+    otto.sign_in("other", "otto@other.example", PASSWORD).await;
+    otto.post(&react, &[("kind", "smile"), ("on", "true")])
+        .await
+        .assert(404, "does not exist");
+    assert_eq!(count("smile").await, 0);
+}
+
+async fn a_month_of_thank_yous_shows_in_the_managers_coverage(app: TestApp) {
+    let o = org(&app).await;
+    let cook1 = o.cooks[1];
+    let post = |author: i64, to: Vec<i64>, message: &'static str| {
+        let app = &app;
+        let org = o.org;
+        async move {
+            let actor = belong::auth::Actor {
+                org_id: org,
+                person_id: author,
+                role: Role::Employee,
+            };
+            let input = belong::recognition::service::ThanksInput {
+                recipients: to.iter().map(|t| t.to_string()).collect(),
+                value: String::new(),
+                message: message.into(),
+            };
+            belong::recognition::service::post_thanks(&app.state, &actor, &input)
+                .await
+                .unwrap();
+        }
+    };
+    // Seventy days ago Cook 2 was thanked; since then, over a month, Cook 1
+    // and Cook 3 were, by baristas, and Cook 1 thanked the bar.
+    post(o.baristas[0], vec![o.cooks[2]], "long ago").await;
+    app.clock.advance(jiff::SignedDuration::from_hours(24 * 40));
+    for day in 0..30 {
+        match day % 10 {
+            0 => post(o.baristas[day % 5], vec![cook1], "thanks").await,
+            5 => post(o.baristas[1], vec![o.cooks[3]], "thanks").await,
+            7 => post(cook1, vec![o.baristas[2], o.baristas[3]], "thanks").await,
+            _ => {}
+        }
+        app.clock.advance(jiff::SignedDuration::from_hours(24));
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM thank_yous").await, 10);
+
+    let kim = signed_in(&app, "kim@bars.example").await;
+    let page = kim.get("/thanks/coverage").await;
+    page.assert(200, "Not thanked in the last 60 days");
+    // Cook 2 (thanked 70 days ago) and Cook 4 (never) are listed; Cook 1
+    // and Cook 3 are not, nor is Kim herself.
+    let table = &page.body[page.body.find("Not thanked").unwrap()..page.body.find("given and received").unwrap()];
+    for (name, listed) in [
+        ("Cook 2", true),
+        ("Cook 4", true),
+        ("Cook 1", false),
+        ("Cook 3", false),
+        ("Kim", false),
+    ] {
+        assert_eq!(table.contains(name), listed, "{name}: {table}");
+    }
+    assert!(table.contains("never"));
+    let row = |body: &str, team: &str| -> (usize, usize) {
+        let start = body.find(&format!("<th scope=\"row\">{team}</th>")).unwrap();
+        let end = start + body[start..].find("</tr>").unwrap();
+        let cells = &body[start..end];
+        let mut given = 0;
+        let mut received = 0;
+        for cell in cells.split("<td>").skip(1) {
+            let (g, rest) = cell.split_once(" given · ").unwrap();
+            given += g.parse::<usize>().unwrap();
+            received += rest.split(' ').next().unwrap().parse::<usize>().unwrap();
+        }
+        (given, received)
+    };
+    // Kitchen: gave 3 (Cook 1, each to two people); received 3 + 3, and
+    // the old one to Cook 2, which is within the six months shown.
+    assert_eq!(row(&page.body, "Kitchen"), (3, 7));
+    assert!(
+        !page.body.contains("<th scope=\"row\">Bar</th>"),
+        "only the manager's teams"
+    );
+    // HR sees every team's counts and no names; employees see nothing.
+    let hr = signed_in(&app, "hera@bars.example").await;
+    let all = hr.get("/thanks/coverage").await;
+    all.assert(200, "given and received");
+    assert!(!all.body.contains("Not thanked") && !all.body.contains("Cook 4"));
+    assert_eq!(row(&all.body, "Bar"), (7, 6));
+    let cook = signed_in(&app, "cook2@bars.example").await;
+    cook.get("/thanks/coverage").await.assert(403, "not allowed");
+    // Thanking Cook 4 takes them off the list.
+    post(o.baristas[4], vec![o.cooks[4]], "welcome").await;
+    let after = kim.get("/thanks/coverage").await;
+    let table = &after.body[after.body.find("Not thanked").unwrap()..after.body.find("given and received").unwrap()];
+    assert!(!table.contains("Cook 4") && table.contains("Cook 2"));
+}
+
+async fn the_board_pages_newest_first(app: TestApp) {
+    let o = org(&app).await;
+    let actor = belong::auth::Actor {
+        org_id: o.org,
+        person_id: o.cooks[1],
+        role: Role::Employee,
+    };
+    for i in 0..25 {
+        let input = belong::recognition::service::ThanksInput {
+            recipients: vec![o.cooks[2].to_string()],
+            value: String::new(),
+            message: format!("POST-{i:02}"),
+        };
+        belong::recognition::service::post_thanks(&app.state, &actor, &input)
+            .await
+            .unwrap();
+        app.clock.advance(jiff::SignedDuration::from_mins(1));
+    }
+    let b = signed_in(&app, "cook3@bars.example").await;
+    let first = b.get("/thanks").await;
+    assert_eq!(first.body.matches("POST-").count(), 20);
+    assert!(
+        first.body.find("POST-24").unwrap() < first.body.find("POST-05").unwrap(),
+        "newest first"
+    );
+    assert!(!first.body.contains("POST-04"));
+    assert!(first.body.contains("page=1\">Older"));
+    let second = b.get("/thanks?page=1").await;
+    assert_eq!(second.body.matches("POST-").count(), 5);
+    assert!(second.body.contains("POST-00") && second.body.contains("Newer"));
+    assert!(!second.body.contains("\">Older"));
+}
