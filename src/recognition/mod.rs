@@ -1,6 +1,7 @@
 //! Recognition: the thank-you board tied to the company's values,
 //! reactions, recognition coverage for managers, and a chat webhook.
 
+pub mod awards;
 pub mod model;
 pub mod pages;
 pub mod service;

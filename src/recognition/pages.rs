@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use super::awards::{self, Round};
 use super::service::{self, Board, Coverage, PostView, TeamMonths, ThanksInput, Unthanked};
 use super::store::OrgValue;
 use crate::app::AppState;
@@ -22,6 +23,11 @@ pub fn routes() -> Router<AppState> {
         .route("/thanks/values/{id}/active", post(set_value_active))
         .route("/thanks/webhook", post(set_webhook))
         .route("/thanks/coverage", get(show_coverage))
+        .route("/thanks/awards", get(show_awards).post(open_round))
+        .route("/thanks/awards/{id}/nominate", post(nominate))
+        .route("/thanks/awards/{id}/vote-open", post(start_vote))
+        .route("/thanks/awards/{id}/vote", post(vote))
+        .route("/thanks/awards/{id}/close", post(close_round))
 }
 
 #[derive(Template)]
@@ -336,4 +342,140 @@ async fn show_coverage(State(app): State<AppState>, me: CurrentPerson, layout: L
         months,
         teams,
     }))
+}
+
+// --- employee of the month --------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "recognition/templates/awards.html")]
+struct AwardsPage {
+    layout: Layout,
+    rounds: Vec<Round>,
+    running: bool,
+    manage: bool,
+    colleagues: Vec<(i64, String)>,
+    title: String,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn awards_page(
+    app: &AppState,
+    me: &CurrentPerson,
+    layout: Layout,
+    title: String,
+    outcome: Result<Option<String>, AppError>,
+) -> Result<Response, AppError> {
+    let (status, error, notice) = match outcome {
+        Ok(notice) => (axum::http::StatusCode::OK, None, notice),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => (e.status(), Some(e.to_string()), None),
+        Err(e) => return Err(e),
+    };
+    let rounds = awards::rounds(app, &me.actor).await?;
+    let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
+    let mut colleagues: Vec<(i64, String)> = dir
+        .active_people()
+        .filter(|p| p.id != me.actor.person_id)
+        .map(|p| (p.id, p.name.clone()))
+        .collect();
+    colleagues.sort_by_key(|(_, n)| n.to_lowercase());
+    Ok(render_with(
+        status,
+        &AwardsPage {
+            layout,
+            running: rounds.iter().any(|r| r.phase != awards::Phase::Closed),
+            rounds,
+            manage: me.actor.can(Permission::ManageRecognition),
+            colleagues,
+            title,
+            error,
+            notice,
+        },
+    ))
+}
+
+async fn show_awards(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
+    awards_page(&app, &me, layout, String::new(), Ok(None)).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RoundForm {
+    title: String,
+}
+
+async fn open_round(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Form(form): Form<RoundForm>,
+) -> Result<Response, AppError> {
+    let outcome = awards::open(&app, &me.actor, &form.title)
+        .await
+        .map(|_| Some("Nominations are open.".to_owned()));
+    let title = if outcome.is_ok() { String::new() } else { form.title };
+    awards_page(&app, &me, layout, title, outcome).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NominateForm {
+    nominee: String,
+    reason: String,
+    winner: String,
+}
+
+async fn nominate(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Path(id): Path<String>,
+    Form(form): Form<NominateForm>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let outcome = awards::nominate(&app, &me.actor, id, &form.nominee, &form.reason)
+        .await
+        .map(|_| Some("Your nomination is in.".to_owned()));
+    awards_page(&app, &me, layout, String::new(), outcome).await
+}
+
+async fn start_vote(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let outcome = awards::start_vote(&app, &me.actor, id)
+        .await
+        .map(|_| Some("The vote is open.".to_owned()));
+    awards_page(&app, &me, layout, String::new(), outcome).await
+}
+
+async fn vote(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Path(id): Path<String>,
+    Form(form): Form<NominateForm>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let outcome = awards::vote(&app, &me.actor, id, &form.nominee)
+        .await
+        .map(|_| Some("Your vote is in. It is secret.".to_owned()));
+    awards_page(&app, &me, layout, String::new(), outcome).await
+}
+
+async fn close_round(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Path(id): Path<String>,
+    Form(form): Form<NominateForm>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let outcome = awards::close(&app, &me.actor, id, &form.winner)
+        .await
+        .map(|name| Some(format!("{name} wins; the board has the news.")));
+    awards_page(&app, &me, layout, String::new(), outcome).await
 }

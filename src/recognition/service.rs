@@ -128,37 +128,69 @@ pub async fn post_thanks(app: &App, actor: &Actor, input: &ThanksInput) -> Resul
     let webhook = store::webhook_url(&mut conn, actor.org_id).await?;
     drop(conn);
     let author = dir.person(actor.person_id).map(|p| p.name.clone()).unwrap_or_default();
-    insert_and_announce(
-        app,
-        &dir,
-        actor,
-        "thanks",
-        &author,
-        &recipients,
-        value.as_ref(),
-        &message,
-        webhook,
-    )
-    .await
+    let mut tx = app.db.begin().await?;
+    let post = Announcement {
+        kind: "thanks",
+        author: &author,
+        recipients: &recipients,
+        value: value.as_ref(),
+        message: &message,
+    };
+    let id = insert_and_announce(app, &mut tx, &dir, actor, &post, webhook).await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn insert_and_announce(
+/// Posts the winner of an employee-of-the-month round, in the caller's
+/// transaction.
+pub async fn post_award(
     app: &App,
+    tx: &mut sqlx::AnyConnection,
     dir: &Directory,
     actor: &Actor,
-    kind: &str,
-    author: &str,
-    recipients: &[i64],
-    value: Option<&OrgValue>,
+    winner: i64,
     message: &str,
+) -> Result<i64, AppError> {
+    let webhook = store::webhook_url(&mut *tx, actor.org_id).await?;
+    let author = dir.person(actor.person_id).map(|p| p.name.clone()).unwrap_or_default();
+    let post = Announcement {
+        kind: "award",
+        author: &author,
+        recipients: &[winner],
+        value: None,
+        message,
+    };
+    insert_and_announce(app, tx, dir, actor, &post, webhook).await
+}
+
+/// A post about to be stored and announced.
+struct Announcement<'a> {
+    kind: &'a str,
+    author: &'a str,
+    recipients: &'a [i64],
+    value: Option<&'a OrgValue>,
+    message: &'a str,
+}
+
+async fn insert_and_announce(
+    app: &App,
+    tx: &mut sqlx::AnyConnection,
+    dir: &Directory,
+    actor: &Actor,
+    post: &Announcement<'_>,
     webhook: Option<String>,
 ) -> Result<i64, AppError> {
+    let Announcement {
+        kind,
+        author,
+        recipients,
+        value,
+        message,
+    } = *post;
     let id = crate::db::new_id();
     let link = format!("{}/thanks", app.settings.public_url.trim_end_matches('/'));
-    let mut tx = app.db.begin().await?;
     store::insert_thanks(
-        &mut tx,
+        &mut *tx,
         &store::NewThanks {
             id,
             org_id: actor.org_id,
@@ -195,7 +227,7 @@ async fn insert_and_announce(
             .render()
             .expect("template renders"),
         };
-        email::queue(&mut tx, Some(actor.org_id), &mail, app.now()).await?;
+        email::queue(&mut *tx, Some(actor.org_id), &mail, app.now()).await?;
     }
     if let Some(url) = webhook {
         let names: Vec<&str> = recipients
@@ -209,9 +241,16 @@ async fn insert_and_announce(
             (_, None) => format!("🙏 {author} thanked {}: {message}", names.join(", ")),
         };
         let payload = serde_json::to_string(&WebhookPayload { url, text }).expect("serializes");
-        crate::jobs::enqueue(&mut tx, Some(actor.org_id), WEBHOOK_JOB, &payload, app.now(), app.now()).await?;
+        crate::jobs::enqueue(
+            &mut *tx,
+            Some(actor.org_id),
+            WEBHOOK_JOB,
+            &payload,
+            app.now(),
+            app.now(),
+        )
+        .await?;
     }
-    tx.commit().await?;
     Ok(id)
 }
 

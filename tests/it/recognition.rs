@@ -11,6 +11,7 @@ both_databases!(
     thank_yous_refuse_what_does_not_fit_and_reactions_are_idempotent,
     a_month_of_thank_yous_shows_in_the_managers_coverage,
     the_board_pages_newest_first,
+    an_employee_of_the_month_round_runs_from_nomination_to_winner_post,
 );
 
 struct Org {
@@ -457,4 +458,189 @@ async fn the_board_pages_newest_first(app: TestApp) {
     assert_eq!(second.body.matches("POST-").count(), 5);
     assert!(second.body.contains("POST-00") && second.body.contains("Newer"));
     assert!(!second.body.contains("\">Older"));
+}
+
+async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app: TestApp) {
+    let o = org(&app).await;
+    let hr = signed_in(&app, "hera@bars.example").await;
+    let cook1 = signed_in(&app, "cook1@bars.example").await;
+    cook1.get("/thanks/awards").await.assert(200, "No round yet");
+    cook1
+        .post("/thanks/awards", &[("title", "May")])
+        .await
+        .assert(403, "not allowed");
+    hr.get("/thanks/awards").await;
+    hr.post("/thanks/awards", &[("title", " ")]).await.assert(422, "title:");
+    hr.post("/thanks/awards", &[("title", "Employee of May")])
+        .await
+        .assert(200, "Nominations are open");
+    hr.post("/thanks/awards", &[("title", "Another")])
+        .await
+        .assert(409, "a round is running");
+    let round: i64 = sqlx::query("SELECT id FROM award_rounds")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let path = |what: &str| format!("/thanks/awards/{round}/{what}");
+    // Nothing to vote on yet.
+    hr.post(&path("vote-open"), &[])
+        .await
+        .assert(409, "nobody has been nominated");
+
+    // Nominations: Cook 2 twice (from Cook 1 and Barista 0), Barista 3 once.
+    let (cook2, barista3) = (o.cooks[2].to_string(), o.baristas[3].to_string());
+    let me = o.cooks[1].to_string();
+    cook1.get("/thanks/awards").await;
+    cook1
+        .post(&path("nominate"), &[("nominee", me.as_str()), ("reason", "me")])
+        .await
+        .assert(422, "nominee: you cannot nominate yourself");
+    cook1
+        .post(&path("nominate"), &[("nominee", cook2.as_str()), ("reason", " ")])
+        .await
+        .assert(422, "reason:");
+    cook1
+        .post(
+            &path("nominate"),
+            &[
+                ("nominee", cook2.as_str()),
+                ("reason", "Ran the kitchen alone in the rush"),
+            ],
+        )
+        .await
+        .assert(200, "Your nomination is in");
+    cook1
+        .post(&path("nominate"), &[("nominee", barista3.as_str()), ("reason", "also")])
+        .await
+        .assert(409, "nominated someone in this round already");
+    let b0 = signed_in(&app, "barista0@bars.example").await;
+    b0.get("/thanks/awards").await;
+    b0.post(
+        &path("nominate"),
+        &[("nominee", cook2.as_str()), ("reason", "Always calm")],
+    )
+    .await
+    .assert(200, "nomination is in");
+    let b1 = signed_in(&app, "barista1@bars.example").await;
+    b1.get("/thanks/awards").await;
+    b1.post(
+        &path("nominate"),
+        &[("nominee", barista3.as_str()), ("reason", "New menu")],
+    )
+    .await
+    .assert(200, "nomination is in");
+    // Voting before the vote opens is refused.
+    b1.post(&path("vote"), &[("nominee", cook2.as_str())])
+        .await
+        .assert(409, "not voting");
+    hr.get("/thanks/awards").await;
+    hr.post(&path("vote-open"), &[]).await.assert(200, "The vote is open");
+    b1.post(&path("nominate"), &[("nominee", cook2.as_str()), ("reason", "late")])
+        .await
+        .assert(409, "nominations for this round are closed");
+
+    // Votes: three for Cook 2, one for Barista 3; once each, secret.
+    let outsider = o.cooks[4].to_string();
+    cook1.get("/thanks/awards").await.assert(200, "Ran the kitchen alone");
+    cook1
+        .post(&path("vote"), &[("nominee", outsider.as_str())])
+        .await
+        .assert(422, "choose one of the nominees");
+    cook1
+        .post(&path("vote"), &[("nominee", cook2.as_str())])
+        .await
+        .assert(200, "Your vote is in");
+    cook1
+        .post(&path("vote"), &[("nominee", barista3.as_str())])
+        .await
+        .assert(409, "voted in this round already");
+    let cook2_browser = signed_in(&app, "cook2@bars.example").await;
+    cook2_browser.get("/thanks/awards").await;
+    cook2_browser
+        .post(&path("vote"), &[("nominee", cook2.as_str())])
+        .await
+        .assert(422, "cannot vote for yourself");
+    for (who, choice) in [
+        ("barista0@bars.example", &cook2),
+        ("barista2@bars.example", &cook2),
+        ("cook3@bars.example", &barista3),
+    ] {
+        let b = signed_in(&app, who).await;
+        b.get("/thanks/awards").await;
+        b.post(&path("vote"), &[("nominee", choice.as_str())])
+            .await
+            .assert(200, "Your vote is in");
+    }
+    // Nobody sees counts while voting, and the ballots name no voter.
+    assert!(!hr.get("/thanks/awards").await.body.contains("vote(s)"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM award_ballots").await, 4);
+    assert_eq!(app.count("SELECT COUNT(*) FROM award_voters").await, 4);
+    let ballot_columns: Vec<String> = match app.url.backend() {
+        belong::config::Backend::Sqlite => sqlx::query("SELECT name FROM pragma_table_info('award_ballots') ORDER BY name"),
+        belong::config::Backend::Postgres => sqlx::query(
+            "SELECT CAST(column_name AS TEXT) AS name FROM information_schema.columns WHERE table_name = 'award_ballots' ORDER BY column_name",
+        ),
+    }
+    .fetch_all(&app.state.db.pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.try_get::<String, _>("name").unwrap())
+    .collect();
+    assert_eq!(ballot_columns, ["id", "nominee_id", "org_id", "round_id"]);
+
+    // HR closes: Cook 2 wins and is on the board; counts show to HR only.
+    cook1.post(&path("close"), &[]).await.assert(403, "not allowed");
+    hr.get("/thanks/awards").await;
+    hr.post(&path("close"), &[])
+        .await
+        .assert(200, "Cook 2 wins")
+        .assert(200, "3 vote(s)")
+        .assert(200, "1 vote(s)");
+    assert!(!cook1.get("/thanks/awards").await.body.contains("vote(s)"));
+    let board = cook1.get("/thanks").await;
+    board
+        .assert(200, "Employee of the month")
+        .assert(200, "Employee of May: Cook 2")
+        .assert(200, "Ran the kitchen alone in the rush");
+    hr.post(&path("close"), &[])
+        .await
+        .assert(409, "only a round that is voting");
+    // A new round may open now; a tie needs HR to choose.
+    hr.post("/thanks/awards", &[("title", "Employee of June")])
+        .await
+        .assert(200, "Nominations are open");
+    let june: i64 = sqlx::query("SELECT id FROM award_rounds WHERE title = 'Employee of June'")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let june_path = |what: &str| format!("/thanks/awards/{june}/{what}");
+    cook1.get("/thanks/awards").await;
+    cook1
+        .post(
+            &june_path("nominate"),
+            &[("nominee", cook2.as_str()), ("reason", "again")],
+        )
+        .await;
+    b1.get("/thanks/awards").await;
+    b1.post(
+        &june_path("nominate"),
+        &[("nominee", barista3.as_str()), ("reason", "again")],
+    )
+    .await;
+    hr.get("/thanks/awards").await;
+    hr.post(&june_path("vote-open"), &[]).await;
+    cook1.get("/thanks/awards").await;
+    cook1.post(&june_path("vote"), &[("nominee", cook2.as_str())]).await;
+    b1.get("/thanks/awards").await;
+    b1.post(&june_path("vote"), &[("nominee", barista3.as_str())]).await;
+    hr.get("/thanks/awards").await;
+    hr.post(&june_path("close"), &[]).await.assert(409, "a tie between");
+    hr.post(&june_path("close"), &[("winner", barista3.as_str())])
+        .await
+        .assert(200, "Barista 3 wins");
 }
