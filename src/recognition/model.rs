@@ -63,14 +63,6 @@ impl Reaction {
         }
     }
 
-    pub fn emoji(self) -> &'static str {
-        match self {
-            Reaction::Applause => "👏",
-            Reaction::Heart => "❤️",
-            Reaction::Smile => "😊",
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Reaction::Applause => "Applause",

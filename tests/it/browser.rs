@@ -617,3 +617,105 @@ async fn an_anonymous_sender_and_a_manager_exchange_four_messages_in_chromium() 
     assert!(!all.contains("Cook 4"), "the sender's name shows: {all}");
     assert!(failures.is_empty(), "accessibility: {failures:#?}");
 }
+
+/// A thank-you posted in Chromium, a reaction, and the recognition pages
+/// checked by axe-core.
+#[tokio::test]
+async fn a_thank_you_is_posted_and_reacted_to_in_chromium() {
+    use belong::auth::Role;
+    let Some(chrome) = Chrome::start().await else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    let org = app.org("Bars Co", "bars-co").await;
+    let kitchen = app.team(org, "Kitchen", None).await;
+    app.person(org, "Hera Hr", "hera@bars.example", Role::HrAdmin, None)
+        .await;
+    app.person(org, "Kim Manager", "kim@bars.example", Role::Manager, Some(kitchen))
+        .await;
+    let mut cooks = Vec::new();
+    for i in 1..5 {
+        cooks.push(
+            app.person(
+                org,
+                &format!("Cook {i}"),
+                &format!("cook{i}@bars.example"),
+                Role::Employee,
+                Some(kitchen),
+            )
+            .await,
+        );
+    }
+    let hr = belong::auth::Actor {
+        org_id: org,
+        person_id: 0,
+        role: Role::HrAdmin,
+    };
+    let care =
+        belong::recognition::service::add_value(&app.state, &hr, "Care", "We look out for each other", "support")
+            .await
+            .unwrap();
+    let base = format!("http://{}", app.addr);
+    let mut failures = Vec::new();
+    let sign_in = |email: &'static str| {
+        let chrome = &chrome;
+        let base = base.clone();
+        async move {
+            chrome.goto(&format!("{base}/signin")).await;
+            chrome.type_into("#org", "bars-co").await;
+            chrome.type_into("#email", email).await;
+            chrome.type_into("#password", crate::helpers::PASSWORD).await;
+            chrome.click("form[action='/signin'] button[type=submit]").await;
+            chrome.wait_url(&format!("{base}/")).await;
+        }
+    };
+
+    sign_in("cook1@bars.example").await;
+    chrome.goto(&format!("{base}/thanks")).await;
+    chrome.wait_text("No thank-yous here yet").await;
+    chrome.click("details.card summary").await;
+    chrome.check_page("thanks-board-empty", &mut failures).await;
+    chrome.click(&format!("#recipients option[value='{}']", cooks[1])).await;
+    chrome.click(&format!("#recipients option[value='{}']", cooks[2])).await;
+    chrome.click(&format!("#value option[value='{care}']")).await;
+    chrome
+        .type_into("#message", "For covering my shift on Sunday. MERCI")
+        .await;
+    chrome.click("form[action='/thanks'] button[type=submit]").await;
+    let board = chrome.wait_text("Posted").await;
+    assert!(board.contains("Cook 1 thanked Cook 2, Cook 3 for Care"), "{board}");
+    assert!(board.contains("MERCI"));
+    chrome.click("button[aria-label='Love: 0']").await;
+    chrome.wait_text("Love · 1").await;
+    let pressed = chrome
+        .cmd(
+            "POST",
+            "/execute/sync",
+            json!({"script": "return document.querySelector(\"button[aria-label='Love: 1']\").getAttribute('aria-pressed');", "args": []}),
+        )
+        .await;
+    assert_eq!(pressed, json!("true"));
+    chrome.check_page("thanks-board", &mut failures).await;
+    chrome.goto(&format!("{base}/thanks/awards")).await;
+    chrome.wait_text("Employee of the month").await;
+    chrome.check_page("thanks-awards", &mut failures).await;
+    chrome.click("form.signout button").await;
+    chrome.wait_url(&format!("{base}/signin")).await;
+
+    sign_in("kim@bars.example").await;
+    chrome.goto(&format!("{base}/thanks/coverage")).await;
+    let coverage = chrome.wait_text("Not thanked in the last 60 days").await;
+    assert!(
+        coverage.contains("Cook 4") && !coverage.contains("Cook 2\t"),
+        "{coverage}"
+    );
+    chrome.check_page("thanks-coverage", &mut failures).await;
+    chrome.click("form.signout button").await;
+    chrome.wait_url(&format!("{base}/signin")).await;
+
+    sign_in("hera@bars.example").await;
+    chrome.goto(&format!("{base}/thanks/values")).await;
+    chrome.wait_text("Company values").await;
+    chrome.check_page("thanks-values", &mut failures).await;
+    assert!(failures.is_empty(), "accessibility: {failures:#?}");
+}
