@@ -230,6 +230,8 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
     }
     tx.commit().await?;
     crate::pulse::demo::seed(app, org.id).await?;
+    crate::recognition::demo::seed(app, org.id).await?;
+    crate::voice::demo::seed(app, org.id).await?;
     Ok(())
 }
 

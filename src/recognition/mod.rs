@@ -2,6 +2,7 @@
 //! reactions, recognition coverage for managers, and a chat webhook.
 
 pub mod awards;
+pub mod demo;
 pub mod model;
 pub mod pages;
 pub mod service;

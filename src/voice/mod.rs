@@ -2,6 +2,7 @@
 //! only key to their thread; recipients (a team's managers, or HR and the
 //! owners) get new messages in a daily digest and answer in an inbox.
 
+pub mod demo;
 pub mod model;
 pub mod pages;
 pub mod service;
