@@ -223,6 +223,16 @@ impl Chrome {
             .collect()
     }
 
+    /// Signs in through the form and waits for the home page.
+    async fn sign_in(&self, base: &str, org: &str, email: &str) {
+        self.goto(&format!("{base}/signin")).await;
+        self.type_into("#org", org).await;
+        self.type_into("#email", email).await;
+        self.type_into("#password", crate::helpers::PASSWORD).await;
+        self.click("form[action='/signin'] button[type=submit]").await;
+        self.wait_url(&format!("{base}/")).await;
+    }
+
     /// Visits nothing new: checks the current page and saves its picture.
     async fn check_page(&self, name: &str, failures: &mut Vec<String>) {
         self.screenshot(name).await;
@@ -521,18 +531,7 @@ async fn an_anonymous_sender_and_a_manager_exchange_four_messages_in_chromium() 
     }
     let base = format!("http://{}", app.addr);
     let mut failures = Vec::new();
-    let sign_in = |email: &'static str| {
-        let chrome = &chrome;
-        let base = base.clone();
-        async move {
-            chrome.goto(&format!("{base}/signin")).await;
-            chrome.type_into("#org", "bars-co").await;
-            chrome.type_into("#email", email).await;
-            chrome.type_into("#password", crate::helpers::PASSWORD).await;
-            chrome.click("form[action='/signin'] button[type=submit]").await;
-            chrome.wait_url(&format!("{base}/")).await;
-        }
-    };
+    let sign_in = |email: &'static str| chrome.sign_in(&base, "bars-co", email);
     let sign_out = || async {
         chrome.click("form.signout button").await;
         chrome.wait_url(&format!("{base}/signin")).await;
@@ -657,18 +656,7 @@ async fn a_thank_you_is_posted_and_reacted_to_in_chromium() {
             .unwrap();
     let base = format!("http://{}", app.addr);
     let mut failures = Vec::new();
-    let sign_in = |email: &'static str| {
-        let chrome = &chrome;
-        let base = base.clone();
-        async move {
-            chrome.goto(&format!("{base}/signin")).await;
-            chrome.type_into("#org", "bars-co").await;
-            chrome.type_into("#email", email).await;
-            chrome.type_into("#password", crate::helpers::PASSWORD).await;
-            chrome.click("form[action='/signin'] button[type=submit]").await;
-            chrome.wait_url(&format!("{base}/")).await;
-        }
-    };
+    let sign_in = |email: &'static str| chrome.sign_in(&base, "bars-co", email);
 
     sign_in("cook1@bars.example").await;
     chrome.goto(&format!("{base}/thanks")).await;

@@ -184,6 +184,26 @@ impl TestApp {
         id
     }
 
+    /// A table's column names, sorted, on either database.
+    pub async fn columns(&self, table: &str) -> Vec<String> {
+        use sqlx::Row;
+        let sql = match self.url.backend() {
+            belong::config::Backend::Sqlite => {
+                format!("SELECT name FROM pragma_table_info('{table}') ORDER BY name")
+            }
+            belong::config::Backend::Postgres => format!(
+                "SELECT CAST(column_name AS TEXT) AS name FROM information_schema.columns WHERE table_name = '{table}' ORDER BY column_name"
+            ),
+        };
+        sqlx::query(&sql)
+            .fetch_all(&self.state.db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.try_get::<String, _>("name").unwrap())
+            .collect()
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         use sqlx::Row;
         sqlx::query(sql)

@@ -233,28 +233,7 @@ async fn answers_are_stored_apart_from_people(app: TestApp) {
             .unwrap();
     }
     // The schema: nothing in a response names a person, a token or a time.
-    let columns = |table: &str| {
-        let app = &app;
-        let table = table.to_owned();
-        async move {
-            use sqlx::Row;
-            let sql = match app.url.backend() {
-                belong::config::Backend::Sqlite => {
-                    format!("SELECT name FROM pragma_table_info('{table}') ORDER BY name")
-                }
-                belong::config::Backend::Postgres => format!(
-                    "SELECT CAST(column_name AS TEXT) AS name FROM information_schema.columns WHERE table_name = '{table}' ORDER BY column_name"
-                ),
-            };
-            sqlx::query(&sql)
-                .fetch_all(&app.state.db.pool)
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| r.try_get::<String, _>("name").unwrap())
-                .collect::<Vec<_>>()
-        }
-    };
+    let columns = |table: &'static str| app.columns(table);
     assert_eq!(
         columns("responses").await,
         [

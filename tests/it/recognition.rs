@@ -577,18 +577,7 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
     assert!(!hr.get("/thanks/awards").await.body.contains("vote(s)"));
     assert_eq!(app.count("SELECT COUNT(*) FROM award_ballots").await, 4);
     assert_eq!(app.count("SELECT COUNT(*) FROM award_voters").await, 4);
-    let ballot_columns: Vec<String> = match app.url.backend() {
-        belong::config::Backend::Sqlite => sqlx::query("SELECT name FROM pragma_table_info('award_ballots') ORDER BY name"),
-        belong::config::Backend::Postgres => sqlx::query(
-            "SELECT CAST(column_name AS TEXT) AS name FROM information_schema.columns WHERE table_name = 'award_ballots' ORDER BY column_name",
-        ),
-    }
-    .fetch_all(&app.state.db.pool)
-    .await
-    .unwrap()
-    .iter()
-    .map(|r| r.try_get::<String, _>("name").unwrap())
-    .collect();
+    let ballot_columns = app.columns("award_ballots").await;
     assert_eq!(ballot_columns, ["id", "nominee_id", "org_id", "round_id"]);
 
     // HR closes: Cook 2 wins and is on the board; counts show to HR only.

@@ -105,24 +105,6 @@ async fn feedback_rows(app: &TestApp) -> Vec<String> {
     out
 }
 
-async fn columns(app: &TestApp, table: &str) -> Vec<String> {
-    let sql = match app.url.backend() {
-        belong::config::Backend::Sqlite => {
-            format!("SELECT name FROM pragma_table_info('{table}') ORDER BY name")
-        }
-        belong::config::Backend::Postgres => format!(
-            "SELECT CAST(column_name AS TEXT) AS name FROM information_schema.columns WHERE table_name = '{table}' ORDER BY column_name"
-        ),
-    };
-    sqlx::query(&sql)
-        .fetch_all(&app.state.db.pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.try_get::<String, _>("name").unwrap())
-        .collect()
-}
-
 async fn an_anonymous_thread_of_four_messages_leaves_no_trace_of_its_sender(app: TestApp) {
     let Some(smtp) = SmtpSink::start(free_port(), 0) else {
         return;
@@ -244,7 +226,7 @@ async fn an_anonymous_thread_of_four_messages_leaves_no_trace_of_its_sender(app:
 
     // Nothing stored says who the sender is: no column could, and no row does.
     assert_eq!(
-        columns(&app, "feedback_threads").await,
+        app.columns("feedback_threads").await,
         [
             "abusive",
             "assignee_id",
@@ -262,7 +244,7 @@ async fn an_anonymous_thread_of_four_messages_leaves_no_trace_of_its_sender(app:
         ]
     );
     assert_eq!(
-        columns(&app, "feedback_messages").await,
+        app.columns("feedback_messages").await,
         [
             "author_id",
             "body",
