@@ -180,6 +180,16 @@ async fn a_thank_you_reaches_the_board_the_thanked_and_the_webhook(app: TestApp)
         "{text}"
     );
 
+    // One post per thank-you: a second one makes a second post.
+    let b3 = o.baristas[3].to_string();
+    cook.post("/thanks", &[("recipients", b3.as_str()), ("message", "BRAVO-2")])
+        .await
+        .assert(200, "Posted");
+    belong::jobs::run_due(&app.state, "test").await.unwrap();
+    let posted = hook.received();
+    assert_eq!(posted.len(), 2, "{posted:?}");
+    assert_eq!(posted[1]["text"], "🙏 Cook 1 thanked Barista 3: BRAVO-2");
+
     // The team boards: the bar's shows it (recipients), the kitchen's too
     // (author); a team with neither would not.
     let third = app.team(o.org, "Office", None).await;

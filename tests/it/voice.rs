@@ -576,6 +576,51 @@ async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
     anon.post("/voice/thread/reply", &[("code", code.as_str()), ("body", "again")])
         .await
         .assert(409, "closed");
+    // A sender may sign a later message, by choice, and only as themselves.
+    let signer = signed_in(&app, &o.people[0][4].2).await;
+    signer.get("/voice").await;
+    signer
+        .post(
+            "/voice/thread/reply",
+            &[
+                ("code", org_code.as_str()),
+                ("body", "It was me, happy to talk."),
+                ("sign", "maybe"),
+            ],
+        )
+        .await
+        .assert(422, "sign:");
+    anon.post(
+        "/voice/thread/reply",
+        &[("code", org_code.as_str()), ("body", "unsigned"), ("sign", "yes")],
+    )
+    .await
+    .assert(422, "sign: sign in to add your name");
+    signer
+        .post(
+            "/voice/thread/reply",
+            &[
+                ("code", org_code.as_str()),
+                ("body", "It was me, happy to talk."),
+                ("sign", "yes"),
+            ],
+        )
+        .await
+        .assert(200, "The sender, signed: Person 0-4");
+    next_digest(&app).await;
+    let org_thread: i64 = sqlx::query("SELECT id FROM feedback_threads WHERE team_id IS NULL")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let seen = hr.get(&format!("/voice/inbox/{org_thread}")).await;
+    seen.assert(200, "The sender, signed: Person 0-4");
+    assert_eq!(
+        seen.body.matches("The sender (anonymous)").count(),
+        1,
+        "the first message stays unsigned"
+    );
     // The org-wide thread is untouched by all this.
     anon.post("/voice/thread", &[("code", org_code.as_str())])
         .await
