@@ -201,6 +201,41 @@ pub async fn ensure(
     Ok(())
 }
 
+/// Changes a named schedule's rule (creating the schedule if needed); the
+/// next run follows the new rule from now.
+pub async fn reschedule(
+    app: &App,
+    org_id: Option<i64>,
+    name: &str,
+    kind: &str,
+    payload: &str,
+    rule: &str,
+    time_zone: &str,
+) -> Result<(), String> {
+    ensure(app, org_id, name, kind, payload, rule, time_zone).await?;
+    let parsed = Rule::parse(rule)?;
+    let tz = TimeZone::get(time_zone).map_err(|_| format!("{time_zone:?} is not a time zone"))?;
+    sqlx::query("UPDATE schedules SET rule = $1, time_zone = $2, next_run_at = $3 WHERE name = $4")
+        .bind(rule)
+        .bind(time_zone)
+        .bind(parsed.next_after(&tz, app.now()).as_second())
+        .bind(name)
+        .execute(&app.db.pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// The rule of a named schedule, if it exists.
+pub async fn rule_of(app: &App, name: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query("SELECT rule FROM schedules WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&app.db.pool)
+        .await?
+        .map(|r| r.try_get("rule"))
+        .transpose()
+}
+
 /// Queues one job for each schedule that has come due and moves it on.
 /// The move is conditional on the old time, so two servers sharing the
 /// database queue it once.

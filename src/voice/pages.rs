@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/voice/thread", post(open_thread))
         .route("/voice/thread/reply", post(reply_by_code))
         .route("/voice/inbox", get(show_inbox))
+        .route("/voice/digest", post(set_digest))
         .route("/voice/inbox/{id}", get(show_inbox_thread))
         .route("/voice/inbox/{id}/reply", post(reply_in_inbox))
         .route("/voice/inbox/{id}/status", post(set_status))
@@ -281,6 +282,8 @@ struct InboxPage {
     status: String,
     hidden: bool,
     owner: bool,
+    digest: String,
+    digest_choices: Vec<(String, &'static str)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -306,6 +309,7 @@ async fn show_inbox(
         _ => return Err(AppError::invalid("hidden", "use 1 to list hidden threads")),
     };
     let inbox = service::inbox(&app, &me.actor, status, hidden).await?;
+    let digest = service::digest_rule(&app, me.actor.org_id).await?;
     Ok(render(&InboxPage {
         layout,
         rows: inbox.rows,
@@ -315,7 +319,27 @@ async fn show_inbox(
         status: status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
         hidden,
         owner: me.actor.role == Role::Owner,
+        digest,
+        digest_choices: service::DIGEST_CHOICES
+            .iter()
+            .map(|(r, l)| ((*r).to_owned(), *l))
+            .collect(),
     }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DigestForm {
+    digest: String,
+}
+
+async fn set_digest(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    Form(form): Form<DigestForm>,
+) -> Result<Response, AppError> {
+    service::set_digest_rule(&app, &me.actor, &form.digest).await?;
+    Ok(Redirect::to("/voice/inbox").into_response())
 }
 
 #[derive(Template)]

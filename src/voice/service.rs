@@ -154,12 +154,55 @@ pub async fn send(app: &App, actor: &Actor, input: &SendInput) -> Result<Sent, A
     })
 }
 
+/// When recipients may be told of new messages: batches only, never at
+/// once, so that the arrival time points at nobody.
+pub const DIGEST_CHOICES: [(&str, &str); 4] = [
+    ("daily 09:00", "Every day at 9:00"),
+    ("daily 17:00", "Every day at 17:00"),
+    ("weekly monday 09:00", "Every Monday at 9:00"),
+    ("weekly friday 16:00", "Every Friday at 16:00"),
+];
+
+fn digest_name(org_id: i64) -> String {
+    format!("{DIGEST_JOB}.{org_id}")
+}
+
+/// The organization's digest rule (the default until changed).
+pub async fn digest_rule(app: &App, org_id: i64) -> Result<String, AppError> {
+    Ok(crate::jobs::schedule::rule_of(app, &digest_name(org_id))
+        .await?
+        .unwrap_or_else(|| DIGEST_RULE.to_owned()))
+}
+
+/// Owners choose when digests go out, in the organization's time zone.
+pub async fn set_digest_rule(app: &App, actor: &Actor, rule: &str) -> Result<(), AppError> {
+    actor.require(crate::auth::Permission::ManageSettings)?;
+    let rule = DIGEST_CHOICES
+        .iter()
+        .find(|(r, _)| *r == rule.trim())
+        .map(|(r, _)| *r)
+        .ok_or_else(|| AppError::invalid("digest", "choose one of the times offered"))?;
+    let (_, zone) = today(app, actor.org_id).await?;
+    let payload = serde_json::to_string(&DigestPayload { org_id: actor.org_id }).expect("serializes");
+    crate::jobs::schedule::reschedule(
+        app,
+        Some(actor.org_id),
+        &digest_name(actor.org_id),
+        DIGEST_JOB,
+        &payload,
+        rule,
+        &zone,
+    )
+    .await
+    .map_err(AppError::internal)
+}
+
 async fn ensure_digest(app: &App, org_id: i64, zone: &str) -> Result<(), AppError> {
     let payload = serde_json::to_string(&DigestPayload { org_id }).expect("serializes");
     crate::jobs::schedule::ensure(
         app,
         Some(org_id),
-        &format!("{DIGEST_JOB}.{org_id}"),
+        &digest_name(org_id),
         DIGEST_JOB,
         &payload,
         DIGEST_RULE,

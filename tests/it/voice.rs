@@ -621,6 +621,41 @@ async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
         1,
         "the first message stays unsigned"
     );
+    // Owners choose when digests go out, among batched times only.
+    hr.get("/voice/inbox").await;
+    hr.post("/voice/digest", &[("digest", "weekly monday 09:00")])
+        .await
+        .assert(403, "not allowed");
+    owner
+        .get("/voice/inbox")
+        .await
+        .assert(200, "When recipients hear of new messages");
+    owner
+        .post("/voice/digest", &[("digest", "every minute")])
+        .await
+        .assert(422, "digest:");
+    let saved = owner.post("/voice/digest", &[("digest", "weekly monday 09:00")]).await;
+    assert_eq!(saved.status.as_u16(), 303);
+    let next: i64 = sqlx::query("SELECT next_run_at FROM schedules WHERE name LIKE 'voice.digest.%'")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let at = jiff::Timestamp::from_second(next)
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::get("Europe/Berlin").unwrap());
+    assert_eq!(
+        (at.weekday(), at.hour(), at.minute()),
+        (jiff::civil::Weekday::Monday, 9, 0)
+    );
+    assert!(
+        owner
+            .get("/voice/inbox")
+            .await
+            .body
+            .contains("value=\"weekly monday 09:00\" selected")
+    );
     // The org-wide thread is untouched by all this.
     anon.post("/voice/thread", &[("code", org_code.as_str())])
         .await
