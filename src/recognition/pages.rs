@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/thanks", get(show_board).post(post_thanks))
         .route("/thanks/{id}/react", post(react))
         .route("/thanks/values", get(show_values).post(add_value))
+        .route("/thanks/values/{id}", post(edit_value))
         .route("/thanks/values/{id}/active", post(set_value_active))
         .route("/thanks/webhook", post(set_webhook))
         .route("/thanks/coverage", get(show_coverage))
@@ -278,6 +279,24 @@ async fn add_value(
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => Ok(render_with(
             e.status(),
             &values_page(&app, &me, layout, form, Some(e.to_string())).await?,
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+async fn edit_value(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Path(id): Path<String>,
+    Form(form): Form<ValueForm>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    match service::edit_value(&app, &me.actor, id, &form.name, &form.description, &form.pillar).await {
+        Ok(()) => Ok(Redirect::to("/thanks/values").into_response()),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => Ok(render_with(
+            e.status(),
+            &values_page(&app, &me, layout, ValueForm::default(), Some(e.to_string())).await?,
         )),
         Err(e) => Err(e),
     }

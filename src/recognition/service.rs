@@ -22,24 +22,41 @@ pub async fn values(app: &App, org_id: i64) -> Result<Vec<OrgValue>, AppError> {
     Ok(store::values(&mut conn, org_id).await?)
 }
 
-pub async fn add_value(app: &App, actor: &Actor, name: &str, description: &str, pillar: &str) -> Result<i64, AppError> {
+/// A value's fields, checked; `None` for a new value, or the value being
+/// changed, which may keep its own name.
+async fn checked_value(
+    conn: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    editing: Option<i64>,
+    name: &str,
+    description: &str,
+    pillar: &str,
+) -> Result<(String, String, Pillar), AppError> {
     actor.require(Permission::ManageRecognition)?;
     let name = model::parse_value_name(name).map_err(|e| AppError::invalid("name", e))?;
     let description = model::parse_description(description).map_err(|e| AppError::invalid("description", e))?;
     let pillar = Pillar::parse(pillar.trim())
         .filter(|p| p.is_belonging())
         .ok_or_else(|| AppError::invalid("pillar", "choose acceptance, value, support or integration"))?;
-    let mut conn = app.db.pool.acquire().await?;
-    if store::values(&mut conn, actor.org_id)
-        .await?
+    let existing = store::values(conn, actor.org_id).await?;
+    if editing.is_some_and(|id| !existing.iter().any(|v| v.id == id)) {
+        return Err(AppError::NotFound);
+    }
+    if existing
         .iter()
-        .any(|v| v.name.to_lowercase() == name.to_lowercase())
+        .any(|v| Some(v.id) != editing && v.name.to_lowercase() == name.to_lowercase())
     {
         return Err(AppError::conflict("name", "a value of this name exists already"));
     }
+    Ok((name, description, pillar))
+}
+
+pub async fn add_value(app: &App, actor: &Actor, name: &str, description: &str, pillar: &str) -> Result<i64, AppError> {
+    let mut tx = app.db.begin().await?;
+    let (name, description, pillar) = checked_value(&mut tx, actor, None, name, description, pillar).await?;
     let id = crate::db::new_id();
     store::insert_value(
-        &mut conn,
+        &mut tx,
         actor.org_id,
         id,
         &name,
@@ -48,7 +65,25 @@ pub async fn add_value(app: &App, actor: &Actor, name: &str, description: &str, 
         app.now().as_second(),
     )
     .await?;
+    tx.commit().await?;
     Ok(id)
+}
+
+/// Renames a value or changes its meaning or pillar; thank-yous keep
+/// pointing at it.
+pub async fn edit_value(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    name: &str,
+    description: &str,
+    pillar: &str,
+) -> Result<(), AppError> {
+    let mut tx = app.db.begin().await?;
+    let (name, description, pillar) = checked_value(&mut tx, actor, Some(id), name, description, pillar).await?;
+    store::update_value(&mut tx, actor.org_id, id, &name, &description, pillar.as_str()).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn set_value_active(app: &App, actor: &Actor, id: i64, active: bool) -> Result<(), AppError> {

@@ -56,6 +56,29 @@ pub async fn insert_value(
     Ok(())
 }
 
+pub async fn update_value(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    id: i64,
+    name: &str,
+    description: &str,
+    pillar: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE org_values SET name = $1, name_key = $2, description = $3, pillar = $4 WHERE org_id = $5 AND id = $6",
+    )
+    .bind(name)
+    .bind(name.to_lowercase())
+    .bind(description)
+    .bind(pillar)
+    .bind(org_id)
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
 pub async fn set_value_active(
     conn: &mut AnyConnection,
     org_id: i64,

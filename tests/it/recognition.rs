@@ -235,6 +235,39 @@ async fn thank_yous_refuse_what_does_not_fit_and_reactions_are_idempotent(app: T
         .await
         .unwrap();
 
+    // Values can be changed; names stay unique within the organization.
+    let care = value_id(&app, o.org, "Care").await;
+    hr.get("/thanks/values").await;
+    hr.post(
+        &format!("/thanks/values/{care}"),
+        &[("name", "retired ONE"), ("pillar", "support")],
+    )
+    .await
+    .assert(409, "name:");
+    hr.post(
+        &format!("/thanks/values/{care}"),
+        &[("name", "Care"), ("pillar", "moon")],
+    )
+    .await
+    .assert(422, "pillar:");
+    hr.post(
+        &format!("/thanks/values/{foreign_value}"),
+        &[("name", "Mine now"), ("pillar", "value")],
+    )
+    .await
+    .assert(404, "does not exist");
+    let kept = hr
+        .post(
+            &format!("/thanks/values/{care}"),
+            &[
+                ("name", "Kindness"),
+                ("description", "We are kind"),
+                ("pillar", "acceptance"),
+            ],
+        )
+        .await;
+    assert_eq!(kept.status.as_u16(), 303);
+    hr.get("/thanks/values").await.assert(200, "We are kind");
     let cook = signed_in(&app, "cook1@bars.example").await;
     cook.get("/thanks").await;
     let me = o.cooks[1].to_string();
