@@ -78,6 +78,31 @@ impl Directory {
         self.people.iter().filter(|p| p.active)
     }
 
+    /// Whether `team` is `root` or one of its sub-teams, at any depth. A
+    /// loop in the nesting (refused on write) counts as outside.
+    pub fn team_within(&self, team: i64, root: i64) -> bool {
+        let mut at = Some(team);
+        let mut steps = 0;
+        while let Some(t) = at {
+            if t == root {
+                return true;
+            }
+            steps += 1;
+            if steps > 64 {
+                return false;
+            }
+            at = self.team(t).and_then(|t| t.parent_id);
+        }
+        false
+    }
+
+    /// Everyone (leavers included) whose team is `root` or below it.
+    pub fn people_within(&self, root: i64) -> impl Iterator<Item = &Person> {
+        self.people
+            .iter()
+            .filter(move |p| p.team_id.is_some_and(|t| self.team_within(t, root)))
+    }
+
     fn manager_chain_reaches(&self, start: Option<i64>, target: i64) -> bool {
         reaches(start, target, |id| self.person(id).and_then(|p| p.manager_id))
     }

@@ -384,7 +384,7 @@ pub async fn launch(app: &App, org_id: i64, pulse_id: i64) -> Result<i64, AppErr
         Some(
             dir.teams
                 .iter()
-                .filter(|t| chosen.iter().any(|c| in_subtree(&dir, t.id, *c)))
+                .filter(|t| chosen.iter().any(|c| dir.team_within(t.id, *c)))
                 .map(|t| t.id)
                 .collect(),
         )
@@ -465,22 +465,6 @@ pub async fn launch(app: &App, org_id: i64, pulse_id: i64) -> Result<i64, AppErr
     tx.commit().await?;
     tracing::info!(cycle = cycle.id, people = roster.len(), "pulse cycle opened");
     Ok(cycle.id)
-}
-
-fn in_subtree(dir: &crate::org::service::Directory, team: i64, root: i64) -> bool {
-    let mut at = Some(team);
-    let mut steps = 0;
-    while let Some(t) = at {
-        if t == root {
-            return true;
-        }
-        steps += 1;
-        if steps > 64 {
-            return false;
-        }
-        at = dir.team(t).and_then(|t| t.parent_id);
-    }
-    false
 }
 
 /// Sends a fresh personal link to everyone who has not answered yet.
@@ -808,7 +792,7 @@ pub async fn visible_groups(app: &App, actor: &Actor) -> Result<Vec<Group>, AppE
         if let Some(own) = me.and_then(|p| p.team_id) {
             for g in candidates(&dir, &[]) {
                 let ok = match &g {
-                    Group::Team(t) | Group::TeamOnly(t) => in_subtree(&dir, *t, own),
+                    Group::Team(t) | Group::TeamOnly(t) => dir.team_within(*t, own),
                     _ => false,
                 };
                 if ok {

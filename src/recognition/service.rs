@@ -368,24 +368,12 @@ pub struct Board {
     pub has_more: bool,
 }
 
-/// The people of a team and its sub-teams.
-fn team_people(dir: &Directory, team: i64) -> Vec<i64> {
-    dir.people
-        .iter()
-        .filter(|p| {
-            p.team_id
-                .is_some_and(|t| crate::org::model::reaches(Some(t), team, |id| dir.team(id).and_then(|x| x.parent_id)))
-        })
-        .map(|p| p.id)
-        .collect()
-}
-
 /// A page of the board: the whole organization, or one team (with its
 /// sub-teams), newest first. Everyone in the organization may read it.
 pub async fn board(app: &App, actor: &Actor, team: Option<i64>, page: usize) -> Result<Board, AppError> {
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
     let people = match team {
-        Some(t) if dir.team(t).is_some() => Some(team_people(&dir, t)),
+        Some(t) if dir.team(t).is_some() => Some(dir.people_within(t).map(|p| p.id).collect::<Vec<_>>()),
         Some(_) => return Err(AppError::invalid("team", "choose a team from the list")),
         None => None,
     };
@@ -511,9 +499,7 @@ pub async fn coverage(app: &App, actor: &Actor) -> Result<Coverage, AppError> {
         };
         dir.teams
             .iter()
-            .filter(|t| {
-                t.active && crate::org::model::reaches(Some(t.id), own, |id| dir.team(id).and_then(|x| x.parent_id))
-            })
+            .filter(|t| t.active && dir.team_within(t.id, own))
             .map(|t| t.id)
             .collect()
     } else {
@@ -526,9 +512,10 @@ pub async fn coverage(app: &App, actor: &Actor) -> Result<Coverage, AppError> {
     // Names only for a manager's own people.
     let (unthanked, scope_size) = match (actor.role == Role::Manager, own) {
         (true, Some(own)) => {
-            let scope: Vec<i64> = team_people(&dir, own)
-                .into_iter()
-                .filter(|p| *p != actor.person_id && dir.person(*p).is_some_and(|x| x.active))
+            let scope: Vec<i64> = dir
+                .people_within(own)
+                .filter(|p| p.id != actor.person_id && p.active)
+                .map(|p| p.id)
                 .collect();
             let list = model::not_thanked_lately(&scope, &last, now.as_second())
                 .into_iter()

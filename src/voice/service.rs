@@ -51,15 +51,6 @@ fn recipients(dir: &Directory, team: Option<i64>) -> Vec<&crate::org::model::Per
         .collect()
 }
 
-fn people_in_subtree(dir: &Directory, team: i64) -> usize {
-    dir.active_people()
-        .filter(|p| {
-            p.team_id
-                .is_some_and(|t| crate::org::model::reaches(Some(t), team, |id| dir.team(id).and_then(|x| x.parent_id)))
-        })
-        .count()
-}
-
 pub fn group_label(dir: &Directory, team: Option<i64>) -> String {
     match team {
         Some(t) => format!("Managers of {}", dir.team_path(t)),
@@ -108,7 +99,7 @@ pub async fn send(app: &App, actor: &Actor, input: &SendInput) -> Result<Sent, A
     let team = model::route(
         chosen,
         |id| dir.team(id).and_then(|t| t.parent_id),
-        |id| people_in_subtree(&dir, id),
+        |id| dir.people_within(id).filter(|p| p.active).count(),
         |id| !recipients(&dir, Some(id)).is_empty(),
     );
     let (day, zone) = today(app, actor.org_id).await?;
