@@ -32,18 +32,6 @@ pub fn routes() -> Router<AppState> {
         .route("/voice/inbox/{id}/status", post(set_status))
         .route("/voice/inbox/{id}/assign", post(assign))
         .route("/voice/inbox/{id}/abusive", post(mark_abusive))
-        .route("/assets/voice.js", get(script))
-}
-
-async fn script() -> Response {
-    (
-        [
-            (axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../web/assets/voice.js"),
-    )
-        .into_response()
 }
 
 /// New threads per session: a few at once, then one every ten minutes.

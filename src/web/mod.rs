@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/assets/style.css", get(stylesheet))
+        .route("/assets/voice.js", get(voice_script))
         .merge(crate::auth::pages::routes())
         .merge(crate::org::pages::routes())
         .merge(crate::audit::pages::routes())
@@ -89,15 +90,25 @@ async fn healthz(State(app): State<AppState>) -> Response {
     }
 }
 
-async fn stylesheet() -> Response {
+/// A file compiled into the binary (nothing is loaded from elsewhere).
+fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("assets/style.css"),
+        body,
     )
         .into_response()
+}
+
+async fn stylesheet() -> Response {
+    asset("text/css; charset=utf-8", include_str!("assets/style.css"))
+}
+
+/// The feedback box's one script: keeping codes on the device.
+async fn voice_script() -> Response {
+    asset("text/javascript; charset=utf-8", include_str!("assets/voice.js"))
 }
 
 async fn not_found() -> AppError {
