@@ -62,8 +62,7 @@ async fn box_page(
     error: Option<String>,
 ) -> Result<BoxPage, AppError> {
     let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
-    let receives = me.actor.role >= Role::HrAdmin
-        || (me.actor.role >= Role::Manager && dir.person(me.actor.person_id).is_some_and(|p| p.team_id.is_some()));
+    let receives = service::receives(&dir, &me.actor);
     Ok(BoxPage {
         layout,
         teams: dir

@@ -280,9 +280,13 @@ async fn by_code(app: &App, code: &FeedbackCode) -> Result<Thread, AppError> {
 /// The thread a code opens, as its sender sees it.
 pub async fn open_by_code(app: &App, code: &FeedbackCode) -> Result<ThreadView, AppError> {
     let thread = by_code(app, code).await?;
+    sender_view(app, &thread).await
+}
+
+async fn sender_view(app: &App, thread: &Thread) -> Result<ThreadView, AppError> {
     let dir = crate::org::service::directory(&app.db, thread.org_id).await?;
     let mut conn = app.db.pool.acquire().await?;
-    view_of(&mut conn, &dir, &thread, false).await
+    view_of(&mut conn, &dir, thread, false).await
 }
 
 /// The sender writes again. `signed_by` is set only when the sender ticked
@@ -295,7 +299,12 @@ pub async fn reply_as_sender(
     signed_by: Option<&Actor>,
 ) -> Result<ThreadView, AppError> {
     let body = model::parse_body(body).map_err(|e| AppError::invalid("body", e))?;
-    let thread = by_code(app, code).await?;
+    let mut tx = app.db.begin().await?;
+    // Read in the transaction that writes, so a thread resolved or hidden
+    // meanwhile takes no more messages.
+    let thread = store::thread_by_code(&mut tx, &code.hash())
+        .await?
+        .ok_or(AppError::NotFound)?;
     if thread.abusive || thread.status == Status::Resolved.as_str() {
         return Err(AppError::conflict(
             "body",
@@ -308,10 +317,9 @@ pub async fn reply_as_sender(
         None => None,
     };
     let (day, _) = today(app, thread.org_id).await?;
-    let mut tx = app.db.begin().await?;
     store::insert_message(&mut tx, &thread, true, author, &body, &day).await?;
     tx.commit().await?;
-    open_by_code(app, code).await
+    sender_view(app, &thread).await
 }
 
 // --- recipients -------------------------------------------------------------
@@ -334,6 +342,12 @@ fn may_read(actor: &Actor, my_team: Option<i64>, thread: &Thread) -> bool {
 
 fn my_team(dir: &Directory, actor: &Actor) -> Option<i64> {
     dir.person(actor.person_id).and_then(|p| p.team_id)
+}
+
+/// Whether anything can reach `actor` as a recipient: HR admins and owners
+/// always, managers when they have a team.
+pub fn receives(dir: &Directory, actor: &Actor) -> bool {
+    actor.role >= Role::HrAdmin || (actor.role >= Role::Manager && my_team(dir, actor).is_some())
 }
 
 /// A row of the inbox.
@@ -414,7 +428,7 @@ pub async fn inbox(app: &App, actor: &Actor, status: Option<Status>, hidden: boo
         })
         .collect();
     stats.sort_by(|a, b| a.recipients.cmp(&b.recipients));
-    let receives = actor.role >= Role::HrAdmin || (actor.role >= Role::Manager && mine.is_some());
+    let receives = receives(&dir, actor);
     let rows = threads
         .iter()
         .filter(|t| status.is_none_or(|s| t.status == s.as_str()))
