@@ -188,14 +188,7 @@ pub async fn open(app: &App, actor: &Actor, title: &str) -> Result<i64, AppError
 /// Anyone nominates one active colleague (not themselves) per round.
 pub async fn nominate(app: &App, actor: &Actor, round: i64, nominee: &str, reason: &str) -> Result<(), AppError> {
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
-    let colleagues: Vec<model::Colleague> = dir
-        .people
-        .iter()
-        .map(|p| model::Colleague {
-            id: p.id,
-            active: p.active,
-        })
-        .collect();
+    let colleagues = super::service::colleagues_of(&dir);
     let nominee = model::parse_recipients(&[nominee.to_owned()], actor.person_id, &colleagues)
         .map_err(|e| AppError::invalid("nominee", e.replace("thank", "nominate")))?[0];
     let reason = model::parse_message(reason).map_err(|e| {

@@ -89,12 +89,7 @@ async fn board_page(
     };
     let Board { posts, has_more } = service::board(app, &me.actor, team, page).await?;
     let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
-    let mut colleagues: Vec<(i64, String)> = dir
-        .active_people()
-        .filter(|p| p.id != me.actor.person_id)
-        .map(|p| (p.id, p.name.clone()))
-        .collect();
-    colleagues.sort_by_key(|(_, n)| n.to_lowercase());
+    let colleagues = service::choices_for(&dir, &me.actor);
     let values = service::values(app, me.actor.org_id)
         .await?
         .into_iter()
@@ -392,12 +387,7 @@ async fn awards_page(
     };
     let rounds = awards::rounds(app, &me.actor).await?;
     let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
-    let mut colleagues: Vec<(i64, String)> = dir
-        .active_people()
-        .filter(|p| p.id != me.actor.person_id)
-        .map(|p| (p.id, p.name.clone()))
-        .collect();
-    colleagues.sort_by_key(|(_, n)| n.to_lowercase());
+    let colleagues = service::choices_for(&dir, &me.actor);
     Ok(render_with(
         status,
         &AwardsPage {

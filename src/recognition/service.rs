@@ -95,6 +95,29 @@ pub async fn set_value_active(app: &App, actor: &Actor, id: i64, active: bool) -
     Ok(())
 }
 
+/// Everyone of the organization, as the recipient rules see them.
+pub(super) fn colleagues_of(dir: &Directory) -> Vec<Colleague> {
+    dir.people
+        .iter()
+        .map(|p| Colleague {
+            id: p.id,
+            active: p.active,
+        })
+        .collect()
+}
+
+/// The people `actor` may pick (thank, nominate): active, not themselves,
+/// by name.
+pub fn choices_for(dir: &Directory, actor: &Actor) -> Vec<(i64, String)> {
+    let mut people: Vec<(i64, String)> = dir
+        .active_people()
+        .filter(|p| p.id != actor.person_id)
+        .map(|p| (p.id, p.name.clone()))
+        .collect();
+    people.sort_by_key(|(_, n)| n.to_lowercase());
+    people
+}
+
 /// What someone posts: who, for which value, and why.
 #[derive(Clone, Debug, Default)]
 pub struct ThanksInput {
@@ -134,14 +157,7 @@ struct WebhookPayload {
 /// transaction, so a post never goes half out.
 pub async fn post_thanks(app: &App, actor: &Actor, input: &ThanksInput) -> Result<i64, AppError> {
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
-    let colleagues: Vec<Colleague> = dir
-        .people
-        .iter()
-        .map(|p| Colleague {
-            id: p.id,
-            active: p.active,
-        })
-        .collect();
+    let colleagues = colleagues_of(&dir);
     let recipients = model::parse_recipients(&input.recipients, actor.person_id, &colleagues)
         .map_err(|e| AppError::invalid("recipients", e))?;
     let message = model::parse_message(&input.message).map_err(|e| AppError::invalid("message", e))?;
