@@ -178,27 +178,7 @@ pub async fn ensure(
     rule: &str,
     time_zone: &str,
 ) -> Result<(), String> {
-    let parsed = Rule::parse(rule)?;
-    let tz = TimeZone::get(time_zone).map_err(|_| format!("{time_zone:?} is not a time zone"))?;
-    let now = app.now();
-    sqlx::query(
-        "INSERT INTO schedules (id, org_id, name, kind, payload, rule, time_zone, next_run_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (name) DO NOTHING",
-    )
-    .bind(new_id())
-    .bind(org_id)
-    .bind(name)
-    .bind(kind)
-    .bind(payload)
-    .bind(rule)
-    .bind(time_zone)
-    .bind(parsed.next_after(&tz, now).as_second())
-    .bind(now.as_second())
-    .execute(&app.db.pool)
-    .await
-    .map_err(|e| e.to_string())?;
-    Ok(())
+    upsert(app, org_id, name, kind, payload, rule, time_zone, "DO NOTHING").await
 }
 
 /// Changes a named schedule's rule (creating the schedule if needed); the
@@ -212,17 +192,44 @@ pub async fn reschedule(
     rule: &str,
     time_zone: &str,
 ) -> Result<(), String> {
-    ensure(app, org_id, name, kind, payload, rule, time_zone).await?;
+    let replace =
+        "DO UPDATE SET rule = excluded.rule, time_zone = excluded.time_zone, next_run_at = excluded.next_run_at";
+    upsert(app, org_id, name, kind, payload, rule, time_zone, replace).await
+}
+
+/// Inserts the named schedule; `on_conflict` says what happens to one
+/// that exists already.
+#[allow(clippy::too_many_arguments)]
+async fn upsert(
+    app: &App,
+    org_id: Option<i64>,
+    name: &str,
+    kind: &str,
+    payload: &str,
+    rule: &str,
+    time_zone: &str,
+    on_conflict: &'static str,
+) -> Result<(), String> {
     let parsed = Rule::parse(rule)?;
     let tz = TimeZone::get(time_zone).map_err(|_| format!("{time_zone:?} is not a time zone"))?;
-    sqlx::query("UPDATE schedules SET rule = $1, time_zone = $2, next_run_at = $3 WHERE name = $4")
-        .bind(rule)
-        .bind(time_zone)
-        .bind(parsed.next_after(&tz, app.now()).as_second())
-        .bind(name)
-        .execute(&app.db.pool)
-        .await
-        .map_err(|e| e.to_string())?;
+    let now = app.now();
+    sqlx::query(&format!(
+        "INSERT INTO schedules (id, org_id, name, kind, payload, rule, time_zone, next_run_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (name) {on_conflict}"
+    ))
+    .bind(new_id())
+    .bind(org_id)
+    .bind(name)
+    .bind(kind)
+    .bind(payload)
+    .bind(rule)
+    .bind(time_zone)
+    .bind(parsed.next_after(&tz, now).as_second())
+    .bind(now.as_second())
+    .execute(&app.db.pool)
+    .await
+    .map_err(|e| e.to_string())?;
     Ok(())
 }
 
