@@ -505,17 +505,8 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
             .bind(opens + 7 * 86_400)
             .execute(&mut *tx)
             .await?;
-        for (pos, (q, _)) in asked.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO cycle_questions (cycle_id, org_id, question_id, position) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(cycle_id)
-            .bind(org_id)
-            .bind(q)
-            .bind(pos as i64)
-            .execute(&mut *tx)
-            .await?;
-        }
+        let ids: Vec<i64> = asked.iter().map(|(q, _)| *q).collect();
+        crate::pulse::store::insert_cycle_questions(&mut tx, org_id, cycle_id, &ids).await?;
         for chunk in persons.chunks(400) {
             use rand::Rng;
             let mut roster = Vec::new();

@@ -122,17 +122,7 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
         .bind(closes.as_second())
         .execute(&mut *tx)
         .await?;
-        for (pos, q) in asked.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO cycle_questions (cycle_id, org_id, question_id, position) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(cycle_id)
-            .bind(org_id)
-            .bind(q)
-            .bind(pos as i64)
-            .execute(&mut *tx)
-            .await?;
-        }
+        super::store::insert_cycle_questions(&mut tx, org_id, cycle_id, &asked).await?;
         let on = opened.to_zoned(jiff::tz::TimeZone::UTC).date();
         // Everyone employed that month (leavers until they left).
         let roster = dir

@@ -425,15 +425,7 @@ pub async fn launch(app: &App, org_id: i64, pulse_id: i64) -> Result<i64, AppErr
     .bind(i64::from(cycle.k))
     .execute(&mut *tx)
     .await?;
-    for (pos, q) in asked.iter().enumerate() {
-        sqlx::query("INSERT INTO cycle_questions (cycle_id, org_id, question_id, position) VALUES ($1, $2, $3, $4)")
-            .bind(cycle.id)
-            .bind(org_id)
-            .bind(q)
-            .bind(pos as i64)
-            .execute(&mut *tx)
-            .await?;
-    }
+    store::insert_cycle_questions(&mut tx, org_id, cycle.id, &asked).await?;
     for p in &roster {
         sqlx::query(
             "INSERT INTO cycle_roster (cycle_id, org_id, person_id, team_id, tenure_band) VALUES ($1, $2, $3, $4, $5)",

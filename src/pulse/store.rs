@@ -104,6 +104,25 @@ pub async fn question_has_answers(conn: &mut AnyConnection, question_id: i64) ->
     .is_some())
 }
 
+/// Records the questions a cycle asks, in the order given.
+pub async fn insert_cycle_questions(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    cycle_id: i64,
+    questions: &[i64],
+) -> Result<(), sqlx::Error> {
+    for (pos, q) in questions.iter().enumerate() {
+        sqlx::query("INSERT INTO cycle_questions (cycle_id, org_id, question_id, position) VALUES ($1, $2, $3, $4)")
+            .bind(cycle_id)
+            .bind(org_id)
+            .bind(q)
+            .bind(pos as i64)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The questions a cycle asks, in order.
 pub async fn cycle_questions(
     conn: &mut AnyConnection,
