@@ -79,11 +79,40 @@ impl Db {
     /// (`BEGIN IMMEDIATE`): a transaction that reads first and writes later
     /// would otherwise fail with "database is locked" when another writer
     /// got there in between, instead of waiting its turn.
+    ///
+    /// Cancellation-safe: the `BEGIN` runs in a task of its own, so a caller
+    /// dropped while it waits (a client hanging up during the busy wait)
+    /// never leaves a connection in the pool inside a transaction that no
+    /// [`Tx`] owns. The task's finished `Tx` is dropped with the task's
+    /// output, and a dropped `Tx` rolls back before its connection is used
+    /// again.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+        let (pool, backend) = (self.pool.clone(), self.backend);
+        let begun = tokio::spawn(async move {
+            match backend {
+                Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+                Backend::Postgres => pool.begin().await,
+            }
+        });
+        match begun.await {
+            Ok(tx) => tx,
+            Err(e) => Err(sqlx::Error::WorkerCrashed).inspect_err(|_| tracing::error!(error = %e, "BEGIN task failed")),
         }
+    }
+
+    /// True when a write transaction can begin now (the health check): on
+    /// SQLite that means taking the write lock, so a connection stuck in a
+    /// transaction shows here. Gives up after `within`.
+    pub async fn can_write(&self, within: Duration) -> bool {
+        let db = self.clone();
+        // In a task of its own, so the timeout never cancels a BEGIN.
+        let probe = tokio::spawn(async move {
+            match db.begin().await {
+                Ok(tx) => tx.rollback().await.is_ok(),
+                Err(_) => false,
+            }
+        });
+        matches!(tokio::time::timeout(within, probe).await, Ok(Ok(true)))
     }
 
     /// Starts a transaction on a connection held outside the pool, the

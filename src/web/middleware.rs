@@ -161,3 +161,16 @@ pub async fn api_json_errors(req: Request, next: Next) -> Response {
         next.run(req).await
     }
 }
+
+/// Runs the rest of the request in a task of its own, so a client that
+/// hangs up cannot cancel a unit of work half-way (hyper drops a request's
+/// future when its connection closes): what began, finishes, and its
+/// transaction commits or rolls back like any other.
+pub async fn run_to_completion(req: Request, next: Next) -> Response {
+    use tracing::Instrument;
+    let span = tracing::Span::current();
+    match tokio::spawn(next.run(req).instrument(span)).await {
+        Ok(response) => response,
+        Err(e) => AppError::internal(format!("request task: {e}")).into_response(),
+    }
+}

@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
             middleware::session_and_csrf,
         ))
         .layer(axum::middleware::from_fn(middleware::api_json_errors))
+        .layer(axum::middleware::from_fn(middleware::run_to_completion))
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(
             // Only the method and path: never query strings (they may hold
@@ -82,8 +83,10 @@ pub async fn serve(
     .await
 }
 
+/// 200 only when a write can begin: a server whose database is wedged says
+/// so, instead of answering "ok" while every write fails.
 async fn healthz(State(app): State<AppState>) -> Response {
-    if app.db.ping().await {
+    if app.db.can_write(std::time::Duration::from_secs(5)).await {
         (StatusCode::OK, "ok\n").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()

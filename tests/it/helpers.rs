@@ -34,6 +34,26 @@ macro_rules! both_databases {
 }
 pub(crate) use both_databases;
 
+/// Like [`both_databases`], on a runtime with several threads: for tests
+/// of concurrency, where server and clients must really run side by side.
+macro_rules! both_databases_threaded {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::$name(crate::helpers::TestApp::sqlite().await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                if let Some(app) = crate::helpers::TestApp::postgres().await {
+                    super::$name(app).await
+                }
+            }
+        }
+    )*};
+}
+pub(crate) use both_databases_threaded;
+
 /// A scratch directory removed when dropped.
 pub struct TempDir(pub std::path::PathBuf);
 
@@ -293,7 +313,7 @@ impl Browser {
         self.csrf.lock().unwrap().clone().expect("a page with a form was seen")
     }
 
-    fn cookie_header(&self) -> String {
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .lock()
             .unwrap()

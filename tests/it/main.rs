@@ -10,6 +10,7 @@ mod cli;
 mod email;
 mod import;
 mod jobs;
+mod load;
 mod people;
 mod pulse;
 mod recognition;
