@@ -74,7 +74,7 @@ pub async fn record_now(
     detail: &str,
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
-    let mut conn = db.pool.acquire().await?;
+    let mut conn = db.acquire().await?;
     record(&mut conn, actor, action, subject, detail, now).await
 }
 
@@ -125,7 +125,7 @@ pub async fn list(db: &Db, org_id: i64, filter: &Filter) -> Result<Vec<Entry>, s
     .bind(subject)
     .bind(PAGE_SIZE)
     .bind((page - 1) * PAGE_SIZE)
-    .fetch_all(&db.pool)
+    .fetch_all(&mut *db.acquire().await?)
     .await?;
     rows.iter().map(entry_from_row).collect()
 }
@@ -168,7 +168,7 @@ fn entry_from_row(r: &sqlx::any::AnyRow) -> Result<Entry, sqlx::Error> {
 pub async fn actions(db: &Db, org_id: i64) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query("SELECT DISTINCT action FROM audit_events WHERE org_id = $1 ORDER BY action")
         .bind(org_id)
-        .fetch_all(&db.pool)
+        .fetch_all(&mut *db.acquire().await?)
         .await?
         .iter()
         .map(|r| r.try_get("action"))

@@ -39,7 +39,7 @@ pub async fn request(app: &App, slug: &str, email_key: &str) -> Result<Option<St
     )
     .bind(slug)
     .bind(email_key)
-    .fetch_optional(&app.db.pool)
+    .fetch_optional(&mut *app.db.acquire().await?)
     .await?;
     let Some(row) = row else { return Ok(None) };
     let (org_id, person_id): (i64, i64) = (row.try_get("org_id")?, row.try_get("id")?);
@@ -92,14 +92,14 @@ pub async fn consume(app: &App, token: &str, now: Timestamp) -> Result<Option<(i
     )
     .bind(now.as_second())
     .bind(hash_token(token))
-    .fetch_optional(&app.db.pool)
+    .fetch_optional(&mut *app.db.acquire().await?)
     .await?;
     let Some(row) = row else { return Ok(None) };
     let (org_id, person_id): (i64, i64) = (row.try_get("org_id")?, row.try_get("person_id")?);
     let active = sqlx::query("SELECT 1 FROM people WHERE org_id = $1 AND id = $2 AND active = 1")
         .bind(org_id)
         .bind(person_id)
-        .fetch_optional(&app.db.pool)
+        .fetch_optional(&mut *app.db.acquire().await?)
         .await?
         .is_some();
     Ok(active.then_some((org_id, person_id)))

@@ -65,7 +65,7 @@ async fn show_sign_in(
 /// With one organization in the database there is nothing to choose.
 async fn only_org_slug(db: &Db) -> Result<Option<String>, sqlx::Error> {
     let rows = sqlx::query("SELECT slug FROM organizations ORDER BY slug LIMIT 2")
-        .fetch_all(&db.pool)
+        .fetch_all(&mut *db.acquire().await?)
         .await?;
     Ok(match rows.as_slice() {
         [one] => Some(one.try_get("slug")?),
@@ -128,7 +128,7 @@ async fn sign_in(
     )
     .bind(&slug)
     .bind(&email_key)
-    .fetch_optional(&app.db.pool)
+    .fetch_optional(&mut *app.db.acquire().await?)
     .await?;
     let org_id: i64 = match &account {
         Some(row) => row.try_get("org_id")?,
@@ -231,7 +231,7 @@ async fn change_password(
     let stored: Option<String> = sqlx::query("SELECT password_hash FROM people WHERE org_id = $1 AND id = $2")
         .bind(me.actor.org_id)
         .bind(me.actor.person_id)
-        .fetch_one(&app.db.pool)
+        .fetch_one(&mut *app.db.acquire().await?)
         .await?
         .try_get("password_hash")?;
     if !password::verify(form.current.clone(), stored).await {
@@ -256,7 +256,7 @@ async fn change_password(
     .bind(app.now().as_second())
     .bind(me.actor.org_id)
     .bind(me.actor.person_id)
-    .execute(&app.db.pool)
+    .execute(&mut *app.db.acquire().await?)
     .await?;
     // Sessions elsewhere may belong to whoever knew the old password.
     session::end_all_for(

@@ -33,7 +33,7 @@ pub async fn start(db: &Db, org_id: i64, person_id: i64, now: Timestamp, hours: 
     .bind(random_token())
     .bind(now.as_second())
     .bind(now.as_second() + hours * 3600)
-    .execute(&db.pool)
+    .execute(&mut *db.acquire().await?)
     .await?;
     Ok(token)
 }
@@ -51,7 +51,7 @@ pub async fn load(db: &Db, token: &str, now: Timestamp) -> Result<Option<Session
     )
     .bind(hash_token(token))
     .bind(now.as_second())
-    .fetch_optional(&db.pool)
+    .fetch_optional(&mut *db.acquire().await?)
     .await?;
     let Some(row) = row else { return Ok(None) };
     let role: String = row.try_get("role")?;
@@ -71,7 +71,7 @@ pub async fn load(db: &Db, token: &str, now: Timestamp) -> Result<Option<Session
 pub async fn end(db: &Db, token: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(hash_token(token))
-        .execute(&db.pool)
+        .execute(&mut *db.acquire().await?)
         .await?;
     Ok(())
 }
@@ -82,7 +82,7 @@ pub async fn end_all_for(db: &Db, org_id: i64, person_id: i64, keep_token: Optio
         .bind(org_id)
         .bind(person_id)
         .bind(keep_token.map(hash_token).unwrap_or_default())
-        .execute(&db.pool)
+        .execute(&mut *db.acquire().await?)
         .await?;
     Ok(())
 }
@@ -91,7 +91,7 @@ pub async fn end_all_for(db: &Db, org_id: i64, person_id: i64, keep_token: Optio
 pub async fn purge_expired(db: &Db, now: Timestamp) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(now.as_second())
-        .execute(&db.pool)
+        .execute(&mut *db.acquire().await?)
         .await?;
     Ok(done.rows_affected())
 }

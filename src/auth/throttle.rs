@@ -38,7 +38,7 @@ pub async fn check(db: &Db, keys: &[(String, i64)], now: Timestamp) -> Result<Re
     for (key, limit) in keys {
         let row = sqlx::query("SELECT window_start, failures FROM sign_in_failures WHERE throttle_key = $1")
             .bind(key)
-            .fetch_optional(&db.pool)
+            .fetch_optional(&mut *db.acquire().await?)
             .await?;
         if let Some(row) = row {
             let start: i64 = row.try_get("window_start")?;
@@ -77,7 +77,7 @@ pub async fn record(db: &Db, keys: &[(String, i64)], now: Timestamp) -> Result<(
 pub async fn clear(db: &Db, key: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sign_in_failures WHERE throttle_key = $1")
         .bind(key)
-        .execute(&db.pool)
+        .execute(&mut *db.acquire().await?)
         .await?;
     Ok(())
 }

@@ -44,7 +44,7 @@ pub async fn create(db: &Db, org_id: i64, person_id: i64, name: &str, now: Times
     .bind(name)
     .bind(hash_token(&secret))
     .bind(now.as_second())
-    .execute(&db.pool)
+    .execute(&mut *db.acquire().await?)
     .await?;
     Ok(secret)
 }
@@ -60,7 +60,7 @@ pub async fn list(db: &Db, org_id: i64, person_id: i64) -> Result<Vec<ApiToken>,
     )
     .bind(org_id)
     .bind(person_id)
-    .fetch_all(&db.pool)
+    .fetch_all(&mut *db.acquire().await?)
     .await?
     .iter()
     .map(|r| {
@@ -85,7 +85,7 @@ pub async fn revoke(db: &Db, org_id: i64, person_id: i64, id: i64, now: Timestam
     .bind(org_id)
     .bind(person_id)
     .bind(id)
-    .execute(&db.pool)
+    .execute(&mut *db.acquire().await?)
     .await?;
     Ok(done.rows_affected() == 1)
 }
@@ -102,7 +102,7 @@ pub async fn authenticate(db: &Db, secret: &str, now: Timestamp) -> Result<Optio
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND p.active = 1",
     )
     .bind(&hash)
-    .fetch_optional(&db.pool)
+    .fetch_optional(&mut *db.acquire().await?)
     .await?;
     let Some(row) = row else { return Ok(None) };
     let last: Option<i64> = row.try_get("last_used_at")?;
@@ -110,7 +110,7 @@ pub async fn authenticate(db: &Db, secret: &str, now: Timestamp) -> Result<Optio
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(now.as_second())
             .bind(row.try_get::<i64, _>("id")?)
-            .execute(&db.pool)
+            .execute(&mut *db.acquire().await?)
             .await?;
     }
     let role: String = row.try_get("role")?;

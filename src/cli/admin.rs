@@ -92,7 +92,7 @@ pub async fn run(task: Task) -> anyhow::Result<ExitCode> {
             )
             .bind(email.key())
             .bind(org.as_deref().unwrap_or(""))
-            .fetch_all(&app.db.pool)
+            .fetch_all(&mut *app.db.acquire().await?)
             .await?;
             let (org_id, person_id) = match rows.as_slice() {
                 [one] => (one.try_get::<i64, _>("org_id")?, one.try_get::<i64, _>("id")?),
@@ -118,7 +118,7 @@ pub async fn run(task: Task) -> anyhow::Result<ExitCode> {
             let org = store::org_by_slug(&app.db, &org)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("--org: no organization with the slug {org:?}"))?;
-            let mut conn = app.db.pool.acquire().await?;
+            let mut conn = app.db.acquire().await?;
             let id = store::person_id_by_email(&mut conn, org.id, &email.key())
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("--email: nobody with this email in {}", org.slug))?;

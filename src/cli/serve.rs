@@ -111,6 +111,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.demo && crate::org::demo::seed_if_empty(&app).await? {
         tracing::info!("demo organization seeded");
     }
+    let shutdown = shutdown_signal();
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
@@ -126,7 +127,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let state = AppState(Arc::new(app));
     let (stop_worker, stop) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(crate::jobs::work(state.0.clone(), stop));
-    crate::web::serve(listener, state.clone(), shutdown_signal()).await?;
+    crate::web::serve(listener, state.clone(), shutdown).await?;
     let _ = stop_worker.send(true);
     let _ = worker.await;
     state.db.close().await;
@@ -134,25 +135,35 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed
+/// when this is called, not when the future is first polled, so a signal
+/// that arrives while the server is still starting is not lost (and does
+/// not kill the process outright).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(unix)]
+    let int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(term) => {},
+                () = wait(int) => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down; finishing requests under way");
     }
-    tracing::info!("shutting down; finishing requests under way");
 }

@@ -12,7 +12,8 @@ use sqlx::{AnyPool, Executor};
 pub use crate::config::Backend;
 use crate::config::DatabaseUrl;
 
-pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+mod held;
+pub use held::{Conn, Tx, one_connection_per_task};
 
 /// The pool and which engine is behind it.
 #[derive(Clone, Debug)]
@@ -87,6 +88,7 @@ impl Db {
     /// output, and a dropped `Tx` rolls back before its connection is used
     /// again.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        let guard = held::Guard::take();
         let (pool, backend) = (self.pool.clone(), self.backend);
         let begun = tokio::spawn(async move {
             match backend {
@@ -95,9 +97,18 @@ impl Db {
             }
         });
         match begun.await {
-            Ok(tx) => tx,
+            Ok(tx) => Ok(Tx::new(tx?, guard)),
             Err(e) => Err(sqlx::Error::WorkerCrashed).inspect_err(|_| tracing::error!(error = %e, "BEGIN task failed")),
         }
+    }
+
+    /// A connection from the pool, for reads and single statements. A
+    /// task may hold one connection (or one [`Tx`]) at a time: asking for
+    /// a second while holding one is how a busy server deadlocks its pool,
+    /// so debug builds (the test suite) panic there, naming the rule.
+    pub async fn acquire(&self) -> Result<Conn, sqlx::Error> {
+        let guard = held::Guard::take();
+        Ok(Conn::new(self.pool.acquire().await?, guard))
     }
 
     /// True when a write transaction can begin now (the health check): on

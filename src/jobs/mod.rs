@@ -63,7 +63,7 @@ async fn run_touch_job(app: &App, payload: &str) -> Result<(), String> {
     sqlx::query("INSERT INTO job_touches (label, at) VALUES ($1, $2)")
         .bind(label)
         .bind(app.now().as_second())
-        .execute(&app.db.pool)
+        .execute(&mut *app.db.acquire().await.map_err(|e| e.to_string())?)
         .await
         .map_err(|e| e.to_string())?;
     Ok(())
@@ -109,7 +109,7 @@ async fn claim(db: &Db, worker: &str, now: i64) -> Result<Option<Claimed>, sqlx:
         .bind(now + LEASE_SECONDS)
         .bind(worker)
         .bind(now)
-        .fetch_optional(&db.pool)
+        .fetch_optional(&mut *db.acquire().await?)
         .await?;
     row.map(|r| {
         Ok(Claimed {
@@ -136,7 +136,12 @@ pub async fn run_due(app: &App, worker: &str) -> Result<usize, sqlx::Error> {
     while let Some(job) = claim(&app.db, worker, app.now().as_second()).await? {
         ran += 1;
         let outcome = match handler(&job.kind) {
-            Some(run) => match tokio::time::timeout(Duration::from_secs(120), run(app, &job.payload)).await {
+            Some(run) => match tokio::time::timeout(
+                Duration::from_secs(120),
+                crate::db::one_connection_per_task(run(app, &job.payload)),
+            )
+            .await
+            {
                 Ok(r) => r,
                 Err(_) => Err("timed out after 120 s".to_owned()),
             },
@@ -148,7 +153,7 @@ pub async fn run_due(app: &App, worker: &str) -> Result<usize, sqlx::Error> {
                 sqlx::query("UPDATE jobs SET done_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2")
                     .bind(now)
                     .bind(job.id)
-                    .execute(&app.db.pool)
+                    .execute(&mut *app.db.acquire().await?)
                     .await?;
                 tracing::info!(job = job.id, kind = %job.kind, attempt = job.attempts, "job done");
             }
@@ -165,7 +170,7 @@ pub async fn run_due(app: &App, worker: &str) -> Result<usize, sqlx::Error> {
                 .bind(i64::from(give_up))
                 .bind(now)
                 .bind(job.id)
-                .execute(&app.db.pool)
+                .execute(&mut *app.db.acquire().await?)
                 .await?;
                 if give_up {
                     tracing::error!(job = job.id, kind = %job.kind, %error, "job failed for good");
@@ -200,7 +205,7 @@ pub async fn work(app: std::sync::Arc<App>, mut stop: tokio::sync::watch::Receiv
 /// Counts of jobs by state, for the operations page and tests.
 pub async fn pending_count(db: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE done_at IS NULL AND failed_at IS NULL")
-        .fetch_one(&db.pool)
+        .fetch_one(&mut *db.acquire().await?)
         .await?
         .try_get("n")
 }

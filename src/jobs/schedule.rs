@@ -227,7 +227,7 @@ async fn upsert(
     .bind(time_zone)
     .bind(parsed.next_after(&tz, now).as_second())
     .bind(now.as_second())
-    .execute(&app.db.pool)
+    .execute(&mut *app.db.acquire().await.map_err(|e| e.to_string())?)
     .await
     .map_err(|e| e.to_string())?;
     Ok(())
@@ -237,7 +237,7 @@ async fn upsert(
 pub async fn rule_of(app: &App, name: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query("SELECT rule FROM schedules WHERE name = $1")
         .bind(name)
-        .fetch_optional(&app.db.pool)
+        .fetch_optional(&mut *app.db.acquire().await?)
         .await?
         .map(|r| r.try_get("rule"))
         .transpose()
@@ -252,7 +252,7 @@ pub async fn queue_due(app: &App) -> Result<(), sqlx::Error> {
         "SELECT id, org_id, kind, payload, rule, time_zone, next_run_at FROM schedules WHERE next_run_at <= $1",
     )
     .bind(now.as_second())
-    .fetch_all(&app.db.pool)
+    .fetch_all(&mut *app.db.acquire().await?)
     .await?;
     for row in due {
         let id: i64 = row.try_get("id")?;

@@ -156,7 +156,7 @@ async fn get_me(State(app): State<AppState>, ApiActor(actor): ApiActor) -> Resul
     let person = store::get_person(&app.db, actor.org_id, actor.person_id)
         .await?
         .ok_or(AppError::Unauthorized)?;
-    let org = store::org_by_id(&app.db, actor.org_id)
+    let org = store::org_by_id(&mut *app.db.acquire().await?, actor.org_id)
         .await?
         .ok_or(AppError::Unauthorized)?;
     Ok(Json(MeOut {
@@ -261,7 +261,7 @@ async fn create_person(
     let time_zone = match &body.time_zone {
         Some(tz) => field("time_zone", TimeZoneName::parse(tz))?,
         None => {
-            let org = store::org_by_id(&app.db, actor.org_id)
+            let org = store::org_by_id(&mut *app.db.acquire().await?, actor.org_id)
                 .await?
                 .ok_or(AppError::NotFound)?;
             TimeZoneName::parse(&org.time_zone).unwrap_or_else(|_| TimeZoneName::utc())

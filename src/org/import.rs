@@ -595,7 +595,7 @@ pub async fn run(app: &App, actor: &Actor, bytes: &[u8], mode: Mode, dry_run: bo
             time_zone: match (&w.row.time_zone, current) {
                 (Some(tz), _) => tz.clone(),
                 (None, Some(p)) => TimeZoneName::parse(&p.time_zone).unwrap_or_else(|_| TimeZoneName::utc()),
-                (None, None) => org_time_zone(app, org_id).await?,
+                (None, None) => org_time_zone(&mut tx, org_id).await?,
             },
         };
         if let Some(p) = current.filter(|p| p.role != input.role) {
@@ -638,8 +638,8 @@ pub async fn run(app: &App, actor: &Actor, bytes: &[u8], mode: Mode, dry_run: bo
     Ok((plan, true))
 }
 
-async fn org_time_zone(app: &App, org_id: i64) -> Result<TimeZoneName, AppError> {
-    let org = store::org_by_id(&app.db, org_id).await?.ok_or(AppError::NotFound)?;
+async fn org_time_zone(conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<TimeZoneName, AppError> {
+    let org = store::org_by_id(conn, org_id).await?.ok_or(AppError::NotFound)?;
     Ok(TimeZoneName::parse(&org.time_zone).unwrap_or_else(|_| TimeZoneName::utc()))
 }
 

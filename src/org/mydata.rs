@@ -48,14 +48,16 @@ async fn collect(app: &AppState, me: &CurrentPerson) -> Result<MyData, AppError>
     let (org_id, id) = (me.actor.org_id, me.actor.person_id);
     let dir = service::directory(&app.db, org_id).await?;
     let person = dir.person(id).ok_or(AppError::Unauthorized)?;
-    let org = store::org_by_id(&app.db, org_id).await?.ok_or(AppError::Unauthorized)?;
+    let org = store::org_by_id(&mut *app.db.acquire().await?, org_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
     let sessions: i64 = {
         use sqlx::Row;
         sqlx::query("SELECT COUNT(*) AS n FROM sessions WHERE org_id = $1 AND person_id = $2 AND expires_at > $3")
             .bind(org_id)
             .bind(id)
             .bind(app.now().as_second())
-            .fetch_one(&app.db.pool)
+            .fetch_one(&mut *app.db.acquire().await?)
             .await?
             .try_get("n")?
     };

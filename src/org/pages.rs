@@ -307,7 +307,7 @@ impl PersonFormPage {
 async fn new_person(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
     me.actor.require(Permission::ManagePeople)?;
     let dir = service::directory(&app.db, me.actor.org_id).await?;
-    let org = store::org_by_id(&app.db, me.actor.org_id)
+    let org = store::org_by_id(&mut *app.db.acquire().await?, me.actor.org_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let form = PersonForm {
@@ -491,7 +491,7 @@ async fn issue_one_time_password(
     let person = store::get_person(&app.db, me.actor.org_id, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let org = store::org_by_id(&app.db, me.actor.org_id)
+    let org = store::org_by_id(&mut *app.db.acquire().await?, me.actor.org_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let mut response = render(&OneTimePasswordPage {
@@ -805,7 +805,7 @@ async fn preview_import(
         Err(e) => return Err(e),
     };
     let batch_id = new_id();
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.acquire().await?;
     store::insert_import_batch(
         &mut conn,
         me.actor.org_id,
@@ -868,7 +868,7 @@ async fn apply_import(
             ),
         ));
     }
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.acquire().await?;
     store::mark_import_applied(&mut conn, me.actor.org_id, batch_id, app.now().as_second()).await?;
     Ok(render(&ImportPreviewPage {
         layout,

@@ -113,7 +113,7 @@ impl Directory {
 }
 
 pub async fn directory(db: &Db, org_id: i64) -> Result<Directory, AppError> {
-    let mut conn = db.pool.acquire().await?;
+    let mut conn = db.acquire().await?;
     Ok(Directory::load(&mut conn, org_id).await?)
 }
 

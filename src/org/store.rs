@@ -80,17 +80,17 @@ pub async fn slug_taken(conn: &mut AnyConnection, slug: &str) -> Result<bool, sq
 pub async fn org_by_slug(db: &Db, slug: &str) -> Result<Option<Organization>, sqlx::Error> {
     sqlx::query("SELECT id, slug, name, time_zone FROM organizations WHERE slug = $1")
         .bind(slug)
-        .fetch_optional(&db.pool)
+        .fetch_optional(&mut *db.acquire().await?)
         .await?
         .as_ref()
         .map(org_from_row)
         .transpose()
 }
 
-pub async fn org_by_id(db: &Db, id: i64) -> Result<Option<Organization>, sqlx::Error> {
+pub async fn org_by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<Organization>, sqlx::Error> {
     sqlx::query("SELECT id, slug, name, time_zone FROM organizations WHERE id = $1")
         .bind(id)
-        .fetch_optional(&db.pool)
+        .fetch_optional(conn)
         .await?
         .as_ref()
         .map(org_from_row)
@@ -99,7 +99,7 @@ pub async fn org_by_id(db: &Db, id: i64) -> Result<Option<Organization>, sqlx::E
 
 pub async fn count_orgs(db: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query("SELECT COUNT(*) AS n FROM organizations")
-        .fetch_one(&db.pool)
+        .fetch_one(&mut *db.acquire().await?)
         .await?
         .try_get("n")
 }
@@ -169,7 +169,7 @@ pub async fn get_person(db: &Db, org_id: i64, id: i64) -> Result<Option<Person>,
     ))
     .bind(org_id)
     .bind(id)
-    .fetch_optional(&db.pool)
+    .fetch_optional(&mut *db.acquire().await?)
     .await?
     .as_ref()
     .map(person_from_row)
@@ -362,7 +362,7 @@ pub async fn pending_import_batch(db: &Db, org_id: i64, id: i64) -> Result<Optio
     )
     .bind(org_id)
     .bind(id)
-    .fetch_optional(&db.pool)
+    .fetch_optional(&mut *db.acquire().await?)
     .await?
     .map(|r| Ok((r.try_get("file_name")?, r.try_get("content")?)))
     .transpose()

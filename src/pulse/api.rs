@@ -90,7 +90,7 @@ async fn list_pulses(State(app): State<AppState>, ApiActor(actor): ApiActor) -> 
     actor.require(Permission::ManageSurveys)?;
     let rows = sqlx::query("SELECT id, title, schedule FROM pulses WHERE org_id = $1 ORDER BY created_at DESC, id")
         .bind(actor.org_id)
-        .fetch_all(&app.db.pool)
+        .fetch_all(&mut *app.db.acquire().await?)
         .await
         .map_err(AppError::from)?;
     let out = rows
@@ -207,7 +207,7 @@ impl From<&Cycle> for CycleOut {
 }
 
 async fn cycle_out(app: &AppState, actor: &Actor, id: i64) -> Result<CycleOut, ApiError> {
-    let mut conn = app.db.pool.acquire().await.map_err(AppError::from)?;
+    let mut conn = app.db.acquire().await.map_err(AppError::from)?;
     let c = super::store::cycle(&mut conn, actor.org_id, id)
         .await
         .map_err(AppError::from)?

@@ -197,13 +197,13 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         sqlx::query("UPDATE cycles SET closed_at = closes_at WHERE id = $1")
             .bind(cycle_id)
-            .execute(&app.db.pool)
+            .execute(&mut *app.db.acquire().await?)
             .await?;
     }
     // Closing queued a launch for each month; only the next one is due.
     let pending: Vec<i64> = sqlx::query("SELECT id FROM jobs WHERE kind = $1 AND done_at IS NULL ORDER BY run_at DESC")
         .bind(service::LAUNCH_JOB)
-        .fetch_all(&app.db.pool)
+        .fetch_all(&mut *app.db.acquire().await?)
         .await?
         .iter()
         .map(|r| r.try_get("id"))
@@ -211,7 +211,7 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
     for id in pending.iter().skip(1) {
         sqlx::query("DELETE FROM jobs WHERE id = $1")
             .bind(id)
-            .execute(&app.db.pool)
+            .execute(&mut *app.db.acquire().await?)
             .await?;
     }
     Ok(())

@@ -91,7 +91,7 @@ async fn overview(State(app): State<AppState>, me: CurrentPerson, layout: Layout
         use sqlx::Row;
         sqlx::query("SELECT id, title FROM pulses WHERE org_id = $1 ORDER BY created_at DESC, id")
             .bind(me.actor.org_id)
-            .fetch_all(&app.db.pool)
+            .fetch_all(&mut *app.db.acquire().await?)
             .await?
             .iter()
             .map(|r| {
@@ -453,7 +453,7 @@ async fn show_form(
     match service::form(app, org_id, cycle_id, person_id).await {
         Ok((cycle, questions)) => Ok(render(&AnswerPage {
             layout,
-            segments: super::segments::list(app, org_id, true).await?,
+            segments: super::segments::list(&mut *app.db.acquire().await?, org_id, true).await?,
             title: cycle.title,
             action,
             questions,
@@ -489,7 +489,7 @@ async fn take_answer(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &AnswerPage {
                     layout,
-                    segments: super::segments::list(app, org_id, true).await?,
+                    segments: super::segments::list(&mut *app.db.acquire().await?, org_id, true).await?,
                     title: cycle.title,
                     action,
                     questions,
@@ -667,7 +667,7 @@ async fn show_results(
     };
     let (cycle, view) = service::view(&app, &me.actor, id, &group).await?;
     let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
-    let segs = super::segments::list(&app, me.actor.org_id, false).await?;
+    let segs = super::segments::list(&mut *app.db.acquire().await?, me.actor.org_id, false).await?;
     let groups = visible.iter().map(|g| (g.key(), group_label(g, &dir, &segs))).collect();
     let trend_points = if cycle.is_closed() {
         service::trend(&app, &me.actor, cycle.pulse_id, &group).await?
@@ -729,7 +729,7 @@ async fn export_csv(
     let id = parse_id(&id)?;
     let rows = service::export(&app, &me.actor, id).await?;
     let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
-    let segs = super::segments::list(&app, me.actor.org_id, false).await?;
+    let segs = super::segments::list(&mut *app.db.acquire().await?, me.actor.org_id, false).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let header = [
         "group",
@@ -972,7 +972,7 @@ async fn segments_page(
 ) -> Result<SegmentsPage, AppError> {
     Ok(SegmentsPage {
         layout,
-        segments: super::segments::list(app, me.actor.org_id, false).await?,
+        segments: super::segments::list(&mut *app.db.acquire().await?, me.actor.org_id, false).await?,
         error,
         text,
         options,

@@ -49,10 +49,14 @@ pub fn parse_options(raw: &str) -> Result<Vec<String>, String> {
     Ok(options)
 }
 
-pub async fn list(app: &App, org_id: i64, only_active: bool) -> Result<Vec<SegmentQuestion>, sqlx::Error> {
+pub async fn list(
+    conn: &mut sqlx::AnyConnection,
+    org_id: i64,
+    only_active: bool,
+) -> Result<Vec<SegmentQuestion>, sqlx::Error> {
     sqlx::query("SELECT id, text, options, active FROM segment_questions WHERE org_id = $1 ORDER BY created_at, id")
         .bind(org_id)
-        .fetch_all(&app.db.pool)
+        .fetch_all(conn)
         .await?
         .iter()
         .map(|r| {
@@ -84,7 +88,7 @@ pub async fn add(app: &App, actor: &Actor, text: &str, options: &str) -> Result<
     .bind(text)
     .bind(serde_json::to_string(&options).map_err(AppError::internal)?)
     .bind(app.now().as_second())
-    .execute(&app.db.pool)
+    .execute(&mut *app.db.acquire().await?)
     .await?;
     Ok(id)
 }
@@ -95,7 +99,7 @@ pub async fn set_active(app: &App, actor: &Actor, id: i64, active: bool) -> Resu
         .bind(i64::from(active))
         .bind(actor.org_id)
         .bind(id)
-        .execute(&app.db.pool)
+        .execute(&mut *app.db.acquire().await?)
         .await?;
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound);

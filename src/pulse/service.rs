@@ -533,7 +533,7 @@ pub async fn form(
     cycle_id: i64,
     person_id: i64,
 ) -> Result<(Cycle, Vec<Question>), SubmitError> {
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.acquire().await?;
     let cycle = store::cycle(&mut conn, org_id, cycle_id)
         .await?
         .ok_or(SubmitError::NotFound)?;
@@ -671,7 +671,7 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
     let responses = store::responses(&mut tx, org_id, cycle_id).await?;
     let dir = team_tree(&mut tx, org_id).await?;
     let member: Vec<Vec<Group>> = responses.iter().map(|r| memberships(r, &dir)).collect();
-    let segments = super::segments::list(app, org_id, false).await?;
+    let segments = super::segments::list(&mut tx, org_id, false).await?;
     let plan = plan::decide(&candidates(&dir, &segments), &member, cycle.k);
     for group in &plan.published {
         let subset: Vec<&StoredResponse> = responses
@@ -765,14 +765,14 @@ pub async fn run_launch_job(app: &App, payload: &str) -> Result<(), String> {
 /// managers their own team and its sub-teams; everyone the whole
 /// organization when the org shares results.
 pub async fn visible_groups(app: &App, actor: &Actor) -> Result<Vec<Group>, AppError> {
-    let dir = team_tree(&mut *app.db.pool.acquire().await?, actor.org_id).await?;
+    let dir = team_tree(&mut *app.db.acquire().await?, actor.org_id).await?;
     if actor.can(Permission::ManageSurveys) {
-        let segments = super::segments::list(app, actor.org_id, false).await?;
+        let segments = super::segments::list(&mut *app.db.acquire().await?, actor.org_id, false).await?;
         return Ok(candidates(&dir, &segments));
     }
     let share: i64 = sqlx::query("SELECT share_results FROM organizations WHERE id = $1")
         .bind(actor.org_id)
-        .fetch_one(&app.db.pool)
+        .fetch_one(&mut *app.db.acquire().await?)
         .await?
         .try_get("share_results")?;
     let mut groups = Vec::new();
@@ -846,7 +846,7 @@ async fn view_unaudited(app: &App, actor: &Actor, cycle_id: i64, group: &Group) 
     if !visible_groups(app, actor).await?.contains(group) {
         return Err(AppError::Forbidden);
     }
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.acquire().await?;
     let cycle = store::cycle(&mut conn, actor.org_id, cycle_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -884,7 +884,7 @@ async fn view_unaudited(app: &App, actor: &Actor, cycle_id: i64, group: &Group) 
         };
         return Ok((cycle, v));
     }
-    let stored = store::result(&app.db, actor.org_id, cycle_id, &group.key())
+    let stored = store::result(&mut conn, actor.org_id, cycle_id, &group.key())
         .await?
         .ok_or(AppError::NotFound)?;
     let result: GroupResult = serde_json::from_str(&stored).map_err(AppError::internal)?;
@@ -910,7 +910,7 @@ pub async fn trend(
     .bind(actor.org_id)
     .bind(pulse_id)
     .bind(group.key())
-    .fetch_all(&app.db.pool)
+    .fetch_all(&mut *app.db.acquire().await?)
     .await?;
     rows.iter()
         .map(|r| {
@@ -936,14 +936,14 @@ pub async fn heatmap(
     struct PillarsOnly {
         pillars: BTreeMap<Pillar, crate::privacy::stats::Share>,
     }
-    let dir = team_tree(&mut *app.db.pool.acquire().await?, actor.org_id).await?;
+    let dir = team_tree(&mut *app.db.acquire().await?, actor.org_id).await?;
     let visible: HashSet<Group> = visible_groups(app, actor).await?.into_iter().collect();
     let rows = sqlx::query(
         "SELECT group_key, result FROM cycle_results WHERE org_id = $1 AND cycle_id = $2 AND group_key LIKE 'team:%'",
     )
     .bind(actor.org_id)
     .bind(cycle_id)
-    .fetch_all(&app.db.pool)
+    .fetch_all(&mut *app.db.acquire().await?)
     .await?;
     let mut out = Vec::new();
     for r in rows {
@@ -985,7 +985,7 @@ pub struct Anonymity {
 pub async fn anonymity(app: &App, org_id: i64) -> Result<Anonymity, AppError> {
     let row = sqlx::query("SELECT anonymity_k, share_results FROM organizations WHERE id = $1")
         .bind(org_id)
-        .fetch_one(&app.db.pool)
+        .fetch_one(&mut *app.db.acquire().await?)
         .await?;
     Ok(Anonymity {
         k: row.try_get::<i64, _>("anonymity_k")?.max(0) as u32,

@@ -202,7 +202,7 @@ pub async fn cycles_of_org(db: &Db, org_id: i64) -> Result<Vec<Cycle>, sqlx::Err
          WHERE c.org_id = $1 ORDER BY c.opens_at DESC, c.id"
     ))
     .bind(org_id)
-    .fetch_all(&db.pool)
+    .fetch_all(&mut *db.acquire().await?)
     .await?
     .iter()
     .map(cycle_from_row)
@@ -222,7 +222,7 @@ pub async fn open_cycles_for(db: &Db, org_id: i64, person_id: i64, now: i64) -> 
     .bind(org_id)
     .bind(person_id)
     .bind(now)
-    .fetch_all(&db.pool)
+    .fetch_all(&mut *db.acquire().await?)
     .await?
     .iter()
     .map(cycle_from_row)
@@ -233,7 +233,7 @@ pub async fn open_cycles_for(db: &Db, org_id: i64, person_id: i64, now: i64) -> 
 pub async fn invitation(db: &Db, token_hash: &str) -> Result<Option<(i64, i64, i64)>, sqlx::Error> {
     sqlx::query("SELECT cycle_id, org_id, person_id FROM invitations WHERE token_hash = $1")
         .bind(token_hash)
-        .fetch_optional(&db.pool)
+        .fetch_optional(&mut *db.acquire().await?)
         .await?
         .map(|r| Ok((r.try_get("cycle_id")?, r.try_get("org_id")?, r.try_get("person_id")?)))
         .transpose()
@@ -320,12 +320,17 @@ pub async fn responses(
     Ok(out)
 }
 
-pub async fn result(db: &Db, org_id: i64, cycle_id: i64, group_key: &str) -> Result<Option<String>, sqlx::Error> {
+pub async fn result(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    cycle_id: i64,
+    group_key: &str,
+) -> Result<Option<String>, sqlx::Error> {
     sqlx::query("SELECT result FROM cycle_results WHERE org_id = $1 AND cycle_id = $2 AND group_key = $3")
         .bind(org_id)
         .bind(cycle_id)
         .bind(group_key)
-        .fetch_optional(&db.pool)
+        .fetch_optional(conn)
         .await?
         .map(|r| r.try_get("result"))
         .transpose()

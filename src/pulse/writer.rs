@@ -163,7 +163,14 @@ fn placeholders(start: usize, rows: usize, width: usize) -> String {
 /// Done inside a commit, as SQLite does by default, it held up every answer
 /// waiting behind that commit for tens of milliseconds.
 async fn checkpoint(db: Db, running: Arc<AtomicBool>) {
-    if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&db.pool).await {
+    let done = match db.acquire().await {
+        Ok(mut conn) => sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&mut *conn)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = done {
         tracing::warn!(error = %e, "WAL checkpoint failed");
     }
     running.store(false, Ordering::Release);
@@ -181,6 +188,7 @@ async fn store_held(
     let conn = match held {
         Some(c) => c,
         None => {
+            // The writer's task holds this one connection for good.
             let mut c = db.pool.acquire().await?;
             // Never back in the pool with the setting below.
             c.close_on_drop();

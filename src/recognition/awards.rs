@@ -135,7 +135,7 @@ async fn ballot_counts(conn: &mut AnyConnection, round: i64) -> Result<HashMap<i
 /// The organization's rounds, newest first (the open one, if any, first).
 pub async fn rounds(app: &App, actor: &Actor) -> Result<Vec<Round>, AppError> {
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.acquire().await?;
     let rows = sqlx::query(
         "SELECT id, title, phase, winner_id FROM award_rounds WHERE org_id = $1
          ORDER BY CASE WHEN phase = 'closed' THEN 1 ELSE 0 END, opened_at DESC LIMIT 24",

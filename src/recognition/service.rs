@@ -18,7 +18,7 @@ use crate::web::AppError;
 pub const WEBHOOK_JOB: &str = "recognition.webhook";
 
 pub async fn values(app: &App, org_id: i64) -> Result<Vec<OrgValue>, AppError> {
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::values(&mut conn, org_id).await?)
 }
 
@@ -88,7 +88,7 @@ pub async fn edit_value(
 
 pub async fn set_value_active(app: &App, actor: &Actor, id: i64, active: bool) -> Result<(), AppError> {
     actor.require(Permission::ManageRecognition)?;
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.acquire().await?;
     if !store::set_value_active(&mut conn, actor.org_id, id, active).await? {
         return Err(AppError::NotFound);
     }
@@ -161,7 +161,7 @@ pub async fn post_thanks(app: &App, actor: &Actor, input: &ThanksInput) -> Resul
     let recipients = model::parse_recipients(&input.recipients, actor.person_id, &colleagues)
         .map_err(|e| AppError::invalid("recipients", e))?;
     let message = model::parse_message(&input.message).map_err(|e| AppError::invalid("message", e))?;
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.acquire().await?;
     let value = match input.value.trim() {
         "" => None,
         raw => {
@@ -346,13 +346,13 @@ pub async fn set_webhook(app: &App, actor: &Actor, raw: &str) -> Result<(), AppE
         }
         Some(url)
     };
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.acquire().await?;
     store::set_webhook_url(&mut conn, actor.org_id, url).await?;
     Ok(())
 }
 
 pub async fn webhook(app: &App, org_id: i64) -> Result<Option<String>, AppError> {
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.acquire().await?;
     Ok(store::webhook_url(&mut conn, org_id).await?)
 }
 
@@ -393,7 +393,7 @@ pub async fn board(app: &App, actor: &Actor, team: Option<i64>, page: usize) -> 
         Some(_) => return Err(AppError::invalid("team", "choose a team from the list")),
         None => None,
     };
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.acquire().await?;
     let values: HashMap<i64, OrgValue> = store::values(&mut conn, actor.org_id)
         .await?
         .into_iter()
@@ -410,7 +410,8 @@ pub async fn board(app: &App, actor: &Actor, team: Option<i64>, page: usize) -> 
     .await?;
     let has_more = posts.len() > model::PAGE_SIZE;
     posts.truncate(model::PAGE_SIZE);
-    let tz = org_zone(app, actor.org_id).await?;
+    let tz = org_zone(&mut conn, actor.org_id).await?;
+    drop(conn);
     let name = |id: i64| {
         dir.person(id)
             .map(|p| p.name.clone())
@@ -451,8 +452,8 @@ pub async fn board(app: &App, actor: &Actor, team: Option<i64>, page: usize) -> 
     Ok(Board { posts, has_more })
 }
 
-async fn org_zone(app: &App, org_id: i64) -> Result<jiff::tz::TimeZone, AppError> {
-    let org = crate::org::store::org_by_id(&app.db, org_id)
+async fn org_zone(conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<jiff::tz::TimeZone, AppError> {
+    let org = crate::org::store::org_by_id(conn, org_id)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(jiff::tz::TimeZone::get(&org.time_zone).unwrap_or(jiff::tz::TimeZone::UTC))
@@ -462,7 +463,7 @@ async fn org_zone(app: &App, org_id: i64) -> Result<jiff::tz::TimeZone, AppError
 /// nothing.
 pub async fn react(app: &App, actor: &Actor, thank_you_id: i64, kind: &str, on: bool) -> Result<(), AppError> {
     let kind = Reaction::parse(kind).map_err(|e| AppError::invalid("kind", e))?;
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.acquire().await?;
     if !store::thanks_exists(&mut conn, actor.org_id, thank_you_id).await? {
         return Err(AppError::NotFound);
     }
@@ -522,8 +523,8 @@ pub async fn coverage(app: &App, actor: &Actor) -> Result<Coverage, AppError> {
         return Err(AppError::Forbidden);
     };
     let now = app.now();
-    let tz = org_zone(app, actor.org_id).await?;
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.acquire().await?;
+    let tz = org_zone(&mut conn, actor.org_id).await?;
     let last = store::last_thanked(&mut conn, actor.org_id).await?;
     // Names only for a manager's own people.
     let (unthanked, scope_size) = match (actor.role == Role::Manager, own) {

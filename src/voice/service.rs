@@ -22,8 +22,8 @@ pub const DIGEST_RULE: &str = "daily 09:00";
 
 /// The organization's day today, `YYYY-MM-DD` in its time zone: the only
 /// time a sender's message carries.
-async fn today(app: &App, org_id: i64) -> Result<(String, String), AppError> {
-    let org = crate::org::store::org_by_id(&app.db, org_id)
+async fn today(app: &App, conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<(String, String), AppError> {
+    let org = crate::org::store::org_by_id(conn, org_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let tz = jiff::tz::TimeZone::get(&org.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
@@ -102,7 +102,7 @@ pub async fn send(app: &App, actor: &Actor, input: &SendInput) -> Result<Sent, A
         |id| dir.people_within(id).filter(|p| p.active).count(),
         |id| !recipients(&dir, Some(id)).is_empty(),
     );
-    let (day, zone) = today(app, actor.org_id).await?;
+    let (day, zone) = today(app, &mut *app.db.acquire().await?, actor.org_id).await?;
     let code = FeedbackCode::generate();
     let thread = Thread {
         id: crate::db::new_id(),
@@ -173,7 +173,7 @@ pub async fn set_digest_rule(app: &App, actor: &Actor, rule: &str) -> Result<(),
         .find(|(r, _)| *r == rule.trim())
         .map(|(r, _)| *r)
         .ok_or_else(|| AppError::invalid("digest", "choose one of the times offered"))?;
-    let (_, zone) = today(app, actor.org_id).await?;
+    let (_, zone) = today(app, &mut *app.db.acquire().await?, actor.org_id).await?;
     let payload = serde_json::to_string(&DigestPayload { org_id: actor.org_id }).expect("serializes");
     crate::jobs::schedule::reschedule(
         app,
@@ -271,7 +271,7 @@ async fn view_of(
 }
 
 async fn by_code(app: &App, code: &FeedbackCode) -> Result<Thread, AppError> {
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.acquire().await?;
     store::thread_by_code(&mut conn, &code.hash())
         .await?
         .ok_or(AppError::NotFound)
@@ -285,7 +285,7 @@ pub async fn open_by_code(app: &App, code: &FeedbackCode) -> Result<ThreadView, 
 
 async fn sender_view(app: &App, thread: &Thread) -> Result<ThreadView, AppError> {
     let dir = crate::org::service::directory(&app.db, thread.org_id).await?;
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.acquire().await?;
     view_of(&mut conn, &dir, thread, false).await
 }
 
@@ -316,7 +316,7 @@ pub async fn reply_as_sender(
         Some(_) => return Err(AppError::invalid("sign", "you can only sign in your own organization")),
         None => None,
     };
-    let (day, _) = today(app, thread.org_id).await?;
+    let (day, _) = today(app, &mut tx, thread.org_id).await?;
     store::insert_message(&mut tx, &thread, true, author, &body, &day).await?;
     tx.commit().await?;
     sender_view(app, &thread).await
@@ -392,7 +392,7 @@ pub async fn inbox(app: &App, actor: &Actor, status: Option<Status>, hidden: boo
     }
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
     let mine = my_team(&dir, actor);
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.acquire().await?;
     let threads: Vec<Thread> = store::delivered_threads(&mut conn, actor.org_id)
         .await?
         .into_iter()
@@ -458,7 +458,7 @@ pub async fn thread_for_recipient(
     id: i64,
 ) -> Result<(ThreadView, Vec<(i64, String)>), AppError> {
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
-    let mut conn = app.db.pool.acquire().await?;
+    let mut conn = app.db.acquire().await?;
     let thread = readable(&mut conn, &dir, actor, id).await?;
     let view = view_of(&mut conn, &dir, &thread, true).await?;
     drop(conn);
@@ -497,7 +497,7 @@ pub enum Change {
 /// Applies a recipient's change, in one transaction, and audits it.
 pub async fn change(app: &App, actor: &Actor, id: i64, change: Change) -> Result<(), AppError> {
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
-    let (day, _) = today(app, actor.org_id).await?;
+    let (day, _) = today(app, &mut *app.db.acquire().await?, actor.org_id).await?;
     let mut tx = app.db.begin().await?;
     let thread = readable(&mut tx, &dir, actor, id).await?;
     if thread.abusive {
@@ -594,7 +594,7 @@ struct DigestHtml<'a> {
 /// recipient how much is new — counts only: the words stay in `belong`.
 pub async fn deliver(app: &App, org_id: i64) -> Result<usize, AppError> {
     let dir = crate::org::service::directory(&app.db, org_id).await?;
-    let (day, _) = today(app, org_id).await?;
+    let (day, _) = today(app, &mut *app.db.acquire().await?, org_id).await?;
     let link = format!("{}/voice/inbox", app.settings.public_url.trim_end_matches('/'));
     let mut tx = app.db.begin().await?;
     let groups = store::deliver_waiting(&mut tx, org_id, &day).await?;

@@ -165,11 +165,13 @@ pub async fn api_json_errors(req: Request, next: Next) -> Response {
 /// Runs the rest of the request in a task of its own, so a client that
 /// hangs up cannot cancel a unit of work half-way (hyper drops a request's
 /// future when its connection closes): what began, finishes, and its
-/// transaction commits or rolls back like any other.
+/// transaction commits or rolls back like any other. The request also
+/// holds at most one database connection at a time (`db::held`).
 pub async fn run_to_completion(req: Request, next: Next) -> Response {
     use tracing::Instrument;
     let span = tracing::Span::current();
-    match tokio::spawn(next.run(req).instrument(span)).await {
+    let work = crate::db::one_connection_per_task(next.run(req));
+    match tokio::spawn(work.instrument(span)).await {
         Ok(response) => response,
         Err(e) => AppError::internal(format!("request task: {e}")).into_response(),
     }

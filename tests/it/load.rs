@@ -10,7 +10,10 @@ use belong::auth::Role;
 
 use crate::helpers::{PASSWORD, TestApp, both_databases_threaded};
 
-both_databases_threaded!(clients_that_hang_up_never_wedge_writes,);
+both_databases_threaded!(
+    clients_that_hang_up_never_wedge_writes,
+    every_page_answers_with_more_requests_than_connections,
+);
 
 /// Requests whose clients give up after a few milliseconds, at a page that
 /// opens a write transaction. Afterwards every write must still work and
@@ -98,5 +101,136 @@ async fn clients_that_hang_up_never_wedge_writes(app: TestApp) {
         app.count("SELECT COUNT(*) FROM questions WHERE text LIKE 'I can say what I think in meetings%'")
             .await,
         3
+    );
+}
+
+/// Every page and API call at once, (pool size + 2) times each: a handler
+/// that holds one pooled connection while it asks for a second would
+/// starve the pool and end in "pool timed out".
+async fn every_page_answers_with_more_requests_than_connections(app: TestApp) {
+    use belong::org::demo;
+    demo::seed_if_empty(&app.state).await.unwrap();
+    let b = Arc::new(app.browser());
+    b.sign_in(demo::ORG_SLUG, demo::OWNER_EMAIL, demo::PASSWORD).await;
+    let org = app.count("SELECT id FROM organizations").await;
+    let owner = app
+        .count(&format!("SELECT id FROM people WHERE email = '{}'", demo::OWNER_EMAIL))
+        .await;
+    let token = Arc::new(crate::helpers::token_for(&app, org, owner).await);
+    let cycle = app
+        .count("SELECT MAX(id) FROM cycles WHERE closed_at IS NOT NULL")
+        .await;
+    let person = app.count("SELECT MAX(id) FROM people").await;
+    let team = app.count("SELECT MAX(id) FROM teams").await;
+    let thanks = app.count("SELECT MAX(id) FROM thank_yous").await;
+    let thread = app
+        .count("SELECT MAX(id) FROM feedback_threads WHERE team_id IS NULL AND delivered_day IS NOT NULL")
+        .await;
+    let colleague = app
+        .count("SELECT MIN(id) FROM people WHERE end_date IS NULL AND role = 'employee'")
+        .await;
+    let pages = [
+        "/".to_owned(),
+        "/people".into(),
+        format!("/people/{person}"),
+        "/teams".into(),
+        format!("/teams/{team}"),
+        "/import".into(),
+        "/audit".into(),
+        "/account/data".into(),
+        "/account/data.json".into(),
+        "/account/tokens".into(),
+        "/pulse".into(),
+        "/pulse/new".into(),
+        "/pulse/questions".into(),
+        "/pulse/segments".into(),
+        "/settings".into(),
+        format!("/pulse/cycles/{cycle}"),
+        format!("/pulse/cycles/{cycle}/export.csv"),
+        "/voice".into(),
+        "/voice/inbox".into(),
+        format!("/voice/inbox/{thread}"),
+        "/thanks".into(),
+        "/thanks/values".into(),
+        "/thanks/coverage".into(),
+        "/thanks/awards".into(),
+    ];
+    let api = [
+        "/api/v1/me".to_owned(),
+        "/api/v1/people".into(),
+        format!("/api/v1/people/{person}"),
+        "/api/v1/teams".into(),
+        format!("/api/v1/teams/{team}"),
+        "/api/v1/questions".into(),
+        "/api/v1/pulses".into(),
+        "/api/v1/cycles".into(),
+        "/api/v1/cycles/open".into(),
+        format!("/api/v1/cycles/{cycle}/results"),
+        format!("/api/v1/cycles/{cycle}/heatmap"),
+    ];
+    let n = app.state.db.pool.options().get_max_connections() as usize + 2;
+    let base = format!("http://{}", app.addr);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    for path in &pages {
+        let mut all = Vec::new();
+        for _ in 0..n {
+            let b = b.clone();
+            let path = path.clone();
+            all.push(tokio::spawn(async move { b.get(&path).await.status.as_u16() }));
+        }
+        for t in all {
+            assert_eq!(t.await.unwrap(), 200, "GET {path}");
+        }
+    }
+    for path in &api {
+        let mut all = Vec::new();
+        for _ in 0..n {
+            let req = client
+                .get(format!("{base}{path}"))
+                .header("authorization", format!("Bearer {token}"));
+            all.push(tokio::spawn(
+                async move { req.send().await.map(|r| r.status().as_u16()) },
+            ));
+        }
+        for t in all {
+            assert_eq!(t.await.unwrap().expect("answers"), 200, "GET {path}");
+        }
+    }
+    // Writes: thank-yous and reactions, all at once.
+    b.get("/thanks").await;
+    let csrf = b.csrf();
+    let mut all = Vec::new();
+    for i in 0..n {
+        let b = b.clone();
+        let (csrf, colleague) = (csrf.clone(), colleague.to_string());
+        all.push(tokio::spawn(async move {
+            let message = format!("Thanks for the review, round {i}");
+            let posted = b
+                .post_raw(
+                    "/thanks",
+                    &[("csrf", &csrf), ("recipients", &colleague), ("message", &message)],
+                )
+                .await;
+            let reacted = b
+                .post_raw(
+                    &format!("/thanks/{thanks}/react"),
+                    &[("csrf", &csrf), ("kind", "heart"), ("on", "true"), ("back", "/thanks")],
+                )
+                .await;
+            (posted.status.as_u16(), reacted.status.as_u16())
+        }));
+    }
+    for t in all {
+        let (posted, reacted) = t.await.unwrap();
+        assert_eq!(posted, 200, "POST /thanks");
+        assert_eq!(reacted, 303, "POST /thanks/{{id}}/react");
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM thank_yous WHERE message LIKE 'Thanks for the review, round %'")
+            .await,
+        n as i64
     );
 }
