@@ -8,7 +8,6 @@ use jiff::Timestamp;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::notify::email::Mailer;
-use crate::web::ratelimit::RateLimiter;
 
 /// Everything a request needs: the database, the mailer, the clock and
 /// the settings.
@@ -17,8 +16,6 @@ pub struct App {
     pub mailer: Mailer,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
-    /// In-memory request limits (API, sign-in links).
-    pub limits: RateLimiter,
     /// The group-commit writer of pulse answers, started on first use so
     /// it runs on the caller's runtime with the app's clock.
     pub answer_writer: std::sync::OnceLock<crate::pulse::writer::Writer>,
@@ -31,7 +28,6 @@ impl App {
             mailer: Mailer::off(),
             clock: Arc::new(SystemClock),
             settings,
-            limits: RateLimiter::default(),
             answer_writer: std::sync::OnceLock::new(),
         }
     }

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod jobs;
+pub mod limits;
 pub mod notify;
 pub mod org;
 pub mod privacy;

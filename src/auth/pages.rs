@@ -1,11 +1,9 @@
 //! Sign-in, sign-out and password change pages.
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use axum::Router;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -15,8 +13,9 @@ use super::password::{self, Password};
 use super::{session, throttle};
 use crate::app::AppState;
 use crate::db::Db;
+use crate::limits;
 use crate::web::middleware::{cookie, cookie_header};
-use crate::web::{AppError, CurrentPerson, Form, Layout, Query, render, render_with};
+use crate::web::{AppError, ClientIp, CurrentPerson, Form, Layout, Query, render, render_with, too_many};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -83,7 +82,7 @@ struct SignInForm {
 
 async fn sign_in(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     layout: Layout,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, AppError> {
@@ -134,17 +133,16 @@ async fn sign_in(
         Some(row) => row.try_get("org_id")?,
         None => 0,
     };
-    let keys = [
-        (throttle::account_key(org_id, &email_key), throttle::ACCOUNT_LIMIT),
-        (throttle::ip_key(peer.ip()), throttle::IP_LIMIT),
-    ];
-    if let Err(retry_after) = throttle::check(&app.db, &keys, app.now()).await? {
+    // Counted before the password is hashed, in one step: parallel guesses
+    // get no further than guesses in a row, and a refused one costs no
+    // argon2 work at all.
+    let account_throttle = throttle::account(org_id, &email_key);
+    let address_throttle = throttle::address(client);
+    let throttles = [account_throttle.clone(), address_throttle.clone()];
+    if let Err(retry_after) = limits::attempt(&app.db, &throttles, app.now()).await? {
         let mut response = again(
             StatusCode::TOO_MANY_REQUESTS,
-            &format!(
-                "Too many failed attempts. Try again in {} minutes.",
-                (retry_after + 59) / 60
-            ),
+            &format!("Too many failed attempts. {}", throttle::wait_words(retry_after)),
         );
         response
             .headers_mut()
@@ -160,16 +158,29 @@ async fn sign_in(
         ),
         None => (None, None, false),
     };
-    let ok = password::verify(form.password.clone(), hash).await;
+    let ok = match password::verify(form.password.clone(), hash).await {
+        Ok(ok) => ok,
+        Err(busy) => {
+            // Never evaluated: it does not count against anyone.
+            for t in &throttles {
+                limits::give_back(&app.db, t).await?;
+            }
+            let mut response = again(StatusCode::TOO_MANY_REQUESTS, &format!("{busy}."));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+            return Ok(response);
+        }
+    };
     let Some(person_id) = person_id.filter(|_| ok) else {
-        throttle::record(&app.db, &keys, app.now()).await?;
         tracing::info!("sign-in refused");
         return Ok(again(
             StatusCode::UNAUTHORIZED,
             "That organization, email and password do not match an active account.",
         ));
     };
-    throttle::clear(&app.db, &keys[0].0).await?;
+    limits::forget(&app.db, &account_throttle.key).await?;
+    limits::give_back(&app.db, &address_throttle).await?;
     let token = session::start(&app.db, org_id, person_id, app.now(), app.settings.session_hours).await?;
     let cookie = cookie_header(&app, session::COOKIE, &token, Some(app.settings.session_hours * 3600));
     let to = if must_change { "/account/password" } else { "/" };
@@ -234,8 +245,23 @@ async fn change_password(
         .fetch_one(&mut *app.db.acquire().await?)
         .await?
         .try_get("password_hash")?;
-    if !password::verify(form.current.clone(), stored).await {
-        return Ok(again("current", "This is not your current password."));
+    let guesses = throttle::current_password(me.actor.org_id, me.actor.person_id);
+    if let Err(retry_after) = limits::attempt(&app.db, std::slice::from_ref(&guesses), app.now()).await? {
+        return Ok(too_many(
+            again(
+                "current",
+                &format!("Too many wrong passwords. {}", throttle::wait_words(retry_after)),
+            ),
+            retry_after,
+        ));
+    }
+    match password::verify(form.current.clone(), stored).await {
+        Ok(true) => limits::forget(&app.db, &guesses.key).await?,
+        Ok(false) => return Ok(again("current", "This is not your current password.")),
+        Err(busy) => {
+            limits::give_back(&app.db, &guesses).await?;
+            return Ok(too_many(again("current", &format!("{busy}.")), 2));
+        }
     }
     let new = match Password::parse(&form.new) {
         Ok(p) => p,
@@ -283,7 +309,7 @@ struct LinkRequestForm {
 
 async fn request_link(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     layout: Layout,
     Form(form): Form<LinkRequestForm>,
 ) -> Result<Response, AppError> {
@@ -315,22 +341,22 @@ async fn request_link(
             None,
         ));
     }
-    let keys = throttle::link_keys(&slug, &email_key, peer.ip());
-    if let Err(retry_after) = throttle::check(&app.db, &keys, app.now()).await? {
-        let mut response = page(
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(format!(
-                "Too many links asked for. Try again in {} minutes.",
-                (retry_after + 59) / 60
-            )),
-            None,
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, retry_after.to_string().parse().expect("digits"));
-        return Ok(response);
+    for bucket in throttle::link_buckets(&slug, &email_key, client) {
+        if let Err(retry_after) = limits::take(&app.db, &bucket, app.now()).await? {
+            let mut response = page(
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(format!(
+                    "Too many links asked for. {}",
+                    throttle::wait_words(retry_after)
+                )),
+                None,
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry_after.to_string().parse().expect("digits"));
+            return Ok(response);
+        }
     }
-    throttle::record(&app.db, &keys, app.now()).await?;
     let link = super::magic::request(&app, &slug, &email_key).await?;
     if let Some(link) = link
         && app.settings.demo

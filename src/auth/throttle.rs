@@ -1,83 +1,54 @@
-//! Limits failed sign-ins per account and per IP address. Counts live in
-//! the database, so they hold across restarts and across server processes.
+//! What sign-in and password checks are limited by (see `crate::limits`):
+//! failed attempts per account and per client address, with a growing
+//! delay once the free ones are used, and sign-in links per address.
 
-use jiff::Timestamp;
-use sqlx::Row;
+use std::net::IpAddr;
 
-use crate::db::Db;
+use crate::limits::{Bucket, Throttle};
 
-/// Failures allowed per window before further attempts are refused.
+/// Failures free of any delay, per account and per client address.
 pub const ACCOUNT_LIMIT: i64 = 5;
 pub const IP_LIMIT: i64 = 30;
-/// Length of a window, in seconds.
-pub const WINDOW: i64 = 15 * 60;
 
-pub fn account_key(org_id: i64, email_key: &str) -> String {
-    format!("account:{org_id}:{email_key}")
+pub fn account(org_id: i64, email_key: &str) -> Throttle {
+    Throttle {
+        key: format!("account:{org_id}:{email_key}"),
+        free: ACCOUNT_LIMIT,
+    }
 }
 
-pub fn ip_key(ip: std::net::IpAddr) -> String {
-    format!("ip:{ip}")
+pub fn address(ip: IpAddr) -> Throttle {
+    Throttle {
+        key: format!("ip:{ip}"),
+        free: IP_LIMIT,
+    }
 }
 
-/// Sign-in links asked for per address and per IP within a window.
+/// The current password, asked again to change it: per person.
+pub fn current_password(org_id: i64, person_id: i64) -> Throttle {
+    Throttle {
+        key: format!("password:{org_id}:{person_id}"),
+        free: ACCOUNT_LIMIT,
+    }
+}
+
+/// Sign-in links asked for per address at once (then one per 5 minutes),
+/// and per client address (then one a minute).
 pub const LINK_ACCOUNT_LIMIT: i64 = 3;
 pub const LINK_IP_LIMIT: i64 = 20;
 
-pub fn link_keys(org_slug: &str, email_key: &str, ip: std::net::IpAddr) -> [(String, i64); 2] {
+pub fn link_buckets(org_slug: &str, email_key: &str, ip: IpAddr) -> [Bucket; 2] {
     [
-        (format!("link:{org_slug}:{email_key}"), LINK_ACCOUNT_LIMIT),
-        (format!("link-ip:{ip}"), LINK_IP_LIMIT),
+        Bucket::new(format!("link:{org_slug}:{email_key}"), LINK_ACCOUNT_LIMIT, 5 * 60_000),
+        Bucket::new(format!("link-ip:{ip}"), LINK_IP_LIMIT, 60_000),
     ]
 }
 
-/// `Err(seconds)` when one of the keys has used up its failures: how long
-/// until the window ends.
-pub async fn check(db: &Db, keys: &[(String, i64)], now: Timestamp) -> Result<Result<(), i64>, sqlx::Error> {
-    let now = now.as_second();
-    for (key, limit) in keys {
-        let row = sqlx::query("SELECT window_start, failures FROM sign_in_failures WHERE throttle_key = $1")
-            .bind(key)
-            .fetch_optional(&mut *db.acquire().await?)
-            .await?;
-        if let Some(row) = row {
-            let start: i64 = row.try_get("window_start")?;
-            let failures: i64 = row.try_get("failures")?;
-            if start + WINDOW > now && failures >= *limit {
-                return Ok(Err(start + WINDOW - now));
-            }
-        }
+/// "Try again in 4 seconds" / "in 3 minutes".
+pub fn wait_words(seconds: i64) -> String {
+    match seconds {
+        ..=1 => "Try again in a second.".to_owned(),
+        2..=90 => format!("Try again in {seconds} seconds."),
+        _ => format!("Try again in {} minutes.", (seconds + 59) / 60),
     }
-    Ok(Ok(()))
-}
-
-/// Counts one attempt (a failed sign-in, a link request) against each key, opening a new window where the
-/// old one has ended.
-pub async fn record(db: &Db, keys: &[(String, i64)], now: Timestamp) -> Result<(), sqlx::Error> {
-    let now = now.as_second();
-    let mut tx = db.begin().await?;
-    for (key, _) in keys {
-        sqlx::query(
-            "INSERT INTO sign_in_failures (throttle_key, window_start, failures) VALUES ($1, $2, 1)
-             ON CONFLICT (throttle_key) DO UPDATE SET
-               failures = CASE WHEN sign_in_failures.window_start + $3 > $2
-                               THEN sign_in_failures.failures + 1 ELSE 1 END,
-               window_start = CASE WHEN sign_in_failures.window_start + $3 > $2
-                                   THEN sign_in_failures.window_start ELSE $2 END",
-        )
-        .bind(key)
-        .bind(now)
-        .bind(WINDOW)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await
-}
-
-pub async fn clear(db: &Db, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sign_in_failures WHERE throttle_key = $1")
-        .bind(key)
-        .execute(&mut *db.acquire().await?)
-        .await?;
-    Ok(())
 }

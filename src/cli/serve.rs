@@ -48,6 +48,15 @@ pub struct Args {
     /// Requests one API token may make per minute.
     #[arg(long, env = "BELONG_API_RATE", default_value_t = 600)]
     api_requests_per_minute: u32,
+    /// Reverse proxies in front of the server (addresses or networks,
+    /// comma-separated, e.g. 10.0.0.1,10.1.0.0/16): only requests from them
+    /// have their client address taken from X-Forwarded-For.
+    #[arg(long, env = "BELONG_TRUSTED_PROXIES", default_value = "")]
+    trusted_proxies: crate::config::TrustedProxies,
+    /// Let chat webhooks post to loopback and private network addresses
+    /// (a receiver on your own network). Off: only https to public addresses.
+    #[arg(long, env = "BELONG_WEBHOOKS_TO_PRIVATE_ADDRESSES")]
+    webhooks_to_private_addresses: bool,
     /// Log format: text or json.
     #[arg(long, env = "BELONG_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
@@ -87,6 +96,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .unwrap_or_else(|| format!("http://{}", args.listen)),
             demo: args.demo,
             api_per_minute: args.api_requests_per_minute,
+            trusted_proxies: args.trusted_proxies.clone(),
+            webhooks_to_private_addresses: args.webhooks_to_private_addresses,
             ..Settings::default()
         },
         mailer,

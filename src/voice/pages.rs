@@ -3,11 +3,11 @@
 //! The code never appears in a URL (it would land in browser history and
 //! access logs): it travels in POST bodies only, and nothing logs bodies.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -17,8 +17,9 @@ use super::model::{FeedbackCode, Status};
 use super::service::{self, Change, GroupStats, InboxRow, SendInput, ThreadView};
 use crate::app::AppState;
 use crate::auth::{Role, hash_token};
+use crate::limits::{self, Bucket};
 use crate::pulse::model::Pillar;
-use crate::web::{AppError, CurrentPerson, Form, Layout, Query, parse_id, render, render_with};
+use crate::web::{AppError, ClientIp, CurrentPerson, Form, Layout, Query, parse_id, render, render_with};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -35,12 +36,12 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// New threads per session: a few at once, then one every ten minutes.
-const SEND_BURST: f64 = 5.0;
-const SEND_PER_MINUTE: f64 = 0.1;
+const SEND_BURST: i64 = 5;
+const SEND_EVERY_MS: i64 = 10 * 60_000;
 /// Attempts with a code per address, right or wrong: enough to follow a
 /// conversation, far too few to guess one.
-const CODE_BURST: f64 = 30.0;
-const CODE_PER_MINUTE: f64 = 6.0;
+const CODE_BURST: i64 = 30;
+const CODE_EVERY_MS: i64 = 10_000;
 
 #[derive(Template)]
 #[template(path = "voice/templates/box.html")]
@@ -118,11 +119,13 @@ async fn send_message(
     Form(form): Form<SendInput>,
 ) -> Result<Response, AppError> {
     // Keyed by the session's CSRF secret, hashed: per session, in memory.
-    let key = format!("voice-send:{}", &hash_token(&me.session.csrf_token)[..24]);
-    if let Err(wait) = app.limits.take(&key, SEND_BURST, SEND_PER_MINUTE) {
-        let e = AppError::TooManyRequests {
-            retry_after: wait as i64,
-        };
+    let sends = Bucket::new(
+        format!("voice-send:{}", &hash_token(&me.session.csrf_token)[..24]),
+        SEND_BURST,
+        SEND_EVERY_MS,
+    );
+    if let Err(retry_after) = limits::take(&app.db, &sends, app.now()).await? {
+        let e = AppError::TooManyRequests { retry_after };
         return Ok(render_with(
             e.status(),
             &box_page(&app, &me, layout, form, Some(e.to_string())).await?,
@@ -137,7 +140,7 @@ async fn send_message(
         })),
         Err(e @ AppError::Invalid { .. }) => {
             // A refused form sent nothing: it does not count.
-            app.limits.give_back(&key);
+            limits::put_back(&app.db, &sends).await?;
             Ok(render_with(
                 e.status(),
                 &box_page(&app, &me, layout, form, Some(e.to_string())).await?,
@@ -168,14 +171,10 @@ struct CodeForm {
 }
 
 /// Checks the caller's budget of code attempts, then reads the code.
-fn take_code(app: &AppState, peer: &SocketAddr, raw: &str) -> Result<FeedbackCode, AppError> {
-    if let Err(wait) = app
-        .limits
-        .take(&format!("voice-code:{}", peer.ip()), CODE_BURST, CODE_PER_MINUTE)
-    {
-        return Err(AppError::TooManyRequests {
-            retry_after: wait as i64,
-        });
+async fn take_code(app: &AppState, client: IpAddr, raw: &str) -> Result<FeedbackCode, AppError> {
+    let tries = Bucket::new(format!("voice-code:{client}"), CODE_BURST, CODE_EVERY_MS);
+    if let Err(retry_after) = limits::take(&app.db, &tries, app.now()).await? {
+        return Err(AppError::TooManyRequests { retry_after });
     }
     FeedbackCode::parse(raw).map_err(|e| AppError::invalid("code", e))
 }
@@ -193,12 +192,12 @@ fn unknown_code(e: AppError) -> AppError {
 
 async fn open_thread(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     me: Option<CurrentPerson>,
     layout: Layout,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, AppError> {
-    let code = take_code(&app, &peer, &form.code).map_err(unknown_code)?;
+    let code = take_code(&app, client, &form.code).await.map_err(unknown_code)?;
     let thread = service::open_by_code(&app, &code).await.map_err(unknown_code)?;
     Ok(render(&ThreadPage {
         layout,
@@ -213,12 +212,12 @@ async fn open_thread(
 
 async fn reply_by_code(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     me: Option<CurrentPerson>,
     layout: Layout,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, AppError> {
-    let code = take_code(&app, &peer, &form.code).map_err(unknown_code)?;
+    let code = take_code(&app, client, &form.code).await.map_err(unknown_code)?;
     let sign = match form.sign.as_str() {
         "" => None,
         "yes" => match &me {

@@ -15,9 +15,10 @@ use utoipa::ToSchema;
 use super::AppError;
 use crate::app::AppState;
 use crate::auth::{Actor, tokens};
+use crate::limits::{self, Bucket};
 
 /// Requests with a missing or wrong token an address may make per minute.
-pub const ANONYMOUS_PER_MINUTE: f64 = 60.0;
+pub const ANONYMOUS_PER_MINUTE: i64 = 60;
 
 /// The body of every API error.
 #[derive(Serialize, ToSchema)]
@@ -174,11 +175,7 @@ impl FromRequestParts<AppState> for ApiActor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
-        let peer = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_default();
+        let peer = super::client_ip(parts, app);
         let bearer = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -190,19 +187,20 @@ impl FromRequestParts<AppState> for ApiActor {
             _ => None,
         };
         let Some(actor) = actor else {
-            app.limits
-                .take(&format!("api-anon:{peer}"), ANONYMOUS_PER_MINUTE, ANONYMOUS_PER_MINUTE)
-                .map_err(|s| AppError::TooManyRequests { retry_after: s as i64 })?;
+            // Guessing tokens: the whole budget at once, then one a second.
+            let guesses = Bucket::new(format!("api-anon:{peer}"), ANONYMOUS_PER_MINUTE, 1000);
+            limits::take(&app.db, &guesses, app.now())
+                .await?
+                .map_err(|retry_after| AppError::TooManyRequests { retry_after })?;
             return Err(AppError::Unauthorized.into());
         };
-        let per_minute = f64::from(app.settings.api_per_minute.max(1));
-        app.limits
-            .take(
-                &format!("api:{}", actor.person_id),
-                (per_minute / 2.0).max(1.0),
-                per_minute,
-            )
-            .map_err(|s| AppError::TooManyRequests { retry_after: s as i64 })?;
+        let budget = Bucket::per_minute(
+            format!("api:{}:{}", actor.org_id, actor.person_id),
+            i64::from(app.settings.api_per_minute),
+        );
+        limits::take(&app.db, &budget, app.now())
+            .await?
+            .map_err(|retry_after| AppError::TooManyRequests { retry_after })?;
         Ok(ApiActor(actor))
     }
 }

@@ -5,7 +5,6 @@ pub mod api;
 mod error;
 pub mod middleware;
 pub mod openapi;
-pub mod ratelimit;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -136,6 +135,15 @@ pub fn render_with(status: StatusCode, template: &impl Template) -> Response {
     response
 }
 
+/// A page shown again with "429 Too Many Requests" and when to retry.
+pub fn too_many(mut response: Response, retry_after: i64) -> Response {
+    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    if let Ok(v) = retry_after.max(1).to_string().parse() {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    response
+}
+
 /// What the page frame shows: who is signed in and the token forms carry.
 #[derive(Clone, Debug, Default)]
 pub struct Layout {
@@ -205,6 +213,35 @@ impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for CurrentPerso
             Err(e) => Err(e),
         }
     }
+}
+
+/// The client's address: the peer, or — when the peer is one of the
+/// trusted proxies — the address it forwarded (`--trusted-proxies`).
+/// Limits per address use this, so a proxy's clients do not share one
+/// budget, and nobody else can pick their address by writing a header.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, AppError> {
+        Ok(ClientIp(client_ip(parts, app)))
+    }
+}
+
+pub fn client_ip(parts: &Parts, app: &AppState) -> std::net::IpAddr {
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+    let forwarded: Vec<&str> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    app.settings.trusted_proxies.client(peer, &forwarded)
 }
 
 /// `axum::Form` whose rejections use our error page.

@@ -107,7 +107,7 @@ async fn failed_sign_ins_are_limited_per_account(app: TestApp) {
         .await
         .assert(401, "do not match");
     }
-    // Now even the right password is refused until the window ends.
+    // Now even the right password waits for the delay to pass.
     let limited = b
         .post(
             "/signin",
@@ -120,8 +120,33 @@ async fn failed_sign_ins_are_limited_per_account(app: TestApp) {
         .await;
     limited.assert(429, "Too many failed attempts");
     let retry: i64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
-    assert!(retry > 0 && retry <= belong::auth::throttle::WINDOW);
+    assert!(retry > 0 && retry <= belong::limits::MAX_DELAY);
     assert!(b.cookie("belong_session").is_none());
+    // Once it has passed, the real owner gets in: a delay, not a lock-out.
+    app.clock.advance(jiff::SignedDuration::from_secs(retry));
+    let in_again = b
+        .post(
+            "/signin",
+            &[
+                ("org", "bars-co"),
+                ("email", "ana@bars.example"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(in_again.status, 303, "{}", in_again.body);
+    // Another wrong guess after that starts from zero again.
+    b.get("/signin").await;
+    b.post(
+        "/signin",
+        &[
+            ("org", "bars-co"),
+            ("email", "ana@bars.example"),
+            ("password", "guess guess guess"),
+        ],
+    )
+    .await
+    .assert(401, "do not match");
 }
 
 async fn failed_sign_ins_are_limited_per_address_across_accounts(app: TestApp) {

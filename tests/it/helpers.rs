@@ -159,6 +159,23 @@ impl TestApp {
         Browser::new(self.addr)
     }
 
+    /// A second server process's worth of app on the same database (its
+    /// own pool and memory, the same clock): what a restart, or a second
+    /// server behind a load balancer, sees. Runs until the test ends.
+    pub async fn second_server(&self) -> Browser {
+        let db = Db::connect(&self.url).await.expect("database opens");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut app = App::new(db, self.state.settings.clone());
+        app.clock = self.clock.clone();
+        tokio::spawn(belong::web::serve(
+            listener,
+            AppState(Arc::new(app)),
+            std::future::pending(),
+        ));
+        Browser::new(addr)
+    }
+
     /// An organization with no one in it yet; returns its id.
     pub async fn org(&self, name: &str, slug: &str) -> i64 {
         let org = belong::org::model::Organization {
@@ -299,6 +316,11 @@ impl Browser {
             cookies: Mutex::new(HashMap::new()),
             csrf: Mutex::new(None),
         }
+    }
+
+    /// The port of the server this browser talks to.
+    pub fn port(&self) -> u16 {
+        self.base.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0)
     }
 
     pub fn cookie(&self, name: &str) -> Option<String> {
@@ -579,19 +601,27 @@ pub struct LoggedServer {
 
 impl LoggedServer {
     pub fn start(url: &DatabaseUrl) -> LoggedServer {
+        LoggedServer::start_with(url, &[], "trace")
+    }
+
+    /// With more arguments to `serve`, logging at `level`.
+    pub fn start_with(url: &DatabaseUrl, extra: &[&str], level: &str) -> LoggedServer {
         use std::io::{BufRead, BufReader};
         let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut args = vec![
+            "serve",
+            "--listen",
+            &listen,
+            "--database",
+            url.expose(),
+            "--log-format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_belong"))
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--database",
-                url.expose(),
-                "--log-format",
-                "json",
-            ])
-            .env("BELONG_LOG", "trace")
+            .args(&args)
+            .env("BELONG_LOG", level)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
@@ -623,6 +653,20 @@ impl LoggedServer {
 
     pub fn browser(&self) -> Browser {
         Browser::new(SocketAddr::from(([127, 0, 0, 1], self.port)))
+    }
+
+    /// The server's resident memory now, in bytes (Linux).
+    pub fn rss_bytes(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kb * 1024)
     }
 
     /// Stops the server and returns all it logged.

@@ -13,6 +13,11 @@ use crate::helpers::{PASSWORD, TestApp, both_databases_threaded};
 both_databases_threaded!(
     clients_that_hang_up_never_wedge_writes,
     every_page_answers_with_more_requests_than_connections,
+    parallel_wrong_passwords_for_one_account_get_no_further_than_the_limit,
+    parallel_wrong_passwords_from_one_address_get_no_further_than_the_limit,
+    parallel_wrong_current_passwords_get_no_further_than_the_limit,
+    a_burst_of_sign_ins_from_many_clients_leaves_memory_bounded,
+    limits_hold_across_servers_sharing_the_database,
 );
 
 /// Requests whose clients give up after a few milliseconds, at a page that
@@ -233,4 +238,246 @@ async fn every_page_answers_with_more_requests_than_connections(app: TestApp) {
             .await,
         n as i64
     );
+}
+
+/// Forty wrong passwords for one account at once: the throttle counts each
+/// before it is evaluated, so exactly the free five are.
+async fn parallel_wrong_passwords_for_one_account_get_no_further_than_the_limit(app: TestApp) {
+    let org = app.org("Bars Co", "bars-co").await;
+    app.person(org, "Ana", "ana@bars.example", Role::Employee, None).await;
+    let answers = parallel_sign_ins(&app, 40, |_| "ana@bars.example".to_owned()).await;
+    answers.assert_evaluated(belong::auth::throttle::ACCOUNT_LIMIT);
+}
+
+/// Two hundred wrong passwords from one address, each for another
+/// account: no account reaches its limit, the address does.
+async fn parallel_wrong_passwords_from_one_address_get_no_further_than_the_limit(app: TestApp) {
+    let org = app.org("Bars Co", "bars-co").await;
+    app.person(org, "Ana", "ana@bars.example", Role::Employee, None).await;
+    let answers = parallel_sign_ins(&app, 200, |i| format!("guess{i}@bars.example")).await;
+    answers.assert_evaluated(belong::auth::throttle::IP_LIMIT);
+}
+
+/// How parallel wrong passwords were answered.
+#[derive(Debug, Default)]
+struct SignInAnswers {
+    /// Evaluated and refused (401).
+    evaluated: i64,
+    /// Refused by the throttle, before any hashing (429).
+    throttled: i64,
+    /// Refused because every hashing thread was busy (429); not counted
+    /// against anyone. Tests in this process share the hashing threads.
+    busy: i64,
+}
+
+impl SignInAnswers {
+    /// Never more than the limit evaluated; exactly the limit when no
+    /// attempt was turned away busy (a busy one is given back, and a later
+    /// attempt may take its place).
+    fn assert_evaluated(&self, limit: i64) {
+        assert!(self.evaluated <= limit, "{self:?}");
+        if self.busy == 0 {
+            assert_eq!(self.evaluated, limit, "{self:?}");
+        }
+        assert!(self.throttled > 0, "{self:?}");
+    }
+}
+
+/// Wrong passwords for one browser's sign-in form, all at once.
+async fn parallel_sign_ins(app: &TestApp, n: usize, email: impl Fn(usize) -> String) -> SignInAnswers {
+    let b = Arc::new(app.browser());
+    b.get("/signin").await;
+    let csrf = b.csrf();
+    let mut all = Vec::new();
+    for i in 0..n {
+        let (b, csrf, email) = (b.clone(), csrf.clone(), email(i));
+        all.push(tokio::spawn(async move {
+            b.post_raw(
+                "/signin",
+                &[
+                    ("csrf", &csrf),
+                    ("org", "bars-co"),
+                    ("email", &email),
+                    ("password", "guess guess guess"),
+                ],
+            )
+            .await
+        }));
+    }
+    let mut answers = SignInAnswers::default();
+    for t in all {
+        let page = t.await.unwrap();
+        match page.status.as_u16() {
+            401 => answers.evaluated += 1,
+            429 if page.body.contains("Too many failed attempts") => answers.throttled += 1,
+            429 if page.body.contains("too many sign-ins at once") => answers.busy += 1,
+            other => panic!("unexpected answer {other}: {}", page.body),
+        }
+    }
+    answers
+}
+
+/// The current password, asked to change it, is throttled like sign-in:
+/// someone at an unlocked screen cannot try forty guesses at once.
+async fn parallel_wrong_current_passwords_get_no_further_than_the_limit(app: TestApp) {
+    let org = app.org("Bars Co", "bars-co").await;
+    app.person(org, "Ana", "ana@bars.example", Role::Employee, None).await;
+    let b = Arc::new(app.browser());
+    b.sign_in("bars-co", "ana@bars.example", PASSWORD).await;
+    b.get("/account/password").await;
+    let csrf = b.csrf();
+    let mut all = Vec::new();
+    for _ in 0..40 {
+        let (b, csrf) = (b.clone(), csrf.clone());
+        all.push(tokio::spawn(async move {
+            b.post_raw(
+                "/account/password",
+                &[
+                    ("csrf", &csrf),
+                    ("current", "guess guess guess"),
+                    ("new", "a new password 123"),
+                    ("confirm", "a new password 123"),
+                ],
+            )
+            .await
+        }));
+    }
+    let mut answers = SignInAnswers::default();
+    for t in all {
+        let page = t.await.unwrap();
+        match page.status.as_u16() {
+            422 if page.body.contains("This is not your current password") => answers.evaluated += 1,
+            429 if page.body.contains("Too many wrong passwords") => answers.throttled += 1,
+            429 if page.body.contains("too many sign-ins at once") => answers.busy += 1,
+            other => panic!("unexpected answer {other}: {}", page.body),
+        }
+    }
+    answers.assert_evaluated(belong::auth::throttle::ACCOUNT_LIMIT);
+}
+
+/// Two hundred sign-ins at once, from as many clients behind a trusted
+/// proxy, so that none is throttled: argon2 takes 19 MiB per hash, and the
+/// server must neither run them all at once nor keep the memory after.
+async fn a_burst_of_sign_ins_from_many_clients_leaves_memory_bounded(app: TestApp) {
+    let org = app.org("Bars Co", "bars-co").await;
+    app.person(org, "Ana", "ana@bars.example", Role::Employee, None).await;
+    let server = crate::helpers::LoggedServer::start_with(&app.url, &["--trusted-proxies", "127.0.0.1"], "info");
+    let b = Arc::new(server.browser());
+    b.get("/signin").await;
+    let csrf = b.csrf();
+    let before = server.rss_bytes().expect("the server's memory is readable");
+    let mut all = Vec::new();
+    for i in 0..200u32 {
+        let (b, csrf) = (b.clone(), csrf.clone());
+        all.push(tokio::spawn(async move {
+            let client = format!("198.51.{}.{}", i / 250, i % 250 + 1);
+            let email = format!("nobody{i}@bars.example");
+            let body = serde_urlencoded::to_string([
+                ("csrf", csrf.as_str()),
+                ("org", "bars-co"),
+                ("email", email.as_str()),
+                ("password", "guess guess guess"),
+            ])
+            .unwrap();
+            let page = b
+                .send(
+                    reqwest::Client::new()
+                        .post(format!("http://127.0.0.1:{}/signin", b.port()))
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .header("x-forwarded-for", client)
+                        .body(body),
+                )
+                .await;
+            page.status.as_u16()
+        }));
+    }
+    let mut peak = before;
+    let mut statuses = Vec::new();
+    for t in all {
+        statuses.push(t.await.unwrap());
+        peak = peak.max(server.rss_bytes().unwrap_or(0));
+    }
+    let after = server.rss_bytes().unwrap();
+    let evaluated = statuses.iter().filter(|s| **s == 401).count();
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+    assert!(
+        evaluated > belong::auth::throttle::IP_LIMIT as usize,
+        "clients behind the proxy have budgets of their own: {evaluated} evaluated"
+    );
+    let mib = |b: u64| b / (1024 * 1024);
+    eprintln!(
+        "sign-in burst: RSS {} MiB before, {} MiB peak, {} MiB after",
+        mib(before),
+        mib(peak),
+        mib(after)
+    );
+    assert!(mib(peak) < 150, "peak RSS {} MiB", mib(peak));
+    assert!(mib(after) < 150, "RSS after the burst {} MiB", mib(after));
+    server.finish();
+}
+
+/// Limits live in the database: a second server on the same database (or
+/// the same one after a restart) knows what the first has counted.
+async fn limits_hold_across_servers_sharing_the_database(app: TestApp) {
+    let org = app.org("Bars Co", "bars-co").await;
+    app.person(org, "Ana", "ana@bars.example", Role::Employee, None).await;
+    let first = app.browser();
+    first.get("/signin").await;
+    for _ in 0..belong::auth::throttle::ACCOUNT_LIMIT {
+        first
+            .post(
+                "/signin",
+                &[
+                    ("org", "bars-co"),
+                    ("email", "ana@bars.example"),
+                    ("password", "guess guess guess"),
+                ],
+            )
+            .await
+            .assert(401, "do not match");
+    }
+    let second = app.second_server().await;
+    second.get("/signin").await;
+    second
+        .post(
+            "/signin",
+            &[
+                ("org", "bars-co"),
+                ("email", "ana@bars.example"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await
+        .assert(429, "Too many failed attempts");
+
+    // Feedback sends per session, and API calls per token, likewise.
+    let hana = app.person(org, "Hana", "hana@bars.example", Role::HrAdmin, None).await;
+    first.sign_in("bars-co", "hana@bars.example", PASSWORD).await;
+    first.get("/voice").await;
+    for i in 0..5 {
+        first
+            .post("/voice", &[("team", "org"), ("body", &format!("message {i}"))])
+            .await
+            .assert(200, "on its way");
+    }
+    second.set_cookie("belong_session", &first.cookie("belong_session").unwrap());
+    second.get("/voice").await;
+    second
+        .post("/voice", &[("team", "org"), ("body", "one more")])
+        .await
+        .assert(429, "too many attempts");
+
+    let token = crate::helpers::token_for(&app, org, hana).await;
+    let per_minute = app.state.settings.api_per_minute as usize;
+    let client = reqwest::Client::new();
+    let call = |port: u16| {
+        client
+            .get(format!("http://127.0.0.1:{port}/api/v1/me"))
+            .header("authorization", format!("Bearer {token}"))
+            .send()
+    };
+    for _ in 0..per_minute / 2 {
+        assert_eq!(call(first.port()).await.unwrap().status(), 200);
+    }
+    assert_eq!(call(second.port()).await.unwrap().status(), 429);
 }

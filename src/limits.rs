@@ -1,0 +1,196 @@
+//! How often something may be tried: failed attempts with a growing delay
+//! (sign-in, the current password) and token buckets (API calls, feedback
+//! sends and codes, sign-in links).
+//!
+//! Both live in the database, so they hold across restarts and across
+//! several server processes sharing one PostgreSQL, and both check and
+//! count in one atomic step, before the work they guard: forty parallel
+//! guesses get exactly as far as forty guesses in a row.
+
+use jiff::Timestamp;
+use sqlx::Row;
+
+use crate::db::Db;
+
+/// The first delay once the free failures are used up; it doubles with
+/// each further failure.
+pub const FIRST_DELAY: i64 = 2;
+/// The longest delay between two attempts.
+pub const MAX_DELAY: i64 = 15 * 60;
+/// Failures are forgotten after this long without one.
+pub const QUIET: i64 = 60 * 60;
+
+/// A key of failed attempts and how many failures are free of any delay.
+#[derive(Clone, Debug)]
+pub struct Throttle {
+    pub key: String,
+    pub free: i64,
+}
+
+/// The wait, in seconds, after `failures` failures with `free` of them free.
+pub fn delay_after(failures: i64, free: i64) -> i64 {
+    if failures < free {
+        return 0;
+    }
+    let doublings = (failures - free).min(20) as u32;
+    FIRST_DELAY.saturating_mul(1 << doublings).min(MAX_DELAY)
+}
+
+/// Counts one attempt against every key, before it is evaluated: `Ok(())`
+/// lets it go ahead, `Err(seconds)` says how long until one may. The
+/// attempt is counted as a failure until the caller says otherwise
+/// ([`forget`], [`give_back`]), so it takes no second step to race.
+pub async fn attempt(db: &Db, throttles: &[Throttle], now: Timestamp) -> Result<Result<(), i64>, sqlx::Error> {
+    let now = now.as_second();
+    let mut tx = db.begin().await?;
+    for t in throttles {
+        let counted = sqlx::query(
+            "INSERT INTO throttles (throttle_key, failures, last_at, next_at) VALUES ($1, 1, $2, $2)
+             ON CONFLICT (throttle_key) DO UPDATE SET
+               failures = CASE WHEN throttles.last_at + $3 <= $2 THEN 1 ELSE throttles.failures + 1 END,
+               last_at = $2
+             WHERE throttles.next_at <= $2
+             RETURNING failures",
+        )
+        .bind(&t.key)
+        .bind(now)
+        .bind(QUIET)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = counted else {
+            let next_at: i64 = sqlx::query("SELECT next_at FROM throttles WHERE throttle_key = $1")
+                .bind(&t.key)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("next_at")?;
+            // Nothing is counted: the transaction rolls back.
+            return Ok(Err((next_at - now).max(1)));
+        };
+        let failures: i64 = row.try_get("failures")?;
+        sqlx::query("UPDATE throttles SET next_at = $1 WHERE throttle_key = $2")
+            .bind(now + delay_after(failures, t.free))
+            .bind(&t.key)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// The attempt succeeded: its key starts afresh (an account signed in).
+pub async fn forget(db: &Db, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM throttles WHERE throttle_key = $1")
+        .bind(key)
+        .execute(&mut *db.acquire().await?)
+        .await?;
+    Ok(())
+}
+
+/// The attempt did not count after all (it succeeded, for a key shared by
+/// many accounts; or it was never evaluated): one failure is taken back.
+pub async fn give_back(db: &Db, throttle: &Throttle) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE throttles SET failures = failures - 1,
+                next_at = CASE WHEN failures - 1 < $2 THEN 0 ELSE next_at END
+         WHERE throttle_key = $1 AND failures > 0",
+    )
+    .bind(&throttle.key)
+    .bind(throttle.free)
+    .execute(&mut *db.acquire().await?)
+    .await?;
+    Ok(())
+}
+
+/// A token bucket: holds `burst` requests and gains one every `every_ms`.
+#[derive(Clone, Debug)]
+pub struct Bucket {
+    pub key: String,
+    pub burst: i64,
+    pub every_ms: i64,
+}
+
+impl Bucket {
+    pub fn new(key: impl Into<String>, burst: i64, every_ms: i64) -> Bucket {
+        Bucket {
+            key: key.into(),
+            burst: burst.max(1),
+            every_ms: every_ms.max(1),
+        }
+    }
+
+    /// A bucket that allows `per_minute` on average, half of them at once.
+    pub fn per_minute(key: impl Into<String>, per_minute: i64) -> Bucket {
+        let per_minute = per_minute.max(1);
+        Bucket::new(key, (per_minute / 2).max(1), 60_000 / per_minute)
+    }
+}
+
+/// Takes one request from the bucket in one statement: `Err(seconds)`
+/// says when to come back.
+pub async fn take(db: &Db, bucket: &Bucket, now: Timestamp) -> Result<Result<(), i64>, sqlx::Error> {
+    let now_ms = now.as_millisecond();
+    let full = bucket.burst * 1000;
+    let mut conn = db.acquire().await?;
+    // Tokens now = what was left plus the refill since, at most a full bucket.
+    let taken = sqlx::query(
+        "INSERT INTO rate_buckets (bucket_key, tokens, at_ms) VALUES ($1, $2 - 1000, $3)
+         ON CONFLICT (bucket_key) DO UPDATE SET
+           tokens = (CASE WHEN rate_buckets.tokens + ($3 - rate_buckets.at_ms) * 1000 / $4 > $2 THEN $2
+                          ELSE rate_buckets.tokens + ($3 - rate_buckets.at_ms) * 1000 / $4 END) - 1000,
+           at_ms = $3
+         WHERE (CASE WHEN rate_buckets.tokens + ($3 - rate_buckets.at_ms) * 1000 / $4 > $2 THEN $2
+                     ELSE rate_buckets.tokens + ($3 - rate_buckets.at_ms) * 1000 / $4 END) >= 1000
+         RETURNING tokens",
+    )
+    .bind(&bucket.key)
+    .bind(full)
+    .bind(now_ms)
+    .bind(bucket.every_ms)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if taken.is_some() {
+        return Ok(Ok(()));
+    }
+    let row = sqlx::query("SELECT tokens, at_ms FROM rate_buckets WHERE bucket_key = $1")
+        .bind(&bucket.key)
+        .fetch_one(&mut *conn)
+        .await?;
+    let (tokens, at_ms): (i64, i64) = (row.try_get("tokens")?, row.try_get("at_ms")?);
+    let have = (tokens + (now_ms - at_ms) * 1000 / bucket.every_ms).min(full);
+    let wait_ms = (1000 - have).max(0) * bucket.every_ms / 1000;
+    Ok(Err(((wait_ms + 999) / 1000).max(1)))
+}
+
+/// Returns a request taken by [`take`] that turned out not to count (a
+/// form refused for its content, say).
+pub async fn put_back(db: &Db, bucket: &Bucket) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE rate_buckets SET tokens = tokens + 1000 WHERE bucket_key = $1")
+        .bind(&bucket.key)
+        .execute(&mut *db.acquire().await?)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_start_after_the_free_failures_and_double_up_to_the_cap() {
+        assert_eq!(delay_after(1, 5), 0);
+        assert_eq!(delay_after(4, 5), 0);
+        assert_eq!(delay_after(5, 5), 2);
+        assert_eq!(delay_after(6, 5), 4);
+        assert_eq!(delay_after(7, 5), 8);
+        assert_eq!(delay_after(30, 5), MAX_DELAY);
+        assert_eq!(delay_after(i64::MAX, 5), MAX_DELAY);
+    }
+
+    #[test]
+    fn a_bucket_per_minute_holds_half_a_minute_at_once() {
+        let b = Bucket::per_minute("k", 600);
+        assert_eq!((b.burst, b.every_ms), (300, 100));
+        let b = Bucket::per_minute("k", 0);
+        assert_eq!((b.burst, b.every_ms), (1, 60_000));
+    }
+}
