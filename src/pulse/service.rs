@@ -936,7 +936,13 @@ pub async fn heatmap(
     struct PillarsOnly {
         pillars: BTreeMap<Pillar, crate::privacy::stats::Share>,
     }
-    let dir = team_tree(&mut *app.db.acquire().await?, actor.org_id).await?;
+    let mut conn = app.db.acquire().await?;
+    // Another organization's cycle is not found (not an empty heatmap).
+    store::cycle(&mut conn, actor.org_id, cycle_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let dir = team_tree(&mut conn, actor.org_id).await?;
+    drop(conn);
     let visible: HashSet<Group> = visible_groups(app, actor).await?.into_iter().collect();
     let rows = sqlx::query(
         "SELECT group_key, result FROM cycle_results WHERE org_id = $1 AND cycle_id = $2 AND group_key LIKE 'team:%'",

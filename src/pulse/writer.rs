@@ -71,7 +71,9 @@ impl Writer {
 }
 
 async fn run(db: Db, clock: Arc<dyn Clock>, mut rx: mpsc::Receiver<Submission>) {
-    let mut questions: HashMap<i64, Arc<Vec<Question>>> = HashMap::new();
+    // Keyed by (organization, cycle): a cycle id is only ever looked up
+    // within the organization that asks.
+    let mut questions: HashMap<(i64, i64), Arc<Vec<Question>>> = HashMap::new();
     // The writer keeps one connection to itself, so its page cache stays
     // warm with the pages answers go to. After an error it takes a new one.
     let mut held: Option<PoolConnection<Any>> = None;
@@ -183,7 +185,7 @@ async fn store_held(
     held: &mut Option<PoolConnection<Any>>,
     now: i64,
     items: &[(Who, Vec<(String, String)>)],
-    questions_cache: &mut HashMap<i64, Arc<Vec<Question>>>,
+    questions_cache: &mut HashMap<(i64, i64), Arc<Vec<Question>>>,
 ) -> Result<Vec<Result<(), SubmitError>>, sqlx::Error> {
     let conn = match held {
         Some(c) => c,
@@ -216,7 +218,7 @@ async fn store_batch(
     conn: &mut AnyConnection,
     now: i64,
     items: &[(Who, Vec<(String, String)>)],
-    questions_cache: &mut HashMap<i64, Arc<Vec<Question>>>,
+    questions_cache: &mut HashMap<(i64, i64), Arc<Vec<Question>>>,
 ) -> Result<Vec<Result<(), SubmitError>>, sqlx::Error> {
     let mut outcome: Vec<Option<Result<(), SubmitError>>> = (0..items.len()).map(|_| None).collect();
     // Who each item is, as (org, cycle, person).
@@ -264,10 +266,13 @@ async fn store_batch(
     }
 
     let mut tx = db.begin_on(conn).await?;
-    // The cycles concerned: open now, and their questions.
-    let mut open: HashMap<i64, bool> = HashMap::new();
+    // The cycles concerned, each within its organization: open now, and
+    // their questions. A cycle id of another organization is not found,
+    // before anything else is looked at (and nothing is cached for it).
+    let mut open: HashMap<(i64, i64), Option<bool>> = HashMap::new();
     for (org_id, cycle_id, _) in who.iter().flatten() {
-        if open.contains_key(cycle_id) {
+        let key = (*org_id, *cycle_id);
+        if open.contains_key(&key) {
             continue;
         }
         let row = sqlx::query("SELECT opens_at, closes_at, closed_at FROM cycles WHERE org_id = $1 AND id = $2")
@@ -275,18 +280,18 @@ async fn store_batch(
             .bind(cycle_id)
             .fetch_optional(&mut *tx)
             .await?;
-        let is_open = match row {
-            Some(r) => {
+        let state = match row {
+            Some(r) => Some(
                 r.try_get::<Option<i64>, _>("closed_at")?.is_none()
                     && r.try_get::<i64, _>("opens_at")? <= now
-                    && now < r.try_get::<i64, _>("closes_at")?
-            }
-            None => false,
+                    && now < r.try_get::<i64, _>("closes_at")?,
+            ),
+            None => None,
         };
-        open.insert(*cycle_id, is_open);
-        if !questions_cache.contains_key(cycle_id) {
+        open.insert(key, state);
+        if state.is_some() && !questions_cache.contains_key(&key) {
             let qs = super::store::cycle_questions(&mut tx, *org_id, *cycle_id).await?;
-            questions_cache.insert(*cycle_id, Arc::new(qs));
+            questions_cache.insert(key, Arc::new(qs));
         }
     }
 
@@ -334,11 +339,18 @@ async fn store_batch(
             }
         }
         let fields = &fields_left;
-        if !open.get(&cycle_id).copied().unwrap_or(false) {
-            outcome[i] = Some(Err(SubmitError::Closed));
-            continue;
+        match open.get(&(org_id, cycle_id)).copied().flatten() {
+            None => {
+                outcome[i] = Some(Err(SubmitError::NotFound));
+                continue;
+            }
+            Some(false) => {
+                outcome[i] = Some(Err(SubmitError::Closed));
+                continue;
+            }
+            Some(true) => {}
         }
-        let qs = &questions_cache[&cycle_id];
+        let qs = &questions_cache[&(org_id, cycle_id)];
         let comment_id = qs.iter().find(|q| q.pillar == Pillar::Comment).map(|q| q.id);
         let fields: Vec<(String, String)> = fields
             .iter()

@@ -188,6 +188,10 @@ pub async fn open(app: &App, actor: &Actor, title: &str) -> Result<i64, AppError
 /// Anyone nominates one active colleague (not themselves) per round.
 pub async fn nominate(app: &App, actor: &Actor, round: i64, nominee: &str, reason: &str) -> Result<(), AppError> {
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
+    // The round first: another organization's is not found, whatever the
+    // form holds.
+    let mut tx = app.db.begin().await?;
+    let phase = open_round(&mut tx, actor.org_id, round).await?;
     let colleagues = super::service::colleagues_of(&dir);
     let nominee = model::parse_recipients(&[nominee.to_owned()], actor.person_id, &colleagues)
         .map_err(|e| AppError::invalid("nominee", e.replace("thank", "nominate")))?[0];
@@ -197,8 +201,7 @@ pub async fn nominate(app: &App, actor: &Actor, round: i64, nominee: &str, reaso
             e.replace("say what you are thanking them for", "say why they deserve it"),
         )
     })?;
-    let mut tx = app.db.begin().await?;
-    if open_round(&mut tx, actor.org_id, round).await? != Phase::Nominating {
+    if phase != Phase::Nominating {
         return Err(AppError::conflict("round", "nominations for this round are closed"));
     }
     let done = sqlx::query(
@@ -248,6 +251,8 @@ pub async fn start_vote(app: &App, actor: &Actor, round: i64) -> Result<(), AppE
 /// Everyone votes once, for a nominee other than themselves. The vote is
 /// stored apart from the voter.
 pub async fn vote(app: &App, actor: &Actor, round: i64, nominee: &str) -> Result<(), AppError> {
+    let mut tx = app.db.begin().await?;
+    let phase = open_round(&mut tx, actor.org_id, round).await?;
     let nominee: i64 = nominee
         .trim()
         .parse()
@@ -255,8 +260,7 @@ pub async fn vote(app: &App, actor: &Actor, round: i64, nominee: &str) -> Result
     if nominee == actor.person_id {
         return Err(AppError::invalid("nominee", "you cannot vote for yourself"));
     }
-    let mut tx = app.db.begin().await?;
-    if open_round(&mut tx, actor.org_id, round).await? != Phase::Voting {
+    if phase != Phase::Voting {
         return Err(AppError::conflict("round", "this round is not voting"));
     }
     let nominated = sqlx::query("SELECT 1 FROM award_nominations WHERE round_id = $1 AND nominee_id = $2")

@@ -79,7 +79,12 @@ pub async fn edit_value(
     description: &str,
     pillar: &str,
 ) -> Result<(), AppError> {
+    actor.require(Permission::ManageRecognition)?;
     let mut tx = app.db.begin().await?;
+    // Another organization's value is not found, whatever the form says.
+    if !store::values(&mut tx, actor.org_id).await?.iter().any(|v| v.id == id) {
+        return Err(AppError::NotFound);
+    }
     let (name, description, pillar) = checked_value(&mut tx, actor, Some(id), name, description, pillar).await?;
     store::update_value(&mut tx, actor.org_id, id, &name, &description, pillar.as_str()).await?;
     tx.commit().await?;

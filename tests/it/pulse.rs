@@ -17,6 +17,7 @@ both_databases!(
     k_can_be_raised_but_not_lowered_once_answers_are_in,
     rewording_an_answered_question_makes_a_new_version,
     self_reported_segments_stay_on_the_response_and_pass_the_guard,
+    another_organization_cannot_touch_a_cycle,
 );
 
 struct Org {
@@ -843,4 +844,104 @@ async fn self_reported_segments_stay_on_the_response_and_pass_the_guard(app: Tes
     m.get(&format!("/pulse/cycles/{cycle}?group=segment:s{seg}=Remote"))
         .await
         .assert(403, "not allowed");
+}
+
+/// An owner of another organization posts to this organization's cycle,
+/// pulse and questions by id, through pages and the API: every write is
+/// "not found" before anything else is looked at, nothing changes, and
+/// this organization's people still answer (no cache filled with the
+/// other organization's view of the cycle).
+async fn another_organization_cannot_touch_a_cycle(app: TestApp) {
+    let o = org_with(&app, &[6], false).await;
+    let hr = app.browser();
+    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let cycle = launch_pulse(&app, &hr, o.org).await;
+    let pulse = app
+        .count(&format!("SELECT pulse_id FROM cycles WHERE id = {cycle}"))
+        .await;
+    let question = app
+        .count(&format!(
+            "SELECT MIN(question_id) FROM cycle_questions WHERE cycle_id = {cycle}"
+        ))
+        .await;
+    let good = answer_fields(&app, o.org, cycle, 4).await;
+
+    let other = app.org("Other", "other").await;
+    let intruder_id = app.person(other, "Out", "out@other.example", Role::Owner, None).await;
+    let intruder = app.browser();
+    intruder.sign_in("other", "out@other.example", PASSWORD).await;
+    let refs: Vec<(&str, &str)> = good.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    intruder.get("/").await;
+    for (path, fields) in [
+        (format!("/pulse/cycles/{cycle}/answer"), refs.clone()),
+        (format!("/pulse/cycles/{cycle}/close"), vec![]),
+        (format!("/pulse/{pulse}/launch"), vec![]),
+        (
+            format!("/pulse/questions/{question}"),
+            vec![("pillar", "acceptance"), ("text", "Hijacked question")],
+        ),
+    ] {
+        let page = intruder.post(&path, &fields).await;
+        assert_eq!(page.status, 404, "POST {path}: {}", page.body);
+    }
+    let token = crate::helpers::token_for(&app, other, intruder_id).await;
+    let api = crate::helpers::Api::new(&app, &token);
+    let answers: serde_json::Map<String, serde_json::Value> = good
+        .iter()
+        .filter(|(q, v)| q.starts_with('q') && v.parse::<i64>().is_ok())
+        .map(|(q, v)| (q[1..].to_owned(), serde_json::json!(v.parse::<i64>().unwrap())))
+        .collect();
+    let body = serde_json::json!({ "answers": answers });
+    api.call("POST", &format!("/api/v1/cycles/{cycle}/responses"), Some(body.clone()))
+        .await
+        .error(404, "not_found");
+    // An empty body too: the cycle is checked before the answer is.
+    api.call(
+        "POST",
+        &format!("/api/v1/cycles/{cycle}/responses"),
+        Some(serde_json::json!({ "answers": {} })),
+    )
+    .await
+    .error(404, "not_found");
+    api.call("POST", &format!("/api/v1/cycles/{cycle}/close"), None)
+        .await
+        .error(404, "not_found");
+    api.call("POST", &format!("/api/v1/pulses/{pulse}/cycles"), None)
+        .await
+        .error(404, "not_found");
+    api.get(&format!("/api/v1/cycles/{cycle}/results"))
+        .await
+        .error(404, "not_found");
+    api.get(&format!("/api/v1/cycles/{cycle}/heatmap"))
+        .await
+        .error(404, "not_found");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_events WHERE org_id = {other} AND subject_type = 'cycle'"
+        ))
+        .await,
+        0,
+        "another organization's cycle leaves no audit entry"
+    );
+
+    // Nothing changed, and the cycle's own people answer as before.
+    assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, 0);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM cycles WHERE id = {cycle} AND closed_at IS NULL"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM questions WHERE text = 'Hijacked question'")
+            .await,
+        0
+    );
+    let me = app.browser();
+    me.sign_in("bars-co", "p0-1@bars.example", PASSWORD).await;
+    let path = format!("/pulse/cycles/{cycle}/answer");
+    me.get(&path).await.assert(200, "Send my answers");
+    me.post(&path, &refs).await.assert(200, "Thank you");
+    assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, 1);
 }

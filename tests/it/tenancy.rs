@@ -4,7 +4,10 @@ use belong::auth::Role;
 
 use crate::helpers::{PASSWORD, TestApp, both_databases};
 
-both_databases!(organizations_cannot_see_or_change_each_other);
+both_databases!(
+    organizations_cannot_see_or_change_each_other,
+    another_owner_cannot_write_to_thanks_feedback_awards_or_people_by_id,
+);
 
 async fn organizations_cannot_see_or_change_each_other(app: TestApp) {
     let a = app.org("Alpha", "alpha").await;
@@ -127,4 +130,104 @@ async fn organizations_cannot_see_or_change_each_other(app: TestApp) {
         )
         .await
         .assert(401, "do not match");
+}
+
+/// An owner of another organization, with the demo organization's ids:
+/// every write path of the board, values, awards, the feedback inbox,
+/// segments and the people API answers "not found", and nothing changes.
+async fn another_owner_cannot_write_to_thanks_feedback_awards_or_people_by_id(app: TestApp) {
+    belong::org::demo::seed_if_empty(&app.state).await.unwrap();
+    let thanks = app.count("SELECT MAX(id) FROM thank_yous").await;
+    let value = app.count("SELECT MAX(id) FROM org_values").await;
+    let round = app.count("SELECT MAX(id) FROM award_rounds").await;
+    let thread = app.count("SELECT MAX(id) FROM feedback_threads").await;
+    let person = app.count("SELECT MAX(id) FROM people").await;
+    let team = app.count("SELECT MAX(id) FROM teams").await;
+    let before = [
+        app.count("SELECT COUNT(*) FROM thank_you_reactions").await,
+        app.count("SELECT COUNT(*) FROM feedback_messages").await,
+        app.count("SELECT COUNT(*) FROM award_nominations").await,
+    ];
+
+    let other = app.org("Other", "other").await;
+    let owner = app.person(other, "Out", "out@other.example", Role::Owner, None).await;
+    let intruder = app.browser();
+    intruder.sign_in("other", "out@other.example", PASSWORD).await;
+    let person_s = person.to_string();
+    let posts: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (
+            format!("/thanks/{thanks}/react"),
+            vec![("kind", "heart"), ("on", "true"), ("back", "/thanks")],
+        ),
+        (
+            format!("/thanks/values/{value}"),
+            vec![("name", "Hijacked"), ("description", "x"), ("pillar", "")],
+        ),
+        (format!("/thanks/values/{value}/active"), vec![("active", "false")]),
+        (
+            format!("/thanks/awards/{round}/nominate"),
+            vec![("nominee", &person_s), ("reason", "Because")],
+        ),
+        (format!("/thanks/awards/{round}/vote-open"), vec![]),
+        (format!("/thanks/awards/{round}/vote"), vec![("nominee", &person_s)]),
+        (format!("/thanks/awards/{round}/close"), vec![("winner", &person_s)]),
+        (format!("/voice/inbox/{thread}/reply"), vec![("body", "Hijacked reply")]),
+        (
+            format!("/voice/inbox/{thread}/status"),
+            vec![("status", "resolved"), ("note", "done")],
+        ),
+        (format!("/voice/inbox/{thread}/assign"), vec![("assignee", &person_s)]),
+        (format!("/voice/inbox/{thread}/abusive"), vec![]),
+    ];
+    for (path, fields) in &posts {
+        intruder.get("/").await;
+        let page = intruder.post(path, fields).await;
+        assert_eq!(page.status, 404, "POST {path}: {}", page.body);
+    }
+    let token = crate::helpers::token_for(&app, other, owner).await;
+    let api = crate::helpers::Api::new(&app, &token);
+    for (method, path, body) in [
+        (
+            "PATCH",
+            format!("/api/v1/people/{person}"),
+            Some(serde_json::json!({"name": "Hijacked"})),
+        ),
+        (
+            "POST",
+            format!("/api/v1/people/{person}/deactivate"),
+            Some(serde_json::json!({"end_date": "2026-01-01", "reason": "other"})),
+        ),
+        ("POST", format!("/api/v1/people/{person}/reactivate"), None),
+        (
+            "PATCH",
+            format!("/api/v1/teams/{team}"),
+            Some(serde_json::json!({"name": "Hijacked"})),
+        ),
+        ("POST", format!("/api/v1/teams/{team}/deactivate"), None),
+        ("POST", format!("/api/v1/teams/{team}/reactivate"), None),
+    ] {
+        let r = api.call(method, &path, body).await;
+        assert_eq!(r.status, 404, "{method} {path}: {}", r.json);
+    }
+    let after = [
+        app.count("SELECT COUNT(*) FROM thank_you_reactions").await,
+        app.count("SELECT COUNT(*) FROM feedback_messages").await,
+        app.count("SELECT COUNT(*) FROM award_nominations").await,
+    ];
+    assert_eq!(before, after);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM org_values WHERE name = 'Hijacked'")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM people WHERE name = 'Hijacked'").await,
+        0
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM teams WHERE name = 'Hijacked'").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM feedback_threads WHERE abusive = 1")
+            .await,
+        0
+    );
 }
