@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/password", get(show_change_password).post(change_password))
         .route("/account/tokens", get(show_tokens).post(create_token))
         .route("/account/tokens/{id}/revoke", axum::routing::post(revoke_token))
+        .route("/account/tokens/revoke-all", axum::routing::post(revoke_all_tokens))
 }
 
 #[derive(Template, Default)]
@@ -83,6 +84,7 @@ struct SignInForm {
 async fn sign_in(
     State(app): State<AppState>,
     ClientIp(client): ClientIp,
+    headers: axum::http::HeaderMap,
     layout: Layout,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, AppError> {
@@ -181,6 +183,11 @@ async fn sign_in(
     };
     limits::forget(&app.db, &account_throttle.key).await?;
     limits::give_back(&app.db, &address_throttle).await?;
+    // A new sign-in is a new session: whatever session this browser had
+    // (perhaps planted, perhaps someone else's) ends here.
+    if let Some(old) = cookie(&headers, session::COOKIE) {
+        session::end(&app.db, old).await?;
+    }
     let token = session::start(&app.db, org_id, person_id, app.now(), app.settings.session_hours).await?;
     let cookie = cookie_header(&app, session::COOKIE, &token, Some(app.settings.session_hours * 3600));
     let to = if must_change { "/account/password" } else { "/" };
@@ -202,6 +209,9 @@ struct PasswordPage {
     forced: bool,
     error: Option<(String, String)>,
     done: bool,
+    /// After a change: the person's API tokens still live, offered for
+    /// revoking.
+    live_tokens: usize,
 }
 
 async fn show_change_password(me: CurrentPerson, layout: Layout) -> Response {
@@ -236,6 +246,7 @@ async fn change_password(
                 forced,
                 error: Some((field.to_owned(), message.to_owned())),
                 done: false,
+                live_tokens: 0,
             },
         )
     };
@@ -292,11 +303,17 @@ async fn change_password(
         cookie(&headers, session::COOKIE),
     )
     .await?;
+    let live_tokens = super::tokens::list(&app.db, me.actor.org_id, me.actor.person_id)
+        .await?
+        .iter()
+        .filter(|t| t.revoked_at.is_none())
+        .count();
     Ok(render(&PasswordPage {
         layout,
         forced: false,
         error: None,
         done: true,
+        live_tokens,
     }))
 }
 
@@ -500,4 +517,12 @@ async fn revoke_token(
         return Err(AppError::NotFound);
     }
     Ok(Redirect::to("/account/tokens").into_response())
+}
+
+/// Revokes every API token of the signed-in person (offered after a
+/// password change: a token made by whoever knew the old password
+/// survives the change otherwise).
+async fn revoke_all_tokens(State(app): State<AppState>, me: CurrentPerson) -> Result<Response, AppError> {
+    super::tokens::revoke_all(&app.db, me.actor.org_id, me.actor.person_id, app.now()).await?;
+    Ok(Redirect::to("/account/tokens?notice=revoked").into_response())
 }

@@ -74,6 +74,9 @@ pub enum Permission {
     /// The company values, employee-of-the-month rounds, and every team's
     /// recognition counts.
     ManageRecognition,
+    /// Download the results a person may see as a file (managers for their
+    /// teams, HR for all); employees read shared results on the page.
+    ExportResults,
 }
 
 /// The table of permissions.
@@ -81,6 +84,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
     match permission {
         Permission::ManagePeople | Permission::ManageSurveys | Permission::ManageRecognition => role >= Role::HrAdmin,
         Permission::ManageOwners | Permission::ViewAuditLog | Permission::ManageSettings => role == Role::Owner,
+        Permission::ExportResults => role >= Role::Manager,
     }
 }
 

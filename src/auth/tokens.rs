@@ -90,6 +90,19 @@ pub async fn revoke(db: &Db, org_id: i64, person_id: i64, id: i64, now: Timestam
     Ok(done.rows_affected() == 1)
 }
 
+/// Revokes every live token of the person; how many there were.
+pub async fn revoke_all(db: &Db, org_id: i64, person_id: i64, now: Timestamp) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE org_id = $2 AND person_id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now.as_second())
+    .bind(org_id)
+    .bind(person_id)
+    .execute(&mut *db.acquire().await?)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// The actor a live token stands for. Notes the use at most once a minute.
 pub async fn authenticate(db: &Db, secret: &str, now: Timestamp) -> Result<Option<Actor>, sqlx::Error> {
     if !secret.starts_with(PREFIX) || secret.len() > 200 {

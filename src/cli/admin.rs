@@ -69,7 +69,7 @@ pub async fn run(task: Task) -> anyhow::Result<ExitCode> {
                 owner_name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("Owner").to_owned());
             let owner_name = arg("owner-name", PersonName::parse(&owner_name))?;
             let tz = arg("time-zone", TimeZoneName::parse(&time_zone))?;
-            let app = db.open().await?;
+            let app = db.open_or_create().await?;
             let made = service::create_org(&app, &name, &owner_name, &email, &tz)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -51,10 +51,21 @@ pub struct DbArgs {
 }
 
 impl DbArgs {
+    /// Opens a database that exists already; a path that names nothing is
+    /// refused rather than created empty.
     pub async fn open(&self) -> anyhow::Result<App> {
+        let db = Db::connect_existing(&self.url)
+            .await
+            .map_err(|e| anyhow::anyhow!("--database: cannot open {}: {e}", self.url))?;
+        Ok(App::new(db, Settings::default()))
+    }
+
+    /// Opens the database, creating it if missing (`serve`, `admin
+    /// create-org`: the two ways a new installation starts).
+    pub async fn open_or_create(&self) -> anyhow::Result<App> {
         let db = Db::connect(&self.url)
             .await
-            .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", self.url))?;
+            .map_err(|e| anyhow::anyhow!("--database: cannot open {}: {e}", self.url))?;
         Ok(App::new(db, Settings::default()))
     }
 }

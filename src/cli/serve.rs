@@ -86,7 +86,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         .map_err(anyhow::Error::msg)?,
         None => Mailer::off(),
     };
-    let opened = args.db.open().await?;
+    let opened = args.db.open_or_create().await?;
     let app = App {
         settings: Settings {
             cookie_secure: args.cookie_secure,

@@ -29,12 +29,30 @@ impl Db {
     /// Opens the database (creating an SQLite file if missing) and brings
     /// its schema up to date.
     pub async fn connect(url: &DatabaseUrl) -> Result<Db, sqlx::Error> {
+        Db::open(url, true).await
+    }
+
+    /// Opens a database that must exist already: commands that read or
+    /// copy one (`backup`, `import`, `admin token`) must not leave an
+    /// empty database behind a mistyped path and "succeed".
+    pub async fn connect_existing(url: &DatabaseUrl) -> Result<Db, sqlx::Error> {
+        if let Some(path) = url.sqlite_path()
+            && !std::path::Path::new(path).exists()
+        {
+            return Err(sqlx::Error::Configuration(
+                format!("there is no database file at {path}").into(),
+            ));
+        }
+        Db::open(url, false).await
+    }
+
+    async fn open(url: &DatabaseUrl, create: bool) -> Result<Db, sqlx::Error> {
         sqlx::any::install_default_drivers();
         let backend = url.backend();
         let mut driver_url = url.expose().to_owned();
         if backend == Backend::Sqlite && !driver_url.contains("mode=") {
             driver_url.push_str(if driver_url.contains('?') { "&" } else { "?" });
-            driver_url.push_str("mode=rwc");
+            driver_url.push_str(if create { "mode=rwc" } else { "mode=rw" });
         }
         let options: AnyConnectOptions = driver_url.parse()?;
         let pool_options = AnyPoolOptions::new()
@@ -64,6 +82,9 @@ impl Db {
         };
         let db = Db { pool, backend };
         db.migrate().await?;
+        // A WAL grown large before a crash slows every start and holds old
+        // frames: fold it into the database and empty it.
+        db.checkpoint().await?;
         Ok(db)
     }
 
@@ -161,7 +182,24 @@ impl Db {
         }
     }
 
+    /// Copies the whole WAL into the database file and truncates it to
+    /// nothing (SQLite; PostgreSQL needs nothing). Done at start-up and at
+    /// a clean stop; if a reader is in the way it is retried once later.
+    pub async fn checkpoint(&self) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&mut *self.acquire().await?)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Closes the pool after a last checkpoint, so a clean stop leaves no
+    /// WAL behind.
     pub async fn close(&self) {
+        if let Err(e) = self.checkpoint().await {
+            tracing::warn!(error = %e, "checkpoint at shutdown failed");
+        }
         self.pool.close().await;
     }
 }

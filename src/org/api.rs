@@ -18,7 +18,7 @@ use crate::app::AppState;
 use crate::audit::{self, Subject};
 use crate::auth::Permission;
 use crate::web::AppError;
-use crate::web::api::{ApiActor, ApiError, ApiErrors, ApiQuery, Json};
+use crate::web::api::{ApiActor, ApiError, ApiErrors, ApiQuery, Json, JsonBody};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -255,9 +255,10 @@ fn field<T>(name: &str, r: Result<T, String>) -> Result<T, ApiError> {
 async fn create_person(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Json(body): Json<PersonCreate>,
+    body: JsonBody<PersonCreate>,
 ) -> Result<impl IntoResponse, ApiError> {
     actor.require(Permission::ManagePeople)?;
+    let body = body.parse()?;
     let time_zone = match &body.time_zone {
         Some(tz) => field("time_zone", TimeZoneName::parse(tz))?,
         None => {
@@ -324,9 +325,10 @@ async fn update_person(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-    Json(body): Json<PersonUpdate>,
+    body: JsonBody<PersonUpdate>,
 ) -> Result<Json<PersonOut>, ApiError> {
     actor.require(Permission::ManagePeople)?;
+    let body = body.parse()?;
     let id = parse_path_id(&id)?;
     let p = store::get_person(&app.db, actor.org_id, id)
         .await?
@@ -378,9 +380,10 @@ async fn deactivate_person(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-    Json(body): Json<Deactivation>,
+    body: JsonBody<Deactivation>,
 ) -> Result<Json<PersonOut>, ApiError> {
     actor.require(Permission::ManagePeople)?;
+    let body = body.parse()?;
     let id = parse_path_id(&id)?;
     let end_date = field("end_date", parse_date(&body.end_date))?;
     let reason = field("reason", LeaveReason::parse(&body.reason))?;
@@ -444,9 +447,10 @@ pub struct TeamCreate {
 async fn create_team(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Json(body): Json<TeamCreate>,
+    body: JsonBody<TeamCreate>,
 ) -> Result<impl IntoResponse, ApiError> {
     actor.require(Permission::ManagePeople)?;
+    let body = body.parse()?;
     let name = field("name", TeamName::parse(&body.name))?;
     let parent = body
         .parent_id
@@ -478,9 +482,10 @@ async fn update_team(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-    Json(body): Json<TeamUpdate>,
+    body: JsonBody<TeamUpdate>,
 ) -> Result<Json<TeamOut>, ApiError> {
     actor.require(Permission::ManagePeople)?;
+    let body = body.parse()?;
     let id = parse_path_id(&id)?;
     let dir = service::directory(&app.db, actor.org_id).await?;
     let team = dir.team(id).ok_or(AppError::NotFound)?;

@@ -19,7 +19,7 @@ use crate::app::AppState;
 use crate::auth::{Actor, Permission};
 use crate::privacy::plan::Group;
 use crate::web::AppError;
-use crate::web::api::{ApiActor, ApiError, ApiErrors, ApiQuery, Json};
+use crate::web::api::{ApiActor, ApiError, ApiErrors, ApiQuery, Json, JsonBody};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -143,9 +143,10 @@ fn ref_id(field: &str, raw: &str) -> Result<i64, ApiError> {
 async fn create_pulse(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
-    Json(body): Json<PulseCreate>,
+    body: JsonBody<PulseCreate>,
 ) -> Result<impl IntoResponse, ApiError> {
     actor.require(Permission::ManageSurveys)?;
+    let body = body.parse()?;
     let schedule = Schedule::parse(&body.schedule).map_err(|e| AppError::invalid("schedule", e))?;
     let questions = body
         .questions
@@ -330,8 +331,9 @@ async fn submit_response(
     State(app): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-    Json(body): Json<ResponseIn>,
+    body: JsonBody<ResponseIn>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let body = body.parse()?;
     submit(&app, actor.org_id, path_id(&id)?, actor.person_id, &body).await?;
     Ok((
         StatusCode::CREATED,
@@ -348,8 +350,9 @@ async fn submit_response(
 async fn submit_with_invitation(
     State(app): State<AppState>,
     Path(token): Path<String>,
-    Json(body): Json<ResponseIn>,
+    body: JsonBody<ResponseIn>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let body = body.parse()?;
     service::submit_by_link(&app, &token, &response_fields(&body))
         .await
         .map_err(|e| ApiError(e.into()))?;

@@ -749,12 +749,13 @@ async fn export_csv(
     out.write_record(header).map_err(AppError::internal)?;
     let pct = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_default();
     for (group, view) in rows {
-        let label = group_label(&group, &dir, &segs);
+        // Names come from people (teams, segment options): text cells.
+        let label = crate::web::csv_text(&group_label(&group, &dir, &segs));
         let record: Vec<String> = match view {
             View::Released(r) => {
                 let pillar = |p: Pillar| pct(r.pillars.get(&p).map(|s| s.value));
                 vec![
-                    group.key(),
+                    crate::web::csv_text(&group.key()),
                     label,
                     "released".into(),
                     r.responses.to_string(),
@@ -775,7 +776,7 @@ async fn export_csv(
                     View::FewerThanK => "fewer_than_k",
                     _ => "withheld",
                 };
-                let mut v = vec![group.key(), label, status.into()];
+                let mut v = vec![crate::web::csv_text(&group.key()), label, status.into()];
                 v.resize(header.len(), String::new());
                 v
             }

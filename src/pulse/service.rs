@@ -825,8 +825,16 @@ pub async fn view(app: &App, actor: &Actor, cycle_id: i64, group: &Group) -> Res
 
 /// Every group the person may see, as [`view`] shows each; one audit entry.
 pub async fn export(app: &App, actor: &Actor, cycle_id: i64) -> Result<Vec<(Group, View)>, AppError> {
+    actor.require(Permission::ExportResults)?;
+    store::cycle(&mut *app.db.acquire().await?, actor.org_id, cycle_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let groups = visible_groups(app, actor).await?;
+    if groups.is_empty() {
+        return Err(AppError::Forbidden);
+    }
     let mut out = Vec::new();
-    for group in visible_groups(app, actor).await? {
+    for group in groups {
         let (_, v) = view_unaudited(app, actor, cycle_id, &group).await?;
         out.push((group, v));
     }

@@ -203,10 +203,12 @@ async fn react(
     };
     service::react(&app, &me.actor, id, &form.kind, on).await?;
     // Only back to a board page: never to an address from elsewhere.
-    let back = if form.back.starts_with("/thanks?") || form.back == "/thanks" {
-        form.back
-    } else {
-        "/thanks".to_owned()
+    let back = match form.back.as_str() {
+        "" => "/thanks".to_owned(),
+        raw => match crate::web::local_path(raw) {
+            Some(p) if p == "/thanks" || p.starts_with("/thanks?") => p.to_owned(),
+            _ => return Err(AppError::BadRequest("back: must be a board page of this site".into())),
+        },
     };
     Ok(Redirect::to(&format!("{back}#t{id}")).into_response())
 }

@@ -157,6 +157,54 @@ impl From<JsonRejection> for AppError {
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct Json<T>(pub T);
 
+/// A JSON request body read but not yet parsed: handlers check the
+/// caller's permission first and parse after, so a request that may not
+/// be made is refused (403) before its body is judged (422). The body must
+/// be a JSON object: serde would otherwise take `[]` for a struct of
+/// optional fields.
+pub struct JsonBody<T> {
+    value: serde_json::Value,
+    _type: std::marker::PhantomData<T>,
+}
+
+impl<S: Send + Sync, T> axum::extract::FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let axum::Json(value) =
+            <axum::Json<serde_json::Value> as axum::extract::FromRequest<S>>::from_request(req, state)
+                .await
+                .map_err(|e| ApiError(e.into()))?;
+        Ok(JsonBody {
+            value,
+            _type: std::marker::PhantomData,
+        })
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> JsonBody<T> {
+    pub fn parse(self) -> Result<T, ApiError> {
+        if !self.value.is_object() {
+            return Err(ApiError(AppError::Invalid {
+                field: "body".into(),
+                message: "must be a JSON object".into(),
+            }));
+        }
+        serde_path_to_error::deserialize(self.value).map_err(|e| {
+            let path = e.path().to_string();
+            let message = e.into_inner().to_string();
+            ApiError(AppError::Invalid {
+                field: if path.is_empty() || path == "." {
+                    "body".into()
+                } else {
+                    path
+                },
+                message,
+            })
+        })
+    }
+}
+
 impl<T: Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
         axum::Json(self.0).into_response()

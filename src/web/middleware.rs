@@ -53,6 +53,19 @@ pub async fn session_and_csrf(State(app): State<AppState>, req: Request, next: N
     ] {
         headers.insert(name, HeaderValue::from_static(value));
     }
+    // Pages, downloads and API answers hold personal data or results: no
+    // browser or proxy keeps a copy. Only the embedded assets say otherwise.
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    // Served behind TLS (secure cookies on): browsers keep to HTTPS. Over
+    // plain HTTP browsers ignore the header, so localhost is not affected.
+    if app.settings.cookie_secure {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     response
 }
 

@@ -254,6 +254,29 @@ pub struct Form<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(AppError))]
 pub struct Query<T>(pub T);
 
+/// A redirect target that stays on this site: a path starting with one
+/// `/` (not `//`, which browsers read as another host), of visible ASCII
+/// only (no control characters, which cannot go in a header), short.
+pub fn local_path(raw: &str) -> Option<&str> {
+    let ok = raw.starts_with('/')
+        && !raw.starts_with("//")
+        && !raw.starts_with("/\\")
+        && raw.len() <= 2000
+        && raw.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b'\\');
+    ok.then_some(raw)
+}
+
+/// A text cell for a CSV file, safe to open in a spreadsheet: a cell that
+/// starts like a formula (`=`, `+`, `-`, `@`, tab, carriage return) gets
+/// a leading apostrophe, so `@SUM(1)` or `+1+1` as a team name is shown,
+/// never run. Numbers the product formats itself go in as they are.
+pub fn csv_text(raw: &str) -> String {
+    match raw.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{raw}"),
+        _ => raw.to_owned(),
+    }
+}
+
 /// Parses a path id; anything that is not one is simply "not found".
 pub fn parse_id(raw: &str) -> Result<i64, AppError> {
     raw.parse::<i64>().map_err(|_| AppError::NotFound)

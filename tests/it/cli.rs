@@ -218,6 +218,56 @@ async fn backup_of_a_live_database_holds_the_same_rows(app: TestApp) {
     b.get("/").await.assert(200, "Hello, P0");
 }
 
+/// Every command that reads a database refuses a path that names none,
+/// and leaves no empty database behind; only `serve` and `admin
+/// create-org` create one.
+#[test]
+fn commands_refuse_a_database_that_does_not_exist() {
+    let dir = TempDir::new();
+    let missing = dir.path("typo.db");
+    let url = format!("sqlite://{missing}");
+    let dest = dir.path("copy.db");
+    let csv = dir.path("people.csv");
+    std::fs::write(&csv, "name,email\nAna,ana@bars.example\n").unwrap();
+    for args in [
+        vec!["backup", dest.as_str()],
+        vec!["import", "people", csv.as_str(), "--org", "bars-co"],
+        vec!["admin", "token", "--email", "ana@bars.example"],
+        vec![
+            "admin",
+            "reset-password",
+            "--org",
+            "bars-co",
+            "--email",
+            "ana@bars.example",
+        ],
+    ] {
+        let mut all = args.clone();
+        all.extend(["--database", url.as_str()]);
+        let (ok, _, err) = belong(&all);
+        assert!(!ok, "{args:?} succeeded");
+        assert!(
+            err.contains("--database") && err.contains("no database file"),
+            "{args:?}: {err}"
+        );
+        assert!(!std::path::Path::new(&missing).exists(), "{args:?} created {missing}");
+        assert!(!std::path::Path::new(&dest).exists());
+    }
+    let (ok, out, err) = belong(&[
+        "admin",
+        "create-org",
+        "--name",
+        "Bars Co",
+        "--owner-email",
+        "ana@bars.example",
+        "--database",
+        &url,
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("slug: bars-co"), "{out}");
+    assert!(std::path::Path::new(&missing).exists());
+}
+
 /// `serve --demo` on an empty database seeds, prints how to sign in, and
 /// stops cleanly on SIGTERM.
 #[tokio::test]
@@ -264,4 +314,39 @@ async fn serve_demo_prints_sign_in_help_and_stops_on_sigterm() {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut logs).unwrap();
     assert!(logs.contains("stopped"), "{logs}");
     assert!(!logs.contains("belong-demo"), "the log holds a password: {logs}");
+}
+
+/// A WAL grown large before a crash is folded back and emptied when the
+/// server starts, and a clean stop leaves none behind: starts stay quick
+/// and no old frames linger beside the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starts_and_clean_stops_leave_the_wal_empty() {
+    let app = TestApp::sqlite().await;
+    let org = app.org("Bars Co", "bars-co").await;
+    let ana = app.person(org, "Ana", "ana@bars.example", Role::Employee, None).await;
+    let token = crate::helpers::token_for(&app, org, ana).await;
+    let db_file = app.url.sqlite_path().unwrap().to_owned();
+    let wal = format!("{db_file}-wal");
+    let wal_size = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+
+    let server = crate::helpers::LoggedServer::start_with(&app.url, &["--api-requests-per-minute", "100000"], "info");
+    let client = reqwest::Client::new();
+    for _ in 0..600 {
+        let r = client
+            .get(format!("http://127.0.0.1:{}/api/v1/me", server.port))
+            .header("authorization", format!("Bearer {token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    server.kill();
+    let before = wal_size();
+    assert!(before > 1024 * 1024, "the crash left a WAL of {before} bytes");
+
+    let server = crate::helpers::LoggedServer::start_with(&app.url, &[], "info");
+    let after_start = wal_size();
+    assert!(after_start < 64 * 1024, "after start-up the WAL is {after_start} bytes");
+    server.finish();
+    assert_eq!(wal_size(), 0, "a clean stop leaves no WAL");
 }

@@ -669,6 +669,12 @@ impl LoggedServer {
         Some(kb * 1024)
     }
 
+    /// Kills the server outright (SIGKILL): a crash, or a power cut.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Stops the server and returns all it logged.
     pub fn finish(mut self) -> String {
         let _ = std::process::Command::new("kill")

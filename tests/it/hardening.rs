@@ -1,0 +1,213 @@
+//! What a careless or hostile request must not do: redirect elsewhere,
+//! plant a spreadsheet formula, keep a page in a cache, slip past a
+//! permission check with a malformed body, or outlive a password change.
+
+use belong::auth::Role;
+use belong::org::demo;
+
+use crate::helpers::{Api, PASSWORD, TestApp, both_databases, token_for};
+
+both_databases!(
+    redirect_targets_stay_on_this_site,
+    csv_exports_never_start_a_cell_with_a_formula,
+    pages_and_downloads_are_never_cached,
+    api_checks_permission_before_the_body_and_wants_an_object,
+    signing_in_again_ends_the_old_session_and_a_new_password_offers_to_revoke_tokens,
+);
+
+async fn redirect_targets_stay_on_this_site(app: TestApp) {
+    demo::seed_if_empty(&app.state).await.unwrap();
+    let thanks = app.count("SELECT MAX(id) FROM thank_yous").await;
+    let b = app.browser();
+    b.sign_in(demo::ORG_SLUG, demo::EMPLOYEE_EMAIL, demo::PASSWORD).await;
+    b.get("/thanks").await;
+    let react = format!("/thanks/{thanks}/react");
+    for bad in [
+        "/thanks\u{1}x",
+        "/thanks\r\nSet-Cookie: x=1",
+        "//evil.example/thanks",
+        "https://evil.example/",
+        "/people",
+    ] {
+        let page = b
+            .post(&react, &[("kind", "heart"), ("on", "true"), ("back", bad)])
+            .await;
+        page.assert(400, "back:");
+    }
+    let page = b
+        .post(&react, &[("kind", "heart"), ("on", "true"), ("back", "/thanks?page=1")])
+        .await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location(), format!("/thanks?page=1#t{thanks}"));
+}
+
+async fn csv_exports_never_start_a_cell_with_a_formula(app: TestApp) {
+    demo::seed_if_empty(&app.state).await.unwrap();
+    for (i, evil) in ["=HYPERLINK(\"http://evil.example\")", "+1+1", "@SUM(1)", "-2+3"]
+        .iter()
+        .enumerate()
+    {
+        sqlx::query("UPDATE teams SET name = $1 WHERE id = (SELECT id FROM teams ORDER BY id LIMIT 1 OFFSET $2)")
+            .bind(evil)
+            .bind(i as i64)
+            .execute(&app.state.db.pool)
+            .await
+            .unwrap();
+    }
+    let cycle = app
+        .count("SELECT MAX(id) FROM cycles WHERE closed_at IS NOT NULL")
+        .await;
+    let b = app.browser();
+    b.sign_in(demo::ORG_SLUG, demo::OWNER_EMAIL, demo::PASSWORD).await;
+    let csv = b.get(&format!("/pulse/cycles/{cycle}/export.csv")).await;
+    assert_eq!(csv.status, 200);
+    let mut reader = csv::Reader::from_reader(csv.body.as_bytes());
+    let mut seen_evil = 0;
+    for record in reader.records() {
+        for cell in record.unwrap().iter() {
+            let runs = cell.starts_with(['=', '+', '@', '\t', '\r'])
+                || (cell.starts_with('-') && cell.parse::<f64>().is_err());
+            assert!(!runs, "a cell that a spreadsheet runs: {cell:?}");
+            if cell.starts_with("'=") || cell.starts_with("'+") || cell.starts_with("'@") || cell.starts_with("'-") {
+                seen_evil += 1;
+            }
+        }
+    }
+    assert!(
+        seen_evil > 0,
+        "the renamed teams are in the export, neutralized: {}",
+        csv.body
+    );
+
+    // An employee may not download results at all; another org's cycle
+    // is not found.
+    let e = app.browser();
+    e.sign_in(demo::ORG_SLUG, demo::EMPLOYEE_EMAIL, demo::PASSWORD).await;
+    e.get(&format!("/pulse/cycles/{cycle}/export.csv"))
+        .await
+        .assert(403, "");
+    let other = app.org("Other", "other").await;
+    app.person(other, "Out", "out@other.example", Role::Owner, None).await;
+    let o = app.browser();
+    o.sign_in("other", "out@other.example", PASSWORD).await;
+    assert_eq!(o.get(&format!("/pulse/cycles/{cycle}/export.csv")).await.status, 404);
+}
+
+async fn pages_and_downloads_are_never_cached(app: TestApp) {
+    demo::seed_if_empty(&app.state).await.unwrap();
+    let cycle = app
+        .count("SELECT MAX(id) FROM cycles WHERE closed_at IS NOT NULL")
+        .await;
+    let b = app.browser();
+    b.sign_in(demo::ORG_SLUG, demo::OWNER_EMAIL, demo::PASSWORD).await;
+    for path in [
+        "/".to_owned(),
+        "/people".into(),
+        "/account/data.json".into(),
+        format!("/pulse/cycles/{cycle}"),
+        format!("/pulse/cycles/{cycle}/export.csv"),
+        "/signin".into(),
+    ] {
+        let page = b.get(&path).await;
+        assert_eq!(page.headers["cache-control"], "no-store", "{path}");
+        assert_eq!(
+            page.headers["strict-transport-security"], "max-age=31536000",
+            "{path}: secure cookies mean TLS in front"
+        );
+    }
+    let owner = app
+        .count(&format!("SELECT id FROM people WHERE email = '{}'", demo::OWNER_EMAIL))
+        .await;
+    let org = app.count("SELECT id FROM organizations").await;
+    let api = Api::new(&app, &token_for(&app, org, owner).await);
+    assert_eq!(api.get("/api/v1/people").await.headers["cache-control"], "no-store");
+    // The stylesheet may be cached: it holds nothing personal.
+    let css = b.get("/assets/style.css").await;
+    assert!(css.headers["cache-control"].to_str().unwrap().starts_with("public"));
+}
+
+async fn api_checks_permission_before_the_body_and_wants_an_object(app: TestApp) {
+    let org = app.org("Bars Co", "bars-co").await;
+    let team = app.team(org, "Bar", None).await;
+    let employee = app.person(org, "Emma", "emma@bars.example", Role::Employee, None).await;
+    let hr = app.person(org, "Hana", "hana@bars.example", Role::HrAdmin, None).await;
+    let as_employee = Api::new(&app, &token_for(&app, org, employee).await);
+    // Not allowed is said first, whatever the body.
+    for (method, path, body) in [
+        ("POST", "/api/v1/teams".to_owned(), serde_json::json!({"name": ""})),
+        ("POST", "/api/v1/teams".to_owned(), serde_json::json!([1, 2])),
+        ("PATCH", format!("/api/v1/teams/{team}"), serde_json::json!({"name": 7})),
+        (
+            "POST",
+            "/api/v1/people".to_owned(),
+            serde_json::json!({"email": "not an email"}),
+        ),
+        ("POST", "/api/v1/pulses".to_owned(), serde_json::json!({})),
+    ] {
+        as_employee
+            .call(method, &path, Some(body))
+            .await
+            .error(403, "forbidden");
+    }
+    // A JSON array is not a team.
+    let as_hr = Api::new(&app, &token_for(&app, org, hr).await);
+    as_hr
+        .call("PATCH", &format!("/api/v1/teams/{team}"), Some(serde_json::json!([])))
+        .await
+        .error(422, "invalid")
+        .field("body");
+    as_hr
+        .call(
+            "PATCH",
+            &format!("/api/v1/teams/{team}"),
+            Some(serde_json::json!({"name": 7})),
+        )
+        .await
+        .error(422, "invalid")
+        .field("name");
+    assert_eq!(app.count("SELECT COUNT(*) FROM teams WHERE name = 'Bar'").await, 1);
+}
+
+async fn signing_in_again_ends_the_old_session_and_a_new_password_offers_to_revoke_tokens(app: TestApp) {
+    let org = app.org("Bars Co", "bars-co").await;
+    let ana = app.person(org, "Ana", "ana@bars.example", Role::Employee, None).await;
+    let b = app.browser();
+    b.sign_in("bars-co", "ana@bars.example", PASSWORD).await;
+    let first = b.cookie("belong_session").unwrap();
+    b.sign_in("bars-co", "ana@bars.example", PASSWORD).await;
+    let second = b.cookie("belong_session").unwrap();
+    assert_ne!(first, second);
+    let stale = app.browser();
+    stale.set_cookie("belong_session", &first);
+    assert_eq!(
+        stale.get("/").await.status,
+        303,
+        "the earlier session of this browser still works"
+    );
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM sessions WHERE person_id = {ana}"))
+            .await,
+        1
+    );
+
+    // A token made before a password change survives it unless revoked,
+    // and the change offers to revoke it.
+    let token = token_for(&app, org, ana).await;
+    let api = Api::new(&app, &token);
+    assert_eq!(api.get("/api/v1/me").await.status, 200);
+    b.get("/account/password").await;
+    let done = b
+        .post(
+            "/account/password",
+            &[
+                ("current", PASSWORD),
+                ("new", "a brand new password"),
+                ("confirm", "a brand new password"),
+            ],
+        )
+        .await;
+    done.assert(200, "Your password is changed");
+    done.assert(200, "You have 1 API token.");
+    b.post("/account/tokens/revoke-all", &[]).await;
+    assert_eq!(api.get("/api/v1/me").await.status, 401);
+}
