@@ -1,3 +1,5 @@
-//! Reaching people: email over SMTP (sent through the job queue).
+//! Reaching people: email over SMTP (sent through the job queue) and
+//! posts to chat webhooks.
 
 pub mod email;
+pub mod webhook;

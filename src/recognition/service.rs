@@ -313,42 +313,26 @@ async fn insert_and_announce(
 /// Sends one post to the chat webhook: `{"text": …}`, which Slack's and
 /// Microsoft Teams' incoming webhooks both take. Retried by the job queue
 /// on failure.
-pub async fn run_webhook_job(_app: &App, payload: &str) -> Result<(), String> {
+pub async fn run_webhook_job(app: &App, payload: &str) -> Result<(), String> {
     let p: WebhookPayload = serde_json::from_str(payload).map_err(|e| e.to_string())?;
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(15))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| e.to_string())?;
-    let res = client
-        .post(&p.url)
-        .json(&serde_json::json!({ "text": p.text }))
-        .send()
-        .await
-        .map_err(|e| format!("webhook unreachable: {}", e.without_url()))?;
-    if res.status().is_success() {
-        Ok(())
-    } else {
-        Err(format!("webhook answered {}", res.status()))
-    }
+    crate::notify::webhook::post(
+        &p.url,
+        &serde_json::json!({ "text": p.text }),
+        app.settings.webhooks_to_private_addresses,
+    )
+    .await
 }
 
-/// Owners set (or clear) the webhook URL: http or https, nothing else.
+/// Owners set (or clear) the webhook URL: https to a public address
+/// (see `notify::webhook`).
 pub async fn set_webhook(app: &App, actor: &Actor, raw: &str) -> Result<(), AppError> {
     actor.require(Permission::ManageSettings)?;
     let url = raw.trim();
     let url = if url.is_empty() {
         None
     } else {
-        let parsed: reqwest::Url = url
-            .parse()
-            .map_err(|_| AppError::invalid("webhook_url", "enter the full address, starting with https://"))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() || url.len() > 500 {
-            return Err(AppError::invalid(
-                "webhook_url",
-                "enter an http or https address of at most 500 characters",
-            ));
-        }
+        crate::notify::webhook::parse(url, app.settings.webhooks_to_private_addresses)
+            .map_err(|e| AppError::invalid("webhook_url", e.to_string()))?;
         Some(url)
     };
     let mut conn = app.db.acquire().await?;

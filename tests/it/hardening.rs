@@ -13,6 +13,7 @@ both_databases!(
     pages_and_downloads_are_never_cached,
     api_checks_permission_before_the_body_and_wants_an_object,
     signing_in_again_ends_the_old_session_and_a_new_password_offers_to_revoke_tokens,
+    chat_webhooks_reach_only_public_https_addresses,
 );
 
 async fn redirect_targets_stay_on_this_site(app: TestApp) {
@@ -210,4 +211,71 @@ async fn signing_in_again_ends_the_old_session_and_a_new_password_offers_to_revo
     done.assert(200, "You have 1 API token.");
     b.post("/account/tokens/revoke-all", &[]).await;
     assert_eq!(api.get("/api/v1/me").await.status, 401);
+}
+
+/// The server must not be turned against its own network: by default a
+/// webhook is https to a public address, checked when it is set and again,
+/// resolved, when each post is sent; nothing reaches a local receiver.
+async fn chat_webhooks_reach_only_public_https_addresses(app: TestApp) {
+    let app = app.with_public_webhooks_only().await;
+    let org = app.org("Bars Co", "bars-co").await;
+    app.person(org, "Olga", "olga@bars.example", Role::Owner, None).await;
+    let colleague = app.person(org, "Cook", "cook@bars.example", Role::Employee, None).await;
+    let hook = crate::helpers::WebhookSink::start().await;
+    let owner = app.browser();
+    owner.sign_in("bars-co", "olga@bars.example", PASSWORD).await;
+    owner.get("/thanks/values").await;
+    for target in [
+        hook.url.clone(),
+        "https://127.0.0.1/hook".to_owned(),
+        "https://169.254.169.254/latest/meta-data".to_owned(),
+        "https://[::1]/hook".to_owned(),
+        "https://10.0.0.7/hook".to_owned(),
+        "http://hooks.example.com/hook".to_owned(),
+    ] {
+        owner
+            .post("/thanks/webhook", &[("webhook_url", &target)])
+            .await
+            .assert(422, "webhook_url:");
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM organizations WHERE thanks_webhook_url IS NOT NULL")
+            .await,
+        0
+    );
+    // A public-looking name that resolves to loopback is caught at send
+    // time: the post fails and the local receiver hears nothing.
+    let port = hook
+        .url
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    owner
+        .post(
+            "/thanks/webhook",
+            &[("webhook_url", &format!("https://localhost:{port}/hooks/thanks"))],
+        )
+        .await;
+    owner.get("/thanks").await;
+    owner
+        .post(
+            "/thanks",
+            &[
+                ("recipients", &colleague.to_string()),
+                ("message", "Thanks for the help"),
+            ],
+        )
+        .await
+        .assert(200, "Posted");
+    belong::jobs::run_due(&app.state, "test").await.unwrap();
+    assert!(hook.received().is_empty());
+    let error: String = sqlx::query_scalar("SELECT last_error FROM jobs WHERE kind = 'recognition.webhook'")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert!(error.contains("private or local network"), "{error}");
 }

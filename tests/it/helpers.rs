@@ -100,7 +100,15 @@ impl TestApp {
     }
 
     async fn start(url: DatabaseUrl, dir: TempDir) -> TestApp {
-        TestApp::start_with(url, dir, Mailer::off()).await
+        TestApp::start_with(url, dir, Mailer::off(), true).await
+    }
+
+    /// The same database served with the default rule for chat webhooks:
+    /// https to public addresses only (the suite's receivers are on
+    /// loopback, so it allows private addresses otherwise).
+    pub async fn with_public_webhooks_only(self) -> TestApp {
+        let TestApp { url, dir, .. } = self;
+        TestApp::start_with(url, dir, Mailer::off(), false).await
     }
 
     /// An app whose email goes to `smtp` (plain SMTP on 127.0.0.1).
@@ -115,10 +123,10 @@ impl TestApp {
         })
         .unwrap();
         let TestApp { url, dir, .. } = self;
-        TestApp::start_with(url, dir, mailer).await
+        TestApp::start_with(url, dir, mailer, true).await
     }
 
-    async fn start_with(url: DatabaseUrl, dir: TempDir, mailer: Mailer) -> TestApp {
+    async fn start_with(url: DatabaseUrl, dir: TempDir, mailer: Mailer, private_webhooks: bool) -> TestApp {
         // Server errors show in the output of a failing test.
         static LOGS: std::sync::Once = std::sync::Once::new();
         LOGS.call_once(|| {
@@ -135,6 +143,7 @@ impl TestApp {
             db,
             Settings {
                 public_url: format!("http://{addr}"),
+                webhooks_to_private_addresses: private_webhooks,
                 ..Settings::default()
             },
         );
