@@ -42,6 +42,31 @@ pub enum Bench {
         #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
         pin: bool,
     },
+    /// A burst of wrong passwords: answers and the server's memory.
+    Signin {
+        #[arg(long)]
+        database: Option<DatabaseUrl>,
+        #[arg(long, default_value_t = 200)]
+        attempts: usize,
+    },
+    /// Every page and API call of the demo at once: requests/s, p99, errors.
+    Pages {
+        #[arg(long)]
+        database: Option<DatabaseUrl>,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// kill -9 under load, again and again: acknowledged answers lost.
+    Durability {
+        #[arg(long)]
+        database: Option<DatabaseUrl>,
+        #[arg(long, default_value_t = 30)]
+        runs: usize,
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+    },
     /// Results pages on a large history.
     Results {
         #[arg(long)]
@@ -68,6 +93,17 @@ pub async fn run(b: Bench) -> anyhow::Result<ExitCode> {
             people,
             cycles,
         } => results(database, people, cycles).await,
+        Bench::Signin { database, attempts } => super::bench_load::sign_in_burst(database, attempts).await,
+        Bench::Pages {
+            database,
+            connections,
+            seconds,
+        } => super::bench_load::page_mix(database, connections, seconds).await,
+        Bench::Durability {
+            database,
+            runs,
+            connections,
+        } => super::bench_load::durability(database, runs, connections).await,
     }
 }
 
@@ -81,7 +117,17 @@ fn scratch_url(name: &str) -> anyhow::Result<(DatabaseUrl, std::path::PathBuf)> 
 }
 
 /// Starts `belong serve` on the database, pinned to core 0 when possible.
-fn spawn_server(url: &DatabaseUrl, port: u16, pin: bool) -> anyhow::Result<(Child, Duration)> {
+pub(super) fn spawn_server(url: &DatabaseUrl, port: u16, pin: bool) -> anyhow::Result<(Child, Duration)> {
+    spawn_server_with(url, port, pin, &[])
+}
+
+/// [`spawn_server`] with more arguments to `serve`.
+pub(super) fn spawn_server_with(
+    url: &DatabaseUrl,
+    port: u16,
+    pin: bool,
+    extra: &[&str],
+) -> anyhow::Result<(Child, Duration)> {
     let exe = std::env::current_exe()?;
     let pinned = pin
         && Command::new("taskset")
@@ -105,6 +151,7 @@ fn spawn_server(url: &DatabaseUrl, port: u16, pin: bool) -> anyhow::Result<(Chil
         url.expose(),
     ])
     .args(["--api-requests-per-minute", "100000000"])
+    .args(extra)
     .env("BELONG_LOG", "warn")
     .stdin(Stdio::null())
     .stdout(Stdio::null())
@@ -124,24 +171,61 @@ fn spawn_server(url: &DatabaseUrl, port: u16, pin: bool) -> anyhow::Result<(Chil
     Ok((child, started.elapsed()))
 }
 
-fn stop(mut child: Child) {
+pub(super) fn stop(mut child: Child) {
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let _ = child.wait();
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub(super) fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// One keep-alive HTTP/1.1 connection; enough of the protocol for a load
 /// generator (Content-Length bodies only).
-struct Conn {
+pub(super) struct Conn {
     stream: TcpStream,
     buf: Vec<u8>,
 }
 
+/// A whole response: its status, its head (status line and headers) and
+/// its body.
+pub(super) struct Reply {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// The value of a `Set-Cookie` for `name`.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            if !k.eq_ignore_ascii_case("set-cookie") {
+                return None;
+            }
+            let pair = v.trim().split(';').next()?;
+            let (n, value) = pair.split_once('=')?;
+            (n == name).then(|| value.to_owned())
+        })
+    }
+}
+
 impl Conn {
-    async fn open(port: u16) -> anyhow::Result<Conn> {
+    /// Sends a raw request (head with its blank line, then the body) and
+    /// reads the whole response.
+    pub(super) async fn exchange(&mut self, head: &str, body: &[u8]) -> anyhow::Result<Reply> {
+        self.stream.write_all(head.as_bytes()).await?;
+        self.stream.write_all(body).await?;
+        let status = self.read_status().await?;
+        let end = find(&self.buf, b"\r\n\r\n").expect("read_status found the head");
+        Ok(Reply {
+            status,
+            head: String::from_utf8_lossy(&self.buf[..end]).into_owned(),
+            body: self.buf[end + 4..].to_vec(),
+        })
+    }
+
+    pub(super) async fn open(port: u16) -> anyhow::Result<Conn> {
         let stream = TcpStream::connect(("127.0.0.1", port)).await?;
         stream.set_nodelay(true)?;
         Ok(Conn {
@@ -192,14 +276,14 @@ impl Conn {
     }
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+pub(super) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-type LoadTask = tokio::task::JoinHandle<anyhow::Result<(Vec<Duration>, usize)>>;
+pub(super) type LoadTask = tokio::task::JoinHandle<anyhow::Result<(Vec<Duration>, usize)>>;
 
 /// Waits for the load tasks: all latencies, sorted, and the error count.
-async fn gather(tasks: Vec<LoadTask>) -> anyhow::Result<(Vec<Duration>, usize)> {
+pub(super) async fn gather(tasks: Vec<LoadTask>) -> anyhow::Result<(Vec<Duration>, usize)> {
     let mut lat = Vec::new();
     let mut errors = 0;
     for t in tasks {
@@ -211,7 +295,7 @@ async fn gather(tasks: Vec<LoadTask>) -> anyhow::Result<(Vec<Duration>, usize)> 
     Ok((lat, errors))
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(super) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -220,7 +304,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 /// An org of `people` in teams of 10 under 10 departments, and one open
 /// pulse cycle; returns the personal-link tokens and a request body.
-async fn seed_open_cycle(app: &App, people: usize) -> anyhow::Result<(Vec<String>, String)> {
+pub(super) async fn seed_open_cycle(app: &App, people: usize) -> anyhow::Result<(Vec<String>, String)> {
     let org_id = seed_org(app, people).await?;
     let actor = Actor::system(org_id);
     let bank = crate::pulse::service::question_bank(app, org_id)
@@ -327,7 +411,7 @@ async fn seed_org(app: &App, people: usize) -> anyhow::Result<i64> {
     Ok(org.id)
 }
 
-async fn open_app(
+pub(super) async fn open_app(
     database: Option<DatabaseUrl>,
     name: &str,
 ) -> anyhow::Result<(App, DatabaseUrl, Option<std::path::PathBuf>)> {
@@ -620,7 +704,7 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
 
 /// The pid of the server itself (under taskset it is the same process,
 /// which execs the server).
-fn server_pid(child: &Child) -> u32 {
+pub(super) fn server_pid(child: &Child) -> u32 {
     child.id()
 }
 

@@ -1,0 +1,336 @@
+//! Benchmarks of a busy Monday and a bad day: a burst of sign-ins and its
+//! memory, a mix of every page at 64 connections, and kill -9 under load.
+//! Each runs `belong serve` as a child process over loopback.
+
+use std::process::{Child, ExitCode};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use sqlx::Row;
+
+use super::bench::{Conn, Reply, free_port, gather, open_app, percentile, seed_open_cycle, spawn_server_with, stop};
+use crate::config::DatabaseUrl;
+use crate::org::demo;
+
+fn rss_mib(child: &Child) -> f64 {
+    std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The sign-in form's CSRF cookie and token.
+async fn sign_in_form(port: u16) -> anyhow::Result<(String, String)> {
+    let mut conn = Conn::open(port).await?;
+    let reply = conn
+        .exchange(
+            "GET /signin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n",
+            b"",
+        )
+        .await?;
+    let cookie = reply
+        .cookie("belong_csrf")
+        .ok_or_else(|| anyhow::anyhow!("no CSRF cookie"))?;
+    let body = String::from_utf8_lossy(&reply.body);
+    let token = body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .ok_or_else(|| anyhow::anyhow!("no CSRF field"))?
+        .to_owned();
+    Ok((cookie, token))
+}
+
+async fn post_sign_in(
+    conn: &mut Conn,
+    (cookie, token): &(String, String),
+    email: &str,
+    password: &str,
+    forwarded_for: Option<&str>,
+) -> anyhow::Result<Reply> {
+    let body = serde_urlencoded::to_string([
+        ("csrf", token.as_str()),
+        ("org", demo::ORG_SLUG),
+        ("email", email),
+        ("password", password),
+    ])?;
+    let xff = forwarded_for
+        .map(|a| format!("X-Forwarded-For: {a}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "POST /signin HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: belong_csrf={cookie}\r\n{xff}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.exchange(&head, body.as_bytes()).await
+}
+
+/// 200 wrong passwords at once, twice: from one address (the throttle
+/// turns most away before any hashing) and from 200 addresses behind a
+/// trusted proxy (every one is hashed). Resident memory before, at its
+/// peak, and after.
+pub async fn sign_in_burst(database: Option<DatabaseUrl>, attempts: usize) -> anyhow::Result<ExitCode> {
+    let (app, url, dir) = open_app(database, "signin.db").await?;
+    demo::seed_if_empty(&app).await?;
+    app.db.close().await;
+    let port = free_port()?;
+    let (server, _) = spawn_server_with(&url, port, true, &["--trusted-proxies", "127.0.0.1"])?;
+    let form = Arc::new(sign_in_form(port).await?);
+    let before = rss_mib(&server);
+    println!("bench signin on {}: RSS before {before:.0} MiB", url.backend_name());
+    for (label, many_addresses) in [("from one address", false), ("from as many addresses", true)] {
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for i in 0..attempts {
+            let form = form.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut conn = Conn::open(port).await?;
+                let email = format!("nobody{i}@fernhill.example");
+                let address = format!("198.51.{}.{}", i / 250, i % 250 + 1);
+                let reply = post_sign_in(
+                    &mut conn,
+                    &form,
+                    &email,
+                    "not the password",
+                    many_addresses.then_some(address.as_str()),
+                )
+                .await?;
+                anyhow::Ok(reply.status)
+            }));
+        }
+        let mut peak = before;
+        let mut counts = std::collections::BTreeMap::<u16, usize>::new();
+        let mut pending = tasks;
+        while !pending.is_empty() {
+            peak = peak.max(rss_mib(&server));
+            let (done, rest): (Vec<_>, Vec<_>) = pending.into_iter().partition(|t| t.is_finished());
+            for t in done {
+                *counts.entry(t.await??).or_default() += 1;
+            }
+            pending = rest;
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let took = started.elapsed();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let after = rss_mib(&server);
+        println!(
+            "sign-in burst of {attempts} wrong passwords {label}: {:.2} s; answers {counts:?}; RSS peak {peak:.0} MiB, after {after:.0} MiB (target after: < 150 MiB)",
+            took.as_secs_f64()
+        );
+    }
+    stop(server);
+    if let Some(d) = dir {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every kind of page and API call of the demo, round-robin, from
+/// `connections` keep-alive connections for `seconds`.
+pub async fn page_mix(database: Option<DatabaseUrl>, connections: usize, seconds: u64) -> anyhow::Result<ExitCode> {
+    let (app, url, dir) = open_app(database, "pages.db").await?;
+    demo::seed_if_empty(&app).await?;
+    let org_id: i64 = sqlx::query("SELECT id FROM organizations WHERE slug = $1")
+        .bind(demo::ORG_SLUG)
+        .fetch_one(&mut *app.db.acquire().await?)
+        .await?
+        .try_get("id")?;
+    let owner: i64 = sqlx::query("SELECT id FROM people WHERE org_id = $1 AND email_key = $2")
+        .bind(org_id)
+        .bind(demo::OWNER_EMAIL)
+        .fetch_one(&mut *app.db.acquire().await?)
+        .await?
+        .try_get("id")?;
+    let cycle: i64 = sqlx::query("SELECT MAX(id) AS id FROM cycles WHERE org_id = $1 AND closed_at IS NOT NULL")
+        .bind(org_id)
+        .fetch_one(&mut *app.db.acquire().await?)
+        .await?
+        .try_get("id")?;
+    let token = crate::auth::tokens::create(&app.db, org_id, owner, "bench", app.now()).await?;
+    sqlx::query("DELETE FROM jobs")
+        .execute(&mut *app.db.acquire().await?)
+        .await?;
+    app.db.close().await;
+
+    let port = free_port()?;
+    let (server, _) = spawn_server_with(&url, port, true, &[])?;
+    let form = sign_in_form(port).await?;
+    let mut conn = Conn::open(port).await?;
+    let signed = post_sign_in(&mut conn, &form, demo::OWNER_EMAIL, demo::PASSWORD, None).await?;
+    anyhow::ensure!(signed.status == 303, "sign-in answered {}", signed.status);
+    let session = signed
+        .cookie("belong_session")
+        .ok_or_else(|| anyhow::anyhow!("no session cookie"))?;
+    let pages: Vec<String> = [
+        "/",
+        "/people",
+        "/teams",
+        "/pulse",
+        &format!("/pulse/cycles/{cycle}"),
+        &format!("/pulse/cycles/{cycle}/export.csv"),
+        "/thanks",
+        "/thanks/coverage",
+        "/voice/inbox",
+        "/account/data",
+        "/audit",
+    ]
+    .iter()
+    .map(|p| {
+        format!("GET {p} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: belong_session={session}\r\nContent-Length: 0\r\n\r\n")
+    })
+    .chain(
+        ["/api/v1/people", &format!("/api/v1/cycles/{cycle}/results?group=org")]
+            .iter()
+            .map(|p| {
+                format!(
+                    "GET {p} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\n\r\n"
+                )
+            }),
+    )
+    .collect();
+    let kinds = pages.len();
+    let pages = Arc::new(pages);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..connections {
+        let pages = pages.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(port).await?;
+            let (mut lat, mut errors, mut n) = (Vec::new(), 0usize, c);
+            while Instant::now() < deadline {
+                let head = &pages[n % pages.len()];
+                n += 1;
+                let t = Instant::now();
+                match conn.exchange(head, b"").await {
+                    Ok(r) if r.status < 400 => lat.push(t.elapsed()),
+                    Ok(_) => errors += 1,
+                    Err(_) => {
+                        errors += 1;
+                        conn = Conn::open(port).await?;
+                    }
+                }
+            }
+            anyhow::Ok((lat, errors))
+        }));
+    }
+    let (lat, errors) = gather(tasks).await?;
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "page mix on {} ({kinds} kinds of page and API call, {connections} connections, {seconds} s): {:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms, {errors} errors; RSS {:.0} MiB",
+        url.backend_name(),
+        lat.len() as f64 / elapsed,
+        percentile(&lat, 0.5).as_secs_f64() * 1000.0,
+        percentile(&lat, 0.99).as_secs_f64() * 1000.0,
+        rss_mib(&server),
+    );
+    stop(server);
+    if let Some(d) = dir {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Answers under load, then `kill -9` at a random moment, `runs` times:
+/// every answer acknowledged (201) must be in the database afterwards,
+/// with its person marked as having answered.
+pub async fn durability(database: Option<DatabaseUrl>, runs: usize, connections: usize) -> anyhow::Result<ExitCode> {
+    use rand::Rng;
+    let (app, url, dir) = open_app(database, "durability.db").await?;
+    let per_run = 6000;
+    println!(
+        "bench durability on {}: {runs} runs of kill -9 under load …",
+        url.backend_name()
+    );
+    let (tokens, body) = seed_open_cycle(&app, runs * per_run).await?;
+    let cycle: i64 = sqlx::query("SELECT MAX(id) AS id FROM cycles")
+        .fetch_one(&mut *app.db.acquire().await?)
+        .await?
+        .try_get("id")?;
+    app.db.close().await;
+    let tokens = Arc::new(tokens);
+    let mut acked_total = 0usize;
+    let mut lost_total = 0usize;
+    let mut ran = 0;
+    for run in 1..=runs {
+        // Each run answers with people of its own, so a fast database does
+        // not run out before the last run.
+        let next = Arc::new(AtomicUsize::new((run - 1) * per_run));
+        let end = (run * per_run).min(tokens.len());
+        let port = free_port()?;
+        let (mut server, _) = spawn_server_with(&url, port, false, &[])?;
+        let acked = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..connections {
+            let (tokens, next, acked, body) = (tokens.clone(), next.clone(), acked.clone(), body.clone());
+            tasks.push(tokio::spawn(async move {
+                let Ok(mut conn) = Conn::open(port).await else { return };
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= end {
+                        return;
+                    }
+                    let token = &tokens[i];
+                    let head = format!(
+                        "POST /api/v1/invitations/{token}/response HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                        body.len()
+                    );
+                    match conn.exchange(&head, body.as_bytes()).await {
+                        Ok(r) if r.status == 201 => {
+                            acked.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(_) => {}
+                        Err(_) => return,
+                    }
+                }
+            }));
+        }
+        let wait = rand::thread_rng().gen_range(300..1500);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        server.kill()?;
+        server.wait()?;
+        for t in tasks {
+            let _ = t.await;
+        }
+        let acked_now = acked.load(Ordering::Relaxed);
+        acked_total += acked_now;
+        // What the database holds after the crash, read by a fresh process's
+        // worth of connections.
+        let db = crate::db::Db::connect_existing(&url).await?;
+        let stored: i64 = sqlx::query("SELECT COUNT(*) AS n FROM responses WHERE cycle_id = $1")
+            .bind(cycle)
+            .fetch_one(&mut *db.acquire().await?)
+            .await?
+            .try_get("n")?;
+        let marked: i64 = sqlx::query("SELECT COUNT(*) AS n FROM participation WHERE cycle_id = $1 AND answered = 1")
+            .bind(cycle)
+            .fetch_one(&mut *db.acquire().await?)
+            .await?
+            .try_get("n")?;
+        db.close().await;
+        let lost = acked_total.saturating_sub(stored as usize);
+        lost_total += lost;
+        println!(
+            "run {run:>2}: killed after {wait} ms; {acked_now} acknowledged ({acked_total} in all), {stored} stored, {marked} marked answered, {lost} lost"
+        );
+        anyhow::ensure!(stored == marked, "responses and participation disagree after a crash");
+        ran = run;
+    }
+    println!("durability: {acked_total} acknowledged answers over {ran} kill -9 runs, {lost_total} lost");
+    if let Some(d) = dir {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    Ok(if lost_total == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
