@@ -175,6 +175,7 @@ async fn get_me(State(app): State<AppState>, ApiActor(actor): ApiActor) -> Resul
 #[into_params(parameter_in = Query)]
 pub struct PeopleQuery {
     /// active (default), left or all
+    #[param(pattern = "^(active|left|all)$")]
     pub status: Option<String>,
     /// Only people in this team.
     pub team_id: Option<String>,
@@ -230,13 +231,19 @@ async fn get_person(
 
 #[derive(Deserialize, ToSchema)]
 pub struct PersonCreate {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\u0000-\\u0020\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: String,
     #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Defaults to employee.
     pub role: Option<Role>,
+    #[schema(pattern = "^[0-9]{1,19}$")]
     pub team_id: Option<String>,
+    #[schema(pattern = "^[0-9]{1,19}$")]
     pub manager_id: Option<String>,
     /// YYYY-MM-DD
     #[schema(format = Date)]
@@ -300,19 +307,25 @@ fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D
 
 #[derive(Deserialize, ToSchema, Default)]
 pub struct PersonUpdate {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\u0000-\\u0020\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: Option<String>,
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
     pub role: Option<Role>,
     /// null removes the person from their team.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{1,19}$")]
     pub team_id: Option<Option<String>>,
     /// null removes their manager.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{1,19}$")]
     pub manager_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub start_date: Option<Option<String>>,
     pub time_zone: Option<String>,
 }
@@ -435,9 +448,14 @@ async fn get_team(
 
 #[derive(Deserialize, ToSchema)]
 pub struct TeamCreate {
-    #[schema(min_length = 1, max_length = 100, pattern = "^[^/]*[^/ ][^/]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^/\\u0000-\\u001f\\u007f-\\u009f]*[^/\\u0000-\\u0020\\u007f-\\u009f][^/\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: String,
     /// Makes it a sub-team of this team.
+    #[schema(pattern = "^[0-9]{1,19}$")]
     pub parent_id: Option<String>,
 }
 
@@ -467,10 +485,15 @@ async fn create_team(
 
 #[derive(Deserialize, ToSchema, Default)]
 pub struct TeamUpdate {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^/\\u0000-\\u001f\\u007f-\\u009f]*[^/\\u0000-\\u0020\\u007f-\\u009f][^/\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub name: Option<String>,
     /// null makes it a top-level team.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{1,19}$")]
     pub parent_id: Option<Option<String>>,
 }
 

@@ -107,8 +107,15 @@ async fn list_pulses(State(app): State<AppState>, ApiActor(actor): ApiActor) -> 
     Ok(Json(out))
 }
 
+/// A team's id, as a string of digits.
+#[derive(ToSchema)]
+#[schema(pattern = "^[0-9]{1,19}$")]
+#[allow(dead_code)]
+struct TeamIdIn(String);
+
 #[derive(Deserialize, ToSchema)]
 pub struct PulseQuestionIn {
+    #[schema(pattern = "^[0-9]{1,19}$")]
     pub question_id: String,
     /// Asked every cycle (true) or in rotation (false).
     pub core: bool,
@@ -116,7 +123,11 @@ pub struct PulseQuestionIn {
 
 #[derive(Deserialize, ToSchema)]
 pub struct PulseCreate {
-    #[schema(min_length = 1, max_length = 120)]
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\u0000-\\u0020\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"
+    )]
     pub title: String,
     /// once, monthly or quarterly
     #[schema(pattern = "^(once|monthly|quarterly)$")]
@@ -128,7 +139,9 @@ pub struct PulseCreate {
     #[schema(minimum = 5, maximum = 10)]
     pub per_cycle: i64,
     /// Only these teams (with sub-teams); everyone when absent.
+    #[schema(inline, value_type = Option<Vec<TeamIdIn>>)]
     pub team_ids: Option<Vec<String>>,
+    #[schema(min_items = 5, max_items = 40)]
     pub questions: Vec<PulseQuestionIn>,
 }
 
@@ -368,6 +381,7 @@ async fn submit_with_invitation(
 #[into_params(parameter_in = Query)]
 pub struct ResultsQuery {
     /// org, team:ID, team-only:ID or segment:QUESTION=VALUE; default org.
+    #[param(pattern = "^(org|team:[0-9]{1,19}|team-only:[0-9]{1,19}|segment:[0-9]{1,19}=.+)$")]
     pub group: Option<String>,
 }
 
