@@ -16,6 +16,8 @@ pub struct App {
     pub mailer: Mailer,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
+    /// Limits whose keys must not be at rest (see `limits::InMemory`).
+    pub memory_limits: crate::limits::InMemory,
     /// The group-commit writer of pulse answers, started on first use so
     /// it runs on the caller's runtime with the app's clock.
     pub answer_writer: std::sync::OnceLock<crate::pulse::writer::Writer>,
@@ -28,6 +30,7 @@ impl App {
             mailer: Mailer::off(),
             clock: Arc::new(SystemClock),
             settings,
+            memory_limits: crate::limits::InMemory::default(),
             answer_writer: std::sync::OnceLock::new(),
         }
     }

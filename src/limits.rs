@@ -171,6 +171,47 @@ pub async fn put_back(db: &Db, bucket: &Bucket) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// Token buckets kept in this process's memory only, for limits whose
+/// keys must never be at rest: a row "this session sent feedback at 10:42"
+/// or "this address followed a feedback thread" would name the anonymous
+/// sender to whoever holds a copy of the database (PRIVACY.md rules 16 and
+/// 22). They reset on restart and are per process.
+#[derive(Default)]
+pub struct InMemory {
+    buckets: std::sync::Mutex<std::collections::HashMap<String, (i64, i64)>>,
+}
+
+impl InMemory {
+    /// Like [`take`], in memory.
+    pub fn take(&self, bucket: &Bucket, now: Timestamp) -> Result<(), i64> {
+        let now_ms = now.as_millisecond();
+        let full = bucket.burst * 1000;
+        let mut all = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if all.len() > 100_000 {
+            // Buckets full again are the same as no bucket.
+            all.retain(|_, (tokens, at)| *tokens < full && now_ms - *at < 3_600_000);
+        }
+        let (tokens, at) = all.entry(bucket.key.clone()).or_insert((full, now_ms));
+        let have = (*tokens + (now_ms - *at).max(0) * 1000 / bucket.every_ms).min(full);
+        *at = now_ms;
+        if have >= 1000 {
+            *tokens = have - 1000;
+            Ok(())
+        } else {
+            *tokens = have;
+            Err((((1000 - have) * bucket.every_ms / 1000 + 999) / 1000).max(1))
+        }
+    }
+
+    /// Like [`put_back`], in memory.
+    pub fn put_back(&self, bucket: &Bucket) {
+        let mut all = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((tokens, _)) = all.get_mut(&bucket.key) {
+            *tokens += 1000;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +225,26 @@ mod tests {
         assert_eq!(delay_after(7, 5), 8);
         assert_eq!(delay_after(30, 5), MAX_DELAY);
         assert_eq!(delay_after(i64::MAX, 5), MAX_DELAY);
+    }
+
+    #[test]
+    fn an_in_memory_bucket_empties_refills_and_takes_back() {
+        let limits = InMemory::default();
+        let b = Bucket::new("a", 3, 1000);
+        let t0 = Timestamp::from_second(1_000_000).unwrap();
+        for _ in 0..3 {
+            assert!(limits.take(&b, t0).is_ok());
+        }
+        assert_eq!(limits.take(&b, t0), Err(1));
+        assert!(
+            limits.take(&Bucket::new("b", 3, 1000), t0).is_ok(),
+            "buckets are per key"
+        );
+        limits.put_back(&b);
+        assert!(limits.take(&b, t0).is_ok(), "a request given back counts again");
+        let later = t0.checked_add(jiff::SignedDuration::from_secs(1)).unwrap();
+        assert!(limits.take(&b, later).is_ok(), "one more after a second");
+        assert!(limits.take(&b, later).is_err());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::model::{FeedbackCode, Status};
 use super::service::{self, Change, GroupStats, InboxRow, SendInput, ThreadView};
 use crate::app::AppState;
 use crate::auth::{Role, hash_token};
-use crate::limits::{self, Bucket};
+use crate::limits::Bucket;
 use crate::pulse::model::Pillar;
 use crate::web::{AppError, ClientIp, CurrentPerson, Form, Layout, Query, parse_id, render, render_with};
 
@@ -124,7 +124,8 @@ async fn send_message(
         SEND_BURST,
         SEND_EVERY_MS,
     );
-    if let Err(retry_after) = limits::take(&app.db, &sends, app.now()).await? {
+    // In memory: a row naming this session would name the sender.
+    if let Err(retry_after) = app.memory_limits.take(&sends, app.now()) {
         let e = AppError::TooManyRequests { retry_after };
         return Ok(render_with(
             e.status(),
@@ -140,7 +141,7 @@ async fn send_message(
         })),
         Err(e @ AppError::Invalid { .. }) => {
             // A refused form sent nothing: it does not count.
-            limits::put_back(&app.db, &sends).await?;
+            app.memory_limits.put_back(&sends);
             Ok(render_with(
                 e.status(),
                 &box_page(&app, &me, layout, form, Some(e.to_string())).await?,
@@ -173,7 +174,9 @@ struct CodeForm {
 /// Checks the caller's budget of code attempts, then reads the code.
 async fn take_code(app: &AppState, client: IpAddr, raw: &str) -> Result<FeedbackCode, AppError> {
     let tries = Bucket::new(format!("voice-code:{client}"), CODE_BURST, CODE_EVERY_MS);
-    if let Err(retry_after) = limits::take(&app.db, &tries, app.now()).await? {
+    // In memory: a row "this address followed a thread at 10:42" would
+    // point at the sender.
+    if let Err(retry_after) = app.memory_limits.take(&tries, app.now()) {
         return Err(AppError::TooManyRequests { retry_after });
     }
     FeedbackCode::parse(raw).map_err(|e| AppError::invalid("code", e))

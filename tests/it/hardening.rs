@@ -14,6 +14,7 @@ both_databases!(
     api_checks_permission_before_the_body_and_wants_an_object,
     signing_in_again_ends_the_old_session_and_a_new_password_offers_to_revoke_tokens,
     chat_webhooks_reach_only_public_https_addresses,
+    feedback_limits_leave_no_row_that_points_at_the_sender,
 );
 
 async fn redirect_targets_stay_on_this_site(app: TestApp) {
@@ -278,4 +279,42 @@ async fn chat_webhooks_reach_only_public_https_addresses(app: TestApp) {
         .await
         .unwrap();
     assert!(error.contains("private or local network"), "{error}");
+}
+
+/// Sending feedback and following a thread are limited (five sends, then a
+/// wait), but nothing at rest records that this session or address used
+/// the feedback box, or when: such a row would name the sender.
+async fn feedback_limits_leave_no_row_that_points_at_the_sender(app: TestApp) {
+    let org = app.org("Bars Co", "bars-co").await;
+    app.person(org, "Hana", "hana@bars.example", Role::HrAdmin, None).await;
+    let b = app.browser();
+    b.sign_in("bars-co", "hana@bars.example", PASSWORD).await;
+    b.get("/voice").await;
+    let before: Vec<String> = keys(&app).await;
+    for i in 0..5 {
+        b.post("/voice", &[("team", "org"), ("body", &format!("message {i}"))])
+            .await
+            .assert(200, "on its way");
+    }
+    b.post("/voice", &[("team", "org"), ("body", "one more")])
+        .await
+        .assert(429, "too many attempts");
+    b.post("/voice/thread", &[("code", "AAAA")]).await;
+    assert_eq!(keys(&app).await, before, "a limit row was written around a send");
+}
+
+/// Every key of the database's limit tables.
+async fn keys(app: &TestApp) -> Vec<String> {
+    let mut all: Vec<String> = sqlx::query_scalar("SELECT throttle_key FROM throttles")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap();
+    all.extend(
+        sqlx::query_scalar::<_, String>("SELECT bucket_key FROM rate_buckets")
+            .fetch_all(&app.state.db.pool)
+            .await
+            .unwrap(),
+    );
+    all.sort();
+    all
 }
