@@ -7,18 +7,23 @@
 //! * `results`: results of the whole org and the teams × pillars heatmap
 //!   over HTTP on 10,000 people and 36 monthly cycles, the cold start of
 //!   `belong serve` on that database, and its resident memory.
+//! * `signin`, `pages`, `durability` (in `bench_load`): a burst of wrong
+//!   passwords and the memory it takes, every page at once, kill -9 under
+//!   load. What they share lives in `bench_kit`.
 
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use sqlx::Row;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::AsyncWriteExt;
 
+use super::bench_kit::{
+    Conn, free_port, gather, open_app, percentile, seed_open_cycle, seed_org, server_pid, spawn_server, stop,
+};
 use crate::app::App;
-use crate::auth::{Actor, Role};
-use crate::config::{DatabaseUrl, Settings};
-use crate::db::{Db, new_id};
+use crate::auth::Actor;
+use crate::config::DatabaseUrl;
+use crate::db::new_id;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Bench {
@@ -105,325 +110,6 @@ pub async fn run(b: Bench) -> anyhow::Result<ExitCode> {
             connections,
         } => super::bench_load::durability(database, runs, connections).await,
     }
-}
-
-fn scratch_url(name: &str) -> anyhow::Result<(DatabaseUrl, std::path::PathBuf)> {
-    let dir = std::env::temp_dir().join(format!("belong-bench-{:x}", new_id()));
-    std::fs::create_dir_all(&dir)?;
-    let url = format!("sqlite://{}", dir.join(name).display())
-        .parse()
-        .map_err(anyhow::Error::msg)?;
-    Ok((url, dir))
-}
-
-/// Starts `belong serve` on the database, pinned to core 0 when possible.
-pub(super) fn spawn_server(url: &DatabaseUrl, port: u16, pin: bool) -> anyhow::Result<(Child, Duration)> {
-    spawn_server_with(url, port, pin, &[])
-}
-
-/// [`spawn_server`] with more arguments to `serve`.
-pub(super) fn spawn_server_with(
-    url: &DatabaseUrl,
-    port: u16,
-    pin: bool,
-    extra: &[&str],
-) -> anyhow::Result<(Child, Duration)> {
-    let exe = std::env::current_exe()?;
-    let pinned = pin
-        && Command::new("taskset")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok();
-    let mut cmd = if pinned {
-        let mut c = Command::new("taskset");
-        c.arg("-c").arg("0").arg(&exe);
-        c
-    } else {
-        Command::new(&exe)
-    };
-    cmd.args([
-        "serve",
-        "--listen",
-        &format!("127.0.0.1:{port}"),
-        "--database",
-        url.expose(),
-    ])
-    .args(["--api-requests-per-minute", "100000000"])
-    .args(extra)
-    .env("BELONG_LOG", "warn")
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(Stdio::inherit());
-    let started = Instant::now();
-    let child = cmd.spawn()?;
-    // Ready when it answers a health check.
-    loop {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            anyhow::bail!("the server did not start");
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    Ok((child, started.elapsed()))
-}
-
-pub(super) fn stop(mut child: Child) {
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    let _ = child.wait();
-}
-
-pub(super) fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-/// One keep-alive HTTP/1.1 connection; enough of the protocol for a load
-/// generator (Content-Length bodies only).
-pub(super) struct Conn {
-    stream: TcpStream,
-    buf: Vec<u8>,
-}
-
-/// A whole response: its status, its head (status line and headers) and
-/// its body.
-pub(super) struct Reply {
-    pub status: u16,
-    pub head: String,
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    /// The value of a `Set-Cookie` for `name`.
-    pub fn cookie(&self, name: &str) -> Option<String> {
-        self.head.lines().find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            if !k.eq_ignore_ascii_case("set-cookie") {
-                return None;
-            }
-            let pair = v.trim().split(';').next()?;
-            let (n, value) = pair.split_once('=')?;
-            (n == name).then(|| value.to_owned())
-        })
-    }
-}
-
-impl Conn {
-    /// Sends a raw request (head with its blank line, then the body) and
-    /// reads the whole response.
-    pub(super) async fn exchange(&mut self, head: &str, body: &[u8]) -> anyhow::Result<Reply> {
-        self.stream.write_all(head.as_bytes()).await?;
-        self.stream.write_all(body).await?;
-        let status = self.read_status().await?;
-        let end = find(&self.buf, b"\r\n\r\n").expect("read_status found the head");
-        Ok(Reply {
-            status,
-            head: String::from_utf8_lossy(&self.buf[..end]).into_owned(),
-            body: self.buf[end + 4..].to_vec(),
-        })
-    }
-
-    pub(super) async fn open(port: u16) -> anyhow::Result<Conn> {
-        let stream = TcpStream::connect(("127.0.0.1", port)).await?;
-        stream.set_nodelay(true)?;
-        Ok(Conn {
-            stream,
-            buf: Vec::with_capacity(8192),
-        })
-    }
-
-    /// Sends a request and returns the status code.
-    async fn request(&mut self, method: &str, path: &str, body: &str) -> anyhow::Result<u16> {
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        self.stream.write_all(head.as_bytes()).await?;
-        self.stream.write_all(body.as_bytes()).await?;
-        self.read_status().await
-    }
-
-    /// Reads one response (Content-Length body) and returns its status.
-    async fn read_status(&mut self) -> anyhow::Result<u16> {
-        self.buf.clear();
-        let mut tmp = [0u8; 16384];
-        loop {
-            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
-                let head = std::str::from_utf8(&self.buf[..end])?;
-                let status: u16 = head.split(' ').nth(1).unwrap_or("0").parse()?;
-                let len: usize = head
-                    .lines()
-                    .find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length:")
-                            .map(|v| v.trim().to_owned())
-                    })
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0);
-                while self.buf.len() < end + 4 + len {
-                    let n = self.stream.read(&mut tmp).await?;
-                    anyhow::ensure!(n > 0, "connection closed");
-                    self.buf.extend_from_slice(&tmp[..n]);
-                }
-                return Ok(status);
-            }
-            let n = self.stream.read(&mut tmp).await?;
-            anyhow::ensure!(n > 0, "connection closed");
-            self.buf.extend_from_slice(&tmp[..n]);
-        }
-    }
-}
-
-pub(super) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-pub(super) type LoadTask = tokio::task::JoinHandle<anyhow::Result<(Vec<Duration>, usize)>>;
-
-/// Waits for the load tasks: all latencies, sorted, and the error count.
-pub(super) async fn gather(tasks: Vec<LoadTask>) -> anyhow::Result<(Vec<Duration>, usize)> {
-    let mut lat = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        let (l, e) = t.await??;
-        lat.extend(l);
-        errors += e;
-    }
-    lat.sort();
-    Ok((lat, errors))
-}
-
-pub(super) fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-/// An org of `people` in teams of 10 under 10 departments, and one open
-/// pulse cycle; returns the personal-link tokens and a request body.
-pub(super) async fn seed_open_cycle(app: &App, people: usize) -> anyhow::Result<(Vec<String>, String)> {
-    let org_id = seed_org(app, people).await?;
-    let actor = Actor::system(org_id);
-    let bank = crate::pulse::service::question_bank(app, org_id)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let input = crate::pulse::service::PulseInput {
-        title: "Bench pulse".into(),
-        schedule: crate::pulse::model::Schedule::Once,
-        open_days: 7,
-        remind_days: 0,
-        per_cycle: 7,
-        teams: None,
-        questions: crate::pulse::model::default_selection(&bank)
-            .into_iter()
-            .filter(|(_, core)| *core)
-            .collect(),
-    };
-    let pulse = crate::pulse::service::create_pulse(app, &actor, &input)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let cycle = crate::pulse::service::launch(app, org_id, pulse)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut conn = app.db.pool.acquire().await?;
-    let questions = crate::pulse::store::cycle_questions(&mut conn, org_id, cycle).await?;
-    let answers: Vec<String> = questions
-        .iter()
-        .filter_map(|q| q.pillar.scale().map(|(_, high)| format!("\"{}\": {}", q.id, high - 1)))
-        .collect();
-    let body = format!(
-        "{{\"answers\": {{{}}}, \"comment\": \"Benchmark comment about the team.\"}}",
-        answers.join(", ")
-    );
-    let tokens = sqlx::query("SELECT payload FROM jobs WHERE kind = 'email.send'")
-        .fetch_all(&app.db.pool)
-        .await?
-        .iter()
-        .filter_map(|r| r.try_get::<String, _>("payload").ok())
-        .filter_map(|p| {
-            p.split("/pulse/answer/")
-                .nth(1)
-                .map(|t| t.chars().take_while(char::is_ascii_hexdigit).collect())
-        })
-        .collect();
-    // The bench server would otherwise spend its time "sending" them.
-    sqlx::query("DELETE FROM jobs").execute(&app.db.pool).await?;
-    Ok((tokens, body))
-}
-
-/// Inserts an organization with `people` people in batches.
-async fn seed_org(app: &App, people: usize) -> anyhow::Result<i64> {
-    let org = crate::org::model::Organization {
-        id: new_id(),
-        slug: format!("bench-{:x}", new_id()),
-        name: "Bench Co".into(),
-        time_zone: "UTC".into(),
-    };
-    let now = app.now().as_second();
-    let mut tx = app.db.begin().await?;
-    crate::org::store::insert_org(&mut tx, &org, now).await?;
-    let departments: Vec<i64> = (0..10).map(|_| new_id()).collect();
-    for (i, d) in departments.iter().enumerate() {
-        let t = crate::org::model::Team {
-            id: *d,
-            name: format!("Department {i}"),
-            parent_id: None,
-            active: true,
-        };
-        crate::org::store::insert_team(&mut tx, org.id, &t, now).await?;
-    }
-    let team_count = people.div_ceil(10).max(1);
-    let mut teams = Vec::with_capacity(team_count);
-    for i in 0..team_count {
-        let t = crate::org::model::Team {
-            id: new_id(),
-            name: format!("Team {i}"),
-            parent_id: Some(departments[i % 10]),
-            active: true,
-        };
-        crate::org::store::insert_team(&mut tx, org.id, &t, now).await?;
-        teams.push(t.id);
-    }
-    for chunk_start in (0..people).step_by(500) {
-        let end = (chunk_start + 500).min(people);
-        let mut sql = String::from(
-            "INSERT INTO people (id, org_id, name, email, email_key, role, team_id, start_date, time_zone, active, must_change_password, created_at, updated_at) VALUES ",
-        );
-        let rows: Vec<String> = (chunk_start..end)
-            .map(|i| {
-                let year = 2015 + (i % 11);
-                format!(
-                    "({}, {}, 'Person {i}', 'p{i}@bench.example', 'p{i}@bench.example', '{}', {}, '{year}-03-01', 'UTC', 1, 0, {now}, {now})",
-                    new_id(),
-                    org.id,
-                    if i % 10 == 0 { Role::Manager.as_str() } else { Role::Employee.as_str() },
-                    teams[i / 10],
-                )
-            })
-            .collect();
-        sql.push_str(&rows.join(", "));
-        sqlx::query(&sql).execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    Ok(org.id)
-}
-
-pub(super) async fn open_app(
-    database: Option<DatabaseUrl>,
-    name: &str,
-) -> anyhow::Result<(App, DatabaseUrl, Option<std::path::PathBuf>)> {
-    let (url, dir) = match database {
-        Some(u) => (u, None),
-        None => {
-            let (u, d) = scratch_url(name)?;
-            (u, Some(d))
-        }
-    };
-    let db = Db::connect(&url).await?;
-    Ok((App::new(db, Settings::default()), url, dir))
 }
 
 async fn submit(
@@ -700,12 +386,6 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
         let _ = std::fs::remove_dir_all(d);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The pid of the server itself (under taskset it is the same process,
-/// which execs the server).
-pub(super) fn server_pid(child: &Child) -> u32 {
-    child.id()
 }
 
 /// An owner to read results as.

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use sqlx::Row;
 
-use super::bench::{Conn, Reply, free_port, gather, open_app, percentile, seed_open_cycle, spawn_server_with, stop};
+use super::bench_kit::{
+    Conn, Reply, free_port, gather, open_app, percentile, seed_open_cycle, spawn_server_with, stop,
+};
 use crate::config::DatabaseUrl;
 use crate::org::demo;
 
