@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::Row;
 
-use super::bench_kit::{
-    Conn, Reply, free_port, gather, open_app, percentile, seed_open_cycle, spawn_server_with, stop,
-};
+use super::bench_kit::{Conn, Reply, free_port, open_app, percentile, seed_open_cycle, spawn_server_with, stop};
 use crate::config::DatabaseUrl;
 use crate::org::demo;
 
@@ -205,11 +203,11 @@ pub async fn page_mix(database: Option<DatabaseUrl>, connections: usize, seconds
             let mut conn = Conn::open(port).await?;
             let (mut lat, mut errors, mut n) = (Vec::new(), 0usize, c);
             while Instant::now() < deadline {
-                let head = &pages[n % pages.len()];
+                let kind = n % pages.len();
                 n += 1;
                 let t = Instant::now();
-                match conn.exchange(head, b"").await {
-                    Ok(r) if r.status < 400 => lat.push(t.elapsed()),
+                match conn.exchange(&pages[kind], b"").await {
+                    Ok(r) if r.status < 400 => lat.push((kind, t.elapsed())),
                     Ok(_) => errors += 1,
                     Err(_) => {
                         errors += 1;
@@ -220,16 +218,35 @@ pub async fn page_mix(database: Option<DatabaseUrl>, connections: usize, seconds
             anyhow::Ok((lat, errors))
         }));
     }
-    let (lat, errors) = gather(tasks).await?;
+    let mut by_kind: Vec<Vec<Duration>> = vec![Vec::new(); kinds];
+    let mut errors = 0;
+    for t in tasks {
+        let (lat, e) = t.await??;
+        errors += e;
+        for (kind, d) in lat {
+            by_kind[kind].push(d);
+        }
+    }
+    let mut all: Vec<Duration> = by_kind.iter().flatten().copied().collect();
+    all.sort();
     let elapsed = started.elapsed().as_secs_f64();
     println!(
         "page mix on {} ({kinds} kinds of page and API call, {connections} connections, {seconds} s): {:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms, {errors} errors; RSS {:.0} MiB",
         url.backend_name(),
-        lat.len() as f64 / elapsed,
-        percentile(&lat, 0.5).as_secs_f64() * 1000.0,
-        percentile(&lat, 0.99).as_secs_f64() * 1000.0,
+        all.len() as f64 / elapsed,
+        percentile(&all, 0.5).as_secs_f64() * 1000.0,
+        percentile(&all, 0.99).as_secs_f64() * 1000.0,
         rss_mib(&server),
     );
+    for (kind, lat) in by_kind.iter_mut().enumerate() {
+        lat.sort();
+        let what = pages[kind].split(' ').nth(1).unwrap_or("?");
+        println!(
+            "  {what:<48} p50 {:>7.1} ms  p99 {:>7.1} ms",
+            percentile(lat, 0.5).as_secs_f64() * 1000.0,
+            percentile(lat, 0.99).as_secs_f64() * 1000.0
+        );
+    }
     stop(server);
     if let Some(d) = dir {
         let _ = std::fs::remove_dir_all(d);

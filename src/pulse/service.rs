@@ -826,17 +826,30 @@ pub async fn view(app: &App, actor: &Actor, cycle_id: i64, group: &Group) -> Res
 /// Every group the person may see, as [`view`] shows each; one audit entry.
 pub async fn export(app: &App, actor: &Actor, cycle_id: i64) -> Result<Vec<(Group, View)>, AppError> {
     actor.require(Permission::ExportResults)?;
-    store::cycle(&mut *app.db.acquire().await?, actor.org_id, cycle_id)
+    let groups = visible_groups(app, actor).await?;
+    let mut conn = app.db.acquire().await?;
+    let cycle = store::cycle(&mut conn, actor.org_id, cycle_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let groups = visible_groups(app, actor).await?;
     if groups.is_empty() {
         return Err(AppError::Forbidden);
     }
     let mut out = Vec::new();
-    for group in groups {
-        let (_, v) = view_unaudited(app, actor, cycle_id, &group).await?;
-        out.push((group, v));
+    if cycle.is_closed() {
+        // One read of every stored result, not one lookup per group.
+        let plan = cycle_plan(&cycle);
+        let stored = store::results(&mut conn, actor.org_id, cycle_id).await?;
+        drop(conn);
+        for group in groups {
+            let v = closed_view(&plan, &group, stored.get(&group.key()).map(String::as_str))?;
+            out.push((group, v));
+        }
+    } else {
+        drop(conn);
+        for group in groups {
+            let (_, v) = view_unaudited(app, actor, cycle_id, &group).await?;
+            out.push((group, v));
+        }
     }
     audit::record_now(
         &app.db,
@@ -880,23 +893,35 @@ async fn view_unaudited(app: &App, actor: &Actor, cycle_id: i64, group: &Group) 
             View::Open(results::participation(people, answered, cycle.k)),
         ));
     }
-    let plan: Plan = cycle
+    let plan = cycle_plan(&cycle);
+    let stored = match plan.allows(group) {
+        true => store::result(&mut conn, actor.org_id, cycle_id, &group.key()).await?,
+        false => None,
+    };
+    let v = closed_view(&plan, group, stored.as_deref())?;
+    Ok((cycle, v))
+}
+
+/// The plan a closed cycle stored when it closed.
+fn cycle_plan(cycle: &Cycle) -> Plan {
+    cycle
         .plan
         .as_deref()
         .and_then(|p| serde_json::from_str(p).ok())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// What a closed cycle shows of a group: its stored result if the plan
+/// published it, or why not — and nothing else.
+fn closed_view(plan: &Plan, group: &Group, stored: Option<&str>) -> Result<View, AppError> {
     if !plan.allows(group) {
-        let v = match plan.suppressed.get(group) {
+        return Ok(match plan.suppressed.get(group) {
             Some(Suppressed::Differencing) => View::Withheld,
             _ => View::FewerThanK,
-        };
-        return Ok((cycle, v));
+        });
     }
-    let stored = store::result(&mut conn, actor.org_id, cycle_id, &group.key())
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let result: GroupResult = serde_json::from_str(&stored).map_err(AppError::internal)?;
-    Ok((cycle, View::Released(Box::new(result))))
+    let result: GroupResult = serde_json::from_str(stored.ok_or(AppError::NotFound)?).map_err(AppError::internal)?;
+    Ok(View::Released(Box::new(result)))
 }
 
 /// The Belonging Index of a group across the closed cycles of a pulse, for

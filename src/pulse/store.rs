@@ -320,6 +320,22 @@ pub async fn responses(
     Ok(out)
 }
 
+/// Every stored result of a cycle, by group key.
+pub async fn results(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    cycle_id: i64,
+) -> Result<std::collections::HashMap<String, String>, sqlx::Error> {
+    sqlx::query("SELECT group_key, result FROM cycle_results WHERE org_id = $1 AND cycle_id = $2")
+        .bind(org_id)
+        .bind(cycle_id)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("group_key")?, r.try_get("result")?)))
+        .collect()
+}
+
 pub async fn result(
     conn: &mut AnyConnection,
     org_id: i64,
