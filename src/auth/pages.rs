@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -142,14 +142,13 @@ async fn sign_in(
     let address_throttle = throttle::address(client);
     let throttles = [account_throttle.clone(), address_throttle.clone()];
     if let Err(retry_after) = limits::attempt(&app.db, &throttles, app.now()).await? {
-        let mut response = again(
-            StatusCode::TOO_MANY_REQUESTS,
-            &format!("Too many failed attempts. {}", throttle::wait_words(retry_after)),
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, retry_after.to_string().parse().expect("digits"));
-        return Ok(response);
+        return Ok(too_many(
+            again(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!("Too many failed attempts. {}", throttle::wait_words(retry_after)),
+            ),
+            retry_after,
+        ));
     }
 
     let (person_id, hash, must_change) = match &account {
@@ -167,11 +166,7 @@ async fn sign_in(
             for t in &throttles {
                 limits::give_back(&app.db, t).await?;
             }
-            let mut response = again(StatusCode::TOO_MANY_REQUESTS, &format!("{busy}."));
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
-            return Ok(response);
+            return Ok(too_many(again(StatusCode::TOO_MANY_REQUESTS, &format!("{busy}.")), 2));
         }
     };
     let Some(person_id) = person_id.filter(|_| ok) else {
@@ -360,18 +355,11 @@ async fn request_link(
     }
     for bucket in throttle::link_buckets(&slug, &email_key, client) {
         if let Err(retry_after) = limits::take(&app.db, &bucket, app.now()).await? {
-            let mut response = page(
-                StatusCode::TOO_MANY_REQUESTS,
-                Some(format!(
-                    "Too many links asked for. {}",
-                    throttle::wait_words(retry_after)
-                )),
-                None,
-            );
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, retry_after.to_string().parse().expect("digits"));
-            return Ok(response);
+            let message = format!("Too many links asked for. {}", throttle::wait_words(retry_after));
+            return Ok(too_many(
+                page(StatusCode::TOO_MANY_REQUESTS, Some(message), None),
+                retry_after,
+            ));
         }
     }
     let link = super::magic::request(&app, &slug, &email_key).await?;

@@ -136,15 +136,15 @@ impl Db {
     /// SQLite that means taking the write lock, so a connection stuck in a
     /// transaction shows here. Gives up after `within`.
     pub async fn can_write(&self, within: Duration) -> bool {
-        let db = self.clone();
-        // In a task of its own, so the timeout never cancels a BEGIN.
-        let probe = tokio::spawn(async move {
-            match db.begin().await {
+        // The timeout may cancel this: `begin` is cancellation-safe, and a
+        // dropped `Tx` rolls back.
+        let probe = async {
+            match self.begin().await {
                 Ok(tx) => tx.rollback().await.is_ok(),
                 Err(_) => false,
             }
-        });
-        matches!(tokio::time::timeout(within, probe).await, Ok(Ok(true)))
+        };
+        matches!(tokio::time::timeout(within, probe).await, Ok(true))
     }
 
     /// Starts a transaction on a connection held outside the pool, the
@@ -158,11 +158,6 @@ impl Db {
             Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => conn.begin().await,
         }
-    }
-
-    /// True when the database answers a trivial query.
-    pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 
     /// Writes a consistent copy of a live SQLite database to `dest`.
@@ -184,7 +179,7 @@ impl Db {
 
     /// Copies the whole WAL into the database file and truncates it to
     /// nothing (SQLite; PostgreSQL needs nothing). Done at start-up and at
-    /// a clean stop; if a reader is in the way it is retried once later.
+    /// a clean stop.
     pub async fn checkpoint(&self) -> Result<(), sqlx::Error> {
         if self.backend == Backend::Sqlite {
             sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -660,12 +660,7 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
         .await?
         .ok_or(AppError::NotFound)?;
     if cycle.is_closed() {
-        let plan = cycle
-            .plan
-            .as_deref()
-            .and_then(|p| serde_json::from_str(p).ok())
-            .unwrap_or_default();
-        return Ok(plan);
+        return Ok(cycle_plan(&cycle));
     }
     let questions = store::cycle_questions(&mut tx, org_id, cycle_id).await?;
     let responses = store::responses(&mut tx, org_id, cycle_id).await?;

@@ -172,7 +172,7 @@ struct CodeForm {
 }
 
 /// Checks the caller's budget of code attempts, then reads the code.
-async fn take_code(app: &AppState, client: IpAddr, raw: &str) -> Result<FeedbackCode, AppError> {
+fn take_code(app: &AppState, client: IpAddr, raw: &str) -> Result<FeedbackCode, AppError> {
     let tries = Bucket::new(format!("voice-code:{client}"), CODE_BURST, CODE_EVERY_MS);
     // In memory: a row "this address followed a thread at 10:42" would
     // point at the sender.
@@ -200,7 +200,7 @@ async fn open_thread(
     layout: Layout,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, AppError> {
-    let code = take_code(&app, client, &form.code).await.map_err(unknown_code)?;
+    let code = take_code(&app, client, &form.code).map_err(unknown_code)?;
     let thread = service::open_by_code(&app, &code).await.map_err(unknown_code)?;
     Ok(render(&ThreadPage {
         layout,
@@ -220,7 +220,7 @@ async fn reply_by_code(
     layout: Layout,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, AppError> {
-    let code = take_code(&app, client, &form.code).await.map_err(unknown_code)?;
+    let code = take_code(&app, client, &form.code).map_err(unknown_code)?;
     let sign = match form.sign.as_str() {
         "" => None,
         "yes" => match &me {

@@ -152,9 +152,7 @@ impl From<JsonRejection> for AppError {
     }
 }
 
-/// `axum::Json` whose rejections use the API error format.
-#[derive(axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// A JSON answer. Request bodies come in as [`JsonBody`].
 pub struct Json<T>(pub T);
 
 /// A JSON request body read but not yet parsed: handlers check the
