@@ -1,11 +1,13 @@
 //! How often something may be tried: failed attempts with a growing delay
-//! (sign-in, the current password) and token buckets (API calls, feedback
-//! sends and codes, sign-in links).
+//! (sign-in, the current password) and token buckets (API calls, sign-in
+//! links).
 //!
 //! Both live in the database, so they hold across restarts and across
 //! several server processes sharing one PostgreSQL, and both check and
 //! count in one atomic step, before the work they guard: forty parallel
-//! guesses get exactly as far as forty guesses in a row.
+//! guesses get exactly as far as forty guesses in a row. Buckets whose
+//! keys must not be at rest (feedback sends and codes) are kept in memory
+//! instead ([`InMemory`]).
 
 use jiff::Timestamp;
 use sqlx::Row;
@@ -118,6 +120,20 @@ impl Bucket {
         }
     }
 
+    /// Thousandths of a request in the bucket now: what was `left` at
+    /// `at_ms`, refilled since, at most a full bucket. The statement in
+    /// [`take`] computes the same in SQL.
+    fn refilled(&self, left: i64, at_ms: i64, now_ms: i64) -> i64 {
+        (left + (now_ms - at_ms).max(0) * 1000 / self.every_ms).min(self.burst * 1000)
+    }
+
+    /// Seconds until a bucket holding `have` thousandths has a whole
+    /// request again.
+    fn wait_seconds(&self, have: i64) -> i64 {
+        let wait_ms = (1000 - have).max(0) * self.every_ms / 1000;
+        ((wait_ms + 999) / 1000).max(1)
+    }
+
     /// A bucket that allows `per_minute` on average, half of them at once.
     pub fn per_minute(key: impl Into<String>, per_minute: i64) -> Bucket {
         let per_minute = per_minute.max(1);
@@ -156,9 +172,7 @@ pub async fn take(db: &Db, bucket: &Bucket, now: Timestamp) -> Result<Result<(),
         .fetch_one(&mut *conn)
         .await?;
     let (tokens, at_ms): (i64, i64) = (row.try_get("tokens")?, row.try_get("at_ms")?);
-    let have = (tokens + (now_ms - at_ms) * 1000 / bucket.every_ms).min(full);
-    let wait_ms = (1000 - have).max(0) * bucket.every_ms / 1000;
-    Ok(Err(((wait_ms + 999) / 1000).max(1)))
+    Ok(Err(bucket.wait_seconds(bucket.refilled(tokens, at_ms, now_ms))))
 }
 
 /// Returns a request taken by [`take`] that turned out not to count (a
@@ -192,14 +206,14 @@ impl InMemory {
             all.retain(|_, (tokens, at)| *tokens < full && now_ms - *at < 3_600_000);
         }
         let (tokens, at) = all.entry(bucket.key.clone()).or_insert((full, now_ms));
-        let have = (*tokens + (now_ms - *at).max(0) * 1000 / bucket.every_ms).min(full);
+        let have = bucket.refilled(*tokens, *at, now_ms);
         *at = now_ms;
         if have >= 1000 {
             *tokens = have - 1000;
             Ok(())
         } else {
             *tokens = have;
-            Err((((1000 - have) * bucket.every_ms / 1000 + 999) / 1000).max(1))
+            Err(bucket.wait_seconds(have))
         }
     }
 
