@@ -18,7 +18,7 @@ use sqlx::Row;
 use tokio::io::AsyncWriteExt;
 
 use super::bench_kit::{
-    Conn, free_port, gather, open_app, percentile, seed_open_cycle, seed_org, server_pid, spawn_server, stop,
+    Conn, free_port, gather, open_app, percentile, rss_mib, seed_open_cycle, seed_org, spawn_server, stop,
 };
 use crate::app::App;
 use crate::auth::Actor;
@@ -370,16 +370,9 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
         percentile(&heat, 0.5).as_secs_f64() * 1000.0,
         percentile(&heat, 0.99).as_secs_f64() * 1000.0
     );
-    let rss = std::fs::read_to_string(format!("/proc/{}/status", server_pid(&server)))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .map(|l| l.trim_start_matches("VmRSS:").trim().to_owned())
-        });
     println!(
         "resident memory of the server: {}",
-        rss.unwrap_or_else(|| "unknown".into())
+        rss_mib(&server).map_or("unknown".into(), |m| format!("{m:.0} MiB"))
     );
     stop(server);
     if let Some(d) = dir {

@@ -14,7 +14,7 @@ use crate::auth::{Actor, Role};
 use crate::config::{DatabaseUrl, Settings};
 use crate::db::{Db, new_id};
 
-pub(super) fn scratch_url(name: &str) -> anyhow::Result<(DatabaseUrl, std::path::PathBuf)> {
+fn scratch_url(name: &str) -> anyhow::Result<(DatabaseUrl, std::path::PathBuf)> {
     let dir = std::env::temp_dir().join(format!("belong-bench-{:x}", new_id()));
     std::fs::create_dir_all(&dir)?;
     let url = format!("sqlite://{}", dir.join(name).display())
@@ -183,7 +183,7 @@ impl Conn {
     }
 }
 
-pub(super) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
@@ -333,8 +333,18 @@ pub(super) async fn open_app(
     Ok((App::new(db, Settings::default()), url, dir))
 }
 
-/// The pid of the server itself (under taskset it is the same process,
-/// which execs the server).
-pub(super) fn server_pid(child: &Child) -> u32 {
-    child.id()
+/// The server's resident memory in MiB, if the system tells (Linux). The
+/// child is the server itself: under taskset it is the same process,
+/// which execs the server.
+pub(super) fn rss_mib(child: &Child) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
 }

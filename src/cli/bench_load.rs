@@ -9,19 +9,15 @@ use std::time::{Duration, Instant};
 
 use sqlx::Row;
 
-use super::bench_kit::{Conn, Reply, free_port, open_app, percentile, seed_open_cycle, spawn_server_with, stop};
+use super::bench_kit::{
+    Conn, Reply, free_port, open_app, percentile, rss_mib, seed_open_cycle, spawn_server_with, stop,
+};
 use crate::config::DatabaseUrl;
 use crate::org::demo;
 
-fn rss_mib(child: &Child) -> f64 {
-    std::fs::read_to_string(format!("/proc/{}/status", child.id()))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+/// Resident memory in MiB; 0 where the system does not tell.
+fn rss(child: &Child) -> f64 {
+    rss_mib(child).unwrap_or(0.0)
 }
 
 /// The sign-in form's CSRF cookie and token.
@@ -80,7 +76,7 @@ pub async fn sign_in_burst(database: Option<DatabaseUrl>, attempts: usize) -> an
     let port = free_port()?;
     let (server, _) = spawn_server_with(&url, port, true, &["--trusted-proxies", "127.0.0.1"])?;
     let form = Arc::new(sign_in_form(port).await?);
-    let before = rss_mib(&server);
+    let before = rss(&server);
     println!("bench signin on {}: RSS before {before:.0} MiB", url.backend_name());
     for (label, many_addresses) in [("from one address", false), ("from as many addresses", true)] {
         let started = Instant::now();
@@ -106,7 +102,7 @@ pub async fn sign_in_burst(database: Option<DatabaseUrl>, attempts: usize) -> an
         let mut counts = std::collections::BTreeMap::<u16, usize>::new();
         let mut pending = tasks;
         while !pending.is_empty() {
-            peak = peak.max(rss_mib(&server));
+            peak = peak.max(rss(&server));
             let (done, rest): (Vec<_>, Vec<_>) = pending.into_iter().partition(|t| t.is_finished());
             for t in done {
                 *counts.entry(t.await??).or_default() += 1;
@@ -116,7 +112,7 @@ pub async fn sign_in_burst(database: Option<DatabaseUrl>, attempts: usize) -> an
         }
         let took = started.elapsed();
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let after = rss_mib(&server);
+        let after = rss(&server);
         println!(
             "sign-in burst of {attempts} wrong passwords {label}: {:.2} s; answers {counts:?}; RSS peak {peak:.0} MiB, after {after:.0} MiB (target after: < 150 MiB)",
             took.as_secs_f64()
@@ -236,7 +232,7 @@ pub async fn page_mix(database: Option<DatabaseUrl>, connections: usize, seconds
         all.len() as f64 / elapsed,
         percentile(&all, 0.5).as_secs_f64() * 1000.0,
         percentile(&all, 0.99).as_secs_f64() * 1000.0,
-        rss_mib(&server),
+        rss(&server),
     );
     for (kind, lat) in by_kind.iter_mut().enumerate() {
         lat.sort();
@@ -278,7 +274,6 @@ pub async fn durability(database: Option<DatabaseUrl>, runs: usize, connections:
     let tokens = Arc::new(tokens);
     let mut acked_total = 0usize;
     let mut lost_total = 0usize;
-    let mut ran = 0;
     for run in 1..=runs {
         // Each run answers with people of its own, so a fast database does
         // not run out before the last run.
@@ -341,9 +336,8 @@ pub async fn durability(database: Option<DatabaseUrl>, runs: usize, connections:
             "run {run:>2}: killed after {wait} ms; {acked_now} acknowledged ({acked_total} in all), {stored} stored, {marked} marked answered, {lost} lost"
         );
         anyhow::ensure!(stored == marked, "responses and participation disagree after a crash");
-        ran = run;
     }
-    println!("durability: {acked_total} acknowledged answers over {ran} kill -9 runs, {lost_total} lost");
+    println!("durability: {acked_total} acknowledged answers over {runs} kill -9 runs, {lost_total} lost");
     if let Some(d) = dir {
         let _ = std::fs::remove_dir_all(d);
     }
