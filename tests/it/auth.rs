@@ -51,39 +51,16 @@ async fn wrong_password_is_refused_without_saying_which_part_was_wrong(app: Test
     app.person(org, "Ana", "ana@bars.example", Role::Employee, None).await;
     let b = app.browser();
     b.get("/signin").await;
-    let wrong_pw = b
-        .post(
-            "/signin",
-            &[
-                ("org", "bars-co"),
-                ("email", "ana@bars.example"),
-                ("password", "not the password"),
-            ],
-        )
-        .await;
+    let wrong_pw = b.post_sign_in("bars-co", "ana@bars.example", "not the password").await;
     let no_user = b
-        .post(
-            "/signin",
-            &[
-                ("org", "bars-co"),
-                ("email", "nobody@bars.example"),
-                ("password", "not the password"),
-            ],
-        )
+        .post_sign_in("bars-co", "nobody@bars.example", "not the password")
         .await;
-    let no_org = b
-        .post(
-            "/signin",
-            &[("org", "nope"), ("email", "ana@bars.example"), ("password", PASSWORD)],
-        )
-        .await;
+    let no_org = b.post_sign_in("nope", "ana@bars.example", PASSWORD).await;
     for page in [&wrong_pw, &no_user, &no_org] {
         page.assert(401, "do not match an active account");
     }
     assert!(b.cookie("belong_session").is_none());
-    let empty = b
-        .post("/signin", &[("org", "bars-co"), ("email", ""), ("password", "x")])
-        .await;
+    let empty = b.post_sign_in("bars-co", "", "x").await;
     empty.assert(422, "email:");
     // Case and spaces in the email do not matter.
     b.sign_in("bars-co", "  ANA@Bars.Example ", PASSWORD).await;
@@ -96,57 +73,25 @@ async fn failed_sign_ins_are_limited_per_account(app: TestApp) {
     let b = app.browser();
     b.get("/signin").await;
     for _ in 0..belong::auth::throttle::ACCOUNT_LIMIT {
-        b.post(
-            "/signin",
-            &[
-                ("org", "bars-co"),
-                ("email", "ana@bars.example"),
-                ("password", "guess guess guess"),
-            ],
-        )
-        .await
-        .assert(401, "do not match");
+        b.post_sign_in("bars-co", "ana@bars.example", "guess guess guess")
+            .await
+            .assert(401, "do not match");
     }
     // Now even the right password waits for the delay to pass.
-    let limited = b
-        .post(
-            "/signin",
-            &[
-                ("org", "bars-co"),
-                ("email", "ana@bars.example"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let limited = b.post_sign_in("bars-co", "ana@bars.example", PASSWORD).await;
     limited.assert(429, "Too many failed attempts");
     let retry: i64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry > 0 && retry <= belong::limits::MAX_DELAY);
     assert!(b.cookie("belong_session").is_none());
     // Once it has passed, the real owner gets in: a delay, not a lock-out.
     app.clock.advance(jiff::SignedDuration::from_secs(retry));
-    let in_again = b
-        .post(
-            "/signin",
-            &[
-                ("org", "bars-co"),
-                ("email", "ana@bars.example"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let in_again = b.post_sign_in("bars-co", "ana@bars.example", PASSWORD).await;
     assert_eq!(in_again.status, 303, "{}", in_again.body);
     // Another wrong guess after that starts from zero again.
     b.get("/signin").await;
-    b.post(
-        "/signin",
-        &[
-            ("org", "bars-co"),
-            ("email", "ana@bars.example"),
-            ("password", "guess guess guess"),
-        ],
-    )
-    .await
-    .assert(401, "do not match");
+    b.post_sign_in("bars-co", "ana@bars.example", "guess guess guess")
+        .await
+        .assert(401, "do not match");
 }
 
 async fn failed_sign_ins_are_limited_per_address_across_accounts(app: TestApp) {
@@ -158,23 +103,13 @@ async fn failed_sign_ins_are_limited_per_address_across_accounts(app: TestApp) {
     // though no single account reaches its own.
     for i in 0..belong::auth::throttle::IP_LIMIT {
         let email = format!("guess{i}@bars.example");
-        b.post(
-            "/signin",
-            &[("org", "bars-co"), ("email", &email), ("password", "guess guess")],
-        )
-        .await
-        .assert(401, "do not match");
+        b.post_sign_in("bars-co", &email, "guess guess")
+            .await
+            .assert(401, "do not match");
     }
-    b.post(
-        "/signin",
-        &[
-            ("org", "bars-co"),
-            ("email", "ana@bars.example"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await
-    .assert(429, "Too many failed attempts");
+    b.post_sign_in("bars-co", "ana@bars.example", PASSWORD)
+        .await
+        .assert(429, "Too many failed attempts");
 }
 
 async fn forms_without_the_session_csrf_token_are_refused(app: TestApp) {

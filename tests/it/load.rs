@@ -425,28 +425,14 @@ async fn limits_hold_across_servers_sharing_the_database(app: TestApp) {
     first.get("/signin").await;
     for _ in 0..belong::auth::throttle::ACCOUNT_LIMIT {
         first
-            .post(
-                "/signin",
-                &[
-                    ("org", "bars-co"),
-                    ("email", "ana@bars.example"),
-                    ("password", "guess guess guess"),
-                ],
-            )
+            .post_sign_in("bars-co", "ana@bars.example", "guess guess guess")
             .await
             .assert(401, "do not match");
     }
     let second = app.second_server().await;
     second.get("/signin").await;
     second
-        .post(
-            "/signin",
-            &[
-                ("org", "bars-co"),
-                ("email", "ana@bars.example"),
-                ("password", PASSWORD),
-            ],
-        )
+        .post_sign_in("bars-co", "ana@bars.example", PASSWORD)
         .await
         .assert(429, "Too many failed attempts");
 

@@ -120,14 +120,7 @@ async fn organizations_cannot_see_or_change_each_other(app: TestApp) {
     let outsider = app.browser();
     outsider.get("/signin").await;
     outsider
-        .post(
-            "/signin",
-            &[
-                ("org", "alpha"),
-                ("email", "bruno@beta.example"),
-                ("password", PASSWORD),
-            ],
-        )
+        .post_sign_in("alpha", "bruno@beta.example", PASSWORD)
         .await
         .assert(401, "do not match");
 }
