@@ -16,6 +16,9 @@ pub struct App {
     pub mailer: Mailer,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
+    /// The key sealed answers and secrets hang from (PRIVACY.md rule 1):
+    /// read from the key file at start, never stored in the database.
+    pub master_key: crate::privacy::seal::MasterKey,
     /// Limits whose keys must not be at rest (see `limits::InMemory`).
     pub memory_limits: crate::limits::InMemory,
     /// The group-commit writer of pulse answers, started on first use so
@@ -24,9 +27,10 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(db: Db, settings: Settings) -> App {
+    pub fn new(db: Db, settings: Settings, master_key: crate::privacy::seal::MasterKey) -> App {
         App {
             db,
+            master_key,
             mailer: Mailer::off(),
             clock: Arc::new(SystemClock),
             settings,
@@ -36,8 +40,9 @@ impl App {
     }
 
     pub fn answers(&self) -> &crate::pulse::writer::Writer {
-        self.answer_writer
-            .get_or_init(|| crate::pulse::writer::Writer::start(self.db.clone(), self.clock.clone()))
+        self.answer_writer.get_or_init(|| {
+            crate::pulse::writer::Writer::start(self.db.clone(), self.clock.clone(), self.master_key.clone())
+        })
     }
 
     pub fn now(&self) -> Timestamp {

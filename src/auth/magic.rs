@@ -77,7 +77,7 @@ pub async fn request(app: &App, slug: &str, email_key: &str) -> Result<Option<St
     .bind(now.as_second() + VALID_SECONDS)
     .execute(&mut *tx)
     .await?;
-    email::queue(&mut tx, Some(org_id), &message, now).await?;
+    email::queue(&mut tx, &app.master_key, Some(org_id), &message, now).await?;
     tx.commit().await?;
     Ok(Some(link))
 }

@@ -13,8 +13,9 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let app = args.db.open().await?;
-    match app.db.backup_to(&args.dest).await {
+    // A backup needs no key (and never copies it).
+    let db = args.db.open_db().await?;
+    match db.backup_to(&args.dest).await {
         Ok(()) => {
             let size = std::fs::metadata(&args.dest).map(|m| m.len()).unwrap_or(0);
             println!("backup written to {} ({size} bytes)", args.dest);

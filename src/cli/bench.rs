@@ -128,7 +128,7 @@ async fn submit(
     let (tokens, body) = seed_open_cycle(&app, people).await?;
     app.db.close().await;
     let port = free_port()?;
-    let (server, _) = spawn_server(&url, port, pin)?;
+    let (server, _) = spawn_server(&url, &app.master_key, port, pin)?;
     let tokens = std::sync::Arc::new(tokens);
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
 
@@ -277,14 +277,15 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
             .await?;
         let ids: Vec<i64> = asked.iter().map(|(q, _)| *q).collect();
         crate::pulse::store::insert_cycle_questions(&mut tx, org_id, cycle_id, &ids).await?;
+        let key = crate::pulse::sealed::create_key(&mut tx, &app.master_key, org_id, cycle_id).await?;
+        let padding = crate::pulse::sealed::cycle_padding(&mut tx, org_id, cycle_id).await?;
         for chunk in persons.chunks(400) {
             use rand::Rng;
             let mut roster = Vec::new();
             let mut responses = Vec::new();
-            for (person, team) in chunk {
-                let team = team.map(|t| t.to_string()).unwrap_or_else(|| "NULL".into());
+            for (person, team_id) in chunk {
+                let team = team_id.map(|t| t.to_string()).unwrap_or_else(|| "NULL".into());
                 roster.push(format!("({cycle_id}, {org_id}, {person}, {team}, '3 years or more')"));
-                let rid: String = (0..16).map(|_| format!("{:02x}", rng.r#gen::<u8>())).collect();
                 let mut answers = Vec::with_capacity(asked.len());
                 for (q, pillar) in &asked {
                     let v = match pillar {
@@ -294,10 +295,13 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
                     answers.push((*q, v));
                 }
                 answered += answers.len();
-                let answers = crate::pulse::model::pack_answers(&answers);
-                responses.push(format!(
-                    "({cycle_id}, '{rid}', {org_id}, {team}, '3 years or more', '{answers}', NULL)"
-                ));
+                responses.push(crate::pulse::store::StoredResponse {
+                    team_id: team_id.to_owned(),
+                    tenure_band: Some("3 years or more".into()),
+                    comment: None,
+                    answers,
+                    segments: Vec::new(),
+                });
             }
             sqlx::query(&format!(
                 "INSERT INTO cycle_roster (cycle_id, org_id, person_id, team_id, tenure_band) VALUES {}",
@@ -315,12 +319,7 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
             ))
             .execute(&mut *tx)
             .await?;
-            sqlx::query(&format!(
-                "INSERT INTO responses (cycle_id, id, org_id, team_id, tenure_band, answers, comment) VALUES {}",
-                responses.join(", ")
-            ))
-            .execute(&mut *tx)
-            .await?;
+            crate::pulse::sealed::insert(&mut tx, &key, &responses, padding).await?;
         }
         tx.commit().await?;
         crate::pulse::service::close(&app, org_id, cycle_id)
@@ -337,7 +336,7 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
     app.db.close().await;
 
     let port = free_port()?;
-    let (server, cold) = spawn_server(&url, port, true)?;
+    let (server, cold) = spawn_server(&url, &app.master_key, port, true)?;
     println!(
         "cold start of belong serve: {:.0} ms (until it accepts connections)",
         cold.as_secs_f64() * 1000.0

@@ -24,13 +24,19 @@ fn scratch_url(name: &str) -> anyhow::Result<(DatabaseUrl, std::path::PathBuf)> 
 }
 
 /// Starts `belong serve` on the database, pinned to core 0 when possible.
-pub(super) fn spawn_server(url: &DatabaseUrl, port: u16, pin: bool) -> anyhow::Result<(Child, Duration)> {
-    spawn_server_with(url, port, pin, &[])
+pub(super) fn spawn_server(
+    url: &DatabaseUrl,
+    key: &crate::privacy::seal::MasterKey,
+    port: u16,
+    pin: bool,
+) -> anyhow::Result<(Child, Duration)> {
+    spawn_server_with(url, key, port, pin, &[])
 }
 
 /// [`spawn_server`] with more arguments to `serve`.
 pub(super) fn spawn_server_with(
     url: &DatabaseUrl,
+    key: &crate::privacy::seal::MasterKey,
     port: u16,
     pin: bool,
     extra: &[&str],
@@ -60,6 +66,7 @@ pub(super) fn spawn_server_with(
     .args(["--api-requests-per-minute", "100000000"])
     .args(extra)
     .env("BELONG_LOG", "warn")
+    .env("BELONG_MASTER_KEY", key.to_text())
     .stdin(Stdio::null())
     .stdout(Stdio::null())
     .stderr(Stdio::inherit());
@@ -330,7 +337,11 @@ pub(super) async fn open_app(
         }
     };
     let db = Db::connect(&url).await?;
-    Ok((App::new(db, Settings::default()), url, dir))
+    Ok((
+        App::new(db, Settings::default(), crate::privacy::seal::MasterKey::generate()),
+        url,
+        dir,
+    ))
 }
 
 /// The server's resident memory in MiB, if the system tells (Linux). The

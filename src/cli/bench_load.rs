@@ -74,7 +74,7 @@ pub async fn sign_in_burst(database: Option<DatabaseUrl>, attempts: usize) -> an
     demo::seed_if_empty(&app).await?;
     app.db.close().await;
     let port = free_port()?;
-    let (server, _) = spawn_server_with(&url, port, true, &["--trusted-proxies", "127.0.0.1"])?;
+    let (server, _) = spawn_server_with(&url, &app.master_key, port, true, &["--trusted-proxies", "127.0.0.1"])?;
     let form = Arc::new(sign_in_form(port).await?);
     let before = rss(&server);
     println!("bench signin on {}: RSS before {before:.0} MiB", url.backend_name());
@@ -153,7 +153,7 @@ pub async fn page_mix(database: Option<DatabaseUrl>, connections: usize, seconds
     app.db.close().await;
 
     let port = free_port()?;
-    let (server, _) = spawn_server_with(&url, port, true, &[])?;
+    let (server, _) = spawn_server_with(&url, &app.master_key, port, true, &[])?;
     let form = sign_in_form(port).await?;
     let mut conn = Conn::open(port).await?;
     let signed = post_sign_in(&mut conn, &form, demo::OWNER_EMAIL, demo::PASSWORD, None).await?;
@@ -280,7 +280,7 @@ pub async fn durability(database: Option<DatabaseUrl>, runs: usize, connections:
         let next = Arc::new(AtomicUsize::new((run - 1) * per_run));
         let end = (run * per_run).min(tokens.len());
         let port = free_port()?;
-        let (mut server, _) = spawn_server_with(&url, port, false, &[])?;
+        let (mut server, _) = spawn_server_with(&url, &app.master_key, port, false, &[])?;
         let acked = Arc::new(AtomicUsize::new(0));
         let mut tasks = Vec::new();
         for _ in 0..connections {
@@ -319,7 +319,7 @@ pub async fn durability(database: Option<DatabaseUrl>, runs: usize, connections:
         // What the database holds after the crash, read by a fresh process's
         // worth of connections.
         let db = crate::db::Db::connect_existing(&url).await?;
-        let stored: i64 = sqlx::query("SELECT COUNT(*) AS n FROM responses WHERE cycle_id = $1")
+        let stored: i64 = sqlx::query("SELECT COUNT(*) AS n FROM sealed_answers WHERE cycle_id = $1")
             .bind(cycle)
             .fetch_one(&mut *db.acquire().await?)
             .await?

@@ -6,6 +6,7 @@ mod bench;
 mod bench_kit;
 mod bench_load;
 mod import;
+pub mod key;
 mod serve;
 
 use std::process::ExitCode;
@@ -42,24 +43,35 @@ enum Command {
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(bench::Bench),
+    /// The master key: its status, or a new one when it is lost.
+    #[command(subcommand)]
+    Key(key::Task),
 }
 
-/// The database option every subcommand takes.
+/// The database and key options every subcommand takes.
 #[derive(clap::Args, Debug)]
 pub struct DbArgs {
     /// sqlite://FILE or postgres://USER:PASSWORD@HOST/DB
     #[arg(long = "database", env = "BELONG_DATABASE_URL", default_value = DatabaseUrl::DEFAULT)]
     pub url: DatabaseUrl,
+    #[command(flatten)]
+    pub key: key::KeyArgs,
 }
 
 impl DbArgs {
+    /// The database alone (commands that need no key: `key`, `backup`),
+    /// which must exist already.
+    pub async fn open_db(&self) -> anyhow::Result<Db> {
+        Db::connect_existing(&self.url)
+            .await
+            .map_err(|e| anyhow::anyhow!("--database: cannot open {}: {e}", self.url))
+    }
+
     /// Opens a database that exists already; a path that names nothing is
     /// refused rather than created empty.
     pub async fn open(&self) -> anyhow::Result<App> {
-        let db = Db::connect_existing(&self.url)
-            .await
-            .map_err(|e| anyhow::anyhow!("--database: cannot open {}: {e}", self.url))?;
-        Ok(App::new(db, Settings::default()))
+        let db = self.open_db().await?;
+        self.with_key(db).await
     }
 
     /// Opens the database, creating it if missing (`serve`, `admin
@@ -68,7 +80,13 @@ impl DbArgs {
         let db = Db::connect(&self.url)
             .await
             .map_err(|e| anyhow::anyhow!("--database: cannot open {}: {e}", self.url))?;
-        Ok(App::new(db, Settings::default()))
+        self.with_key(db).await
+    }
+
+    async fn with_key(&self, db: Db) -> anyhow::Result<App> {
+        let master = key::unlock(&db, &self.key).await?;
+        crate::pulse::sealed::upgrade(&db, &master).await?;
+        Ok(App::new(db, Settings::default(), master))
     }
 }
 
@@ -80,6 +98,7 @@ pub async fn main() -> ExitCode {
         Command::Backup(args) => backup::run(args).await,
         Command::Admin(task) => admin::run(task).await,
         Command::Bench(b) => bench::run(b).await,
+        Command::Key(task) => key::run(task).await,
     };
     match result {
         Ok(code) => code,

@@ -141,6 +141,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     crate::web::serve(listener, state.clone(), shutdown).await?;
     let _ = stop_worker.send(true);
     let _ = worker.await;
+    if let Some(writer) = state.answer_writer.get() {
+        writer.stop().await;
+    }
     state.db.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

@@ -69,6 +69,10 @@ impl Db {
                             conn.execute("PRAGMA synchronous = FULL").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            // Deleted rows (sealed answers and keys at close,
+                            // erased secrets) are overwritten, not left in
+                            // free space.
+                            conn.execute("PRAGMA secure_delete = ON").await?;
                             // 16 MB of page cache per connection: answers go
                             // in at random places of their B-tree (random ids).
                             conn.execute("PRAGMA cache_size = -16000").await?;
@@ -243,7 +247,7 @@ pub fn claim_job_sql(backend: Backend) -> &'static str {
                            AND (locked_until IS NULL OR locked_until <= $3)
                          ORDER BY run_at LIMIT 1)
                AND done_at IS NULL AND (locked_until IS NULL OR locked_until <= $3)
-             RETURNING id, kind, payload, attempts, max_attempts"
+             RETURNING id, kind, payload, sealed, attempts, max_attempts"
         }
         Backend::Postgres => {
             "UPDATE jobs SET locked_until = $1, locked_by = $2, attempts = attempts + 1
@@ -253,7 +257,7 @@ pub fn claim_job_sql(backend: Backend) -> &'static str {
                          ORDER BY run_at LIMIT 1
                          FOR UPDATE SKIP LOCKED)
                AND done_at IS NULL AND (locked_until IS NULL OR locked_until <= $3)
-             RETURNING id, kind, payload, attempts, max_attempts"
+             RETURNING id, kind, payload, sealed, attempts, max_attempts"
         }
     }
 }

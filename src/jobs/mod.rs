@@ -96,10 +96,93 @@ pub async fn enqueue(
     Ok(id)
 }
 
+/// Queues a job whose payload carries a secret (a link with its token):
+/// the payload is stored sealed under the master key, bound to the job, and
+/// erased once the job is done or given up.
+#[allow(clippy::too_many_arguments)]
+pub async fn enqueue_sealed(
+    conn: &mut sqlx::AnyConnection,
+    master: &crate::privacy::seal::MasterKey,
+    org_id: Option<i64>,
+    kind: &str,
+    payload: &str,
+    run_at: Timestamp,
+    now: Timestamp,
+) -> Result<i64, sqlx::Error> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO jobs (id, org_id, kind, payload, sealed, run_at, attempts, max_attempts, created_at)
+         VALUES ($1, $2, $3, '', $4, $5, 0, $6, $7)",
+    )
+    .bind(id)
+    .bind(org_id)
+    .bind(kind)
+    .bind(master.seal(&sealed_purpose(id), payload.as_bytes()))
+    .bind(run_at.as_second())
+    .bind(DEFAULT_MAX_ATTEMPTS)
+    .bind(now.as_second())
+    .execute(conn)
+    .await?;
+    Ok(id)
+}
+
+fn sealed_purpose(job_id: i64) -> Vec<u8> {
+    format!("job payload {job_id}").into_bytes()
+}
+
+/// Jobs still waiting whose payload is sealed: they need the master key.
+pub async fn sealed_pending(conn: &mut sqlx::AnyConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE sealed IS NOT NULL AND done_at IS NULL AND failed_at IS NULL")
+        .fetch_one(conn)
+        .await?
+        .try_get("n")
+}
+
+/// The payloads of waiting jobs of `kind`, sealed ones opened with the
+/// master key (what the worker will run; tests read queued emails so).
+pub async fn waiting_payloads(
+    db: &Db,
+    master: &crate::privacy::seal::MasterKey,
+    kind: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, payload, sealed FROM jobs WHERE kind = $1 AND done_at IS NULL AND failed_at IS NULL ORDER BY run_at, id",
+    )
+    .bind(kind)
+    .fetch_all(&mut *db.acquire().await?)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: i64 = r.try_get("id")?;
+        match r.try_get::<Option<Vec<u8>>, _>("sealed")? {
+            Some(sealed) => {
+                if let Some(p) = master.open(&sealed_purpose(id), &sealed) {
+                    out.push(String::from_utf8_lossy(&p).into_owned());
+                }
+            }
+            None => out.push(r.try_get("payload")?),
+        }
+    }
+    Ok(out)
+}
+
+/// Gives up every waiting job whose payload is sealed (under a key that
+/// is lost); returns how many.
+pub async fn abandon_sealed(conn: &mut sqlx::AnyConnection) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE jobs SET sealed = NULL, failed_at = created_at, last_error = 'sealed with a lost master key'
+         WHERE sealed IS NOT NULL AND done_at IS NULL AND failed_at IS NULL",
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
 struct Claimed {
     id: i64,
     kind: String,
     payload: String,
+    sealed: Option<Vec<u8>>,
     attempts: i64,
     max_attempts: i64,
 }
@@ -116,6 +199,7 @@ async fn claim(db: &Db, worker: &str, now: i64) -> Result<Option<Claimed>, sqlx:
             id: r.try_get("id")?,
             kind: r.try_get("kind")?,
             payload: r.try_get("payload")?,
+            sealed: r.try_get("sealed")?,
             attempts: r.try_get("attempts")?,
             max_attempts: r.try_get("max_attempts")?,
         })
@@ -135,26 +219,36 @@ pub async fn run_due(app: &App, worker: &str) -> Result<usize, sqlx::Error> {
     let mut ran = 0;
     while let Some(job) = claim(&app.db, worker, app.now().as_second()).await? {
         ran += 1;
-        let outcome = match handler(&job.kind) {
-            Some(run) => match tokio::time::timeout(
+        let payload = match &job.sealed {
+            None => Some(job.payload.clone()),
+            Some(sealed) => app
+                .master_key
+                .open(&sealed_purpose(job.id), sealed)
+                .and_then(|p| String::from_utf8(p).ok()),
+        };
+        let outcome = match (handler(&job.kind), payload) {
+            (_, None) => Err("the payload does not open with this server's master key".to_owned()),
+            (Some(run), Some(payload)) => match tokio::time::timeout(
                 Duration::from_secs(120),
-                crate::db::one_connection_per_task(run(app, &job.payload)),
+                crate::db::one_connection_per_task(run(app, &payload)),
             )
             .await
             {
                 Ok(r) => r,
                 Err(_) => Err("timed out after 120 s".to_owned()),
             },
-            None => Err(format!("no handler for job kind {:?}", job.kind)),
+            (None, _) => Err(format!("no handler for job kind {:?}", job.kind)),
         };
         let now = app.now().as_second();
         match outcome {
             Ok(()) => {
-                sqlx::query("UPDATE jobs SET done_at = $1, locked_until = NULL, last_error = NULL WHERE id = $2")
-                    .bind(now)
-                    .bind(job.id)
-                    .execute(&mut *app.db.acquire().await?)
-                    .await?;
+                sqlx::query(
+                    "UPDATE jobs SET done_at = $1, locked_until = NULL, last_error = NULL, sealed = NULL WHERE id = $2",
+                )
+                .bind(now)
+                .bind(job.id)
+                .execute(&mut *app.db.acquire().await?)
+                .await?;
                 tracing::info!(job = job.id, kind = %job.kind, attempt = job.attempts, "job done");
             }
             Err(error) => {
@@ -162,7 +256,8 @@ pub async fn run_due(app: &App, worker: &str) -> Result<usize, sqlx::Error> {
                 let give_up = job.attempts >= job.max_attempts;
                 sqlx::query(
                     "UPDATE jobs SET locked_until = NULL, last_error = $1, run_at = $2,
-                                     failed_at = CASE WHEN $3 = 1 THEN $4 ELSE NULL END
+                                     failed_at = CASE WHEN $3 = 1 THEN $4 ELSE NULL END,
+                                     sealed = CASE WHEN $3 = 1 THEN NULL ELSE sealed END
                      WHERE id = $5",
                 )
                 .bind(&error)

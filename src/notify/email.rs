@@ -123,15 +123,18 @@ pub struct OutgoingEmail {
     pub html: String,
 }
 
-/// Queues an email in the caller's transaction.
+/// Queues an email in the caller's transaction. Emails carry links with
+/// tokens in them, so the job's payload is sealed under the master key and
+/// erased once sent (PRIVACY.md rule 4).
 pub async fn queue(
     conn: &mut sqlx::AnyConnection,
+    master: &crate::privacy::seal::MasterKey,
     org_id: Option<i64>,
     email: &OutgoingEmail,
     now: jiff::Timestamp,
 ) -> Result<(), sqlx::Error> {
     let payload = serde_json::to_string(email).expect("an email serializes");
-    crate::jobs::enqueue(conn, org_id, SEND_JOB, &payload, now, now).await?;
+    crate::jobs::enqueue_sealed(conn, master, org_id, SEND_JOB, &payload, now, now).await?;
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! between stored answers and any output (PRIVACY.md rules 7–15).
 
 pub mod plan;
+pub mod seal;
 pub mod stats;
 
 /// The default anonymity threshold k, and the lowest an org may set.

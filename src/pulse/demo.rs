@@ -7,7 +7,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::Row;
 
-use super::model::{Pillar, Schedule, pack_answers, rotate, tenure_band};
+use super::model::{Pillar, Schedule, rotate, tenure_band};
 use super::service::{self, PulseInput};
 use crate::app::App;
 use crate::auth::Actor;
@@ -123,6 +123,9 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
         .execute(&mut *tx)
         .await?;
         super::store::insert_cycle_questions(&mut tx, org_id, cycle_id, &asked).await?;
+        let key = super::sealed::create_key(&mut tx, &app.master_key, org_id, cycle_id).await?;
+        let padding = super::sealed::cycle_padding(&mut tx, org_id, cycle_id).await?;
+        let mut sealed = Vec::new();
         let on = opened.to_zoned(jiff::tz::TimeZone::UTC).date();
         // Everyone employed that month (leavers until they left).
         let roster = dir
@@ -155,7 +158,6 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
             if !answered {
                 continue;
             }
-            let response_id: String = (0..16).map(|_| format!("{:02x}", rng.r#gen::<u8>())).collect();
             let comment = rng.gen_bool(0.3).then(|| COMMENTS[rng.gen_range(0..COMMENTS.len())]);
             let mut answers = Vec::new();
             for q in &asked {
@@ -180,17 +182,15 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
                 };
                 answers.push((*q, value));
             }
-            sqlx::query("INSERT INTO responses (cycle_id, id, org_id, team_id, tenure_band, answers, comment) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(cycle_id)
-                .bind(&response_id)
-                .bind(org_id)
-                .bind(p.team_id)
-                .bind(band)
-                .bind(pack_answers(&answers))
-                .bind(comment)
-                .execute(&mut *tx)
-                .await?;
+            sealed.push(super::store::StoredResponse {
+                team_id: p.team_id,
+                tenure_band: band.map(str::to_owned),
+                comment: comment.map(str::to_owned),
+                answers,
+                segments: Vec::new(),
+            });
         }
+        super::sealed::insert(&mut tx, &key, &sealed, padding).await?;
         tx.commit().await?;
         service::close(app, org_id, cycle_id)
             .await

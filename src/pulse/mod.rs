@@ -5,9 +5,11 @@
 pub mod api;
 pub mod chart;
 pub mod demo;
+pub mod keep;
 pub mod model;
 pub mod pages;
 pub mod results;
+pub mod sealed;
 pub mod segments;
 pub mod service;
 pub mod store;

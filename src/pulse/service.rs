@@ -306,7 +306,7 @@ async fn invite(
         .render()
         .expect("template renders"),
     };
-    email::queue(tx, Some(cycle.org_id), &message, app.now()).await
+    email::queue(tx, &app.master_key, Some(cycle.org_id), &message, app.now()).await
 }
 
 /// Opens a new cycle of a pulse: snapshots the roster, creates every
@@ -426,6 +426,7 @@ pub async fn launch(app: &App, org_id: i64, pulse_id: i64) -> Result<i64, AppErr
     .execute(&mut *tx)
     .await?;
     store::insert_cycle_questions(&mut tx, org_id, cycle.id, &asked).await?;
+    super::sealed::create_key(&mut tx, &app.master_key, org_id, cycle.id).await?;
     for p in &roster {
         sqlx::query(
             "INSERT INTO cycle_roster (cycle_id, org_id, person_id, team_id, tenure_band) VALUES ($1, $2, $3, $4, $5)",
@@ -654,8 +655,23 @@ fn candidates(dir: &crate::org::service::Directory, segments: &[super::segments:
 
 /// Closes a cycle: decides its publication plan and stores the result of
 /// every published group. Figures never change afterwards.
+///
+/// The sealed answers are opened here, once; what is kept of them is
+/// written in random order, coarsened to k (see `keep`), and the sealed
+/// rows and the cycle's key are deleted in the same transaction. On SQLite
+/// the WAL is then truncated, so no frame of the sealed answers outlives
+/// the close in the live files.
 pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppError> {
     let mut tx = app.db.begin().await?;
+    if app.db.backend == crate::config::Backend::Postgres {
+        // Answers being stored share-lock the cycle: wait for them, and
+        // make later ones see the cycle closed.
+        sqlx::query("SELECT id FROM cycles WHERE org_id = $1 AND id = $2 FOR UPDATE")
+            .bind(org_id)
+            .bind(cycle_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    }
     let cycle = store::cycle(&mut tx, org_id, cycle_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -663,7 +679,15 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
         return Ok(cycle_plan(&cycle));
     }
     let questions = store::cycle_questions(&mut tx, org_id, cycle_id).await?;
-    let responses = store::responses(&mut tx, org_id, cycle_id).await?;
+    let responses = match super::sealed::key(&mut tx, &app.master_key, org_id, cycle_id).await {
+        Ok(Some(key)) => super::sealed::open_all(&mut tx, &key).await,
+        Ok(None) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+    .map_err(|e| match e {
+        super::sealed::OpenError::Sql(e) => AppError::from(e),
+        other => AppError::internal(other),
+    })?;
     let dir = team_tree(&mut tx, org_id).await?;
     let member: Vec<Vec<Group>> = responses.iter().map(|r| memberships(r, &dir)).collect();
     let segments = super::segments::list(&mut tx, org_id, false).await?;
@@ -684,6 +708,16 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
             .execute(&mut *tx)
             .await?;
     }
+    let keep: i64 = sqlx::query("SELECT keep_responses FROM organizations WHERE id = $1")
+        .bind(org_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("keep_responses")?;
+    if keep != 0 {
+        let kept = super::keep::coarsen(&responses, |t| dir.team(t).and_then(|x| x.parent_id), cycle.k as usize);
+        store::insert_kept(&mut tx, org_id, cycle_id, &kept).await?;
+    }
+    super::sealed::destroy(&mut tx, org_id, cycle_id).await?;
     let now = app.now();
     sqlx::query("UPDATE cycles SET closed_at = $1, plan = $2 WHERE org_id = $3 AND id = $4 AND closed_at IS NULL")
         .bind(now.as_second())
@@ -710,6 +744,10 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
         crate::jobs::enqueue(&mut tx, Some(org_id), LAUNCH_JOB, &payload, next.max(now), now).await?;
     }
     tx.commit().await?;
+    if let Err(e) = app.db.checkpoint().await {
+        // The next close or a restart truncates it.
+        tracing::warn!(error = %e, "could not empty the WAL after closing a cycle");
+    }
     tracing::info!(cycle = cycle_id, published = plan.published.len(), "pulse cycle closed");
     Ok(plan)
 }

@@ -5,7 +5,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::model::{BUILTIN, Pillar, Question, unpack_answers, unpack_segments};
+use super::model::{BUILTIN, Pillar, Question, pack_answers, pack_segments, unpack_answers, unpack_segments};
 use crate::db::{Db, new_id};
 
 fn question_from_row(r: &AnyRow) -> Result<Question, sqlx::Error> {
@@ -96,7 +96,7 @@ pub async fn insert_question(
 pub async fn question_has_answers(conn: &mut AnyConnection, question_id: i64) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query(
         "SELECT 1 FROM cycle_questions c WHERE c.question_id = $1
-         AND EXISTS (SELECT 1 FROM responses r WHERE r.cycle_id = c.cycle_id) LIMIT 1",
+         AND EXISTS (SELECT 1 FROM participation x WHERE x.cycle_id = c.cycle_id AND x.answered = 1) LIMIT 1",
     )
     .bind(question_id)
     .fetch_optional(conn)
@@ -293,14 +293,15 @@ pub struct StoredResponse {
     pub segments: Vec<(i64, String)>,
 }
 
-/// All responses of a cycle, in the order of their random ids.
-pub async fn responses(
+/// The kept responses of a closed cycle (coarsened, no comments), in the
+/// order of their random ids.
+pub async fn kept_responses(
     conn: &mut AnyConnection,
     org_id: i64,
     cycle_id: i64,
 ) -> Result<Vec<StoredResponse>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT team_id, tenure_band, comment, answers, segments FROM responses
+        "SELECT team_id, tenure_band, answers, segments FROM responses
          WHERE org_id = $1 AND cycle_id = $2 ORDER BY id",
     )
     .bind(org_id)
@@ -312,12 +313,61 @@ pub async fn responses(
         out.push(StoredResponse {
             team_id: r.try_get("team_id")?,
             tenure_band: r.try_get("tenure_band")?,
-            comment: r.try_get("comment")?,
+            comment: None,
             answers: unpack_answers(r.try_get::<&str, _>("answers")?),
             segments: unpack_segments(r.try_get::<Option<&str>, _>("segments")?),
         });
     }
     Ok(out)
+}
+
+/// Rows per INSERT of kept responses (see the writer's ROWS_PER_INSERT).
+const KEPT_PER_INSERT: usize = 32;
+
+/// Stores what is kept of a closed cycle's answers, in the order given (the
+/// caller shuffles), each with a random id. Comments are never kept here.
+pub async fn insert_kept(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    cycle_id: i64,
+    kept: &[StoredResponse],
+) -> Result<(), sqlx::Error> {
+    for chunk in kept.chunks(KEPT_PER_INSERT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 7;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO responses (cycle_id, id, org_id, team_id, tenure_band, answers, segments) VALUES {}",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            let bytes: [u8; 16] = rand::random();
+            let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            q = q
+                .bind(cycle_id)
+                .bind(id)
+                .bind(org_id)
+                .bind(r.team_id)
+                .bind(r.tenure_band.clone())
+                .bind(pack_answers(&r.answers))
+                .bind(pack_segments(&r.segments));
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// Every stored result of a cycle, by group key.

@@ -13,11 +13,14 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, Row};
 use tokio::sync::{mpsc, oneshot};
 
-use super::model::{Pillar, Question, pack_answers, pack_segments, parse_submission};
+use super::model::{Pillar, Question, parse_submission};
+use super::sealed::{self, CycleKey};
 use super::service::SubmitError;
+use super::store::StoredResponse;
 use crate::app::Clock;
 use crate::config::Backend;
 use crate::db::Db;
+use crate::privacy::seal::MasterKey;
 
 pub const BATCH: usize = 64;
 /// Answers stored between two WAL checkpoints. Fewer, larger checkpoints
@@ -44,16 +47,33 @@ struct Submission {
     reply: oneshot::Sender<Result<(), SubmitError>>,
 }
 
+enum Message {
+    Submit(Submission),
+    /// Let go of the writer's connection and stop; answered once it is
+    /// closed.
+    Stop(oneshot::Sender<()>),
+}
+
 /// The handle requests use; the writer task runs as long as it exists.
 pub struct Writer {
-    tx: mpsc::Sender<Submission>,
+    tx: mpsc::Sender<Message>,
 }
 
 impl Writer {
-    pub fn start(db: Db, clock: Arc<dyn Clock>) -> Writer {
+    pub fn start(db: Db, clock: Arc<dyn Clock>, master: MasterKey) -> Writer {
         let (tx, rx) = mpsc::channel(8192);
-        tokio::spawn(run(db, clock, rx));
+        tokio::spawn(run(db, clock, master, rx));
         Writer { tx }
+    }
+
+    /// Stores what is queued, closes the writer's connection and stops: a
+    /// clean shutdown then leaves no WAL behind (see `Db::close`). Answers
+    /// sent after this are refused.
+    pub async fn stop(&self) {
+        let (done, stopped) = oneshot::channel();
+        if self.tx.send(Message::Stop(done)).await.is_ok() {
+            let _ = stopped.await;
+        }
     }
 
     /// Stores one whole answer; returns once it is committed. A field named
@@ -61,7 +81,7 @@ impl Writer {
     pub async fn submit(&self, who: Who, fields: Vec<(String, String)>) -> Result<(), SubmitError> {
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Submission { who, fields, reply })
+            .send(Message::Submit(Submission { who, fields, reply }))
             .await
             .map_err(|_| SubmitError::Other(crate::web::AppError::internal("the answer writer stopped")))?;
         answer
@@ -70,7 +90,7 @@ impl Writer {
     }
 }
 
-async fn run(db: Db, clock: Arc<dyn Clock>, mut rx: mpsc::Receiver<Submission>) {
+async fn run(db: Db, clock: Arc<dyn Clock>, master: MasterKey, mut rx: mpsc::Receiver<Message>) {
     // Keyed by (organization, cycle): a cycle id is only ever looked up
     // within the organization that asks.
     let mut questions: HashMap<(i64, i64), Arc<Vec<Question>>> = HashMap::new();
@@ -80,17 +100,25 @@ async fn run(db: Db, clock: Arc<dyn Clock>, mut rx: mpsc::Receiver<Submission>) 
     let mut since_checkpoint = 0usize;
     let checkpointing = Arc::new(AtomicBool::new(false));
     let mut batch: Vec<Submission> = Vec::with_capacity(BATCH);
+    let mut stopping: Option<oneshot::Sender<()>> = None;
     while let Some(first) = rx.recv().await {
-        batch.push(first);
+        match first {
+            Message::Submit(s) => batch.push(s),
+            Message::Stop(done) => {
+                stopping = Some(done);
+                break;
+            }
+        }
         // Let the requests being handled right now join this batch: yield
         // to them a few times while more keep arriving.
         let mut idle = 0;
-        while batch.len() < BATCH && idle < 3 {
+        while batch.len() < BATCH && idle < 3 && stopping.is_none() {
             match rx.try_recv() {
-                Ok(s) => {
+                Ok(Message::Submit(s)) => {
                     batch.push(s);
                     idle = 0;
                 }
+                Ok(Message::Stop(done)) => stopping = Some(done),
                 Err(_) => {
                     idle += 1;
                     tokio::task::yield_now().await;
@@ -99,7 +127,8 @@ async fn run(db: Db, clock: Arc<dyn Clock>, mut rx: mpsc::Receiver<Submission>) 
         }
         let items: Vec<(Who, Vec<(String, String)>)> =
             batch.iter().map(|s| (s.who.clone(), s.fields.clone())).collect();
-        let outcomes = match store_held(&db, &mut held, clock.now().as_second(), &items, &mut questions).await {
+        let outcomes = match store_held(&db, &master, &mut held, clock.now().as_second(), &items, &mut questions).await
+        {
             Ok(o) => o,
             // A database error fails the whole transaction: try each alone,
             // so one bad apple does not spoil the batch.
@@ -108,6 +137,7 @@ async fn run(db: Db, clock: Arc<dyn Clock>, mut rx: mpsc::Receiver<Submission>) 
                 for item in &items {
                     let one = store_held(
                         &db,
+                        &master,
                         &mut held,
                         clock.now().as_second(),
                         std::slice::from_ref(item),
@@ -135,19 +165,27 @@ async fn run(db: Db, clock: Arc<dyn Clock>, mut rx: mpsc::Receiver<Submission>) 
             since_checkpoint = 0;
             tokio::spawn(checkpoint(db.clone(), checkpointing.clone()));
         }
+        if stopping.is_some() {
+            break;
+        }
+    }
+    // Closing the connection (rather than dropping it into a pool that
+    // outlives us) lets the last checkpoint empty the WAL.
+    if let Some(conn) = held.take() {
+        use sqlx::Connection;
+        let _ = conn.detach().close().await;
+    }
+    if let Some(done) = stopping {
+        let _ = done.send(());
     }
 }
 
-/// A response about to be stored.
-struct NewResponse {
-    id: String,
+/// An answer about to be stored, sealed.
+struct NewAnswer {
+    id: i64,
     cycle: i64,
     org: i64,
-    team: Option<i64>,
-    band: Option<String>,
-    comment: Option<String>,
-    answers: Vec<(i64, i64)>,
-    segments: Vec<(i64, String)>,
+    sealed: Vec<u8>,
 }
 
 fn placeholders(start: usize, rows: usize, width: usize) -> String {
@@ -182,6 +220,7 @@ async fn checkpoint(db: Db, running: Arc<AtomicBool>) {
 /// when it has none; a connection that failed is let go.
 async fn store_held(
     db: &Db,
+    master: &MasterKey,
     held: &mut Option<PoolConnection<Any>>,
     now: i64,
     items: &[(Who, Vec<(String, String)>)],
@@ -205,7 +244,7 @@ async fn store_held(
             held.insert(c)
         }
     };
-    let outcome = store_batch(db, conn, now, items, questions_cache).await;
+    let outcome = store_batch(db, master, conn, now, items, questions_cache).await;
     if outcome.is_err() {
         *held = None;
     }
@@ -215,6 +254,7 @@ async fn store_held(
 /// Stores a batch in one transaction; the outcome of each item, in order.
 async fn store_batch(
     db: &Db,
+    master: &MasterKey,
     conn: &mut AnyConnection,
     now: i64,
     items: &[(Who, Vec<(String, String)>)],
@@ -269,17 +309,26 @@ async fn store_batch(
     // The cycles concerned, each within its organization: open now, and
     // their questions. A cycle id of another organization is not found,
     // before anything else is looked at (and nothing is cached for it).
+    // On PostgreSQL the cycle's row is share-locked, so a close (which
+    // locks it for update) waits for this batch, or this batch for it.
     let mut open: HashMap<(i64, i64), Option<bool>> = HashMap::new();
+    let mut keys: HashMap<(i64, i64), CycleKey> = HashMap::new();
+    let lock = match db.backend {
+        Backend::Postgres => " FOR SHARE",
+        Backend::Sqlite => "",
+    };
     for (org_id, cycle_id, _) in who.iter().flatten() {
         let key = (*org_id, *cycle_id);
         if open.contains_key(&key) {
             continue;
         }
-        let row = sqlx::query("SELECT opens_at, closes_at, closed_at FROM cycles WHERE org_id = $1 AND id = $2")
-            .bind(org_id)
-            .bind(cycle_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT opens_at, closes_at, closed_at FROM cycles WHERE org_id = $1 AND id = $2{lock}"
+        ))
+        .bind(org_id)
+        .bind(cycle_id)
+        .fetch_optional(&mut *tx)
+        .await?;
         let state = match row {
             Some(r) => Some(
                 r.try_get::<Option<i64>, _>("closed_at")?.is_none()
@@ -287,6 +336,23 @@ async fn store_batch(
                     && now < r.try_get::<i64, _>("closes_at")?,
             ),
             None => None,
+        };
+        // An open cycle without its key cannot take answers (it was
+        // opened by a server with another master key, or is being closed).
+        let state = match state {
+            Some(true) => match sealed::key(&mut tx, master, *org_id, *cycle_id).await {
+                Ok(Some(k)) => {
+                    keys.insert(key, k);
+                    Some(true)
+                }
+                Ok(None) => Some(false),
+                Err(sealed::OpenError::Sql(e)) => return Err(e),
+                Err(e) => {
+                    tracing::error!(cycle = cycle_id, error = %e, "cannot seal answers");
+                    Some(false)
+                }
+            },
+            other => other,
         };
         open.insert(key, state);
         if state.is_some() && !questions_cache.contains_key(&key) {
@@ -430,42 +496,43 @@ async fn store_batch(
         }
     }
 
-    // Store what was answered, in random order, with random ids.
-    let mut rows: Vec<NewResponse> = Vec::new();
+    // Store what was answered, sealed, in random order, with random ids:
+    // every answer of a cycle seals to the same length.
+    let mut rows: Vec<NewAnswer> = Vec::new();
     for (i, p) in parsed.iter().enumerate() {
         let Some(s) = p else { continue };
         let (org, cycle, person) = who[i].expect("resolved");
         let (team, band) = snapshot.get(&(cycle, person)).cloned().unwrap_or((None, None));
-        let bytes: [u8; 16] = rand::random();
-        let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        rows.push(NewResponse {
-            id,
-            cycle,
-            org,
-            team,
-            band,
+        let qs = &questions_cache[&(org, cycle)];
+        let options: Vec<Vec<String>> = segment_questions[&org].iter().map(|(_, o)| o.clone()).collect();
+        let len = sealed::padded_len(
+            qs.iter().filter(|q| q.pillar.scale().is_some()).count(),
+            qs.iter().any(|q| q.pillar == Pillar::Comment),
+            &options,
+        );
+        let answer = StoredResponse {
+            team_id: team,
+            tenure_band: band,
             comment: s.comment.clone(),
             answers: s.answers.iter().map(|(q, v)| (*q, *v)).collect(),
             segments: std::mem::take(&mut segment_values[i]),
+        };
+        rows.push(NewAnswer {
+            id: crate::db::new_id(),
+            cycle,
+            org,
+            sealed: keys[&(org, cycle)].seal(&answer, len),
         });
     }
     rows.shuffle(&mut rand::thread_rng());
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         let sql = format!(
-            "INSERT INTO responses (cycle_id, id, org_id, team_id, tenure_band, answers, segments, comment) VALUES {}",
-            placeholders(1, chunk.len(), 8)
+            "INSERT INTO sealed_answers (id, cycle_id, org_id, sealed) VALUES {}",
+            placeholders(1, chunk.len(), 4)
         );
         let mut q = sqlx::query(&sql);
         for r in chunk {
-            q = q
-                .bind(r.cycle)
-                .bind(&r.id)
-                .bind(r.org)
-                .bind(r.team)
-                .bind(r.band.as_deref())
-                .bind(pack_answers(&r.answers))
-                .bind(pack_segments(&r.segments))
-                .bind(r.comment.as_deref());
+            q = q.bind(r.id).bind(r.cycle).bind(r.org).bind(&r.sealed);
         }
         q.execute(&mut *tx).await?;
     }

@@ -283,7 +283,7 @@ async fn insert_and_announce(
             .render()
             .expect("template renders"),
         };
-        email::queue(&mut *tx, Some(actor.org_id), &mail, app.now()).await?;
+        email::queue(&mut *tx, &app.master_key, Some(actor.org_id), &mail, app.now()).await?;
     }
     if let Some(url) = webhook {
         let names: Vec<&str> = recipients

@@ -633,7 +633,7 @@ pub async fn deliver(app: &App, org_id: i64) -> Result<usize, AppError> {
             .render()
             .expect("template renders"),
         };
-        email::queue(&mut tx, Some(org_id), &message, app.now()).await?;
+        email::queue(&mut tx, &app.master_key, Some(org_id), &message, app.now()).await?;
         sent += 1;
     }
     tx.commit().await?;

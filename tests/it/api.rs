@@ -18,7 +18,8 @@ async fn command_line_token_reads_me_and_revoked_token_is_refused(app: TestApp) 
     let org = app.org("Bars Co", "bars-co").await;
     app.person(org, "Ana Lima", "ana@bars.example", Role::Employee, None)
         .await;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_belong"))
+    let out = app
+        .command()
         .args([
             "admin",
             "token",
@@ -299,14 +300,7 @@ async fn every_documented_operation_is_exercised(app: TestApp) {
     .await
     .error(409, "conflict");
     // Ana answers with her personal link's token, taken from her queued email.
-    use sqlx::Row;
-    let payloads: Vec<String> = sqlx::query("SELECT payload FROM jobs WHERE kind = 'email.send'")
-        .fetch_all(&app.state.db.pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.try_get("payload").unwrap())
-        .collect();
+    let payloads = app.queued_emails().await;
     let ana_mail = payloads
         .iter()
         .find(|p| p.contains("ana@bars.example") && p.contains("/pulse/answer/"))

@@ -15,9 +15,14 @@ both_databases!(
     backup_of_a_live_database_holds_the_same_rows,
 );
 
+/// Runs the binary; the key file sits beside the SQLite database named by
+/// `--database` (or in the system's temporary directory), never in the
+/// working directory.
 fn belong(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_belong"))
         .args(args)
+        .env("BELONG_KEY_FILE", key_file_for(args))
+        .env_remove("BELONG_MASTER_KEY")
         .env_remove("BELONG_DATABASE_URL")
         .stdin(Stdio::null())
         .output()
@@ -27,6 +32,27 @@ fn belong(args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+fn key_file_for(args: &[&str]) -> String {
+    let url = args
+        .iter()
+        .position(|a| *a == "--database")
+        .and_then(|i| args.get(i + 1))
+        .copied()
+        .unwrap_or("");
+    match url.strip_prefix("sqlite://") {
+        Some(path) => format!("{path}.key"),
+        None => std::env::temp_dir()
+            .join(format!("belong-cli-{:x}.key", {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                url.hash(&mut h);
+                h.finish()
+            }))
+            .to_string_lossy()
+            .into_owned(),
+    }
 }
 
 fn line_value<'a>(output: &'a str, key: &str) -> &'a str {
@@ -276,6 +302,7 @@ async fn serve_demo_prints_sign_in_help_and_stops_on_sigterm() {
     let url = format!("sqlite://{}", dir.path("serve.db"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_belong"))
         .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--database", &url])
+        .env("BELONG_KEY_FILE", dir.path("serve.key"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -329,7 +356,7 @@ async fn starts_and_clean_stops_leave_the_wal_empty() {
     let wal = format!("{db_file}-wal");
     let wal_size = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
 
-    let server = crate::helpers::LoggedServer::start_with(&app.url, &["--api-requests-per-minute", "100000"], "info");
+    let server = crate::helpers::LoggedServer::start_with(&app, &["--api-requests-per-minute", "100000"], "info");
     let client = reqwest::Client::new();
     for _ in 0..600 {
         let r = client
@@ -344,7 +371,7 @@ async fn starts_and_clean_stops_leave_the_wal_empty() {
     let before = wal_size();
     assert!(before > 1024 * 1024, "the crash left a WAL of {before} bytes");
 
-    let server = crate::helpers::LoggedServer::start_with(&app.url, &[], "info");
+    let server = crate::helpers::LoggedServer::start_with(&app, &[], "info");
     let after_start = wal_size();
     assert!(after_start < 64 * 1024, "after start-up the WAL is {after_start} bytes");
     server.finish();

@@ -75,6 +75,19 @@ impl Drop for TempDir {
     }
 }
 
+/// The master key of a test's database: made once per test directory and
+/// kept in it (as `belong.key`), so a restarted app gets the same one.
+pub fn master_key(dir: &TempDir) -> belong::privacy::seal::MasterKey {
+    let source = belong::privacy::seal::KeySource {
+        file: dir.0.join("belong.key"),
+        inline: None,
+    };
+    match source.load().expect("the test key file reads") {
+        Some(key) => key,
+        None => source.create().expect("the test key file is written"),
+    }
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub state: AppState,
@@ -136,6 +149,11 @@ impl TestApp {
                 .try_init();
         });
         let db = Db::connect(&url).await.expect("database opens");
+        let key = master_key(&dir);
+        // What `serve` does once it has the key.
+        belong::pulse::sealed::upgrade(&db, &key)
+            .await
+            .expect("stored answers upgrade");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let clock = Arc::new(ManualClock::new(jiff::Timestamp::now()));
@@ -146,6 +164,7 @@ impl TestApp {
                 webhooks_to_private_addresses: private_webhooks,
                 ..Settings::default()
             },
+            key,
         );
         app.clock = clock.clone();
         app.mailer = mailer;
@@ -164,6 +183,38 @@ impl TestApp {
         }
     }
 
+    /// The sealed answers of an open cycle, opened with the app's key (what
+    /// the close does, and what someone holding the key file could do).
+    pub async fn open_sealed(&self, org_id: i64, cycle_id: i64) -> Vec<belong::pulse::store::StoredResponse> {
+        let mut conn = self.state.db.pool.acquire().await.unwrap();
+        let key = belong::pulse::sealed::key(&mut conn, &self.state.master_key, org_id, cycle_id)
+            .await
+            .unwrap()
+            .expect("the cycle has its key");
+        belong::pulse::sealed::open_all(&mut conn, &key).await.unwrap()
+    }
+
+    /// The emails waiting in the queue, as the worker will send them (their
+    /// payloads are sealed at rest).
+    pub async fn queued_emails(&self) -> Vec<String> {
+        belong::jobs::waiting_payloads(&self.state.db, &self.state.master_key, belong::notify::email::SEND_JOB)
+            .await
+            .unwrap()
+    }
+
+    /// Where this test's master key is (the app's own key file).
+    pub fn key_file(&self) -> String {
+        self.dir.path("belong.key")
+    }
+
+    /// The `belong` binary, set to this test's key file.
+    pub fn command(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_belong"));
+        c.env("BELONG_KEY_FILE", self.key_file())
+            .env_remove("BELONG_MASTER_KEY");
+        c
+    }
+
     pub fn browser(&self) -> Browser {
         Browser::new(self.addr)
     }
@@ -175,7 +226,7 @@ impl TestApp {
         let db = Db::connect(&self.url).await.expect("database opens");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let mut app = App::new(db, self.state.settings.clone());
+        let mut app = App::new(db, self.state.settings.clone(), self.state.master_key.clone());
         app.clock = self.clock.clone();
         tokio::spawn(belong::web::serve(
             listener,
@@ -614,12 +665,13 @@ pub struct LoggedServer {
 }
 
 impl LoggedServer {
-    pub fn start(url: &DatabaseUrl) -> LoggedServer {
-        LoggedServer::start_with(url, &[], "trace")
+    pub fn start(app: &TestApp) -> LoggedServer {
+        LoggedServer::start_with(app, &[], "trace")
     }
 
     /// With more arguments to `serve`, logging at `level`.
-    pub fn start_with(url: &DatabaseUrl, extra: &[&str], level: &str) -> LoggedServer {
+    pub fn start_with(app: &TestApp, extra: &[&str], level: &str) -> LoggedServer {
+        let url = &app.url;
         use std::io::{BufRead, BufReader};
         let port = free_port();
         let listen = format!("127.0.0.1:{port}");
@@ -633,7 +685,8 @@ impl LoggedServer {
             "json",
         ];
         args.extend_from_slice(extra);
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_belong"))
+        let mut child = app
+            .command()
             .args(&args)
             .env("BELONG_LOG", level)
             .stdin(std::process::Stdio::null())

@@ -16,7 +16,8 @@ both_databases!(
 
 /// Starts `belong serve` on the test's database and waits until it listens.
 fn start_server(app: &TestApp) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_belong"))
+    let mut child = app
+        .command()
         .args(["serve", "--listen", "127.0.0.1:0", "--database", app.url.expose()])
         .env("BELONG_LOG", "info")
         .stdin(Stdio::null())

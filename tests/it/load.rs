@@ -361,7 +361,7 @@ async fn parallel_wrong_current_passwords_get_no_further_than_the_limit(app: Tes
 async fn a_burst_of_sign_ins_from_many_clients_leaves_memory_bounded(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
     app.person(org, "Ana", "ana@bars.example", Role::Employee, None).await;
-    let server = crate::helpers::LoggedServer::start_with(&app.url, &["--trusted-proxies", "127.0.0.1"], "info");
+    let server = crate::helpers::LoggedServer::start_with(&app, &["--trusted-proxies", "127.0.0.1"], "info");
     let b = Arc::new(server.browser());
     b.get("/signin").await;
     let csrf = b.csrf();

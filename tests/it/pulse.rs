@@ -235,11 +235,27 @@ async fn answers_are_stored_apart_from_people(app: TestApp) {
     }
     // The schema: nothing in a response names a person, a token or a time.
     let columns = |table: &'static str| app.columns(table);
+    // While the cycle is open, answers are sealed, all of one length.
+    assert_eq!(columns("sealed_answers").await, ["cycle_id", "id", "org_id", "sealed"]);
+    use sqlx::Row;
+    let lengths: Vec<i64> = sqlx::query("SELECT LENGTH(sealed) AS n FROM sealed_answers")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get("n").unwrap())
+        .collect();
+    assert_eq!(lengths.len(), 6);
+    assert!(lengths.iter().all(|n| *n == lengths[0]), "{lengths:?}");
+    hr.get(&format!("/pulse/cycles/{cycle}")).await;
+    hr.post(&format!("/pulse/cycles/{cycle}/close"), &[]).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM cycle_keys").await, 0);
+    // What is kept has no comment (comments live in the released results).
     assert_eq!(
         columns("responses").await,
         [
             "answers",
-            "comment",
             "cycle_id",
             "id",
             "org_id",
@@ -252,6 +268,7 @@ async fn answers_are_stored_apart_from_people(app: TestApp) {
     // table holds any part of what was answered.
     assert!(columns("answers").await.is_empty());
     assert!(columns("response_segments").await.is_empty());
+    assert!(columns("legacy_responses").await.is_empty());
     assert_eq!(
         columns("participation").await,
         ["answered", "cycle_id", "org_id", "person_id"]
@@ -261,7 +278,6 @@ async fn answers_are_stored_apart_from_people(app: TestApp) {
         ["cycle_id", "org_id", "person_id", "token_hash"]
     );
     // Response ids are random 128-bit values, not a sequence.
-    use sqlx::Row;
     let ids: Vec<String> = sqlx::query("SELECT id FROM responses")
         .fetch_all(&app.state.db.pool)
         .await
@@ -323,7 +339,7 @@ async fn bad_answers_are_refused_and_store_nothing(app: TestApp) {
     let mut text = good.clone();
     text[0].1 = "a lot".into();
     post(text).await.assert(422, "whole number");
-    assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, 0);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM participation WHERE answered = 1").await,
         0
@@ -349,7 +365,7 @@ async fn bad_answers_are_refused_and_store_nothing(app: TestApp) {
     let refs: Vec<(&str, &str)> = good.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     me.post(&path, &refs).await.assert(200, "Thank you");
     me.post(&path, &refs).await.assert(409, "answered already");
-    assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, 1);
 }
 
 async fn one_token_submitted_twenty_times_at_once_stores_one_response(app: TestApp) {
@@ -378,7 +394,7 @@ async fn one_token_submitted_twenty_times_at_once_stores_one_response(app: TestA
     }
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
-    assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, 1);
 }
 
 /// The owner asks for every group the pages accept; the groups that come
@@ -506,14 +522,12 @@ async fn verbose_logs_hold_no_token_and_no_answer() {
         .await
         .unwrap();
     let cycle = belong::pulse::service::launch(&app.state, o.org, pulse).await.unwrap();
-    use sqlx::Row;
-    let payload: String =
-        sqlx::query("SELECT payload FROM jobs WHERE kind = 'email.send' AND payload LIKE '%p0-1@bars.example%'")
-            .fetch_one(&app.state.db.pool)
-            .await
-            .unwrap()
-            .try_get("payload")
-            .unwrap();
+    let payload = app
+        .queued_emails()
+        .await
+        .into_iter()
+        .find(|p| p.contains("p0-1@bars.example"))
+        .expect("the invitation is queued");
     let token: String = payload
         .split("/pulse/answer/")
         .nth(1)
@@ -523,7 +537,7 @@ async fn verbose_logs_hold_no_token_and_no_answer() {
         .collect();
     assert_eq!(token.len(), 64);
 
-    let server = crate::helpers::LoggedServer::start(&app.url);
+    let server = crate::helpers::LoggedServer::start(&app);
     let port = server.port;
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
@@ -551,7 +565,7 @@ async fn verbose_logs_hold_no_token_and_no_answer() {
         .await
         .unwrap();
     assert_eq!(sent.status(), 200);
-    assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, 1);
     let log = server.finish();
     assert!(
         log.contains("/pulse/answer/…"),
@@ -592,11 +606,31 @@ async fn reminders_reach_only_those_who_have_not_answered_and_the_cycle_closes_o
             .unwrap();
     }
     belong::jobs::run_due(&app.state, "t").await.unwrap();
-    let reminders = "SELECT COUNT(*) FROM jobs WHERE kind = 'email.send' AND payload LIKE '%Reminder%'";
-    assert_eq!(app.count(reminders).await, 0);
+    // Sent emails are erased (their payloads are sealed, then dropped):
+    // count the emails queued at reminder time, before they go.
+    let emails = "SELECT COUNT(*) FROM jobs WHERE kind = 'email.send'";
+    let invitations = app.count(emails).await;
+    assert_eq!(invitations, 6);
     app.clock.advance(jiff::SignedDuration::from_hours(24 * 7 + 1));
     belong::jobs::run_due(&app.state, "t").await.unwrap();
-    assert_eq!(app.count(reminders).await, 4, "only the four who have not answered");
+    assert_eq!(
+        app.count(emails).await,
+        invitations + 4,
+        "only the four who have not answered"
+    );
+    // What such a reminder says, read while it waits to be sent.
+    let reminded = belong::pulse::service::remind(&app.state, o.org, cycle).await.unwrap();
+    assert_eq!(reminded, 4);
+    let queued = app.queued_emails().await;
+    assert_eq!(queued.len(), 4);
+    assert!(queued.iter().all(|p| p.contains("Reminder")), "{queued:?}");
+    app.clock.advance(jiff::SignedDuration::from_hours(24));
+    belong::jobs::run_due(&app.state, "t").await.unwrap();
+    assert!(app.queued_emails().await.is_empty());
+    let kept: i64 = app
+        .count("SELECT COUNT(*) FROM jobs WHERE kind = 'email.send' AND (sealed IS NOT NULL OR payload <> '')")
+        .await;
+    assert_eq!(kept, 0, "sent emails keep kind, status and times only");
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM cycles WHERE id = {cycle} AND closed_at IS NULL"
@@ -737,20 +771,11 @@ async fn rewording_an_answered_question_makes_a_new_version(app: TestApp) {
             .await,
         2
     );
-    use sqlx::Row;
-    let stored: Vec<String> = sqlx::query("SELECT answers FROM responses")
-        .fetch_all(&app.state.db.pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.try_get("answers").unwrap())
-        .collect();
+    let stored = app.open_sealed(o.org, cycle).await;
     let asked_id: i64 = asked.parse().unwrap();
     assert_eq!(stored.len(), 1);
     assert!(
-        belong::pulse::model::unpack_answers(&stored[0])
-            .iter()
-            .any(|(q, _)| *q == asked_id),
+        stored[0].answers.iter().any(|(q, _)| *q == asked_id),
         "old answers keep the old wording"
     );
     assert_eq!(
@@ -806,7 +831,7 @@ async fn self_reported_segments_stay_on_the_response_and_pass_the_guard(app: Tes
             .await
             .is_err()
     );
-    assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, 0);
     for (i, (person, _)) in o.people.iter().enumerate() {
         let choice = match i {
             0..=5 => "Remote",
@@ -817,9 +842,9 @@ async fn self_reported_segments_stay_on_the_response_and_pass_the_guard(app: Tes
             .await
             .unwrap();
     }
+    let sealed = app.open_sealed(o.org, cycle).await;
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM responses WHERE segments IS NOT NULL")
-            .await,
+        sealed.iter().filter(|r| !r.segments.is_empty()).count(),
         11,
         "prefer not to say is not stored"
     );
@@ -925,7 +950,7 @@ async fn another_organization_cannot_touch_a_cycle(app: TestApp) {
     );
 
     // Nothing changed, and the cycle's own people answer as before.
-    assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, 0);
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM cycles WHERE id = {cycle} AND closed_at IS NULL"
@@ -943,5 +968,5 @@ async fn another_organization_cannot_touch_a_cycle(app: TestApp) {
     let path = format!("/pulse/cycles/{cycle}/answer");
     me.get(&path).await.assert(200, "Send my answers");
     me.post(&path, &refs).await.assert(200, "Thank you");
-    assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, 1);
 }

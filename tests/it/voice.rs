@@ -296,12 +296,15 @@ async fn an_anonymous_thread_of_four_messages_leaves_no_trace_of_its_sender(app:
         .await;
     assert_eq!(sender_audit, 0);
     // Jobs (the digests and their emails) carry no words and no sender.
-    for r in sqlx::query("SELECT payload FROM jobs")
+    let mut payloads: Vec<String> = sqlx::query("SELECT payload FROM jobs")
         .fetch_all(&app.state.db.pool)
         .await
         .unwrap()
-    {
-        let payload: String = r.try_get(0).unwrap();
+        .iter()
+        .map(|r| r.try_get(0).unwrap())
+        .collect();
+    payloads.extend(app.queued_emails().await);
+    for payload in payloads {
         assert!(
             !payload.contains("MARK-") && !payload.contains(&sender_email),
             "{payload}"
@@ -669,7 +672,7 @@ async fn verbose_logs_hold_no_code_no_words_and_no_sender() {
     let app = TestApp::sqlite().await;
     let o = org_with(&app, &[6], false).await;
     let (sender_id, sender_name, sender_email) = o.people[0][2].clone();
-    let server = crate::helpers::LoggedServer::start(&app.url);
+    let server = crate::helpers::LoggedServer::start(&app);
     let b = server.browser();
     b.sign_in("bars-co", &sender_email, PASSWORD).await;
     b.get("/voice").await;

@@ -1,0 +1,479 @@
+//! Answers of open cycles, sealed (PRIVACY.md rule 1).
+//!
+//! Each cycle gets a data key when it opens, stored only wrapped by the
+//! master key. Every answer is sealed under it, padded to one length per
+//! cycle, so neither its bytes nor its size say what was answered (a long
+//! comment seals to as many bytes as no comment). At close the answers are
+//! opened once and the sealed rows and the key are deleted: copies of them
+//! left in old WAL frames, free pages or earlier backups can then no
+//! longer be opened, even with the master key.
+
+use rand::seq::SliceRandom;
+use sqlx::{AnyConnection, Row};
+
+use super::model::MAX_COMMENT;
+use super::store::StoredResponse;
+use crate::privacy::seal::{DataKey, MasterKey};
+
+const VERSION: u8 = 1;
+
+fn key_purpose(org_id: i64, cycle_id: i64) -> Vec<u8> {
+    format!("pulse cycle {org_id}/{cycle_id}").into_bytes()
+}
+
+fn answer_purpose(org_id: i64, cycle_id: i64) -> Vec<u8> {
+    format!("pulse answer {org_id}/{cycle_id}").into_bytes()
+}
+
+/// The key of an open cycle, in memory.
+#[derive(Clone)]
+pub struct CycleKey {
+    org_id: i64,
+    cycle_id: i64,
+    key: DataKey,
+}
+
+impl CycleKey {
+    /// Seals one answer, padded to `len` plain bytes.
+    pub fn seal(&self, answer: &StoredResponse, len: usize) -> Vec<u8> {
+        let plain = encode(answer, len);
+        self.key.seal(&answer_purpose(self.org_id, self.cycle_id), &plain)
+    }
+
+    pub fn open(&self, sealed: &[u8]) -> Option<StoredResponse> {
+        let plain = self.key.open(&answer_purpose(self.org_id, self.cycle_id), sealed)?;
+        decode(&plain)
+    }
+}
+
+/// Makes the data key of a cycle that opens now, in the caller's
+/// transaction.
+pub async fn create_key(
+    conn: &mut AnyConnection,
+    master: &MasterKey,
+    org_id: i64,
+    cycle_id: i64,
+) -> Result<CycleKey, sqlx::Error> {
+    let (key, wrapped) = master.new_data_key(&key_purpose(org_id, cycle_id));
+    sqlx::query("INSERT INTO cycle_keys (cycle_id, org_id, wrapped) VALUES ($1, $2, $3)")
+        .bind(cycle_id)
+        .bind(org_id)
+        .bind(wrapped)
+        .execute(conn)
+        .await?;
+    Ok(CycleKey { org_id, cycle_id, key })
+}
+
+/// Unwraps a cycle's key as stored; None when the master key does not open
+/// it (another key file).
+pub fn unwrap(master: &MasterKey, org_id: i64, cycle_id: i64, wrapped: &[u8]) -> Option<CycleKey> {
+    let key = master.unwrap_data_key(&key_purpose(org_id, cycle_id), wrapped)?;
+    Some(CycleKey { org_id, cycle_id, key })
+}
+
+/// Why the sealed answers of a cycle cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("the cycle's answers are sealed with another master key than the one given")]
+    WrongKey,
+    #[error("a sealed answer of the cycle does not open: it was altered or is damaged")]
+    Damaged,
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+}
+
+/// The cycle's key, or None when it has none (closed, or never opened).
+pub async fn key(
+    conn: &mut AnyConnection,
+    master: &MasterKey,
+    org_id: i64,
+    cycle_id: i64,
+) -> Result<Option<CycleKey>, OpenError> {
+    let row = sqlx::query("SELECT wrapped FROM cycle_keys WHERE org_id = $1 AND cycle_id = $2")
+        .bind(org_id)
+        .bind(cycle_id)
+        .fetch_optional(conn)
+        .await?;
+    match row {
+        None => Ok(None),
+        Some(r) => {
+            let wrapped: Vec<u8> = r.try_get("wrapped")?;
+            unwrap(master, org_id, cycle_id, &wrapped)
+                .map(Some)
+                .ok_or(OpenError::WrongKey)
+        }
+    }
+}
+
+/// Every sealed answer of a cycle, opened.
+pub async fn open_all(conn: &mut AnyConnection, key: &CycleKey) -> Result<Vec<StoredResponse>, OpenError> {
+    let rows = sqlx::query("SELECT sealed FROM sealed_answers WHERE org_id = $1 AND cycle_id = $2")
+        .bind(key.org_id)
+        .bind(key.cycle_id)
+        .fetch_all(conn)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let sealed: Vec<u8> = r.try_get("sealed")?;
+        out.push(key.open(&sealed).ok_or(OpenError::Damaged)?);
+    }
+    Ok(out)
+}
+
+/// Deletes a cycle's sealed answers and its key.
+pub async fn destroy(conn: &mut AnyConnection, org_id: i64, cycle_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sealed_answers WHERE org_id = $1 AND cycle_id = $2")
+        .bind(org_id)
+        .bind(cycle_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM cycle_keys WHERE org_id = $1 AND cycle_id = $2")
+        .bind(org_id)
+        .bind(cycle_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Gives an open cycle a new key under a new master key, discarding the
+/// answers sealed under the old one (lost with it): everyone may answer
+/// again (`belong key reset`).
+pub async fn rekey(
+    conn: &mut AnyConnection,
+    master: &MasterKey,
+    org_id: i64,
+    cycle_id: i64,
+) -> Result<(), sqlx::Error> {
+    destroy(&mut *conn, org_id, cycle_id).await?;
+    sqlx::query("UPDATE participation SET answered = 0 WHERE org_id = $1 AND cycle_id = $2")
+        .bind(org_id)
+        .bind(cycle_id)
+        .execute(&mut *conn)
+        .await?;
+    create_key(conn, master, org_id, cycle_id).await?;
+    Ok(())
+}
+
+/// Open cycles whose answers need the master key: (organization, cycle,
+/// sealed answers).
+pub async fn dependents(conn: &mut AnyConnection) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT k.org_id, k.cycle_id, (SELECT COUNT(*) FROM sealed_answers s WHERE s.cycle_id = k.cycle_id) AS n
+         FROM cycle_keys k ORDER BY k.org_id, k.cycle_id",
+    )
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("org_id")?, r.try_get("cycle_id")?, r.try_get("n")?)))
+    .collect()
+}
+
+/// The padded length of a cycle's answers, read from its questions and the
+/// organization's active segment questions (as the writer computes it).
+pub async fn cycle_padding(conn: &mut AnyConnection, org_id: i64, cycle_id: i64) -> Result<usize, sqlx::Error> {
+    let qs = super::store::cycle_questions(&mut *conn, org_id, cycle_id).await?;
+    let mut options = Vec::new();
+    for r in sqlx::query("SELECT options FROM segment_questions WHERE org_id = $1 AND active = 1")
+        .bind(org_id)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        options.push(serde_json::from_str::<Vec<String>>(r.try_get::<&str, _>("options")?).unwrap_or_default());
+    }
+    Ok(padded_len(
+        qs.iter().filter(|q| q.pillar.scale().is_some()).count(),
+        qs.iter().any(|q| q.pillar == super::model::Pillar::Comment),
+        &options,
+    ))
+}
+
+/// Seals answers of an open cycle and stores them, in random order.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    key: &CycleKey,
+    answers: &[StoredResponse],
+    len: usize,
+) -> Result<(), sqlx::Error> {
+    let mut order: Vec<&StoredResponse> = answers.iter().collect();
+    order.shuffle(&mut rand::thread_rng());
+    for chunk in order.chunks(16) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4))
+            .collect();
+        let sql = format!(
+            "INSERT INTO sealed_answers (id, cycle_id, org_id, sealed) VALUES {}",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for a in chunk {
+            q = q
+                .bind(crate::db::new_id())
+                .bind(key.cycle_id)
+                .bind(key.org_id)
+                .bind(key.seal(a, len));
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Moves answers stored before sealing existed (the `legacy_responses`
+/// table of migration 0011): those of open cycles are sealed under a new
+/// key of their cycle, those of closed cycles coarsened like a close
+/// keeps them (comments dropped: they live in the released results). Then
+/// drops the table. Runs at start, once the master key is known.
+pub async fn upgrade(db: &crate::db::Db, master: &MasterKey) -> Result<(), sqlx::Error> {
+    let exists_sql = match db.backend {
+        crate::config::Backend::Sqlite => {
+            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'legacy_responses'"
+        }
+        crate::config::Backend::Postgres => {
+            "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'legacy_responses'"
+        }
+    };
+    let mut tx = db.begin().await?;
+    let exists: i64 = sqlx::query(exists_sql).fetch_one(&mut *tx).await?.try_get("n")?;
+    if exists == 0 {
+        return Ok(());
+    }
+    let rows =
+        sqlx::query("SELECT org_id, cycle_id, team_id, tenure_band, answers, segments, comment FROM legacy_responses")
+            .fetch_all(&mut *tx)
+            .await?;
+    let mut by_cycle: std::collections::BTreeMap<(i64, i64), Vec<StoredResponse>> = Default::default();
+    for r in rows {
+        by_cycle
+            .entry((r.try_get("org_id")?, r.try_get("cycle_id")?))
+            .or_default()
+            .push(StoredResponse {
+                team_id: r.try_get("team_id")?,
+                tenure_band: r.try_get("tenure_band")?,
+                comment: r.try_get("comment")?,
+                answers: super::model::unpack_answers(r.try_get::<&str, _>("answers")?),
+                segments: super::model::unpack_segments(r.try_get::<Option<&str>, _>("segments")?),
+            });
+    }
+    // Every open cycle gets its key, answered or not.
+    let open: Vec<(i64, i64)> = sqlx::query(
+        "SELECT org_id, id FROM cycles c WHERE closed_at IS NULL
+         AND NOT EXISTS (SELECT 1 FROM cycle_keys k WHERE k.cycle_id = c.id)",
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("org_id")?, r.try_get("id")?)))
+    .collect::<Result<_, sqlx::Error>>()?;
+    for (org_id, cycle_id) in &open {
+        let key = create_key(&mut tx, master, *org_id, *cycle_id).await?;
+        if let Some(answers) = by_cycle.remove(&(*org_id, *cycle_id)) {
+            let len = cycle_padding(&mut tx, *org_id, *cycle_id).await?;
+            insert(&mut tx, &key, &answers, len).await?;
+        }
+    }
+    for ((org_id, cycle_id), answers) in by_cycle {
+        let row = sqlx::query(
+            "SELECT c.anonymity_k, o.keep_responses FROM cycles c JOIN organizations o ON o.id = c.org_id
+             WHERE c.org_id = $1 AND c.id = $2",
+        )
+        .bind(org_id)
+        .bind(cycle_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { continue };
+        if row.try_get::<i64, _>("keep_responses")? == 0 {
+            continue;
+        }
+        let k = row.try_get::<i64, _>("anonymity_k")?.max(1) as usize;
+        let teams = crate::org::store::list_teams(&mut tx, org_id).await?;
+        let parent = |t: i64| teams.iter().find(|x| x.id == t).and_then(|x| x.parent_id);
+        let kept = super::keep::coarsen(&answers, parent, k);
+        super::store::insert_kept(&mut tx, org_id, cycle_id, &kept).await?;
+    }
+    sqlx::query("DROP TABLE legacy_responses").execute(&mut *tx).await?;
+    tx.commit().await?;
+    db.checkpoint().await?;
+    tracing::info!("stored answers moved to sealed and coarsened storage");
+    Ok(())
+}
+
+/// The plain length every answer of a cycle is padded to: enough for
+/// every question answered, every segment question given its longest
+/// option, and the longest comment in the widest characters, rounded up.
+pub fn padded_len(scored_questions: usize, has_comment: bool, segment_options: &[Vec<String>]) -> usize {
+    let segments: usize = segment_options
+        .iter()
+        .map(|options| 10 + options.iter().map(String::len).max().unwrap_or(0))
+        .sum();
+    let comment = if has_comment { 4 + 4 * MAX_COMMENT } else { 0 };
+    let need = 2 + 9 + 256 + 2 + 9 * scored_questions + 2 + segments + comment;
+    need.div_ceil(512) * 512
+}
+
+/// version, flags (team, band, comment), [team i64], [band u8 len + bytes],
+/// answers (u16 count, i64 question + u8 value each), segments (u16 count,
+/// i64 question + u16 len + bytes each), [comment u32 len + bytes], zeros.
+fn encode(r: &StoredResponse, len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len);
+    out.push(VERSION);
+    let flags =
+        u8::from(r.team_id.is_some()) | u8::from(r.tenure_band.is_some()) << 1 | u8::from(r.comment.is_some()) << 2;
+    out.push(flags);
+    if let Some(team) = r.team_id {
+        out.extend_from_slice(&team.to_le_bytes());
+    }
+    if let Some(band) = &r.tenure_band {
+        let bytes = &band.as_bytes()[..band.len().min(255)];
+        out.push(bytes.len() as u8);
+        out.extend_from_slice(bytes);
+    }
+    out.extend_from_slice(&(r.answers.len() as u16).to_le_bytes());
+    for (q, v) in &r.answers {
+        out.extend_from_slice(&q.to_le_bytes());
+        out.push(u8::try_from(*v).unwrap_or(u8::MAX));
+    }
+    out.extend_from_slice(&(r.segments.len() as u16).to_le_bytes());
+    for (q, v) in &r.segments {
+        out.extend_from_slice(&q.to_le_bytes());
+        out.extend_from_slice(&(v.len() as u16).to_le_bytes());
+        out.extend_from_slice(v.as_bytes());
+    }
+    if let Some(c) = &r.comment {
+        out.extend_from_slice(&(c.len() as u32).to_le_bytes());
+        out.extend_from_slice(c.as_bytes());
+    }
+    // A submission the padding was not sized for (a segment question added
+    // with longer options mid-cycle) grows the length to the next step.
+    let target = if out.len() <= len {
+        len
+    } else {
+        out.len().div_ceil(512) * 512
+    };
+    out.resize(target, 0);
+    out
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+    fn u16(&mut self) -> Option<u16> {
+        Some(u16::from_le_bytes(self.take(2)?.try_into().ok()?))
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn i64(&mut self) -> Option<i64> {
+        Some(i64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn text(&mut self, n: usize) -> Option<String> {
+        String::from_utf8(self.take(n)?.to_vec()).ok()
+    }
+}
+
+fn decode(plain: &[u8]) -> Option<StoredResponse> {
+    let mut r = Reader(plain);
+    if r.u8()? != VERSION {
+        return None;
+    }
+    let flags = r.u8()?;
+    let team_id = if flags & 1 != 0 { Some(r.i64()?) } else { None };
+    let tenure_band = if flags & 2 != 0 {
+        let n = r.u8()? as usize;
+        Some(r.text(n)?)
+    } else {
+        None
+    };
+    let mut answers = Vec::new();
+    for _ in 0..r.u16()? {
+        answers.push((r.i64()?, i64::from(r.u8()?)));
+    }
+    let mut segments = Vec::new();
+    for _ in 0..r.u16()? {
+        let q = r.i64()?;
+        let n = r.u16()? as usize;
+        segments.push((q, r.text(n)?));
+    }
+    let comment = if flags & 4 != 0 {
+        let n = r.u32()? as usize;
+        Some(r.text(n)?)
+    } else {
+        None
+    };
+    Some(StoredResponse {
+        team_id,
+        tenure_band,
+        comment,
+        answers,
+        segments,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(comment: Option<&str>) -> StoredResponse {
+        StoredResponse {
+            team_id: Some(42),
+            tenure_band: Some("1 to 3 years".into()),
+            comment: comment.map(str::to_owned),
+            answers: vec![(1, 5), (2, 3), (9, 10)],
+            segments: vec![(7, "Remote".into())],
+        }
+    }
+
+    #[test]
+    fn answers_seal_to_one_length_whatever_was_written() {
+        let master = MasterKey::generate();
+        let (key, _) = master.new_data_key(&key_purpose(1, 2));
+        let key = CycleKey {
+            org_id: 1,
+            cycle_id: 2,
+            key,
+        };
+        let len = padded_len(3, true, &[vec!["Remote".into(), "On-site".into()]]);
+        let longest = "\u{1f600}".repeat(MAX_COMMENT);
+        let bare = StoredResponse {
+            team_id: None,
+            tenure_band: None,
+            comment: None,
+            answers: vec![(1, 5), (2, 3), (9, 10)],
+            segments: vec![],
+        };
+        let sealed: Vec<Vec<u8>> = [
+            answer(None),
+            answer(Some("short")),
+            answer(Some(&longest)),
+            bare.clone(),
+        ]
+        .iter()
+        .map(|a| key.seal(a, len))
+        .collect();
+        assert!(sealed.iter().all(|s| s.len() == sealed[0].len()), "one length for all");
+        let opened = key.open(&sealed[2]).unwrap();
+        assert_eq!(opened.comment.as_deref(), Some(longest.as_str()));
+        assert_eq!(opened.answers, answer(None).answers);
+        assert_eq!(opened.segments, answer(None).segments);
+        assert_eq!(opened.team_id, Some(42));
+        let opened = key.open(&sealed[3]).unwrap();
+        assert_eq!((opened.team_id, opened.tenure_band, opened.comment), (None, None, None));
+        // Another cycle's key opens nothing.
+        let (other, _) = master.new_data_key(&key_purpose(1, 3));
+        let other = CycleKey {
+            org_id: 1,
+            cycle_id: 3,
+            key: other,
+        };
+        assert!(other.open(&sealed[0]).is_none());
+    }
+}
