@@ -63,7 +63,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let filter = EnvFilter::try_from_env("BELONG_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = log_filter(EnvFilter::try_from_env("BELONG_LOG").unwrap_or_else(|_| EnvFilter::new("info")));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
@@ -147,6 +147,31 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     state.db.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Dependencies that, at their most verbose, log what must never be
+/// logged (PRIVACY.md rule 5): the client's address (axum, hyper), SMTP
+/// transcripts with the links in emails (lettre), SQL statements (sqlx).
+/// They are held at these levels whatever BELONG_LOG asks.
+const QUIET_DEPENDENCIES: &[&str] = &[
+    "axum=info",
+    "axum::serve=info",
+    "hyper=info",
+    "hyper_util=info",
+    "h2=info",
+    "tower=info",
+    "tower_http=info",
+    "reqwest=info",
+    "rustls=info",
+    "lettre=info",
+    "sqlx=warn",
+];
+
+fn log_filter(mut filter: EnvFilter) -> EnvFilter {
+    for d in QUIET_DEPENDENCIES {
+        filter = filter.add_directive(d.parse().expect("a valid directive"));
+    }
+    filter
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed

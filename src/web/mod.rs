@@ -56,11 +56,17 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(middleware::run_to_completion))
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(
-            // Only the method and path: never query strings (they may hold
-            // tokens), bodies or who is asking.
+            // Only the method and the matched route's template (never the
+            // raw path: it may hold a token; never query strings, bodies or
+            // who is asking).
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::extract::Request| {
-                    tracing::info_span!("request", method = %req.method(), path = %loggable_path(req.uri().path()))
+                    let route = req
+                        .extensions()
+                        .get::<axum::extract::MatchedPath>()
+                        .map(|m| m.as_str().to_owned())
+                        .unwrap_or_else(|| "(no route)".to_owned());
+                    tracing::info_span!("request", method = %req.method(), route = %route)
                 })
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
@@ -298,18 +304,6 @@ impl FormErrors {
     pub fn all(&self) -> &[FieldError] {
         &self.0
     }
-}
-
-/// The path as it may be logged: the secret in personal links is cut off.
-pub fn loggable_path(path: &str) -> String {
-    for prefix in ["/pulse/answer/", "/signin/link/"] {
-        if let Some(rest) = path.strip_prefix(prefix)
-            && !rest.is_empty()
-        {
-            return format!("{prefix}…");
-        }
-    }
-    path.to_owned()
 }
 
 /// A form that turns something on or off (`active=true|false`).

@@ -358,14 +358,21 @@ async fn starts_and_clean_stops_leave_the_wal_empty() {
 
     let server = crate::helpers::LoggedServer::start_with(&app, &["--api-requests-per-minute", "100000"], "info");
     let client = reqwest::Client::new();
-    for _ in 0..600 {
-        let r = client
-            .get(format!("http://127.0.0.1:{}/api/v1/me", server.port))
-            .header("authorization", format!("Bearer {token}"))
-            .send()
+    let r = client
+        .get(format!("http://127.0.0.1:{}/api/v1/me", server.port))
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Many small commits while the server runs, then a crash.
+    for i in 0..600 {
+        sqlx::query("UPDATE people SET name = $1 WHERE id = $2")
+            .bind(format!("Ana {i}"))
+            .bind(ana)
+            .execute(&app.state.db.pool)
             .await
             .unwrap();
-        assert_eq!(r.status(), 200);
     }
     server.kill();
     let before = wal_size();
