@@ -75,19 +75,6 @@ impl Drop for TempDir {
     }
 }
 
-/// The master key of a test's database: made once per test directory and
-/// kept in it (as `belong.key`), so a restarted app gets the same one.
-pub fn master_key(dir: &TempDir) -> belong::privacy::seal::MasterKey {
-    let source = belong::privacy::seal::KeySource {
-        file: dir.0.join("belong.key"),
-        inline: None,
-    };
-    match source.load().expect("the test key file reads") {
-        Some(key) => key,
-        None => source.create().expect("the test key file is written"),
-    }
-}
-
 pub struct TestApp {
     pub addr: SocketAddr,
     pub state: AppState,
@@ -149,8 +136,17 @@ impl TestApp {
                 .try_init();
         });
         let db = Db::connect(&url).await.expect("database opens");
-        let key = master_key(&dir);
-        // What `serve` does once it has the key.
+        // What `serve` does: the key file checked against the database (made
+        // on first start), then stored answers upgraded.
+        let key = belong::cli::key::unlock(
+            &db,
+            &belong::cli::key::KeyArgs {
+                key_file: dir.0.join("belong.key"),
+                master_key: None,
+            },
+        )
+        .await
+        .expect("the key file opens");
         belong::pulse::sealed::upgrade(&db, &key)
             .await
             .expect("stored answers upgrade");
@@ -366,6 +362,11 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// A browser on the server at `addr` (e.g. a `LoggedServer`).
+    pub fn at(addr: SocketAddr) -> Browser {
+        Browser::new(addr)
+    }
+
     fn new(addr: SocketAddr) -> Browser {
         Browser {
             client: reqwest::Client::builder()

@@ -15,5 +15,6 @@ mod load;
 mod people;
 mod pulse;
 mod recognition;
+mod sealed;
 mod tenancy;
 mod voice;
