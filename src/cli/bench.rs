@@ -72,6 +72,18 @@ pub enum Bench {
         #[arg(long, default_value_t = 32)]
         connections: usize,
     },
+    /// Closing a cycle: opening every sealed answer, the publication plan,
+    /// the released results and what is kept; time and memory.
+    Close {
+        #[arg(long)]
+        database: Option<DatabaseUrl>,
+        /// People, all of whom answered; in teams of 10 under 10 departments.
+        #[arg(long, default_value_t = 10_000)]
+        people: usize,
+        /// Give every answer a comment (up to 300 characters).
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        comments: bool,
+    },
     /// Results pages on a large history.
     Results {
         #[arg(long)]
@@ -98,6 +110,11 @@ pub async fn run(b: Bench) -> anyhow::Result<ExitCode> {
             people,
             cycles,
         } => results(database, people, cycles).await,
+        Bench::Close {
+            database,
+            people,
+            comments,
+        } => close(database, people, comments).await,
         Bench::Signin { database, attempts } => super::bench_load::sign_in_burst(database, attempts).await,
         Bench::Pages {
             database,
@@ -392,4 +409,163 @@ async fn seed_owner(app: &App, org_id: i64) -> anyhow::Result<i64> {
         .execute(&app.db.pool)
         .await?;
     Ok(id)
+}
+
+/// The peak resident memory of this process since the last reset, in MiB.
+fn own_peak_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+async fn close(database: Option<DatabaseUrl>, people: usize, comments: bool) -> anyhow::Result<ExitCode> {
+    use rand::Rng;
+    let (app, url, dir) = open_app(database, "close.db").await?;
+    println!(
+        "bench close: seeding {people} answered people{} on {} …",
+        if comments { " with a comment each" } else { "" },
+        url.backend_name()
+    );
+    let seeding = Instant::now();
+    let org_id = seed_org(&app, people).await?;
+    let actor = crate::auth::Actor::system(org_id);
+    let bank = crate::pulse::service::question_bank(&app, org_id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let input = crate::pulse::service::PulseInput {
+        title: "Bench pulse".into(),
+        schedule: crate::pulse::model::Schedule::Once,
+        open_days: 7,
+        remind_days: 0,
+        per_cycle: 7,
+        teams: None,
+        questions: crate::pulse::model::default_selection(&bank)
+            .into_iter()
+            .filter(|(_, core)| *core)
+            .collect(),
+    };
+    let pulse = crate::pulse::service::create_pulse(&app, &actor, &input)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let persons: Vec<(i64, Option<i64>)> = sqlx::query("SELECT id, team_id FROM people WHERE org_id = $1")
+        .bind(org_id)
+        .fetch_all(&app.db.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("team_id")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    let cycle_id = new_id();
+    let now = app.now().as_second();
+    let mut tx = app.db.begin().await?;
+    sqlx::query("INSERT INTO cycles (id, org_id, pulse_id, number, opens_at, closes_at, anonymity_k) VALUES ($1, $2, $3, 1, $4, $5, 5)")
+        .bind(cycle_id)
+        .bind(org_id)
+        .bind(pulse)
+        .bind(now - 86_400)
+        .bind(now + 86_400)
+        .execute(&mut *tx)
+        .await?;
+    let asked: Vec<i64> = crate::pulse::model::default_selection(&bank)
+        .into_iter()
+        .map(|(q, _)| q)
+        .take(9)
+        .collect();
+    crate::pulse::store::insert_cycle_questions(&mut tx, org_id, cycle_id, &asked).await?;
+    let questions = crate::pulse::store::cycle_questions(&mut tx, org_id, cycle_id).await?;
+    let key = crate::pulse::sealed::create_key(&mut tx, &app.master_key, org_id, cycle_id).await?;
+    let padding = crate::pulse::sealed::cycle_padding(&mut tx, org_id, cycle_id).await?;
+    let mut rng = rand::thread_rng();
+    let words = [
+        "team",
+        "manager",
+        "workload",
+        "growth",
+        "recognition",
+        "remote",
+        "meetings",
+        "tools",
+    ];
+    for chunk in persons.chunks(400) {
+        let roster: Vec<String> = chunk
+            .iter()
+            .map(|(p, t)| {
+                let team = t.map(|t| t.to_string()).unwrap_or_else(|| "NULL".into());
+                format!("({cycle_id}, {org_id}, {p}, {team}, '3 years or more')")
+            })
+            .collect();
+        sqlx::query(&format!(
+            "INSERT INTO cycle_roster (cycle_id, org_id, person_id, team_id, tenure_band) VALUES {}",
+            roster.join(", ")
+        ))
+        .execute(&mut *tx)
+        .await?;
+        let participation: Vec<String> = chunk
+            .iter()
+            .map(|(p, _)| format!("({cycle_id}, {org_id}, {p}, 1)"))
+            .collect();
+        sqlx::query(&format!(
+            "INSERT INTO participation (cycle_id, org_id, person_id, answered) VALUES {}",
+            participation.join(", ")
+        ))
+        .execute(&mut *tx)
+        .await?;
+        let answers: Vec<crate::pulse::store::StoredResponse> = chunk
+            .iter()
+            .map(|(_, team)| crate::pulse::store::StoredResponse {
+                team_id: *team,
+                tenure_band: Some("3 years or more".into()),
+                comment: comments.then(|| {
+                    let n = rng.gen_range(3..40);
+                    (0..n)
+                        .map(|_| words[rng.gen_range(0..words.len())])
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                }),
+                answers: questions
+                    .iter()
+                    .filter_map(|q| match q.pillar {
+                        crate::pulse::model::Pillar::Comment => None,
+                        crate::pulse::model::Pillar::Enps => Some((q.id, rng.gen_range(0..=10))),
+                        _ => Some((q.id, rng.gen_range(1..=5))),
+                    })
+                    .collect(),
+                segments: Vec::new(),
+            })
+            .collect();
+        crate::pulse::sealed::insert(&mut tx, &key, &answers, padding).await?;
+    }
+    tx.commit().await?;
+    println!("seeded in {:.1} s", seeding.elapsed().as_secs_f64());
+    // Peak memory from here on only (Linux: 5 resets the high-water mark).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let before = own_peak_mib();
+    let started = Instant::now();
+    let plan = crate::pulse::service::close(&app, org_id, cycle_id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let took = started.elapsed();
+    let kept: i64 = sqlx::query("SELECT COUNT(*) AS n FROM responses WHERE cycle_id = $1")
+        .bind(cycle_id)
+        .fetch_one(&app.db.pool)
+        .await?
+        .try_get("n")?;
+    println!(
+        "closed {people} sealed answers in {:.2} s: {} groups published, {kept} responses kept; peak memory {} MiB (before the close {} MiB)",
+        took.as_secs_f64(),
+        plan.published.len(),
+        own_peak_mib().map(|m| format!("{m:.0}")).unwrap_or_else(|| "?".into()),
+        before.map(|m| format!("{m:.0}")).unwrap_or_else(|| "?".into()),
+    );
+    app.db.close().await;
+    if let Some(dir) = dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    Ok(ExitCode::SUCCESS)
 }
