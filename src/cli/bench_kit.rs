@@ -5,7 +5,6 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sqlx::Row;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -252,11 +251,10 @@ pub(super) async fn seed_open_cycle(app: &App, people: usize) -> anyhow::Result<
         "{{\"answers\": {{{}}}, \"comment\": \"Benchmark comment about the team.\"}}",
         answers.join(", ")
     );
-    let tokens = sqlx::query("SELECT payload FROM jobs WHERE kind = 'email.send'")
-        .fetch_all(&app.db.pool)
+    drop(conn);
+    let tokens = crate::jobs::waiting_payloads(&app.db, &app.master_key, crate::notify::email::SEND_JOB)
         .await?
         .iter()
-        .filter_map(|r| r.try_get::<String, _>("payload").ok())
         .filter_map(|p| {
             p.split("/pulse/answer/")
                 .nth(1)

@@ -167,9 +167,16 @@ const QUIET_DEPENDENCIES: &[&str] = &[
     "sqlx=warn",
 ];
 
+/// Caps the dependencies above only when the filter asks for more than
+/// `info` somewhere (a quieter filter stays as quiet as it was).
 fn log_filter(mut filter: EnvFilter) -> EnvFilter {
-    for d in QUIET_DEPENDENCIES {
-        filter = filter.add_directive(d.parse().expect("a valid directive"));
+    let verbose = filter
+        .max_level_hint()
+        .is_none_or(|most| most > tracing_subscriber::filter::LevelFilter::INFO);
+    if verbose {
+        for d in QUIET_DEPENDENCIES {
+            filter = filter.add_directive(d.parse().expect("a valid directive"));
+        }
     }
     filter
 }

@@ -5,7 +5,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::model::{BUILTIN, Pillar, Question, pack_answers, pack_segments, unpack_answers, unpack_segments};
+use super::model::{BUILTIN, Pillar, Question, pack_answers, pack_segments};
 use crate::db::{Db, new_id};
 
 fn question_from_row(r: &AnyRow) -> Result<Question, sqlx::Error> {
@@ -291,34 +291,6 @@ pub struct StoredResponse {
     pub answers: Vec<(i64, i64)>,
     /// Self-reported segments: (segment question, value).
     pub segments: Vec<(i64, String)>,
-}
-
-/// The kept responses of a closed cycle (coarsened, no comments), in the
-/// order of their random ids.
-pub async fn kept_responses(
-    conn: &mut AnyConnection,
-    org_id: i64,
-    cycle_id: i64,
-) -> Result<Vec<StoredResponse>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT team_id, tenure_band, answers, segments FROM responses
-         WHERE org_id = $1 AND cycle_id = $2 ORDER BY id",
-    )
-    .bind(org_id)
-    .bind(cycle_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        out.push(StoredResponse {
-            team_id: r.try_get("team_id")?,
-            tenure_band: r.try_get("tenure_band")?,
-            comment: None,
-            answers: unpack_answers(r.try_get::<&str, _>("answers")?),
-            segments: unpack_segments(r.try_get::<Option<&str>, _>("segments")?),
-        });
-    }
-    Ok(out)
 }
 
 /// Rows per INSERT of kept responses (see the writer's ROWS_PER_INSERT).
