@@ -226,6 +226,23 @@ pub fn new_id() -> i64 {
     }
 }
 
+/// The `VALUES` list of a multi-row INSERT: `rows` groups of `width`
+/// parameters, numbered from `$1`.
+pub fn placeholders(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cols: Vec<String> = (0..width).map(|c| format!("${}", 1 + r * width + c)).collect();
+            format!("({})", cols.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Rows per multi-row INSERT. SQLite looks bound parameters up by a linear
+/// scan, so binding costs grow with the square of a statement's parameters:
+/// several small statements beat one large one.
+pub const ROWS_PER_INSERT: usize = 16;
+
 /// True when the error is a violated UNIQUE constraint.
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     match err {

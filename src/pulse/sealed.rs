@@ -11,7 +11,7 @@
 use rand::seq::SliceRandom;
 use sqlx::{AnyConnection, Row};
 
-use super::model::MAX_COMMENT;
+use super::model::{MAX_COMMENT, Pillar, Question};
 use super::store::StoredResponse;
 use crate::privacy::seal::{DataKey, MasterKey};
 
@@ -180,11 +180,17 @@ pub async fn cycle_padding(conn: &mut AnyConnection, org_id: i64, cycle_id: i64)
     {
         options.push(serde_json::from_str::<Vec<String>>(r.try_get::<&str, _>("options")?).unwrap_or_default());
     }
-    Ok(padded_len(
-        qs.iter().filter(|q| q.pillar.scale().is_some()).count(),
-        qs.iter().any(|q| q.pillar == super::model::Pillar::Comment),
-        &options,
-    ))
+    Ok(padding(&qs, &options))
+}
+
+/// The padded length of answers to `questions`, given the options of the
+/// organization's active segment questions.
+pub fn padding<'a>(questions: &[Question], segment_options: impl IntoIterator<Item = &'a Vec<String>>) -> usize {
+    padded_len(
+        questions.iter().filter(|q| q.pillar.scale().is_some()).count(),
+        questions.iter().any(|q| q.pillar == Pillar::Comment),
+        segment_options,
+    )
 }
 
 /// Seals answers of an open cycle and stores them, in random order.
@@ -196,13 +202,10 @@ pub async fn insert(
 ) -> Result<(), sqlx::Error> {
     let mut order: Vec<&StoredResponse> = answers.iter().collect();
     order.shuffle(&mut rand::thread_rng());
-    for chunk in order.chunks(16) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4))
-            .collect();
+    for chunk in order.chunks(crate::db::ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO sealed_answers (id, cycle_id, org_id, sealed) VALUES {}",
-            rows.join(", ")
+            crate::db::placeholders(chunk.len(), 4)
         );
         let mut q = sqlx::query(&sql);
         for a in chunk {
@@ -299,9 +302,13 @@ pub async fn upgrade(db: &crate::db::Db, master: &MasterKey) -> Result<(), sqlx:
 /// The plain length every answer of a cycle is padded to: enough for
 /// every question answered, every segment question given its longest
 /// option, and the longest comment in the widest characters, rounded up.
-pub fn padded_len(scored_questions: usize, has_comment: bool, segment_options: &[Vec<String>]) -> usize {
+fn padded_len<'a>(
+    scored_questions: usize,
+    has_comment: bool,
+    segment_options: impl IntoIterator<Item = &'a Vec<String>>,
+) -> usize {
     let segments: usize = segment_options
-        .iter()
+        .into_iter()
         .map(|options| 10 + options.iter().map(String::len).max().unwrap_or(0))
         .sum();
     let comment = if has_comment { 4 + 4 * MAX_COMMENT } else { 0 };

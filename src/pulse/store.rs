@@ -293,7 +293,7 @@ pub struct StoredResponse {
     pub segments: Vec<(i64, String)>,
 }
 
-/// Rows per INSERT of kept responses (see the writer's ROWS_PER_INSERT).
+/// Rows per INSERT of kept responses.
 const KEPT_PER_INSERT: usize = 32;
 
 /// Stores what is kept of a closed cycle's answers, in the order given (the
@@ -305,24 +305,9 @@ pub async fn insert_kept(
     kept: &[StoredResponse],
 ) -> Result<(), sqlx::Error> {
     for chunk in kept.chunks(KEPT_PER_INSERT) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 7;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7
-                )
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO responses (cycle_id, id, org_id, team_id, tenure_band, answers, segments) VALUES {}",
-            rows.join(", ")
+            crate::db::placeholders(chunk.len(), 7)
         );
         let mut q = sqlx::query(&sql);
         for r in chunk {

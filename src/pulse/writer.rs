@@ -8,7 +8,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use rand::seq::SliceRandom;
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, Row};
 use tokio::sync::{mpsc, oneshot};
@@ -28,11 +27,6 @@ pub const BATCH: usize = 64;
 /// p99 latency at 5,000 answers/s near 19 ms, every 5,000 near 9 ms (4 s
 /// runs, `belong bench submit`).
 const CHECKPOINT_EVERY: usize = 5000;
-/// Rows per multi-row INSERT. SQLite looks bound parameters up by a linear
-/// scan, so binding costs grow with the square of a statement's parameters:
-/// several small statements beat one large one.
-const ROWS_PER_INSERT: usize = 16;
-
 /// Who is answering: a signed-in person (or API token), or the holder of a
 /// personal link (its token's hash).
 #[derive(Clone, Debug)]
@@ -178,24 +172,6 @@ async fn run(db: Db, clock: Arc<dyn Clock>, master: MasterKey, mut rx: mpsc::Rec
     if let Some(done) = stopping {
         let _ = done.send(());
     }
-}
-
-/// An answer about to be stored, sealed.
-struct NewAnswer {
-    id: i64,
-    cycle: i64,
-    org: i64,
-    sealed: Vec<u8>,
-}
-
-fn placeholders(start: usize, rows: usize, width: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let cols: Vec<String> = (0..width).map(|c| format!("${}", start + r * width + c)).collect();
-            format!("({})", cols.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Copies the WAL back into the database file on another connection,
@@ -496,45 +472,27 @@ async fn store_batch(
         }
     }
 
-    // Store what was answered, sealed, in random order, with random ids:
-    // every answer of a cycle seals to the same length.
-    let mut rows: Vec<NewAnswer> = Vec::new();
+    // Store what was answered, sealed under each cycle's key, in random
+    // order, with random ids: every answer of a cycle seals to one length.
+    let mut by_cycle: HashMap<(i64, i64), Vec<StoredResponse>> = HashMap::new();
     for (i, p) in parsed.iter().enumerate() {
         let Some(s) = p else { continue };
         let (org, cycle, person) = who[i].expect("resolved");
         let (team, band) = snapshot.get(&(cycle, person)).cloned().unwrap_or((None, None));
-        let qs = &questions_cache[&(org, cycle)];
-        let options: Vec<Vec<String>> = segment_questions[&org].iter().map(|(_, o)| o.clone()).collect();
-        let len = sealed::padded_len(
-            qs.iter().filter(|q| q.pillar.scale().is_some()).count(),
-            qs.iter().any(|q| q.pillar == Pillar::Comment),
-            &options,
-        );
-        let answer = StoredResponse {
+        by_cycle.entry((org, cycle)).or_default().push(StoredResponse {
             team_id: team,
             tenure_band: band,
             comment: s.comment.clone(),
             answers: s.answers.iter().map(|(q, v)| (*q, *v)).collect(),
             segments: std::mem::take(&mut segment_values[i]),
-        };
-        rows.push(NewAnswer {
-            id: crate::db::new_id(),
-            cycle,
-            org,
-            sealed: keys[&(org, cycle)].seal(&answer, len),
         });
     }
-    rows.shuffle(&mut rand::thread_rng());
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let sql = format!(
-            "INSERT INTO sealed_answers (id, cycle_id, org_id, sealed) VALUES {}",
-            placeholders(1, chunk.len(), 4)
+    for ((org, cycle), answers) in &by_cycle {
+        let len = sealed::padding(
+            &questions_cache[&(*org, *cycle)],
+            segment_questions[org].iter().map(|(_, options)| options),
         );
-        let mut q = sqlx::query(&sql);
-        for r in chunk {
-            q = q.bind(r.id).bind(r.cycle).bind(r.org).bind(&r.sealed);
-        }
-        q.execute(&mut *tx).await?;
+        sealed::insert(&mut tx, &keys[&(*org, *cycle)], answers, len).await?;
     }
     tx.commit().await?;
     Ok(outcome.into_iter().map(|o| o.unwrap_or(Ok(()))).collect())
