@@ -36,6 +36,14 @@ fn generalize(r: &mut StoredResponse, parent: &impl Fn(i64) -> Option<i64>) {
     }
 }
 
+fn count(attrs: &[Attributes]) -> HashMap<&Attributes, usize> {
+    let mut sizes = HashMap::new();
+    for a in attrs {
+        *sizes.entry(a).or_insert(0) += 1;
+    }
+    sizes
+}
+
 fn class_sizes(kept: &[StoredResponse]) -> HashMap<Attributes, usize> {
     let mut sizes = HashMap::new();
     for r in kept {
@@ -56,37 +64,48 @@ pub fn coarsen(responses: &[StoredResponse], parent: impl Fn(i64) -> Option<i64>
         .collect();
     // The most specific small groups step first, so that sibling teams
     // meet at their parent before the parent's own people move on up.
-    let depth = |team: i64| {
-        let mut d = 0;
-        let mut at = parent(team);
+    // Each team's depth (steps to the top) is found once.
+    let mut depths: HashMap<i64, usize> = HashMap::new();
+    for start in kept.iter().filter_map(|r| r.team_id) {
+        if depths.contains_key(&start) {
+            continue;
+        }
+        let mut chain = vec![start];
+        let mut at = parent(start);
         while let Some(t) = at {
-            d += 1;
-            if d > 64 {
+            if chain.len() > 64 || depths.contains_key(&t) {
                 break;
             }
+            chain.push(t);
             at = parent(t);
         }
-        d
-    };
+        let base = at.and_then(|t| depths.get(&t)).map_or(0, |d| d + 1);
+        for (i, t) in chain.iter().rev().enumerate() {
+            depths.insert(*t, base + i);
+        }
+    }
     let rank = |r: &StoredResponse| match (r.team_id, &r.tenure_band, r.segments.is_empty()) {
-        (Some(t), _, _) => 3 + depth(t),
+        (Some(t), _, _) => 3 + depths.get(&t).copied().unwrap_or(0),
         (None, Some(_), _) => 2,
         (None, None, false) => 1,
         (None, None, true) => 0,
     };
     loop {
-        let sizes = class_sizes(&kept);
+        let attrs: Vec<Attributes> = kept.iter().map(attributes).collect();
+        let sizes = count(&attrs);
+        let small: Vec<bool> = attrs.iter().map(|a| sizes[a] < k).collect();
         let top = kept
             .iter()
-            .filter(|r| sizes[&attributes(r)] < k)
-            .map(rank)
+            .zip(&small)
+            .filter(|(_, s)| **s)
+            .map(|(r, _)| rank(r))
             .max()
             .unwrap_or(0);
         if top == 0 {
             break;
         }
-        for r in &mut kept {
-            if sizes[&attributes(r)] < k && rank(r) == top {
+        for (r, s) in kept.iter_mut().zip(&small) {
+            if *s && rank(r) == top {
                 generalize(r, &parent);
             }
         }

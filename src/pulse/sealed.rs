@@ -8,6 +8,8 @@
 //! left in old WAL frames, free pages or earlier backups can then no
 //! longer be opened, even with the master key.
 
+use std::collections::HashMap;
+
 use rand::seq::SliceRandom;
 use sqlx::{AnyConnection, Row};
 
@@ -273,6 +275,8 @@ pub async fn upgrade(db: &crate::db::Db, master: &MasterKey) -> Result<(), sqlx:
             insert(&mut tx, &key, &answers, len).await?;
         }
     }
+    // Each organization's team tree, read once: team → parent.
+    let mut parents: HashMap<i64, HashMap<i64, Option<i64>>> = HashMap::new();
     for ((org_id, cycle_id), answers) in by_cycle {
         let row = sqlx::query(
             "SELECT c.anonymity_k, o.keep_responses FROM cycles c JOIN organizations o ON o.id = c.org_id
@@ -287,9 +291,12 @@ pub async fn upgrade(db: &crate::db::Db, master: &MasterKey) -> Result<(), sqlx:
             continue;
         }
         let k = row.try_get::<i64, _>("anonymity_k")?.max(1) as usize;
-        let teams = crate::org::store::list_teams(&mut tx, org_id).await?;
-        let parent = |t: i64| teams.iter().find(|x| x.id == t).and_then(|x| x.parent_id);
-        let kept = super::keep::coarsen(&answers, parent, k);
+        if let std::collections::hash_map::Entry::Vacant(e) = parents.entry(org_id) {
+            let teams = crate::org::store::list_teams(&mut tx, org_id).await?;
+            e.insert(teams.iter().map(|t| (t.id, t.parent_id)).collect());
+        }
+        let tree = &parents[&org_id];
+        let kept = super::keep::coarsen(&answers, |t| tree.get(&t).copied().flatten(), k);
         super::store::insert_kept(&mut tx, org_id, cycle_id, &kept).await?;
     }
     sqlx::query("DROP TABLE legacy_responses").execute(&mut *tx).await?;

@@ -2,7 +2,7 @@
 //! through the publication plan — the one gate every page, API response
 //! and export goes through.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use askama::Template;
 use jiff::{SignedDuration, Timestamp, ToSpan};
@@ -714,7 +714,8 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
         .await?
         .try_get("keep_responses")?;
     if keep != 0 {
-        let kept = super::keep::coarsen(&responses, |t| dir.team(t).and_then(|x| x.parent_id), cycle.k as usize);
+        let parents: HashMap<i64, Option<i64>> = dir.teams.iter().map(|t| (t.id, t.parent_id)).collect();
+        let kept = super::keep::coarsen(&responses, |t| parents.get(&t).copied().flatten(), cycle.k as usize);
         store::insert_kept(&mut tx, org_id, cycle_id, &kept).await?;
     }
     super::sealed::destroy(&mut tx, org_id, cycle_id).await?;
