@@ -79,15 +79,30 @@ pub async fn enqueue(
     run_at: Timestamp,
     now: Timestamp,
 ) -> Result<i64, sqlx::Error> {
-    let id = new_id();
+    insert(conn, new_id(), org_id, kind, payload, None, run_at, now).await
+}
+
+/// The one INSERT of a job: a plain payload, or '' and a sealed one.
+#[allow(clippy::too_many_arguments)]
+async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    id: i64,
+    org_id: Option<i64>,
+    kind: &str,
+    payload: &str,
+    sealed: Option<Vec<u8>>,
+    run_at: Timestamp,
+    now: Timestamp,
+) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO jobs (id, org_id, kind, payload, run_at, attempts, max_attempts, created_at)
-         VALUES ($1, $2, $3, $4, $5, 0, $6, $7)",
+        "INSERT INTO jobs (id, org_id, kind, payload, sealed, run_at, attempts, max_attempts, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
     )
     .bind(id)
     .bind(org_id)
     .bind(kind)
     .bind(payload)
+    .bind(sealed)
     .bind(run_at.as_second())
     .bind(DEFAULT_MAX_ATTEMPTS)
     .bind(now.as_second())
@@ -110,24 +125,28 @@ pub async fn enqueue_sealed(
     now: Timestamp,
 ) -> Result<i64, sqlx::Error> {
     let id = new_id();
-    sqlx::query(
-        "INSERT INTO jobs (id, org_id, kind, payload, sealed, run_at, attempts, max_attempts, created_at)
-         VALUES ($1, $2, $3, '', $4, $5, 0, $6, $7)",
-    )
-    .bind(id)
-    .bind(org_id)
-    .bind(kind)
-    .bind(master.seal(&sealed_purpose(id), payload.as_bytes()))
-    .bind(run_at.as_second())
-    .bind(DEFAULT_MAX_ATTEMPTS)
-    .bind(now.as_second())
-    .execute(conn)
-    .await?;
-    Ok(id)
+    let sealed = master.seal(&sealed_purpose(id), payload.as_bytes());
+    insert(conn, id, org_id, kind, "", Some(sealed), run_at, now).await
 }
 
 fn sealed_purpose(job_id: i64) -> Vec<u8> {
     format!("job payload {job_id}").into_bytes()
+}
+
+/// A job's payload as its handler gets it: the sealed one opened, or the
+/// plain one; None when the sealed one does not open with this key.
+fn open_payload(
+    master: &crate::privacy::seal::MasterKey,
+    job_id: i64,
+    payload: String,
+    sealed: Option<&[u8]>,
+) -> Option<String> {
+    match sealed {
+        None => Some(payload),
+        Some(sealed) => master
+            .open(&sealed_purpose(job_id), sealed)
+            .and_then(|p| String::from_utf8(p).ok()),
+    }
 }
 
 /// Jobs still waiting whose payload is sealed: they need the master key.
@@ -153,15 +172,13 @@ pub async fn waiting_payloads(
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let id: i64 = r.try_get("id")?;
-        match r.try_get::<Option<Vec<u8>>, _>("sealed")? {
-            Some(sealed) => {
-                if let Some(p) = master.open(&sealed_purpose(id), &sealed) {
-                    out.push(String::from_utf8_lossy(&p).into_owned());
-                }
-            }
-            None => out.push(r.try_get("payload")?),
-        }
+        let sealed: Option<Vec<u8>> = r.try_get("sealed")?;
+        out.extend(open_payload(
+            master,
+            r.try_get("id")?,
+            r.try_get("payload")?,
+            sealed.as_deref(),
+        ));
     }
     Ok(out)
 }
@@ -219,13 +236,7 @@ pub async fn run_due(app: &App, worker: &str) -> Result<usize, sqlx::Error> {
     let mut ran = 0;
     while let Some(job) = claim(&app.db, worker, app.now().as_second()).await? {
         ran += 1;
-        let payload = match &job.sealed {
-            None => Some(job.payload.clone()),
-            Some(sealed) => app
-                .master_key
-                .open(&sealed_purpose(job.id), sealed)
-                .and_then(|p| String::from_utf8(p).ok()),
-        };
+        let payload = open_payload(&app.master_key, job.id, job.payload.clone(), job.sealed.as_deref());
         let outcome = match (handler(&job.kind), payload) {
             (_, None) => Err("the payload does not open with this server's master key".to_owned()),
             (Some(run), Some(payload)) => match tokio::time::timeout(
