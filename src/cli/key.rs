@@ -65,7 +65,7 @@ pub async fn unlock(db: &Db, args: &KeyArgs) -> anyhow::Result<MasterKey> {
                     waiting.len()
                 );
             }
-            let had = seal::check(&mut conn, &MasterKey::generate()).await? != Check::Unset;
+            let had = seal::is_recorded(&mut conn).await?;
             let key = source.create()?;
             seal::record(&mut conn, &key).await?;
             if had {

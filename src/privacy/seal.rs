@@ -275,6 +275,14 @@ pub async fn check(conn: &mut sqlx::AnyConnection, key: &MasterKey) -> Result<Ch
     })
 }
 
+/// True when the database has a key on record.
+pub async fn is_recorded(conn: &mut sqlx::AnyConnection) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("SELECT 1 FROM key_check WHERE id = 1")
+        .fetch_optional(conn)
+        .await?
+        .is_some())
+}
+
 /// Records `key` as the database's key (replacing any other).
 pub async fn record(conn: &mut sqlx::AnyConnection, key: &MasterKey) -> Result<(), sqlx::Error> {
     sqlx::query(
