@@ -18,10 +18,11 @@ use sqlx::Row;
 use tokio::io::AsyncWriteExt;
 
 use super::bench_kit::{
-    Conn, free_port, gather, open_app, percentile, rss_mib, seed_open_cycle, seed_org, spawn_server, stop,
+    Conn, core_pulse, free_port, gather, insert_answered_roster, open_app, people_and_teams, percentile, rss_mib,
+    seed_open_cycle, seed_org, spawn_server, status_mib, stop,
 };
 use crate::app::App;
-use crate::auth::Actor;
+
 use crate::config::DatabaseUrl;
 use crate::db::new_id;
 
@@ -241,39 +242,17 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
     );
     let seed_started = Instant::now();
     let org_id = seed_org(&app, people).await?;
-    let actor = Actor::system(org_id);
     let bank = crate::pulse::service::question_bank(&app, org_id)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let questions: Vec<(i64, bool)> = crate::pulse::model::default_selection(&bank)
-        .into_iter()
-        .filter(|(_, core)| *core)
-        .collect();
-    let input = crate::pulse::service::PulseInput {
-        title: "History".into(),
-        schedule: crate::pulse::model::Schedule::Once,
-        open_days: 7,
-        remind_days: 0,
-        per_cycle: 7,
-        teams: None,
-        questions: questions.clone(),
-    };
-    let pulse = crate::pulse::service::create_pulse(&app, &actor, &input)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let pulse = core_pulse(&app, org_id, "History").await?;
     let asked: Vec<(i64, crate::pulse::model::Pillar)> = bank
         .iter()
         .filter(|q| q.pillar.scale().is_some())
         .take(10)
         .map(|q| (q.id, q.pillar))
         .collect();
-    let persons: Vec<(i64, Option<i64>)> = sqlx::query("SELECT id, team_id FROM people WHERE org_id = $1")
-        .bind(org_id)
-        .fetch_all(&app.db.pool)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("team_id")?)))
-        .collect::<Result<_, sqlx::Error>>()?;
+    let persons = people_and_teams(&app, org_id).await?;
     let mut rng = rand::thread_rng();
     let now = app.now().as_second();
     let mut last_cycle = 0;
@@ -298,11 +277,8 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
         let padding = crate::pulse::sealed::cycle_padding(&mut tx, org_id, cycle_id).await?;
         for chunk in persons.chunks(400) {
             use rand::Rng;
-            let mut roster = Vec::new();
             let mut responses = Vec::new();
-            for (person, team_id) in chunk {
-                let team = team_id.map(|t| t.to_string()).unwrap_or_else(|| "NULL".into());
-                roster.push(format!("({cycle_id}, {org_id}, {person}, {team}, '3 years or more')"));
+            for (_, team_id) in chunk {
                 let mut answers = Vec::with_capacity(asked.len());
                 for (q, pillar) in &asked {
                     let v = match pillar {
@@ -320,22 +296,7 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
                     segments: Vec::new(),
                 });
             }
-            sqlx::query(&format!(
-                "INSERT INTO cycle_roster (cycle_id, org_id, person_id, team_id, tenure_band) VALUES {}",
-                roster.join(", ")
-            ))
-            .execute(&mut *tx)
-            .await?;
-            let participation: Vec<String> = chunk
-                .iter()
-                .map(|(p, _)| format!("({cycle_id}, {org_id}, {p}, 1)"))
-                .collect();
-            sqlx::query(&format!(
-                "INSERT INTO participation (cycle_id, org_id, person_id, answered) VALUES {}",
-                participation.join(", ")
-            ))
-            .execute(&mut *tx)
-            .await?;
+            insert_answered_roster(&mut tx, org_id, cycle_id, chunk).await?;
             crate::pulse::sealed::insert(&mut tx, &key, &responses, padding).await?;
         }
         tx.commit().await?;
@@ -413,16 +374,7 @@ async fn seed_owner(app: &App, org_id: i64) -> anyhow::Result<i64> {
 
 /// The peak resident memory of this process since the last reset, in MiB.
 fn own_peak_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
+    status_mib(&std::fs::read_to_string("/proc/self/status").ok()?, "VmHWM")
 }
 
 async fn close(database: Option<DatabaseUrl>, people: usize, comments: bool) -> anyhow::Result<ExitCode> {
@@ -435,32 +387,11 @@ async fn close(database: Option<DatabaseUrl>, people: usize, comments: bool) -> 
     );
     let seeding = Instant::now();
     let org_id = seed_org(&app, people).await?;
-    let actor = crate::auth::Actor::system(org_id);
     let bank = crate::pulse::service::question_bank(&app, org_id)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let input = crate::pulse::service::PulseInput {
-        title: "Bench pulse".into(),
-        schedule: crate::pulse::model::Schedule::Once,
-        open_days: 7,
-        remind_days: 0,
-        per_cycle: 7,
-        teams: None,
-        questions: crate::pulse::model::default_selection(&bank)
-            .into_iter()
-            .filter(|(_, core)| *core)
-            .collect(),
-    };
-    let pulse = crate::pulse::service::create_pulse(&app, &actor, &input)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let persons: Vec<(i64, Option<i64>)> = sqlx::query("SELECT id, team_id FROM people WHERE org_id = $1")
-        .bind(org_id)
-        .fetch_all(&app.db.pool)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("team_id")?)))
-        .collect::<Result<_, sqlx::Error>>()?;
+    let pulse = core_pulse(&app, org_id, "Bench pulse").await?;
+    let persons = people_and_teams(&app, org_id).await?;
     let cycle_id = new_id();
     let now = app.now().as_second();
     let mut tx = app.db.begin().await?;
@@ -493,29 +424,7 @@ async fn close(database: Option<DatabaseUrl>, people: usize, comments: bool) -> 
         "tools",
     ];
     for chunk in persons.chunks(400) {
-        let roster: Vec<String> = chunk
-            .iter()
-            .map(|(p, t)| {
-                let team = t.map(|t| t.to_string()).unwrap_or_else(|| "NULL".into());
-                format!("({cycle_id}, {org_id}, {p}, {team}, '3 years or more')")
-            })
-            .collect();
-        sqlx::query(&format!(
-            "INSERT INTO cycle_roster (cycle_id, org_id, person_id, team_id, tenure_band) VALUES {}",
-            roster.join(", ")
-        ))
-        .execute(&mut *tx)
-        .await?;
-        let participation: Vec<String> = chunk
-            .iter()
-            .map(|(p, _)| format!("({cycle_id}, {org_id}, {p}, 1)"))
-            .collect();
-        sqlx::query(&format!(
-            "INSERT INTO participation (cycle_id, org_id, person_id, answered) VALUES {}",
-            participation.join(", ")
-        ))
-        .execute(&mut *tx)
-        .await?;
+        insert_answered_roster(&mut tx, org_id, cycle_id, chunk).await?;
         let answers: Vec<crate::pulse::store::StoredResponse> = chunk
             .iter()
             .map(|(_, team)| crate::pulse::store::StoredResponse {

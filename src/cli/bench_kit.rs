@@ -5,6 +5,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use sqlx::Row;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -219,25 +220,7 @@ pub(super) fn percentile(sorted: &[Duration], p: f64) -> Duration {
 /// pulse cycle; returns the personal-link tokens and a request body.
 pub(super) async fn seed_open_cycle(app: &App, people: usize) -> anyhow::Result<(Vec<String>, String)> {
     let org_id = seed_org(app, people).await?;
-    let actor = Actor::system(org_id);
-    let bank = crate::pulse::service::question_bank(app, org_id)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let input = crate::pulse::service::PulseInput {
-        title: "Bench pulse".into(),
-        schedule: crate::pulse::model::Schedule::Once,
-        open_days: 7,
-        remind_days: 0,
-        per_cycle: 7,
-        teams: None,
-        questions: crate::pulse::model::default_selection(&bank)
-            .into_iter()
-            .filter(|(_, core)| *core)
-            .collect(),
-    };
-    let pulse = crate::pulse::service::create_pulse(app, &actor, &input)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let pulse = core_pulse(app, org_id, "Bench pulse").await?;
     let cycle = crate::pulse::service::launch(app, org_id, pulse)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -264,6 +247,87 @@ pub(super) async fn seed_open_cycle(app: &App, people: usize) -> anyhow::Result<
     // The bench server would otherwise spend its time "sending" them.
     sqlx::query("DELETE FROM jobs").execute(&app.db.pool).await?;
     Ok((tokens, body))
+}
+
+/// A one-off pulse of the core questions, seven a cycle; returns its id.
+pub(super) async fn core_pulse(app: &App, org_id: i64, title: &str) -> anyhow::Result<i64> {
+    let bank = crate::pulse::service::question_bank(app, org_id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let input = crate::pulse::service::PulseInput {
+        title: title.into(),
+        schedule: crate::pulse::model::Schedule::Once,
+        open_days: 7,
+        remind_days: 0,
+        per_cycle: 7,
+        teams: None,
+        questions: crate::pulse::model::default_selection(&bank)
+            .into_iter()
+            .filter(|(_, core)| *core)
+            .collect(),
+    };
+    crate::pulse::service::create_pulse(app, &Actor::system(org_id), &input)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Everyone of the organization, with their team.
+pub(super) async fn people_and_teams(app: &App, org_id: i64) -> anyhow::Result<Vec<(i64, Option<i64>)>> {
+    Ok(sqlx::query("SELECT id, team_id FROM people WHERE org_id = $1")
+        .bind(org_id)
+        .fetch_all(&app.db.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("team_id")?)))
+        .collect::<Result<_, sqlx::Error>>()?)
+}
+
+/// Puts these people on a cycle's roster (tenure 3 years or more), all
+/// marked as having answered.
+pub(super) async fn insert_answered_roster(
+    conn: &mut sqlx::AnyConnection,
+    org_id: i64,
+    cycle_id: i64,
+    people: &[(i64, Option<i64>)],
+) -> Result<(), sqlx::Error> {
+    let roster: Vec<String> = people
+        .iter()
+        .map(|(p, t)| {
+            let team = t.map(|t| t.to_string()).unwrap_or_else(|| "NULL".into());
+            format!("({cycle_id}, {org_id}, {p}, {team}, '3 years or more')")
+        })
+        .collect();
+    sqlx::query(&format!(
+        "INSERT INTO cycle_roster (cycle_id, org_id, person_id, team_id, tenure_band) VALUES {}",
+        roster.join(", ")
+    ))
+    .execute(&mut *conn)
+    .await?;
+    let participation: Vec<String> = people
+        .iter()
+        .map(|(p, _)| format!("({cycle_id}, {org_id}, {p}, 1)"))
+        .collect();
+    sqlx::query(&format!(
+        "INSERT INTO participation (cycle_id, org_id, person_id, answered) VALUES {}",
+        participation.join(", ")
+    ))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The resident memory (`VmRSS`) or its peak (`VmHWM`) in MiB, from the
+/// text of a `/proc/PID/status`.
+pub(super) fn status_mib(status: &str, field: &str) -> Option<f64> {
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
 }
 
 /// Inserts an organization with `people` people in batches.
@@ -347,13 +411,5 @@ pub(super) async fn open_app(
 /// which execs the server.
 pub(super) fn rss_mib(child: &Child) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).ok()?;
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
+    status_mib(&status, "VmRSS")
 }
