@@ -305,13 +305,7 @@ async fn every_documented_operation_is_exercised(app: TestApp) {
         .iter()
         .find(|p| p.contains("ana@bars.example") && p.contains("/pulse/answer/"))
         .unwrap();
-    let token: String = ana_mail
-        .split("/pulse/answer/")
-        .nth(1)
-        .unwrap()
-        .chars()
-        .take_while(|c| c.is_ascii_hexdigit())
-        .collect();
+    let token = crate::helpers::pulse_link_token(ana_mail).expect("a personal link");
     let by_link = Api::new(&app, "");
     done.borrow_mut()
         .insert("POST /api/v1/invitations/{token}/response".into());

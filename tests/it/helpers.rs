@@ -649,6 +649,12 @@ impl Api {
     }
 }
 
+/// The token of the personal pulse link in an email's text, if it has one.
+pub fn pulse_link_token(email: &str) -> Option<String> {
+    let after = email.split("/pulse/answer/").nth(1)?;
+    Some(after.chars().take_while(|c| c.is_ascii_hexdigit()).collect())
+}
+
 /// A token acting as the person, made the way the settings page makes one.
 pub async fn token_for(app: &TestApp, org_id: i64, person_id: i64) -> String {
     belong::auth::tokens::create(&app.state.db, org_id, person_id, "test", jiff::Timestamp::now())

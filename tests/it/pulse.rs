@@ -528,13 +528,7 @@ async fn verbose_logs_hold_no_token_and_no_answer() {
         .into_iter()
         .find(|p| p.contains("p0-1@bars.example"))
         .expect("the invitation is queued");
-    let token: String = payload
-        .split("/pulse/answer/")
-        .nth(1)
-        .unwrap()
-        .chars()
-        .take_while(|c| c.is_ascii_hexdigit())
-        .collect();
+    let token = crate::helpers::pulse_link_token(&payload).expect("a personal link");
     assert_eq!(token.len(), 64);
 
     let server = crate::helpers::LoggedServer::start(&app);

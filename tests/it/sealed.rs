@@ -112,13 +112,7 @@ async fn cohort(app: &TestApp) -> Cohort {
         let Some(p) = people.iter().find(|p| email.contains(&p.email)) else {
             continue;
         };
-        let token: String = email
-            .split("/pulse/answer/")
-            .nth(1)
-            .unwrap()
-            .chars()
-            .take_while(|c| c.is_ascii_hexdigit())
-            .collect();
+        let token = pulse_link_token(&email).expect("a personal link");
         links.insert(p.id, token);
     }
     assert_eq!(links.len(), people.len(), "everyone has a personal link");
