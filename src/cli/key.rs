@@ -31,11 +31,18 @@ impl KeyArgs {
     }
 }
 
-/// The master key for `db`: the one given, if it is the database's; a new
-/// key file when there is none and nothing sealed needs the old one.
-/// Refuses to go on (with what to do) rather than seal with a key that
-/// cannot open what is there.
+/// The master key for `db`, once answers stored before sealing existed are
+/// moved to sealed storage with it (`pulse::sealed::upgrade`).
 pub async fn unlock(db: &Db, args: &KeyArgs) -> anyhow::Result<MasterKey> {
+    let key = key_for(db, args).await?;
+    crate::pulse::sealed::upgrade(db, &key).await?;
+    Ok(key)
+}
+
+/// The one given, if it is the database's; a new key file when there is
+/// none and nothing sealed needs the old one. Refuses to go on (with what
+/// to do) rather than seal with a key that cannot open what is there.
+async fn key_for(db: &Db, args: &KeyArgs) -> anyhow::Result<MasterKey> {
     let source = args.source();
     let mut conn = db.acquire().await?;
     match source.load()? {

@@ -85,7 +85,6 @@ impl DbArgs {
 
     async fn with_key(&self, db: Db) -> anyhow::Result<App> {
         let master = key::unlock(&db, &self.key).await?;
-        crate::pulse::sealed::upgrade(&db, &master).await?;
         Ok(App::new(db, Settings::default(), master))
     }
 }

@@ -236,11 +236,15 @@ pub async fn upgrade(db: &crate::db::Db, master: &MasterKey) -> Result<(), sqlx:
             "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'legacy_responses'"
         }
     };
-    let mut tx = db.begin().await?;
-    let exists: i64 = sqlx::query(exists_sql).fetch_one(&mut *tx).await?.try_get("n")?;
+    // Looked at outside a transaction: at almost every start there is none.
+    let exists: i64 = sqlx::query(exists_sql)
+        .fetch_one(&mut *db.acquire().await?)
+        .await?
+        .try_get("n")?;
     if exists == 0 {
         return Ok(());
     }
+    let mut tx = db.begin().await?;
     let rows =
         sqlx::query("SELECT org_id, cycle_id, team_id, tenure_band, answers, segments, comment FROM legacy_responses")
             .fetch_all(&mut *tx)

@@ -137,7 +137,7 @@ impl TestApp {
         });
         let db = Db::connect(&url).await.expect("database opens");
         // What `serve` does: the key file checked against the database (made
-        // on first start), then stored answers upgraded.
+        // on first start), and stored answers upgraded.
         let key = belong::cli::key::unlock(
             &db,
             &belong::cli::key::KeyArgs {
@@ -147,9 +147,6 @@ impl TestApp {
         )
         .await
         .expect("the key file opens");
-        belong::pulse::sealed::upgrade(&db, &key)
-            .await
-            .expect("stored answers upgrade");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let clock = Arc::new(ManualClock::new(jiff::Timestamp::now()));
