@@ -316,22 +316,17 @@ pub struct Recorded {
     pub status: String,
 }
 
-/// The JSON answer as the form's fields; the writer maps `comment` to the
-/// cycle's comment question.
-fn response_fields(body: &ResponseIn) -> Vec<(String, String)> {
-    let mut fields: Vec<(String, String)> = body
-        .answers
-        .iter()
-        .map(|(q, v)| (format!("q{q}"), v.to_string()))
-        .collect();
-    if let Some(comment) = &body.comment {
-        fields.push(("comment".into(), comment.clone()));
+/// The JSON answer as it came, typed: checked as it is, never turned into
+/// form strings.
+fn typed(body: &ResponseIn) -> service::Sent<'_> {
+    service::Sent::Typed {
+        answers: &body.answers,
+        comment: body.comment.as_deref(),
     }
-    fields
 }
 
 async fn submit(app: &AppState, org_id: i64, cycle_id: i64, person_id: i64, body: &ResponseIn) -> Result<(), ApiError> {
-    service::submit(app, org_id, cycle_id, person_id, &response_fields(body))
+    service::submit_sent(app, org_id, cycle_id, person_id, typed(body))
         .await
         .map_err(|e| ApiError(e.into()))
 }
@@ -366,7 +361,7 @@ async fn submit_with_invitation(
     body: JsonBody<ResponseIn>,
 ) -> Result<impl IntoResponse, ApiError> {
     let body = body.parse()?;
-    service::submit_by_link(&app, &token, &response_fields(&body))
+    service::submit_by_link(&app, &token, typed(&body))
         .await
         .map_err(|e| ApiError(e.into()))?;
     Ok((

@@ -6,6 +6,7 @@ pub mod api;
 pub mod chart;
 pub mod demo;
 pub mod keep;
+pub mod links;
 pub mod model;
 pub mod pages;
 pub mod results;

@@ -210,54 +210,118 @@ pub fn tenure_band(start: Option<Date>, on: Date) -> Option<&'static str> {
     })
 }
 
-/// One whole submission, checked against the cycle's questions.
-#[derive(Clone, Debug, PartialEq)]
+/// One whole submission, checked against the cycle's questions: what the
+/// writer seals, whichever edge (form or API) it came in by.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Submission {
     pub answers: BTreeMap<i64, i64>,
     pub comment: Option<String>,
+    /// Self-reported segments: (segment question, option chosen).
+    pub segments: Vec<(i64, String)>,
 }
 
 pub const MAX_COMMENT: usize = 2000;
 
+/// One answer as an edge received it, before it is checked.
+enum Given<'a> {
+    /// Text, as a form sends every field.
+    Text(&'a str),
+    /// A number, as the API sends a scale answer.
+    Number(i64),
+}
+
 /// Checks a submitted form against the cycle's questions: every scale
 /// question answered within its scale, nothing unknown, the comment within
-/// its limit. Every problem is reported with its field.
+/// its limit. Every problem is reported with its field. Segment fields
+/// (`s<ID>`) are taken out before (see `segments::take_answers`).
 pub fn parse_submission(
     questions: &[Question],
     fields: &[(String, String)],
 ) -> Result<Submission, Vec<(String, String)>> {
+    let given = fields.iter().filter(|(name, _)| name != "csrf").map(|(name, value)| {
+        let id = name.strip_prefix('q').and_then(|n| n.parse::<i64>().ok());
+        (
+            name.clone(),
+            id.map(|id| (id, Given::Text(value)))
+                .ok_or("is not a field of this form"),
+        )
+    });
+    check(questions, given.collect())
+}
+
+/// The API's typed answer checked like the form's: `answers` maps question
+/// ids to numbers, `comment` answers the cycle's comment question. Errors
+/// name the fields as the form does (`q<ID>`, `comment`).
+pub fn typed_submission(
+    questions: &[Question],
+    answers: &BTreeMap<String, i64>,
+    comment: Option<&str>,
+) -> Result<Submission, Vec<(String, String)>> {
+    let mut given: Vec<_> = answers
+        .iter()
+        .map(|(key, value)| {
+            let id = key.parse::<i64>().map(|id| (id, Given::Number(*value)));
+            (format!("q{key}"), id.map_err(|_| "is not a question of this pulse"))
+        })
+        .collect();
+    if let Some(text) = comment {
+        let question = questions.iter().find(|q| q.pillar.scale().is_none());
+        given.push((
+            "comment".to_owned(),
+            question
+                .map(|q| (q.id, Given::Text(text)))
+                .ok_or("this pulse asks for no comment"),
+        ));
+    }
+    check(questions, given)
+}
+
+/// Each field by name: the question it answers and what was given, or
+/// why it answers none.
+type Fields<'a> = Vec<(String, Result<(i64, Given<'a>), &'static str>)>;
+
+fn check(questions: &[Question], given: Fields<'_>) -> Result<Submission, Vec<(String, String)>> {
     let mut errors = Vec::new();
     let mut answers = BTreeMap::new();
     let mut comment = None;
-    for (name, value) in fields {
-        if name == "csrf" {
-            continue;
-        }
-        let Some(id) = name.strip_prefix('q').and_then(|n| n.parse::<i64>().ok()) else {
-            errors.push((name.clone(), "is not a field of this form".to_owned()));
-            continue;
+    for (name, field) in given {
+        let (id, value) = match field {
+            Ok(f) => f,
+            Err(why) => {
+                errors.push((name, why.to_owned()));
+                continue;
+            }
         };
         let Some(q) = questions.iter().find(|q| q.id == id) else {
-            errors.push((name.clone(), "is not a question of this pulse".to_owned()));
+            errors.push((name, "is not a question of this pulse".to_owned()));
             continue;
         };
-        match q.pillar.scale() {
-            None => {
-                let text = value.trim();
+        match (q.pillar.scale(), value) {
+            (None, Given::Text(text)) => {
+                let text = text.trim();
                 if text.chars().count() > MAX_COMMENT {
-                    errors.push((name.clone(), format!("is longer than {MAX_COMMENT} characters")));
+                    errors.push((name, format!("is longer than {MAX_COMMENT} characters")));
                 } else if !text.is_empty() {
                     comment = Some(text.to_owned());
                 }
             }
-            Some((low, high)) => match value.trim().parse::<i64>() {
-                Ok(v) if (low..=high).contains(&v) => {
-                    if answers.insert(id, v).is_some() {
-                        errors.push((name.clone(), "was answered twice".to_owned()));
+            (None, Given::Number(_)) => {
+                errors.push((name, "is the comment: send it as text in \"comment\"".to_owned()))
+            }
+            (Some((low, high)), value) => {
+                let number = match value {
+                    Given::Text(text) => text.trim().parse::<i64>().ok(),
+                    Given::Number(n) => Some(n),
+                };
+                match number {
+                    Some(v) if (low..=high).contains(&v) => {
+                        if answers.insert(id, v).is_some() {
+                            errors.push((name, "was answered twice".to_owned()));
+                        }
                     }
+                    _ => errors.push((name, format!("must be a whole number from {low} to {high}"))),
                 }
-                _ => errors.push((name.clone(), format!("must be a whole number from {low} to {high}"))),
-            },
+            }
         }
     }
     for q in questions {
@@ -272,7 +336,11 @@ pub fn parse_submission(
         }
     }
     if errors.is_empty() {
-        Ok(Submission { answers, comment })
+        Ok(Submission {
+            answers,
+            comment,
+            segments: Vec::new(),
+        })
     } else {
         Err(errors)
     }
@@ -395,6 +463,30 @@ mod tests {
         assert_eq!(fields, vec!["q1", "q9", "hack", "q3", "q2"]);
         let twice = parse_submission(&qs, &f(&[("q1", "3"), ("q1", "4"), ("q2", "5")])).unwrap_err();
         assert_eq!(twice[0].0, "q1");
+    }
+
+    #[test]
+    fn a_typed_submission_is_checked_like_the_form() {
+        let qs = [q(1, Pillar::Value), q(2, Pillar::Enps), q(3, Pillar::Comment)];
+        let answers = |pairs: &[(&str, i64)]| -> BTreeMap<String, i64> {
+            pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+        };
+        let typed = typed_submission(&qs, &answers(&[("1", 4), ("2", 10)]), Some("  fine ")).unwrap();
+        let form = parse_submission(&qs, &f(&[("q1", "4"), ("q2", "10"), ("q3", "  fine ")])).unwrap();
+        assert_eq!(typed, form);
+        let errs = typed_submission(&qs, &answers(&[("1", 6), ("x", 3), ("3", 2)]), None).unwrap_err();
+        let fields: Vec<&str> = errs.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(fields, vec!["q1", "q3", "qx", "q2"]);
+        assert!(errs[1].1.contains("comment"), "{errs:?}");
+        let long = "x".repeat(MAX_COMMENT + 1);
+        let errs = typed_submission(&qs, &answers(&[("1", 1), ("2", 0)]), Some(&long)).unwrap_err();
+        assert_eq!(errs[0].0, "comment");
+        let no_comment_question = [q(1, Pillar::Value)];
+        let errs = typed_submission(&no_comment_question, &answers(&[("1", 1)]), Some("hi")).unwrap_err();
+        assert_eq!(
+            errs,
+            vec![("comment".to_owned(), "this pulse asks for no comment".to_owned())]
+        );
     }
 
     #[test]

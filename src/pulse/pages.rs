@@ -508,7 +508,7 @@ async fn answer_by_link(
     layout: Layout,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
-    let Some((cycle, org, person)) = super::store::invitation(&app.db, &hash_token(&token)).await? else {
+    let Some((cycle, org, person)) = app.answers().link(hash_token(&token)).await? else {
         return refusal(layout, SubmitError::NotFound);
     };
     show_form(&app, layout, org, cycle, person, format!("/pulse/answer/{token}")).await
@@ -520,7 +520,7 @@ async fn submit_by_link(
     Path(token): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let Some((cycle, org, person)) = super::store::invitation(&app.db, &hash_token(&token)).await? else {
+    let Some((cycle, org, person)) = app.answers().link(hash_token(&token)).await? else {
         return refusal(layout, SubmitError::NotFound);
     };
     take_answer(

@@ -72,6 +72,29 @@ pub async fn list(
         .collect()
 }
 
+/// Takes the segment fields (`s<ID>`) out of a submitted form: the options
+/// chosen among the active questions, the problems by field, and the other
+/// fields. Left blank or "prefer not to say", a question is not answered.
+pub type Taken = (Vec<(i64, String)>, Vec<(String, String)>, Vec<(String, String)>);
+
+pub fn take_answers(active: &[SegmentQuestion], fields: &[(String, String)]) -> Taken {
+    let (mut chosen, mut errors, mut rest) = (Vec::new(), Vec::new(), Vec::new());
+    for (name, value) in fields {
+        let Some(id) = name.strip_prefix('s').and_then(|n| n.parse::<i64>().ok()) else {
+            rest.push((name.clone(), value.clone()));
+            continue;
+        };
+        let value = value.trim();
+        match active.iter().find(|q| q.id == id) {
+            None => errors.push((name.clone(), "is not a question of this form".to_owned())),
+            Some(_) if value.is_empty() || value.eq_ignore_ascii_case(PREFER_NOT) => {}
+            Some(q) if q.options.iter().any(|o| o == value) => chosen.push((id, value.to_owned())),
+            Some(_) => errors.push((name.clone(), "choose one of the options".to_owned())),
+        }
+    }
+    (chosen, errors, rest)
+}
+
 pub async fn add(app: &App, actor: &Actor, text: &str, options: &str) -> Result<i64, AppError> {
     actor.require(Permission::ManageSurveys)?;
     let text = text.trim();
@@ -90,6 +113,7 @@ pub async fn add(app: &App, actor: &Actor, text: &str, options: &str) -> Result<
     .bind(app.now().as_second())
     .execute(&mut *app.db.acquire().await?)
     .await?;
+    app.answers().forget_segments(actor.org_id);
     Ok(id)
 }
 
@@ -104,6 +128,7 @@ pub async fn set_active(app: &App, actor: &Actor, id: i64, active: bool) -> Resu
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }
+    app.answers().forget_segments(actor.org_id);
     Ok(())
 }
 

@@ -546,15 +546,28 @@ pub async fn form(
         Some(true) => return Err(SubmitError::AlreadyAnswered),
         Some(false) => {}
     }
-    let questions = store::cycle_questions(&mut conn, org_id, cycle_id).await?;
-    Ok((cycle, questions))
+    drop(conn);
+    let questions = app.answers().questions(&app.db, org_id, cycle_id).await?;
+    Ok((cycle, questions.as_ref().clone()))
 }
 
-/// Stores one whole answer. Marking the person as having answered and
-/// storing what they answered happen in one transaction (shared with other
-/// answers that arrive at the same moment: see `writer`), but nothing in
-/// the response points back to them: its id is random, it carries the
-/// cycle and the group snapshot only.
+/// What a person sent, as each edge received it.
+pub enum Sent<'a> {
+    /// The answer form's fields: `q<ID>` for questions, `s<ID>` for
+    /// segments, and the form's `csrf`.
+    Form(&'a [(String, String)]),
+    /// The API's typed answer.
+    Typed {
+        answers: &'a std::collections::BTreeMap<String, i64>,
+        comment: Option<&'a str>,
+    },
+}
+
+/// Stores one whole answer sent with the form. Marking the person as
+/// having answered and storing what they answered happen in one
+/// transaction (shared with other answers that arrive at the same moment:
+/// see `writer`), but nothing stored points back to them: the answer is
+/// sealed under the cycle's key until close.
 pub async fn submit(
     app: &App,
     org_id: i64,
@@ -562,28 +575,62 @@ pub async fn submit(
     person_id: i64,
     fields: &[(String, String)],
 ) -> Result<(), SubmitError> {
-    app.answers()
-        .submit(
-            super::writer::Who::Person {
-                org_id,
-                cycle_id,
-                person_id,
-            },
-            fields.to_vec(),
-        )
-        .await
+    submit_sent(app, org_id, cycle_id, person_id, Sent::Form(fields)).await
 }
 
-/// Stores one whole answer given with a personal link's token.
-pub async fn submit_by_link(app: &App, token: &str, fields: &[(String, String)]) -> Result<(), SubmitError> {
-    app.answers()
-        .submit(
-            super::writer::Who::Link {
-                token_hash: hash_token(token),
-            },
-            fields.to_vec(),
-        )
-        .await
+/// Stores one whole answer, from either edge: it is checked here, against
+/// the cycle's frozen questions, into one typed submission, which the
+/// writer only claims, seals and stores.
+pub async fn submit_sent(
+    app: &App,
+    org_id: i64,
+    cycle_id: i64,
+    person_id: i64,
+    sent: Sent<'_>,
+) -> Result<(), SubmitError> {
+    // Both read once and then kept (see `Writer::questions`): whether the
+    // cycle is still open is the writer's to say, in its transaction.
+    let claim = {
+        let answers = app.answers();
+        let questions = answers.questions(&app.db, org_id, cycle_id).await?;
+        if questions.is_empty() {
+            return Err(SubmitError::NotFound);
+        }
+        let active = answers.segments(&app.db, org_id, app.now().as_second()).await?;
+        let checked = match sent {
+            Sent::Form(fields) => {
+                let (segments, segment_errors, fields) = super::segments::take_answers(&active, fields);
+                match super::model::parse_submission(&questions, &fields) {
+                    Ok(_) if !segment_errors.is_empty() => Err(segment_errors),
+                    Ok(s) => Ok(super::model::Submission { segments, ..s }),
+                    Err(mut e) => {
+                        e.extend(segment_errors);
+                        Err(e)
+                    }
+                }
+            }
+            Sent::Typed { answers, comment } => super::model::typed_submission(&questions, answers, comment),
+        };
+        super::writer::Claim {
+            org_id,
+            cycle_id,
+            person_id,
+            answer: checked.map_err(SubmitError::Invalid)?,
+            padding: super::sealed::padding(&questions, active.iter().map(|q| &q.options)),
+        }
+    };
+    app.answers().submit(claim).await
+}
+
+/// Stores one whole answer given with a personal link's token: the token
+/// is resolved here, once.
+pub async fn submit_by_link(app: &App, token: &str, sent: Sent<'_>) -> Result<(), SubmitError> {
+    let (cycle_id, org_id, person_id) = app
+        .answers()
+        .link(hash_token(token))
+        .await?
+        .ok_or(SubmitError::NotFound)?;
+    submit_sent(app, org_id, cycle_id, person_id, sent).await
 }
 
 /// The team tree alone: results only ever walk teams, and an organization's

@@ -229,16 +229,6 @@ pub async fn open_cycles_for(db: &Db, org_id: i64, person_id: i64, now: i64) -> 
     .collect()
 }
 
-/// (cycle, org, person) an invitation token stands for.
-pub async fn invitation(db: &Db, token_hash: &str) -> Result<Option<(i64, i64, i64)>, sqlx::Error> {
-    sqlx::query("SELECT cycle_id, org_id, person_id FROM invitations WHERE token_hash = $1")
-        .bind(token_hash)
-        .fetch_optional(&mut *db.acquire().await?)
-        .await?
-        .map(|r| Ok((r.try_get("cycle_id")?, r.try_get("org_id")?, r.try_get("person_id")?)))
-        .transpose()
-}
-
 /// None: not on the roster; Some(answered).
 pub async fn participation(
     conn: &mut AnyConnection,

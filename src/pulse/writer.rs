@@ -1,19 +1,21 @@
-//! Group commit for answers: one writer takes the submissions that arrive
-//! together (up to 64), stores them in one transaction, and replies to each
-//! only after the commit. One fsync then covers many answers, and a batch
+//! Group commit for answers: one writer takes the answers that arrive
+//! together (up to 64), already checked at the edge (`service::submit_sent`),
+//! claims each person's participation, seals the answers and stores them in
+//! one transaction, and replies to each only after the commit. One fsync then covers many answers, and a batch
 //! is written in random order, so even the order of inserts says nothing
 //! about who answered when (PRIVACY.md rule 2).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, Row};
 use tokio::sync::{mpsc, oneshot};
 
-use super::model::{Pillar, Question, parse_submission};
+use super::model::{Question, Submission};
 use super::sealed::{self, CycleKey};
+use super::segments::SegmentQuestion;
 use super::service::SubmitError;
 use super::store::StoredResponse;
 use crate::app::Clock;
@@ -27,37 +29,115 @@ pub const BATCH: usize = 64;
 /// p99 latency at 5,000 answers/s near 19 ms, every 5,000 near 9 ms (4 s
 /// runs, `belong bench submit`).
 const CHECKPOINT_EVERY: usize = 5000;
-/// Who is answering: a signed-in person (or API token), or the holder of a
-/// personal link (its token's hash).
+/// An answer checked at the edge, ready to claim: who answers which cycle
+/// (resolved once, at the edge), what they answered, and the length the
+/// cycle's answers seal to.
 #[derive(Clone, Debug)]
-pub enum Who {
-    Person { org_id: i64, cycle_id: i64, person_id: i64 },
-    Link { token_hash: String },
+pub struct Claim {
+    pub org_id: i64,
+    pub cycle_id: i64,
+    pub person_id: i64,
+    pub answer: Submission,
+    pub padding: usize,
 }
 
-struct Submission {
-    who: Who,
-    fields: Vec<(String, String)>,
+struct Queued {
+    claim: Claim,
     reply: oneshot::Sender<Result<(), SubmitError>>,
 }
 
 enum Message {
-    Submit(Submission),
+    Submit(Queued),
     /// Let go of the writer's connection and stop; answered once it is
     /// closed.
     Stop(oneshot::Sender<()>),
 }
 
+/// A cycle's questions, frozen at launch.
+pub type Frozen = Arc<Vec<Question>>;
+/// An organization's active segment questions.
+pub type Segments = Arc<Vec<SegmentQuestion>>;
+
 /// The handle requests use; the writer task runs as long as it exists.
 pub struct Writer {
     tx: mpsc::Sender<Message>,
+    links: super::links::Links,
+    /// Each cycle's questions, frozen at launch, keyed by organization and
+    /// cycle: a cycle id is only ever looked up within the organization
+    /// that asks.
+    questions: Mutex<HashMap<(i64, i64), Frozen>>,
+    /// Each organization's active segment questions, and when they were
+    /// read: changed here, they are read again at once (`forget_segments`);
+    /// changed by another server on the same database, within seconds.
+    segments: Mutex<HashMap<i64, (i64, Segments)>>,
 }
+
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Cycles (or organizations) whose questions are kept at once; past it
+/// the cache starts over.
+const KEPT: usize = 1024;
+/// Seconds segment questions are kept before they are read again.
+const SEGMENTS_FOR: i64 = 10;
 
 impl Writer {
     pub fn start(db: Db, clock: Arc<dyn Clock>, master: MasterKey) -> Writer {
         let (tx, rx) = mpsc::channel(8192);
+        let links = super::links::Links::start(db.clone());
         tokio::spawn(run(db, clock, master, rx));
-        Writer { tx }
+        Writer {
+            tx,
+            links,
+            questions: Mutex::new(HashMap::new()),
+            segments: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The questions of a cycle of the organization (empty for a cycle it
+    /// does not have), read once and then kept: they never change.
+    pub async fn questions(&self, db: &Db, org_id: i64, cycle_id: i64) -> Result<Frozen, sqlx::Error> {
+        if let Some(qs) = locked(&self.questions).get(&(org_id, cycle_id)) {
+            return Ok(qs.clone());
+        }
+        let qs = Arc::new(super::store::cycle_questions(&mut *db.acquire().await?, org_id, cycle_id).await?);
+        if !qs.is_empty() {
+            let mut kept = locked(&self.questions);
+            if kept.len() >= KEPT {
+                kept.clear();
+            }
+            kept.insert((org_id, cycle_id), qs.clone());
+        }
+        Ok(qs)
+    }
+
+    /// The organization's active segment questions, as of at most
+    /// [`SEGMENTS_FOR`] seconds ago.
+    pub async fn segments(&self, db: &Db, org_id: i64, now: i64) -> Result<Segments, sqlx::Error> {
+        if let Some((read, qs)) = locked(&self.segments).get(&org_id)
+            && (*read..*read + SEGMENTS_FOR).contains(&now)
+        {
+            return Ok(qs.clone());
+        }
+        let qs = Arc::new(super::segments::list(&mut *db.acquire().await?, org_id, true).await?);
+        let mut kept = locked(&self.segments);
+        if kept.len() >= KEPT {
+            kept.clear();
+        }
+        kept.insert(org_id, (now, qs.clone()));
+        Ok(qs)
+    }
+
+    /// Whom a personal link is for, by its token's hash: (cycle,
+    /// organization, person).
+    pub async fn link(&self, token_hash: String) -> Result<Option<super::links::LinkFor>, sqlx::Error> {
+        self.links.resolve(token_hash).await
+    }
+
+    /// Segment questions of the organization changed: read them again.
+    pub fn forget_segments(&self, org_id: i64) {
+        locked(&self.segments).remove(&org_id);
     }
 
     /// Stores what is queued, closes the writer's connection and stops: a
@@ -70,30 +150,26 @@ impl Writer {
         }
     }
 
-    /// Stores one whole answer; returns once it is committed. A field named
-    /// `comment` is taken as the answer to the cycle's comment question.
-    pub async fn submit(&self, who: Who, fields: Vec<(String, String)>) -> Result<(), SubmitError> {
+    /// Claims and stores one checked answer; returns once it is committed.
+    pub async fn submit(&self, claim: Claim) -> Result<(), SubmitError> {
+        let stopped = || SubmitError::Other(crate::web::AppError::internal("the answer writer stopped"));
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Message::Submit(Submission { who, fields, reply }))
+            .send(Message::Submit(Queued { claim, reply }))
             .await
-            .map_err(|_| SubmitError::Other(crate::web::AppError::internal("the answer writer stopped")))?;
-        answer
-            .await
-            .map_err(|_| SubmitError::Other(crate::web::AppError::internal("the answer writer stopped")))?
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 }
 
 async fn run(db: Db, clock: Arc<dyn Clock>, master: MasterKey, mut rx: mpsc::Receiver<Message>) {
-    // Keyed by (organization, cycle): a cycle id is only ever looked up
-    // within the organization that asks.
-    let mut questions: HashMap<(i64, i64), Arc<Vec<Question>>> = HashMap::new();
     // The writer keeps one connection to itself, so its page cache stays
     // warm with the pages answers go to. After an error it takes a new one.
     let mut held: Option<PoolConnection<Any>> = None;
+    let mut rosters = Rosters::default();
     let mut since_checkpoint = 0usize;
     let checkpointing = Arc::new(AtomicBool::new(false));
-    let mut batch: Vec<Submission> = Vec::with_capacity(BATCH);
+    let mut batch: Vec<Queued> = Vec::with_capacity(BATCH);
     let mut stopping: Option<oneshot::Sender<()>> = None;
     while let Some(first) = rx.recv().await {
         match first {
@@ -103,41 +179,22 @@ async fn run(db: Db, clock: Arc<dyn Clock>, master: MasterKey, mut rx: mpsc::Rec
                 break;
             }
         }
-        // Let the requests being handled right now join this batch: yield
-        // to them a few times while more keep arriving.
-        let mut idle = 0;
-        while batch.len() < BATCH && idle < 3 && stopping.is_none() {
-            match rx.try_recv() {
-                Ok(Message::Submit(s)) => {
-                    batch.push(s);
-                    idle = 0;
-                }
-                Ok(Message::Stop(done)) => stopping = Some(done),
-                Err(_) => {
-                    idle += 1;
-                    tokio::task::yield_now().await;
-                }
+        for m in gather(&mut rx, BATCH - batch.len()).await {
+            match m {
+                Message::Submit(s) => batch.push(s),
+                Message::Stop(done) => stopping = Some(done),
             }
         }
-        let items: Vec<(Who, Vec<(String, String)>)> =
-            batch.iter().map(|s| (s.who.clone(), s.fields.clone())).collect();
-        let outcomes = match store_held(&db, &master, &mut held, clock.now().as_second(), &items, &mut questions).await
-        {
+        let items: Vec<&Claim> = batch.iter().map(|q| &q.claim).collect();
+        let outcomes = match store_held(&db, &master, &mut held, &mut rosters, clock.now().as_second(), &items).await {
             Ok(o) => o,
             // A database error fails the whole transaction: try each alone,
             // so one bad apple does not spoil the batch.
             Err(_) if items.len() > 1 => {
                 let mut each = Vec::with_capacity(items.len());
                 for item in &items {
-                    let one = store_held(
-                        &db,
-                        &master,
-                        &mut held,
-                        clock.now().as_second(),
-                        std::slice::from_ref(item),
-                        &mut questions,
-                    )
-                    .await;
+                    let one =
+                        store_held(&db, &master, &mut held, &mut rosters, clock.now().as_second(), &[*item]).await;
                     each.push(match one {
                         Ok(mut o) => o.remove(0),
                         Err(e) => Err(SubmitError::from(e)),
@@ -174,6 +231,75 @@ async fn run(db: Db, clock: Arc<dyn Clock>, master: MasterKey, mut rx: mpsc::Rec
     }
 }
 
+/// Each open cycle's roster as the writer has read it: (team, tenure band)
+/// by person. Frozen at launch, it is read once per cycle, not a row per
+/// answer.
+type Roster = HashMap<i64, (Option<i64>, Option<String>)>;
+
+#[derive(Default)]
+struct Rosters {
+    held: HashMap<(i64, i64), Arc<Roster>>,
+}
+
+/// Rosters held at once; past it the writer starts over.
+const ROSTERS_KEPT: usize = 16;
+
+impl Rosters {
+    async fn get(&mut self, conn: &mut AnyConnection, org_id: i64, cycle_id: i64) -> Result<Arc<Roster>, sqlx::Error> {
+        if let Some(r) = self.held.get(&(org_id, cycle_id)) {
+            return Ok(r.clone());
+        }
+        let rows =
+            sqlx::query("SELECT person_id, team_id, tenure_band FROM cycle_roster WHERE org_id = $1 AND cycle_id = $2")
+                .bind(org_id)
+                .bind(cycle_id)
+                .fetch_all(conn)
+                .await?;
+        let mut roster = Roster::with_capacity(rows.len());
+        for r in rows {
+            roster.insert(
+                r.try_get("person_id")?,
+                (r.try_get("team_id")?, r.try_get("tenure_band")?),
+            );
+        }
+        if self.held.len() >= ROSTERS_KEPT {
+            self.held.clear();
+        }
+        let roster = Arc::new(roster);
+        self.held.insert((org_id, cycle_id), roster.clone());
+        Ok(roster)
+    }
+
+    fn held(&self, org_id: i64, cycle_id: i64) -> Option<&Roster> {
+        self.held.get(&(org_id, cycle_id)).map(|r| r.as_ref())
+    }
+
+    fn forget(&mut self, org_id: i64, cycle_id: i64) {
+        self.held.remove(&(org_id, cycle_id));
+    }
+}
+
+/// Lets the requests being handled right now join a batch: takes up to
+/// `room` more messages, yielding to them a few times while more keep
+/// arriving.
+pub(super) async fn gather<T>(rx: &mut mpsc::Receiver<T>, room: usize) -> Vec<T> {
+    let mut got = Vec::new();
+    let mut idle = 0;
+    while got.len() < room && idle < 3 {
+        match rx.try_recv() {
+            Ok(m) => {
+                got.push(m);
+                idle = 0;
+            }
+            Err(_) => {
+                idle += 1;
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+    got
+}
+
 /// Copies the WAL back into the database file on another connection,
 /// while the writer goes on appending to it (SQLite's passive checkpoint).
 /// Done inside a commit, as SQLite does by default, it held up every answer
@@ -198,9 +324,9 @@ async fn store_held(
     db: &Db,
     master: &MasterKey,
     held: &mut Option<PoolConnection<Any>>,
+    rosters: &mut Rosters,
     now: i64,
-    items: &[(Who, Vec<(String, String)>)],
-    questions_cache: &mut HashMap<(i64, i64), Arc<Vec<Question>>>,
+    items: &[&Claim],
 ) -> Result<Vec<Result<(), SubmitError>>, sqlx::Error> {
     let conn = match held {
         Some(c) => c,
@@ -220,7 +346,7 @@ async fn store_held(
             held.insert(c)
         }
     };
-    let outcome = store_batch(db, master, conn, now, items, questions_cache).await;
+    let outcome = store_batch(db, master, conn, rosters, now, items).await;
     if outcome.is_err() {
         *held = None;
     }
@@ -232,267 +358,172 @@ async fn store_batch(
     db: &Db,
     master: &MasterKey,
     conn: &mut AnyConnection,
+    rosters: &mut Rosters,
     now: i64,
-    items: &[(Who, Vec<(String, String)>)],
-    questions_cache: &mut HashMap<(i64, i64), Arc<Vec<Question>>>,
+    items: &[&Claim],
 ) -> Result<Vec<Result<(), SubmitError>>, sqlx::Error> {
     let mut outcome: Vec<Option<Result<(), SubmitError>>> = (0..items.len()).map(|_| None).collect();
-    // Who each item is, as (org, cycle, person).
-    let hashes: Vec<&str> = items
-        .iter()
-        .filter_map(|(w, _)| match w {
-            Who::Link { token_hash } => Some(token_hash.as_str()),
-            _ => None,
-        })
-        .collect();
-    let mut by_hash: HashMap<String, (i64, i64, i64)> = HashMap::new();
-    if !hashes.is_empty() {
-        let sql = format!(
-            "SELECT token_hash, cycle_id, org_id, person_id FROM invitations WHERE token_hash IN ({})",
-            (1..=hashes.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let mut q = sqlx::query(&sql);
-        for h in &hashes {
-            q = q.bind(*h);
-        }
-        for r in q.fetch_all(&mut *conn).await? {
-            by_hash.insert(
-                r.try_get("token_hash")?,
-                (r.try_get("org_id")?, r.try_get("cycle_id")?, r.try_get("person_id")?),
-            );
-        }
-    }
-    let mut who: Vec<Option<(i64, i64, i64)>> = Vec::with_capacity(items.len());
-    for (i, (w, _)) in items.iter().enumerate() {
-        let resolved = match w {
-            Who::Person {
-                org_id,
-                cycle_id,
-                person_id,
-            } => Some((*org_id, *cycle_id, *person_id)),
-            Who::Link { token_hash } => by_hash.get(token_hash).copied(),
-        };
-        if resolved.is_none() {
-            outcome[i] = Some(Err(SubmitError::NotFound));
-        }
-        who.push(resolved);
-    }
-
     let mut tx = db.begin_on(conn).await?;
-    // The cycles concerned, each within its organization: open now, and
-    // their questions. A cycle id of another organization is not found,
-    // before anything else is looked at (and nothing is cached for it).
-    // On PostgreSQL the cycle's row is share-locked, so a close (which
-    // locks it for update) waits for this batch, or this batch for it.
-    let mut open: HashMap<(i64, i64), Option<bool>> = HashMap::new();
-    let mut keys: HashMap<(i64, i64), CycleKey> = HashMap::new();
+    // The cycles concerned, each within its organization: still open, and
+    // their keys. On PostgreSQL the cycle's row is share-locked, so a close
+    // (which locks it for update) waits for this batch, or this batch for it.
+    // Err(true): no such cycle; Err(false): closed.
+    let mut keys: HashMap<(i64, i64), Result<CycleKey, bool>> = HashMap::new();
     let lock = match db.backend {
         Backend::Postgres => " FOR SHARE",
         Backend::Sqlite => "",
     };
-    for (org_id, cycle_id, _) in who.iter().flatten() {
-        let key = (*org_id, *cycle_id);
-        if open.contains_key(&key) {
+    for c in items {
+        let at = (c.org_id, c.cycle_id);
+        if keys.contains_key(&at) {
             continue;
         }
         let row = sqlx::query(&format!(
             "SELECT opens_at, closes_at, closed_at FROM cycles WHERE org_id = $1 AND id = $2{lock}"
         ))
-        .bind(org_id)
-        .bind(cycle_id)
+        .bind(c.org_id)
+        .bind(c.cycle_id)
         .fetch_optional(&mut *tx)
         .await?;
         let state = match row {
-            Some(r) => Some(
-                r.try_get::<Option<i64>, _>("closed_at")?.is_none()
+            None => Err(true),
+            Some(r)
+                if r.try_get::<Option<i64>, _>("closed_at")?.is_none()
                     && r.try_get::<i64, _>("opens_at")? <= now
-                    && now < r.try_get::<i64, _>("closes_at")?,
-            ),
-            None => None,
-        };
-        // An open cycle without its key cannot take answers (it was
-        // opened by a server with another master key, or is being closed).
-        let state = match state {
-            Some(true) => match sealed::key(&mut tx, master, *org_id, *cycle_id).await {
-                Ok(Some(k)) => {
-                    keys.insert(key, k);
-                    Some(true)
+                    && now < r.try_get::<i64, _>("closes_at")? =>
+            {
+                // An open cycle without its key cannot take answers (it was
+                // opened by a server with another master key, or is being
+                // closed).
+                match sealed::key(&mut tx, master, c.org_id, c.cycle_id).await {
+                    Ok(Some(k)) => Ok(k),
+                    Ok(None) => Err(false),
+                    Err(sealed::OpenError::Sql(e)) => return Err(e),
+                    Err(e) => {
+                        tracing::error!(cycle = c.cycle_id, error = %e, "cannot seal answers");
+                        Err(false)
+                    }
                 }
-                Ok(None) => Some(false),
-                Err(sealed::OpenError::Sql(e)) => return Err(e),
-                Err(e) => {
-                    tracing::error!(cycle = cycle_id, error = %e, "cannot seal answers");
-                    Some(false)
-                }
-            },
-            other => other,
+            }
+            Some(_) => Err(false),
         };
-        open.insert(key, state);
-        if state.is_some() && !questions_cache.contains_key(&key) {
-            let qs = super::store::cycle_questions(&mut tx, *org_id, *cycle_id).await?;
-            questions_cache.insert(key, Arc::new(qs));
+        if state.is_err() {
+            rosters.forget(c.org_id, c.cycle_id);
         }
+        keys.insert(at, state);
     }
 
-    // Check each answer; the first of a person's answers in the batch goes
-    // on, any other is "already answered".
-    let mut parsed: Vec<Option<super::model::Submission>> = (0..items.len()).map(|_| None).collect();
-    let mut segment_values: Vec<Vec<(i64, String)>> = vec![Vec::new(); items.len()];
-    let mut segment_questions: HashMap<i64, Vec<(i64, Vec<String>)>> = HashMap::new();
+    // The first of a person's answers in the batch goes on; any other is
+    // "already answered".
     let mut claimed: HashSet<(i64, i64)> = HashSet::new();
-    for (i, (_, fields)) in items.iter().enumerate() {
-        let Some((org_id, cycle_id, person_id)) = who[i] else {
-            continue;
-        };
-        // Self-reported segments ride along as `s<ID>` fields.
-        if let std::collections::hash_map::Entry::Vacant(e) = segment_questions.entry(org_id) {
-            let rows = sqlx::query("SELECT id, options FROM segment_questions WHERE org_id = $1 AND active = 1")
-                .bind(org_id)
-                .fetch_all(&mut *tx)
-                .await?;
-            let mut qs = Vec::new();
-            for r in rows {
-                let options: String = r.try_get("options")?;
-                qs.push((
-                    r.try_get::<i64, _>("id")?,
-                    serde_json::from_str::<Vec<String>>(&options).unwrap_or_default(),
-                ));
-            }
-            e.insert(qs);
-        }
-        let mut segment_errors = Vec::new();
-        let mut fields_left = Vec::new();
-        for (k, v) in fields {
-            let Some(id) = k.strip_prefix('s').and_then(|n| n.parse::<i64>().ok()) else {
-                fields_left.push((k.clone(), v.clone()));
-                continue;
-            };
-            let value = v.trim();
-            match segment_questions[&org_id].iter().find(|(q, _)| *q == id) {
-                None => segment_errors.push((k.clone(), "is not a question of this form".to_owned())),
-                Some(_) if value.is_empty() || value.eq_ignore_ascii_case(super::segments::PREFER_NOT) => {}
-                Some((_, options)) if options.iter().any(|o| o == value) => {
-                    segment_values[i].push((id, value.to_owned()))
-                }
-                Some(_) => segment_errors.push((k.clone(), "choose one of the options".to_owned())),
-            }
-        }
-        let fields = &fields_left;
-        match open.get(&(org_id, cycle_id)).copied().flatten() {
-            None => {
-                outcome[i] = Some(Err(SubmitError::NotFound));
-                continue;
-            }
-            Some(false) => {
-                outcome[i] = Some(Err(SubmitError::Closed));
-                continue;
-            }
-            Some(true) => {}
-        }
-        let qs = &questions_cache[&(org_id, cycle_id)];
-        let comment_id = qs.iter().find(|q| q.pillar == Pillar::Comment).map(|q| q.id);
-        let fields: Vec<(String, String)> = fields
-            .iter()
-            .map(|(k, v)| match (k.as_str(), comment_id) {
-                ("comment", Some(c)) => (format!("q{c}"), v.clone()),
-                _ => (k.clone(), v.clone()),
-            })
-            .collect();
-        match parse_submission(qs, &fields) {
-            Ok(_) if !segment_errors.is_empty() => outcome[i] = Some(Err(SubmitError::Invalid(segment_errors))),
-            Ok(s) => {
-                if claimed.insert((cycle_id, person_id)) {
-                    parsed[i] = Some(s);
-                } else {
-                    outcome[i] = Some(Err(SubmitError::AlreadyAnswered));
-                }
-            }
-            Err(e) => outcome[i] = Some(Err(SubmitError::Invalid(e))),
+    let mut going: Vec<bool> = vec![false; items.len()];
+    for (i, c) in items.iter().enumerate() {
+        match &keys[&(c.org_id, c.cycle_id)] {
+            Err(true) => outcome[i] = Some(Err(SubmitError::NotFound)),
+            Err(false) => outcome[i] = Some(Err(SubmitError::Closed)),
+            Ok(_) if !claimed.insert((c.cycle_id, c.person_id)) => outcome[i] = Some(Err(SubmitError::AlreadyAnswered)),
+            Ok(_) => going[i] = true,
         }
     }
 
-    // Mark them as having answered, per cycle, in one statement each.
+    // Mark them as having answered, per cycle: one look for those who
+    // already have (almost always none, so no rows come back), then one
+    // update for the rest, whose count must match. Each one's group
+    // snapshot comes from the cycle's roster, read once per cycle.
     let mut cycles: Vec<(i64, i64)> = Vec::new();
-    for (i, p) in parsed.iter().enumerate() {
-        if p.is_some() {
-            let (org, cycle, _) = who[i].expect("parsed implies resolved");
-            if !cycles.contains(&(org, cycle)) {
-                cycles.push((org, cycle));
-            }
+    for (i, c) in items.iter().enumerate() {
+        if going[i] && !cycles.contains(&(c.org_id, c.cycle_id)) {
+            cycles.push((c.org_id, c.cycle_id));
         }
     }
-    let mut snapshot: HashMap<(i64, i64), (Option<i64>, Option<String>)> = HashMap::new();
     for (org, cycle) in &cycles {
-        let persons: Vec<i64> = parsed
+        let roster = rosters.get(&mut tx, *org, *cycle).await?;
+        for (i, c) in items.iter().enumerate() {
+            if going[i] && c.cycle_id == *cycle && !roster.contains_key(&c.person_id) {
+                going[i] = false;
+                outcome[i] = Some(Err(SubmitError::NotInvited));
+            }
+        }
+        let persons: Vec<i64> = items
             .iter()
             .enumerate()
-            .filter(|(i, p)| p.is_some() && who[*i].is_some_and(|w| w.1 == *cycle))
-            .map(|(i, _)| who[i].expect("resolved").2)
+            .filter(|(i, c)| going[*i] && c.cycle_id == *cycle)
+            .map(|(_, c)| c.person_id)
             .collect();
+        if persons.is_empty() {
+            continue;
+        }
         let list = (3..3 + persons.len())
             .map(|i| format!("${i}"))
             .collect::<Vec<_>>()
             .join(", ");
+        let select = format!(
+            "SELECT person_id FROM participation
+             WHERE org_id = $1 AND cycle_id = $2 AND answered = 1 AND person_id IN ({list})"
+        );
+        let mut q = sqlx::query_as::<_, (i64,)>(&select).bind(org).bind(cycle);
+        for p in &persons {
+            q = q.bind(p);
+        }
+        let answered: HashSet<i64> = q.fetch_all(&mut *tx).await?.into_iter().map(|(p,)| p).collect();
+        for (i, c) in items.iter().enumerate() {
+            if going[i] && c.cycle_id == *cycle && answered.contains(&c.person_id) {
+                going[i] = false;
+                outcome[i] = Some(Err(SubmitError::AlreadyAnswered));
+            }
+        }
+        let persons: Vec<i64> = persons.into_iter().filter(|p| !answered.contains(p)).collect();
+        if persons.is_empty() {
+            continue;
+        }
         let update = format!(
             "UPDATE participation SET answered = 1
-             WHERE org_id = $1 AND cycle_id = $2 AND answered = 0 AND person_id IN ({list})
-             RETURNING person_id"
+             WHERE org_id = $1 AND cycle_id = $2 AND answered = 0 AND person_id IN ({})",
+            (3..3 + persons.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
-        let mut q = sqlx::query_as::<_, (i64,)>(&update).bind(org).bind(cycle);
+        let mut q = sqlx::query(&update).bind(org).bind(cycle);
         for p in &persons {
             q = q.bind(p);
         }
-        let marked: HashSet<i64> = q.fetch_all(&mut *tx).await?.into_iter().map(|(p,)| p).collect();
-        let select = format!(
-            "SELECT person_id, team_id, tenure_band FROM cycle_roster WHERE org_id = $1 AND cycle_id = $2 AND person_id IN ({list})"
-        );
-        let mut q = sqlx::query(&select).bind(org).bind(cycle);
-        for p in &persons {
-            q = q.bind(p);
-        }
-        let mut on_roster = HashSet::new();
-        for r in q.fetch_all(&mut *tx).await? {
-            let person: i64 = r.try_get("person_id")?;
-            on_roster.insert(person);
-            snapshot.insert((*cycle, person), (r.try_get("team_id")?, r.try_get("tenure_band")?));
-        }
-        for (i, p) in parsed.iter_mut().enumerate() {
-            let Some((_, c, person)) = who[i] else { continue };
-            if p.is_some() && c == *cycle && !marked.contains(&person) {
-                *p = None;
-                outcome[i] = Some(Err(if on_roster.contains(&person) {
-                    SubmitError::AlreadyAnswered
-                } else {
-                    SubmitError::NotInvited
-                }));
+        let marked = q.execute(&mut *tx).await?.rows_affected();
+        if marked != persons.len() as u64 {
+            if items.len() > 1 {
+                // Someone's participation row is missing or changed since
+                // the look: store each alone, which tells them apart.
+                return Err(sqlx::Error::Protocol("participation changed during the batch".into()));
             }
+            going[0] = false;
+            outcome[0] = Some(Err(SubmitError::NotInvited));
         }
     }
 
     // Store what was answered, sealed under each cycle's key, in random
-    // order, with random ids: every answer of a cycle seals to one length.
-    let mut by_cycle: HashMap<(i64, i64), Vec<StoredResponse>> = HashMap::new();
-    for (i, p) in parsed.iter().enumerate() {
-        let Some(s) = p else { continue };
-        let (org, cycle, person) = who[i].expect("resolved");
-        let (team, band) = snapshot.get(&(cycle, person)).cloned().unwrap_or((None, None));
-        by_cycle.entry((org, cycle)).or_default().push(StoredResponse {
+    // order: every answer of a cycle seals to one length.
+    let mut by_cycle: HashMap<(i64, i64), (Vec<StoredResponse>, usize)> = HashMap::new();
+    for (i, c) in items.iter().enumerate() {
+        if !going[i] {
+            continue;
+        }
+        let (team, band) = rosters
+            .held(c.org_id, c.cycle_id)
+            .and_then(|r| r.get(&c.person_id).cloned())
+            .unwrap_or((None, None));
+        let (answers, padding) = by_cycle.entry((c.org_id, c.cycle_id)).or_default();
+        *padding = (*padding).max(c.padding);
+        answers.push(StoredResponse {
             team_id: team,
             tenure_band: band,
-            comment: s.comment.clone(),
-            answers: s.answers.iter().map(|(q, v)| (*q, *v)).collect(),
-            segments: std::mem::take(&mut segment_values[i]),
+            comment: c.answer.comment.clone(),
+            answers: c.answer.answers.iter().map(|(q, v)| (*q, *v)).collect(),
+            segments: c.answer.segments.clone(),
         });
     }
-    for ((org, cycle), answers) in &by_cycle {
-        let len = sealed::padding(
-            &questions_cache[&(*org, *cycle)],
-            segment_questions[org].iter().map(|(_, options)| options),
-        );
-        sealed::insert(&mut tx, &keys[&(*org, *cycle)], answers, len).await?;
+    for (at, (answers, padding)) in &by_cycle {
+        let Some(Ok(key)) = keys.get(at) else { continue };
+        sealed::insert(&mut tx, key, answers, *padding).await?;
     }
     tx.commit().await?;
     Ok(outcome.into_iter().map(|o| o.unwrap_or(Ok(()))).collect())

@@ -12,6 +12,7 @@ both_databases!(
     answers_are_stored_apart_from_people,
     bad_answers_are_refused_and_store_nothing,
     one_token_submitted_twenty_times_at_once_stores_one_response,
+    answers_arriving_together_are_refused_or_stored_each_on_its_own,
     no_combination_of_released_groups_isolates_anyone,
     reminders_reach_only_those_who_have_not_answered_and_the_cycle_closes_on_time,
     k_can_be_raised_but_not_lowered_once_answers_are_in,
@@ -395,6 +396,53 @@ async fn one_token_submitted_twenty_times_at_once_stores_one_response(app: TestA
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
     assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, 1);
+}
+
+/// Answers that reach the writer together, some from people who have
+/// answered already and some from outside the roster, are each refused or
+/// stored on their own: one refusal never spoils the others.
+async fn answers_arriving_together_are_refused_or_stored_each_on_its_own(app: TestApp) {
+    let o = org_with(&app, &[8], false).await;
+    let hr = app.browser();
+    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let cycle = launch_pulse(&app, &hr, o.org).await;
+    let fields = answer_fields(&app, o.org, cycle, 4).await;
+    let early = [o.people[0].0, o.people[1].0];
+    for p in early {
+        belong::pulse::service::submit(&app.state, o.org, cycle, p, &fields)
+            .await
+            .unwrap();
+    }
+    // Everyone at once: the two who answered, the rest for the first time,
+    // each of those twice, and someone not on the roster.
+    let stranger = 4_242_424_242_i64;
+    let mut who: Vec<i64> = o.people.iter().map(|(p, _)| *p).collect();
+    who.extend(o.people[2..].iter().map(|(p, _)| *p));
+    who.push(stranger);
+    let mut tasks = Vec::new();
+    for p in who.clone() {
+        let (state, fields) = (app.state.clone(), fields.clone());
+        tasks.push(tokio::spawn(async move {
+            belong::pulse::service::submit(&state, o.org, cycle, p, &fields).await
+        }));
+    }
+    let mut stored = std::collections::HashMap::<i64, usize>::new();
+    for (p, t) in who.iter().zip(tasks) {
+        match t.await.unwrap() {
+            Ok(()) => *stored.entry(*p).or_default() += 1,
+            Err(belong::pulse::service::SubmitError::AlreadyAnswered) => assert_ne!(*p, stranger),
+            Err(belong::pulse::service::SubmitError::NotInvited) => assert_eq!(*p, stranger),
+            Err(e) => panic!("{p}: {e:?}"),
+        }
+    }
+    // Every one who had not answered got exactly one answer in.
+    for (p, _) in &o.people[2..] {
+        assert_eq!(stored.get(p), Some(&1), "{p}: {stored:?}");
+    }
+    assert!(early.iter().all(|p| !stored.contains_key(p)), "{stored:?}");
+    let answered = app.count("SELECT COUNT(*) FROM participation WHERE answered = 1").await;
+    assert_eq!(answered, stored.len() as i64 + 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, answered);
 }
 
 /// The owner asks for every group the pages accept; the groups that come

@@ -1,0 +1,77 @@
+//! Personal links resolved in batches: the tokens of the answers arriving
+//! together are looked up in one query, as the writer stores them in one
+//! transaction, instead of one query (and one trip to a pooled connection)
+//! each. Only hashes are looked up; the token itself never leaves the edge.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::db::Db;
+
+/// Who a link is for: (cycle, organization, person).
+pub type LinkFor = (i64, i64, i64);
+
+type Reply = oneshot::Sender<Result<Option<LinkFor>, String>>;
+
+pub struct Links {
+    tx: mpsc::Sender<(String, Reply)>,
+}
+
+impl Links {
+    pub fn start(db: Db) -> Links {
+        let (tx, rx) = mpsc::channel(8192);
+        tokio::spawn(run(db, rx));
+        Links { tx }
+    }
+
+    /// Whom the link with this token hash is for, if anyone.
+    pub async fn resolve(&self, token_hash: String) -> Result<Option<LinkFor>, sqlx::Error> {
+        let stopped = || sqlx::Error::Protocol("the link lookup stopped".into());
+        let (reply, answer) = oneshot::channel();
+        self.tx.send((token_hash, reply)).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?.map_err(sqlx::Error::Protocol)
+    }
+}
+
+async fn run(db: Db, mut rx: mpsc::Receiver<(String, Reply)>) {
+    let mut batch: Vec<(String, Reply)> = Vec::with_capacity(super::writer::BATCH);
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        let room = super::writer::BATCH - 1;
+        batch.extend(super::writer::gather(&mut rx, room).await);
+        match lookup(&db, &batch).await {
+            Ok(found) => {
+                for (hash, reply) in batch.drain(..) {
+                    let _ = reply.send(Ok(found.get(&hash).copied()));
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for (_, reply) in batch.drain(..) {
+                    let _ = reply.send(Err(message.clone()));
+                }
+            }
+        }
+    }
+}
+
+async fn lookup(db: &Db, batch: &[(String, Reply)]) -> Result<HashMap<String, LinkFor>, sqlx::Error> {
+    let sql = format!(
+        "SELECT token_hash, cycle_id, org_id, person_id FROM invitations WHERE token_hash IN {}",
+        crate::db::placeholders(1, batch.len())
+    );
+    let mut q = sqlx::query(&sql);
+    for (hash, _) in batch {
+        q = q.bind(hash.as_str());
+    }
+    let mut found = HashMap::new();
+    for r in q.fetch_all(&mut *db.acquire().await?).await? {
+        found.insert(
+            r.try_get("token_hash")?,
+            (r.try_get("cycle_id")?, r.try_get("org_id")?, r.try_get("person_id")?),
+        );
+    }
+    Ok(found)
+}
