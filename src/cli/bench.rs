@@ -44,6 +44,10 @@ pub enum Bench {
         /// Requests per second of the fixed-rate run.
         #[arg(long, default_value_t = 5000)]
         rate: u64,
+        /// Seconds of the fixed-rate run (default: --seconds). A low rate
+        /// wants a long run: at 25/s, 60 s gives 1,500 answers to a p99.
+        #[arg(long)]
+        rate_seconds: Option<u64>,
         /// Pin the server to core 0 (taskset), leaving core 1 to the load.
         #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
         pin: bool,
@@ -104,8 +108,19 @@ pub async fn run(b: Bench) -> anyhow::Result<ExitCode> {
             connections,
             seconds,
             rate,
+            rate_seconds,
             pin,
-        } => submit(database, people, connections, seconds, rate, pin).await,
+        } => {
+            submit(
+                database,
+                people,
+                connections,
+                (seconds, rate_seconds.unwrap_or(seconds)),
+                rate,
+                pin,
+            )
+            .await
+        }
         Bench::Results {
             database,
             people,
@@ -134,7 +149,7 @@ async fn submit(
     database: Option<DatabaseUrl>,
     people: usize,
     connections: usize,
-    seconds: u64,
+    (seconds, rate_seconds): (u64, u64),
     rate: u64,
     pin: bool,
 ) -> anyhow::Result<ExitCode> {
@@ -188,7 +203,7 @@ async fn submit(
 
     // 2. Fixed rate: open loop, requests start on schedule whatever the
     //    latency; latency is measured from the scheduled start.
-    let total = (rate * seconds) as usize;
+    let total = (rate * rate_seconds) as usize;
     let per_conn = connections.max(1);
     let interval = Duration::from_secs_f64(per_conn as f64 / rate as f64);
     let started = Instant::now();

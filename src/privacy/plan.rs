@@ -199,6 +199,63 @@ fn types(memberships: &[Vec<usize>], published: &[bool]) -> Types {
     t
 }
 
+/// The largest system (published groups × types of response) the exact
+/// check builds densely: 4 million cells of 8 bytes. A larger plan keeps
+/// only the team tree (see [`laminar`]).
+const DENSE_CELLS: usize = 4_000_000;
+
+/// The guard for groups that nest (the organization, teams with their
+/// sub-teams, a team's own members): every published group's *own part*
+/// (its responses in no smaller published group) holds 0 or at least k
+/// responses. For nested sets that is exact: what the figures determine
+/// is a union of own parts, so it isolates no one below k. Works from the
+/// smallest groups up; a group whose own part is too small gives up its
+/// smallest published sub-group, whose own part joins its own. Returns the
+/// groups it suppressed. Time and memory grow with responses × depth.
+fn laminar(memberships: &[Vec<usize>], published: &mut [bool], size: &[u32], k: u32) -> Vec<usize> {
+    // Each response's published groups, largest first: a chain.
+    let order = |g: &usize| (std::cmp::Reverse(size[*g]), *g);
+    let mut parent: HashMap<usize, Option<usize>> = HashMap::new();
+    let mut own = vec![0u32; published.len()];
+    for m in memberships {
+        let mut chain: Vec<usize> = m.iter().copied().filter(|g| published[*g]).collect();
+        chain.sort_by_key(order);
+        let mut above = None;
+        for g in &chain {
+            parent.entry(*g).or_insert(above);
+            above = Some(*g);
+        }
+        if let Some(deepest) = chain.last() {
+            own[*deepest] += 1;
+        }
+    }
+    let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (g, p) in &parent {
+        if let Some(p) = p {
+            children.entry(*p).or_default().push(*g);
+        }
+    }
+    // Smallest first is a post-order: a group is larger than its parts.
+    let mut groups: Vec<usize> = parent.keys().copied().collect();
+    groups.sort_by_key(|g| std::cmp::Reverse(order(g)));
+    let mut suppressed = Vec::new();
+    for g in groups {
+        let mut parts = children.remove(&g).unwrap_or_default();
+        parts.sort_by_key(|c| std::cmp::Reverse(order(c)));
+        while (1..k).contains(&own[g]) {
+            let Some(part) = parts.pop() else { break };
+            published[part] = false;
+            suppressed.push(part);
+            own[g] += own[part];
+            parts.extend(children.remove(&part).unwrap_or_default());
+            parts.sort_by_key(|c| std::cmp::Reverse(order(c)));
+        }
+        // What is left of its parts, should it be merged into its parent.
+        children.insert(g, parts);
+    }
+    suppressed
+}
+
 /// How many subsets of small types the search may look at before it gives
 /// up and treats the plan as unsafe (so it suppresses more, never less).
 const SEARCH_BUDGET: u64 = 2_000_000;
@@ -361,7 +418,26 @@ pub fn decide(candidates: &[Group], responses: &[Vec<Group>], k: u32) -> Plan {
             plan.suppressed.insert(group.clone(), Suppressed::TooFew);
         }
     }
+    let live = published.iter().filter(|p| **p).count();
+    let dense = live * types(&memberships, &published).sizes.len() <= DENSE_CELLS;
+    if !dense {
+        // Too large for the exact check's dense system: fall back to the
+        // team tree alone, which is checked exactly and cheaply.
+        for (g, group) in candidates.iter().enumerate() {
+            if published[g] && matches!(group, Group::Segment { .. }) {
+                published[g] = false;
+                plan.suppressed.insert(group.clone(), Suppressed::Differencing);
+            }
+        }
+        for g in laminar(&memberships, &mut published, &size, k) {
+            plan.suppressed.insert(candidates[g].clone(), Suppressed::Differencing);
+        }
+    }
+    // The exact check, unless the fallback above has decided.
     loop {
+        if !dense {
+            break;
+        }
         // The whole organization is the last thing to give up: it is the
         // figure everyone needs, so smaller groups go first.
         let mut order: Vec<usize> = (0..candidates.len())
@@ -519,6 +595,70 @@ mod tests {
             "{plan:?}"
         );
         assert_safe(&plan, &responses);
+    }
+
+    /// The fallback for large plans, on random team trees small enough to
+    /// check by brute force.
+    #[test]
+    fn the_team_tree_fallback_is_safe_on_random_trees() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for _ in 0..300 {
+            let k = rng.gen_range(2..=5u32);
+            let teams = rng.gen_range(1..=4usize);
+            // Team i's parent is a team before it, or none.
+            let parents: Vec<Option<usize>> = (0..teams)
+                .map(|i| {
+                    if i == 0 || rng.gen_bool(0.3) {
+                        None
+                    } else {
+                        Some(rng.gen_range(0..i))
+                    }
+                })
+                .collect();
+            let mut candidates = vec![Group::Org];
+            for t in 0..teams {
+                candidates.push(Group::Team(t as i64));
+                candidates.push(Group::TeamOnly(t as i64));
+            }
+            let responses: Vec<Vec<Group>> = (0..rng.gen_range(1..30))
+                .map(|_| {
+                    let mut gs = vec![Group::Org];
+                    if rng.gen_bool(0.9) {
+                        let t = rng.gen_range(0..teams);
+                        gs.push(Group::TeamOnly(t as i64));
+                        let mut at = Some(t);
+                        while let Some(x) = at {
+                            gs.push(Group::Team(x as i64));
+                            at = parents[x];
+                        }
+                    }
+                    gs
+                })
+                .collect();
+            let index: HashMap<&Group, usize> = candidates.iter().enumerate().map(|(i, g)| (g, i)).collect();
+            let memberships: Vec<Vec<usize>> = responses
+                .iter()
+                .map(|gs| gs.iter().map(|g| index[g]).collect())
+                .collect();
+            let mut size = vec![0u32; candidates.len()];
+            for m in &memberships {
+                for g in m {
+                    size[*g] += 1;
+                }
+            }
+            let mut published: Vec<bool> = size.iter().map(|n| *n >= k).collect();
+            laminar(&memberships, &mut published, &size, k);
+            let plan = Plan {
+                k,
+                published: (0..candidates.len())
+                    .filter(|g| published[*g])
+                    .map(|g| candidates[g].clone())
+                    .collect(),
+                ..Plan::default()
+            };
+            assert_safe(&plan, &responses);
+        }
     }
 
     #[test]

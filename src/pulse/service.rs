@@ -739,14 +739,19 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
     let member: Vec<Vec<Group>> = responses.iter().map(|r| memberships(r, &dir)).collect();
     let segments = super::segments::list(&mut tx, org_id, false).await?;
     let plan = plan::decide(&candidates(&dir, &segments), &member, cycle.k);
+    // Each published group's responses, found in one pass (not one pass
+    // over every response per group).
+    let mut of_group: HashMap<&Group, Vec<&StoredResponse>> = plan.published.iter().map(|g| (g, Vec::new())).collect();
+    for (r, groups) in responses.iter().zip(&member) {
+        for g in groups {
+            if let Some(list) = of_group.get_mut(g) {
+                list.push(r);
+            }
+        }
+    }
+    drop(member);
     for group in &plan.published {
-        let subset: Vec<&StoredResponse> = responses
-            .iter()
-            .zip(&member)
-            .filter(|(_, m)| m.contains(group))
-            .map(|(r, _)| r)
-            .collect();
-        let result = results::compute(&questions, &subset, cycle.k);
+        let result = results::compute(&questions, &of_group[group], cycle.k);
         sqlx::query("INSERT INTO cycle_results (cycle_id, org_id, group_key, result) VALUES ($1, $2, $3, $4)")
             .bind(cycle_id)
             .bind(org_id)
