@@ -5,5 +5,6 @@
 pub mod demo;
 pub mod model;
 pub mod pages;
+pub mod pending;
 pub mod service;
 pub mod store;

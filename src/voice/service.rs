@@ -7,6 +7,7 @@ use askama::Template;
 use serde::{Deserialize, Serialize};
 
 use super::model::{self, FeedbackCode, Status};
+use super::pending::{self, Pending};
 use super::store::{self, Thread};
 use crate::app::App;
 use crate::audit::{self, Subject};
@@ -77,8 +78,9 @@ pub struct SendInput {
     pub body: String,
 }
 
-/// Stores a new anonymous thread. The actor is only checked to belong to
-/// the organization: nothing of them is written.
+/// Stores a new anonymous thread, sealed until the next digest writes it.
+/// The actor is only checked to belong to the organization: nothing of them
+/// is written.
 pub async fn send(app: &App, actor: &Actor, input: &SendInput) -> Result<Sent, AppError> {
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
     let chosen = match input.team.trim() {
@@ -102,38 +104,20 @@ pub async fn send(app: &App, actor: &Actor, input: &SendInput) -> Result<Sent, A
         |id| dir.people_within(id).filter(|p| p.active).count(),
         |id| !recipients(&dir, Some(id)).is_empty(),
     );
-    let (day, zone) = today(app, &mut *app.db.acquire().await?, actor.org_id).await?;
+    let mut conn = app.db.acquire().await?;
+    let (day, zone) = today(app, &mut conn, actor.org_id).await?;
     let code = FeedbackCode::generate();
-    let thread = Thread {
-        id: crate::db::new_id(),
-        org_id: actor.org_id,
+    // Sealed until the digest: the thread itself is written only then.
+    let waiting = Pending::Thread {
         team_id: team,
         pillar: pillar.map(|p| p.as_str().to_owned()),
-        topic: topic.clone(),
-        status: Status::New.as_str().to_owned(),
-        assignee_id: None,
-        opened_day: day.clone(),
-        delivered_day: None,
-        first_reply_day: None,
-        closing_note: None,
-        abusive: false,
+        topic,
+        code_hash: code.hash(),
+        body,
+        day,
     };
-    let mut tx = app.db.begin().await?;
-    store::insert_thread(
-        &mut tx,
-        &store::NewThread {
-            id: thread.id,
-            org_id: thread.org_id,
-            team_id: thread.team_id,
-            pillar: thread.pillar.as_deref(),
-            topic: thread.topic.as_deref(),
-            code_hash: &code.hash(),
-            day: &day,
-        },
-    )
-    .await?;
-    store::insert_message(&mut tx, &thread, true, None, &body, &day).await?;
-    tx.commit().await?;
+    pending::insert(&mut conn, &app.master_key, actor.org_id, &waiting).await?;
+    drop(conn);
     ensure_digest(app, actor.org_id, &zone).await?;
     Ok(Sent {
         code,
@@ -270,23 +254,93 @@ async fn view_of(
     })
 }
 
-async fn by_code(app: &App, code: &FeedbackCode) -> Result<Thread, AppError> {
-    let mut conn = app.db.acquire().await?;
-    store::thread_by_code(&mut conn, &code.hash())
+/// A thread still waiting for its first digest: its organization and
+/// what the sender wrote.
+async fn waiting_thread(
+    conn: &mut sqlx::AnyConnection,
+    master: &crate::privacy::seal::MasterKey,
+    code_hash: &str,
+) -> Result<Option<(i64, Pending)>, sqlx::Error> {
+    Ok(pending::all(conn, master, None)
         .await?
-        .ok_or(AppError::NotFound)
+        .into_iter()
+        .find(|(_, _, p)| matches!(p, Pending::Thread { .. }) && p.code_hash() == code_hash)
+        .map(|(_, org, p)| (org, p)))
 }
 
-/// The thread a code opens, as its sender sees it.
+/// The organization of a thread still waiting for its first digest.
+async fn pending_org(app: &App, code_hash: &str) -> Result<Option<i64>, sqlx::Error> {
+    Ok(
+        waiting_thread(&mut *app.db.acquire().await?, &app.master_key, code_hash)
+            .await?
+            .map(|(org, _)| org),
+    )
+}
+
+/// The thread a code opens, as its sender sees it: what a digest has
+/// delivered, and after it what still waits for the next one.
 pub async fn open_by_code(app: &App, code: &FeedbackCode) -> Result<ThreadView, AppError> {
-    let thread = by_code(app, code).await?;
-    sender_view(app, &thread).await
-}
-
-async fn sender_view(app: &App, thread: &Thread) -> Result<ThreadView, AppError> {
-    let dir = crate::org::service::directory(&app.db, thread.org_id).await?;
-    let mut conn = app.db.acquire().await?;
-    view_of(&mut conn, &dir, thread, false).await
+    let code_hash = code.hash();
+    let (waiting, thread) = {
+        let mut conn = app.db.acquire().await?;
+        let waiting = pending::for_code(&mut conn, &app.master_key, &code_hash).await?;
+        (waiting, store::thread_by_code(&mut conn, &code_hash).await?)
+    };
+    let (dir, mut view) = match thread {
+        Some(thread) => {
+            let dir = crate::org::service::directory(&app.db, thread.org_id).await?;
+            let view = view_of(&mut *app.db.acquire().await?, &dir, &thread, false).await?;
+            (dir, view)
+        }
+        None => {
+            let first = waiting.iter().find(|(_, p)| matches!(p, Pending::Thread { .. }));
+            let Some((
+                _,
+                Pending::Thread {
+                    team_id,
+                    pillar,
+                    topic,
+                    day,
+                    ..
+                },
+            )) = first
+            else {
+                return Err(AppError::NotFound);
+            };
+            let org_id = pending_org(app, &code_hash).await?.ok_or(AppError::NotFound)?;
+            let dir = crate::org::service::directory(&app.db, org_id).await?;
+            let view = ThreadView {
+                id: 0,
+                recipients: group_label(&dir, *team_id),
+                pillar: pillar.clone(),
+                topic: topic.clone(),
+                status: Status::New,
+                assignee: None,
+                closing_note: None,
+                opened_day: day.clone(),
+                abusive: false,
+                messages: Vec::new(),
+            };
+            (dir, view)
+        }
+    };
+    for (_, p) in waiting {
+        let (body, day, author) = match p {
+            Pending::Thread { body, day, .. } => (body, day, None),
+            Pending::FollowUp {
+                body, day, author_id, ..
+            } => (body, day, author_id),
+        };
+        let author = author.and_then(|id| dir.person(id)).map(|p| p.name.clone());
+        view.messages.push(MessageView {
+            from_sender: true,
+            author,
+            body,
+            day,
+            waiting: true,
+        });
+    }
+    Ok(view)
 }
 
 /// The sender writes again. `signed_by` is set only when the sender ticked
@@ -299,27 +353,39 @@ pub async fn reply_as_sender(
     signed_by: Option<&Actor>,
 ) -> Result<ThreadView, AppError> {
     let body = model::parse_body(body).map_err(|e| AppError::invalid("body", e))?;
-    let mut tx = app.db.begin().await?;
-    // Read in the transaction that writes, so a thread resolved or hidden
-    // meanwhile takes no more messages.
-    let thread = store::thread_by_code(&mut tx, &code.hash())
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if thread.abusive || thread.status == Status::Resolved.as_str() {
-        return Err(AppError::conflict(
-            "body",
-            "this conversation is closed; send a new message to raise something else",
-        ));
-    }
+    let code_hash = code.hash();
+    let mut conn = app.db.acquire().await?;
+    // The thread, delivered or still waiting for its first digest.
+    let org_id = match store::thread_by_code(&mut conn, &code_hash).await? {
+        Some(thread) if thread.abusive || thread.status == Status::Resolved.as_str() => {
+            return Err(AppError::conflict(
+                "body",
+                "this conversation is closed; send a new message to raise something else",
+            ));
+        }
+        Some(thread) => thread.org_id,
+        None => {
+            waiting_thread(&mut conn, &app.master_key, &code_hash)
+                .await?
+                .ok_or(AppError::NotFound)?
+                .0
+        }
+    };
     let author = match signed_by {
-        Some(a) if a.org_id == thread.org_id => Some(a.person_id),
+        Some(a) if a.org_id == org_id => Some(a.person_id),
         Some(_) => return Err(AppError::invalid("sign", "you can only sign in your own organization")),
         None => None,
     };
-    let (day, _) = today(app, &mut tx, thread.org_id).await?;
-    store::insert_message(&mut tx, &thread, true, author, &body, &day).await?;
-    tx.commit().await?;
-    sender_view(app, &thread).await
+    let (day, _) = today(app, &mut conn, org_id).await?;
+    let waiting = Pending::FollowUp {
+        code_hash,
+        author_id: author,
+        body,
+        day,
+    };
+    pending::insert(&mut conn, &app.master_key, org_id, &waiting).await?;
+    drop(conn);
+    open_by_code(app, code).await
 }
 
 // --- recipients -------------------------------------------------------------
@@ -597,6 +663,7 @@ pub async fn deliver(app: &App, org_id: i64) -> Result<usize, AppError> {
     let (day, _) = today(app, &mut *app.db.acquire().await?, org_id).await?;
     let link = format!("{}/voice/inbox", app.settings.public_url.trim_end_matches('/'));
     let mut tx = app.db.begin().await?;
+    write_waiting(&mut tx, &app.master_key, org_id, &day).await?;
     let groups = store::deliver_waiting(&mut tx, org_id, &day).await?;
     let mut per_person: HashMap<i64, Vec<String>> = HashMap::new();
     for (team, threads, messages) in &groups {
@@ -638,6 +705,66 @@ pub async fn deliver(app: &App, org_id: i64) -> Result<usize, AppError> {
     }
     tx.commit().await?;
     Ok(sent)
+}
+
+/// Opens what senders wrote since the last digest and writes it, in random
+/// order: new threads (with random ids), then follow-ups. Each carries the
+/// digest's day, not the day it was written: nothing kept dates a message
+/// finer than its batch. Then deletes the sealed rows.
+async fn write_waiting(
+    conn: &mut sqlx::AnyConnection,
+    master: &crate::privacy::seal::MasterKey,
+    org_id: i64,
+    day: &str,
+) -> Result<(), AppError> {
+    use rand::seq::SliceRandom;
+    let mut waiting = pending::all(conn, master, Some(org_id)).await?;
+    waiting.shuffle(&mut rand::thread_rng());
+    // Threads first, so that a follow-up finds a thread sent in this batch.
+    waiting.sort_by_key(|(_, _, p)| !matches!(p, Pending::Thread { .. }));
+    for (_, _, p) in &waiting {
+        match p {
+            Pending::Thread {
+                team_id,
+                pillar,
+                topic,
+                code_hash,
+                body,
+                ..
+            } => {
+                let id = crate::db::new_id();
+                store::insert_thread(
+                    conn,
+                    &store::NewThread {
+                        id,
+                        org_id,
+                        team_id: *team_id,
+                        pillar: pillar.as_deref(),
+                        topic: topic.as_deref(),
+                        code_hash,
+                        day,
+                    },
+                )
+                .await?;
+                let thread = store::thread(conn, org_id, id).await?.ok_or(AppError::NotFound)?;
+                store::insert_message(conn, &thread, true, None, body, day).await?;
+            }
+            Pending::FollowUp {
+                code_hash,
+                author_id,
+                body,
+                ..
+            } => {
+                // A thread gone meanwhile (erased) takes nothing.
+                if let Some(thread) = store::thread_by_code(conn, code_hash).await? {
+                    store::insert_message(conn, &thread, true, *author_id, body, day).await?;
+                }
+            }
+        }
+    }
+    let ids: Vec<i64> = waiting.iter().map(|(id, _, _)| *id).collect();
+    pending::delete(conn, &ids).await?;
+    Ok(())
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

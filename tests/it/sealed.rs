@@ -410,6 +410,78 @@ fn assert_no_secret(copy: &Copy, secrets: &[String], when: &str) {
     }
 }
 
+/// The feedback box waits for its digest sealed: copies of the files taken
+/// after each of several messages sent one at a time hold none of their
+/// words, topics or recipients; the digest then writes them all with its
+/// own day, and the sealed rows are gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_waits_for_its_digest_sealed() {
+    let app = TestApp::sqlite().await;
+    let c = cohort(&app).await;
+    let db_file = app.url.sqlite_path().unwrap().to_owned();
+    let sent_on = app.state.now();
+    let mut markers = Vec::new();
+    let mut copies = Vec::new();
+    for (i, p) in c.people.iter().take(6).enumerate() {
+        let b = app.browser();
+        b.sign_in("bars-co", &p.email, PASSWORD).await;
+        let (body, topic) = (format!("BODY{}", p.marker), format!("TOPIC{i:02}X"));
+        let team = if i % 2 == 0 {
+            c.teams[3].to_string()
+        } else {
+            "org".to_owned()
+        };
+        b.post(
+            "/voice",
+            &[
+                ("team", team.as_str()),
+                ("topic", topic.as_str()),
+                ("body", body.as_str()),
+            ],
+        )
+        .await
+        .assert(200, "on its way");
+        markers.push(body);
+        markers.push(topic);
+        copies.push(Copy::take(&db_file));
+    }
+    for (i, copy) in copies.iter().enumerate() {
+        for m in &markers {
+            assert!(!copy.contains(m.as_bytes()), "{m} readable after message {}", i + 1);
+        }
+        let mut conn = copy.open().await;
+        let threads: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM feedback_threads")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(threads, 0, "a thread exists before its digest");
+        let lengths: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT length(sealed) FROM feedback_pending")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(lengths.len(), 1, "sealed messages differ in length: {lengths:?}");
+    }
+    app.clock.advance(jiff::SignedDuration::from_hours(25));
+    belong::voice::service::deliver(&app.state, c.org).await.unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM feedback_pending").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM feedback_threads").await, 6);
+    let days: Vec<String> = sqlx::query_scalar("SELECT DISTINCT day FROM feedback_messages")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap();
+    let sent_day = sent_on.to_zoned(jiff::tz::TimeZone::UTC).date().to_string();
+    assert_eq!(days.len(), 1, "{days:?}");
+    assert_ne!(
+        days[0], sent_day,
+        "messages keep the day they were sent, not their digest's"
+    );
+    let opened: Vec<String> = sqlx::query_scalar("SELECT DISTINCT opened_day FROM feedback_threads")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(opened, days);
+}
+
 /// 30 people answer one at a time, through every way in; a plain copy of
 /// the files is taken after each answer, after the close, after a clean
 /// stop, and `belong backup` is run. No copy ties an answer to anyone.

@@ -361,7 +361,8 @@ async fn wrong_codes_read_nothing_and_are_rate_limited(app: TestApp) {
         .await
         .assert(429, "too many attempts");
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM feedback_messages").await,
+        app.count("SELECT (SELECT COUNT(*) FROM feedback_messages) + (SELECT COUNT(*) FROM feedback_pending)")
+            .await,
         1,
         "no attempt wrote anything"
     );
@@ -392,15 +393,9 @@ async fn small_teams_pass_messages_up_and_bad_input_stores_nothing(app: TestApp)
     b.post("/voice", &[("team", t2.as_str()), ("body", "To a small team")])
         .await
         .assert(200, "It goes to: HR and the owners");
-    let routed: Vec<Option<i64>> = sqlx::query("SELECT team_id FROM feedback_threads")
-        .fetch_all(&app.state.db.pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.try_get(0).unwrap())
-        .collect();
-    assert_eq!(routed.iter().filter(|t| **t == Some(o.teams[0])).count(), 2);
-    assert_eq!(routed.iter().filter(|t| t.is_none()).count(), 1);
+    // Sealed until the digest: nothing says yet where they go.
+    assert_eq!(app.count("SELECT COUNT(*) FROM feedback_threads").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM feedback_pending").await, 3);
 
     let long = "x".repeat(4001);
     let bad: [(&[(&str, &str)], &str); 7] = [
@@ -424,8 +419,7 @@ async fn small_teams_pass_messages_up_and_bad_input_stores_nothing(app: TestApp)
     b.post("/voice", &[("team", foreign.as_str()), ("body", "hi")])
         .await
         .assert(422, "team:");
-    assert_eq!(app.count("SELECT COUNT(*) FROM feedback_threads").await, 3);
-    assert_eq!(app.count("SELECT COUNT(*) FROM feedback_messages").await, 3);
+    assert_eq!(app.count("SELECT COUNT(*) FROM feedback_pending").await, 3);
     // Sending is limited per session: five at once, then a wait.
     b.post("/voice", &[("team", "org"), ("body", "four")])
         .await
@@ -436,7 +430,20 @@ async fn small_teams_pass_messages_up_and_bad_input_stores_nothing(app: TestApp)
     b.post("/voice", &[("team", "org"), ("body", "six")])
         .await
         .assert(429, "too many attempts");
+    assert_eq!(app.count("SELECT COUNT(*) FROM feedback_pending").await, 5);
+    next_digest(&app).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM feedback_pending").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM feedback_threads").await, 5);
+    assert_eq!(app.count("SELECT COUNT(*) FROM feedback_messages").await, 5);
+    let routed: Vec<Option<i64>> = sqlx::query("SELECT team_id FROM feedback_threads")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get(0).unwrap())
+        .collect();
+    assert_eq!(routed.iter().filter(|t| **t == Some(o.teams[0])).count(), 2);
+    assert_eq!(routed.iter().filter(|t| t.is_none()).count(), 3);
 }
 
 async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
