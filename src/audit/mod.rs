@@ -22,6 +22,8 @@ pub enum Subject {
     Cycle(i64),
     /// A feedback-box thread, read or changed by a recipient.
     FeedbackThread(i64),
+    /// The organization's settings.
+    Settings,
 }
 
 impl Subject {
@@ -34,6 +36,7 @@ impl Subject {
             Subject::AuditLog => ("audit_log", None),
             Subject::Cycle(id) => ("cycle", Some(id)),
             Subject::FeedbackThread(id) => ("feedback_thread", Some(id)),
+            Subject::Settings => ("settings", None),
         }
     }
 }

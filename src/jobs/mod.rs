@@ -44,6 +44,9 @@ fn handler(kind: &str) -> Option<Handler> {
         crate::pulse::service::LAUNCH_JOB => {
             Some(|app, payload| Box::pin(crate::pulse::service::run_launch_job(app, payload)))
         }
+        crate::pulse::service::RETENTION_JOB => {
+            Some(|app, payload| Box::pin(crate::pulse::service::run_retention_job(app, payload)))
+        }
         crate::recognition::service::WEBHOOK_JOB => {
             Some(|app, payload| Box::pin(crate::recognition::service::run_webhook_job(app, payload)))
         }

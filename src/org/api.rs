@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/people/{id}", get(get_person).patch(update_person))
         .route("/api/v1/people/{id}/deactivate", post(deactivate_person))
         .route("/api/v1/people/{id}/reactivate", post(reactivate_person))
+        .route("/api/v1/people/{id}/erase", post(erase_person))
         .route("/api/v1/teams", get(list_teams).post(create_team))
         .route("/api/v1/teams/{id}", get(get_team).patch(update_team))
         .route("/api/v1/teams/{id}/deactivate", post(deactivate_team))
@@ -407,6 +408,23 @@ async fn deactivate_person(
 }
 
 /// Makes a person who left active again.
+/// Erases the personal data of someone who has left (owners only; cannot
+/// be undone, audited): name and email replaced, start date, password,
+/// sessions, tokens and invitations deleted. Anonymous results stay.
+#[utoipa::path(post, path = "/api/v1/people/{id}/erase", tag = "people", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Person id")),
+    responses((status = 200, description = "The person, erased", body = PersonOut), ApiErrors))]
+async fn erase_person(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<PersonOut>, ApiError> {
+    actor.require(Permission::ManageOwners)?;
+    let id = parse_path_id(&id)?;
+    service::erase_person(&app, &actor, id).await.map_err(api_field)?;
+    person_out(&app, actor.org_id, id).await
+}
+
 #[utoipa::path(post, path = "/api/v1/people/{id}/reactivate", tag = "people", security(("bearer" = [])),
     params(("id" = String, Path, description = "Person id")),
     responses((status = 200, description = "The person", body = PersonOut), ApiErrors))]
@@ -572,6 +590,7 @@ async fn reactivate_team(
     create_person,
     update_person,
     deactivate_person,
+    erase_person,
     reactivate_person,
     list_teams,
     get_team,

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/people/{id}", get(edit_person).post(update_person))
         .route("/people/{id}/deactivate", post(deactivate_person))
         .route("/people/{id}/reactivate", post(reactivate_person))
+        .route("/people/{id}/erase", post(erase_person))
         .route("/people/{id}/one-time-password", post(issue_one_time_password))
         .route("/teams", get(list_teams).post(add_team))
         .route("/teams/{id}", get(edit_team).post(update_team))
@@ -409,6 +410,7 @@ async fn edit_person(
         "saved" => Some("The changes were saved.".into()),
         "deactivated" => Some("The person is deactivated and signed out everywhere.".into()),
         "reactivated" => Some("The person is active again.".into()),
+        "erased" => Some("Their personal data is erased. Anonymous results they contributed to are unchanged.".into()),
         _ => None,
     };
     Ok(render(&page))
@@ -469,6 +471,29 @@ async fn reactivate_person(
     let id = parse_id(&id)?;
     service::reactivate_person(&app, &me.actor, id).await?;
     Ok(Redirect::to(&format!("/people/{id}?notice=reactivated")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EraseForm {
+    confirm: String,
+}
+
+async fn erase_person(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    Path(id): Path<String>,
+    Form(form): Form<EraseForm>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    if form.confirm != "on" {
+        return Err(AppError::invalid(
+            "confirm",
+            "tick the box to confirm: erasing cannot be undone",
+        ));
+    }
+    service::erase_person(&app, &me.actor, id).await?;
+    Ok(Redirect::to(&format!("/people/{id}?notice=erased")).into_response())
 }
 
 #[derive(Template)]

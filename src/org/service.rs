@@ -337,11 +337,74 @@ pub async fn deactivate_person(
     Ok(())
 }
 
+/// Erases the personal data of someone who has left, on an owner's request
+/// (PRIVACY.md rule 19): their name and email, start date, password,
+/// sessions, API tokens and pulse invitations. What they contributed
+/// anonymously (answers, released results, feedback) is untouched: none of
+/// it was theirs by name. Thank-yous they wrote or received then show
+/// "Former member". Audited; cannot be undone.
+pub async fn erase_person(app: &App, actor: &Actor, id: i64) -> Result<(), AppError> {
+    actor.require(Permission::ManageOwners)?;
+    let (mut tx, dir) = begin_checked(app, actor).await?;
+    let person = dir.person(id).ok_or(AppError::NotFound)?;
+    if person.active {
+        return Err(AppError::conflict(
+            "person",
+            "deactivate them first: only the personal data of someone who has left can be erased",
+        ));
+    }
+    if person.email.ends_with(ERASED_DOMAIN) {
+        return Err(AppError::conflict("person", "their personal data is erased already"));
+    }
+    let now = app.now().as_second();
+    let email = format!("erased-{id}{ERASED_DOMAIN}");
+    sqlx::query(
+        "UPDATE people SET name = $1, email = $2, email_key = $2, start_date = NULL, password_hash = NULL,
+         must_change_password = 0, updated_at = $3 WHERE org_id = $4 AND id = $5",
+    )
+    .bind(ERASED_NAME)
+    .bind(&email)
+    .bind(now)
+    .bind(actor.org_id)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    for table in ["sessions", "api_tokens", "invitations"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE org_id = $1 AND person_id = $2"))
+            .bind(actor.org_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        "person.erased",
+        Subject::Person(id),
+        "personal data erased",
+        app.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The name an erased person shows under.
+pub const ERASED_NAME: &str = "Former member";
+/// Where an erased person's email address points: nowhere (RFC 2606).
+pub const ERASED_DOMAIN: &str = "@erased.invalid";
+
 pub async fn reactivate_person(app: &App, actor: &Actor, id: i64) -> Result<(), AppError> {
     let (mut tx, dir) = begin_checked(app, actor).await?;
     let person = dir.person(id).ok_or(AppError::NotFound)?;
     if person.role == Role::Owner {
         actor.require(Permission::ManageOwners)?;
+    }
+    if person.email.ends_with(ERASED_DOMAIN) {
+        return Err(AppError::conflict(
+            "person",
+            "their personal data was erased: add them again instead",
+        ));
     }
     store::reactivate_person(&mut tx, actor.org_id, id, app.now().as_second()).await?;
     audit::record(&mut tx, actor, "person.reactivated", Subject::Person(id), "", app.now()).await?;

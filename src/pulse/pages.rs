@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/pulse/segments/{id}/active", post(set_segment_active))
         .route("/pulse/how-anonymity-works", get(how_it_works))
         .route("/settings", get(show_settings).post(save_settings))
+        .route("/settings/retention", post(save_retention))
         .route("/pulse/{id}/launch", post(launch))
         .route("/pulse/cycles/{id}", get(show_results))
         .route("/pulse/cycles/{id}/close", post(close_early))
@@ -805,18 +806,78 @@ struct SettingsPage {
     share_results: bool,
     error: Option<String>,
     saved: bool,
+    keep_responses: bool,
+    retention_months: String,
+    /// The retention form's problem, shown next to its field.
+    retention_error: Option<String>,
+    retention_saved: bool,
+}
+
+impl SettingsPage {
+    async fn of(app: &AppState, layout: Layout, org_id: i64) -> Result<SettingsPage, AppError> {
+        let a = service::anonymity(app, org_id).await?;
+        let r = service::retention(app, org_id).await?;
+        Ok(SettingsPage {
+            layout,
+            k: a.k.to_string(),
+            share_results: a.share_results,
+            error: None,
+            saved: false,
+            keep_responses: r.keep_responses,
+            retention_months: r.months.map(|m| m.to_string()).unwrap_or_default(),
+            retention_error: None,
+            retention_saved: false,
+        })
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RetentionForm {
+    keep_responses: String,
+    retention_months: String,
+}
+
+async fn save_retention(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Form(form): Form<RetentionForm>,
+) -> Result<Response, AppError> {
+    me.actor.require(Permission::ManageSettings)?;
+    let keep_responses = form.keep_responses == "on";
+    let months = match form.retention_months.trim() {
+        "" => Ok(None),
+        raw => raw.parse::<u32>().map(Some).map_err(|_| {
+            AppError::invalid(
+                "retention_months",
+                "must be a whole number of months, or empty to keep them",
+            )
+        }),
+    };
+    let result = match months {
+        Ok(months) => service::set_retention(&app, &me.actor, service::Retention { keep_responses, months }).await,
+        Err(e) => Err(e),
+    };
+    let mut page = SettingsPage::of(&app, layout, me.actor.org_id).await?;
+    match result {
+        Ok(()) => {
+            page.retention_saved = true;
+            Ok(render(&page))
+        }
+        Err(e @ AppError::Invalid { .. }) => {
+            page.keep_responses = keep_responses;
+            page.retention_months = form.retention_months;
+            page.retention_error = Some(e.to_string());
+            Ok(render_with(e.status(), &page))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 async fn show_settings(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
     me.actor.require(Permission::ManageSettings)?;
-    let a = service::anonymity(&app, me.actor.org_id).await?;
-    Ok(render(&SettingsPage {
-        layout,
-        k: a.k.to_string(),
-        share_results: a.share_results,
-        error: None,
-        saved: false,
-    }))
+    Ok(render(&SettingsPage::of(&app, layout, me.actor.org_id).await?))
 }
 
 #[derive(Deserialize, Default)]
@@ -839,23 +900,18 @@ async fn save_settings(
         Err(_) => Err(AppError::invalid("k", "must be a whole number")),
     };
     match result {
-        Ok(()) => Ok(render(&SettingsPage {
-            layout,
-            k: form.k.trim().into(),
-            share_results,
-            error: None,
-            saved: true,
-        })),
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => Ok(render_with(
-            e.status(),
-            &SettingsPage {
-                layout,
-                k: form.k,
-                share_results,
-                error: Some(e.to_string()),
-                saved: false,
-            },
-        )),
+        Ok(()) => {
+            let mut page = SettingsPage::of(&app, layout, me.actor.org_id).await?;
+            page.saved = true;
+            Ok(render(&page))
+        }
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            let mut page = SettingsPage::of(&app, layout, me.actor.org_id).await?;
+            page.k = form.k;
+            page.share_results = share_results;
+            page.error = Some(e.to_string());
+            Ok(render_with(e.status(), &page))
+        }
         Err(e) => Err(e),
     }
 }

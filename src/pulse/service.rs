@@ -23,6 +23,9 @@ use crate::web::AppError;
 pub const CLOSE_JOB: &str = "pulse.close";
 pub const REMIND_JOB: &str = "pulse.remind";
 pub const LAUNCH_JOB: &str = "pulse.launch";
+/// Nightly: deletes kept responses and comments past the organization's
+/// retention (PRIVACY.md rule 19).
+pub const RETENTION_JOB: &str = "pulse.retention";
 pub const TENURE: &str = "tenure";
 
 /// A pulse to create, already parsed.
@@ -1098,6 +1101,179 @@ pub async fn open_for(app: &App, actor: &Actor) -> Result<Vec<Cycle>, AppError> 
 /// Pulses of an organization with their cycles, for the overview.
 pub async fn cycles(app: &App, actor: &Actor) -> Result<Vec<Cycle>, AppError> {
     Ok(store::cycles_of_org(&app.db, actor.org_id).await?)
+}
+
+/// How long what is kept of answers lives after results are released.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retention {
+    /// Keep individual (k-anonymous) responses once results are released,
+    /// for trends and later analyses; false keeps the released figures only.
+    pub keep_responses: bool,
+    /// Months after close that kept responses and comments live; None: no
+    /// limit. The released figures stay.
+    pub months: Option<u32>,
+}
+
+pub async fn retention(app: &App, org_id: i64) -> Result<Retention, AppError> {
+    let row = sqlx::query("SELECT keep_responses, retention_months FROM organizations WHERE id = $1")
+        .bind(org_id)
+        .fetch_one(&mut *app.db.acquire().await?)
+        .await?;
+    Ok(Retention {
+        keep_responses: row.try_get::<i64, _>("keep_responses")? != 0,
+        months: row
+            .try_get::<Option<i64>, _>("retention_months")?
+            .map(|m| m.clamp(0, 1200) as u32),
+    })
+}
+
+/// Most months a retention may be: ten years.
+pub const MAX_RETENTION_MONTHS: u32 = 120;
+
+/// Changes the retention; audited. Applied each night, by [`apply_retention`].
+pub async fn set_retention(app: &App, actor: &Actor, new: Retention) -> Result<(), AppError> {
+    actor.require(Permission::ManageSettings)?;
+    if new.months.is_some_and(|m| !(1..=MAX_RETENTION_MONTHS).contains(&m)) {
+        return Err(AppError::invalid(
+            "retention_months",
+            format!("must be a whole number of months from 1 to {MAX_RETENTION_MONTHS}, or empty to keep them"),
+        ));
+    }
+    let mut tx = app.db.begin().await?;
+    sqlx::query("UPDATE organizations SET keep_responses = $1, retention_months = $2 WHERE id = $3")
+        .bind(i64::from(new.keep_responses))
+        .bind(new.months.map(i64::from))
+        .bind(actor.org_id)
+        .execute(&mut *tx)
+        .await?;
+    let detail = format!(
+        "keep responses {}, retention {}",
+        new.keep_responses,
+        new.months.map_or("none".to_owned(), |m| format!("{m} months"))
+    );
+    audit::record(
+        &mut tx,
+        actor,
+        "settings.retention",
+        Subject::Settings,
+        &detail,
+        app.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    let zone = crate::org::store::org_by_id(&mut *app.db.acquire().await?, actor.org_id)
+        .await?
+        .map(|o| o.time_zone)
+        .unwrap_or_else(|| "UTC".into());
+    crate::jobs::schedule::ensure(
+        app,
+        Some(actor.org_id),
+        &format!("{RETENTION_JOB}.{}", actor.org_id),
+        RETENTION_JOB,
+        &serde_json::json!({ "org_id": actor.org_id }).to_string(),
+        "daily 03:00",
+        &zone,
+    )
+    .await
+    .map_err(AppError::internal)?;
+    Ok(())
+}
+
+/// Deletes what the retention no longer allows: the kept responses of
+/// every closed cycle when the organization keeps none, and of cycles
+/// closed more than its months ago, whose released results then also lose
+/// their comments. The released figures stay. Audited when anything went.
+pub async fn apply_retention(app: &App, org_id: i64) -> Result<(u64, u64), AppError> {
+    let r = retention(app, org_id).await?;
+    let cutoff = match r.months {
+        Some(m) => Some(
+            app.now()
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .checked_sub(jiff::Span::new().months(i64::from(m)))
+                .map_err(AppError::internal)?
+                .timestamp()
+                .as_second(),
+        ),
+        None => None,
+    };
+    let mut tx = app.db.begin().await?;
+    let mut responses = 0;
+    if !r.keep_responses {
+        responses += sqlx::query(
+            "DELETE FROM responses WHERE org_id = $1
+             AND cycle_id IN (SELECT id FROM cycles WHERE org_id = $1 AND closed_at IS NOT NULL)",
+        )
+        .bind(org_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    }
+    let mut comments = 0;
+    if let Some(cutoff) = cutoff {
+        responses += sqlx::query(
+            "DELETE FROM responses WHERE org_id = $1
+             AND cycle_id IN (SELECT id FROM cycles WHERE org_id = $1 AND closed_at IS NOT NULL AND closed_at < $2)",
+        )
+        .bind(org_id)
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let rows = sqlx::query(
+            "SELECT r.cycle_id, r.group_key, r.result FROM cycle_results r
+             JOIN cycles c ON c.org_id = r.org_id AND c.id = r.cycle_id
+             WHERE r.org_id = $1 AND c.closed_at IS NOT NULL AND c.closed_at < $2",
+        )
+        .bind(org_id)
+        .bind(cutoff)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in rows {
+            let mut result: serde_json::Value =
+                serde_json::from_str(&row.try_get::<String, _>("result")?).map_err(AppError::internal)?;
+            let Some(list) = result.get_mut("comments").and_then(|c| c.as_array_mut()) else {
+                continue;
+            };
+            if list.is_empty() {
+                continue;
+            }
+            comments += list.len() as u64;
+            list.clear();
+            sqlx::query("UPDATE cycle_results SET result = $1 WHERE org_id = $2 AND cycle_id = $3 AND group_key = $4")
+                .bind(result.to_string())
+                .bind(org_id)
+                .bind(row.try_get::<i64, _>("cycle_id")?)
+                .bind(row.try_get::<String, _>("group_key")?)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    if responses + comments > 0 {
+        let detail = format!("{responses} kept responses and {comments} comments deleted");
+        audit::record(
+            &mut tx,
+            &Actor::system(org_id),
+            "retention.applied",
+            Subject::Settings,
+            &detail,
+            app.now(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok((responses, comments))
+}
+
+pub async fn run_retention_job(app: &App, payload: &str) -> Result<(), String> {
+    #[derive(Deserialize)]
+    struct P {
+        org_id: i64,
+    }
+    let p: P = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+    apply_retention(app, p.org_id)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// The organization's anonymity settings.

@@ -363,6 +363,37 @@ async fn every_documented_operation_is_exercised(app: TestApp) {
     .await;
     assert_eq!(heat.json.as_array().unwrap().len(), 0, "no team passed the threshold");
 
+    // Erasing a leaver's personal data: owners only, leavers only, once.
+    call(
+        "POST",
+        "/api/v1/people/{id}/erase",
+        &format!("/api/v1/people/{aid}/erase"),
+        None,
+    )
+    .await
+    .error(403, "forbidden");
+    let olu = app.person(org, "Olu", "olu@bars.example", Role::Owner, None).await;
+    let owner = Api::new(&app, &token_for(&app, org, olu).await);
+    let erase = format!("/api/v1/people/{aid}/erase");
+    owner.call("POST", &erase, None).await.error(409, "conflict");
+    owner
+        .call(
+            "POST",
+            &format!("/api/v1/people/{aid}/deactivate"),
+            Some(json!({"end_date": "2026-06-30", "reason": "voluntary"})),
+        )
+        .await;
+    let erased = owner.call("POST", &erase, None).await;
+    assert_eq!(erased.status, 200, "{}", erased.json);
+    assert_eq!(erased.json["name"], "Former member");
+    assert!(!erased.json.to_string().contains("ana@bars.example"), "{}", erased.json);
+    owner.call("POST", &erase, None).await.error(409, "conflict");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'person.erased'")
+            .await,
+        1
+    );
+
     let doc: serde_json::Value = reqwest::get(format!("http://{}/api/v1/openapi.json", app.addr))
         .await
         .unwrap()

@@ -10,6 +10,7 @@ both_databases!(
     hr_admins_cannot_create_or_remove_owners,
     teams_nest_without_loops_and_keep_their_members,
     oversized_and_malformed_bodies_get_clear_4xx,
+    an_owner_erases_the_personal_data_of_someone_who_left,
 );
 
 fn person_fields<'a>(name: &'a str, email: &'a str, team: &'a str, manager: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -349,4 +350,73 @@ async fn oversized_and_malformed_bodies_get_clear_4xx(app: TestApp) {
     assert_eq!(status, 415, "{body}");
     assert!(body.contains("application/x-www-form-urlencoded"), "{body}");
     assert_eq!(app.count("SELECT COUNT(*) FROM teams").await, 0);
+}
+
+async fn an_owner_erases_the_personal_data_of_someone_who_left(app: TestApp) {
+    let org = app.org("Bars Co", "bars-co").await;
+    let team = app.team(org, "Kitchen", None).await;
+    let leaver = app
+        .person(org, "Lena Leaver", "lena@bars.example", Role::Employee, Some(team))
+        .await;
+    app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
+    app.person(org, "Olu", "olu@bars.example", Role::Owner, None).await;
+    let lena = app.browser();
+    lena.sign_in("bars-co", "lena@bars.example", PASSWORD).await;
+    let hr = app.browser();
+    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let owner = app.browser();
+    owner.sign_in("bars-co", "olu@bars.example", PASSWORD).await;
+    let page = format!("/people/{leaver}");
+    let erase = format!("/people/{leaver}/erase");
+    owner.get(&page).await;
+    // Still here: first they leave.
+    owner
+        .post(&erase, &[("confirm", "on")])
+        .await
+        .assert(409, "deactivate them first");
+    owner
+        .post(
+            &format!("/people/{leaver}/deactivate"),
+            &[("end_date", "2026-06-30"), ("reason", "voluntary")],
+        )
+        .await;
+    owner.get(&page).await.assert(200, "Erase personal data");
+    hr.get(&page).await;
+    hr.post(&erase, &[("confirm", "on")]).await.assert(403, "not allowed");
+    owner.get(&page).await;
+    owner.post(&erase, &[]).await.assert(422, "confirm: tick the box");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM people WHERE name = 'Lena Leaver'")
+            .await,
+        1
+    );
+    owner.get(&page).await;
+    let done = owner.post(&erase, &[("confirm", "on")]).await;
+    assert_eq!(done.location(), format!("/people/{leaver}?notice=erased"));
+    owner
+        .get(done.location())
+        .await
+        .assert(200, "Their personal data is erased")
+        .assert(200, "Former member");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM people WHERE name LIKE '%Lena%' OR email LIKE '%lena%'")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM sessions WHERE person_id = {leaver}"))
+            .await,
+        0
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'person.erased'")
+            .await,
+        1
+    );
+    // They cannot come back as they were.
+    owner.get(&page).await;
+    owner
+        .post(&format!("/people/{leaver}/reactivate"), &[])
+        .await
+        .assert(409, "erased");
 }

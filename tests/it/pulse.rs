@@ -16,6 +16,7 @@ both_databases!(
     no_combination_of_released_groups_isolates_anyone,
     reminders_reach_only_those_who_have_not_answered_and_the_cycle_closes_on_time,
     k_can_be_raised_but_not_lowered_once_answers_are_in,
+    kept_answers_and_comments_go_when_the_retention_says_and_the_figures_stay,
     rewording_an_answered_question_makes_a_new_version,
     self_reported_segments_stay_on_the_response_and_pass_the_guard,
     another_organization_cannot_touch_a_cycle,
@@ -714,6 +715,98 @@ async fn reminders_reach_only_those_who_have_not_answered_and_the_cycle_closes_o
         app.count("SELECT COUNT(*) FROM cycles").await,
         2,
         "the next cycle opened on schedule"
+    );
+}
+
+async fn kept_answers_and_comments_go_when_the_retention_says_and_the_figures_stay(app: TestApp) {
+    let o = org_with(&app, &[6], false).await;
+    app.person(o.org, "Olu Owner", "olu@bars.example", Role::Owner, None)
+        .await;
+    let owner = app.browser();
+    owner.sign_in("bars-co", "olu@bars.example", PASSWORD).await;
+    let hr = app.browser();
+    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let cycle = launch_pulse(&app, &hr, o.org).await;
+    for (i, (person, _)) in o.people.iter().enumerate() {
+        let fields = answer_fields(&app, o.org, cycle, 1 + (i as i64 % 5)).await;
+        belong::pulse::service::submit(&app.state, o.org, cycle, *person, &fields)
+            .await
+            .unwrap();
+    }
+    hr.get(&format!("/pulse/cycles/{cycle}")).await;
+    hr.post(&format!("/pulse/cycles/{cycle}/close"), &[]).await;
+    let kept = app.count("SELECT COUNT(*) FROM responses").await;
+    assert_eq!(kept, o.people.len() as i64);
+    let results = |app: &TestApp| {
+        let pool = app.state.db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT result FROM cycle_results ORDER BY group_key")
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let before = results(&app).await;
+    assert!(before.iter().any(|r| r.contains("All good here")), "{before:?}");
+
+    // Bad input is named by its field; HR may not change it.
+    owner
+        .get("/settings")
+        .await
+        .assert(200, "What is kept after results are released");
+    for bad in ["soon", "0", "121", "-3"] {
+        owner
+            .post(
+                "/settings/retention",
+                &[("keep_responses", "on"), ("retention_months", bad)],
+            )
+            .await
+            .assert(422, "retention_months: must be a whole number");
+    }
+    hr.post("/settings/retention", &[("retention_months", "3")])
+        .await
+        .assert(403, "not allowed");
+    owner
+        .post(
+            "/settings/retention",
+            &[("keep_responses", "on"), ("retention_months", "3")],
+        )
+        .await
+        .assert(200, "Saved");
+    // Not yet three months: nothing goes.
+    assert_eq!(
+        belong::pulse::service::apply_retention(&app.state, o.org)
+            .await
+            .unwrap(),
+        (0, 0)
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, kept);
+    // After them, the nightly job deletes kept answers and comments; the
+    // figures stay as released.
+    app.clock.advance(jiff::SignedDuration::from_hours(24 * 100));
+    belong::jobs::schedule::queue_due(&app.state).await.unwrap();
+    belong::jobs::run_due(&app.state, "test").await.unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM responses").await, 0);
+    let after = results(&app).await;
+    assert_eq!(after.len(), before.len());
+    assert!(after.iter().all(|r| !r.contains("All good here")), "{after:?}");
+    let strip = |r: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(r).unwrap();
+        v["comments"] = serde_json::json!([]);
+        v
+    };
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(strip(b), strip(a), "a released figure changed");
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'retention.applied'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'settings.retention'")
+            .await,
+        1
     );
 }
 
