@@ -17,6 +17,7 @@ both_databases!(
     reminders_reach_only_those_who_have_not_answered_and_the_cycle_closes_on_time,
     k_can_be_raised_but_not_lowered_once_answers_are_in,
     kept_answers_and_comments_go_when_the_retention_says_and_the_figures_stay,
+    the_upgrade_to_sealed_storage_keeps_the_demo_results_and_exports_as_they_were,
     rewording_an_answered_question_makes_a_new_version,
     self_reported_segments_stay_on_the_response_and_pass_the_guard,
     another_organization_cannot_touch_a_cycle,
@@ -808,6 +809,110 @@ async fn kept_answers_and_comments_go_when_the_retention_says_and_the_figures_st
             .await,
         1
     );
+}
+
+/// The demo's year of pulses, stored as before sealing (a `legacy_responses`
+/// table with comments and the full team and tenure), goes through the
+/// upgrade: every released result, plan, page and export stays exactly as
+/// it was; what is kept has no comment and is coarsened to k.
+async fn the_upgrade_to_sealed_storage_keeps_the_demo_results_and_exports_as_they_were(app: TestApp) {
+    use sqlx::Row;
+    belong::org::demo::seed(&app.state).await.unwrap();
+    let pool = app.state.db.pool.clone();
+    let snapshot = || {
+        let pool = pool.clone();
+        async move {
+            let results: Vec<(i64, String, String)> =
+                sqlx::query("SELECT cycle_id, group_key, result FROM cycle_results ORDER BY cycle_id, group_key")
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1), r.get(2)))
+                    .collect();
+            let plans: Vec<(i64, Option<String>)> = sqlx::query("SELECT id, plan FROM cycles ORDER BY id")
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+            (results, plans)
+        }
+    };
+    let owner = app.browser();
+    owner
+        .sign_in(
+            belong::org::demo::ORG_SLUG,
+            belong::org::demo::OWNER_EMAIL,
+            belong::org::demo::PASSWORD,
+        )
+        .await;
+    let closed: Vec<i64> = sqlx::query_scalar("SELECT id FROM cycles WHERE closed_at IS NOT NULL ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert!(closed.len() >= 6, "the demo has a year of pulses: {closed:?}");
+    let pages = || async {
+        let mut out = Vec::new();
+        for c in &closed {
+            let csv = owner.get(&format!("/pulse/cycles/{c}/export.csv")).await;
+            out.push(csv.assert(200, "org,").body.clone());
+        }
+        let overview = owner.get("/pulse").await;
+        out.push(overview.assert(200, "Pulse").body.replace(char::is_whitespace, ""));
+        out
+    };
+    let (before, before_pages) = (snapshot().await, pages().await);
+    let kept_before = app.count("SELECT COUNT(*) FROM responses").await;
+    assert!(kept_before > 0);
+
+    // As stored before sealing: every answer with its comment and its full
+    // team and tenure band, in the old table the migration left behind.
+    sqlx::query(
+        "CREATE TABLE legacy_responses (org_id BIGINT, cycle_id BIGINT, team_id BIGINT, tenure_band TEXT,
+         answers TEXT, segments TEXT, comment TEXT)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO legacy_responses (org_id, cycle_id, team_id, tenure_band, answers, segments, comment)
+         SELECT org_id, cycle_id, team_id, tenure_band, answers, segments, 'LEGACY-COMMENT' FROM responses",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM responses").execute(&pool).await.unwrap();
+    belong::pulse::sealed::upgrade(&app.state.db, &app.state.master_key)
+        .await
+        .unwrap();
+
+    assert!(
+        app.columns("legacy_responses").await.is_empty(),
+        "the old table is gone"
+    );
+    let (after, after_pages) = (snapshot().await, pages().await);
+    assert_eq!(before, after, "a released result or plan changed");
+    assert_eq!(before_pages, after_pages, "a results page or export changed");
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM responses WHERE answers LIKE '%LEGACY-COMMENT%' OR segments LIKE '%LEGACY-COMMENT%'"
+        )
+        .await,
+        0
+    );
+    // Every combination of kept attributes is shared by at least k kept
+    // responses of its cycle.
+    let small = app
+        .count(
+            "SELECT COUNT(*) FROM (SELECT r.cycle_id FROM responses r JOIN cycles c ON c.id = r.cycle_id
+             GROUP BY r.cycle_id, r.team_id, r.tenure_band, r.segments, c.anonymity_k
+             HAVING COUNT(*) < c.anonymity_k) small",
+        )
+        .await;
+    assert_eq!(small, 0);
+    assert!(app.count("SELECT COUNT(*) FROM responses").await <= kept_before);
 }
 
 async fn k_can_be_raised_but_not_lowered_once_answers_are_in(app: TestApp) {
