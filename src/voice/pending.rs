@@ -104,29 +104,28 @@ pub async fn all(
     Ok(out)
 }
 
-/// What waits for the thread this code opens, oldest first.
+/// What waits for the thread this code opens, oldest first: (row id,
+/// organization, what was written).
 pub async fn for_code(
     conn: &mut AnyConnection,
     master: &MasterKey,
     code_hash: &str,
-) -> Result<Vec<(i64, Pending)>, sqlx::Error> {
-    let mut mine: Vec<(i64, Pending)> = all(conn, master, None)
+) -> Result<Vec<(i64, i64, Pending)>, sqlx::Error> {
+    let mut mine: Vec<(i64, i64, Pending)> = all(conn, master, None)
         .await?
         .into_iter()
         .filter(|(_, _, p)| p.code_hash() == code_hash)
-        .map(|(id, _, p)| (id, p))
         .collect();
-    mine.sort_by_key(|(id, _)| *id);
+    mine.sort_by_key(|(id, _, _)| *id);
     Ok(mine)
 }
 
 pub async fn delete(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), sqlx::Error> {
     for chunk in ids.chunks(500) {
-        let list = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!("DELETE FROM feedback_pending WHERE id IN ({list})");
+        let sql = format!(
+            "DELETE FROM feedback_pending WHERE id IN {}",
+            crate::db::placeholders(1, chunk.len())
+        );
         let mut q = sqlx::query(&sql);
         for id in chunk {
             q = q.bind(id);

@@ -261,20 +261,11 @@ async fn waiting_thread(
     master: &crate::privacy::seal::MasterKey,
     code_hash: &str,
 ) -> Result<Option<(i64, Pending)>, sqlx::Error> {
-    Ok(pending::all(conn, master, None)
+    Ok(pending::for_code(conn, master, code_hash)
         .await?
         .into_iter()
-        .find(|(_, _, p)| matches!(p, Pending::Thread { .. }) && p.code_hash() == code_hash)
+        .find(|(_, _, p)| matches!(p, Pending::Thread { .. }))
         .map(|(_, org, p)| (org, p)))
-}
-
-/// The organization of a thread still waiting for its first digest.
-async fn pending_org(app: &App, code_hash: &str) -> Result<Option<i64>, sqlx::Error> {
-    Ok(
-        waiting_thread(&mut *app.db.acquire().await?, &app.master_key, code_hash)
-            .await?
-            .map(|(org, _)| org),
-    )
 }
 
 /// The thread a code opens, as its sender sees it: what a digest has
@@ -293,9 +284,10 @@ pub async fn open_by_code(app: &App, code: &FeedbackCode) -> Result<ThreadView, 
             (dir, view)
         }
         None => {
-            let first = waiting.iter().find(|(_, p)| matches!(p, Pending::Thread { .. }));
+            let first = waiting.iter().find(|(_, _, p)| matches!(p, Pending::Thread { .. }));
             let Some((
                 _,
+                org_id,
                 Pending::Thread {
                     team_id,
                     pillar,
@@ -307,8 +299,7 @@ pub async fn open_by_code(app: &App, code: &FeedbackCode) -> Result<ThreadView, 
             else {
                 return Err(AppError::NotFound);
             };
-            let org_id = pending_org(app, &code_hash).await?.ok_or(AppError::NotFound)?;
-            let dir = crate::org::service::directory(&app.db, org_id).await?;
+            let dir = crate::org::service::directory(&app.db, *org_id).await?;
             let view = ThreadView {
                 id: 0,
                 recipients: group_label(&dir, *team_id),
@@ -324,7 +315,7 @@ pub async fn open_by_code(app: &App, code: &FeedbackCode) -> Result<ThreadView, 
             (dir, view)
         }
     };
-    for (_, p) in waiting {
+    for (_, _, p) in waiting {
         let (body, day, author) = match p {
             Pending::Thread { body, day, .. } => (body, day, None),
             Pending::FollowUp {
