@@ -397,6 +397,52 @@ fn search(
     true
 }
 
+/// The exact check: while some combination of the published groups
+/// isolates fewer than k responses, suppresses the smallest group that
+/// helps (the organization last).
+fn differencing(
+    candidates: &[Group],
+    memberships: &[Vec<usize>],
+    published: &mut [bool],
+    size: &[u32],
+    k: u32,
+    plan: &mut Plan,
+) {
+    loop {
+        // The whole organization is the last thing to give up: it is the
+        // figure everyone needs, so smaller groups go first.
+        let mut order: Vec<usize> = (0..candidates.len())
+            .filter(|g| published[*g] && candidates[*g] != Group::Org)
+            .collect();
+        order.sort_by_key(|g| (size[*g], candidates[*g].clone()));
+        if let Some(org) = (0..candidates.len()).find(|g| published[*g] && candidates[*g] == Group::Org) {
+            order.push(org);
+        }
+        let chosen = match exposed(memberships, published, k) {
+            Some(bad) if bad.is_empty() => break,
+            Some(bad) => {
+                // Suppress the smallest group whose removal protects the
+                // first exposed response; failing that, the smallest one
+                // containing it.
+                let victim = bad[0];
+                let fixes = order.iter().copied().find(|g| {
+                    let mut trial = published.to_vec();
+                    trial[*g] = false;
+                    exposed(memberships, &trial, k).is_some_and(|b| !b.contains(&victim))
+                });
+                fixes
+                    .or_else(|| order.iter().copied().find(|g| memberships[victim].contains(g)))
+                    .unwrap_or(order[0])
+            }
+            // Too many small types to search: be conservative.
+            None => order[0],
+        };
+        published[chosen] = false;
+        plan.suppressed
+            .insert(candidates[chosen].clone(), Suppressed::Differencing);
+    }
+}
+
 /// Decides which of `candidates` may be published, given for each response
 /// the candidate groups it belongs to.
 pub fn decide(candidates: &[Group], responses: &[Vec<Group>], k: u32) -> Plan {
@@ -419,8 +465,9 @@ pub fn decide(candidates: &[Group], responses: &[Vec<Group>], k: u32) -> Plan {
         }
     }
     let live = published.iter().filter(|p| **p).count();
-    let dense = live * types(&memberships, &published).sizes.len() <= DENSE_CELLS;
-    if !dense {
+    if live * types(&memberships, &published).sizes.len() <= DENSE_CELLS {
+        differencing(candidates, &memberships, &mut published, &size, k, &mut plan);
+    } else {
         // Too large for the exact check's dense system: fall back to the
         // team tree alone, which is checked exactly and cheaply.
         for (g, group) in candidates.iter().enumerate() {
@@ -432,43 +479,6 @@ pub fn decide(candidates: &[Group], responses: &[Vec<Group>], k: u32) -> Plan {
         for g in laminar(&memberships, &mut published, &size, k) {
             plan.suppressed.insert(candidates[g].clone(), Suppressed::Differencing);
         }
-    }
-    // The exact check, unless the fallback above has decided.
-    loop {
-        if !dense {
-            break;
-        }
-        // The whole organization is the last thing to give up: it is the
-        // figure everyone needs, so smaller groups go first.
-        let mut order: Vec<usize> = (0..candidates.len())
-            .filter(|g| published[*g] && candidates[*g] != Group::Org)
-            .collect();
-        order.sort_by_key(|g| (size[*g], candidates[*g].clone()));
-        if let Some(org) = (0..candidates.len()).find(|g| published[*g] && candidates[*g] == Group::Org) {
-            order.push(org);
-        }
-        let chosen = match exposed(&memberships, &published, k) {
-            Some(bad) if bad.is_empty() => break,
-            Some(bad) => {
-                // Suppress the smallest group whose removal protects the
-                // first exposed response; failing that, the smallest one
-                // containing it.
-                let victim = bad[0];
-                let fixes = order.iter().copied().find(|g| {
-                    let mut trial = published.clone();
-                    trial[*g] = false;
-                    exposed(&memberships, &trial, k).is_some_and(|b| !b.contains(&victim))
-                });
-                fixes
-                    .or_else(|| order.iter().copied().find(|g| memberships[victim].contains(g)))
-                    .unwrap_or(order[0])
-            }
-            // Too many small types to search: be conservative.
-            None => order[0],
-        };
-        published[chosen] = false;
-        plan.suppressed
-            .insert(candidates[chosen].clone(), Suppressed::Differencing);
     }
     for (g, group) in candidates.iter().enumerate() {
         if published[g] {

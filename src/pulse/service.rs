@@ -821,6 +821,11 @@ struct CyclePayload {
 }
 
 #[derive(Deserialize)]
+struct OrgPayload {
+    org_id: i64,
+}
+
+#[derive(Deserialize)]
 struct PulsePayload {
     org_id: i64,
     pulse_id: i64,
@@ -1196,29 +1201,24 @@ pub async fn apply_retention(app: &App, org_id: i64) -> Result<(u64, u64), AppEr
         ),
         None => None,
     };
+    // Kept responses go for every closed cycle when none are kept, else
+    // for those closed before the cutoff.
+    let responses_before = if r.keep_responses { cutoff } else { Some(i64::MAX) };
     let mut tx = app.db.begin().await?;
     let mut responses = 0;
-    if !r.keep_responses {
-        responses += sqlx::query(
+    if let Some(before) = responses_before {
+        responses = sqlx::query(
             "DELETE FROM responses WHERE org_id = $1
-             AND cycle_id IN (SELECT id FROM cycles WHERE org_id = $1 AND closed_at IS NOT NULL)",
+             AND cycle_id IN (SELECT id FROM cycles WHERE org_id = $1 AND closed_at IS NOT NULL AND closed_at < $2)",
         )
         .bind(org_id)
+        .bind(before)
         .execute(&mut *tx)
         .await?
         .rows_affected();
     }
     let mut comments = 0;
     if let Some(cutoff) = cutoff {
-        responses += sqlx::query(
-            "DELETE FROM responses WHERE org_id = $1
-             AND cycle_id IN (SELECT id FROM cycles WHERE org_id = $1 AND closed_at IS NOT NULL AND closed_at < $2)",
-        )
-        .bind(org_id)
-        .bind(cutoff)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
         let rows = sqlx::query(
             "SELECT r.cycle_id, r.group_key, r.result FROM cycle_results r
              JOIN cycles c ON c.org_id = r.org_id AND c.id = r.cycle_id
@@ -1265,11 +1265,7 @@ pub async fn apply_retention(app: &App, org_id: i64) -> Result<(u64, u64), AppEr
 }
 
 pub async fn run_retention_job(app: &App, payload: &str) -> Result<(), String> {
-    #[derive(Deserialize)]
-    struct P {
-        org_id: i64,
-    }
-    let p: P = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+    let p: OrgPayload = serde_json::from_str(payload).map_err(|e| e.to_string())?;
     apply_retention(app, p.org_id)
         .await
         .map(|_| ())

@@ -353,6 +353,11 @@ async fn store_held(
     outcome
 }
 
+/// `$3, $4, …`: `n` parameters after the organization and the cycle.
+fn after_two(n: usize) -> String {
+    (3..3 + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Stores a batch in one transaction; the outcome of each item, in order.
 async fn store_batch(
     db: &Db,
@@ -453,13 +458,10 @@ async fn store_batch(
         if persons.is_empty() {
             continue;
         }
-        let list = (3..3 + persons.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
         let select = format!(
             "SELECT person_id FROM participation
-             WHERE org_id = $1 AND cycle_id = $2 AND answered = 1 AND person_id IN ({list})"
+             WHERE org_id = $1 AND cycle_id = $2 AND answered = 1 AND person_id IN ({})",
+            after_two(persons.len())
         );
         let mut q = sqlx::query_as::<_, (i64,)>(&select).bind(org).bind(cycle);
         for p in &persons {
@@ -479,10 +481,7 @@ async fn store_batch(
         let update = format!(
             "UPDATE participation SET answered = 1
              WHERE org_id = $1 AND cycle_id = $2 AND answered = 0 AND person_id IN ({})",
-            (3..3 + persons.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            after_two(persons.len())
         );
         let mut q = sqlx::query(&update).bind(org).bind(cycle);
         for p in &persons {
