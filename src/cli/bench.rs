@@ -2,8 +2,8 @@
 //!
 //! * `submit`: pulse answers over HTTP, durably committed before the reply.
 //!   The server runs as a child process, on SQLite pinned to core 0
-//!   (`taskset`, when present); the load generator runs here, keep-alive connections with a
-//!   minimal HTTP/1.1 client.
+//!   (`taskset`, when present); the load generator runs here, keep-alive
+//!   connections with a minimal HTTP/1.1 client.
 //! * `results`: results of the whole org and the teams × pillars heatmap
 //!   over HTTP on 10,000 people and 36 monthly cycles, the cold start of
 //!   `belong serve` on that database, and its resident memory.
@@ -52,7 +52,7 @@ pub enum Bench {
         /// By default on SQLite, whose database runs in the server, and not
         /// on PostgreSQL, whose server would share core 1 with the load:
         /// pinned there, runs gave 1,000 or 4,000 answers/s at random, and
-        /// 5,500–7,200 unpinned.
+        /// 5,400–7,200 unpinned.
         #[arg(long, action = clap::ArgAction::Set)]
         pin: Option<bool>,
     },

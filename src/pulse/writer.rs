@@ -315,9 +315,7 @@ async fn checkpoint(db: Db, running: Arc<AtomicBool>) {
         // so that what is left for the writer's own pass is small.
         let mut before = 0;
         for _ in 0..CATCH_UP_PASSES {
-            let (_, log, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-                .fetch_one(&mut *conn)
-                .await?;
+            let log = passive_pass(&mut conn).await?;
             if log - before <= TAIL_FRAMES {
                 break;
             }
@@ -329,6 +327,13 @@ async fn checkpoint(db: Db, running: Arc<AtomicBool>) {
         tracing::warn!(error = %e, "WAL checkpoint failed");
     }
     running.store(false, Ordering::Release);
+}
+
+/// One passive checkpoint: copies what it can of the WAL into the
+/// database file without waiting for anyone; the frames the WAL holds.
+async fn passive_pass(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
+    let (_, log, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(conn).await?;
+    Ok(log)
 }
 
 /// Passes a background checkpoint makes at most, and the WAL frames
@@ -349,7 +354,7 @@ const TAIL_FRAMES: i64 = 256;
 /// answers/s instead of 5,500 (three runs each, side by side).
 async fn restart(held: &mut Option<PoolConnection<Any>>) {
     let Some(conn) = held.as_mut() else { return };
-    if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut **conn).await {
+    if let Err(e) = passive_pass(conn).await {
         tracing::warn!(error = %e, "WAL restart failed");
         *held = None;
     }
