@@ -74,6 +74,14 @@ pub enum Suppressed {
     TooFew,
     /// Publishing it beside the others would isolate fewer than k people.
     Differencing,
+    /// Set beside the figures earlier cycles of the pulse released, it
+    /// would isolate fewer than k people (someone who joined, left, moved
+    /// or skipped a cycle).
+    History,
+    /// A breakdown by a self-reported answer (work location…), withheld
+    /// because the people who answered changed since an earlier cycle
+    /// released one: comparing the two would tell who changed.
+    SegmentHistory,
 }
 
 /// The decision for one cycle.
@@ -86,6 +94,37 @@ pub struct Plan {
     /// Responses per published group.
     #[serde(with = "pairs")]
     pub sizes: BTreeMap<Group, u32>,
+    /// Whether the organization's comments are released.
+    #[serde(default)]
+    pub comments: Comments,
+}
+
+/// The decision on a cycle's comments. They are only ever listed for the
+/// whole organization: lists for two overlapping groups would tell that a
+/// comment in one and not the other was written by someone in the
+/// difference.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Comments {
+    /// Decided before comments were limited to the organization (the
+    /// stored results say what was listed); counted as released.
+    #[default]
+    Earlier,
+    Released,
+    /// Fewer than k people wrote one.
+    FewWriters,
+    /// The organization's figures are not released.
+    NoOrganization,
+    /// Assuming each person writes the same every cycle, comparing this
+    /// list with an earlier cycle's would narrow a comment to fewer than k
+    /// people (who joined, left or skipped a cycle).
+    History,
+}
+
+impl Comments {
+    /// Whether the cycle released a comment list.
+    pub fn listed(self) -> bool {
+        matches!(self, Comments::Earlier | Comments::Released)
+    }
 }
 
 /// JSON object keys must be strings: maps keyed by a group are stored as
@@ -398,32 +437,21 @@ fn search(
 }
 
 /// The exact check: while some combination of the published groups
-/// isolates fewer than k responses, suppresses the smallest group that
-/// helps (the organization last).
-fn differencing(
-    candidates: &[Group],
-    memberships: &[Vec<usize>],
-    published: &mut [bool],
-    size: &[u32],
-    k: u32,
-    plan: &mut Plan,
-) {
+/// isolates fewer than k responses, suppresses a group of `movable` (in
+/// that order of preference: the first that helps). Groups not in
+/// `movable` were released already and stay. Returns what it suppressed.
+fn differencing(memberships: &[Vec<usize>], published: &mut [bool], movable: &[usize], k: u32) -> Vec<usize> {
+    let mut suppressed = Vec::new();
     loop {
-        // The whole organization is the last thing to give up: it is the
-        // figure everyone needs, so smaller groups go first.
-        let mut order: Vec<usize> = (0..candidates.len())
-            .filter(|g| published[*g] && candidates[*g] != Group::Org)
-            .collect();
-        order.sort_by_key(|g| (size[*g], candidates[*g].clone()));
-        if let Some(org) = (0..candidates.len()).find(|g| published[*g] && candidates[*g] == Group::Org) {
-            order.push(org);
+        let order: Vec<usize> = movable.iter().copied().filter(|g| published[*g]).collect();
+        if order.is_empty() {
+            break;
         }
         let chosen = match exposed(memberships, published, k) {
             Some(bad) if bad.is_empty() => break,
             Some(bad) => {
-                // Suppress the smallest group whose removal protects the
-                // first exposed response; failing that, the smallest one
-                // containing it.
+                // Suppress the first group whose removal protects the first
+                // exposed response; failing that, the first containing it.
                 let victim = bad[0];
                 let fixes = order.iter().copied().find(|g| {
                     let mut trial = published.to_vec();
@@ -438,14 +466,33 @@ fn differencing(
             None => order[0],
         };
         published[chosen] = false;
-        plan.suppressed
-            .insert(candidates[chosen].clone(), Suppressed::Differencing);
+        suppressed.push(chosen);
     }
+    suppressed
+}
+
+/// Groups smallest first, the whole organization last: it is the figure
+/// everyone needs, so smaller groups go first.
+fn smallest_first(candidates: &[Group], among: impl Iterator<Item = usize>, size: &[u32]) -> Vec<usize> {
+    let mut order: Vec<usize> = among.collect();
+    order.sort_by_key(|g| (candidates[*g] == Group::Org, size[*g], candidates[*g].clone()));
+    order
 }
 
 /// Decides which of `candidates` may be published, given for each response
 /// the candidate groups it belongs to.
 pub fn decide(candidates: &[Group], responses: &[Vec<Group>], k: u32) -> Plan {
+    decide_with(candidates, responses, k, &BTreeSet::new())
+}
+
+/// [`decide`], where `forced` were released already over these same
+/// responses (an earlier cycle answered by the same people in the same
+/// groups): they stay in the system the check solves and are never the
+/// ones suppressed; releasing them again adds nothing.
+pub fn decide_with(candidates: &[Group], responses: &[Vec<Group>], k: u32, forced: &BTreeSet<Group>) -> Plan {
+    let mut all = candidates.to_vec();
+    all.extend(forced.iter().filter(|g| !candidates.contains(g)).cloned());
+    let candidates = &all[..];
     let index: HashMap<&Group, usize> = candidates.iter().enumerate().map(|(i, g)| (g, i)).collect();
     let memberships: Vec<Vec<usize>> = responses
         .iter()
@@ -458,7 +505,11 @@ pub fn decide(candidates: &[Group], responses: &[Vec<Group>], k: u32) -> Plan {
         }
     }
     let mut plan = Plan { k, ..Plan::default() };
-    let mut published: Vec<bool> = size.iter().map(|n| *n >= k).collect();
+    let mut published: Vec<bool> = candidates
+        .iter()
+        .zip(&size)
+        .map(|(g, n)| *n >= k || forced.contains(g))
+        .collect();
     for (g, group) in candidates.iter().enumerate() {
         if !published[g] {
             plan.suppressed.insert(group.clone(), Suppressed::TooFew);
@@ -466,7 +517,14 @@ pub fn decide(candidates: &[Group], responses: &[Vec<Group>], k: u32) -> Plan {
     }
     let live = published.iter().filter(|p| **p).count();
     if live * types(&memberships, &published).sizes.len() <= DENSE_CELLS {
-        differencing(candidates, &memberships, &mut published, &size, k, &mut plan);
+        let movable = smallest_first(
+            candidates,
+            (0..candidates.len()).filter(|g| !forced.contains(&candidates[*g])),
+            &size,
+        );
+        for g in differencing(&memberships, &mut published, &movable, k) {
+            plan.suppressed.insert(candidates[g].clone(), Suppressed::Differencing);
+        }
     } else {
         // Too large for the exact check's dense system: fall back to the
         // team tree alone, which is checked exactly and cheaply.
@@ -487,6 +545,127 @@ pub fn decide(candidates: &[Group], responses: &[Vec<Group>], k: u32) -> Plan {
         }
     }
     plan
+}
+
+/// An earlier closed cycle of the same pulse as an attacker who knows the
+/// roster sees it: what it released of the groups a roster decides, and,
+/// for each person who answered it, those groups they were in.
+#[derive(Clone, Debug, Default)]
+pub struct Earlier {
+    pub released: BTreeSet<Group>,
+    pub respondents: HashMap<i64, Vec<Group>>,
+}
+
+/// Whether a comment list for everyone who answered `current` may be
+/// released after the lists of `earlier` cycles (who answered each).
+/// Worst case, a person writes the same comment every cycle, so a comment
+/// points at the people who answered exactly the cycles whose lists hold
+/// it. Each such set of people this list splits (some answered now, some
+/// did not) must keep at least k on both sides, and the people answering
+/// for the first time must be none or at least k.
+pub fn comments_safe(current: &BTreeSet<i64>, earlier: &[&BTreeSet<i64>], k: u32) -> bool {
+    let mut pattern: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (c, people) in earlier.iter().enumerate() {
+        for p in people.iter() {
+            pattern.entry(*p).or_default().push(c);
+        }
+    }
+    // For each earlier pattern, (answered now, did not).
+    let mut split: HashMap<Vec<usize>, (u32, u32)> = HashMap::new();
+    for (p, cycles) in &pattern {
+        let e = split.entry(cycles.clone()).or_default();
+        if current.contains(p) {
+            e.0 += 1;
+        } else {
+            e.1 += 1;
+        }
+    }
+    let new = current.iter().filter(|p| !pattern.contains_key(p)).count() as u32;
+    let fits = |n: u32| n == 0 || n >= k;
+    fits(new)
+        && split
+            .values()
+            .all(|(now, not)| *now == 0 || *not == 0 || (*now >= k && *not >= k))
+}
+
+/// The guard across cycles. Assumes the worst: each person gives the same
+/// answers in every cycle, so every figure ever released by the pulse is
+/// an equation over the same unknowns, one per person. `current` gives,
+/// for each person who answered this cycle, the roster groups they are in
+/// (organization, teams, tenure band); the groups of `plan` among them are
+/// checked together with everything `earlier` cycles released, and the
+/// smallest are suppressed (the organization last) until no combination of
+/// them all isolates 1..k−1 people. Earlier releases never change, and
+/// they were checked the same way, so suppressing enough always ends safe.
+///
+/// A system too large for the exact check keeps only the groups whose
+/// respondents are exactly those of a group released before: that adds no
+/// equation, so it cannot expose anyone.
+pub fn history(plan: &mut Plan, current: &HashMap<i64, Vec<Group>>, earlier: &[Earlier]) {
+    if earlier.iter().all(|e| e.released.is_empty()) {
+        return;
+    }
+    // Columns: (cycle, group); the current cycle is `earlier.len()`.
+    let mut columns: Vec<(usize, Group)> = Vec::new();
+    let mut column_of: HashMap<(usize, &Group), usize> = HashMap::new();
+    let now = earlier.len();
+    for (c, e) in earlier.iter().enumerate() {
+        for g in &e.released {
+            column_of.insert((c, g), columns.len());
+            columns.push((c, g.clone()));
+        }
+    }
+    let first_current = columns.len();
+    let roster_groups: BTreeSet<&Group> = current.values().flatten().collect();
+    for g in plan.published.iter().filter(|g| roster_groups.contains(g)) {
+        column_of.insert((now, g), columns.len());
+        columns.push((now, g.clone()));
+    }
+    if columns.len() == first_current {
+        return;
+    }
+    let mut person_index: HashMap<i64, usize> = HashMap::new();
+    let mut memberships: Vec<Vec<usize>> = Vec::new();
+    let cycles = earlier.iter().map(|e| &e.respondents).chain(std::iter::once(current));
+    for (c, respondents) in cycles.enumerate() {
+        for (person, groups) in respondents {
+            let at = *person_index.entry(*person).or_insert_with(|| {
+                memberships.push(Vec::new());
+                memberships.len() - 1
+            });
+            memberships[at].extend(groups.iter().filter_map(|g| column_of.get(&(c, g)).copied()));
+        }
+    }
+    let mut size = vec![0u32; columns.len()];
+    for m in &memberships {
+        for g in m {
+            size[*g] += 1;
+        }
+    }
+    let mut published = vec![true; columns.len()];
+    let groups: Vec<Group> = columns.iter().map(|(_, g)| g.clone()).collect();
+    let suppressed = if columns.len() * types(&memberships, &published).sizes.len() <= DENSE_CELLS {
+        let movable = smallest_first(&groups, first_current..columns.len(), &size);
+        differencing(&memberships, &mut published, &movable, plan.k)
+    } else {
+        // Each column's respondents, to compare as sets.
+        let mut sets: Vec<Vec<usize>> = vec![Vec::new(); columns.len()];
+        for (p, m) in memberships.iter().enumerate() {
+            for g in m {
+                sets[*g].push(p);
+            }
+        }
+        let before: std::collections::HashSet<&Vec<usize>> = sets[..first_current].iter().collect();
+        (first_current..columns.len())
+            .filter(|g| !before.contains(&sets[*g]))
+            .collect()
+    };
+    for g in suppressed {
+        let group = &columns[g].1;
+        plan.published.remove(group);
+        plan.sizes.remove(group);
+        plan.suppressed.insert(group.clone(), Suppressed::History);
+    }
 }
 
 #[cfg(test)]

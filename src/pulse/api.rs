@@ -18,6 +18,7 @@ use super::store::Cycle;
 use crate::app::AppState;
 use crate::auth::{Actor, Permission};
 use crate::privacy::plan::Group;
+use crate::privacy::plan::Suppressed;
 use crate::web::AppError;
 use crate::web::api::{ApiActor, ApiError, ApiErrors, ApiQuery, Json, JsonBody};
 
@@ -391,6 +392,10 @@ pub struct ResultsOut {
     /// Rounded down to 10 %, when participation is "percent".
     pub participation_percent: Option<u32>,
     pub result: Option<GroupResult>,
+    /// Why nothing is shown (fewer_than_k, withheld), in plain words.
+    pub reason: Option<String>,
+    /// Why the organization's comments are not listed, when closed.
+    pub comments_note: Option<String>,
     /// Groups the caller may ask for.
     pub groups: Vec<String>,
 }
@@ -421,6 +426,8 @@ async fn get_results(
         participation: None,
         participation_percent: None,
         result: None,
+        reason: None,
+        comments_note: None,
         groups,
     };
     match view {
@@ -437,9 +444,18 @@ async fn get_results(
         View::Released(r) => {
             out.status = "released".into();
             out.result = Some(*r);
+            if out.group == "org" {
+                out.comments_note = service::comments_note(&cycle);
+            }
         }
-        View::FewerThanK => out.status = "fewer_than_k".into(),
-        View::Withheld => out.status = "withheld".into(),
+        View::FewerThanK => {
+            out.status = "fewer_than_k".into();
+            out.reason = Some(service::withheld_reason(Suppressed::TooFew, cycle.k));
+        }
+        View::Withheld(why) => {
+            out.status = "withheld".into();
+            out.reason = Some(service::withheld_reason(why, cycle.k));
+        }
     }
     Ok(Json(out))
 }

@@ -598,7 +598,9 @@ struct ResultsPage {
     open: Option<Participation>,
     result: Option<GroupResult>,
     fewer_than_k: bool,
-    withheld: bool,
+    /// Why the group is withheld, in plain words.
+    withheld: Option<String>,
+    comments_note: Option<String>,
     trend: String,
     heatmap: Vec<(String, Vec<String>)>,
     can_close: bool,
@@ -706,15 +708,21 @@ async fn show_results(
         open: None,
         result: None,
         fewer_than_k: false,
-        withheld: false,
+        withheld: None,
+        comments_note: None,
         heatmap,
         can_close: me.actor.can(Permission::ManageSurveys) && !cycle.is_closed(),
     };
     match view {
         View::Open(p) => page.open = Some(p),
-        View::Released(r) => page.result = Some(*r),
+        View::Released(r) => {
+            page.result = Some(*r);
+            if group == Group::Org {
+                page.comments_note = service::comments_note(&cycle);
+            }
+        }
         View::FewerThanK => page.fewer_than_k = true,
-        View::Withheld => page.withheld = true,
+        View::Withheld(why) => page.withheld = Some(service::withheld_reason(why, cycle.k)),
     }
     Ok(render(&page))
 }
@@ -746,6 +754,9 @@ async fn export_csv(
         "integration",
         "intent_to_stay",
         "enps",
+        "promoters",
+        "passives",
+        "detractors",
     ];
     out.write_record(header).map_err(AppError::internal)?;
     let pct = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_default();
@@ -768,7 +779,10 @@ async fn export_csv(
                     pillar(Pillar::Support),
                     pillar(Pillar::Integration),
                     pct(r.stay.map(|s| s.value)),
-                    r.enps.map(|e| e.to_string()).unwrap_or_default(),
+                    r.enps.map(|e| e.score.to_string()).unwrap_or_default(),
+                    r.enps.map(|e| e.promoters.to_string()).unwrap_or_default(),
+                    r.enps.map(|e| e.passives.to_string()).unwrap_or_default(),
+                    r.enps.map(|e| e.detractors.to_string()).unwrap_or_default(),
                 ]
             }
             other => {

@@ -1,6 +1,15 @@
 //! Results of a group, computed once from the raw responses when a cycle
 //! closes. Only groups in the publication plan get one; what a result holds
 //! follows the thresholds of PRIVACY.md (rules 7, 8, 12).
+//!
+//! Every figure is a count of answers in a band of the scale: favourable
+//! (4–5) or not on the 1–5 questions, promoters (9–10), passives (7–8) and
+//! detractors (0–6) for eNPS. A band holds at least two scale points, so no
+//! set of released counts, however combined across groups and cycles,
+//! narrows an answer to a single point: integer reasoning over the 1–5
+//! bounds has nothing to pin. Means and counts per scale point would (a
+//! team of three at 3 of 3 favourable with mean 4.00 all answered 4), so
+//! they are not released for any group.
 
 use std::collections::BTreeMap;
 
@@ -19,9 +28,31 @@ pub struct QuestionResult {
     pub answers: u32,
     /// % favourable (1–5 questions).
     pub favourable: Option<Share>,
-    pub mean: f64,
-    /// Count per scale point; only with at least k + 3 answers (rule 12).
-    pub distribution: Option<Vec<u32>>,
+    /// Promoters, passives and detractors (the 0–10 question).
+    #[serde(default)]
+    pub enps: Option<Enps>,
+}
+
+/// eNPS as the three bands it is made of, and the score they give.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct Enps {
+    pub promoters: u32,
+    pub passives: u32,
+    pub detractors: u32,
+    /// % promoters minus % detractors, rounded.
+    pub score: i64,
+}
+
+impl Enps {
+    fn of(values: &[i64]) -> Enps {
+        let count = |f: fn(i64) -> bool| values.iter().filter(|v| f(**v)).count() as u32;
+        Enps {
+            promoters: count(|v| v >= 9),
+            passives: count(|v| (7..=8).contains(&v)),
+            detractors: count(|v| v <= 6),
+            score: stats::enps(values),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
@@ -30,15 +61,17 @@ pub struct GroupResult {
     pub index: Share,
     pub pillars: BTreeMap<Pillar, Share>,
     pub questions: Vec<QuestionResult>,
-    pub enps: Option<i64>,
+    #[serde(default)]
+    pub enps: Option<Enps>,
     pub stay: Option<Share>,
-    /// Shown only when at least k people of the group wrote one, in a
-    /// random order (rule 8).
+    /// The organization's comments, in a random order, when the plan
+    /// releases them (rule 8); empty for every other group.
     pub comments: Vec<String>,
 }
 
-/// Computes a group's result from its responses.
-pub fn compute(questions: &[Question], responses: &[&StoredResponse], k: u32) -> GroupResult {
+/// Computes a group's result from its responses; `with_comments` when the
+/// plan releases comments for it.
+pub fn compute(questions: &[Question], responses: &[&StoredResponse], with_comments: bool) -> GroupResult {
     let pillar_of: BTreeMap<i64, Pillar> = questions.iter().map(|q| (q.id, q.pillar)).collect();
     let mut by_question: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
     for r in responses {
@@ -71,13 +104,14 @@ pub fn compute(questions: &[Question], responses: &[&StoredResponse], k: u32) ->
         let Some(values) = by_question.get(&q.id) else {
             continue;
         };
-        let Some((low, high)) = q.pillar.scale() else {
+        if q.pillar.scale().is_none() {
             continue;
-        };
+        }
         let count = values.len() as u32;
         let favourable = (q.pillar != Pillar::Enps).then(|| stats::favourable(values));
-        if q.pillar == Pillar::Enps {
-            enps = Some(stats::enps(values));
+        let bands = (q.pillar == Pillar::Enps).then(|| Enps::of(values));
+        if bands.is_some() {
+            enps = bands;
         }
         if q.pillar == Pillar::Stay {
             stay = favourable;
@@ -88,14 +122,13 @@ pub fn compute(questions: &[Question], responses: &[&StoredResponse], k: u32) ->
             pillar: q.pillar,
             answers: count,
             favourable,
-            mean: stats::mean(values),
-            distribution: (count >= k + 3).then(|| stats::distribution(values, low, high)),
+            enps: bands,
         });
     }
-    let mut comments: Vec<String> = responses.iter().filter_map(|r| r.comment.clone()).collect();
-    if (comments.len() as u32) < k {
-        comments.clear();
-    }
+    let mut comments: Vec<String> = match with_comments {
+        true => responses.iter().filter_map(|r| r.comment.clone()).collect(),
+        false => Vec::new(),
+    };
     comments.shuffle(&mut rand::thread_rng());
     GroupResult {
         responses: n,
@@ -172,17 +205,17 @@ mod tests {
             })
             .collect();
         let refs: Vec<&StoredResponse> = rs.iter().collect();
-        let g = compute(&qs, &refs, 5);
+        let g = compute(&qs, &refs, false);
         assert_eq!(g.responses, 6);
         // 12 pillar answers, 9 favourable.
         assert!((g.index.value - 75.0).abs() < 1e-9);
         assert!((g.pillars[&Pillar::Acceptance].value - 50.0).abs() < 1e-9);
-        assert_eq!(g.enps, Some(round(2.0 / 6.0 * 100.0 - 4.0 / 6.0 * 100.0)));
-        assert!(g.questions.iter().all(|q| q.distribution.is_none()), "6 < k + 3");
-        assert!(g.comments.is_empty(), "4 commenters < k");
-        let g = compute(&qs, &refs, 3);
+        let enps = g.enps.unwrap();
+        assert_eq!((enps.promoters, enps.passives, enps.detractors), (2, 0, 4));
+        assert_eq!(enps.score, round(2.0 / 6.0 * 100.0 - 4.0 / 6.0 * 100.0));
+        assert!(g.comments.is_empty(), "comments not released for this group");
+        let g = compute(&qs, &refs, true);
         assert_eq!(g.comments.len(), 4);
-        assert_eq!(g.questions[0].distribution, Some(vec![0, 3, 0, 0, 3]));
     }
 
     fn round(x: f64) -> i64 {

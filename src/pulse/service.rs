@@ -2,7 +2,7 @@
 //! through the publication plan — the one gate every page, API response
 //! and export goes through.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use askama::Template;
 use jiff::{SignedDuration, Timestamp, ToSpan};
@@ -676,6 +676,106 @@ fn memberships(r: &StoredResponse, dir: &crate::org::service::Directory) -> Vec<
     groups
 }
 
+/// Whether a group is one a roster decides (the organization, teams, time
+/// here), as opposed to a self-reported answer.
+fn from_roster(g: &Group) -> bool {
+    match g {
+        Group::Segment { question, .. } => question == TENURE,
+        _ => true,
+    }
+}
+
+/// What earlier cycles of a pulse released, as an attacker who knows the
+/// roster and who answered sees it, beside who answered this cycle.
+struct History {
+    current: HashMap<i64, Vec<Group>>,
+    earlier: Vec<plan::Earlier>,
+    /// Every group each earlier cycle released, self-reported ones too.
+    released: Vec<BTreeSet<Group>>,
+    /// Who answered each earlier cycle that listed comments.
+    commented: Vec<BTreeSet<i64>>,
+}
+
+impl History {
+    async fn load(
+        conn: &mut sqlx::AnyConnection,
+        cycle: &Cycle,
+        dir: &crate::org::service::Directory,
+    ) -> Result<History, AppError> {
+        let groups_of = |team: Option<i64>, band: Option<String>| {
+            let r = StoredResponse {
+                segments: vec![],
+                team_id: team,
+                tenure_band: band,
+                comment: None,
+                answers: vec![],
+            };
+            memberships(&r, dir)
+        };
+        let respondents = |rows: Vec<(i64, Option<i64>, Option<String>)>| -> HashMap<i64, Vec<Group>> {
+            rows.into_iter().map(|(p, t, b)| (p, groups_of(t, b))).collect()
+        };
+        let current = respondents(store::respondents(conn, cycle.org_id, cycle.id).await?);
+        let mut h = History {
+            current,
+            earlier: Vec::new(),
+            released: Vec::new(),
+            commented: Vec::new(),
+        };
+        for c in store::earlier_cycles(conn, cycle.org_id, cycle.pulse_id, cycle.number).await? {
+            let plan = cycle_plan(&c);
+            if plan.published.is_empty() {
+                continue;
+            }
+            let people = respondents(store::respondents(conn, c.org_id, c.id).await?);
+            if plan.comments.listed() && plan.published.contains(&Group::Org) {
+                h.commented.push(people.keys().copied().collect());
+            }
+            h.earlier.push(plan::Earlier {
+                released: plan.published.iter().filter(|g| from_roster(g)).cloned().collect(),
+                respondents: people,
+            });
+            h.released.push(plan.published);
+        }
+        Ok(h)
+    }
+
+    /// The plan of this cycle, checked with everything earlier cycles
+    /// released (see [`plan::history`]). Self-reported breakdowns are
+    /// released only when the same people answered every earlier cycle,
+    /// in the same groups: the server cannot tell who gave which answer
+    /// before, and someone who knows can set them against the teams.
+    fn decide(&self, candidates: &[Group], member: &[Vec<Group>], k: u32, writers: u32) -> plan::Plan {
+        let unchanged = self.earlier.iter().all(|e| e.respondents == self.current);
+        let mut plan = if unchanged {
+            let forced: BTreeSet<Group> = self.released.iter().flatten().cloned().collect();
+            plan::decide_with(candidates, member, k, &forced)
+        } else {
+            let mut plan = plan::decide(candidates, member, k);
+            let dropped: Vec<Group> = plan.published.iter().filter(|g| !from_roster(g)).cloned().collect();
+            for g in dropped {
+                plan.published.remove(&g);
+                plan.sizes.remove(&g);
+                plan.suppressed.insert(g, plan::Suppressed::SegmentHistory);
+            }
+            plan
+        };
+        plan::history(&mut plan, &self.current, &self.earlier);
+        let now: BTreeSet<i64> = self.current.keys().copied().collect();
+        let earlier: Vec<&BTreeSet<i64>> = self.commented.iter().collect();
+        plan.comments = if !plan.published.contains(&Group::Org) {
+            plan::Comments::NoOrganization
+        } else if writers < k {
+            plan::Comments::FewWriters
+        } else if !plan::comments_safe(&now, &earlier, k) {
+            plan::Comments::History
+        } else {
+            plan::Comments::Released
+        };
+        plan
+    }
+}
+
 /// Every group any page, API call or export accepts for a cycle.
 fn candidates(dir: &crate::org::service::Directory, segments: &[super::segments::SegmentQuestion]) -> Vec<Group> {
     let parents: HashSet<i64> = dir.teams.iter().filter_map(|t| t.parent_id).collect();
@@ -741,7 +841,9 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
     let dir = team_tree(&mut tx, org_id).await?;
     let member: Vec<Vec<Group>> = responses.iter().map(|r| memberships(r, &dir)).collect();
     let segments = super::segments::list(&mut tx, org_id, false).await?;
-    let plan = plan::decide(&candidates(&dir, &segments), &member, cycle.k);
+    let history = History::load(&mut tx, &cycle, &dir).await?;
+    let writers = responses.iter().filter(|r| r.comment.is_some()).count() as u32;
+    let plan = history.decide(&candidates(&dir, &segments), &member, cycle.k, writers);
     // Each published group's responses, found in one pass (not one pass
     // over every response per group).
     let mut of_group: HashMap<&Group, Vec<&StoredResponse>> = plan.published.iter().map(|g| (g, Vec::new())).collect();
@@ -754,7 +856,8 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
     }
     drop(member);
     for group in &plan.published {
-        let result = results::compute(&questions, &of_group[group], cycle.k);
+        let comments = *group == Group::Org && plan.comments == plan::Comments::Released;
+        let result = results::compute(&questions, &of_group[group], comments);
         sqlx::query("INSERT INTO cycle_results (cycle_id, org_id, group_key, result) VALUES ($1, $2, $3, $4)")
             .bind(cycle_id)
             .bind(org_id)
@@ -898,8 +1001,9 @@ pub enum View {
     Released(Box<GroupResult>),
     /// Fewer than k responses: nothing else is said (rule 7).
     FewerThanK,
-    /// Withheld so that it cannot be set against other groups (rule 9).
-    Withheld,
+    /// Withheld so that it cannot be set against other groups or earlier
+    /// cycles (rule 9), and why.
+    Withheld(Suppressed),
 }
 
 /// The one gate: every result page, API response and export asks here.
@@ -996,6 +1100,37 @@ async fn view_unaudited(app: &App, actor: &Actor, cycle_id: i64, group: &Group) 
     Ok((cycle, v))
 }
 
+/// Why a group's figures are withheld, in plain words (results page, API).
+pub fn withheld_reason(why: Suppressed, k: u32) -> String {
+    match why {
+        Suppressed::TooFew => format!("Fewer than {k} people in this group answered, so nothing is shown for it."),
+        Suppressed::Differencing => format!(
+            "Not shown: set beside the figures of other groups, this group's figures would narrow answers down to fewer than {k} people."
+        ),
+        Suppressed::History => format!(
+            "Not shown this cycle: compared with what earlier cycles showed, it would single out fewer than {k} people who joined, left, moved or skipped a cycle. It comes back when the group is steady again."
+        ),
+        Suppressed::SegmentHistory => "Not shown: breakdowns by a self-reported answer appear only while the people who answer stay the same from cycle to cycle; comparing cycles would otherwise tell who changed.".into(),
+    }
+}
+
+/// What a closed cycle says about its comments, in plain words, unless
+/// they are listed.
+pub fn comments_note(cycle: &Cycle) -> Option<String> {
+    let plan = cycle_plan(cycle);
+    let k = plan.k;
+    match plan.comments {
+        plan::Comments::Earlier | plan::Comments::Released => None,
+        plan::Comments::FewWriters => Some(format!("Fewer than {k} people wrote a comment, so none are shown.")),
+        plan::Comments::NoOrganization => {
+            Some("Comments are shown with the whole organization's results, which are not shown for this cycle.".into())
+        }
+        plan::Comments::History => Some(format!(
+            "Comments are not shown this cycle: compared with earlier cycles' comments, they would point at fewer than {k} people who joined or skipped a cycle."
+        )),
+    }
+}
+
 /// The plan a closed cycle stored when it closed.
 fn cycle_plan(cycle: &Cycle) -> Plan {
     cycle
@@ -1010,7 +1145,9 @@ fn cycle_plan(cycle: &Cycle) -> Plan {
 fn closed_view(plan: &Plan, group: &Group, stored: Option<&str>) -> Result<View, AppError> {
     if !plan.allows(group) {
         return Ok(match plan.suppressed.get(group) {
-            Some(Suppressed::Differencing) => View::Withheld,
+            Some(why @ (Suppressed::Differencing | Suppressed::History | Suppressed::SegmentHistory)) => {
+                View::Withheld(*why)
+            }
             _ => View::FewerThanK,
         });
     }

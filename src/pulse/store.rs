@@ -272,6 +272,56 @@ pub async fn roster(
     .collect()
 }
 
+/// Who answered a cycle, with the team and tenure band the roster froze
+/// for them: what an attacker who knows the roster knows. Person ids only
+/// ever meet answers in memory, at close, through the groups they are in.
+pub async fn respondents(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    cycle_id: i64,
+) -> Result<Vec<(i64, Option<i64>, Option<String>)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT r.person_id, r.team_id, r.tenure_band FROM cycle_roster r
+         JOIN participation x ON x.org_id = r.org_id AND x.cycle_id = r.cycle_id AND x.person_id = r.person_id
+         WHERE r.org_id = $1 AND r.cycle_id = $2 AND x.answered = 1",
+    )
+    .bind(org_id)
+    .bind(cycle_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.try_get("person_id")?,
+            r.try_get("team_id")?,
+            r.try_get("tenure_band")?,
+        ))
+    })
+    .collect()
+}
+
+/// The closed cycles of a pulse before cycle `number`, oldest first.
+pub async fn earlier_cycles(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    pulse_id: i64,
+    number: i64,
+) -> Result<Vec<Cycle>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {CYCLE_COLUMNS} FROM cycles c JOIN pulses p ON p.org_id = c.org_id AND p.id = c.pulse_id
+         WHERE c.org_id = $1 AND c.pulse_id = $2 AND c.number < $3 AND c.closed_at IS NOT NULL
+         ORDER BY c.number"
+    ))
+    .bind(org_id)
+    .bind(pulse_id)
+    .bind(number)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(cycle_from_row)
+    .collect()
+}
+
 /// One stored response, for computing results at close.
 #[derive(Clone, Debug)]
 pub struct StoredResponse {
