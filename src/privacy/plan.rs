@@ -601,7 +601,11 @@ pub fn comments_safe(current: &BTreeSet<i64>, earlier: &[&BTreeSet<i64>], k: u32
 /// A system too large for the exact check keeps only the groups whose
 /// respondents are exactly those of a group released before: that adds no
 /// equation, so it cannot expose anyone.
-pub fn history(plan: &mut Plan, current: &HashMap<i64, Vec<Group>>, earlier: &[Earlier]) {
+///
+/// `strict`: earlier cycles released figures this check cannot place (a
+/// breakdown by self-reported answers, which the server cannot tie to
+/// people), so only groups that add no equation at all are kept.
+pub fn history(plan: &mut Plan, current: &HashMap<i64, Vec<Group>>, earlier: &[Earlier], strict: bool) {
     if earlier.iter().all(|e| e.released.is_empty()) {
         return;
     }
@@ -644,8 +648,20 @@ pub fn history(plan: &mut Plan, current: &HashMap<i64, Vec<Group>>, earlier: &[E
     }
     let mut published = vec![true; columns.len()];
     let groups: Vec<Group> = columns.iter().map(|(_, g)| g.clone()).collect();
-    let suppressed = if columns.len() * types(&memberships, &published).sizes.len() <= DENSE_CELLS {
-        let movable = smallest_first(&groups, first_current..columns.len(), &size);
+    let t = types(&memberships, &published);
+    let suppressed = if !strict && columns.len() * t.sizes.len() <= DENSE_CELLS {
+        // A column the earlier ones already span adds no equation:
+        // suppressing it would protect no one.
+        let mut vectors = vec![vec![0.0; t.sizes.len()]; columns.len()];
+        for (ty, groups) in t.member_of.iter().enumerate() {
+            for g in groups {
+                vectors[*g][ty] = 1.0;
+            }
+        }
+        let before = Span::of(&vectors[..first_current]);
+        let new =
+            (first_current..columns.len()).filter(|g| before.reduce(vectors[*g].clone()).iter().any(|x| x.abs() > EPS));
+        let movable = smallest_first(&groups, new, &size);
         differencing(&memberships, &mut published, &movable, plan.k)
     } else {
         // Each column's respondents, to compare as sets.
@@ -882,6 +898,162 @@ mod tests {
             assert_safe(&plan, &responses);
             assert!(plan.published.iter().all(|g| plan.sizes[g] >= k), "round {round}");
         }
+    }
+
+    /// Rank over the rationals, by fraction-free elimination (exact for
+    /// the small 0/1 systems here).
+    fn exact_rank(rows: &[Vec<i128>]) -> usize {
+        let mut m = rows.to_vec();
+        let width = m.first().map_or(0, Vec::len);
+        let (mut r, mut prev) = (0, 1i128);
+        for c in 0..width {
+            let Some(p) = (r..m.len()).find(|i| m[*i][c] != 0) else {
+                continue;
+            };
+            m.swap(r, p);
+            for i in r + 1..m.len() {
+                for j in (c + 1..width).rev() {
+                    m[i][j] = (m[r][c] * m[i][j] - m[i][c] * m[r][j]) / prev;
+                }
+                m[i][c] = 0;
+            }
+            prev = m[r][c];
+            r += 1;
+        }
+        r
+    }
+
+    /// Exhaustive: for every set S of 1..k−1 people, no non-zero
+    /// combination of the released sets is supported within S (the rank
+    /// drops when S's columns are taken out exactly when one is).
+    fn assert_no_small_combination(sets: &[BTreeSet<usize>], people: usize, k: u32) {
+        let matrix = |drop: &[usize]| -> Vec<Vec<i128>> {
+            sets.iter()
+                .map(|s| {
+                    (0..people)
+                        .filter(|p| !drop.contains(p))
+                        .map(|p| i128::from(s.contains(&p)))
+                        .collect()
+                })
+                .collect()
+        };
+        let full = exact_rank(&matrix(&[]));
+        for mask in 1u32..(1 << people) {
+            let chosen: Vec<usize> = (0..people).filter(|p| mask & (1 << p) != 0).collect();
+            if chosen.len() as u32 >= k {
+                continue;
+            }
+            assert_eq!(
+                exact_rank(&matrix(&chosen)),
+                full,
+                "released sets {sets:?} determine a combination of people {chosen:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_exhaustive_check_finds_what_it_should() {
+        // {0,1,2} and {0,1}: the difference is person 2.
+        let sets = [BTreeSet::from([0, 1, 2]), BTreeSet::from([0, 1])];
+        let found = std::panic::catch_unwind(|| assert_no_small_combination(&sets, 3, 3));
+        assert!(found.is_err());
+        assert_no_small_combination(&[BTreeSet::from([0, 1, 2])], 3, 3);
+    }
+
+    /// Random organizations of up to 11 people over 2–4 cycles, with
+    /// joiners, leavers, moves and skippers, each cycle decided within
+    /// itself and then across cycles: everything the pulse released, all
+    /// cycles together, passes the exhaustive check (each person assumed
+    /// to answer the same every cycle).
+    #[test]
+    fn the_guard_across_cycles_passes_exhaustive_search() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(99);
+        let mut released_later = 0;
+        for round in 0..300 {
+            let k = rng.gen_range(3..=4u32);
+            let people = rng.gen_range(5..=11usize);
+            let teams = rng.gen_range(1..=3i64);
+            // Team 2 sits inside team 1 when nested.
+            let nested = rng.gen_bool(0.5);
+            let mut team: Vec<i64> = (0..people).map(|_| rng.gen_range(1..=teams)).collect();
+            let mut band: Vec<bool> = (0..people).map(|_| rng.gen_bool(0.5)).collect();
+            let mut active = vec![true; people];
+            let groups_of = |t: i64, b: bool| {
+                let mut g = vec![Group::Org, Group::Team(t)];
+                if nested && t == 2 {
+                    g.push(Group::Team(1));
+                }
+                if nested && t == 1 {
+                    g.push(Group::TeamOnly(1));
+                }
+                g.push(seg(if b { "new" } else { "old" }));
+                g
+            };
+            let mut candidates = vec![Group::Org, Group::TeamOnly(1), seg("new"), seg("old")];
+            candidates.extend((1..=teams).map(Group::Team));
+            let mut earlier: Vec<Earlier> = Vec::new();
+            let mut all: Vec<BTreeSet<usize>> = Vec::new();
+            for cycle in 0..rng.gen_range(2..=4) {
+                if cycle > 0 {
+                    let p = rng.gen_range(0..people);
+                    match rng.gen_range(0..4) {
+                        0 => active[p] = !active[p],
+                        1 => team[p] = rng.gen_range(1..=teams),
+                        2 => band[p] = !band[p],
+                        _ => {}
+                    }
+                }
+                let answering: Vec<usize> = (0..people).filter(|p| active[*p] && rng.gen_bool(0.85)).collect();
+                let current: HashMap<i64, Vec<Group>> = answering
+                    .iter()
+                    .map(|p| (*p as i64, groups_of(team[*p], band[*p])))
+                    .collect();
+                let responses: Vec<Vec<Group>> = answering.iter().map(|p| current[&(*p as i64)].clone()).collect();
+                let mut plan = decide(&candidates, &responses, k);
+                history(&mut plan, &current, &earlier, false);
+                assert!(plan.published.iter().all(|g| plan.sizes[g] >= k), "round {round}");
+                for g in &plan.published {
+                    all.push(
+                        answering
+                            .iter()
+                            .copied()
+                            .filter(|p| current[&(*p as i64)].contains(g))
+                            .collect(),
+                    );
+                }
+                if cycle > 0 {
+                    released_later += plan.published.len();
+                }
+                assert_no_small_combination(&all, people, k);
+                earlier.push(Earlier {
+                    released: plan.published.clone(),
+                    respondents: current,
+                });
+            }
+        }
+        assert!(
+            released_later > 300,
+            "later cycles still release figures: {released_later}"
+        );
+    }
+
+    #[test]
+    fn comment_lists_split_no_one_below_k() {
+        let set = |r: std::ops::Range<i64>| r.collect::<BTreeSet<i64>>();
+        let first = set(0..10);
+        // The same people: fine. One skipper: their comment would be the
+        // one missing. Five skippers, or a first list: fine.
+        assert!(comments_safe(&first, &[&first], 5));
+        assert!(!comments_safe(&set(1..10), &[&first], 5));
+        assert!(comments_safe(&set(5..10), &[&first], 5));
+        assert!(comments_safe(&first, &[], 5));
+        // One joiner: the new comment is theirs.
+        assert!(!comments_safe(&set(0..11), &[&first], 5));
+        // Two cycles listed alike, then one skipper: still the one missing.
+        assert!(!comments_safe(&set(1..10), &[&first, &first], 5));
+        // Five leave and five others join: every comment points at five.
+        assert!(comments_safe(&set(5..15), &[&first], 5));
     }
 
     #[test]

@@ -309,6 +309,10 @@ pub struct ResponseIn {
     /// The optional comment. Leave out anything that identifies anyone.
     #[schema(max_length = 2000)]
     pub comment: Option<String>,
+    /// Self-reported segments: segment question id → one of its options,
+    /// or "prefer not to say" (the same as leaving it out).
+    #[serde(default)]
+    pub segments: BTreeMap<String, String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -323,6 +327,7 @@ fn typed(body: &ResponseIn) -> service::Sent<'_> {
     service::Sent::Typed {
         answers: &body.answers,
         comment: body.comment.as_deref(),
+        segments: &body.segments,
     }
 }
 

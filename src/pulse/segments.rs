@@ -75,7 +75,13 @@ pub async fn list(
 /// Takes the segment fields (`s<ID>`) out of a submitted form: the options
 /// chosen among the active questions, the problems by field, and the other
 /// fields. Left blank or "prefer not to say", a question is not answered.
-pub type Taken = (Vec<(i64, String)>, Vec<(String, String)>, Vec<(String, String)>);
+pub type Taken = (Chosen, Problems, Vec<(String, String)>);
+
+/// Segment answers: (segment question id, option).
+pub type Chosen = Vec<(i64, String)>;
+
+/// Problems by field name.
+pub type Problems = Vec<(String, String)>;
 
 pub fn take_answers(active: &[SegmentQuestion], fields: &[(String, String)]) -> Taken {
     let (mut chosen, mut errors, mut rest) = (Vec::new(), Vec::new(), Vec::new());
@@ -84,15 +90,43 @@ pub fn take_answers(active: &[SegmentQuestion], fields: &[(String, String)]) -> 
             rest.push((name.clone(), value.clone()));
             continue;
         };
-        let value = value.trim();
-        match active.iter().find(|q| q.id == id) {
-            None => errors.push((name.clone(), "is not a question of this form".to_owned())),
-            Some(_) if value.is_empty() || value.eq_ignore_ascii_case(PREFER_NOT) => {}
-            Some(q) if q.options.iter().any(|o| o == value) => chosen.push((id, value.to_owned())),
-            Some(_) => errors.push((name.clone(), "choose one of the options".to_owned())),
-        }
+        take_one(active, id, name, value, &mut chosen, &mut errors);
     }
     (chosen, errors, rest)
+}
+
+/// The API's segment answers: segment question id → the chosen option (or
+/// "prefer not to say"). Errors name the field as `segments.ID`.
+pub fn take_typed(
+    active: &[SegmentQuestion],
+    sent: &std::collections::BTreeMap<String, String>,
+) -> (Chosen, Problems) {
+    let (mut chosen, mut errors) = (Vec::new(), Vec::new());
+    for (key, value) in sent {
+        let name = format!("segments.{key}");
+        match key.parse::<i64>() {
+            Ok(id) => take_one(active, id, &name, value, &mut chosen, &mut errors),
+            Err(_) => errors.push((name, "is not a segment question id".to_owned())),
+        }
+    }
+    (chosen, errors)
+}
+
+fn take_one(
+    active: &[SegmentQuestion],
+    id: i64,
+    name: &str,
+    value: &str,
+    chosen: &mut Vec<(i64, String)>,
+    errors: &mut Vec<(String, String)>,
+) {
+    let value = value.trim();
+    match active.iter().find(|q| q.id == id) {
+        None => errors.push((name.to_owned(), "is not a question of this form".to_owned())),
+        Some(_) if value.is_empty() || value.eq_ignore_ascii_case(PREFER_NOT) => {}
+        Some(q) if q.options.iter().any(|o| o == value) => chosen.push((id, value.to_owned())),
+        Some(_) => errors.push((name.to_owned(), "choose one of the options".to_owned())),
+    }
 }
 
 pub async fn add(app: &App, actor: &Actor, text: &str, options: &str) -> Result<i64, AppError> {

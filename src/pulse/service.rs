@@ -563,6 +563,8 @@ pub enum Sent<'a> {
     Typed {
         answers: &'a std::collections::BTreeMap<String, i64>,
         comment: Option<&'a str>,
+        /// Segment question id → chosen option.
+        segments: &'a std::collections::BTreeMap<String, String>,
     },
 }
 
@@ -603,16 +605,24 @@ pub async fn submit_sent(
         let checked = match sent {
             Sent::Form(fields) => {
                 let (segments, segment_errors, fields) = super::segments::take_answers(&active, fields);
-                match super::model::parse_submission(&questions, &fields) {
-                    Ok(_) if !segment_errors.is_empty() => Err(segment_errors),
-                    Ok(s) => Ok(super::model::Submission { segments, ..s }),
-                    Err(mut e) => {
-                        e.extend(segment_errors);
-                        Err(e)
-                    }
-                }
+                with_segments(
+                    super::model::parse_submission(&questions, &fields),
+                    segments,
+                    segment_errors,
+                )
             }
-            Sent::Typed { answers, comment } => super::model::typed_submission(&questions, answers, comment),
+            Sent::Typed {
+                answers,
+                comment,
+                segments,
+            } => {
+                let (segments, segment_errors) = super::segments::take_typed(&active, segments);
+                with_segments(
+                    super::model::typed_submission(&questions, answers, comment),
+                    segments,
+                    segment_errors,
+                )
+            }
         };
         super::writer::Claim {
             org_id,
@@ -623,6 +633,24 @@ pub async fn submit_sent(
         }
     };
     app.answers().submit(claim).await
+}
+
+type Errors = Vec<(String, String)>;
+
+/// A checked submission with its segment answers, or every error of both.
+fn with_segments(
+    checked: Result<super::model::Submission, Errors>,
+    segments: Vec<(i64, String)>,
+    segment_errors: Errors,
+) -> Result<super::model::Submission, Errors> {
+    match checked {
+        Ok(_) if !segment_errors.is_empty() => Err(segment_errors),
+        Ok(s) => Ok(super::model::Submission { segments, ..s }),
+        Err(mut e) => {
+            e.extend(segment_errors);
+            Err(e)
+        }
+    }
 }
 
 /// Stores one whole answer given with a personal link's token: the token
@@ -694,6 +722,8 @@ struct History {
     released: Vec<BTreeSet<Group>>,
     /// Who answered each earlier cycle that listed comments.
     commented: Vec<BTreeSet<i64>>,
+    /// Whether the pulse repeats (monthly, quarterly).
+    repeats: bool,
 }
 
 impl History {
@@ -716,11 +746,18 @@ impl History {
             rows.into_iter().map(|(p, t, b)| (p, groups_of(t, b))).collect()
         };
         let current = respondents(store::respondents(conn, cycle.org_id, cycle.id).await?);
+        let schedule: String = sqlx::query("SELECT schedule FROM pulses WHERE org_id = $1 AND id = $2")
+            .bind(cycle.org_id)
+            .bind(cycle.pulse_id)
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("schedule")?;
         let mut h = History {
             current,
             earlier: Vec::new(),
             released: Vec::new(),
             commented: Vec::new(),
+            repeats: Schedule::parse(&schedule).ok().and_then(Schedule::months).is_some(),
         };
         for c in store::earlier_cycles(conn, cycle.org_id, cycle.pulse_id, cycle.number).await? {
             let plan = cycle_plan(&c);
@@ -741,13 +778,18 @@ impl History {
     }
 
     /// The plan of this cycle, checked with everything earlier cycles
-    /// released (see [`plan::history`]). Self-reported breakdowns are
-    /// released only when the same people answered every earlier cycle,
-    /// in the same groups: the server cannot tell who gave which answer
-    /// before, and someone who knows can set them against the teams.
+    /// released (see [`plan::history`]).
+    ///
+    /// Self-reported breakdowns are the exception: the server cannot tell
+    /// who gave which answer, so it cannot set them against the teams of
+    /// other cycles, as someone who knows can. They are released only by
+    /// a pulse that does not repeat, only while the same people answer
+    /// in the same groups, and once they are out, a later cycle of the
+    /// pulse keeps only figures that add nothing to what was released.
     fn decide(&self, candidates: &[Group], member: &[Vec<Group>], k: u32, writers: u32) -> plan::Plan {
         let unchanged = self.earlier.iter().all(|e| e.respondents == self.current);
-        let mut plan = if unchanged {
+        let segments_out = self.released.iter().flatten().any(|g| !from_roster(g));
+        let mut plan = if unchanged && !self.repeats {
             let forced: BTreeSet<Group> = self.released.iter().flatten().cloned().collect();
             plan::decide_with(candidates, member, k, &forced)
         } else {
@@ -760,7 +802,7 @@ impl History {
             }
             plan
         };
-        plan::history(&mut plan, &self.current, &self.earlier);
+        plan::history(&mut plan, &self.current, &self.earlier, segments_out && !unchanged);
         let now: BTreeSet<i64> = self.current.keys().copied().collect();
         let earlier: Vec<&BTreeSet<i64>> = self.commented.iter().collect();
         plan.comments = if !plan.published.contains(&Group::Org) {
@@ -1110,7 +1152,7 @@ pub fn withheld_reason(why: Suppressed, k: u32) -> String {
         Suppressed::History => format!(
             "Not shown this cycle: compared with what earlier cycles showed, it would single out fewer than {k} people who joined, left, moved or skipped a cycle. It comes back when the group is steady again."
         ),
-        Suppressed::SegmentHistory => "Not shown: breakdowns by a self-reported answer appear only while the people who answer stay the same from cycle to cycle; comparing cycles would otherwise tell who changed.".into(),
+        Suppressed::SegmentHistory => "Not shown: breakdowns by a self-reported answer appear only for a one-off pulse answered by the same people in the same teams as its earlier cycles. Comparing the cycles of a repeating pulse would tell who changed, because nobody, the server included, knows who gave which answer.".into(),
     }
 }
 

@@ -266,9 +266,30 @@ impl TestApp {
             time_zone: TimeZoneName::parse("Europe/Berlin").unwrap(),
         };
         let id = new_id();
-        let hash = password::hash_now(PASSWORD);
+        // One hash for every test person: hashing is slow on purpose.
+        static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let hash = HASH.get_or_init(|| password::hash_now(PASSWORD));
         let mut conn = self.state.db.pool.acquire().await.unwrap();
-        store::insert_person(&mut conn, org_id, id, &input, Some(&hash), false, 0)
+        store::insert_person(&mut conn, org_id, id, &input, Some(hash), false, 0)
+            .await
+            .unwrap();
+        id
+    }
+
+    /// A person who cannot sign in (no password to hash: quick to make).
+    pub async fn member(&self, org_id: i64, name: &str, email: &str, team: Option<i64>) -> i64 {
+        let input = PersonInput {
+            name: PersonName::parse(name).unwrap(),
+            email: Email::parse(email).unwrap(),
+            role: Role::Employee,
+            team_id: team,
+            manager_id: None,
+            start_date: None,
+            time_zone: TimeZoneName::parse("Europe/Berlin").unwrap(),
+        };
+        let id = new_id();
+        let mut conn = self.state.db.pool.acquire().await.unwrap();
+        store::insert_person(&mut conn, org_id, id, &input, None, false, 0)
             .await
             .unwrap();
         id

@@ -65,22 +65,33 @@ async fn org_with(app: &TestApp, sizes: &[usize], nested: bool) -> Org {
 /// and the outcomes every time, the second of each pillar rotating) and
 /// opens a cycle; returns the cycle id.
 async fn launch_pulse(app: &TestApp, hr: &Browser, org: i64) -> i64 {
+    launch_pulse_every(app, hr, org, "monthly").await
+}
+
+/// [`launch_pulse`] with another schedule.
+async fn launch_pulse_every(app: &TestApp, hr: &Browser, org: i64, schedule: &str) -> i64 {
     let bank = belong::pulse::service::question_bank(&app.state, org).await.unwrap();
+    let cores = belong::pulse::model::default_selection(&bank)
+        .iter()
+        .filter(|(_, c)| *c)
+        .count();
+    let per_cycle = if schedule == "once" { cores } else { 9 };
     hr.get("/pulse/new").await.assert(200, "Design a pulse");
     let mut fields: Vec<(String, String)> = vec![
         ("title".into(), "Monthly pulse".into()),
-        ("schedule".into(), "monthly".into()),
+        ("schedule".into(), schedule.into()),
         ("open_days".into(), "7".into()),
         ("remind_days".into(), "3".into()),
-        ("per_cycle".into(), "9".into()),
+        ("per_cycle".into(), per_cycle.to_string()),
         ("audience".into(), "all".into()),
     ];
     let chosen = belong::pulse::model::default_selection(&bank);
     for q in &bank {
         let usage = match chosen.iter().find(|(id, _)| *id == q.id) {
             Some((_, true)) => "core",
-            Some((_, false)) => "rotate",
-            None => "off",
+            // A one-off pulse asks its questions once: none rotate.
+            Some((_, false)) if schedule != "once" => "rotate",
+            _ => "off",
         };
         fields.push((format!("use_{}", q.id), usage.into()));
     }
@@ -1059,7 +1070,9 @@ async fn self_reported_segments_stay_on_the_response_and_pass_the_guard(app: Tes
         .await;
     assert_eq!(made.status, 303);
     let seg = app.count("SELECT id FROM segment_questions").await;
-    let cycle = launch_pulse(&app, &hr, o.org).await;
+    // Breakdowns by self-reported answers are for one-off pulses (a
+    // repeating one would let cycles be compared).
+    let cycle = launch_pulse_every(&app, &hr, o.org, "once").await;
     // The form offers it, with "prefer not to say" chosen by default.
     let me = app.browser();
     me.sign_in("bars-co", "p0-1@bars.example", PASSWORD).await;
