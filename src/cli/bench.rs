@@ -7,6 +7,8 @@
 //! * `results`: results of the whole org and the teams × pillars heatmap
 //!   over HTTP on 10,000 people and 36 monthly cycles, the cold start of
 //!   `belong serve` on that database, and its resident memory.
+//! * `utility` (in `bench_guard`): the share of team × cycle cells whose
+//!   Belonging Index the guard releases, before and now.
 //! * `signin`, `pages`, `durability` (in `bench_load`): a burst of wrong
 //!   passwords and the memory it takes, every page at once, kill -9 under
 //!   load. What they share lives in `bench_kit`.
@@ -93,6 +95,20 @@ pub enum Bench {
         #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
         comments: bool,
     },
+    /// What the guard costs: the share of team × cycle cells whose
+    /// Belonging Index is released, before and with the guard across
+    /// cycles, over generated organizations and the demo.
+    Utility {
+        /// Generated organizations, 10–200 people each (about 30 s each on
+        /// a 2-core machine: the guard across 12 cycles of 200 people).
+        #[arg(long, default_value_t = 10)]
+        orgs: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Database for the demo (default: a new SQLite file).
+        #[arg(long)]
+        database: Option<DatabaseUrl>,
+    },
     /// Results pages on a large history.
     Results {
         #[arg(long)]
@@ -135,6 +151,7 @@ pub async fn run(b: Bench) -> anyhow::Result<ExitCode> {
             people,
             comments,
         } => close(database, people, comments).await,
+        Bench::Utility { orgs, seed, database } => super::bench_guard::utility(orgs, seed, database).await,
         Bench::Signin { database, attempts } => super::bench_load::sign_in_burst(database, attempts).await,
         Bench::Pages {
             database,

@@ -3,6 +3,7 @@
 mod admin;
 mod backup;
 mod bench;
+mod bench_guard;
 mod bench_kit;
 mod bench_load;
 mod import;

@@ -332,25 +332,63 @@ fn exposed(memberships: &[Vec<usize>], published: &[bool], k: u32) -> Option<Vec
     };
     let mut small: Vec<usize> = (0..n_types).filter(|ty| t.sizes[*ty] < k).collect();
     small.sort_by_key(|ty| t.sizes[*ty]);
-    let columns: Vec<Vec<f64>> = small.iter().map(|ty| column(*ty)).collect();
+    let all: Vec<Vec<f64>> = small.iter().map(|ty| column(*ty)).collect();
+    // Only a type in some dependent set of small columns can be exposed:
+    // the others are independent of all the rest, so the search skips them.
+    let dependent = in_some_dependency(&all);
+    let small: Vec<usize> = small
+        .iter()
+        .zip(&dependent)
+        .filter(|(_, d)| **d)
+        .map(|(ty, _)| *ty)
+        .collect();
+    let columns: Vec<Vec<f64>> = all
+        .into_iter()
+        .zip(&dependent)
+        .filter(|(_, d)| **d)
+        .map(|(c, _)| c)
+        .collect();
 
     let mut bad = vec![false; small.len()];
-    let mut budget = SEARCH_BUDGET;
-    let mut chosen = Vec::new();
-    let mut basis = Vec::new();
-    if !search(
-        0,
-        0,
-        &small,
-        &columns,
-        &t.sizes,
+    let support: Vec<Vec<usize>> = columns
+        .iter()
+        .map(|c| (0..c.len()).filter(|i| c[*i].abs() > EPS).collect())
+        .collect();
+    let mut s = Search {
+        small: &small,
+        columns: &columns,
+        touch: (0..columns.len())
+            .map(|i| {
+                (0..columns.len())
+                    .map(|j| support[i].iter().any(|x| support[j].binary_search(x).is_ok()))
+                    .collect()
+            })
+            .collect(),
+        support,
+        sizes: &t.sizes,
         k,
-        &mut basis,
-        &mut chosen,
-        &mut bad,
-        &mut budget,
-    ) {
-        return None;
+        basis: Vec::new(),
+        chosen: Vec::new(),
+        budget: SEARCH_BUDGET,
+    };
+    for root in 0..small.len() {
+        if s.support[root].is_empty() {
+            // Determined on its own.
+            bad[root] = true;
+            continue;
+        }
+        s.chosen.push(root);
+        let lead = (0..columns[root].len())
+            .max_by(|a, b| columns[root][*a].abs().total_cmp(&columns[root][*b].abs()))
+            .unwrap_or(0);
+        s.basis
+            .push((lead, columns[root].iter().map(|x| x / columns[root][lead]).collect()));
+        let ok = s.extend(root, t.sizes[small[root]], &mut bad);
+        s.basis.pop();
+        s.chosen.pop();
+        if !ok {
+            return None;
+        }
     }
     let bad_types: Vec<usize> = small.iter().zip(&bad).filter(|(_, b)| **b).map(|(ty, _)| *ty).collect();
     Some(
@@ -364,77 +402,89 @@ fn exposed(memberships: &[Vec<usize>], published: &[bool], k: u32) -> Option<Vec
 /// responses together. A set whose null-space columns are linearly
 /// dependent carries a non-zero vector of the row space: some combination
 /// of the answers of fewer than k people — a sum, a difference, any
-/// weighting — follows from the released figures. Marks the types of every
-/// such set. `basis` holds the reduced columns of the current set. False
-/// when out of budget.
-#[allow(clippy::too_many_arguments)]
-fn search(
-    from: usize,
-    total: u32,
-    small: &[usize],
-    columns: &[Vec<f64>],
-    sizes: &[u32],
+/// weighting — follows from the released figures.
+///
+/// Only connected sets are searched: columns that share a non-zero
+/// coordinate, grown from each root through later types. A smallest
+/// dependent set is always connected (split in two parts with no common
+/// coordinate, each part would be dependent on its own), so this finds
+/// every exposed type, in far fewer steps than all subsets when many types
+/// are small (people who joined, left or skipped, across cycles).
+struct Search<'a> {
+    small: &'a [usize],
+    columns: &'a [Vec<f64>],
+    /// Non-zero coordinates of each column.
+    support: Vec<Vec<usize>>,
+    /// Whether two columns share a non-zero coordinate.
+    touch: Vec<Vec<bool>>,
+    sizes: &'a [u32],
     k: u32,
-    basis: &mut Vec<(usize, Vec<f64>)>,
-    chosen: &mut Vec<usize>,
-    bad: &mut [bool],
-    budget: &mut u64,
-) -> bool {
-    for i in from..small.len() {
-        let size = sizes[small[i]];
-        if total + size >= k {
-            // Sorted by size: every later type is at least as large.
-            break;
-        }
-        if *budget == 0 {
-            return false;
-        }
-        *budget -= 1;
-        // Reduce the column against the set's basis.
-        let mut v = columns[i].clone();
-        for (p, row) in basis.iter() {
-            let f = v[*p];
-            if f.abs() > EPS {
-                for (x, r) in v.iter_mut().zip(row) {
-                    *x -= f * r;
+    /// Reduced columns of the current set, with their pivots.
+    basis: Vec<(usize, Vec<f64>)>,
+    chosen: Vec<usize>,
+    budget: u64,
+}
+
+impl Search<'_> {
+    fn touches(&self, i: usize) -> bool {
+        self.chosen.iter().any(|c| self.touch[*c][i])
+    }
+
+    /// Grows the current set (rooted at `root`, holding `total`) by one
+    /// type touching it; marks the types of every dependent set. False
+    /// when out of budget.
+    fn extend(&mut self, root: usize, total: u32, bad: &mut [bool]) -> bool {
+        for i in root + 1..self.small.len() {
+            let size = self.sizes[self.small[i]];
+            if total + size >= self.k {
+                // Sorted by size: every later type is at least as large.
+                break;
+            }
+            if self.chosen.contains(&i) || !self.touches(i) {
+                continue;
+            }
+            if self.budget == 0 {
+                return false;
+            }
+            self.budget -= 1;
+            let mut v = self.columns[i].clone();
+            for (p, row) in &self.basis {
+                let f = v[*p];
+                if f.abs() > EPS {
+                    for (x, r) in v.iter_mut().zip(row) {
+                        *x -= f * r;
+                    }
                 }
             }
-        }
-        let pivot = (0..v.len())
-            .max_by(|a, b| v[*a].abs().total_cmp(&v[*b].abs()))
-            .filter(|p| v[*p].abs() > EPS);
-        chosen.push(i);
-        let Some(p) = pivot else {
-            // Dependent: this set (and every larger one) is determined.
-            for c in chosen.iter() {
-                bad[*c] = true;
+            let pivot = (0..v.len())
+                .max_by(|a, b| v[*a].abs().total_cmp(&v[*b].abs()))
+                .filter(|p| v[*p].abs() > EPS);
+            let Some(p) = pivot else {
+                // Dependent: this set is determined.
+                for c in &self.chosen {
+                    bad[*c] = true;
+                }
+                bad[i] = true;
+                continue;
+            };
+            let lead = v[p];
+            self.basis.push((p, v.iter().map(|x| x / lead).collect()));
+            self.chosen.push(i);
+            let ok = self.extend(root, total + size, bad);
+            self.chosen.pop();
+            self.basis.pop();
+            if !ok {
+                return false;
             }
-            chosen.pop();
-            continue;
-        };
-        let lead = v[p];
-        let row: Vec<f64> = v.iter().map(|x| x / lead).collect();
-        basis.push((p, row));
-        let ok = search(
-            i + 1,
-            total + size,
-            small,
-            columns,
-            sizes,
-            k,
-            basis,
-            chosen,
-            bad,
-            budget,
-        );
-        basis.pop();
-        chosen.pop();
-        if !ok {
-            return false;
         }
+        true
     }
-    true
 }
+
+/// How many groups the exact check tries taking out, one at a time, to
+/// protect an exposed response before it falls back to the smallest group
+/// holding it (each try solves the whole system again).
+const TRIALS: usize = 8;
 
 /// The exact check: while some combination of the published groups
 /// isolates fewer than k responses, suppresses a group of `movable` (in
@@ -453,7 +503,7 @@ fn differencing(memberships: &[Vec<usize>], published: &mut [bool], movable: &[u
                 // Suppress the first group whose removal protects the first
                 // exposed response; failing that, the first containing it.
                 let victim = bad[0];
-                let fixes = order.iter().copied().find(|g| {
+                let fixes = order.iter().copied().take(TRIALS).find(|g| {
                     let mut trial = published.to_vec();
                     trial[*g] = false;
                     exposed(memberships, &trial, k).is_some_and(|b| !b.contains(&victim))
@@ -545,6 +595,71 @@ pub fn decide_with(candidates: &[Group], responses: &[Vec<Group>], k: u32, force
         }
     }
     plan
+}
+
+/// For each vector, whether it takes part in some linear dependency of
+/// them all (elimination that keeps track of each row's combination).
+fn in_some_dependency(vectors: &[Vec<f64>]) -> Vec<bool> {
+    let m = vectors.len();
+    let mut rows: Vec<(usize, Vec<f64>, Vec<f64>)> = Vec::new();
+    let mut dependent = vec![false; m];
+    for (i, v) in vectors.iter().enumerate() {
+        let mut v = v.clone();
+        let mut combo = vec![0.0; m];
+        combo[i] = 1.0;
+        for (p, row, row_combo) in &rows {
+            let f = v[*p];
+            if f.abs() > EPS {
+                for (x, r) in v.iter_mut().zip(row) {
+                    *x -= f * r;
+                }
+                for (x, r) in combo.iter_mut().zip(row_combo) {
+                    *x -= f * r;
+                }
+            }
+        }
+        match (0..v.len())
+            .max_by(|a, b| v[*a].abs().total_cmp(&v[*b].abs()))
+            .filter(|p| v[*p].abs() > EPS)
+        {
+            Some(p) => {
+                let lead = v[p];
+                rows.push((
+                    p,
+                    v.iter().map(|x| x / lead).collect(),
+                    combo.iter().map(|x| x / lead).collect(),
+                ));
+            }
+            None => {
+                for (d, c) in dependent.iter_mut().zip(&combo) {
+                    *d |= c.abs() > EPS;
+                }
+            }
+        }
+    }
+    dependent
+}
+
+/// How many people are in one of two sorted lists and not the other.
+fn symmetric_difference(a: &[usize], b: &[usize]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                i += 1;
+                n += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                j += 1;
+                n += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n + (a.len() - i) + (b.len() - j)
 }
 
 /// An earlier closed cycle of the same pulse as an attacker who knows the
@@ -648,8 +763,28 @@ pub fn history(plan: &mut Plan, current: &HashMap<i64, Vec<Group>>, earlier: &[E
     }
     let mut published = vec![true; columns.len()];
     let groups: Vec<Group> = columns.iter().map(|(_, g)| g.clone()).collect();
+    // Each column's people, to compare as sets.
+    let mut sets: Vec<Vec<usize>> = vec![Vec::new(); columns.len()];
+    for (p, m) in memberships.iter().enumerate() {
+        for g in m {
+            sets[*g].push(p);
+        }
+    }
+    // The common case first, cheaply: a group that differs from a group
+    // released before by 1..k−1 people (a leaver, a joiner, a skipper) is
+    // that difference. The exact check below finds the rest.
+    let mut suppressed: Vec<usize> = Vec::new();
+    for g in first_current..columns.len() {
+        let close = sets[..first_current]
+            .iter()
+            .any(|before| (1..plan.k as usize).contains(&symmetric_difference(&sets[g], before)));
+        if close {
+            published[g] = false;
+            suppressed.push(g);
+        }
+    }
     let t = types(&memberships, &published);
-    let suppressed = if !strict && columns.len() * t.sizes.len() <= DENSE_CELLS {
+    suppressed.extend(if !strict && columns.len() * t.sizes.len() <= DENSE_CELLS {
         // A column the earlier ones already span adds no equation:
         // suppressing it would protect no one.
         let mut vectors = vec![vec![0.0; t.sizes.len()]; columns.len()];
@@ -661,21 +796,14 @@ pub fn history(plan: &mut Plan, current: &HashMap<i64, Vec<Group>>, earlier: &[E
         let before = Span::of(&vectors[..first_current]);
         let new =
             (first_current..columns.len()).filter(|g| before.reduce(vectors[*g].clone()).iter().any(|x| x.abs() > EPS));
-        let movable = smallest_first(&groups, new, &size);
+        let movable = smallest_first(&groups, new.filter(|g| published[*g]), &size);
         differencing(&memberships, &mut published, &movable, plan.k)
     } else {
-        // Each column's respondents, to compare as sets.
-        let mut sets: Vec<Vec<usize>> = vec![Vec::new(); columns.len()];
-        for (p, m) in memberships.iter().enumerate() {
-            for g in m {
-                sets[*g].push(p);
-            }
-        }
         let before: std::collections::HashSet<&Vec<usize>> = sets[..first_current].iter().collect();
         (first_current..columns.len())
-            .filter(|g| !before.contains(&sets[*g]))
+            .filter(|g| published[*g] && !before.contains(&sets[*g]))
             .collect()
-    };
+    });
     for g in suppressed {
         let group = &columns[g].1;
         plan.published.remove(group);

@@ -278,6 +278,16 @@ async fn list_cycles(State(app): State<AppState>, ApiActor(actor): ApiActor) -> 
 pub struct OpenCycleOut {
     pub cycle: CycleOut,
     pub questions: Vec<QuestionOut>,
+    /// Self-reported segments the answer may carry (`segments` of the
+    /// response: id → one of the options, or leave it out).
+    pub segments: Vec<SegmentOut>,
+}
+
+#[derive(Clone, Serialize, ToSchema)]
+pub struct SegmentOut {
+    pub id: String,
+    pub text: String,
+    pub options: Vec<String>,
 }
 
 /// Open cycles the caller has not answered yet, with their questions.
@@ -288,6 +298,18 @@ async fn open_cycles(
     ApiActor(actor): ApiActor,
 ) -> Result<Json<Vec<OpenCycleOut>>, ApiError> {
     let mut out = Vec::new();
+    let segments: Vec<SegmentOut> = app
+        .answers()
+        .segments(&app.db, actor.org_id, app.now().as_second())
+        .await
+        .map_err(AppError::from)?
+        .iter()
+        .map(|q| SegmentOut {
+            id: q.id.to_string(),
+            text: q.text.clone(),
+            options: q.options.clone(),
+        })
+        .collect();
     for c in service::open_for(&app, &actor).await? {
         let questions = match service::form(&app, actor.org_id, c.id, actor.person_id).await {
             Ok((_, qs)) => qs,
@@ -296,6 +318,7 @@ async fn open_cycles(
         out.push(OpenCycleOut {
             cycle: CycleOut::from(&c),
             questions: questions.iter().map(QuestionOut::from).collect(),
+            segments: segments.clone(),
         });
     }
     Ok(Json(out))

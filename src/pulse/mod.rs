@@ -5,6 +5,7 @@
 pub mod api;
 pub mod chart;
 pub mod demo;
+pub mod guard;
 pub mod keep;
 pub mod links;
 pub mod model;

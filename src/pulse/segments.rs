@@ -97,10 +97,7 @@ pub fn take_answers(active: &[SegmentQuestion], fields: &[(String, String)]) -> 
 
 /// The API's segment answers: segment question id → the chosen option (or
 /// "prefer not to say"). Errors name the field as `segments.ID`.
-pub fn take_typed(
-    active: &[SegmentQuestion],
-    sent: &std::collections::BTreeMap<String, String>,
-) -> (Chosen, Problems) {
+pub fn take_typed(active: &[SegmentQuestion], sent: &std::collections::BTreeMap<String, String>) -> (Chosen, Problems) {
     let (mut chosen, mut errors) = (Vec::new(), Vec::new());
     for (key, value) in sent {
         let name = format!("segments.{key}");

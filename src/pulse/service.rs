@@ -2,7 +2,7 @@
 //! through the publication plan — the one gate every page, API response
 //! and export goes through.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use askama::Template;
 use jiff::{SignedDuration, Timestamp, ToSpan};
@@ -674,7 +674,7 @@ async fn team_tree(conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<crate:
 }
 
 /// The groups a response belongs to, among the candidates.
-fn memberships(r: &StoredResponse, dir: &crate::org::service::Directory) -> Vec<Group> {
+pub(crate) fn memberships(r: &StoredResponse, dir: &crate::org::service::Directory) -> Vec<Group> {
     let mut groups = vec![Group::Org];
     if let Some(team) = r.team_id {
         groups.push(Group::TeamOnly(team));
@@ -704,122 +704,11 @@ fn memberships(r: &StoredResponse, dir: &crate::org::service::Directory) -> Vec<
     groups
 }
 
-/// Whether a group is one a roster decides (the organization, teams, time
-/// here), as opposed to a self-reported answer.
-fn from_roster(g: &Group) -> bool {
-    match g {
-        Group::Segment { question, .. } => question == TENURE,
-        _ => true,
-    }
-}
-
-/// What earlier cycles of a pulse released, as an attacker who knows the
-/// roster and who answered sees it, beside who answered this cycle.
-struct History {
-    current: HashMap<i64, Vec<Group>>,
-    earlier: Vec<plan::Earlier>,
-    /// Every group each earlier cycle released, self-reported ones too.
-    released: Vec<BTreeSet<Group>>,
-    /// Who answered each earlier cycle that listed comments.
-    commented: Vec<BTreeSet<i64>>,
-    /// Whether the pulse repeats (monthly, quarterly).
-    repeats: bool,
-}
-
-impl History {
-    async fn load(
-        conn: &mut sqlx::AnyConnection,
-        cycle: &Cycle,
-        dir: &crate::org::service::Directory,
-    ) -> Result<History, AppError> {
-        let groups_of = |team: Option<i64>, band: Option<String>| {
-            let r = StoredResponse {
-                segments: vec![],
-                team_id: team,
-                tenure_band: band,
-                comment: None,
-                answers: vec![],
-            };
-            memberships(&r, dir)
-        };
-        let respondents = |rows: Vec<(i64, Option<i64>, Option<String>)>| -> HashMap<i64, Vec<Group>> {
-            rows.into_iter().map(|(p, t, b)| (p, groups_of(t, b))).collect()
-        };
-        let current = respondents(store::respondents(conn, cycle.org_id, cycle.id).await?);
-        let schedule: String = sqlx::query("SELECT schedule FROM pulses WHERE org_id = $1 AND id = $2")
-            .bind(cycle.org_id)
-            .bind(cycle.pulse_id)
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get("schedule")?;
-        let mut h = History {
-            current,
-            earlier: Vec::new(),
-            released: Vec::new(),
-            commented: Vec::new(),
-            repeats: Schedule::parse(&schedule).ok().and_then(Schedule::months).is_some(),
-        };
-        for c in store::earlier_cycles(conn, cycle.org_id, cycle.pulse_id, cycle.number).await? {
-            let plan = cycle_plan(&c);
-            if plan.published.is_empty() {
-                continue;
-            }
-            let people = respondents(store::respondents(conn, c.org_id, c.id).await?);
-            if plan.comments.listed() && plan.published.contains(&Group::Org) {
-                h.commented.push(people.keys().copied().collect());
-            }
-            h.earlier.push(plan::Earlier {
-                released: plan.published.iter().filter(|g| from_roster(g)).cloned().collect(),
-                respondents: people,
-            });
-            h.released.push(plan.published);
-        }
-        Ok(h)
-    }
-
-    /// The plan of this cycle, checked with everything earlier cycles
-    /// released (see [`plan::history`]).
-    ///
-    /// Self-reported breakdowns are the exception: the server cannot tell
-    /// who gave which answer, so it cannot set them against the teams of
-    /// other cycles, as someone who knows can. They are released only by
-    /// a pulse that does not repeat, only while the same people answer
-    /// in the same groups, and once they are out, a later cycle of the
-    /// pulse keeps only figures that add nothing to what was released.
-    fn decide(&self, candidates: &[Group], member: &[Vec<Group>], k: u32, writers: u32) -> plan::Plan {
-        let unchanged = self.earlier.iter().all(|e| e.respondents == self.current);
-        let segments_out = self.released.iter().flatten().any(|g| !from_roster(g));
-        let mut plan = if unchanged && !self.repeats {
-            let forced: BTreeSet<Group> = self.released.iter().flatten().cloned().collect();
-            plan::decide_with(candidates, member, k, &forced)
-        } else {
-            let mut plan = plan::decide(candidates, member, k);
-            let dropped: Vec<Group> = plan.published.iter().filter(|g| !from_roster(g)).cloned().collect();
-            for g in dropped {
-                plan.published.remove(&g);
-                plan.sizes.remove(&g);
-                plan.suppressed.insert(g, plan::Suppressed::SegmentHistory);
-            }
-            plan
-        };
-        plan::history(&mut plan, &self.current, &self.earlier, segments_out && !unchanged);
-        let now: BTreeSet<i64> = self.current.keys().copied().collect();
-        let earlier: Vec<&BTreeSet<i64>> = self.commented.iter().collect();
-        plan.comments = if !plan.published.contains(&Group::Org) {
-            plan::Comments::NoOrganization
-        } else if writers < k {
-            plan::Comments::FewWriters
-        } else if !plan::comments_safe(&now, &earlier, k) {
-            plan::Comments::History
-        } else {
-            plan::Comments::Released
-        };
-        plan
-    }
-}
-
 /// Every group any page, API call or export accepts for a cycle.
-fn candidates(dir: &crate::org::service::Directory, segments: &[super::segments::SegmentQuestion]) -> Vec<Group> {
+pub(crate) fn candidates(
+    dir: &crate::org::service::Directory,
+    segments: &[super::segments::SegmentQuestion],
+) -> Vec<Group> {
     let parents: HashSet<i64> = dir.teams.iter().filter_map(|t| t.parent_id).collect();
     let mut c = vec![Group::Org];
     for t in &dir.teams {
@@ -883,7 +772,7 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
     let dir = team_tree(&mut tx, org_id).await?;
     let member: Vec<Vec<Group>> = responses.iter().map(|r| memberships(r, &dir)).collect();
     let segments = super::segments::list(&mut tx, org_id, false).await?;
-    let history = History::load(&mut tx, &cycle, &dir).await?;
+    let history = super::guard::History::load(&mut tx, &cycle, &dir).await?;
     let writers = responses.iter().filter(|r| r.comment.is_some()).count() as u32;
     let plan = history.decide(&candidates(&dir, &segments), &member, cycle.k, writers);
     // Each published group's responses, found in one pass (not one pass
@@ -1174,7 +1063,7 @@ pub fn comments_note(cycle: &Cycle) -> Option<String> {
 }
 
 /// The plan a closed cycle stored when it closed.
-fn cycle_plan(cycle: &Cycle) -> Plan {
+pub(super) fn cycle_plan(cycle: &Cycle) -> Plan {
     cycle
         .plan
         .as_deref()
