@@ -22,7 +22,6 @@ use crate::org::model::Team;
 use crate::org::service::Directory;
 use crate::privacy::plan::{self, Group};
 use crate::pulse::guard::History;
-use crate::pulse::store::StoredResponse;
 
 /// Team × cycle cells with at least k responses, and how many of them
 /// each plan released.
@@ -34,8 +33,15 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, before: &plan::Plan, after: &plan::Plan, sizes: &HashMap<i64, u32>, k: u32) {
-        for (team, n) in sizes {
+    /// Counts the cells of one cycle, given each response's groups.
+    fn add(&mut self, before: &plan::Plan, after: &plan::Plan, member: &[Vec<Group>], k: u32) {
+        let mut sizes: HashMap<i64, u32> = HashMap::new();
+        for g in member.iter().flatten() {
+            if let Group::Team(t) = g {
+                *sizes.entry(*t).or_default() += 1;
+            }
+        }
+        for (team, n) in &sizes {
             if *n >= k {
                 self.cells += 1;
                 self.before += usize::from(before.allows(&Group::Team(*team)));
@@ -152,14 +158,11 @@ fn organization(rng: &mut StdRng, k: u32, tally: &mut Tally, slowest: &mut Durat
             .filter(|p| people[*p].active && rng.gen_bool(0.85))
             .collect();
         let groups = |p: usize| {
-            let r = StoredResponse {
-                segments: vec![],
-                team_id: Some(people[p].team as i64 + 1),
-                tenure_band: Some(band(people[p].start, month).into()),
-                comment: None,
-                answers: vec![],
-            };
-            crate::pulse::service::memberships(&r, &dir)
+            crate::pulse::service::roster_groups(
+                Some(people[p].team as i64 + 1),
+                Some(band(people[p].start, month).into()),
+                &dir,
+            )
         };
         history.current = answering.iter().map(|p| (*p as i64, groups(*p))).collect();
         let member: Vec<Vec<Group>> = answering
@@ -170,15 +173,7 @@ fn organization(rng: &mut StdRng, k: u32, tally: &mut Tally, slowest: &mut Durat
         let before = plan::decide(&candidates, &member, k);
         let after = history.decide(&candidates, &member, k, answering.len() as u32);
         *slowest = (*slowest).max(started.elapsed());
-        let mut sizes: HashMap<i64, u32> = HashMap::new();
-        for m in &member {
-            for g in m {
-                if let Group::Team(t) = g {
-                    *sizes.entry(*t).or_default() += 1;
-                }
-            }
-        }
-        tally.add(&before, &after, &sizes, k);
+        tally.add(&before, &after, &member, k);
         let respondents = std::mem::take(&mut history.current);
         if after.comments.listed() {
             history.commented.push(respondents.keys().copied().collect());
@@ -240,27 +235,10 @@ async fn demo(database: Option<DatabaseUrl>) -> anyhow::Result<Tally> {
         let member: Vec<Vec<Group>> = crate::pulse::store::respondents(&mut conn, org_id, c.id)
             .await?
             .into_iter()
-            .map(|(_, team, band)| {
-                let r = StoredResponse {
-                    segments: vec![],
-                    team_id: team,
-                    tenure_band: band,
-                    comment: None,
-                    answers: vec![],
-                };
-                crate::pulse::service::memberships(&r, &directory)
-            })
+            .map(|(_, team, band)| crate::pulse::service::roster_groups(team, band, &directory))
             .collect();
         let before = plan::decide(&candidates, &member, c.k);
-        let mut sizes: HashMap<i64, u32> = HashMap::new();
-        for m in &member {
-            for g in m {
-                if let Group::Team(t) = g {
-                    *sizes.entry(*t).or_default() += 1;
-                }
-            }
-        }
-        tally.add(&before, &after, &sizes, c.k);
+        tally.add(&before, &after, &member, c.k);
     }
     drop(conn);
     app.db.close().await;

@@ -9,7 +9,7 @@ use sqlx::Row;
 
 use super::model::Schedule;
 use super::service::TENURE;
-use super::store::{self, Cycle, StoredResponse};
+use super::store::{self, Cycle};
 use crate::privacy::plan::{self, Group};
 use crate::web::AppError;
 
@@ -41,18 +41,10 @@ impl History {
         cycle: &Cycle,
         dir: &crate::org::service::Directory,
     ) -> Result<History, AppError> {
-        let groups_of = |team: Option<i64>, band: Option<String>| {
-            let r = StoredResponse {
-                segments: vec![],
-                team_id: team,
-                tenure_band: band,
-                comment: None,
-                answers: vec![],
-            };
-            super::service::memberships(&r, dir)
-        };
         let respondents = |rows: Vec<(i64, Option<i64>, Option<String>)>| -> HashMap<i64, Vec<Group>> {
-            rows.into_iter().map(|(p, t, b)| (p, groups_of(t, b))).collect()
+            rows.into_iter()
+                .map(|(p, t, b)| (p, super::service::roster_groups(t, b, dir)))
+                .collect()
         };
         let current = respondents(store::respondents(conn, cycle.org_id, cycle.id).await?);
         let schedule: String = sqlx::query("SELECT schedule FROM pulses WHERE org_id = $1 AND id = $2")

@@ -674,7 +674,7 @@ async fn team_tree(conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<crate:
 }
 
 /// The groups a response belongs to, among the candidates.
-pub(crate) fn memberships(r: &StoredResponse, dir: &crate::org::service::Directory) -> Vec<Group> {
+fn memberships(r: &StoredResponse, dir: &crate::org::service::Directory) -> Vec<Group> {
     let mut groups = vec![Group::Org];
     if let Some(team) = r.team_id {
         groups.push(Group::TeamOnly(team));
@@ -702,6 +702,23 @@ pub(crate) fn memberships(r: &StoredResponse, dir: &crate::org::service::Directo
         });
     }
     groups
+}
+
+/// The groups a roster entry (team snapshot, tenure band) puts a person
+/// in: what anyone who knows the roster knows.
+pub(crate) fn roster_groups(
+    team: Option<i64>,
+    band: Option<String>,
+    dir: &crate::org::service::Directory,
+) -> Vec<Group> {
+    let r = StoredResponse {
+        segments: vec![],
+        team_id: team,
+        tenure_band: band,
+        comment: None,
+        answers: vec![],
+    };
+    memberships(&r, dir)
 }
 
 /// Every group any page, API call or export accepts for a cycle.
@@ -1005,14 +1022,7 @@ async fn view_unaudited(app: &App, actor: &Actor, cycle_id: i64, group: &Group) 
         let roster = store::roster(&mut conn, actor.org_id, cycle_id).await?;
         let (mut people, mut answered) = (0u32, 0u32);
         for (team, band, done) in roster {
-            let r = StoredResponse {
-                segments: vec![],
-                team_id: team,
-                tenure_band: band,
-                comment: None,
-                answers: vec![],
-            };
-            if memberships(&r, &dir).contains(group) {
+            if roster_groups(team, band, &dir).contains(group) {
                 people += 1;
                 answered += u32::from(done);
             }
