@@ -30,6 +30,9 @@ struct Tally {
     cells: usize,
     before: usize,
     after: usize,
+    /// The most cells any plan releasing exact counts could, for the
+    /// generated organizations (see [`ceiling`]).
+    ceiling: usize,
 }
 
 impl Tally {
@@ -52,13 +55,62 @@ impl Tally {
 
     fn line(&self, what: &str) -> String {
         let pct = |x: usize| 100.0 * x as f64 / self.cells.max(1) as f64;
-        format!(
+        let mut line = format!(
             "{what}: {} team × cycle cells with at least k responses; Belonging Index released in {:.1} % within each cycle alone (before), {:.1} % with the guard across cycles (now)",
             self.cells,
             pct(self.before),
             pct(self.after)
-        )
+        );
+        if self.ceiling > 0 {
+            line.push_str(&format!(
+                "; no plan releasing exact counts can pass {:.1} % under the worst case",
+                pct(self.ceiling)
+            ));
+        }
+        line
     }
+}
+
+/// The most cells of one team any plan could release, whatever it does
+/// with the other groups, when each person answers the same every cycle:
+/// the largest set of the team's cells (each its people, sorted) in which
+/// no two differ by 1..k−1 people and whose span leaves room for k people
+/// (a span of dimension d over n people holds a non-zero vector on at most
+/// n − d + 1 of them). Both are only necessary, so the true ceiling is at
+/// most this. Exhaustive over the 2¹² subsets of a team's cells.
+fn ceiling(cells: &[Vec<usize>], k: usize) -> usize {
+    let conflict = |a: &Vec<usize>, b: &Vec<usize>| {
+        let d = a.iter().filter(|p| !b.contains(p)).count() + b.iter().filter(|p| !a.contains(p)).count();
+        (1..k).contains(&d)
+    };
+    let mut best = 0;
+    for subset in 1u32..(1 << cells.len()) {
+        let chosen: Vec<&Vec<usize>> = (0..cells.len())
+            .filter(|i| subset & (1 << i) != 0)
+            .map(|i| &cells[i])
+            .collect();
+        if chosen.len() <= best {
+            continue;
+        }
+        if chosen
+            .iter()
+            .enumerate()
+            .any(|(i, a)| chosen[i + 1..].iter().any(|b| conflict(a, b)))
+        {
+            continue;
+        }
+        let mut people: Vec<usize> = chosen.iter().copied().flatten().copied().collect();
+        people.sort_unstable();
+        people.dedup();
+        let vectors: Vec<Vec<f64>> = chosen
+            .iter()
+            .map(|c| people.iter().map(|p| f64::from(u8::from(c.contains(p)))).collect())
+            .collect();
+        if plan::rank(&vectors) + k <= people.len() + 1 {
+            best = chosen.len();
+        }
+    }
+    best
 }
 
 struct Person {
@@ -132,6 +184,7 @@ fn organization(rng: &mut StdRng, k: u32, tally: &mut Tally, slowest: &mut Durat
         commented: Vec::new(),
         repeats: true,
     };
+    let mut cells: HashMap<usize, Vec<Vec<usize>>> = HashMap::new();
     for month in 0..12i64 {
         if month > 0 {
             // About 1.5 % leave, 1.5 % join and 1 % move each month.
@@ -164,6 +217,12 @@ fn organization(rng: &mut StdRng, k: u32, tally: &mut Tally, slowest: &mut Durat
                 &dir,
             )
         };
+        for t in 0..team_count {
+            let team: Vec<usize> = answering.iter().copied().filter(|p| people[*p].team == t).collect();
+            if team.len() >= k as usize {
+                cells.entry(t).or_default().push(team);
+            }
+        }
         history.current = answering.iter().map(|p| (*p as i64, groups(*p))).collect();
         let member: Vec<Vec<Group>> = answering
             .iter()
@@ -189,6 +248,7 @@ fn organization(rng: &mut StdRng, k: u32, tally: &mut Tally, slowest: &mut Durat
         });
         history.released.push(after.published);
     }
+    tally.ceiling += cells.values().map(|c| ceiling(c, k as usize)).sum::<usize>();
 }
 
 pub async fn utility(orgs: usize, seed: u64, database: Option<DatabaseUrl>) -> anyhow::Result<ExitCode> {

@@ -208,6 +208,11 @@ impl Span {
     }
 }
 
+/// The dimension of the span of some vectors.
+pub fn rank(vectors: &[Vec<f64>]) -> usize {
+    Span::of(vectors).rows.len()
+}
+
 /// Responses split into types by the published groups they belong to.
 struct Types {
     /// For each type, the published groups it is in (as indexes).

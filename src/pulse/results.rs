@@ -43,13 +43,29 @@ pub struct Enps {
     pub score: i64,
 }
 
+/// The band the released figures count an answer in: on the 1–5
+/// questions 1 for favourable (4–5), else 0; on eNPS 2 for a promoter
+/// (9–10), 1 for a passive (7–8), 0 for a detractor (0–6). None for free
+/// text.
+pub fn band(pillar: Pillar, value: i64) -> Option<i64> {
+    match pillar {
+        Pillar::Comment => None,
+        Pillar::Enps => Some(match value {
+            9.. => 2,
+            7..=8 => 1,
+            _ => 0,
+        }),
+        _ => Some(i64::from(value >= 4)),
+    }
+}
+
 impl Enps {
     fn of(values: &[i64]) -> Enps {
-        let count = |f: fn(i64) -> bool| values.iter().filter(|v| f(**v)).count() as u32;
+        let count = |b: i64| values.iter().filter(|v| band(Pillar::Enps, **v) == Some(b)).count() as u32;
         Enps {
-            promoters: count(|v| v >= 9),
-            passives: count(|v| (7..=8).contains(&v)),
-            detractors: count(|v| v <= 6),
+            promoters: count(2),
+            passives: count(1),
+            detractors: count(0),
             score: stats::enps(values),
         }
     }

@@ -226,8 +226,8 @@ pub async fn insert(
 
 /// Moves answers stored before sealing existed (the `legacy_responses`
 /// table of migration 0011): those of open cycles are sealed under a new
-/// key of their cycle, those of closed cycles coarsened like a close
-/// keeps them (comments dropped: they live in the released results). Then
+/// key of their cycle, those of closed cycles kept as a close keeps
+/// them (what the cycle's plan released) (comments dropped: they live in the released results). Then
 /// drops the table. Runs at start, once the master key is known.
 pub async fn upgrade(db: &crate::db::Db, master: &MasterKey) -> Result<(), sqlx::Error> {
     let exists_sql = match db.backend {
@@ -285,7 +285,7 @@ pub async fn upgrade(db: &crate::db::Db, master: &MasterKey) -> Result<(), sqlx:
     let mut parents: HashMap<i64, HashMap<i64, Option<i64>>> = HashMap::new();
     for ((org_id, cycle_id), answers) in by_cycle {
         let row = sqlx::query(
-            "SELECT c.anonymity_k, o.keep_responses FROM cycles c JOIN organizations o ON o.id = c.org_id
+            "SELECT c.anonymity_k, c.plan, o.keep_responses FROM cycles c JOIN organizations o ON o.id = c.org_id
              WHERE c.org_id = $1 AND c.id = $2",
         )
         .bind(org_id)
@@ -302,7 +302,12 @@ pub async fn upgrade(db: &crate::db::Db, master: &MasterKey) -> Result<(), sqlx:
             e.insert(teams.iter().map(|t| (t.id, t.parent_id)).collect());
         }
         let tree = &parents[&org_id];
-        let kept = super::keep::coarsen(&answers, |t| tree.get(&t).copied().flatten(), k);
+        let plan: crate::privacy::plan::Plan = row
+            .try_get::<Option<String>, _>("plan")?
+            .and_then(|p| serde_json::from_str(&p).ok())
+            .unwrap_or_default();
+        let questions = super::store::cycle_questions(&mut tx, org_id, cycle_id).await?;
+        let kept = super::keep::as_released(&answers, &plan, &questions, |t| tree.get(&t).copied().flatten(), k);
         super::store::insert_kept(&mut tx, org_id, cycle_id, &kept).await?;
     }
     sqlx::query("DROP TABLE legacy_responses").execute(&mut *tx).await?;

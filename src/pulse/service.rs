@@ -755,7 +755,7 @@ pub(crate) fn candidates(
 /// every published group. Figures never change afterwards.
 ///
 /// The sealed answers are opened here, once; what is kept of them is
-/// written in random order, coarsened to k (see `keep`), and the sealed
+/// written in random order, no more than the plan released (see `keep`), and the sealed
 /// rows and the cycle's key are deleted in the same transaction. On SQLite
 /// the WAL is then truncated, so no frame of the sealed answers outlives
 /// the close in the live files.
@@ -821,7 +821,8 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
         .try_get("keep_responses")?;
     if keep != 0 {
         let parents: HashMap<i64, Option<i64>> = dir.teams.iter().map(|t| (t.id, t.parent_id)).collect();
-        let kept = super::keep::coarsen(&responses, |t| parents.get(&t).copied().flatten(), cycle.k as usize);
+        let parent = |t| parents.get(&t).copied().flatten();
+        let kept = super::keep::as_released(&responses, &plan, &questions, parent, cycle.k as usize);
         store::insert_kept(&mut tx, org_id, cycle_id, &kept).await?;
     }
     super::sealed::destroy(&mut tx, org_id, cycle_id).await?;

@@ -2,7 +2,9 @@
 //! the roster of every cycle, who answered, everyone's self-reported
 //! segment, and — the worst case — that each person gives the same answers
 //! and the same comment in every cycle. It reads every released figure of
-//! every closed cycle through the API and the CSV export, and tries:
+//! every closed cycle through the API and the CSV export, and what a copy
+//! of the database keeps of the answers (the rows kept under each team),
+//! and tries:
 //!
 //! - linear algebra: some combination of released groups (of any cycles)
 //!   whose support is 1..k−1 people (a null-space test over person types,
@@ -342,6 +344,7 @@ impl World {
                     }
                 }
             }
+            obs.read_kept(app, c, *cycle, &rows, &parent, &by_id).await;
             // The heatmap releases only what the results released.
             let heat = self
                 .hr
@@ -421,6 +424,10 @@ enum Kind {
     Released,
 }
 
+/// A kept response as a copy of the database holds it: team, tenure band,
+/// segments, answers.
+type KeptRow = (Option<i64>, Option<String>, Option<String>, String);
+
 struct Observed {
     k: u32,
     /// The most people the integer search enumerates together.
@@ -473,6 +480,103 @@ impl Observed {
             .unwrap_or_default();
         if !comments.is_empty() {
             self.comments.push((cycle, key.to_owned(), people.to_vec(), comments));
+        }
+    }
+
+    /// What a copy of the database keeps of a closed cycle's answers, read
+    /// as an attacker who knows the roster and who answered: the rows kept
+    /// under a team were written by the people who answered under it and
+    /// under none of its sub-teams that rows were kept for. Each such class
+    /// is a figure like the released ones (its bands per question), and
+    /// the class must be one the released figures make: a team released
+    /// in that cycle, or the organization.
+    async fn read_kept(
+        &mut self,
+        app: &TestApp,
+        c: usize,
+        cycle: i64,
+        rows: &[sqlx::any::AnyRow],
+        parent: &HashMap<i64, Option<i64>>,
+        by_id: &HashMap<i64, usize>,
+    ) {
+        let enps: BTreeSet<i64> = sqlx::query("SELECT id FROM questions WHERE pillar = 'enps'")
+            .fetch_all(&app.state.db.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<i64, _>("id"))
+            .collect();
+        let kept: Vec<KeptRow> =
+            sqlx::query("SELECT team_id, tenure_band, segments, answers FROM responses WHERE cycle_id = $1")
+                .bind(cycle)
+                .fetch_all(&app.state.db.pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+                .collect();
+        let under: BTreeSet<Option<i64>> = kept.iter().map(|r| r.0).collect();
+        for (team, band, segments, _) in &kept {
+            assert!(
+                band.is_none() && segments.is_none(),
+                "cycle {c}: a kept row carries a tenure band or a segment"
+            );
+            let key = team.map_or("org".to_owned(), |t| format!("team:{t}"));
+            assert!(
+                self.figures.iter().any(|f| f.cycle == c && f.group == key),
+                "cycle {c}: rows are kept under {key}, which was not released"
+            );
+        }
+        let mut class: BTreeMap<Option<i64>, Vec<usize>> = BTreeMap::new();
+        for r in rows {
+            let mut at = r.get::<Option<i64>, _>("team_id");
+            while let Some(t) = at {
+                if under.contains(&Some(t)) {
+                    break;
+                }
+                at = parent.get(&t).copied().flatten();
+            }
+            class.entry(at).or_default().push(by_id[&r.get::<i64, _>("person_id")]);
+        }
+        for (team, people) in class {
+            let answers: Vec<Vec<(i64, i64)>> = kept
+                .iter()
+                .filter(|r| r.0 == team)
+                .map(|r| {
+                    r.3.split(';')
+                        .filter_map(|p| p.split_once('='))
+                        .map(|(q, v)| (q.parse().unwrap(), v.parse().unwrap()))
+                        .collect()
+                })
+                .collect();
+            if answers.is_empty() {
+                continue;
+            }
+            assert_eq!(
+                answers.len(),
+                people.len(),
+                "cycle {c}: the rows kept under {team:?} are its people's"
+            );
+            let group = format!("kept:{}", team.map_or("org".to_owned(), |t| t.to_string()));
+            let questions: BTreeSet<i64> = answers.iter().flatten().map(|(q, _)| *q).collect();
+            for q in questions {
+                let count = |b: i64| answers.iter().flatten().filter(|(x, v)| *x == q && *v == b).count() as i64;
+                let is_enps = enps.contains(&q);
+                let kinds = match is_enps {
+                    true => vec![Kind::AtLeast(9, count(2)), Kind::AtMost(6, count(0))],
+                    false => vec![Kind::AtLeast(4, count(1))],
+                };
+                for kind in kinds {
+                    self.figures.push(Figure {
+                        cycle: c,
+                        group: group.clone(),
+                        people: people.clone(),
+                        question: q,
+                        enps: is_enps,
+                        kind,
+                    });
+                }
+            }
         }
     }
 
