@@ -132,6 +132,25 @@ impl Db {
         }
     }
 
+    /// [`Db::begin`] for a rule that reads rows of an organization, checks
+    /// them and then writes (keep an active owner, no reply to a resolved
+    /// thread, one award round at a time, k not lowered under answers):
+    /// two such transactions of one organization never interleave. SQLite's
+    /// `BEGIN IMMEDIATE` serializes them already; PostgreSQL, at READ
+    /// COMMITTED, would let both read before either writes, so the
+    /// organization's row is locked first, before anything is read, and
+    /// each statement after it sees what the one before committed.
+    pub async fn begin_rule(&self, org_id: i64) -> Result<Tx, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT id FROM organizations WHERE id = $1 FOR UPDATE")
+                .bind(org_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
     /// A connection from the pool, for reads and single statements. A
     /// task may hold one connection (or one [`Tx`]) at a time: asking for
     /// a second while holding one is how a busy server deadlocks its pool,

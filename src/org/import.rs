@@ -553,7 +553,7 @@ pub enum Mode {
 pub async fn run(app: &App, actor: &Actor, bytes: &[u8], mode: Mode, dry_run: bool) -> Result<(Plan, bool), AppError> {
     actor.require(Permission::ManagePeople)?;
     let parsed = parse(bytes).map_err(|e| AppError::invalid("file", e))?;
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.begin_rule(actor.org_id).await?;
     let dir = Directory::load(&mut tx, actor.org_id).await?;
     let plan = plan(parsed, &dir, actor);
     if dry_run || (mode == Mode::AllOrNothing && !plan.rejected.is_empty()) || !plan.has_changes() {

@@ -247,7 +247,7 @@ fn unique_to_conflict(err: sqlx::Error, field: &str, message: &str) -> AppError 
 
 async fn begin_checked(app: &App, actor: &Actor) -> Result<(Tx, Directory), AppError> {
     actor.require(Permission::ManagePeople)?;
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.begin_rule(actor.org_id).await?;
     let dir = Directory::load(&mut tx, actor.org_id).await?;
     Ok((tx, dir))
 }

@@ -1381,7 +1381,7 @@ pub async fn set_anonymity(app: &App, actor: &Actor, new: Anonymity) -> Result<(
             format!("must be from {} to 50", crate::privacy::MIN_K),
         ));
     }
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.begin_rule(actor.org_id).await?;
     let current: i64 = sqlx::query("SELECT anonymity_k FROM organizations WHERE id = $1")
         .bind(actor.org_id)
         .fetch_one(&mut *tx)

@@ -165,7 +165,7 @@ async fn open_round(conn: &mut AnyConnection, org_id: i64, id: i64) -> Result<Ph
 pub async fn open(app: &App, actor: &Actor, title: &str) -> Result<i64, AppError> {
     actor.require(Permission::ManageRecognition)?;
     let title = model::parse_value_name(title).map_err(|e| AppError::invalid("title", e.replace("value", "round")))?;
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.begin_rule(actor.org_id).await?;
     let running = sqlx::query("SELECT 1 FROM award_rounds WHERE org_id = $1 AND phase <> 'closed'")
         .bind(actor.org_id)
         .fetch_optional(&mut *tx)
@@ -190,7 +190,7 @@ pub async fn nominate(app: &App, actor: &Actor, round: i64, nominee: &str, reaso
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
     // The round first: another organization's is not found, whatever the
     // form holds.
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.begin_rule(actor.org_id).await?;
     let phase = open_round(&mut tx, actor.org_id, round).await?;
     let colleagues = super::service::colleagues_of(&dir);
     let nominee = model::parse_recipients(&[nominee.to_owned()], actor.person_id, &colleagues)
@@ -228,7 +228,7 @@ pub async fn nominate(app: &App, actor: &Actor, round: i64, nominee: &str, reaso
 /// HR moves a round from nominations to the vote.
 pub async fn start_vote(app: &App, actor: &Actor, round: i64) -> Result<(), AppError> {
     actor.require(Permission::ManageRecognition)?;
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.begin_rule(actor.org_id).await?;
     if open_round(&mut tx, actor.org_id, round).await? != Phase::Nominating {
         return Err(AppError::conflict("round", "the round is not taking nominations"));
     }
@@ -251,7 +251,7 @@ pub async fn start_vote(app: &App, actor: &Actor, round: i64) -> Result<(), AppE
 /// Everyone votes once, for a nominee other than themselves. The vote is
 /// stored apart from the voter.
 pub async fn vote(app: &App, actor: &Actor, round: i64, nominee: &str) -> Result<(), AppError> {
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.begin_rule(actor.org_id).await?;
     let phase = open_round(&mut tx, actor.org_id, round).await?;
     let nominee: i64 = nominee
         .trim()
@@ -301,7 +301,7 @@ pub async fn vote(app: &App, actor: &Actor, round: i64, nominee: &str) -> Result
 pub async fn close(app: &App, actor: &Actor, round: i64, choice: &str) -> Result<String, AppError> {
     actor.require(Permission::ManageRecognition)?;
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.begin_rule(actor.org_id).await?;
     let conn: &mut AnyConnection = &mut tx;
     if open_round(conn, actor.org_id, round).await? != Phase::Voting {
         return Err(AppError::conflict("round", "only a round that is voting can close"));

@@ -555,7 +555,7 @@ pub enum Change {
 pub async fn change(app: &App, actor: &Actor, id: i64, change: Change) -> Result<(), AppError> {
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
     let (day, _) = today(app, &mut *app.db.acquire().await?, actor.org_id).await?;
-    let mut tx = app.db.begin().await?;
+    let mut tx = app.db.begin_rule(actor.org_id).await?;
     let thread = readable(&mut tx, &dir, actor, id).await?;
     if thread.abusive {
         return Err(AppError::conflict(

@@ -16,6 +16,7 @@ mod load;
 mod people;
 mod pulse;
 mod recognition;
+mod rules;
 mod sealed;
 mod tenancy;
 mod voice;
