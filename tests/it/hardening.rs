@@ -4,6 +4,7 @@
 
 use belong::auth::Role;
 use belong::org::demo;
+use serde_json::json;
 
 use crate::helpers::{Api, PASSWORD, TestApp, both_databases, token_for};
 
@@ -320,4 +321,154 @@ async fn keys(app: &TestApp) -> Vec<String> {
     );
     all.sort();
     all
+}
+
+/// Every route that carries a secret, driven at the most verbose log
+/// level: a pulse link opened and answered, an invitation answered through
+/// the API, a sign-in link asked for, opened and used, a password sign-in,
+/// an API token, a session cookie. No log line holds any of them, nor a
+/// part long enough to guess the rest; each request shows by its route's
+/// template instead.
+#[tokio::test]
+async fn no_log_line_at_any_level_holds_a_secret() {
+    use belong::pulse::{model, service};
+    let app = TestApp::sqlite().await;
+    let org = app.org("Bars Co", "bars-co").await;
+    let hr = app
+        .person(org, "Hera Hr", "hera@bars.example", Role::HrAdmin, None)
+        .await;
+    let team = app.team(org, "Crew", None).await;
+    for i in 0..5 {
+        app.member(org, &format!("Person {i}"), &format!("p{i}@bars.example"), Some(team))
+            .await;
+    }
+    let bank = service::question_bank(&app.state, org).await.unwrap();
+    let questions: Vec<(i64, bool)> = model::default_selection(&bank)
+        .into_iter()
+        .filter(|(_, core)| *core)
+        .collect();
+    let input = service::PulseInput {
+        title: "Logged pulse".into(),
+        schedule: model::Schedule::Once,
+        open_days: 7,
+        remind_days: 0,
+        per_cycle: 7,
+        teams: None,
+        questions: questions.clone(),
+    };
+    let pulse = service::create_pulse(&app.state, &belong::auth::Actor::system(org), &input)
+        .await
+        .unwrap();
+    service::launch(&app.state, org, pulse).await.unwrap();
+    let queued = app.queued_emails().await;
+    let link_of = |email: &str| {
+        let payload = queued.iter().find(|p| p.contains(email)).expect("an invitation");
+        crate::helpers::pulse_link_token(payload).expect("a personal link")
+    };
+    let (by_form, by_api) = (link_of("p0@bars.example"), link_of("p1@bars.example"));
+    let scale: Vec<(i64, String)> = bank
+        .iter()
+        .filter(|q| questions.iter().any(|(id, _)| *id == q.id))
+        .filter_map(|q| Some((q.id, q.pillar.scale()?.1.to_string())))
+        .collect();
+    let api_token = token_for(&app, org, hr).await;
+
+    let server = crate::helpers::LoggedServer::start(&app);
+    let base = format!("http://127.0.0.1:{}", server.port);
+
+    // The pulse link, in a browser.
+    let person = server.browser();
+    person.get(&format!("/pulse/answer/{by_form}")).await.assert(200, "");
+    let fields: Vec<(String, String)> = scale.iter().map(|(id, v)| (format!("q{id}"), v.clone())).collect();
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    person
+        .post(&format!("/pulse/answer/{by_form}"), &fields)
+        .await
+        .assert(200, "Your answers are in");
+
+    // The invitation, through the API.
+    let answers: serde_json::Map<String, serde_json::Value> = scale
+        .iter()
+        .map(|(id, v)| (id.to_string(), json!(v.parse::<i64>().unwrap())))
+        .collect();
+    let client = reqwest::Client::new();
+    let sent = client
+        .post(format!("{base}/api/v1/invitations/{by_api}/response"))
+        .json(&json!({ "answers": answers }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 201, "{}", sent.text().await.unwrap_or_default());
+
+    // A sign-in link: asked for, opened, used.
+    let linked = server.browser();
+    linked.get("/signin").await;
+    linked
+        .post("/signin/link", &[("org", "bars-co"), ("email", "p2@bars.example")])
+        .await
+        .assert(200, "");
+    let mail = app
+        .queued_emails()
+        .await
+        .into_iter()
+        .find(|p| p.contains("p2@bars.example") && p.contains("/signin/link/"))
+        .expect("the sign-in link is queued");
+    let after = mail.split("/signin/link/").nth(1).unwrap();
+    let link: String = after
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    assert!(link.len() >= 32, "{link}");
+    linked.get(&format!("/signin/link/{link}")).await.assert(200, "");
+    let used = linked.post(&format!("/signin/link/{link}"), &[]).await;
+    assert_eq!(used.status, reqwest::StatusCode::SEE_OTHER, "{}", used.body);
+    let link_session = linked.cookie_header();
+
+    // A password, a session, an API token.
+    let signed = server.browser();
+    signed.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    signed.get("/people").await.assert(200, "Person 4");
+    let session = signed.cookie_header();
+    let me = client
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(&api_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+
+    let log = server.finish();
+    for route in [
+        "/pulse/answer/{token}",
+        "/api/v1/invitations/{token}/response",
+        "/signin/link/{token}",
+        "/signin",
+        "/api/v1/me",
+    ] {
+        assert!(log.contains(route), "{route} is not logged by its template: {log}");
+    }
+    let cookie_values = |header: &str| -> Vec<String> {
+        header
+            .split("; ")
+            .filter_map(|c| c.split_once('=').map(|(_, v)| v.to_owned()))
+            .filter(|v| v.len() >= 16)
+            .collect()
+    };
+    let mut secrets = vec![by_form, by_api, link, api_token, PASSWORD.to_owned()];
+    secrets.extend(cookie_values(&session));
+    secrets.extend(cookie_values(&link_session));
+    for secret in &secrets {
+        assert!(!log.contains(secret.as_str()), "a secret is in the log: {secret}");
+        let part = &secret[..12.min(secret.len())];
+        assert!(!log.contains(part), "part of a secret is in the log: {part}");
+    }
+    // The API document names no other route with a secret in its path.
+    let doc = serde_json::to_value(belong::web::openapi::document()).unwrap();
+    let with_secret: Vec<&String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|p| p.contains("{token}") || p.contains("{code}") || p.contains("{link}"))
+        .collect();
+    assert_eq!(with_secret, ["/api/v1/invitations/{token}/response"]);
 }
