@@ -501,22 +501,7 @@ impl Browser {
     }
 }
 
-/// A real SMTP server (Python's aiosmtpd) on a free loopback port, writing
-/// what it receives to a directory as JSON.
-pub struct SmtpSink {
-    pub port: u16,
-    dir: TempDir,
-    child: std::process::Child,
-}
-
-#[derive(Debug, serde::Deserialize)]
-pub struct ReceivedEmail {
-    pub rcpt_tos: Vec<String>,
-    pub to: String,
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
+pub use crate::smtp::SmtpSink;
 
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -524,66 +509,6 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-impl SmtpSink {
-    /// Starts the server, or returns None when aiosmtpd is not installed
-    /// (a failure under CI=true).
-    pub fn start(port: u16, fail_first: u32) -> Option<SmtpSink> {
-        let has_aiosmtpd = std::process::Command::new("python3")
-            .args(["-c", "import aiosmtpd"])
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !has_aiosmtpd {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("python3 with aiosmtpd is required under CI=true (pip install aiosmtpd)");
-            }
-            eprintln!("skipped: pip install aiosmtpd to run the email tests");
-            return None;
-        }
-        let dir = TempDir::new();
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/smtp_sink.py");
-        let mut child = std::process::Command::new("python3")
-            .args([
-                script,
-                "--port",
-                &port.to_string(),
-                "--dir",
-                &dir.path(""),
-                "--fail",
-                &fail_first.to_string(),
-            ])
-            .stdout(std::process::Stdio::piped())
-            .stdin(std::process::Stdio::null())
-            .spawn()
-            .expect("python3 runs");
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
-        assert_eq!(line.trim(), "ready", "the SMTP sink did not start");
-        Some(SmtpSink { port, dir, child })
-    }
-
-    pub fn received(&self) -> Vec<ReceivedEmail> {
-        let mut names: Vec<_> = std::fs::read_dir(&self.dir.0)
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        names.sort();
-        names
-            .iter()
-            .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
-            .collect()
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A JSON API client with a bearer token. Fails the test on any 500 and on

@@ -18,5 +18,6 @@ mod pulse;
 mod recognition;
 mod rules;
 mod sealed;
+mod smtp;
 mod tenancy;
 mod voice;
