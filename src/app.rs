@@ -1,10 +1,11 @@
 //! The application value every handler, job and command works with.
 
 use std::ops::Deref;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::notify::email::Mailer;
@@ -21,9 +22,10 @@ pub struct App {
     pub master_key: crate::privacy::seal::MasterKey,
     /// Limits whose keys must not be at rest (see `limits::InMemory`).
     pub memory_limits: crate::limits::InMemory,
-    /// The group-commit writer of pulse answers, started on first use so
-    /// it runs on the caller's runtime with the app's clock.
-    pub answer_writer: std::sync::OnceLock<crate::pulse::writer::Writer>,
+    /// What the layers above own, one value per type: the job registry, a
+    /// module's running services (the pulse's answer writer). Filled once,
+    /// at the composition root (`crate::modules::app`).
+    pub parts: axum::http::Extensions,
 }
 
 impl App {
@@ -35,13 +37,18 @@ impl App {
             clock: Arc::new(SystemClock),
             settings,
             memory_limits: crate::limits::InMemory::default(),
-            answer_writer: std::sync::OnceLock::new(),
+            parts: axum::http::Extensions::new(),
         }
     }
 
-    pub fn answers(&self) -> &crate::pulse::writer::Writer {
-        self.answer_writer.get_or_init(|| {
-            crate::pulse::writer::Writer::start(self.db.clone(), self.clock.clone(), self.master_key.clone())
+    /// The part of type `T`; every part is put in at the composition root,
+    /// so a missing one is a programming error.
+    pub fn part<T: Send + Sync + 'static>(&self) -> &T {
+        self.parts.get::<T>().unwrap_or_else(|| {
+            panic!(
+                "{} is not among the app's parts: build the app with belong::modules::app",
+                std::any::type_name::<T>()
+            )
         })
     }
 
@@ -58,38 +65,5 @@ impl Deref for AppState {
     type Target = App;
     fn deref(&self) -> &App {
         &self.0
-    }
-}
-
-/// The source of "now", injected so tests can move time.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> Timestamp;
-}
-
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        Timestamp::now()
-    }
-}
-
-/// A clock that only moves when told to.
-pub struct ManualClock(Mutex<Timestamp>);
-
-impl ManualClock {
-    pub fn new(start: Timestamp) -> ManualClock {
-        ManualClock(Mutex::new(start))
-    }
-
-    pub fn advance(&self, by: jiff::SignedDuration) {
-        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        *now = now.checked_add(by).expect("clock stays in range");
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Timestamp {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -1,7 +1,6 @@
 //! The audit log: who read sensitive data or changed roles, and when.
-//! Owners browse it; each person sees the entries about themselves.
-
-pub mod pages;
+//! Owners browse it (`org::audit_log`); each person sees the entries about
+//! themselves.
 
 use jiff::Timestamp;
 use sqlx::{AnyConnection, Row};

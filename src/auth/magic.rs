@@ -8,7 +8,8 @@ use sqlx::Row;
 
 use super::{hash_token, random_token};
 use crate::app::App;
-use crate::notify::email::{self, OutgoingEmail};
+use crate::jobs::email;
+use crate::notify::email::OutgoingEmail;
 
 pub const VALID_SECONDS: i64 = 15 * 60;
 

@@ -11,6 +11,9 @@ pub mod tokens;
 
 pub use policy::{Actor, Permission, Role};
 
+/// The sign-in and account pages.
+pub const MODULE: crate::module::Module = crate::module::Module::pages("auth", pages::routes);
+
 use sha2::{Digest, Sha256};
 
 /// A new random secret of 256 bits, URL-safe (hex).

@@ -13,9 +13,10 @@ use super::password::{self, Password};
 use super::{session, throttle};
 use crate::app::AppState;
 use crate::db::Db;
+use crate::error::AppError;
 use crate::limits;
 use crate::web::middleware::{cookie, cookie_header};
-use crate::web::{AppError, ClientIp, CurrentPerson, Form, Layout, Query, render, render_with, too_many};
+use crate::web::{ClientIp, CurrentPerson, Form, Layout, Query, render, render_with, too_many};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -346,7 +347,7 @@ async fn request_link(
             None,
         ));
     }
-    if crate::org::model::Email::parse(&email_key).is_err() {
+    if crate::shared::Email::parse(&email_key).is_err() {
         return Ok(page(
             StatusCode::UNPROCESSABLE_ENTITY,
             Some("email: enter the email address you work with.".into()),

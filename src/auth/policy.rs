@@ -1,7 +1,7 @@
 //! Roles and permissions: the one place that decides who may do what.
 //! Handlers ask `actor.require(Permission::…)`; nothing else compares roles.
 
-use crate::web::AppError;
+use crate::error::AppError;
 
 /// What a person is in their organization. Ordered by what they may do.
 #[derive(

@@ -235,15 +235,19 @@ pub(super) async fn seed_open_cycle(app: &App, people: usize) -> anyhow::Result<
         answers.join(", ")
     );
     drop(conn);
-    let tokens = crate::jobs::waiting_payloads(&app.db, &app.master_key, crate::notify::email::SEND_JOB)
-        .await?
-        .iter()
-        .filter_map(|p| {
-            p.split("/pulse/answer/")
-                .nth(1)
-                .map(|t| t.chars().take_while(char::is_ascii_hexdigit).collect())
-        })
-        .collect();
+    let tokens = crate::jobs::waiting_payloads(
+        &app.db,
+        &app.master_key,
+        <crate::jobs::email::SendEmail as crate::jobs::Job>::KIND,
+    )
+    .await?
+    .iter()
+    .filter_map(|p| {
+        p.split("/pulse/answer/")
+            .nth(1)
+            .map(|t| t.chars().take_while(char::is_ascii_hexdigit).collect())
+    })
+    .collect();
     // The bench server would otherwise spend its time "sending" them.
     sqlx::query("DELETE FROM jobs").execute(&app.db.pool).await?;
     Ok((tokens, body))
@@ -400,7 +404,7 @@ pub(super) async fn open_app(
     };
     let db = Db::connect(&url).await?;
     Ok((
-        App::new(db, Settings::default(), crate::privacy::seal::MasterKey::generate()),
+        crate::modules::app(db, Settings::default(), crate::privacy::seal::MasterKey::generate()),
         url,
         dir,
     ))

@@ -86,7 +86,7 @@ impl DbArgs {
 
     async fn with_key(&self, db: Db) -> anyhow::Result<App> {
         let master = key::unlock(&db, &self.key).await?;
-        Ok(App::new(db, Settings::default(), master))
+        Ok(crate::modules::app(db, Settings::default(), master))
     }
 }
 

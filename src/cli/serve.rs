@@ -138,10 +138,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let state = AppState(Arc::new(app));
     let (stop_worker, stop) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(crate::jobs::work(state.0.clone(), stop));
-    crate::web::serve(listener, state.clone(), shutdown).await?;
+    crate::web::serve(listener, crate::modules::router(state.clone()), shutdown).await?;
     let _ = stop_worker.send(true);
     let _ = worker.await;
-    if let Some(writer) = state.answer_writer.get() {
+    if let Some(writer) = crate::pulse::writer::started(&state) {
         writer.stop().await;
     }
     state.db.close().await;

@@ -7,13 +7,18 @@
 //! Finished work is marked done in the same breath, so a job queued before
 //! a crash runs once after the restart.
 
+pub mod email;
 pub mod schedule;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
 use jiff::Timestamp;
+use serde::Deserialize;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sqlx::Row;
 
 use crate::app::App;
@@ -28,53 +33,89 @@ pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
 type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 type Handler = for<'a> fn(&'a App, &'a str) -> HandlerFuture<'a>;
 
-/// Every job kind and the function that runs it (payload is JSON).
-fn handler(kind: &str) -> Option<Handler> {
-    match kind {
-        crate::notify::email::SEND_JOB => {
-            Some(|app, payload| Box::pin(crate::notify::email::run_send_job(app, payload)))
-        }
-        TOUCH_JOB => Some(|app, payload| Box::pin(run_touch_job(app, payload))),
-        crate::pulse::service::CLOSE_JOB => {
-            Some(|app, payload| Box::pin(crate::pulse::service::run_close_job(app, payload)))
-        }
-        crate::pulse::service::REMIND_JOB => {
-            Some(|app, payload| Box::pin(crate::pulse::service::run_remind_job(app, payload)))
-        }
-        crate::pulse::service::LAUNCH_JOB => {
-            Some(|app, payload| Box::pin(crate::pulse::service::run_launch_job(app, payload)))
-        }
-        crate::pulse::service::RETENTION_JOB => {
-            Some(|app, payload| Box::pin(crate::pulse::service::run_retention_job(app, payload)))
-        }
-        crate::recognition::service::WEBHOOK_JOB => {
-            Some(|app, payload| Box::pin(crate::recognition::service::run_webhook_job(app, payload)))
-        }
-        crate::voice::service::DIGEST_JOB => {
-            Some(|app, payload| Box::pin(crate::voice::service::run_digest_job(app, payload)))
-        }
-        _ => None,
+/// A kind of background work. The value is the job's payload, stored as
+/// JSON; a module declares its jobs and registers them at the composition
+/// root, so this module names none of them.
+pub trait Job: Serialize + DeserializeOwned + Send + 'static {
+    /// Stored with every queued job: never renamed once released.
+    const KIND: &'static str;
+
+    /// Does the work; an error is recorded and the job retried with backoff.
+    fn run(self, app: &App) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+/// Every kind of job a server runs, filled at the composition root and
+/// kept among the app's parts.
+#[derive(Clone, Default)]
+pub struct Registry {
+    handlers: HashMap<&'static str, Handler>,
+}
+
+impl Registry {
+    /// The platform's own jobs (email, the test touch); modules add theirs.
+    pub fn with_platform_jobs() -> Registry {
+        let mut registry = Registry::default();
+        registry.add::<email::SendEmail>().add::<Touch>();
+        registry
     }
+
+    /// Adds the job kind `J`; a kind registered twice is a programming error.
+    pub fn add<J: Job>(&mut self) -> &mut Registry {
+        let before = self.handlers.insert(J::KIND, handle::<J>);
+        assert!(before.is_none(), "job kind {} registered twice", J::KIND);
+        self
+    }
+
+    /// The kinds registered, sorted.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        let mut kinds: Vec<_> = self.handlers.keys().copied().collect();
+        kinds.sort_unstable();
+        kinds
+    }
+}
+
+fn handle<'a, J: Job>(app: &'a App, payload: &'a str) -> HandlerFuture<'a> {
+    Box::pin(async move {
+        let job: J = serde_json::from_str(payload).map_err(|e| format!("unreadable {} job: {e}", J::KIND))?;
+        job.run(app).await
+    })
 }
 
 /// A job that only records that it ran: used by the tests that kill the
 /// server, and harmless anywhere else.
-pub const TOUCH_JOB: &str = "jobs.touch";
+#[derive(Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Touch(pub String);
 
-async fn run_touch_job(app: &App, payload: &str) -> Result<(), String> {
-    let label: String = serde_json::from_str(payload).map_err(|e| e.to_string())?;
-    sqlx::query("INSERT INTO job_touches (label, at) VALUES ($1, $2)")
-        .bind(label)
-        .bind(app.now().as_second())
-        .execute(&mut *app.db.acquire().await.map_err(|e| e.to_string())?)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(())
+impl Job for Touch {
+    const KIND: &'static str = "jobs.touch";
+
+    async fn run(self, app: &App) -> Result<(), String> {
+        sqlx::query("INSERT INTO job_touches (label, at) VALUES ($1, $2)")
+            .bind(self.0)
+            .bind(app.now().as_second())
+            .execute(&mut *app.db.acquire().await.map_err(|e| e.to_string())?)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
 }
 
-/// Queues a job to run at `run_at`, inside the caller's transaction so the
+/// Queues `job` to run at `run_at`, inside the caller's transaction so the
 /// job exists exactly when the change that wants it is committed.
-pub async fn enqueue(
+pub async fn enqueue<J: Job>(
+    conn: &mut sqlx::AnyConnection,
+    org_id: Option<i64>,
+    job: &J,
+    run_at: Timestamp,
+    now: Timestamp,
+) -> Result<i64, sqlx::Error> {
+    let payload = serde_json::to_string(job).expect("a job serializes");
+    enqueue_raw(conn, org_id, J::KIND, &payload, run_at, now).await
+}
+
+/// [`enqueue`] with the kind and payload as stored (a schedule's).
+async fn enqueue_raw(
     conn: &mut sqlx::AnyConnection,
     org_id: Option<i64>,
     kind: &str,
@@ -117,19 +158,18 @@ async fn insert(
 /// Queues a job whose payload carries a secret (a link with its token):
 /// the payload is stored sealed under the master key, bound to the job, and
 /// erased once the job is done or given up.
-#[allow(clippy::too_many_arguments)]
-pub async fn enqueue_sealed(
+pub async fn enqueue_sealed<J: Job>(
     conn: &mut sqlx::AnyConnection,
     master: &crate::privacy::seal::MasterKey,
     org_id: Option<i64>,
-    kind: &str,
-    payload: &str,
+    job: &J,
     run_at: Timestamp,
     now: Timestamp,
 ) -> Result<i64, sqlx::Error> {
+    let payload = serde_json::to_string(job).expect("a job serializes");
     let id = new_id();
     let sealed = master.seal(&sealed_purpose(id), payload.as_bytes());
-    insert(conn, id, org_id, kind, "", Some(sealed), run_at, now).await
+    insert(conn, id, org_id, J::KIND, "", Some(sealed), run_at, now).await
 }
 
 fn sealed_purpose(job_id: i64) -> Vec<u8> {
@@ -235,12 +275,13 @@ pub fn backoff(attempts: i64) -> i64 {
 /// Queues what the schedules owe, then runs every due job. Returns how many
 /// jobs ran (successfully or not).
 pub async fn run_due(app: &App, worker: &str) -> Result<usize, sqlx::Error> {
+    let registry = app.part::<Registry>();
     schedule::queue_due(app).await?;
     let mut ran = 0;
     while let Some(job) = claim(&app.db, worker, app.now().as_second()).await? {
         ran += 1;
         let payload = open_payload(&app.master_key, job.id, job.payload.clone(), job.sealed.as_deref());
-        let outcome = match (handler(&job.kind), payload) {
+        let outcome = match (registry.handlers.get(job.kind.as_str()), payload) {
             (_, None) => Err("the payload does not open with this server's master key".to_owned()),
             (Some(run), Some(payload)) => match tokio::time::timeout(
                 Duration::from_secs(120),

@@ -8,6 +8,7 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use sqlx::Row;
 
+use super::Job;
 use crate::app::App;
 use crate::db::new_id;
 
@@ -168,33 +169,33 @@ impl Rule {
     }
 }
 
-/// Creates the named schedule unless it exists already.
-pub async fn ensure(
+/// Creates the named schedule of `job` unless it exists already.
+pub async fn ensure<J: Job>(
     app: &App,
     org_id: Option<i64>,
     name: &str,
-    kind: &str,
-    payload: &str,
+    job: &J,
     rule: &str,
     time_zone: &str,
 ) -> Result<(), String> {
-    upsert(app, org_id, name, kind, payload, rule, time_zone, "DO NOTHING").await
+    let payload = serde_json::to_string(job).expect("a job serializes");
+    upsert(app, org_id, name, J::KIND, &payload, rule, time_zone, "DO NOTHING").await
 }
 
 /// Changes a named schedule's rule (creating the schedule if needed); the
 /// next run follows the new rule from now.
-pub async fn reschedule(
+pub async fn reschedule<J: Job>(
     app: &App,
     org_id: Option<i64>,
     name: &str,
-    kind: &str,
-    payload: &str,
+    job: &J,
     rule: &str,
     time_zone: &str,
 ) -> Result<(), String> {
+    let payload = serde_json::to_string(job).expect("a job serializes");
     let replace =
         "DO UPDATE SET rule = excluded.rule, time_zone = excluded.time_zone, next_run_at = excluded.next_run_at";
-    upsert(app, org_id, name, kind, payload, rule, time_zone, replace).await
+    upsert(app, org_id, name, J::KIND, &payload, rule, time_zone, replace).await
 }
 
 /// Inserts the named schedule; `on_conflict` says what happens to one
@@ -274,7 +275,7 @@ pub async fn queue_due(app: &App) -> Result<(), sqlx::Error> {
         if moved.rows_affected() == 1 {
             let kind: String = row.try_get("kind")?;
             let payload: String = row.try_get("payload")?;
-            super::enqueue(&mut tx, row.try_get("org_id")?, &kind, &payload, now, now).await?;
+            super::enqueue_raw(&mut tx, row.try_get("org_id")?, &kind, &payload, now, now).await?;
         }
         tx.commit().await?;
     }

@@ -1,6 +1,7 @@
-//! Email over SMTP. Messages are rendered when they are queued and sent by
-//! a job, so a slow or failing mail server never slows a request and a
-//! message survives a restart.
+//! Email over SMTP: the mail server's settings and the transport. Messages
+//! are rendered when they are queued and sent by a job (`jobs::email`), so
+//! a slow or failing mail server never slows a request and a message
+//! survives a restart.
 
 use std::time::Duration;
 
@@ -8,10 +9,6 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
-
-use crate::app::App;
-
-pub const SEND_JOB: &str = "email.send";
 
 /// How to reach the mail server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,7 +92,7 @@ impl Mailer {
         })
     }
 
-    async fn send(&self, email: &OutgoingEmail) -> Result<(), String> {
+    pub async fn send(&self, email: &OutgoingEmail) -> Result<(), String> {
         let Some((transport, from)) = &self.transport else {
             return Ok(());
         };
@@ -121,28 +118,4 @@ pub struct OutgoingEmail {
     pub subject: String,
     pub text: String,
     pub html: String,
-}
-
-/// Queues an email in the caller's transaction. Emails carry links with
-/// tokens in them, so the job's payload is sealed under the master key and
-/// erased once sent (PRIVACY.md rule 4).
-pub async fn queue(
-    conn: &mut sqlx::AnyConnection,
-    master: &crate::privacy::seal::MasterKey,
-    org_id: Option<i64>,
-    email: &OutgoingEmail,
-    now: jiff::Timestamp,
-) -> Result<(), sqlx::Error> {
-    let payload = serde_json::to_string(email).expect("an email serializes");
-    crate::jobs::enqueue_sealed(conn, master, org_id, SEND_JOB, &payload, now, now).await?;
-    Ok(())
-}
-
-pub async fn run_send_job(app: &App, payload: &str) -> Result<(), String> {
-    let email: OutgoingEmail = serde_json::from_str(payload).map_err(|e| format!("unreadable email job: {e}"))?;
-    if !app.mailer.is_on() {
-        tracing::info!("email is off (no SMTP server configured); a message was dropped");
-        return Ok(());
-    }
-    app.mailer.send(&email).await
 }

@@ -2,13 +2,13 @@
 //! JSON into the same domain types as the pages and call the same service
 //! functions: no rule is implemented twice.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::model::{
     Email, LeaveReason, Person, PersonInput, PersonName, Role, Team, TeamName, TimeZoneName, parse_date,
@@ -17,21 +17,23 @@ use super::{service, store};
 use crate::app::AppState;
 use crate::audit::{self, Subject};
 use crate::auth::Permission;
-use crate::web::AppError;
+use crate::error::AppError;
 use crate::web::api::{ApiActor, ApiError, ApiErrors, ApiQuery, Json, JsonBody};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/me", get(get_me))
-        .route("/api/v1/people", get(list_people).post(create_person))
-        .route("/api/v1/people/{id}", get(get_person).patch(update_person))
-        .route("/api/v1/people/{id}/deactivate", post(deactivate_person))
-        .route("/api/v1/people/{id}/reactivate", post(reactivate_person))
-        .route("/api/v1/people/{id}/erase", post(erase_person))
-        .route("/api/v1/teams", get(list_teams).post(create_team))
-        .route("/api/v1/teams/{id}", get(get_team).patch(update_team))
-        .route("/api/v1/teams/{id}/deactivate", post(deactivate_team))
-        .route("/api/v1/teams/{id}/reactivate", post(reactivate_team))
+/// Every operation of this module: each route and its entry in the OpenAPI
+/// document come from the same handler, so neither exists without the other.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(get_me))
+        .routes(routes!(list_people, create_person))
+        .routes(routes!(get_person, update_person))
+        .routes(routes!(deactivate_person))
+        .routes(routes!(reactivate_person))
+        .routes(routes!(erase_person))
+        .routes(routes!(list_teams, create_team))
+        .routes(routes!(get_team, update_team))
+        .routes(routes!(deactivate_team))
+        .routes(routes!(reactivate_team))
 }
 
 /// Ids travel as strings: they are 63-bit and would lose digits as
@@ -580,23 +582,3 @@ async fn reactivate_team(
 ) -> Result<Json<TeamOut>, ApiError> {
     set_team_active(app, actor, id, true).await
 }
-
-/// The operations of this module, for the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    get_me,
-    list_people,
-    get_person,
-    create_person,
-    update_person,
-    deactivate_person,
-    erase_person,
-    reactivate_person,
-    list_teams,
-    get_team,
-    create_team,
-    update_team,
-    deactivate_team,
-    reactivate_team
-))]
-pub struct OrgApi;

@@ -18,7 +18,7 @@ use crate::app::App;
 use crate::audit::{self, Subject};
 use crate::auth::{Actor, Permission};
 use crate::db::new_id;
-use crate::web::AppError;
+use crate::error::AppError;
 
 pub const COLUMNS: [&str; 7] = [
     "name",

@@ -14,7 +14,8 @@ use super::api::PersonOut;
 use super::{service, store};
 use crate::app::AppState;
 use crate::audit::{self, Entry, Filter, Subject};
-use crate::web::{AppError, CurrentPerson, Layout, render};
+use crate::error::AppError;
+use crate::web::{CurrentPerson, Layout, render};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -18,8 +18,9 @@ use crate::app::AppState;
 use crate::audit::{self, Subject};
 use crate::auth::Permission;
 use crate::db::new_id;
+use crate::error::AppError;
 use crate::web::{
-    ActiveForm, AppError, CurrentPerson, Form, FormErrors, Layout, Query, UPLOAD_LIMIT, parse_id, render, render_with,
+    ActiveForm, CurrentPerson, Form, FormErrors, Layout, Query, UPLOAD_LIMIT, parse_id, render, render_with,
 };
 
 pub fn routes() -> Router<AppState> {

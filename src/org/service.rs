@@ -14,7 +14,7 @@ use crate::audit::{self, Subject};
 use crate::auth::password::{self, Password};
 use crate::auth::{Actor, Permission};
 use crate::db::{Db, Tx, new_id};
-use crate::web::AppError;
+use crate::error::AppError;
 
 /// Everyone and every team of one organization, loaded together.
 #[derive(Clone, Debug, Default)]

@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::model::{Pillar, Schedule};
 use super::results::{GroupResult, Participation};
@@ -17,23 +17,25 @@ use super::service::{self, PulseInput, View};
 use super::store::Cycle;
 use crate::app::AppState;
 use crate::auth::{Actor, Permission};
+use crate::error::AppError;
 use crate::privacy::plan::Group;
 use crate::privacy::plan::Suppressed;
-use crate::web::AppError;
 use crate::web::api::{ApiActor, ApiError, ApiErrors, ApiQuery, Json, JsonBody};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/questions", get(list_questions))
-        .route("/api/v1/pulses", get(list_pulses).post(create_pulse))
-        .route("/api/v1/pulses/{id}/cycles", post(launch_cycle))
-        .route("/api/v1/cycles", get(list_cycles))
-        .route("/api/v1/cycles/open", get(open_cycles))
-        .route("/api/v1/cycles/{id}/close", post(close_cycle))
-        .route("/api/v1/cycles/{id}/responses", post(submit_response))
-        .route("/api/v1/cycles/{id}/results", get(get_results))
-        .route("/api/v1/cycles/{id}/heatmap", get(get_heatmap))
-        .route("/api/v1/invitations/{token}/response", post(submit_with_invitation))
+/// Every operation of this module: each route and its entry in the OpenAPI
+/// document come from the same handler, so neither exists without the other.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list_questions))
+        .routes(routes!(list_pulses, create_pulse))
+        .routes(routes!(launch_cycle))
+        .routes(routes!(list_cycles))
+        .routes(routes!(open_cycles))
+        .routes(routes!(close_cycle))
+        .routes(routes!(submit_response))
+        .routes(routes!(get_results))
+        .routes(routes!(get_heatmap))
+        .routes(routes!(submit_with_invitation))
 }
 
 fn path_id(raw: &str) -> Result<i64, ApiError> {
@@ -298,8 +300,7 @@ async fn open_cycles(
     ApiActor(actor): ApiActor,
 ) -> Result<Json<Vec<OpenCycleOut>>, ApiError> {
     let mut out = Vec::new();
-    let segments: Vec<SegmentOut> = app
-        .answers()
+    let segments: Vec<SegmentOut> = super::writer::of(&app)
         .segments(&app.db, actor.org_id, app.now().as_second())
         .await
         .map_err(AppError::from)?
@@ -524,19 +525,3 @@ async fn get_heatmap(
             .collect(),
     ))
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    get_heatmap,
-    list_questions,
-    list_pulses,
-    create_pulse,
-    launch_cycle,
-    list_cycles,
-    open_cycles,
-    close_cycle,
-    submit_response,
-    submit_with_invitation,
-    get_results
-))]
-pub struct PulseApi;

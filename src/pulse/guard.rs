@@ -10,8 +10,8 @@ use sqlx::Row;
 use super::model::Schedule;
 use super::service::TENURE;
 use super::store::{self, Cycle};
+use crate::error::AppError;
 use crate::privacy::plan::{self, Group};
-use crate::web::AppError;
 
 /// Whether a group is one a roster decides (the organization, teams, time
 /// here), as opposed to a self-reported answer.

@@ -6,6 +6,7 @@ pub mod api;
 pub mod chart;
 pub mod demo;
 pub mod guard;
+pub mod jobs;
 pub mod keep;
 pub mod links;
 pub mod model;
@@ -16,3 +17,12 @@ pub mod segments;
 pub mod service;
 pub mod store;
 pub mod writer;
+
+pub const MODULE: crate::module::Module = crate::module::Module {
+    api: api::api,
+    jobs: jobs::register,
+    parts: |parts| {
+        parts.insert(writer::Slot::default());
+    },
+    ..crate::module::Module::pages("pulse", pages::routes)
+};

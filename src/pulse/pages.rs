@@ -15,8 +15,9 @@ use super::service::{self, PulseInput, SubmitError, View};
 use super::store::Cycle;
 use crate::app::AppState;
 use crate::auth::{Permission, hash_token};
+use crate::error::AppError;
 use crate::privacy::plan::Group;
-use crate::web::{ActiveForm, AppError, CurrentPerson, Form, Layout, Query, parse_id, render, render_with};
+use crate::web::{ActiveForm, CurrentPerson, Form, Layout, Query, parse_id, render, render_with};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -509,7 +510,7 @@ async fn answer_by_link(
     layout: Layout,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
-    let Some((cycle, org, person)) = app.answers().link(hash_token(&token)).await? else {
+    let Some((cycle, org, person)) = super::writer::of(&app).link(hash_token(&token)).await? else {
         return refusal(layout, SubmitError::NotFound);
     };
     show_form(&app, layout, org, cycle, person, format!("/pulse/answer/{token}")).await
@@ -521,7 +522,7 @@ async fn submit_by_link(
     Path(token): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let Some((cycle, org, person)) = app.answers().link(hash_token(&token)).await? else {
+    let Some((cycle, org, person)) = super::writer::of(&app).link(hash_token(&token)).await? else {
         return refusal(layout, SubmitError::NotFound);
     };
     take_answer(

@@ -7,7 +7,7 @@ use sqlx::Row;
 use crate::app::App;
 use crate::auth::{Actor, Permission};
 use crate::db::new_id;
-use crate::web::AppError;
+use crate::error::AppError;
 
 /// The answer that is never stored and never a group.
 pub const PREFER_NOT: &str = "prefer not to say";
@@ -144,7 +144,7 @@ pub async fn add(app: &App, actor: &Actor, text: &str, options: &str) -> Result<
     .bind(app.now().as_second())
     .execute(&mut *app.db.acquire().await?)
     .await?;
-    app.answers().forget_segments(actor.org_id);
+    super::writer::of(app).forget_segments(actor.org_id);
     Ok(id)
 }
 
@@ -159,7 +159,7 @@ pub async fn set_active(app: &App, actor: &Actor, id: i64, active: bool) -> Resu
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }
-    app.answers().forget_segments(actor.org_id);
+    super::writer::of(app).forget_segments(actor.org_id);
     Ok(())
 }
 

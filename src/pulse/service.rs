@@ -9,6 +9,7 @@ use jiff::{SignedDuration, Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
+use super::jobs;
 use super::model::{Pillar, Question, Schedule, rotate, tenure_band};
 use super::results::{self, GroupResult, Participation};
 use super::store::{self, Cycle, StoredResponse};
@@ -16,16 +17,11 @@ use crate::app::App;
 use crate::audit::{self, Subject};
 use crate::auth::{Actor, Permission, Role, hash_token, random_token};
 use crate::db::new_id;
-use crate::notify::email::{self, OutgoingEmail};
+use crate::error::AppError;
+use crate::jobs::email;
+use crate::notify::email::OutgoingEmail;
 use crate::privacy::plan::{self, Group, Plan, Suppressed};
-use crate::web::AppError;
 
-pub const CLOSE_JOB: &str = "pulse.close";
-pub const REMIND_JOB: &str = "pulse.remind";
-pub const LAUNCH_JOB: &str = "pulse.launch";
-/// Nightly: deletes kept responses and comments past the organization's
-/// retention (PRIVACY.md rule 19).
-pub const RETENTION_JOB: &str = "pulse.retention";
 pub const TENURE: &str = "tenure";
 
 /// A pulse to create, already parsed.
@@ -449,13 +445,13 @@ pub async fn launch(app: &App, org_id: i64, pulse_id: i64) -> Result<i64, AppErr
             .await?;
         invite(app, &mut tx, &cycle, &org_name, p.id, &p.name, &p.email, false).await?;
     }
-    let payload = serde_json::json!({"org_id": org_id, "cycle_id": cycle.id}).to_string();
     let closes = Timestamp::from_second(cycle.closes_at).map_err(AppError::internal)?;
-    crate::jobs::enqueue(&mut tx, Some(org_id), CLOSE_JOB, &payload, closes, now).await?;
+    let (org, cycle_id) = (Some(org_id), cycle.id);
+    crate::jobs::enqueue(&mut tx, org, &jobs::CloseCycle { org_id, cycle_id }, closes, now).await?;
     if remind_days > 0 {
         let remind = closes - SignedDuration::from_hours(24 * remind_days);
         if remind > now {
-            crate::jobs::enqueue(&mut tx, Some(org_id), REMIND_JOB, &payload, remind, now).await?;
+            crate::jobs::enqueue(&mut tx, org, &jobs::RemindCycle { org_id, cycle_id }, remind, now).await?;
         }
     }
     tx.commit().await?;
@@ -550,7 +546,7 @@ pub async fn form(
         Some(false) => {}
     }
     drop(conn);
-    let questions = app.answers().questions(&app.db, org_id, cycle_id).await?;
+    let questions = super::writer::of(app).questions(&app.db, org_id, cycle_id).await?;
     Ok((cycle, questions.as_ref().clone()))
 }
 
@@ -596,7 +592,7 @@ pub async fn submit_sent(
     // Both read once and then kept (see `Writer::questions`): whether the
     // cycle is still open is the writer's to say, in its transaction.
     let claim = {
-        let answers = app.answers();
+        let answers = super::writer::of(app);
         let questions = answers.questions(&app.db, org_id, cycle_id).await?;
         if questions.is_empty() {
             return Err(SubmitError::NotFound);
@@ -632,7 +628,7 @@ pub async fn submit_sent(
             padding: super::sealed::padding(&questions, active.iter().map(|q| &q.options)),
         }
     };
-    app.answers().submit(claim).await
+    super::writer::of(app).submit(claim).await
 }
 
 type Errors = Vec<(String, String)>;
@@ -656,8 +652,7 @@ fn with_segments(
 /// Stores one whole answer given with a personal link's token: the token
 /// is resolved here, once.
 pub async fn submit_by_link(app: &App, token: &str, sent: Sent<'_>) -> Result<(), SubmitError> {
-    let (cycle_id, org_id, person_id) = app
-        .answers()
+    let (cycle_id, org_id, person_id) = super::writer::of(app)
         .link(hash_token(token))
         .await?
         .ok_or(SubmitError::NotFound)?;
@@ -848,8 +843,11 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
             .checked_add(months.months())
             .map_err(AppError::internal)?
             .timestamp();
-        let payload = serde_json::json!({"org_id": org_id, "pulse_id": cycle.pulse_id}).to_string();
-        crate::jobs::enqueue(&mut tx, Some(org_id), LAUNCH_JOB, &payload, next.max(now), now).await?;
+        let job = jobs::LaunchPulse {
+            org_id,
+            pulse_id: cycle.pulse_id,
+        };
+        crate::jobs::enqueue(&mut tx, Some(org_id), &job, next.max(now), now).await?;
     }
     tx.commit().await?;
     if let Err(e) = app.db.checkpoint().await {
@@ -864,47 +862,6 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
 pub async fn close_early(app: &App, actor: &Actor, cycle_id: i64) -> Result<Plan, AppError> {
     actor.require(Permission::ManageSurveys)?;
     close(app, actor.org_id, cycle_id).await
-}
-
-#[derive(Deserialize)]
-struct CyclePayload {
-    org_id: i64,
-    cycle_id: i64,
-}
-
-#[derive(Deserialize)]
-struct OrgPayload {
-    org_id: i64,
-}
-
-#[derive(Deserialize)]
-struct PulsePayload {
-    org_id: i64,
-    pulse_id: i64,
-}
-
-pub async fn run_close_job(app: &App, payload: &str) -> Result<(), String> {
-    let p: CyclePayload = serde_json::from_str(payload).map_err(|e| e.to_string())?;
-    close(app, p.org_id, p.cycle_id)
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-}
-
-pub async fn run_remind_job(app: &App, payload: &str) -> Result<(), String> {
-    let p: CyclePayload = serde_json::from_str(payload).map_err(|e| e.to_string())?;
-    remind(app, p.org_id, p.cycle_id)
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
-}
-
-pub async fn run_launch_job(app: &App, payload: &str) -> Result<(), String> {
-    let p: PulsePayload = serde_json::from_str(payload).map_err(|e| e.to_string())?;
-    match launch(app, p.org_id, p.pulse_id).await {
-        Ok(_) | Err(AppError::Conflict { .. }) => Ok(()),
-        Err(e) => Err(e.to_string()),
-    }
 }
 
 /// The groups a person may ask results for: HR admins and owners all;
@@ -1252,9 +1209,8 @@ pub async fn set_retention(app: &App, actor: &Actor, new: Retention) -> Result<(
     crate::jobs::schedule::ensure(
         app,
         Some(actor.org_id),
-        &format!("{RETENTION_JOB}.{}", actor.org_id),
-        RETENTION_JOB,
-        &serde_json::json!({ "org_id": actor.org_id }).to_string(),
+        &format!("{}.{}", <jobs::ApplyRetention as crate::jobs::Job>::KIND, actor.org_id),
+        &jobs::ApplyRetention { org_id: actor.org_id },
         "daily 03:00",
         &zone,
     )
@@ -1341,14 +1297,6 @@ pub async fn apply_retention(app: &App, org_id: i64) -> Result<(u64, u64), AppEr
     }
     tx.commit().await?;
     Ok((responses, comments))
-}
-
-pub async fn run_retention_job(app: &App, payload: &str) -> Result<(), String> {
-    let p: OrgPayload = serde_json::from_str(payload).map_err(|e| e.to_string())?;
-    apply_retention(app, p.org_id)
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
 }
 
 /// The organization's anonymity settings.

@@ -18,7 +18,7 @@ use super::sealed::{self, CycleKey};
 use super::segments::SegmentQuestion;
 use super::service::SubmitError;
 use super::store::StoredResponse;
-use crate::app::Clock;
+use crate::clock::Clock;
 use crate::config::Backend;
 use crate::db::Db;
 use crate::privacy::seal::MasterKey;
@@ -81,6 +81,23 @@ fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 const KEPT: usize = 1024;
 /// Seconds segment questions are kept before they are read again.
 const SEGMENTS_FOR: i64 = 10;
+
+/// The app's part that holds its one writer, started on first use so that
+/// it runs on the caller's runtime with the app's clock.
+#[derive(Clone, Default)]
+pub struct Slot(Arc<std::sync::OnceLock<Writer>>);
+
+/// The app's writer of answers.
+pub fn of(app: &crate::app::App) -> &Writer {
+    app.part::<Slot>()
+        .0
+        .get_or_init(|| Writer::start(app.db.clone(), app.clock.clone(), app.master_key.clone()))
+}
+
+/// The app's writer if it was started (a server stopping finishes it).
+pub fn started(app: &crate::app::App) -> Option<&Writer> {
+    app.part::<Slot>().0.get()
+}
 
 impl Writer {
     pub fn start(db: Db, clock: Arc<dyn Clock>, master: MasterKey) -> Writer {
@@ -152,7 +169,7 @@ impl Writer {
 
     /// Claims and stores one checked answer; returns once it is committed.
     pub async fn submit(&self, claim: Claim) -> Result<(), SubmitError> {
-        let stopped = || SubmitError::Other(crate::web::AppError::internal("the answer writer stopped"));
+        let stopped = || SubmitError::Other(crate::error::AppError::internal("the answer writer stopped"));
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Message::Submit(Queued { claim, reply }))

@@ -12,7 +12,7 @@ use sqlx::{AnyConnection, Row};
 use super::model;
 use crate::app::App;
 use crate::auth::{Actor, Permission};
-use crate::web::AppError;
+use crate::error::AppError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {

@@ -106,7 +106,7 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
 
 /// Last month's employee of the month, run the way people would run it.
 async fn award_round(app: &App, org_id: i64, dir: &crate::org::service::Directory) -> anyhow::Result<()> {
-    let err = |e: crate::web::AppError| anyhow::anyhow!("{e}");
+    let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
     let Some(hr) = dir.active_people().find(|p| p.role == crate::auth::Role::HrAdmin) else {
         return Ok(());
     };

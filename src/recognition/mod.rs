@@ -7,3 +7,10 @@ pub mod model;
 pub mod pages;
 pub mod service;
 pub mod store;
+
+pub const MODULE: crate::module::Module = crate::module::Module {
+    jobs: |jobs| {
+        jobs.add::<service::PostToChat>();
+    },
+    ..crate::module::Module::pages("recognition", pages::routes)
+};

@@ -12,8 +12,9 @@ use super::service::{self, Board, Coverage, PostView, TeamMonths, ThanksInput, U
 use super::store::OrgValue;
 use crate::app::AppState;
 use crate::auth::{Permission, Role};
-use crate::pulse::model::Pillar;
-use crate::web::{ActiveForm, AppError, CurrentPerson, Form, Layout, Query, parse_id, render, render_with};
+use crate::error::AppError;
+use crate::shared::Pillar;
+use crate::web::{ActiveForm, CurrentPerson, Form, Layout, Query, parse_id, render, render_with};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -10,12 +10,11 @@ use super::model::{self, Colleague, Reaction};
 use super::store::{self, OrgValue};
 use crate::app::App;
 use crate::auth::{Actor, Permission, Role};
-use crate::notify::email::{self, OutgoingEmail};
+use crate::error::AppError;
+use crate::jobs::email;
+use crate::notify::email::OutgoingEmail;
 use crate::org::service::Directory;
-use crate::pulse::model::Pillar;
-use crate::web::AppError;
-
-pub const WEBHOOK_JOB: &str = "recognition.webhook";
+use crate::shared::Pillar;
 
 pub async fn values(app: &App, org_id: i64) -> Result<Vec<OrgValue>, AppError> {
     let mut conn = app.db.acquire().await?;
@@ -151,10 +150,26 @@ struct ThanksHtml<'a> {
     link: &'a str,
 }
 
+/// Sends one post to the chat webhook: `{"text": …}`, which Slack's and
+/// Microsoft Teams' incoming webhooks both take. Retried by the job queue
+/// on failure.
 #[derive(Serialize, Deserialize)]
-struct WebhookPayload {
+pub struct PostToChat {
     url: String,
     text: String,
+}
+
+impl crate::jobs::Job for PostToChat {
+    const KIND: &'static str = "recognition.webhook";
+
+    async fn run(self, app: &App) -> Result<(), String> {
+        crate::notify::webhook::post(
+            &self.url,
+            &serde_json::json!({ "text": self.text }),
+            app.settings.webhooks_to_private_addresses,
+        )
+        .await
+    }
 }
 
 /// Posts a thank-you: stored, emailed to each person thanked, and sent to
@@ -296,31 +311,10 @@ async fn insert_and_announce(
             (_, Some(v)) => format!("🙏 {author} thanked {} for {}: {message}", names.join(", "), v.name),
             (_, None) => format!("🙏 {author} thanked {}: {message}", names.join(", ")),
         };
-        let payload = serde_json::to_string(&WebhookPayload { url, text }).expect("serializes");
-        crate::jobs::enqueue(
-            &mut *tx,
-            Some(actor.org_id),
-            WEBHOOK_JOB,
-            &payload,
-            app.now(),
-            app.now(),
-        )
-        .await?;
+        let job = PostToChat { url, text };
+        crate::jobs::enqueue(&mut *tx, Some(actor.org_id), &job, app.now(), app.now()).await?;
     }
     Ok(id)
-}
-
-/// Sends one post to the chat webhook: `{"text": …}`, which Slack's and
-/// Microsoft Teams' incoming webhooks both take. Retried by the job queue
-/// on failure.
-pub async fn run_webhook_job(app: &App, payload: &str) -> Result<(), String> {
-    let p: WebhookPayload = serde_json::from_str(payload).map_err(|e| e.to_string())?;
-    crate::notify::webhook::post(
-        &p.url,
-        &serde_json::json!({ "text": p.text }),
-        app.settings.webhooks_to_private_addresses,
-    )
-    .await
 }
 
 /// Owners set (or clear) the webhook URL: https to a public address

@@ -8,3 +8,10 @@ pub mod pages;
 pub mod pending;
 pub mod service;
 pub mod store;
+
+pub const MODULE: crate::module::Module = crate::module::Module {
+    jobs: |jobs| {
+        jobs.add::<service::Digest>();
+    },
+    ..crate::module::Module::pages("voice", pages::routes)
+};

@@ -17,9 +17,10 @@ use super::model::{FeedbackCode, Status};
 use super::service::{self, Change, GroupStats, InboxRow, SendInput, ThreadView};
 use crate::app::AppState;
 use crate::auth::{Role, hash_token};
+use crate::error::AppError;
 use crate::limits::Bucket;
-use crate::pulse::model::Pillar;
-use crate::web::{AppError, ClientIp, CurrentPerson, Form, Layout, Query, parse_id, render, render_with};
+use crate::shared::Pillar;
+use crate::web::{ClientIp, CurrentPerson, Form, Layout, Query, parse_id, render, render_with};
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -12,12 +12,13 @@ use super::store::{self, Thread};
 use crate::app::App;
 use crate::audit::{self, Subject};
 use crate::auth::{Actor, Role};
-use crate::notify::email::{self, OutgoingEmail};
+use crate::error::AppError;
+use crate::jobs::Job;
+use crate::jobs::email;
+use crate::notify::email::OutgoingEmail;
 use crate::org::service::Directory;
-use crate::pulse::model::Pillar;
-use crate::web::AppError;
+use crate::shared::Pillar;
 
-pub const DIGEST_JOB: &str = "voice.digest";
 /// When recipients hear of new messages, in the org's time zone.
 pub const DIGEST_RULE: &str = "daily 09:00";
 
@@ -139,7 +140,7 @@ pub const DIGEST_CHOICES: [(&str, &str); 4] = [
 ];
 
 fn digest_name(org_id: i64) -> String {
-    format!("{DIGEST_JOB}.{org_id}")
+    format!("{}.{org_id}", Digest::KIND)
 }
 
 /// The organization's digest rule (the default until changed).
@@ -158,13 +159,11 @@ pub async fn set_digest_rule(app: &App, actor: &Actor, rule: &str) -> Result<(),
         .map(|(r, _)| *r)
         .ok_or_else(|| AppError::invalid("digest", "choose one of the times offered"))?;
     let (_, zone) = today(app, &mut *app.db.acquire().await?, actor.org_id).await?;
-    let payload = serde_json::to_string(&DigestPayload { org_id: actor.org_id }).expect("serializes");
     crate::jobs::schedule::reschedule(
         app,
         Some(actor.org_id),
         &digest_name(actor.org_id),
-        DIGEST_JOB,
-        &payload,
+        &Digest { org_id: actor.org_id },
         rule,
         &zone,
     )
@@ -173,13 +172,11 @@ pub async fn set_digest_rule(app: &App, actor: &Actor, rule: &str) -> Result<(),
 }
 
 async fn ensure_digest(app: &App, org_id: i64, zone: &str) -> Result<(), AppError> {
-    let payload = serde_json::to_string(&DigestPayload { org_id }).expect("serializes");
     crate::jobs::schedule::ensure(
         app,
         Some(org_id),
         &digest_name(org_id),
-        DIGEST_JOB,
-        &payload,
+        &Digest { org_id },
         DIGEST_RULE,
         zone,
     )
@@ -626,9 +623,19 @@ pub async fn change(app: &App, actor: &Actor, id: i64, change: Change) -> Result
 
 // --- digest -----------------------------------------------------------------
 
+/// The digest of an organization, on its schedule: delivers what senders
+/// wrote since the last one (see [`deliver`]).
 #[derive(Serialize, Deserialize)]
-struct DigestPayload {
-    org_id: i64,
+pub struct Digest {
+    pub org_id: i64,
+}
+
+impl crate::jobs::Job for Digest {
+    const KIND: &'static str = "voice.digest";
+
+    async fn run(self, app: &App) -> Result<(), String> {
+        deliver(app, self.org_id).await.map(|_| ()).map_err(|e| e.to_string())
+    }
 }
 
 #[derive(Template)]
@@ -764,9 +771,4 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     } else {
         format!("{n} {many}")
     }
-}
-
-pub async fn run_digest_job(app: &App, payload: &str) -> Result<(), String> {
-    let p: DigestPayload = serde_json::from_str(payload).map_err(|e| e.to_string())?;
-    deliver(app, p.org_id).await.map(|_| ()).map_err(|e| e.to_string())
 }

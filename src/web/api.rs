@@ -12,9 +12,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::AppError;
 use crate::app::AppState;
 use crate::auth::{Actor, tokens};
+use crate::error::AppError;
 use crate::limits::{self, Bucket};
 
 /// Requests with a missing or wrong token an address may make per minute.
@@ -96,8 +96,8 @@ impl IntoResponse for ApiError {
             AppError::Unauthorized | AppError::MustChangePassword => StatusCode::UNAUTHORIZED,
             ref other => other.status(),
         };
-        if let AppError::Internal(detail) = &e {
-            tracing::error!(error = %detail, "API request failed");
+        if let Some(cause) = e.cause() {
+            tracing::error!(error = %cause, "API request failed");
         }
         let body = ErrorBody {
             error: ErrorDetail {

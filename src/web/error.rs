@@ -1,6 +1,6 @@
-//! The one error type at the HTTP edge. Internal details are logged, never
-//! shown; every client error names what was wrong and, where there is one,
-//! the field.
+//! How the one error type (`crate::error::AppError`) answers over HTTP:
+//! a page that names the field, a redirect to sign in, or a logged 500.
+//! Internal details are logged, never shown.
 
 use askama::Template;
 use axum::extract::multipart::MultipartRejection;
@@ -8,59 +8,9 @@ use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    /// A field's value cannot be used (422).
-    #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
-    /// The request itself is malformed (400).
-    #[error("{0}")]
-    BadRequest(String),
-    /// The body is not of a type this endpoint reads (415).
-    #[error("{0}")]
-    UnsupportedMediaType(String),
-    /// Not signed in: pages send the browser to the sign-in form.
-    #[error("please sign in")]
-    Unauthorized,
-    #[error("you are not allowed to do this")]
-    Forbidden,
-    #[error("this page does not exist, or you cannot see it")]
-    NotFound,
-    /// The change clashes with what is stored (409).
-    #[error("{field}: {message}")]
-    Conflict { field: String, message: String },
-    #[error("the form expired or came from another site; go back, reload the page and try again")]
-    CsrfMismatch,
-    #[error("the upload is too large (the limit is {limit_kib} KiB)")]
-    TooLarge { limit_kib: usize },
-    #[error("too many attempts; try again in {retry_after} seconds")]
-    TooManyRequests { retry_after: i64 },
-    /// The person must choose a new password before anything else.
-    #[error("choose a new password first")]
-    MustChangePassword,
-    #[error("something went wrong on our side; it has been logged")]
-    Internal(String),
-}
+use crate::error::AppError;
 
 impl AppError {
-    pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
-        AppError::Invalid {
-            field: field.to_owned(),
-            message: message.into(),
-        }
-    }
-
-    pub fn conflict(field: &str, message: impl Into<String>) -> AppError {
-        AppError::Conflict {
-            field: field.to_owned(),
-            message: message.into(),
-        }
-    }
-
-    pub fn internal(err: impl std::fmt::Display) -> AppError {
-        AppError::Internal(err.to_string())
-    }
-
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -75,20 +25,6 @@ impl AppError {
             AppError::MustChangePassword => StatusCode::SEE_OTHER,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
-    }
-
-    pub fn field(&self) -> Option<&str> {
-        match self {
-            AppError::Invalid { field, .. } | AppError::Conflict { field, .. } => Some(field),
-            AppError::CsrfMismatch => Some("csrf"),
-            _ => None,
-        }
-    }
-}
-
-impl From<sqlx::Error> for AppError {
-    fn from(err: sqlx::Error) -> AppError {
-        AppError::Internal(format!("database: {err}"))
     }
 }
 
@@ -132,7 +68,7 @@ impl IntoResponse for AppError {
             AppError::MustChangePassword => {
                 return Redirect::to("/account/password").into_response();
             }
-            AppError::Internal(detail) => tracing::error!(error = %detail, "request failed"),
+            AppError::Internal(_) => tracing::error!(error = %self.cause().unwrap_or_default(), "request failed"),
             _ => {}
         }
         let status = self.status();
@@ -150,28 +86,5 @@ impl IntoResponse for AppError {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         response
-    }
-}
-
-/// A value that could not be used, and the form field or CSV column it
-/// came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: &'static str,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: &'static str, message: impl Into<String>) -> FieldError {
-        FieldError {
-            field,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<FieldError> for AppError {
-    fn from(e: FieldError) -> Self {
-        AppError::invalid(e.field, e.message)
     }
 }

@@ -1,5 +1,7 @@
-//! The HTTP edge: router assembly, the session and CSRF layer, extractors,
-//! page rendering and the embedded assets.
+//! The HTTP edge, a toolkit the modules build on: the layers every request
+//! passes (session, CSRF, logs), extractors, page rendering, the embedded
+//! assets and the API edge. Which routes exist is decided above the
+//! modules, in `crate::modules`.
 
 pub mod api;
 mod error;
@@ -18,35 +20,26 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-pub use error::{AppError, FieldError};
 pub use middleware::CsrfToken;
 
 use crate::app::AppState;
 use crate::auth::session::Session;
 use crate::auth::{Actor, Permission};
+use crate::error::{AppError, FieldError};
 
 /// The largest urlencoded form we read.
 pub const FORM_LIMIT: usize = 256 * 1024;
 /// The largest upload (CSV files).
 pub const UPLOAD_LIMIT: usize = 8 * 1024 * 1024;
 
-/// Every route of the application.
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// The application's router: the modules' `routes` (assembled at the
+/// composition root), this toolkit's own (health, assets) and the layers
+/// every request passes through.
+pub fn router(state: AppState, routes: Router<AppState>) -> Router {
+    routes
         .route("/healthz", get(healthz))
         .route("/assets/style.css", get(stylesheet))
         .route("/assets/voice.js", get(voice_script))
-        .merge(crate::auth::pages::routes())
-        .merge(crate::org::pages::routes())
-        .merge(crate::audit::pages::routes())
-        .merge(crate::org::api::routes())
-        .merge(crate::org::mydata::routes())
-        .merge(crate::pulse::pages::routes())
-        .merge(crate::pulse::api::routes())
-        .merge(crate::voice::pages::routes())
-        .merge(crate::recognition::pages::routes())
-        .route("/api/v1/openapi.json", get(openapi::openapi_json))
-        .route("/api", get(openapi::api_page))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -77,15 +70,12 @@ pub fn router(state: AppState) -> Router {
 /// under way are allowed to finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    state: AppState,
+    router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// 200 only when a write can begin: a server whose database is wedged says

@@ -1,11 +1,19 @@
-//! The OpenAPI document, assembled from the annotated handlers of each
-//! module, and a human-readable page made from it.
+//! The OpenAPI document, made from the API routes the modules declare (each
+//! route and its entry come from the same handler), and a human-readable
+//! page made from it.
+
+use std::sync::Arc;
 
 use askama::Template;
 use axum::Json;
+use axum::Router;
 use axum::response::Response;
+use axum::routing::get;
 use serde_json::Value;
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::app::AppState;
 
 use super::api::BearerAuth;
 use super::{Layout, render};
@@ -31,16 +39,36 @@ use super::{Layout, render};
 )]
 struct ApiDoc;
 
-/// The whole document.
-pub fn document() -> utoipa::openapi::OpenApi {
-    let mut doc = ApiDoc::openapi();
-    doc.merge(crate::org::api::OrgApi::openapi());
-    doc.merge(crate::pulse::api::PulseApi::openapi());
-    doc
+/// The API's routes, its document at `/api/v1/openapi.json` and the page
+/// at `/api` that reads it.
+pub fn serve(api: OpenApiRouter<AppState>) -> Router<AppState> {
+    let (router, doc) = document_of(api);
+    let doc = Arc::new(doc);
+    let page_doc = doc.clone();
+    router
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json((*doc).clone()) }
+            }),
+        )
+        .route(
+            "/api",
+            get(move |layout: Layout| {
+                let doc = page_doc.clone();
+                async move { api_page(layout, &doc) }
+            }),
+        )
 }
 
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(document())
+/// The routes and the whole document: what this module says of the API as
+/// a whole, and every module's operations.
+pub fn document_of(api: OpenApiRouter<AppState>) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, operations) = api.split_for_parts();
+    let mut doc = ApiDoc::openapi();
+    doc.merge(operations);
+    (router, doc)
 }
 
 struct Operation {
@@ -75,8 +103,8 @@ fn ref_name(v: &Value) -> Option<String> {
     })
 }
 
-pub async fn api_page(layout: Layout) -> Response {
-    let doc = serde_json::to_value(document()).unwrap_or_default();
+fn api_page(layout: Layout, doc: &utoipa::openapi::OpenApi) -> Response {
+    let doc = serde_json::to_value(doc).unwrap_or_default();
     let mut operations = Vec::new();
     if let Some(paths) = doc["paths"].as_object() {
         for (path, item) in paths {

@@ -430,6 +430,7 @@ async fn every_documented_operation_is_exercised(app: TestApp) {
         .await
         .unwrap();
     assert!(page.contains("PATCH /api/v1/people/{id}"), "{page}");
+    app.run_jobs().await;
 }
 
 async fn api_errors_are_json_and_name_the_field(app: TestApp) {

@@ -44,6 +44,7 @@ async fn demo_person_signs_in_and_sees_their_team(app: TestApp) {
     home.assert(200, "Product &amp; Engineering / Platform");
     home.assert(200, "Lena Fischer");
     home.assert(200, "Priya Raman");
+    app.run_jobs().await;
 }
 
 async fn wrong_password_is_refused_without_saying_which_part_was_wrong(app: TestApp) {

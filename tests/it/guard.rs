@@ -942,6 +942,7 @@ async fn fixed_case_the_bounds_pin_no_answer(app: TestApp) {
     let found = obs.exposures();
     report("bounds", &found);
     assert!(found.is_empty(), "{found:#?}");
+    app.run_jobs().await;
 }
 
 async fn first_question(app: &TestApp, w: &World) -> i64 {
@@ -972,6 +973,7 @@ async fn fixed_case_comment_lists_cannot_be_differenced(app: TestApp) {
     let found = obs.exposures();
     report("comment lists", &found);
     assert!(found.is_empty(), "{found:#?}");
+    app.run_jobs().await;
 }
 
 /// Teams A and B of six. Cycle 2: someone of A has left; cycle 3: someone
@@ -995,6 +997,7 @@ async fn fixed_case_a_leaver_and_a_skipper_stay_hidden_across_cycles(app: TestAp
     // Not dark for good: the steady team B keeps its figures.
     let b = format!("team:{}", w.teams[1]);
     assert!(obs.figures.iter().any(|f| f.cycle == 1 && f.group == b));
+    app.run_jobs().await;
 }
 
 /// Organizations of 8–40 people in teams of 3–12 (some nested), with a
@@ -1080,6 +1083,7 @@ async fn generated_organizations_expose_no_one(app: TestApp) {
         "generated organizations: {orgs}; team × cycle cells with at least k responses: {cells}, released {shown}"
     );
     assert!(shown > 0, "the guard does not darken everything");
+    app.run_jobs().await;
 }
 
 /// Responses of a team (with sub-teams) in a closed cycle, from the roster.

@@ -42,6 +42,7 @@ async fn redirect_targets_stay_on_this_site(app: TestApp) {
         .await;
     assert_eq!(page.status, 303);
     assert_eq!(page.location(), format!("/thanks?page=1#t{thanks}"));
+    app.run_jobs().await;
 }
 
 async fn csv_exports_never_start_a_cell_with_a_formula(app: TestApp) {
@@ -97,6 +98,7 @@ async fn csv_exports_never_start_a_cell_with_a_formula(app: TestApp) {
     let o = app.browser();
     o.sign_in("other", "out@other.example", PASSWORD).await;
     assert_eq!(o.get(&format!("/pulse/cycles/{cycle}/export.csv")).await.status, 404);
+    app.run_jobs().await;
 }
 
 async fn pages_and_downloads_are_never_cached(app: TestApp) {
@@ -130,6 +132,7 @@ async fn pages_and_downloads_are_never_cached(app: TestApp) {
     // The stylesheet may be cached: it holds nothing personal.
     let css = b.get("/assets/style.css").await;
     assert!(css.headers["cache-control"].to_str().unwrap().starts_with("public"));
+    app.run_jobs().await;
 }
 
 async fn api_checks_permission_before_the_body_and_wants_an_object(app: TestApp) {
@@ -463,7 +466,7 @@ async fn no_log_line_at_any_level_holds_a_secret() {
         assert!(!log.contains(part), "part of a secret is in the log: {part}");
     }
     // The API document names no other route with a secret in its path.
-    let doc = serde_json::to_value(belong::web::openapi::document()).unwrap();
+    let doc = serde_json::to_value(belong::modules::openapi()).unwrap();
     let with_secret: Vec<&String> = doc["paths"]
         .as_object()
         .unwrap()
@@ -471,4 +474,5 @@ async fn no_log_line_at_any_level_holds_a_secret() {
         .filter(|p| p.contains("{token}") || p.contains("{code}") || p.contains("{link}"))
         .collect();
     assert_eq!(with_secret, ["/api/v1/invitations/{token}/response"]);
+    app.run_jobs().await;
 }

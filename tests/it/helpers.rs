@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use belong::app::{App, AppState, ManualClock};
+use belong::app::AppState;
 use belong::auth::{Role, password};
+use belong::clock::ManualClock;
 use belong::config::{DatabaseUrl, Settings};
 use belong::db::{Db, new_id};
 use belong::notify::email::{Mailer, Security, SmtpSettings};
@@ -79,10 +80,86 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub state: AppState,
     pub url: DatabaseUrl,
-    pub dir: TempDir,
     /// The app's clock: starts at the real time, moves only when told.
     pub clock: Arc<ManualClock>,
     _stop: tokio::sync::oneshot::Sender<()>,
+    // Fields drop in this order: the server is told to stop, the test's
+    // leftovers are checked, then its files go.
+    guard: EndOfTest,
+    pub dir: TempDir,
+}
+
+/// What a test leaves behind, checked when its app is dropped: a job that
+/// was due and never ran fails the test (its effect went unchecked); a
+/// PostgreSQL test database is dropped.
+struct EndOfTest {
+    url: DatabaseUrl,
+    clock: Arc<ManualClock>,
+    /// Off once the same database is served again by a new app.
+    armed: bool,
+}
+
+impl Drop for EndOfTest {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let check = !std::thread::panicking();
+        let url = self.url.clone();
+        let now = belong::clock::Clock::now(&*self.clock).as_second();
+        // A runtime of its own: the test's may be gone or busy.
+        let unrun = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(end_of_test(url, now, check))
+        })
+        .join()
+        .expect("the end-of-test check runs");
+        assert!(
+            unrun.is_empty(),
+            "the test left due jobs unrun (run them, app.run_jobs(), and check what they did): {}",
+            unrun.join(", ")
+        );
+    }
+}
+
+async fn end_of_test(url: DatabaseUrl, now: i64, check: bool) -> Vec<String> {
+    let mut unrun = Vec::new();
+    if check {
+        let pool = sqlx::AnyPool::connect(url.expose()).await.unwrap();
+        let rows = sqlx::query(
+            "SELECT kind, COUNT(*) FROM jobs WHERE done_at IS NULL AND failed_at IS NULL AND run_at <= $1
+             GROUP BY kind ORDER BY kind",
+        )
+        .bind(now)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        unrun = rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} × {}",
+                    sqlx::Row::get::<i64, _>(r, 1),
+                    sqlx::Row::get::<String, _>(r, 0)
+                )
+            })
+            .collect();
+        pool.close().await;
+    }
+    if url.backend() == belong::config::Backend::Postgres {
+        let admin = std::env::var("BELONG_TEST_POSTGRES_URL").unwrap();
+        let (_, name) = url.expose().rsplit_once('/').unwrap();
+        let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+    unrun
 }
 
 impl TestApp {
@@ -107,7 +184,10 @@ impl TestApp {
     /// https to public addresses only (the suite's receivers are on
     /// loopback, so it allows private addresses otherwise).
     pub async fn with_public_webhooks_only(self) -> TestApp {
-        let TestApp { url, dir, .. } = self;
+        let TestApp {
+            url, dir, mut guard, ..
+        } = self;
+        guard.armed = false;
         TestApp::start_with(url, dir, Mailer::off(), false).await
     }
 
@@ -122,7 +202,10 @@ impl TestApp {
             from: "belong <belong@test.example>".into(),
         })
         .unwrap();
-        let TestApp { url, dir, .. } = self;
+        let TestApp {
+            url, dir, mut guard, ..
+        } = self;
+        guard.armed = false;
         TestApp::start_with(url, dir, mailer, true).await
     }
 
@@ -150,7 +233,8 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let clock = Arc::new(ManualClock::new(jiff::Timestamp::now()));
-        let mut app = App::new(
+        let url_for_guard = url.clone();
+        let mut app = belong::modules::app(
             db,
             Settings {
                 public_url: format!("http://{addr}"),
@@ -163,17 +247,41 @@ impl TestApp {
         app.mailer = mailer;
         let state = AppState(Arc::new(app));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(belong::web::serve(listener, state.clone(), async {
-            let _ = stopped.await;
-        }));
+        tokio::spawn(belong::web::serve(
+            listener,
+            belong::modules::router(state.clone()),
+            async {
+                let _ = stopped.await;
+            },
+        ));
         TestApp {
             addr,
             state,
             url,
             dir,
-            clock,
+            clock: clock.clone(),
             _stop: stop,
+            guard: EndOfTest {
+                url: url_for_guard,
+                clock,
+                armed: true,
+            },
         }
+    }
+
+    /// Runs every due job, and what those queue, until none is left; each
+    /// must succeed.
+    pub async fn run_jobs(&self) {
+        for _ in 0..20 {
+            if belong::jobs::run_due(&self.state, "test").await.unwrap() == 0 {
+                let failed = self
+                    .count("SELECT COUNT(*) FROM jobs WHERE last_error IS NOT NULL AND done_at IS NULL")
+                    .await;
+                assert_eq!(failed, 0, "a job failed");
+                return;
+            }
+        }
+        panic!("jobs keep queueing jobs");
     }
 
     /// The sealed answers of an open cycle, opened with the app's key (what
@@ -190,9 +298,13 @@ impl TestApp {
     /// The emails waiting in the queue, as the worker will send them (their
     /// payloads are sealed at rest).
     pub async fn queued_emails(&self) -> Vec<String> {
-        belong::jobs::waiting_payloads(&self.state.db, &self.state.master_key, belong::notify::email::SEND_JOB)
-            .await
-            .unwrap()
+        belong::jobs::waiting_payloads(
+            &self.state.db,
+            &self.state.master_key,
+            <belong::jobs::email::SendEmail as belong::jobs::Job>::KIND,
+        )
+        .await
+        .unwrap()
     }
 
     /// Where this test's master key is (the app's own key file).
@@ -219,11 +331,11 @@ impl TestApp {
         let db = Db::connect(&self.url).await.expect("database opens");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let mut app = App::new(db, self.state.settings.clone(), self.state.master_key.clone());
+        let mut app = belong::modules::app(db, self.state.settings.clone(), self.state.master_key.clone());
         app.clock = self.clock.clone();
         tokio::spawn(belong::web::serve(
             listener,
-            AppState(Arc::new(app)),
+            belong::modules::router(AppState(Arc::new(app))),
             std::future::pending(),
         ));
         Browser::new(addr)

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use belong::jobs::{self, TOUCH_JOB};
+use belong::jobs::{self, Touch};
 
 use crate::helpers::{TestApp, both_databases};
 
@@ -50,9 +50,8 @@ fn stop(mut child: Child, signal: &str) {
 async fn enqueue_touch(app: &TestApp, label: &str, in_seconds: i64) {
     let now = jiff::Timestamp::now();
     let mut conn = app.state.db.pool.acquire().await.unwrap();
-    let payload = serde_json::to_string(label).unwrap();
     let run_at = now + jiff::SignedDuration::from_secs(in_seconds);
-    jobs::enqueue(&mut conn, None, TOUCH_JOB, &payload, run_at, now)
+    jobs::enqueue(&mut conn, None, &Touch(label.into()), run_at, now)
         .await
         .unwrap();
 }
@@ -103,30 +102,14 @@ async fn two_servers_sharing_a_database_run_each_job_once(app: TestApp) {
 }
 
 async fn schedules_queue_one_job_per_occurrence(app: TestApp) {
-    let payload = serde_json::to_string("nightly").unwrap();
-    jobs::schedule::ensure(
-        &app.state,
-        None,
-        "test-nightly",
-        TOUCH_JOB,
-        &payload,
-        "daily 03:00",
-        "Asia/Tokyo",
-    )
-    .await
-    .unwrap();
+    let payload = Touch("nightly".into());
+    jobs::schedule::ensure(&app.state, None, "test-nightly", &payload, "daily 03:00", "Asia/Tokyo")
+        .await
+        .unwrap();
     // Ensuring it again does not make a second schedule.
-    jobs::schedule::ensure(
-        &app.state,
-        None,
-        "test-nightly",
-        TOUCH_JOB,
-        &payload,
-        "daily 03:00",
-        "Asia/Tokyo",
-    )
-    .await
-    .unwrap();
+    jobs::schedule::ensure(&app.state, None, "test-nightly", &payload, "daily 03:00", "Asia/Tokyo")
+        .await
+        .unwrap();
     assert_eq!(app.count("SELECT COUNT(*) FROM schedules").await, 1);
     assert_eq!(jobs::run_due(&app.state, "t").await.unwrap(), 0, "not due yet");
     // A day later it has come due once.
@@ -137,6 +120,6 @@ async fn schedules_queue_one_job_per_occurrence(app: TestApp) {
     app.clock.advance(jiff::SignedDuration::from_hours(72));
     assert_eq!(jobs::run_due(&app.state, "t").await.unwrap(), 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM job_touches").await, 2);
-    let bad = jobs::schedule::ensure(&app.state, None, "bad", TOUCH_JOB, &payload, "hourly", "UTC").await;
+    let bad = jobs::schedule::ensure(&app.state, None, "bad", &payload, "hourly", "UTC").await;
     assert!(bad.unwrap_err().contains("not a schedule"));
 }

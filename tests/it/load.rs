@@ -238,6 +238,7 @@ async fn every_page_answers_with_more_requests_than_connections(app: TestApp) {
             .await,
         n as i64
     );
+    app.run_jobs().await;
 }
 
 /// Forty wrong passwords for one account at once: the throttle counts each

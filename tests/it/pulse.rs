@@ -314,6 +314,7 @@ async fn answers_are_stored_apart_from_people(app: TestApp) {
     for id in &ids {
         assert!(!page.body.contains(id.as_str()));
     }
+    app.run_jobs().await;
 }
 
 async fn bad_answers_are_refused_and_store_nothing(app: TestApp) {
@@ -378,6 +379,7 @@ async fn bad_answers_are_refused_and_store_nothing(app: TestApp) {
     me.post(&path, &refs).await.assert(200, "Thank you");
     me.post(&path, &refs).await.assert(409, "answered already");
     assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, 1);
+    app.run_jobs().await;
 }
 
 async fn one_token_submitted_twenty_times_at_once_stores_one_response(app: TestApp) {
@@ -407,6 +409,7 @@ async fn one_token_submitted_twenty_times_at_once_stores_one_response(app: TestA
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
     assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, 1);
+    app.run_jobs().await;
 }
 
 /// Answers that reach the writer together, some from people who have
@@ -454,6 +457,7 @@ async fn answers_arriving_together_are_refused_or_stored_each_on_its_own(app: Te
     let answered = app.count("SELECT COUNT(*) FROM participation WHERE answered = 1").await;
     assert_eq!(answered, stored.len() as i64 + 2);
     assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, answered);
+    app.run_jobs().await;
 }
 
 /// The owner asks for every group the pages accept; the groups that come
@@ -558,6 +562,7 @@ async fn no_combination_of_released_groups_isolates_anyone(app: TestApp) {
     m.get(&format!("/pulse/cycles/{cycle}?group=segment:tenure=1 to 3 years"))
         .await
         .assert(403, "not allowed");
+    app.run_jobs().await;
 }
 
 /// At the most verbose log level, the server's log holds neither the
@@ -922,6 +927,7 @@ async fn the_upgrade_to_sealed_storage_keeps_the_demo_results_and_exports_as_the
         .await;
     assert_eq!(small, 0);
     assert!(app.count("SELECT COUNT(*) FROM responses").await <= kept_before);
+    app.run_jobs().await;
 }
 
 async fn k_can_be_raised_but_not_lowered_once_answers_are_in(app: TestApp) {
@@ -976,6 +982,7 @@ async fn k_can_be_raised_but_not_lowered_once_answers_are_in(app: TestApp) {
             .await
             >= 3
     );
+    app.run_jobs().await;
 }
 
 async fn rewording_an_answered_question_makes_a_new_version(app: TestApp) {
@@ -1047,6 +1054,7 @@ async fn rewording_an_answered_question_makes_a_new_version(app: TestApp) {
     let emp = app.browser();
     emp.sign_in("bars-co", "p0-2@bars.example", PASSWORD).await;
     emp.get("/pulse/questions").await.assert(403, "not allowed");
+    app.run_jobs().await;
 }
 
 async fn self_reported_segments_stay_on_the_response_and_pass_the_guard(app: TestApp) {
@@ -1130,6 +1138,7 @@ async fn self_reported_segments_stay_on_the_response_and_pass_the_guard(app: Tes
     m.get(&format!("/pulse/cycles/{cycle}?group=segment:s{seg}=Remote"))
         .await
         .assert(403, "not allowed");
+    app.run_jobs().await;
 }
 
 /// An owner of another organization posts to this organization's cycle,
@@ -1230,4 +1239,5 @@ async fn another_organization_cannot_touch_a_cycle(app: TestApp) {
     me.get(&path).await.assert(200, "Send my answers");
     me.post(&path, &refs).await.assert(200, "Thank you");
     assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, 1);
+    app.run_jobs().await;
 }

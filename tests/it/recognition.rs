@@ -378,6 +378,7 @@ async fn thank_yous_refuse_what_does_not_fit_and_reactions_are_idempotent(app: T
         .await
         .assert(404, "does not exist");
     assert_eq!(count("smile").await, 0);
+    app.run_jobs().await;
 }
 
 async fn a_month_of_thank_yous_shows_in_the_managers_coverage(app: TestApp) {
@@ -466,6 +467,7 @@ async fn a_month_of_thank_yous_shows_in_the_managers_coverage(app: TestApp) {
     let after = kim.get("/thanks/coverage").await;
     let table = &after.body[after.body.find("Not thanked").unwrap()..after.body.find("given and received").unwrap()];
     assert!(!table.contains("Cook 4") && table.contains("Cook 2"));
+    app.run_jobs().await;
 }
 
 async fn the_board_pages_newest_first(app: TestApp) {
@@ -499,6 +501,7 @@ async fn the_board_pages_newest_first(app: TestApp) {
     assert_eq!(second.body.matches("POST-").count(), 5);
     assert!(second.body.contains("POST-00") && second.body.contains("Newer"));
     assert!(!second.body.contains("\">Older"));
+    app.run_jobs().await;
 }
 
 async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app: TestApp) {
@@ -673,4 +676,5 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
     hr.post(&june_path("close"), &[("winner", barista3.as_str())])
         .await
         .assert(200, "Barista 3 wins");
+    app.run_jobs().await;
 }

@@ -198,6 +198,7 @@ async fn k_is_never_lowered_under_an_answer_that_arrives_meanwhile(app: TestApp)
         assert_eq!(k, 6, "round {round}: the open cycle's k was lowered ({lowered:?})");
         service::close(&app.state, org, cycle).await.unwrap();
     }
+    app.run_jobs().await;
 }
 
 /// A recipient replies while another resolves the same thread. Either the
@@ -275,4 +276,5 @@ async fn a_reply_racing_a_resolve_ends_as_one_order_would(app: TestApp) {
             .await
             .unwrap();
     }
+    app.run_jobs().await;
 }

@@ -480,6 +480,7 @@ async fn feedback_waits_for_its_digest_sealed() {
         .await
         .unwrap();
     assert_eq!(opened, days);
+    app.run_jobs().await;
 }
 
 /// 30 people answer one at a time, through every way in; a plain copy of
@@ -648,6 +649,7 @@ async fn system_columns_and_neighbouring_rows_tie_no_answer_to_anyone(app: TestA
         // ctid order is the random order the close wrote them in, not an
         // order of answering: nothing to join on either.
     }
+    app.run_jobs().await;
 }
 
 /// A server refuses to start without its key while sealed answers need it,
@@ -714,4 +716,5 @@ async fn a_lost_or_wrong_key_file_is_refused_at_start() {
         let err = String::from_utf8_lossy(&serve(&open).stderr).into_owned();
         assert!(err.contains("chmod 600"), "{err}");
     }
+    app.run_jobs().await;
 }

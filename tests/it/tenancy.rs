@@ -223,4 +223,5 @@ async fn another_owner_cannot_write_to_thanks_feedback_awards_or_people_by_id(ap
             .await,
         0
     );
+    app.run_jobs().await;
 }

@@ -1,0 +1,34 @@
+//! What a module declares to the composition root (`crate::modules`): its
+//! pages, its API, its jobs and the parts it keeps in the app. Adding a
+//! module is its folder plus its declaration in that root's list.
+
+use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::app::AppState;
+use crate::jobs::Registry;
+
+pub struct Module {
+    pub name: &'static str,
+    /// Its pages and forms.
+    pub pages: fn() -> Router<AppState>,
+    /// Its JSON API: each route with its entry in the OpenAPI document.
+    pub api: fn() -> OpenApiRouter<AppState>,
+    /// Registers the kinds of background job it runs.
+    pub jobs: fn(&mut Registry),
+    /// Puts in the app the parts it keeps there (a running service).
+    pub parts: fn(&mut axum::http::Extensions),
+}
+
+impl Module {
+    /// A module with pages only; the other fields are set with `..`.
+    pub const fn pages(name: &'static str, pages: fn() -> Router<AppState>) -> Module {
+        Module {
+            name,
+            pages,
+            api: OpenApiRouter::default,
+            jobs: |_| {},
+            parts: |_| {},
+        }
+    }
+}

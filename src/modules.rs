@@ -1,0 +1,61 @@
+//! The composition root: every module declared once, and from those
+//! declarations the app with its parts, the router, the OpenAPI document
+//! and the job registry. Nothing below this file names a product module's
+//! routes or jobs.
+
+use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::app::{App, AppState};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::jobs::Registry;
+use crate::module::Module;
+use crate::privacy::seal::MasterKey;
+
+/// Every module, in the order their routes are merged.
+pub const MODULES: &[Module] = &[
+    crate::auth::MODULE,
+    crate::org::MODULE,
+    crate::pulse::MODULE,
+    crate::voice::MODULE,
+    crate::recognition::MODULE,
+];
+
+/// The app, with every module's parts and the job registry in it.
+pub fn app(db: Db, settings: Settings, master_key: MasterKey) -> App {
+    let mut app = App::new(db, settings, master_key);
+    app.parts.insert(jobs());
+    for m in MODULES {
+        (m.parts)(&mut app.parts);
+    }
+    app
+}
+
+/// Every kind of job: the platform's own and each module's.
+pub fn jobs() -> Registry {
+    let mut registry = Registry::with_platform_jobs();
+    for m in MODULES {
+        (m.jobs)(&mut registry);
+    }
+    registry
+}
+
+fn api() -> OpenApiRouter<AppState> {
+    MODULES
+        .iter()
+        .fold(OpenApiRouter::default(), |api, m| api.merge((m.api)()))
+}
+
+/// The OpenAPI document of every module's API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    crate::web::openapi::document_of(api()).1
+}
+
+/// Every route of the application, with the layers of `web`.
+pub fn router(state: AppState) -> Router {
+    let pages = MODULES
+        .iter()
+        .fold(Router::new(), |routes, m| routes.merge((m.pages)()));
+    crate::web::router(state, pages.merge(crate::web::openapi::serve(api())))
+}
