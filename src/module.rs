@@ -2,10 +2,13 @@
 //! pages, its API, its jobs and the parts it keeps in the app. Adding a
 //! module is its folder plus its declaration in that root's list.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use axum::Router;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::app::AppState;
+use crate::app::{App, AppState};
 use crate::jobs::Registry;
 
 pub struct Module {
@@ -18,7 +21,11 @@ pub struct Module {
     pub jobs: fn(&mut Registry),
     /// Puts in the app the parts it keeps there (a running service).
     pub parts: fn(&mut axum::http::Extensions),
+    /// Seeds its part of the demo organization (whose id it is given).
+    pub demo: for<'a> fn(&'a App, i64) -> Seeding<'a>,
 }
+
+pub type Seeding<'a> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
 
 impl Module {
     /// A module with pages only; the other fields are set with `..`.
@@ -29,6 +36,7 @@ impl Module {
             api: OpenApiRouter::default,
             jobs: |_| {},
             parts: |_| {},
+            demo: |_, _| Box::pin(async { Ok(()) }),
         }
     }
 }

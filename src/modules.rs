@@ -18,8 +18,8 @@ pub const MODULES: &[Module] = &[
     crate::auth::MODULE,
     crate::org::MODULE,
     crate::pulse::MODULE,
-    crate::voice::MODULE,
     crate::recognition::MODULE,
+    crate::voice::MODULE,
 ];
 
 /// The app, with every module's parts and the job registry in it.
@@ -58,4 +58,23 @@ pub fn router(state: AppState) -> Router {
         .iter()
         .fold(Router::new(), |routes, m| routes.merge((m.pages)()));
     crate::web::router(state, pages.merge(crate::web::openapi::serve(api())))
+}
+
+/// Seeds the demo organization on an empty database; false if there was
+/// an organization already.
+pub async fn seed_demo_if_empty(app: &App) -> anyhow::Result<bool> {
+    if crate::org::service::count_orgs(&app.db).await? > 0 {
+        return Ok(false);
+    }
+    seed_demo(app).await?;
+    Ok(true)
+}
+
+/// The demo organization (its people and teams), then each module's part.
+pub async fn seed_demo(app: &App) -> anyhow::Result<()> {
+    let org_id = crate::org::demo::seed(app).await?;
+    for m in MODULES {
+        (m.demo)(app, org_id).await?;
+    }
+    Ok(())
 }

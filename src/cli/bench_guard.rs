@@ -275,7 +275,7 @@ pub async fn utility(orgs: usize, seed: u64, database: Option<DatabaseUrl>) -> a
 /// of each cycle decided within itself from the same rosters.
 async fn demo(database: Option<DatabaseUrl>) -> anyhow::Result<Tally> {
     let (app, _, dir) = open_app(database, "utility.db").await?;
-    crate::org::demo::seed_if_empty(&app).await?;
+    crate::modules::seed_demo_if_empty(&app).await?;
     let org_id: i64 = sqlx::query("SELECT id FROM organizations WHERE slug = $1")
         .bind(crate::org::demo::ORG_SLUG)
         .fetch_one(&mut *app.db.acquire().await?)

@@ -71,7 +71,7 @@ async fn post_sign_in(
 /// peak, and after.
 pub async fn sign_in_burst(database: Option<DatabaseUrl>, attempts: usize) -> anyhow::Result<ExitCode> {
     let (app, url, dir) = open_app(database, "signin.db").await?;
-    demo::seed_if_empty(&app).await?;
+    crate::modules::seed_demo_if_empty(&app).await?;
     app.db.close().await;
     let port = free_port()?;
     let (server, _) = spawn_server_with(&url, &app.master_key, port, true, &["--trusted-proxies", "127.0.0.1"])?;
@@ -129,7 +129,7 @@ pub async fn sign_in_burst(database: Option<DatabaseUrl>, attempts: usize) -> an
 /// `connections` keep-alive connections for `seconds`.
 pub async fn page_mix(database: Option<DatabaseUrl>, connections: usize, seconds: u64) -> anyhow::Result<ExitCode> {
     let (app, url, dir) = open_app(database, "pages.db").await?;
-    demo::seed_if_empty(&app).await?;
+    crate::modules::seed_demo_if_empty(&app).await?;
     let org_id: i64 = sqlx::query("SELECT id FROM organizations WHERE slug = $1")
         .bind(demo::ORG_SLUG)
         .fetch_one(&mut *app.db.acquire().await?)

@@ -119,7 +119,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if purged > 0 {
         tracing::info!(sessions = purged, "expired sessions removed");
     }
-    if args.demo && crate::org::demo::seed_if_empty(&app).await? {
+    if args.demo && crate::modules::seed_demo_if_empty(&app).await? {
         tracing::info!("demo organization seeded");
     }
     let shutdown = shutdown_signal();

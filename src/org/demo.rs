@@ -146,15 +146,9 @@ fn email_for(name: &str) -> String {
 
 /// Seeds the demo organization if the database has no organization yet.
 /// Returns whether it did.
-pub async fn seed_if_empty(app: &App) -> anyhow::Result<bool> {
-    if store::count_orgs(&app.db).await? > 0 {
-        return Ok(false);
-    }
-    seed(app).await?;
-    Ok(true)
-}
-
-pub async fn seed(app: &App) -> anyhow::Result<()> {
+/// The demo organization, its teams and people (the modules seed the rest:
+/// `crate::modules::seed_demo`); returns its id.
+pub async fn seed(app: &App) -> anyhow::Result<i64> {
     let now = app.now();
     let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
     let mut rng = StdRng::seed_from_u64(2026);
@@ -229,10 +223,7 @@ pub async fn seed(app: &App) -> anyhow::Result<()> {
         store::deactivate_person(&mut tx, org.id, id, end, *reason, now.as_second()).await?;
     }
     tx.commit().await?;
-    crate::pulse::demo::seed(app, org.id).await?;
-    crate::recognition::demo::seed(app, org.id).await?;
-    crate::voice::demo::seed(app, org.id).await?;
-    Ok(())
+    Ok(org.id)
 }
 
 struct Seeder {

@@ -540,3 +540,8 @@ pub async fn set_team_active(app: &App, actor: &Actor, id: i64, active: bool) ->
     tx.commit().await?;
     Ok(())
 }
+
+/// How many organizations the database holds (the demo seeds only an empty one).
+pub async fn count_orgs(db: &crate::db::Db) -> Result<i64, sqlx::Error> {
+    store::count_orgs(db).await
+}

@@ -24,5 +24,6 @@ pub const MODULE: crate::module::Module = crate::module::Module {
     parts: |parts| {
         parts.insert(writer::Slot::default());
     },
+    demo: |app, org_id| Box::pin(demo::seed(app, org_id)),
     ..crate::module::Module::pages("pulse", pages::routes)
 };

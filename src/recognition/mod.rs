@@ -12,5 +12,6 @@ pub const MODULE: crate::module::Module = crate::module::Module {
     jobs: |jobs| {
         jobs.add::<service::PostToChat>();
     },
+    demo: |app, org_id| Box::pin(demo::seed(app, org_id)),
     ..crate::module::Module::pages("recognition", pages::routes)
 };

@@ -13,5 +13,6 @@ pub const MODULE: crate::module::Module = crate::module::Module {
     jobs: |jobs| {
         jobs.add::<service::Digest>();
     },
+    demo: |app, org_id| Box::pin(demo::seed(app, org_id)),
     ..crate::module::Module::pages("voice", pages::routes)
 };

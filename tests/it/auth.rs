@@ -18,9 +18,9 @@ both_databases!(
 );
 
 async fn demo_person_signs_in_and_sees_their_team(app: TestApp) {
-    assert!(demo::seed_if_empty(&app.state).await.unwrap());
+    assert!(belong::modules::seed_demo_if_empty(&app.state).await.unwrap());
     assert!(
-        !demo::seed_if_empty(&app.state).await.unwrap(),
+        !belong::modules::seed_demo_if_empty(&app.state).await.unwrap(),
         "seeding twice adds nothing"
     );
     assert!(app.count("SELECT COUNT(*) FROM people").await >= 40);

@@ -253,7 +253,7 @@ async fn a_person_signs_in_uses_the_pages_and_signs_out_in_chromium() {
         return;
     };
     let app = TestApp::sqlite().await;
-    belong::org::demo::seed_if_empty(&app.state).await.unwrap();
+    belong::modules::seed_demo_if_empty(&app.state).await.unwrap();
     let base = format!("http://{}", app.addr);
     let mut failures = Vec::new();
 

@@ -19,7 +19,7 @@ both_databases!(
 );
 
 async fn redirect_targets_stay_on_this_site(app: TestApp) {
-    demo::seed_if_empty(&app.state).await.unwrap();
+    belong::modules::seed_demo_if_empty(&app.state).await.unwrap();
     let thanks = app.count("SELECT MAX(id) FROM thank_yous").await;
     let b = app.browser();
     b.sign_in(demo::ORG_SLUG, demo::EMPLOYEE_EMAIL, demo::PASSWORD).await;
@@ -46,7 +46,7 @@ async fn redirect_targets_stay_on_this_site(app: TestApp) {
 }
 
 async fn csv_exports_never_start_a_cell_with_a_formula(app: TestApp) {
-    demo::seed_if_empty(&app.state).await.unwrap();
+    belong::modules::seed_demo_if_empty(&app.state).await.unwrap();
     for (i, evil) in ["=HYPERLINK(\"http://evil.example\")", "+1+1", "@SUM(1)", "-2+3"]
         .iter()
         .enumerate()
@@ -102,7 +102,7 @@ async fn csv_exports_never_start_a_cell_with_a_formula(app: TestApp) {
 }
 
 async fn pages_and_downloads_are_never_cached(app: TestApp) {
-    demo::seed_if_empty(&app.state).await.unwrap();
+    belong::modules::seed_demo_if_empty(&app.state).await.unwrap();
     let cycle = app
         .count("SELECT MAX(id) FROM cycles WHERE closed_at IS NOT NULL")
         .await;

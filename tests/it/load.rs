@@ -114,7 +114,7 @@ async fn clients_that_hang_up_never_wedge_writes(app: TestApp) {
 /// starve the pool and end in "pool timed out".
 async fn every_page_answers_with_more_requests_than_connections(app: TestApp) {
     use belong::org::demo;
-    demo::seed_if_empty(&app.state).await.unwrap();
+    belong::modules::seed_demo_if_empty(&app.state).await.unwrap();
     let b = Arc::new(app.browser());
     b.sign_in(demo::ORG_SLUG, demo::OWNER_EMAIL, demo::PASSWORD).await;
     let org = app.count("SELECT id FROM organizations").await;

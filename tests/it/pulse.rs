@@ -831,7 +831,7 @@ async fn kept_answers_and_comments_go_when_the_retention_says_and_the_figures_st
 /// it was; what is kept has no comment and is coarsened to k.
 async fn the_upgrade_to_sealed_storage_keeps_the_demo_results_and_exports_as_they_were(app: TestApp) {
     use sqlx::Row;
-    belong::org::demo::seed(&app.state).await.unwrap();
+    belong::modules::seed_demo(&app.state).await.unwrap();
     let pool = app.state.db.pool.clone();
     let snapshot = || {
         let pool = pool.clone();

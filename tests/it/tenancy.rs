@@ -129,7 +129,7 @@ async fn organizations_cannot_see_or_change_each_other(app: TestApp) {
 /// every write path of the board, values, awards, the feedback inbox,
 /// segments and the people API answers "not found", and nothing changes.
 async fn another_owner_cannot_write_to_thanks_feedback_awards_or_people_by_id(app: TestApp) {
-    belong::org::demo::seed_if_empty(&app.state).await.unwrap();
+    belong::modules::seed_demo_if_empty(&app.state).await.unwrap();
     let thanks = app.count("SELECT MAX(id) FROM thank_yous").await;
     let value = app.count("SELECT MAX(id) FROM org_values").await;
     let round = app.count("SELECT MAX(id) FROM award_rounds").await;
