@@ -3,6 +3,7 @@
 //! See ARCHITECTURE.md for the module map and the invariants.
 #![forbid(unsafe_code)]
 
+pub mod account;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -11,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod home;
 pub mod jobs;
 pub mod limits;
 pub mod module;

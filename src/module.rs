@@ -9,7 +9,10 @@ use axum::Router;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::app::{App, AppState};
+use crate::auth::Actor;
+use crate::error::AppError;
 use crate::jobs::Registry;
+use crate::web::NavEntry;
 
 pub struct Module {
     pub name: &'static str,
@@ -23,7 +26,21 @@ pub struct Module {
     pub parts: fn(&mut axum::http::Extensions),
     /// Seeds its part of the demo organization (whose id it is given).
     pub demo: for<'a> fn(&'a App, i64) -> Seeding<'a>,
+    /// Its links in the main navigation.
+    pub nav: &'static [NavEntry],
+    /// What it shows a person on the home page.
+    pub home: for<'a> fn(&'a App, &'a Actor) -> HomeParts<'a>,
 }
+
+/// A module's part of the home page, each piece rendered by the module's
+/// own template: notices above, cards in the grid.
+#[derive(Default)]
+pub struct Home {
+    pub notices: Vec<String>,
+    pub cards: Vec<String>,
+}
+
+pub type HomeParts<'a> = Pin<Box<dyn Future<Output = Result<Home, AppError>> + Send + 'a>>;
 
 pub type Seeding<'a> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
 
@@ -37,6 +54,8 @@ impl Module {
             jobs: |_| {},
             parts: |_| {},
             demo: |_, _| Box::pin(async { Ok(()) }),
+            nav: &[],
+            home: |_, _| Box::pin(async { Ok(Home::default()) }),
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::privacy::seal::MasterKey;
 
 /// Every module, in the order their routes are merged.
 pub const MODULES: &[Module] = &[
-    crate::auth::MODULE,
+    crate::account::MODULE,
     crate::org::MODULE,
     crate::pulse::MODULE,
     crate::recognition::MODULE,
@@ -26,6 +26,9 @@ pub const MODULES: &[Module] = &[
 pub fn app(db: Db, settings: Settings, master_key: MasterKey) -> App {
     let mut app = App::new(db, settings, master_key);
     app.parts.insert(jobs());
+    let mut nav: Vec<_> = MODULES.iter().flat_map(|m| m.nav.iter().copied()).collect();
+    nav.sort_by_key(|e| e.place);
+    app.parts.insert(crate::web::Nav(nav));
     for m in MODULES {
         (m.parts)(&mut app.parts);
     }
@@ -57,7 +60,10 @@ pub fn router(state: AppState) -> Router {
     let pages = MODULES
         .iter()
         .fold(Router::new(), |routes, m| routes.merge((m.pages)()));
-    crate::web::router(state, pages.merge(crate::web::openapi::serve(api())))
+    let routes = pages
+        .merge(crate::web::openapi::serve(api()))
+        .merge(crate::home::routes());
+    crate::web::router(state, routes)
 }
 
 /// Seeds the demo organization on an empty database; false if there was

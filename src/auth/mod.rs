@@ -1,8 +1,8 @@
 //! Who is asking, and what they may do: passwords, sessions, sign-in
-//! throttling, roles and permissions, and the sign-in pages.
+//! throttling, roles and permissions, sign-in links and API tokens (the
+//! pages are `account`).
 
 pub mod magic;
-pub mod pages;
 pub mod password;
 pub mod policy;
 pub mod session;
@@ -10,9 +10,6 @@ pub mod throttle;
 pub mod tokens;
 
 pub use policy::{Actor, Permission, Role};
-
-/// The sign-in and account pages.
-pub const MODULE: crate::module::Module = crate::module::Module::pages("auth", pages::routes);
 
 use sha2::{Digest, Sha256};
 

@@ -13,6 +13,39 @@ pub mod store;
 
 pub const MODULE: crate::module::Module = crate::module::Module {
     api: api::api,
+    nav: &[
+        crate::web::NavEntry {
+            place: 40,
+            label: "People",
+            href: "/people",
+            needs: Some(crate::auth::Permission::ManagePeople),
+        },
+        crate::web::NavEntry {
+            place: 41,
+            label: "Teams",
+            href: "/teams",
+            needs: Some(crate::auth::Permission::ManagePeople),
+        },
+        crate::web::NavEntry {
+            place: 42,
+            label: "Import",
+            href: "/import",
+            needs: Some(crate::auth::Permission::ManagePeople),
+        },
+        crate::web::NavEntry {
+            place: 50,
+            label: "My data",
+            href: "/account/data",
+            needs: None,
+        },
+        crate::web::NavEntry {
+            place: 60,
+            label: "Audit log",
+            href: "/audit",
+            needs: Some(crate::auth::Permission::ViewAuditLog),
+        },
+    ],
+    home: |app, actor| Box::pin(pages::home(app, actor)),
     ..crate::module::Module::pages("org", routes)
 };
 

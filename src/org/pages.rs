@@ -14,9 +14,9 @@ use super::model::{
 };
 use super::service::{self, Directory};
 use super::store;
-use crate::app::AppState;
+use crate::app::{App, AppState};
 use crate::audit::{self, Subject};
-use crate::auth::Permission;
+use crate::auth::{Actor, Permission};
 use crate::db::new_id;
 use crate::error::AppError;
 use crate::web::{
@@ -25,7 +25,6 @@ use crate::web::{
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
         .route("/people", get(list_people).post(add_person))
         .route("/people/new", get(new_person))
         .route("/people/{id}", get(edit_person).post(update_person))
@@ -47,23 +46,20 @@ pub fn routes() -> Router<AppState> {
 // --- home ----------------------------------------------------------------
 
 #[derive(Template)]
-#[template(path = "org/templates/home.html")]
-struct HomePage {
-    layout: Layout,
-    me: Person,
-    org_name: String,
+#[template(path = "org/templates/home_cards.html")]
+struct HomeCards {
     team: Option<String>,
     manager: Option<String>,
     teammates: Vec<Person>,
     reports: Vec<Person>,
     manages_people: bool,
-    /// Open pulse cycles waiting for this person: (cycle id, title, closes).
-    open_pulses: Vec<(i64, String, String)>,
 }
 
-async fn home(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
-    let dir = service::directory(&app.db, me.actor.org_id).await?;
-    let person = dir.person(me.actor.person_id).cloned().ok_or(AppError::Unauthorized)?;
+/// The home page's cards: the person's team, the people they manage, and
+/// the organization's pages for those who manage people.
+pub async fn home(app: &App, actor: &Actor) -> Result<crate::module::Home, AppError> {
+    let dir = service::directory(&app.db, actor.org_id).await?;
+    let person = dir.person(actor.person_id).cloned().ok_or(AppError::Unauthorized)?;
     let teammates = dir
         .active_people()
         .filter(|p| p.id != person.id && p.team_id.is_some() && p.team_id == person.team_id)
@@ -74,26 +70,19 @@ async fn home(State(app): State<AppState>, me: CurrentPerson, layout: Layout) ->
         .filter(|p| p.manager_id == Some(person.id))
         .cloned()
         .collect();
-    Ok(render(&HomePage {
-        layout,
-        org_name: me.session.org_name.clone(),
+    let cards = HomeCards {
         team: person.team_id.map(|id| dir.team_path(id)),
         manager: person.manager_id.and_then(|id| dir.person(id)).map(|m| m.name.clone()),
         teammates,
         reports,
-        manages_people: me.actor.can(Permission::ManagePeople),
-        open_pulses: crate::pulse::service::open_for(&app, &me.actor)
-            .await?
-            .iter()
-            .map(|c| {
-                let closes = jiff::Timestamp::from_second(c.closes_at)
-                    .map(|t| t.strftime("%Y-%m-%d").to_string())
-                    .unwrap_or_default();
-                (c.id, c.title.clone(), closes)
-            })
-            .collect(),
-        me: person,
-    }))
+        manages_people: actor.can(Permission::ManagePeople),
+    }
+    .render()
+    .map_err(|e| AppError::internal(format!("template: {e}")))?;
+    Ok(crate::module::Home {
+        notices: Vec::new(),
+        cards: vec![cards],
+    })
 }
 
 // --- people --------------------------------------------------------------

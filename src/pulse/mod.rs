@@ -25,5 +25,20 @@ pub const MODULE: crate::module::Module = crate::module::Module {
         parts.insert(writer::Slot::default());
     },
     demo: |app, org_id| Box::pin(demo::seed(app, org_id)),
+    nav: &[
+        crate::web::NavEntry {
+            place: 10,
+            label: "Pulse",
+            href: "/pulse",
+            needs: None,
+        },
+        crate::web::NavEntry {
+            place: 61,
+            label: "Settings",
+            href: "/settings",
+            needs: Some(crate::auth::Permission::ManageSettings),
+        },
+    ],
+    home: |app, actor| Box::pin(pages::home(app, actor)),
     ..crate::module::Module::pages("pulse", pages::routes)
 };

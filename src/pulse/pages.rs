@@ -1092,3 +1092,35 @@ async fn set_segment_active(
     super::segments::set_active(&app, &me.actor, id, active).await?;
     Ok(Redirect::to("/pulse/segments").into_response())
 }
+
+#[derive(Template)]
+#[template(path = "pulse/templates/home_notice.html")]
+struct HomeNotice {
+    /// Open cycles waiting for this person: (cycle id, title, closes).
+    open_pulses: Vec<(i64, String, String)>,
+}
+
+/// The home page's notice of the pulses waiting for this person.
+pub async fn home(app: &crate::app::App, actor: &crate::auth::Actor) -> Result<crate::module::Home, AppError> {
+    let open_pulses: Vec<(i64, String, String)> = service::open_for(app, actor)
+        .await?
+        .iter()
+        .map(|c| {
+            let closes = jiff::Timestamp::from_second(c.closes_at)
+                .map(|t| t.strftime("%Y-%m-%d").to_string())
+                .unwrap_or_default();
+            (c.id, c.title.clone(), closes)
+        })
+        .collect();
+    let mut notices = Vec::new();
+    if !open_pulses.is_empty() {
+        let notice = HomeNotice { open_pulses }
+            .render()
+            .map_err(|e| AppError::internal(format!("template: {e}")))?;
+        notices.push(notice);
+    }
+    Ok(crate::module::Home {
+        notices,
+        cards: Vec::new(),
+    })
+}

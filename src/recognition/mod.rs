@@ -13,5 +13,11 @@ pub const MODULE: crate::module::Module = crate::module::Module {
         jobs.add::<service::PostToChat>();
     },
     demo: |app, org_id| Box::pin(demo::seed(app, org_id)),
+    nav: &[crate::web::NavEntry {
+        place: 20,
+        label: "Thanks",
+        href: "/thanks",
+        needs: None,
+    }],
     ..crate::module::Module::pages("recognition", pages::routes)
 };

@@ -14,5 +14,11 @@ pub const MODULE: crate::module::Module = crate::module::Module {
         jobs.add::<service::Digest>();
     },
     demo: |app, org_id| Box::pin(demo::seed(app, org_id)),
+    nav: &[crate::web::NavEntry {
+        place: 30,
+        label: "Feedback",
+        href: "/voice",
+        needs: None,
+    }],
     ..crate::module::Module::pages("voice", pages::routes)
 };

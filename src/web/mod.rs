@@ -140,20 +140,37 @@ pub fn too_many(mut response: Response, retry_after: i64) -> Response {
     response
 }
 
-/// What the page frame shows: who is signed in and the token forms carry.
+/// A link of the main navigation, declared by a module and shown to those
+/// who may use it; `place` orders the links across modules.
+#[derive(Clone, Copy, Debug)]
+pub struct NavEntry {
+    pub place: u16,
+    pub label: &'static str,
+    pub href: &'static str,
+    pub needs: Option<Permission>,
+}
+
+/// Every module's navigation links in order: an app part, filled at the
+/// composition root.
+#[derive(Clone, Debug, Default)]
+pub struct Nav(pub Vec<NavEntry>);
+
+/// What the page frame shows: who is signed in, the links they may follow
+/// and the token forms carry.
 #[derive(Clone, Debug, Default)]
 pub struct Layout {
     pub csrf: String,
     pub person_name: Option<String>,
     pub org_name: Option<String>,
-    pub manages_people: bool,
+    pub nav: Vec<NavEntry>,
+    /// An owner is signed in (pages offer owner-only actions).
     pub owner: bool,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Layout {
+impl FromRequestParts<AppState> for Layout {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, AppError> {
         let csrf = parts
             .extensions
             .get::<CsrfToken>()
@@ -164,8 +181,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Layout {
             csrf,
             person_name: session.as_ref().map(|s| s.person_name.clone()),
             org_name: session.as_ref().map(|s| s.org_name.clone()),
-            manages_people: session.as_ref().is_some_and(|s| s.actor.can(Permission::ManagePeople)),
-            owner: session.as_ref().is_some_and(|s| s.actor.can(Permission::ViewAuditLog)),
+            owner: session.as_ref().is_some_and(|s| s.actor.can(Permission::ManageOwners)),
+            nav: match &session {
+                None => Vec::new(),
+                Some(s) => app
+                    .part::<Nav>()
+                    .0
+                    .iter()
+                    .filter(|e| e.needs.is_none_or(|p| s.actor.can(p)))
+                    .copied()
+                    .collect(),
+            },
         })
     }
 }

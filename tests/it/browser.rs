@@ -357,6 +357,7 @@ async fn a_person_signs_in_uses_the_pages_and_signs_out_in_chromium() {
         "serious accessibility violations:\n{}",
         failures.join("\n")
     );
+    app.run_jobs().await;
 }
 
 /// A new user gets the invitation at the real SMTP server, answers on a
@@ -705,4 +706,5 @@ async fn a_thank_you_is_posted_and_reacted_to_in_chromium() {
     chrome.wait_text("Company values").await;
     chrome.check_page("thanks-values", &mut failures).await;
     assert!(failures.is_empty(), "accessibility: {failures:#?}");
+    app.run_jobs().await;
 }

@@ -9,9 +9,9 @@ use axum::routing::get;
 use serde::Deserialize;
 use sqlx::Row;
 
-use super::password::{self, Password};
-use super::{session, throttle};
 use crate::app::AppState;
+use crate::auth::password::{self, Password};
+use crate::auth::{session, throttle};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::limits;
@@ -31,7 +31,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Template, Default)]
-#[template(path = "auth/templates/signin.html")]
+#[template(path = "account/templates/signin.html")]
 struct SignInPage {
     layout: Layout,
     org: String,
@@ -199,7 +199,7 @@ async fn sign_out(State(app): State<AppState>, headers: axum::http::HeaderMap) -
 }
 
 #[derive(Template, Default)]
-#[template(path = "auth/templates/password.html")]
+#[template(path = "account/templates/password.html")]
 struct PasswordPage {
     layout: Layout,
     forced: bool,
@@ -299,7 +299,7 @@ async fn change_password(
         cookie(&headers, session::COOKIE),
     )
     .await?;
-    let live_tokens = super::tokens::list(&app.db, me.actor.org_id, me.actor.person_id)
+    let live_tokens = crate::auth::tokens::list(&app.db, me.actor.org_id, me.actor.person_id)
         .await?
         .iter()
         .filter(|t| t.revoked_at.is_none())
@@ -363,7 +363,7 @@ async fn request_link(
             ));
         }
     }
-    let link = super::magic::request(&app, &slug, &email_key).await?;
+    let link = crate::auth::magic::request(&app, &slug, &email_key).await?;
     if let Some(link) = link
         && app.settings.demo
         && !app.mailer.is_on()
@@ -379,7 +379,7 @@ async fn request_link(
 }
 
 #[derive(Template)]
-#[template(path = "auth/templates/link.html")]
+#[template(path = "account/templates/link.html")]
 struct LinkPage {
     layout: Layout,
     token: String,
@@ -401,7 +401,7 @@ async fn use_link(
     layout: Layout,
     axum::extract::Path(token): axum::extract::Path<String>,
 ) -> Result<Response, AppError> {
-    let Some((org_id, person_id)) = super::magic::consume(&app, &token, app.now()).await? else {
+    let Some((org_id, person_id)) = crate::auth::magic::consume(&app, &token, app.now()).await? else {
         return Ok(render_with(
             StatusCode::GONE,
             &LinkPage {
@@ -417,7 +417,7 @@ async fn use_link(
 }
 
 #[derive(Template)]
-#[template(path = "auth/templates/tokens.html")]
+#[template(path = "account/templates/tokens.html")]
 struct TokensPage {
     layout: Layout,
     tokens: Vec<TokenRow>,
@@ -443,7 +443,7 @@ async fn tokens_page(
     name: String,
 ) -> Result<TokensPage, AppError> {
     let day = |t: jiff::Timestamp| t.strftime("%Y-%m-%d").to_string();
-    let tokens = super::tokens::list(&app.db, me.actor.org_id, me.actor.person_id)
+    let tokens = crate::auth::tokens::list(&app.db, me.actor.org_id, me.actor.person_id)
         .await?
         .into_iter()
         .map(|t| TokenRow {
@@ -481,14 +481,14 @@ async fn create_token(
     layout: Layout,
     Form(form): Form<TokenForm>,
 ) -> Result<Response, AppError> {
-    let name = match super::tokens::parse_name(&form.name) {
+    let name = match crate::auth::tokens::parse_name(&form.name) {
         Ok(n) => n,
         Err(e) => {
             let page = tokens_page(&app, &me, layout, None, Some(format!("name: {e}")), form.name).await?;
             return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
         }
     };
-    let secret = super::tokens::create(&app.db, me.actor.org_id, me.actor.person_id, &name, app.now()).await?;
+    let secret = crate::auth::tokens::create(&app.db, me.actor.org_id, me.actor.person_id, &name, app.now()).await?;
     let mut response = render(&tokens_page(&app, &me, layout, Some(secret), None, String::new()).await?);
     response
         .headers_mut()
@@ -502,7 +502,7 @@ async fn revoke_token(
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<Response, AppError> {
     let id = crate::web::parse_id(&id)?;
-    if !super::tokens::revoke(&app.db, me.actor.org_id, me.actor.person_id, id, app.now()).await? {
+    if !crate::auth::tokens::revoke(&app.db, me.actor.org_id, me.actor.person_id, id, app.now()).await? {
         return Err(AppError::NotFound);
     }
     Ok(Redirect::to("/account/tokens").into_response())
@@ -512,6 +512,6 @@ async fn revoke_token(
 /// password change: a token made by whoever knew the old password
 /// survives the change otherwise).
 async fn revoke_all_tokens(State(app): State<AppState>, me: CurrentPerson) -> Result<Response, AppError> {
-    super::tokens::revoke_all(&app.db, me.actor.org_id, me.actor.person_id, app.now()).await?;
+    crate::auth::tokens::revoke_all(&app.db, me.actor.org_id, me.actor.person_id, app.now()).await?;
     Ok(Redirect::to("/account/tokens?notice=revoked").into_response())
 }

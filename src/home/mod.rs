@@ -1,0 +1,45 @@
+//! The home page, above the modules: a greeting, then what each module
+//! shows this person (its notices, then its cards), in the order of
+//! `modules::MODULES`.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::web::{CurrentPerson, Layout, render};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/", get(home))
+}
+
+#[derive(Template)]
+#[template(path = "home/templates/home.html")]
+struct HomePage {
+    layout: Layout,
+    name: String,
+    org_name: String,
+    role: &'static str,
+    notices: Vec<String>,
+    cards: Vec<String>,
+}
+
+async fn home(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
+    let (mut notices, mut cards) = (Vec::new(), Vec::new());
+    for m in crate::modules::MODULES {
+        let part = (m.home)(&app, &me.actor).await?;
+        notices.extend(part.notices);
+        cards.extend(part.cards);
+    }
+    Ok(render(&HomePage {
+        layout,
+        name: me.session.person_name.clone(),
+        org_name: me.session.org_name.clone(),
+        role: me.actor.role.label(),
+        notices,
+        cards,
+    }))
+}
