@@ -29,8 +29,15 @@ pub struct Module {
     /// Its links in the main navigation.
     pub nav: &'static [NavEntry],
     /// What it shows a person on the home page.
-    pub home: for<'a> fn(&'a App, &'a Actor) -> HomeParts<'a>,
+    pub home: HomeFn,
 }
+
+pub type HomeFn = for<'a> fn(&'a App, &'a Actor) -> HomeParts<'a>;
+
+/// Every module's home-page hook, in the modules' order: an app part the
+/// home page reads, filled at the composition root.
+#[derive(Clone, Default)]
+pub struct HomeHooks(pub Vec<HomeFn>);
 
 /// A module's part of the home page, each piece rendered by the module's
 /// own template: notices above, cards in the grid.

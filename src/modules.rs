@@ -29,6 +29,8 @@ pub fn app(db: Db, settings: Settings, master_key: MasterKey) -> App {
     let mut nav: Vec<_> = MODULES.iter().flat_map(|m| m.nav.iter().copied()).collect();
     nav.sort_by_key(|e| e.place);
     app.parts.insert(crate::web::Nav(nav));
+    app.parts
+        .insert(crate::module::HomeHooks(MODULES.iter().map(|m| m.home).collect()));
     for m in MODULES {
         (m.parts)(&mut app.parts);
     }

@@ -211,7 +211,7 @@ fn organization(rng: &mut StdRng, k: u32, tally: &mut Tally, slowest: &mut Durat
             .filter(|p| people[*p].active && rng.gen_bool(0.85))
             .collect();
         let groups = |p: usize| {
-            crate::pulse::service::roster_groups(
+            crate::pulse::groups::roster_groups(
                 Some(people[p].team as i64 + 1),
                 Some(band(people[p].start, month).into()),
                 &dir,
@@ -295,7 +295,7 @@ async fn demo(database: Option<DatabaseUrl>) -> anyhow::Result<Tally> {
         let member: Vec<Vec<Group>> = crate::pulse::store::respondents(&mut conn, org_id, c.id)
             .await?
             .into_iter()
-            .map(|(_, team, band)| crate::pulse::service::roster_groups(team, band, &directory))
+            .map(|(_, team, band)| crate::pulse::groups::roster_groups(team, band, &directory))
             .collect();
         let before = plan::decide(&candidates, &member, c.k);
         tally.add(&before, &after, &member, c.k);

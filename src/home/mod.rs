@@ -1,6 +1,6 @@
 //! The home page, above the modules: a greeting, then what each module
-//! shows this person (its notices, then its cards), in the order of
-//! `modules::MODULES`.
+//! shows this person (its notices, then its cards), through the hooks the
+//! composition root put among the app's parts.
 
 use askama::Template;
 use axum::Router;
@@ -29,8 +29,8 @@ struct HomePage {
 
 async fn home(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
     let (mut notices, mut cards) = (Vec::new(), Vec::new());
-    for m in crate::modules::MODULES {
-        let part = (m.home)(&app, &me.actor).await?;
+    for hook in &app.part::<crate::module::HomeHooks>().0 {
+        let part = hook(&app, &me.actor).await?;
         notices.extend(part.notices);
         cards.extend(part.cards);
     }

@@ -202,7 +202,7 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
     }
     // Closing queued a launch for each month; only the next one is due.
     let pending: Vec<i64> = sqlx::query("SELECT id FROM jobs WHERE kind = $1 AND done_at IS NULL ORDER BY run_at DESC")
-        .bind(<super::jobs::LaunchPulse as crate::jobs::Job>::KIND)
+        .bind(<super::service::LaunchPulse as crate::jobs::Job>::KIND)
         .fetch_all(&mut *app.db.acquire().await?)
         .await?
         .iter()

@@ -7,8 +7,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use sqlx::Row;
 
+use super::groups::{TENURE, roster_groups};
 use super::model::Schedule;
-use super::service::TENURE;
 use super::store::{self, Cycle};
 use crate::error::AppError;
 use crate::privacy::plan::{self, Group};
@@ -43,7 +43,7 @@ impl History {
     ) -> Result<History, AppError> {
         let respondents = |rows: Vec<(i64, Option<i64>, Option<String>)>| -> HashMap<i64, Vec<Group>> {
             rows.into_iter()
-                .map(|(p, t, b)| (p, super::service::roster_groups(t, b, dir)))
+                .map(|(p, t, b)| (p, roster_groups(t, b, dir)))
                 .collect()
         };
         let current = respondents(store::respondents(conn, cycle.org_id, cycle.id).await?);
@@ -61,7 +61,7 @@ impl History {
             repeats: Schedule::parse(&schedule).ok().and_then(Schedule::months).is_some(),
         };
         for c in store::earlier_cycles(conn, cycle.org_id, cycle.pulse_id, cycle.number).await? {
-            let plan = super::service::cycle_plan(&c);
+            let plan = c.released_plan();
             if plan.published.is_empty() {
                 continue;
             }

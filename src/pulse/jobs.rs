@@ -1,10 +1,9 @@
 //! The pulse's background work: a cycle closes and reminds on time, a
 //! recurring pulse launches its next cycle, and kept answers go when the
-//! retention says.
+//! retention says. The payloads are `service`'s (it queues them); what
+//! each does is here.
 
-use serde::{Deserialize, Serialize};
-
-use super::service;
+use super::service::{self, ApplyRetention, CloseCycle, LaunchPulse, RemindCycle};
 use crate::app::App;
 use crate::error::AppError;
 use crate::jobs::{Job, Registry};
@@ -14,13 +13,6 @@ pub fn register(jobs: &mut Registry) {
         .add::<RemindCycle>()
         .add::<LaunchPulse>()
         .add::<ApplyRetention>();
-}
-
-/// Closes a cycle at its closing time.
-#[derive(Serialize, Deserialize)]
-pub struct CloseCycle {
-    pub org_id: i64,
-    pub cycle_id: i64,
 }
 
 impl Job for CloseCycle {
@@ -34,13 +26,6 @@ impl Job for CloseCycle {
     }
 }
 
-/// Reminds those who have not answered, some days before the close.
-#[derive(Serialize, Deserialize)]
-pub struct RemindCycle {
-    pub org_id: i64,
-    pub cycle_id: i64,
-}
-
 impl Job for RemindCycle {
     const KIND: &'static str = "pulse.remind";
 
@@ -52,13 +37,6 @@ impl Job for RemindCycle {
     }
 }
 
-/// Opens the next cycle of a recurring pulse; one already open is left be.
-#[derive(Serialize, Deserialize)]
-pub struct LaunchPulse {
-    pub org_id: i64,
-    pub pulse_id: i64,
-}
-
 impl Job for LaunchPulse {
     const KIND: &'static str = "pulse.launch";
 
@@ -68,13 +46,6 @@ impl Job for LaunchPulse {
             Err(e) => Err(e.to_string()),
         }
     }
-}
-
-/// Nightly: deletes kept responses and comments past the organization's
-/// retention (PRIVACY.md rule 19).
-#[derive(Serialize, Deserialize)]
-pub struct ApplyRetention {
-    pub org_id: i64,
 }
 
 impl Job for ApplyRetention {

@@ -36,11 +36,11 @@ impl Links {
 }
 
 async fn run(db: Db, mut rx: mpsc::Receiver<(String, Reply)>) {
-    let mut batch: Vec<(String, Reply)> = Vec::with_capacity(super::writer::BATCH);
+    let mut batch: Vec<(String, Reply)> = Vec::with_capacity(BATCH);
     while let Some(first) = rx.recv().await {
         batch.push(first);
-        let room = super::writer::BATCH - 1;
-        batch.extend(super::writer::gather(&mut rx, room).await);
+        let room = BATCH - 1;
+        batch.extend(gather(&mut rx, room).await);
         match lookup(&db, &batch).await {
             Ok(found) => {
                 for (hash, reply) in batch.drain(..) {
@@ -74,4 +74,27 @@ async fn lookup(db: &Db, batch: &[(String, Reply)]) -> Result<HashMap<String, Li
         );
     }
     Ok(found)
+}
+
+pub const BATCH: usize = 64;
+
+/// Lets the requests being handled right now join a batch: takes up to
+/// `room` more messages, yielding to them a few times while more keep
+/// arriving.
+pub(super) async fn gather<T>(rx: &mut mpsc::Receiver<T>, room: usize) -> Vec<T> {
+    let mut got = Vec::new();
+    let mut idle = 0;
+    while got.len() < room && idle < 3 {
+        match rx.try_recv() {
+            Ok(m) => {
+                got.push(m);
+                idle = 0;
+            }
+            Err(_) => {
+                idle += 1;
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+    got
 }

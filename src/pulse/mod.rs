@@ -5,6 +5,7 @@
 pub mod api;
 pub mod chart;
 pub mod demo;
+pub mod groups;
 pub mod guard;
 pub mod jobs;
 pub mod keep;

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use jiff::civil::Date;
 
+use crate::error::AppError;
+
 pub use crate::shared::Pillar;
 
 /// A question as asked (one version of it).
@@ -320,6 +322,41 @@ pub fn unpack_segments(packed: Option<&str>) -> Vec<(i64, String)> {
     map.into_iter()
         .filter_map(|(k, v)| Some((k.parse().ok()?, v)))
         .collect()
+}
+
+/// Why a submission was refused.
+#[derive(Debug)]
+pub enum SubmitError {
+    NotFound,
+    Closed,
+    NotInvited,
+    AlreadyAnswered,
+    Invalid(Vec<(String, String)>),
+    Other(AppError),
+}
+
+impl From<sqlx::Error> for SubmitError {
+    fn from(e: sqlx::Error) -> Self {
+        SubmitError::Other(e.into())
+    }
+}
+
+impl From<SubmitError> for AppError {
+    fn from(e: SubmitError) -> AppError {
+        match e {
+            SubmitError::NotFound => AppError::NotFound,
+            SubmitError::Closed => AppError::conflict("cycle", "this pulse is closed; answers are no longer taken"),
+            SubmitError::NotInvited => AppError::Forbidden,
+            SubmitError::AlreadyAnswered => {
+                AppError::conflict("cycle", "you have answered this pulse already; thank you")
+            }
+            SubmitError::Invalid(mut errs) => {
+                let (field, message) = errs.remove(0);
+                AppError::Invalid { field, message }
+            }
+            SubmitError::Other(e) => e,
+        }
+    }
 }
 
 #[cfg(test)]

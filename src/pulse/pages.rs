@@ -633,7 +633,7 @@ fn group_label(g: &Group, dir: &crate::org::service::Directory, segs: &[super::s
         Group::Team(t) => format!("{} (with sub-teams)", dir.team_path(*t)),
         Group::TeamOnly(t) => format!("{} (own members only)", dir.team_path(*t)),
         Group::Segment { question, value } => {
-            let name = if question == service::TENURE {
+            let name = if question == super::groups::TENURE {
                 "Time here".to_owned()
             } else {
                 segs.iter()
@@ -1071,7 +1071,9 @@ async fn add_segment(
     layout: Layout,
     Form(form): Form<SegmentForm>,
 ) -> Result<Response, AppError> {
-    match super::segments::add(&app, &me.actor, &form.text, &form.options).await {
+    let added = super::segments::add(&app, &me.actor, &form.text, &form.options).await;
+    super::writer::of(&app).forget_segments(me.actor.org_id);
+    match added {
         Ok(_) => Ok(Redirect::to("/pulse/segments").into_response()),
         Err(e @ AppError::Invalid { .. }) => Ok(render_with(
             e.status(),
@@ -1090,6 +1092,7 @@ async fn set_segment_active(
     let id = parse_id(&id)?;
     let active = form.active()?;
     super::segments::set_active(&app, &me.actor, id, active).await?;
+    super::writer::of(&app).forget_segments(me.actor.org_id);
     Ok(Redirect::to("/pulse/segments").into_response())
 }
 

@@ -144,7 +144,6 @@ pub async fn add(app: &App, actor: &Actor, text: &str, options: &str) -> Result<
     .bind(app.now().as_second())
     .execute(&mut *app.db.acquire().await?)
     .await?;
-    super::writer::of(app).forget_segments(actor.org_id);
     Ok(id)
 }
 
@@ -159,7 +158,6 @@ pub async fn set_active(app: &App, actor: &Actor, id: i64, active: bool) -> Resu
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound);
     }
-    super::writer::of(app).forget_segments(actor.org_id);
     Ok(())
 }
 

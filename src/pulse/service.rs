@@ -9,7 +9,7 @@ use jiff::{SignedDuration, Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use super::jobs;
+use super::groups::{TENURE, memberships, roster_groups};
 use super::model::{Pillar, Question, Schedule, rotate, tenure_band};
 use super::results::{self, GroupResult, Participation};
 use super::store::{self, Cycle, StoredResponse};
@@ -21,8 +21,6 @@ use crate::error::AppError;
 use crate::jobs::email;
 use crate::notify::email::OutgoingEmail;
 use crate::privacy::plan::{self, Group, Plan, Suppressed};
-
-pub const TENURE: &str = "tenure";
 
 /// A pulse to create, already parsed.
 #[derive(Clone, Debug)]
@@ -447,11 +445,11 @@ pub async fn launch(app: &App, org_id: i64, pulse_id: i64) -> Result<i64, AppErr
     }
     let closes = Timestamp::from_second(cycle.closes_at).map_err(AppError::internal)?;
     let (org, cycle_id) = (Some(org_id), cycle.id);
-    crate::jobs::enqueue(&mut tx, org, &jobs::CloseCycle { org_id, cycle_id }, closes, now).await?;
+    crate::jobs::enqueue(&mut tx, org, &CloseCycle { org_id, cycle_id }, closes, now).await?;
     if remind_days > 0 {
         let remind = closes - SignedDuration::from_hours(24 * remind_days);
         if remind > now {
-            crate::jobs::enqueue(&mut tx, org, &jobs::RemindCycle { org_id, cycle_id }, remind, now).await?;
+            crate::jobs::enqueue(&mut tx, org, &RemindCycle { org_id, cycle_id }, remind, now).await?;
         }
     }
     tx.commit().await?;
@@ -491,39 +489,36 @@ pub async fn remind(app: &App, org_id: i64, cycle_id: i64) -> Result<usize, AppE
     Ok(rows.len())
 }
 
-/// Why a submission was refused.
-#[derive(Debug)]
-pub enum SubmitError {
-    NotFound,
-    Closed,
-    NotInvited,
-    AlreadyAnswered,
-    Invalid(Vec<(String, String)>),
-    Other(AppError),
+pub use super::model::SubmitError;
+
+// --- job payloads (run by `super::jobs`) -------------------------------------
+
+/// Closes a cycle at its closing time.
+#[derive(Serialize, Deserialize)]
+pub struct CloseCycle {
+    pub org_id: i64,
+    pub cycle_id: i64,
 }
 
-impl From<sqlx::Error> for SubmitError {
-    fn from(e: sqlx::Error) -> Self {
-        SubmitError::Other(e.into())
-    }
+/// Reminds those who have not answered, some days before the close.
+#[derive(Serialize, Deserialize)]
+pub struct RemindCycle {
+    pub org_id: i64,
+    pub cycle_id: i64,
 }
 
-impl From<SubmitError> for AppError {
-    fn from(e: SubmitError) -> AppError {
-        match e {
-            SubmitError::NotFound => AppError::NotFound,
-            SubmitError::Closed => AppError::conflict("cycle", "this pulse is closed; answers are no longer taken"),
-            SubmitError::NotInvited => AppError::Forbidden,
-            SubmitError::AlreadyAnswered => {
-                AppError::conflict("cycle", "you have answered this pulse already; thank you")
-            }
-            SubmitError::Invalid(mut errs) => {
-                let (field, message) = errs.remove(0);
-                AppError::Invalid { field, message }
-            }
-            SubmitError::Other(e) => e,
-        }
-    }
+/// Opens the next cycle of a recurring pulse; one already open is left be.
+#[derive(Serialize, Deserialize)]
+pub struct LaunchPulse {
+    pub org_id: i64,
+    pub pulse_id: i64,
+}
+
+/// Nightly: deletes kept responses and comments past the organization's
+/// retention (PRIVACY.md rule 19).
+#[derive(Serialize, Deserialize)]
+pub struct ApplyRetention {
+    pub org_id: i64,
 }
 
 /// The form of a cycle for a person, or why they cannot answer.
@@ -668,54 +663,6 @@ async fn team_tree(conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<crate:
     })
 }
 
-/// The groups a response belongs to, among the candidates.
-fn memberships(r: &StoredResponse, dir: &crate::org::service::Directory) -> Vec<Group> {
-    let mut groups = vec![Group::Org];
-    if let Some(team) = r.team_id {
-        groups.push(Group::TeamOnly(team));
-        let mut at = Some(team);
-        let mut steps = 0;
-        while let Some(t) = at {
-            groups.push(Group::Team(t));
-            steps += 1;
-            if steps > 64 {
-                break;
-            }
-            at = dir.team(t).and_then(|x| x.parent_id);
-        }
-    }
-    if let Some(band) = &r.tenure_band {
-        groups.push(Group::Segment {
-            question: TENURE.into(),
-            value: band.clone(),
-        });
-    }
-    for (segment, value) in &r.segments {
-        groups.push(Group::Segment {
-            question: format!("s{segment}"),
-            value: value.clone(),
-        });
-    }
-    groups
-}
-
-/// The groups a roster entry (team snapshot, tenure band) puts a person
-/// in: what anyone who knows the roster knows.
-pub(crate) fn roster_groups(
-    team: Option<i64>,
-    band: Option<String>,
-    dir: &crate::org::service::Directory,
-) -> Vec<Group> {
-    let r = StoredResponse {
-        segments: vec![],
-        team_id: team,
-        tenure_band: band,
-        comment: None,
-        answers: vec![],
-    };
-    memberships(&r, dir)
-}
-
 /// Every group any page, API call or export accepts for a cycle.
 pub(crate) fn candidates(
     dir: &crate::org::service::Directory,
@@ -769,7 +716,7 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
         .await?
         .ok_or(AppError::NotFound)?;
     if cycle.is_closed() {
-        return Ok(cycle_plan(&cycle));
+        return Ok(cycle.released_plan());
     }
     let questions = store::cycle_questions(&mut tx, org_id, cycle_id).await?;
     let responses = match super::sealed::key(&mut tx, &app.master_key, org_id, cycle_id).await {
@@ -843,7 +790,7 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
             .checked_add(months.months())
             .map_err(AppError::internal)?
             .timestamp();
-        let job = jobs::LaunchPulse {
+        let job = LaunchPulse {
             org_id,
             pulse_id: cycle.pulse_id,
         };
@@ -941,7 +888,7 @@ pub async fn export(app: &App, actor: &Actor, cycle_id: i64) -> Result<Vec<(Grou
     let mut out = Vec::new();
     if cycle.is_closed() {
         // One read of every stored result, not one lookup per group.
-        let plan = cycle_plan(&cycle);
+        let plan = cycle.released_plan();
         let stored = store::results(&mut conn, actor.org_id, cycle_id).await?;
         drop(conn);
         for group in groups {
@@ -990,7 +937,7 @@ async fn view_unaudited(app: &App, actor: &Actor, cycle_id: i64, group: &Group) 
             View::Open(results::participation(people, answered, cycle.k)),
         ));
     }
-    let plan = cycle_plan(&cycle);
+    let plan = cycle.released_plan();
     let stored = match plan.allows(group) {
         true => store::result(&mut conn, actor.org_id, cycle_id, &group.key()).await?,
         false => None,
@@ -1016,7 +963,7 @@ pub fn withheld_reason(why: Suppressed, k: u32) -> String {
 /// What a closed cycle says about its comments, in plain words, unless
 /// they are listed.
 pub fn comments_note(cycle: &Cycle) -> Option<String> {
-    let plan = cycle_plan(cycle);
+    let plan = cycle.released_plan();
     let k = plan.k;
     match plan.comments {
         plan::Comments::Earlier | plan::Comments::Released => None,
@@ -1028,15 +975,6 @@ pub fn comments_note(cycle: &Cycle) -> Option<String> {
             "Comments are not shown this cycle: compared with earlier cycles' comments, they would point at fewer than {k} people who joined or skipped a cycle."
         )),
     }
-}
-
-/// The plan a closed cycle stored when it closed.
-pub(super) fn cycle_plan(cycle: &Cycle) -> Plan {
-    cycle
-        .plan
-        .as_deref()
-        .and_then(|p| serde_json::from_str(p).ok())
-        .unwrap_or_default()
 }
 
 /// What a closed cycle shows of a group: its stored result if the plan
@@ -1209,8 +1147,8 @@ pub async fn set_retention(app: &App, actor: &Actor, new: Retention) -> Result<(
     crate::jobs::schedule::ensure(
         app,
         Some(actor.org_id),
-        &format!("{}.{}", <jobs::ApplyRetention as crate::jobs::Job>::KIND, actor.org_id),
-        &jobs::ApplyRetention { org_id: actor.org_id },
+        &format!("{}.{}", <ApplyRetention as crate::jobs::Job>::KIND, actor.org_id),
+        &ApplyRetention { org_id: actor.org_id },
         "daily 03:00",
         &zone,
     )

@@ -159,6 +159,16 @@ pub struct Cycle {
 }
 
 impl Cycle {
+    /// The plan a closed cycle stored when it closed (empty before).
+    pub fn released_plan(&self) -> crate::privacy::plan::Plan {
+        self.plan
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok())
+            .unwrap_or_default()
+    }
+}
+
+impl Cycle {
     pub fn is_closed(&self) -> bool {
         self.closed_at.is_some()
     }

@@ -13,17 +13,17 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, Row};
 use tokio::sync::{mpsc, oneshot};
 
+use super::links::{BATCH, gather};
+use super::model::SubmitError;
 use super::model::{Question, Submission};
 use super::sealed::{self, CycleKey};
 use super::segments::SegmentQuestion;
-use super::service::SubmitError;
 use super::store::StoredResponse;
 use crate::clock::Clock;
 use crate::config::Backend;
 use crate::db::Db;
 use crate::privacy::seal::MasterKey;
 
-pub const BATCH: usize = 64;
 /// Answers stored between two WAL checkpoints. Fewer, larger checkpoints
 /// write a page dirtied by many answers once: every 500 answers held the
 /// p99 latency at 5,000 answers/s near 19 ms, every 5,000 near 9 ms (4 s
@@ -298,27 +298,6 @@ impl Rosters {
     fn forget(&mut self, org_id: i64, cycle_id: i64) {
         self.held.remove(&(org_id, cycle_id));
     }
-}
-
-/// Lets the requests being handled right now join a batch: takes up to
-/// `room` more messages, yielding to them a few times while more keep
-/// arriving.
-pub(super) async fn gather<T>(rx: &mut mpsc::Receiver<T>, room: usize) -> Vec<T> {
-    let mut got = Vec::new();
-    let mut idle = 0;
-    while got.len() < room && idle < 3 {
-        match rx.try_recv() {
-            Ok(m) => {
-                got.push(m);
-                idle = 0;
-            }
-            Err(_) => {
-                idle += 1;
-                tokio::task::yield_now().await;
-            }
-        }
-    }
-    got
 }
 
 /// Copies the WAL back into the database file on another connection,
