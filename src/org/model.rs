@@ -258,15 +258,8 @@ pub struct PersonInput {
 /// Returns true when following `parent` links from `start` reaches `target`
 /// (or loops). Used to refuse cycles in team nesting and reporting lines.
 pub fn reaches(start: Option<i64>, target: i64, parent: impl Fn(i64) -> Option<i64>) -> bool {
-    let mut seen = std::collections::HashSet::new();
-    let mut at = start;
-    while let Some(id) = at {
-        if id == target || !seen.insert(id) {
-            return true;
-        }
-        at = parent(id);
-    }
-    false
+    let mut walk = crate::shared::tree::up(start, parent);
+    walk.by_ref().any(|id| id == target) || walk.looped()
 }
 
 #[cfg(test)]

@@ -49,17 +49,18 @@ impl Directory {
 
     /// "Parent / Child" for a nested team.
     pub fn team_path(&self, id: i64) -> String {
-        let mut names = Vec::new();
-        let mut at = Some(id);
-        while let Some(team) = at.and_then(|i| self.team(i)) {
-            if names.len() > 16 {
-                break;
-            }
-            names.push(team.name.as_str());
-            at = team.parent_id;
-        }
+        let mut names: Vec<&str> = self
+            .teams_up(id)
+            .filter_map(|t| self.team(t))
+            .map(|t| t.name.as_str())
+            .collect();
         names.reverse();
         names.join(" / ")
+    }
+
+    /// `team` and every team above it, up to the top.
+    pub fn teams_up(&self, team: i64) -> impl Iterator<Item = i64> + '_ {
+        crate::shared::tree::up(Some(team), |t| self.team(t).and_then(|t| t.parent_id))
     }
 
     /// Active teams sorted by their path, for pickers.
@@ -81,19 +82,7 @@ impl Directory {
     /// Whether `team` is `root` or one of its sub-teams, at any depth. A
     /// loop in the nesting (refused on write) counts as outside.
     pub fn team_within(&self, team: i64, root: i64) -> bool {
-        let mut at = Some(team);
-        let mut steps = 0;
-        while let Some(t) = at {
-            if t == root {
-                return true;
-            }
-            steps += 1;
-            if steps > 64 {
-                return false;
-            }
-            at = self.team(t).and_then(|t| t.parent_id);
-        }
-        false
+        self.teams_up(team).any(|t| t == root)
     }
 
     /// Everyone (leavers included) whose team is `root` or below it.

@@ -13,16 +13,7 @@ pub fn memberships(r: &StoredResponse, dir: &crate::org::service::Directory) -> 
     let mut groups = vec![Group::Org];
     if let Some(team) = r.team_id {
         groups.push(Group::TeamOnly(team));
-        let mut at = Some(team);
-        let mut steps = 0;
-        while let Some(t) = at {
-            groups.push(Group::Team(t));
-            steps += 1;
-            if steps > 64 {
-                break;
-            }
-            at = dir.team(t).and_then(|x| x.parent_id);
-        }
+        groups.extend(dir.teams_up(team).map(Group::Team));
     }
     if let Some(band) = &r.tenure_band {
         groups.push(Group::Segment {

@@ -43,16 +43,7 @@ pub fn as_released(
     let kept: Vec<StoredResponse> = responses
         .iter()
         .filter_map(|r| {
-            let mut at = r.team_id;
-            let mut steps = 0;
-            while let Some(t) = at {
-                if plan.allows(&Group::Team(t)) || steps > 64 {
-                    break;
-                }
-                at = parent(t);
-                steps += 1;
-            }
-            let team = at.filter(|t| plan.allows(&Group::Team(*t)));
+            let team = crate::shared::tree::up(r.team_id, &parent).find(|t| plan.allows(&Group::Team(*t)));
             if team.is_none() && !plan.allows(&Group::Org) {
                 return None;
             }

@@ -1,9 +1,10 @@
 //! Value types more than one module reads, with no I/O: an email address
 //! (people, sign-in links), the pillars of belonging (pulse, voice,
-//! recognition).
+//! recognition); walking up a tree of ids.
 
 mod email;
 mod pillar;
+pub mod tree;
 
 pub use email::Email;
 pub use pillar::Pillar;

@@ -157,18 +157,7 @@ pub fn route(
     people_in_subtree: impl Fn(i64) -> usize,
     has_managers: impl Fn(i64) -> bool,
 ) -> Option<i64> {
-    let mut at = chosen;
-    let mut seen = std::collections::HashSet::new();
-    while let Some(team) = at {
-        if !seen.insert(team) {
-            return None;
-        }
-        if people_in_subtree(team) >= MIN_TEAM && has_managers(team) {
-            return Some(team);
-        }
-        at = parent(team);
-    }
-    None
+    crate::shared::tree::up(chosen, parent).find(|&team| people_in_subtree(team) >= MIN_TEAM && has_managers(team))
 }
 
 /// Whole days from one `YYYY-MM-DD` to another.
