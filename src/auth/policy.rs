@@ -77,6 +77,10 @@ pub enum Permission {
     /// Download the results a person may see as a file (managers for their
     /// teams, HR for all); employees read shared results on the page.
     ExportResults,
+    /// Receive and answer the feedback box's messages to one's team.
+    ReceiveTeamFeedback,
+    /// Receive and answer the feedback box's messages to the organization.
+    ReceiveOrgFeedback,
 }
 
 /// The table of permissions.
@@ -84,7 +88,8 @@ pub fn allows(role: Role, permission: Permission) -> bool {
     match permission {
         Permission::ManagePeople | Permission::ManageSurveys | Permission::ManageRecognition => role >= Role::HrAdmin,
         Permission::ManageOwners | Permission::ViewAuditLog | Permission::ManageSettings => role == Role::Owner,
-        Permission::ExportResults => role >= Role::Manager,
+        Permission::ExportResults | Permission::ReceiveTeamFeedback => role >= Role::Manager,
+        Permission::ReceiveOrgFeedback => role >= Role::HrAdmin,
     }
 }
 
@@ -121,9 +126,53 @@ impl Actor {
     }
 }
 
+/// The owner rule, for every way a role changes (a form, the API, an
+/// import): giving or taking the owner role needs an owner, and an
+/// organization keeps at least one active owner. `current` is None for a
+/// new person; `other_owners` says whether another active owner remains.
+/// The refusal is said in words for the role field.
+pub fn role_change(actor: &Actor, current: Option<Role>, new: Role, other_owners: bool) -> Result<(), &'static str> {
+    let touches_owner = new == Role::Owner || current == Some(Role::Owner);
+    if touches_owner && current != Some(new) && !actor.can(Permission::ManageOwners) {
+        return Err("only an owner can give or take away the owner role");
+    }
+    if current == Some(Role::Owner) && new != Role::Owner && !other_owners {
+        return Err("the organization needs at least one active owner");
+    }
+    Ok(())
+}
+
+/// Whether a person of this role is an owner (for counting who remains).
+pub fn is_owner(role: Role) -> bool {
+    role == Role::Owner
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_owner_rule_needs_an_owner_and_keeps_one() {
+        let hr = Actor {
+            org_id: 1,
+            person_id: 2,
+            role: Role::HrAdmin,
+        };
+        let owner = Actor {
+            role: Role::Owner,
+            ..hr.clone()
+        };
+        assert!(role_change(&hr, None, Role::Owner, true).is_err());
+        assert!(role_change(&hr, Some(Role::Owner), Role::Employee, true).is_err());
+        assert!(role_change(&hr, Some(Role::Owner), Role::Owner, false).is_ok());
+        assert!(role_change(&hr, Some(Role::Employee), Role::Manager, false).is_ok());
+        assert!(role_change(&owner, Some(Role::Owner), Role::HrAdmin, true).is_ok());
+        assert_eq!(
+            role_change(&owner, Some(Role::Owner), Role::HrAdmin, false),
+            Err("the organization needs at least one active owner")
+        );
+        assert!(role_change(&owner, None, Role::Owner, false).is_ok());
+    }
 
     #[test]
     fn only_hr_admins_and_owners_manage_people() {

@@ -278,6 +278,7 @@ struct Write {
 /// is rejected, against the organization as it is now.
 pub fn plan(parsed: ParsedFile, dir: &Directory, actor: &Actor) -> Plan {
     let mut rejected: BTreeMap<u64, Vec<RowError>> = BTreeMap::new();
+    let mut demoted_owners: std::collections::HashSet<i64> = std::collections::HashSet::new();
     for e in parsed.errors {
         rejected.entry(e.line).or_default().push(e);
     }
@@ -317,29 +318,21 @@ pub fn plan(parsed: ParsedFile, dir: &Directory, actor: &Actor) -> Plan {
         }
         let current_role = existing.map(|p| p.role);
         let new_role = row.role.or(current_role).unwrap_or(Role::Employee);
-        if (new_role == Role::Owner || current_role == Some(Role::Owner))
-            && current_role != Some(new_role)
-            && !actor.can(Permission::ManageOwners)
-        {
-            reject(
-                &mut rejected,
-                row.line,
-                "role",
-                "only an owner can give or take away the owner role".into(),
-            );
+        // Owners this file demotes count as gone already.
+        let other_owners = dir.active_people().any(|p| {
+            crate::auth::policy::is_owner(p.role)
+                && existing.is_none_or(|e| e.id != p.id)
+                && !demoted_owners.contains(&p.id)
+        });
+        if let Err(e) = crate::auth::policy::role_change(actor, current_role, new_role, other_owners) {
+            reject(&mut rejected, row.line, "role", e.into());
             continue;
         }
-        if current_role == Some(Role::Owner)
-            && existing.is_some_and(|p| p.id == actor.person_id)
-            && new_role != Role::Owner
+        if let Some(p) = existing
+            && current_role.is_some_and(crate::auth::policy::is_owner)
+            && !crate::auth::policy::is_owner(new_role)
         {
-            reject(
-                &mut rejected,
-                row.line,
-                "role",
-                "you cannot take away your own owner role".into(),
-            );
-            continue;
+            demoted_owners.insert(p.id);
         }
         if let Some(team) = &row.team
             && let Some(t) = dir.team_by_key(&team.last().expect("split yields one part").key())

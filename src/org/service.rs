@@ -192,23 +192,9 @@ fn check_person(actor: &Actor, dir: &Directory, id: Option<i64>, input: &PersonI
         }
     }
     let current = id.and_then(|id| dir.person(id));
-    let touches_owner = input.role == Role::Owner || current.is_some_and(|p| p.role == Role::Owner);
-    if touches_owner && current.map(|p| p.role) != Some(input.role) && !actor.can(Permission::ManageOwners) {
-        return Err(AppError::invalid(
-            "role",
-            "only an owner can give or take away the owner role",
-        ));
-    }
-    if let Some(p) = current
-        && p.role == Role::Owner
-        && input.role != Role::Owner
-        && is_last_owner(dir, p.id)
-    {
-        return Err(AppError::invalid(
-            "role",
-            "the organization needs at least one active owner",
-        ));
-    }
+    let others = id.is_none_or(|id| !is_last_owner(dir, id));
+    crate::auth::policy::role_change(actor, current.map(|p| p.role), input.role, others)
+        .map_err(|e| AppError::invalid("role", e))?;
     if let Some(other) = dir.person_by_email_key(&input.email.key())
         && Some(other.id) != id
     {
@@ -221,7 +207,8 @@ fn check_person(actor: &Actor, dir: &Directory, id: Option<i64>, input: &PersonI
 }
 
 fn is_last_owner(dir: &Directory, id: i64) -> bool {
-    !dir.active_people().any(|p| p.role == Role::Owner && p.id != id)
+    !dir.active_people()
+        .any(|p| crate::auth::policy::is_owner(p.role) && p.id != id)
 }
 
 /// Turns a uniqueness violation that slipped past the checks (two admins
@@ -298,7 +285,7 @@ pub async fn deactivate_person(
     if id == actor.person_id {
         return Err(AppError::conflict("person", "you cannot deactivate yourself"));
     }
-    if person.role == Role::Owner {
+    if crate::auth::policy::is_owner(person.role) {
         actor.require(Permission::ManageOwners)?;
         if is_last_owner(&dir, id) {
             return Err(AppError::conflict(
@@ -386,7 +373,7 @@ pub const ERASED_DOMAIN: &str = "@erased.invalid";
 pub async fn reactivate_person(app: &App, actor: &Actor, id: i64) -> Result<(), AppError> {
     let (mut tx, dir) = begin_checked(app, actor).await?;
     let person = dir.person(id).ok_or(AppError::NotFound)?;
-    if person.role == Role::Owner {
+    if crate::auth::policy::is_owner(person.role) {
         actor.require(Permission::ManageOwners)?;
     }
     if person.email.ends_with(ERASED_DOMAIN) {
@@ -411,7 +398,7 @@ pub async fn issue_one_time_password(app: &App, actor: &Actor, id: i64) -> Resul
     if !person.active {
         return Err(AppError::conflict("person", "reactivate this person first"));
     }
-    if person.role == Role::Owner && person.id != actor.person_id {
+    if crate::auth::policy::is_owner(person.role) && person.id != actor.person_id {
         actor.require(Permission::ManageOwners)?;
     }
     let pw = Password::generate();

@@ -83,8 +83,11 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
         let manager = dir
             .active_people()
             .find(|p| match team_id {
-                Some(t) => p.team_id == Some(t) && p.role >= crate::auth::Role::Manager,
-                None => p.role == crate::auth::Role::HrAdmin,
+                Some(t) => {
+                    p.team_id == Some(t)
+                        && crate::auth::policy::allows(p.role, crate::auth::Permission::ReceiveTeamFeedback)
+                }
+                None => crate::auth::policy::allows(p.role, crate::auth::Permission::ReceiveOrgFeedback),
             })
             .map(|p| p.id);
         let opened = today - jiff::Span::new().days(*days_ago);

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::model::{FeedbackCode, Status};
 use super::service::{self, Change, GroupStats, InboxRow, SendInput, ThreadView};
 use crate::app::AppState;
-use crate::auth::{Role, hash_token};
+use crate::auth::hash_token;
 use crate::error::AppError;
 use crate::limits::Bucket;
 use crate::shared::Pillar;
@@ -308,7 +308,7 @@ async fn show_inbox(
         statuses: Status::ALL,
         status: status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
         hidden,
-        owner: me.actor.role == Role::Owner,
+        owner: crate::auth::policy::is_owner(me.actor.role),
         digest,
         digest_choices: service::DIGEST_CHOICES
             .iter()

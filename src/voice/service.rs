@@ -11,7 +11,7 @@ use super::pending::{self, Pending};
 use super::store::{self, Thread};
 use crate::app::App;
 use crate::audit::{self, Subject};
-use crate::auth::{Actor, Role};
+use crate::auth::{Actor, Permission};
 use crate::error::AppError;
 use crate::jobs::Job;
 use crate::jobs::email;
@@ -47,8 +47,8 @@ fn pillar_of(raw: &str) -> Result<Option<Pillar>, AppError> {
 fn recipients(dir: &Directory, team: Option<i64>) -> Vec<&crate::org::model::Person> {
     dir.active_people()
         .filter(|p| match team {
-            Some(t) => p.team_id == Some(t) && p.role >= Role::Manager,
-            None => p.role >= Role::HrAdmin,
+            Some(t) => p.team_id == Some(t) && crate::auth::policy::allows(p.role, Permission::ReceiveTeamFeedback),
+            None => crate::auth::policy::allows(p.role, Permission::ReceiveOrgFeedback),
         })
         .collect()
 }
@@ -386,11 +386,11 @@ fn may_read(actor: &Actor, my_team: Option<i64>, thread: &Thread) -> bool {
         return false;
     }
     if thread.abusive {
-        return actor.role == Role::Owner;
+        return crate::auth::policy::is_owner(actor.role);
     }
     match thread.team_id {
-        Some(t) => actor.role >= Role::Manager && my_team == Some(t),
-        None => actor.role >= Role::HrAdmin,
+        Some(t) => actor.can(Permission::ReceiveTeamFeedback) && my_team == Some(t),
+        None => actor.can(Permission::ReceiveOrgFeedback),
     }
 }
 
@@ -401,7 +401,8 @@ fn my_team(dir: &Directory, actor: &Actor) -> Option<i64> {
 /// Whether anything can reach `actor` as a recipient: HR admins and owners
 /// always, managers when they have a team.
 pub fn receives(dir: &Directory, actor: &Actor) -> bool {
-    actor.role >= Role::HrAdmin || (actor.role >= Role::Manager && my_team(dir, actor).is_some())
+    actor.can(Permission::ReceiveOrgFeedback)
+        || (actor.can(Permission::ReceiveTeamFeedback) && my_team(dir, actor).is_some())
 }
 
 /// A row of the inbox.
@@ -441,7 +442,7 @@ pub struct Inbox {
 /// The threads `actor` receives (or, for `hidden`, the ones hidden as
 /// abusive, owners only), newest first, filtered by status.
 pub async fn inbox(app: &App, actor: &Actor, status: Option<Status>, hidden: bool) -> Result<Inbox, AppError> {
-    if hidden && actor.role != Role::Owner {
+    if hidden && !crate::auth::policy::is_owner(actor.role) {
         return Err(AppError::Forbidden);
     }
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;

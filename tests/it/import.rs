@@ -9,6 +9,7 @@ both_databases!(
     a_file_with_errors_applies_nothing_unless_asked,
     broken_files_get_clear_messages,
     import_updates_existing_people_by_email,
+    a_file_cannot_demote_every_owner,
 );
 
 /// 500 people in 10 teams under 2 departments, managers first; rows 101,
@@ -213,4 +214,19 @@ async fn import_updates_existing_people_by_email(app: TestApp) {
     assert_eq!(p.role, Role::Employee);
     assert_eq!(p.start_date.unwrap().to_string(), "2021-05-04");
     assert_ne!(p.team_id, Some(team));
+}
+
+/// One file that demotes both owners keeps the rule a form keeps: the
+/// organization keeps an active owner, so the second demotion is refused.
+async fn a_file_cannot_demote_every_owner(app: TestApp) {
+    let org = app.org("Bars Co", "bars-co").await;
+    app.person(org, "Olga", "olga@bars.example", Role::Owner, None).await;
+    app.person(org, "Otto", "otto@bars.example", Role::Owner, None).await;
+    let b = app.browser();
+    b.sign_in("bars-co", "olga@bars.example", PASSWORD).await;
+    b.get("/import").await;
+    let csv = "name,email,role\nOlga,olga@bars.example,hr_admin\nOtto,otto@bars.example,hr_admin\n";
+    let preview = b.upload("/import", "p.csv", csv.as_bytes().to_vec()).await;
+    preview.assert(200, "the organization needs at least one active owner");
+    preview.assert(200, "<strong>1</strong> rows rejected");
 }
