@@ -122,11 +122,7 @@ struct Person {
 }
 
 fn band(start: i64, month: i64) -> &'static str {
-    match month - start {
-        m if m < 12 => "under 1 year",
-        m if m < 36 => "1 to 3 years",
-        _ => "3 years or more",
-    }
+    crate::pulse::model::tenure_band_of(month - start)
 }
 
 /// One generated organization through 12 monthly cycles.

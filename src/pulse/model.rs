@@ -123,16 +123,22 @@ impl Schedule {
     }
 }
 
+/// The tenure bands, shortest first: what a roster entry is labelled with.
+pub const TENURE_BANDS: [&str; 3] = ["under 1 year", "1 to 3 years", "3 years or more"];
+
+/// The tenure band of someone who has been there `months` whole months.
+pub fn tenure_band_of(months: i64) -> &'static str {
+    match months {
+        m if m < 12 => TENURE_BANDS[0],
+        m if m < 36 => TENURE_BANDS[1],
+        _ => TENURE_BANDS[2],
+    }
+}
+
 /// Coarse tenure bands, derived from the start date when a cycle opens.
 pub fn tenure_band(start: Option<Date>, on: Date) -> Option<&'static str> {
     let months = start?.until((jiff::Unit::Month, on)).ok()?.get_months();
-    Some(if months < 12 {
-        "under 1 year"
-    } else if months < 36 {
-        "1 to 3 years"
-    } else {
-        "3 years or more"
-    })
+    Some(tenure_band_of(i64::from(months)))
 }
 
 /// One whole submission, checked against the cycle's questions: what the

@@ -676,7 +676,7 @@ pub(crate) fn candidates(
             c.push(Group::TeamOnly(t.id));
         }
     }
-    for band in ["under 1 year", "1 to 3 years", "3 years or more"] {
+    for band in super::model::TENURE_BANDS {
         c.push(Group::Segment {
             question: TENURE.into(),
             value: band.into(),
