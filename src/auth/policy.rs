@@ -147,6 +147,12 @@ pub fn is_owner(role: Role) -> bool {
     role == Role::Owner
 }
 
+/// Whether a person of this role sees things as a team's manager: their
+/// team's results and recognition, not the whole organization's.
+pub fn is_team_manager(role: Role) -> bool {
+    role == Role::Manager
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -521,3 +521,31 @@ pub async fn set_team_active(app: &App, actor: &Actor, id: i64, active: bool) ->
 pub async fn count_orgs(db: &crate::db::Db) -> Result<i64, sqlx::Error> {
     store::count_orgs(db).await
 }
+
+/// The organization's time zone: its name as stored, and the zone. A name
+/// that is not a time zone is corrupt data, refused on write: an error,
+/// never quietly UTC.
+pub async fn time_zone(conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<(String, jiff::tz::TimeZone), AppError> {
+    let org = store::org_by_id(conn, org_id).await?.ok_or(AppError::NotFound)?;
+    let zone = jiff::tz::TimeZone::get(&org.time_zone).map_err(|e| {
+        AppError::internal(format!(
+            "organization {org_id} has the stored time zone {:?}: {e}",
+            org.time_zone
+        ))
+    })?;
+    Ok((org.time_zone, zone))
+}
+
+/// The organization's team tree alone, without its people (results only
+/// ever walk teams).
+pub async fn team_tree(conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<Directory, sqlx::Error> {
+    Ok(Directory {
+        teams: store::list_teams(conn, org_id).await?,
+        people: Vec::new(),
+    })
+}
+
+/// One person of the organization, leavers included.
+pub async fn person(db: &Db, org_id: i64, id: i64) -> Result<Option<Person>, sqlx::Error> {
+    store::get_person(db, org_id, id).await
+}

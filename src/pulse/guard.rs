@@ -61,7 +61,7 @@ impl History {
             repeats: Schedule::parse(&schedule).ok().and_then(Schedule::months).is_some(),
         };
         for c in store::earlier_cycles(conn, cycle.org_id, cycle.pulse_id, cycle.number).await? {
-            let plan = c.released_plan();
+            let plan = c.released_plan()?;
             if plan.published.is_empty() {
                 continue;
             }

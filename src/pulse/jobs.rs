@@ -5,7 +5,6 @@
 
 use super::service::{self, ApplyRetention, CloseCycle, LaunchPulse, RemindCycle};
 use crate::app::App;
-use crate::error::AppError;
 use crate::jobs::{Job, Registry};
 
 pub fn register(jobs: &mut Registry) {
@@ -41,10 +40,10 @@ impl Job for LaunchPulse {
     const KIND: &'static str = "pulse.launch";
 
     async fn run(self, app: &App) -> Result<(), String> {
-        match service::launch(app, self.org_id, self.pulse_id).await {
-            Ok(_) | Err(AppError::Conflict { .. }) => Ok(()),
-            Err(e) => Err(e.to_string()),
-        }
+        service::launch_unless_stopped(app, self.org_id, self.pulse_id)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -298,8 +298,8 @@ pub async fn upgrade(db: &crate::db::Db, master: &MasterKey) -> Result<(), sqlx:
         }
         let k = row.try_get::<i64, _>("anonymity_k")?.max(1) as usize;
         if let std::collections::hash_map::Entry::Vacant(e) = parents.entry(org_id) {
-            let teams = crate::org::store::list_teams(&mut tx, org_id).await?;
-            e.insert(teams.iter().map(|t| (t.id, t.parent_id)).collect());
+            let tree = crate::org::service::team_tree(&mut tx, org_id).await?;
+            e.insert(tree.teams.iter().map(|t| (t.id, t.parent_id)).collect());
         }
         let tree = &parents[&org_id];
         let plan: crate::privacy::plan::Plan = row

@@ -15,7 +15,7 @@ use super::results::{self, GroupResult, Participation};
 use super::store::{self, Cycle, StoredResponse};
 use crate::app::App;
 use crate::audit::{self, Subject};
-use crate::auth::{Actor, Permission, Role, hash_token, random_token};
+use crate::auth::{Actor, Permission, hash_token, random_token};
 use crate::db::new_id;
 use crate::error::AppError;
 use crate::jobs::email;
@@ -308,8 +308,25 @@ async fn invite(
 
 /// Opens a new cycle of a pulse: snapshots the roster, creates every
 /// participation row at once (rule 3), freezes k, sends the invitations,
-/// and schedules the reminder and the close.
+/// and schedules the reminder and the close. A stopped pulse is a 409.
 pub async fn launch(app: &App, org_id: i64, pulse_id: i64) -> Result<i64, AppError> {
+    match launch_unless_stopped(app, org_id, pulse_id).await? {
+        Launched::Opened(cycle) => Ok(cycle),
+        Launched::Stopped => Err(AppError::conflict("pulse", "this pulse is stopped")),
+    }
+}
+
+/// What a launch did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Launched {
+    Opened(i64),
+    /// The pulse was stopped since the launch was scheduled: nothing opens.
+    Stopped,
+}
+
+/// [`launch`], saying so when the pulse is stopped instead of refusing
+/// (the scheduled launch of a recurring pulse).
+pub async fn launch_unless_stopped(app: &App, org_id: i64, pulse_id: i64) -> Result<Launched, AppError> {
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let pulse = sqlx::query(
@@ -322,7 +339,7 @@ pub async fn launch(app: &App, org_id: i64, pulse_id: i64) -> Result<i64, AppErr
     .await?
     .ok_or(AppError::NotFound)?;
     if pulse.try_get::<i64, _>("active")? == 0 {
-        return Err(AppError::conflict("pulse", "this pulse is stopped"));
+        return Ok(Launched::Stopped);
     }
     let open_days: i64 = pulse.try_get("open_days")?;
     let remind_days: i64 = pulse.try_get("remind_days")?;
@@ -454,7 +471,7 @@ pub async fn launch(app: &App, org_id: i64, pulse_id: i64) -> Result<i64, AppErr
     }
     tx.commit().await?;
     tracing::info!(cycle = cycle.id, people = roster.len(), "pulse cycle opened");
-    Ok(cycle.id)
+    Ok(Launched::Opened(cycle.id))
 }
 
 /// Sends a fresh personal link to everyone who has not answered yet.
@@ -657,10 +674,7 @@ pub async fn submit_by_link(app: &App, token: &str, sent: Sent<'_>) -> Result<()
 /// The team tree alone: results only ever walk teams, and an organization's
 /// people are many more rows than its teams.
 async fn team_tree(conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<crate::org::service::Directory, sqlx::Error> {
-    Ok(crate::org::service::Directory {
-        teams: crate::org::store::list_teams(conn, org_id).await?,
-        people: Vec::new(),
-    })
+    crate::org::service::team_tree(conn, org_id).await
 }
 
 /// Every group any page, API call or export accepts for a cycle.
@@ -716,7 +730,7 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
         .await?
         .ok_or(AppError::NotFound)?;
     if cycle.is_closed() {
-        return Ok(cycle.released_plan());
+        return cycle.released_plan();
     }
     let questions = store::cycle_questions(&mut tx, org_id, cycle_id).await?;
     let responses = match super::sealed::key(&mut tx, &app.master_key, org_id, cycle_id).await {
@@ -829,8 +843,8 @@ pub async fn visible_groups(app: &App, actor: &Actor) -> Result<Vec<Group>, AppE
     if share != 0 {
         groups.push(Group::Org);
     }
-    if actor.role == Role::Manager {
-        let me = crate::org::store::get_person(&app.db, actor.org_id, actor.person_id).await?;
+    if crate::auth::policy::is_team_manager(actor.role) {
+        let me = crate::org::service::person(&app.db, actor.org_id, actor.person_id).await?;
         if let Some(own) = me.and_then(|p| p.team_id) {
             for g in candidates(&dir, &[]) {
                 let ok = match &g {
@@ -888,7 +902,7 @@ pub async fn export(app: &App, actor: &Actor, cycle_id: i64) -> Result<Vec<(Grou
     let mut out = Vec::new();
     if cycle.is_closed() {
         // One read of every stored result, not one lookup per group.
-        let plan = cycle.released_plan();
+        let plan = cycle.released_plan()?;
         let stored = store::results(&mut conn, actor.org_id, cycle_id).await?;
         drop(conn);
         for group in groups {
@@ -937,7 +951,7 @@ async fn view_unaudited(app: &App, actor: &Actor, cycle_id: i64, group: &Group) 
             View::Open(results::participation(people, answered, cycle.k)),
         ));
     }
-    let plan = cycle.released_plan();
+    let plan = cycle.released_plan()?;
     let stored = match plan.allows(group) {
         true => store::result(&mut conn, actor.org_id, cycle_id, &group.key()).await?,
         false => None,
@@ -963,7 +977,8 @@ pub fn withheld_reason(why: Suppressed, k: u32) -> String {
 /// What a closed cycle says about its comments, in plain words, unless
 /// they are listed.
 pub fn comments_note(cycle: &Cycle) -> Option<String> {
-    let plan = cycle.released_plan();
+    // A plan that does not read fails the results themselves (`view`).
+    let plan = cycle.released_plan().ok()?;
     let k = plan.k;
     match plan.comments {
         plan::Comments::Earlier | plan::Comments::Released => None,
@@ -1140,10 +1155,7 @@ pub async fn set_retention(app: &App, actor: &Actor, new: Retention) -> Result<(
     )
     .await?;
     tx.commit().await?;
-    let zone = crate::org::store::org_by_id(&mut *app.db.acquire().await?, actor.org_id)
-        .await?
-        .map(|o| o.time_zone)
-        .unwrap_or_else(|| "UTC".into());
+    let (zone, _) = crate::org::service::time_zone(&mut *app.db.acquire().await?, actor.org_id).await?;
     crate::jobs::schedule::ensure(
         app,
         Some(actor.org_id),

@@ -159,12 +159,16 @@ pub struct Cycle {
 }
 
 impl Cycle {
-    /// The plan a closed cycle stored when it closed (empty before).
-    pub fn released_plan(&self) -> crate::privacy::plan::Plan {
-        self.plan
-            .as_deref()
-            .and_then(|p| serde_json::from_str(p).ok())
-            .unwrap_or_default()
+    /// The plan a closed cycle stored when it closed (empty before). A
+    /// stored plan that does not read is corrupt data: an error, never an
+    /// empty plan.
+    pub fn released_plan(&self) -> Result<crate::privacy::plan::Plan, crate::error::AppError> {
+        match self.plan.as_deref() {
+            None => Ok(Default::default()),
+            Some(p) => serde_json::from_str(p).map_err(|e| {
+                crate::error::AppError::internal(format!("cycle {}: the stored plan does not read: {e}", self.id))
+            }),
+        }
     }
 }
 

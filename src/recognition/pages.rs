@@ -11,7 +11,7 @@ use super::awards::{self, Round};
 use super::service::{self, Board, Coverage, PostView, TeamMonths, ThanksInput, Unthanked};
 use super::store::OrgValue;
 use crate::app::AppState;
-use crate::auth::{Permission, Role};
+use crate::auth::Permission;
 use crate::error::AppError;
 use crate::shared::Pillar;
 use crate::web::{ActiveForm, CurrentPerson, Form, Layout, Query, parse_id, render, render_with};
@@ -117,7 +117,7 @@ async fn board_page(
             .collect(),
         form_value: typed.input.value,
         message: typed.input.message,
-        manager: me.actor.role == Role::Manager,
+        manager: crate::auth::policy::is_team_manager(me.actor.role),
         manage: me.actor.can(Permission::ManageRecognition),
         error: typed.error,
         notice: typed.notice,
@@ -353,7 +353,7 @@ async fn show_coverage(State(app): State<AppState>, me: CurrentPerson, layout: L
     } = service::coverage(&app, &me.actor).await?;
     Ok(render(&CoveragePage {
         layout,
-        manager: me.actor.role == Role::Manager,
+        manager: crate::auth::policy::is_team_manager(me.actor.role),
         unthanked,
         scope_size,
         months,

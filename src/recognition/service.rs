@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::model::{self, Colleague, Reaction};
 use super::store::{self, OrgValue};
 use crate::app::App;
-use crate::auth::{Actor, Permission, Role};
+use crate::auth::{Actor, Permission};
 use crate::error::AppError;
 use crate::jobs::email;
 use crate::notify::email::OutgoingEmail;
@@ -436,10 +436,7 @@ pub async fn board(app: &App, actor: &Actor, team: Option<i64>, page: usize) -> 
 }
 
 async fn org_zone(conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<jiff::tz::TimeZone, AppError> {
-    let org = crate::org::store::org_by_id(conn, org_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(jiff::tz::TimeZone::get(&org.time_zone).unwrap_or(jiff::tz::TimeZone::UTC))
+    Ok(crate::org::service::time_zone(conn, org_id).await?.1)
 }
 
 /// Adds or takes back one's reaction of a kind. Repeating it changes
@@ -493,7 +490,7 @@ pub async fn coverage(app: &App, actor: &Actor) -> Result<Coverage, AppError> {
     let own = dir.person(actor.person_id).and_then(|p| p.team_id);
     let teams: Vec<i64> = if actor.can(Permission::ManageRecognition) {
         dir.teams.iter().filter(|t| t.active).map(|t| t.id).collect()
-    } else if actor.role == Role::Manager {
+    } else if crate::auth::policy::is_team_manager(actor.role) {
         let Some(own) = own else {
             return Err(AppError::Forbidden);
         };
@@ -510,7 +507,7 @@ pub async fn coverage(app: &App, actor: &Actor) -> Result<Coverage, AppError> {
     let tz = org_zone(&mut conn, actor.org_id).await?;
     let last = store::last_thanked(&mut conn, actor.org_id).await?;
     // Names only for a manager's own people.
-    let (unthanked, scope_size) = match (actor.role == Role::Manager, own) {
+    let (unthanked, scope_size) = match (crate::auth::policy::is_team_manager(actor.role), own) {
         (true, Some(own)) => {
             let scope: Vec<i64> = dir
                 .people_within(own)

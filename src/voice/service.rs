@@ -25,11 +25,8 @@ pub const DIGEST_RULE: &str = "daily 09:00";
 /// The organization's day today, `YYYY-MM-DD` in its time zone: the only
 /// time a sender's message carries.
 async fn today(app: &App, conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<(String, String), AppError> {
-    let org = crate::org::store::org_by_id(conn, org_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let tz = jiff::tz::TimeZone::get(&org.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
-    Ok((app.now().to_zoned(tz).date().to_string(), org.time_zone))
+    let (name, zone) = crate::org::service::time_zone(conn, org_id).await?;
+    Ok((app.now().to_zoned(zone).date().to_string(), name))
 }
 
 fn pillar_of(raw: &str) -> Result<Option<Pillar>, AppError> {
