@@ -65,13 +65,6 @@ impl Registry {
         assert!(before.is_none(), "job kind {} registered twice", J::KIND);
         self
     }
-
-    /// The kinds registered, sorted.
-    pub fn kinds(&self) -> Vec<&'static str> {
-        let mut kinds: Vec<_> = self.handlers.keys().copied().collect();
-        kinds.sort_unstable();
-        kinds
-    }
 }
 
 fn handle<'a, J: Job>(app: &'a App, payload: &'a str) -> HandlerFuture<'a> {

@@ -671,12 +671,6 @@ pub async fn submit_by_link(app: &App, token: &str, sent: Sent<'_>) -> Result<()
     submit_sent(app, org_id, cycle_id, person_id, sent).await
 }
 
-/// The team tree alone: results only ever walk teams, and an organization's
-/// people are many more rows than its teams.
-async fn team_tree(conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<crate::org::service::Directory, sqlx::Error> {
-    crate::org::service::team_tree(conn, org_id).await
-}
-
 /// Every group any page, API call or export accepts for a cycle.
 pub(crate) fn candidates(
     dir: &crate::org::service::Directory,
@@ -742,7 +736,7 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
         super::sealed::OpenError::Sql(e) => AppError::from(e),
         other => AppError::internal(other),
     })?;
-    let dir = team_tree(&mut tx, org_id).await?;
+    let dir = crate::org::service::team_tree(&mut tx, org_id).await?;
     let member: Vec<Vec<Group>> = responses.iter().map(|r| memberships(r, &dir)).collect();
     let segments = super::segments::list(&mut tx, org_id, false).await?;
     let history = super::guard::History::load(&mut tx, &cycle, &dir).await?;
@@ -829,7 +823,7 @@ pub async fn close_early(app: &App, actor: &Actor, cycle_id: i64) -> Result<Plan
 /// managers their own team and its sub-teams; everyone the whole
 /// organization when the org shares results.
 pub async fn visible_groups(app: &App, actor: &Actor) -> Result<Vec<Group>, AppError> {
-    let dir = team_tree(&mut *app.db.acquire().await?, actor.org_id).await?;
+    let dir = crate::org::service::team_tree(&mut *app.db.acquire().await?, actor.org_id).await?;
     if actor.can(Permission::ManageSurveys) {
         let segments = super::segments::list(&mut *app.db.acquire().await?, actor.org_id, false).await?;
         return Ok(candidates(&dir, &segments));
@@ -937,7 +931,7 @@ async fn view_unaudited(app: &App, actor: &Actor, cycle_id: i64, group: &Group) 
         .await?
         .ok_or(AppError::NotFound)?;
     if !cycle.is_closed() {
-        let dir = team_tree(&mut conn, actor.org_id).await?;
+        let dir = crate::org::service::team_tree(&mut conn, actor.org_id).await?;
         let roster = store::roster(&mut conn, actor.org_id, cycle_id).await?;
         let (mut people, mut answered) = (0u32, 0u32);
         for (team, band, done) in roster {
@@ -1057,7 +1051,7 @@ pub async fn heatmap(
     store::cycle(&mut conn, actor.org_id, cycle_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let dir = team_tree(&mut conn, actor.org_id).await?;
+    let dir = crate::org::service::team_tree(&mut conn, actor.org_id).await?;
     drop(conn);
     let visible: HashSet<Group> = visible_groups(app, actor).await?.into_iter().collect();
     let rows = sqlx::query(
