@@ -13,20 +13,23 @@ use crate::notify::email::OutgoingEmail;
 
 pub const VALID_SECONDS: i64 = 15 * 60;
 
-#[derive(Template)]
-#[template(path = "auth/templates/email_magic_link.txt")]
-struct LinkText<'a> {
+/// What a sign-in link email says, for both its parts.
+struct Link<'a> {
     name: &'a str,
     org_name: &'a str,
     link: &'a str,
 }
 
 #[derive(Template)]
+#[template(path = "auth/templates/email_magic_link.txt")]
+struct LinkText<'a> {
+    m: &'a Link<'a>,
+}
+
+#[derive(Template)]
 #[template(path = "auth/templates/email_magic_link.html")]
 struct LinkHtml<'a> {
-    name: &'a str,
-    org_name: &'a str,
-    link: &'a str,
+    m: &'a Link<'a>,
 }
 
 /// Creates a link for the active person with this email in the
@@ -49,24 +52,13 @@ pub async fn request(app: &App, slug: &str, email_key: &str) -> Result<Option<St
     let token = random_token();
     let link = format!("{}/signin/link/{token}", app.settings.public_url.trim_end_matches('/'));
     let now = app.now();
-    let message = OutgoingEmail {
-        to: address,
-        subject: format!("Your sign-in link for {org_name}"),
-        text: LinkText {
-            name: &name,
-            org_name: &org_name,
-            link: &link,
-        }
-        .render()
-        .expect("template renders"),
-        html: LinkHtml {
-            name: &name,
-            org_name: &org_name,
-            link: &link,
-        }
-        .render()
-        .expect("template renders"),
+    let m = &Link {
+        name: &name,
+        org_name: &org_name,
+        link: &link,
     };
+    let subject = format!("Your sign-in link for {org_name}");
+    let message = OutgoingEmail::of(address, subject, &LinkText { m }, &LinkHtml { m });
     let mut tx = app.db.begin().await?;
     sqlx::query(
         "INSERT INTO magic_links (token_hash, org_id, person_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",

@@ -44,6 +44,19 @@ pub trait Job: Serialize + DeserializeOwned + Send + 'static {
     fn run(self, app: &App) -> impl Future<Output = Result<(), String>> + Send;
 }
 
+/// What a job's work returned, as the job's outcome: the value is
+/// dropped (the work's effect is in the database), an error kept as text
+/// for the job's record and the log.
+pub trait IntoOutcome {
+    fn into_outcome(self) -> Result<(), String>;
+}
+
+impl<T, E: std::fmt::Display> IntoOutcome for Result<T, E> {
+    fn into_outcome(self) -> Result<(), String> {
+        self.map(|_| ()).map_err(|e| e.to_string())
+    }
+}
+
 /// Every kind of job a server runs, filled at the composition root and
 /// kept among the app's parts.
 #[derive(Clone, Default)]
@@ -89,8 +102,7 @@ impl Job for Touch {
             .bind(app.now().as_second())
             .execute(&mut *app.db.acquire().await.map_err(|e| e.to_string())?)
             .await
-            .map_err(|e| e.to_string())?;
-        Ok(())
+            .into_outcome()
     }
 }
 

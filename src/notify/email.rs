@@ -119,3 +119,22 @@ pub struct OutgoingEmail {
     pub text: String,
     pub html: String,
 }
+
+impl OutgoingEmail {
+    /// An email whose two parts are one message rendered by its text and
+    /// its HTML template. Those templates only print the strings they are
+    /// given, which cannot fail.
+    pub fn of(
+        to: String,
+        subject: String,
+        text: &impl askama::Template,
+        html: &impl askama::Template,
+    ) -> OutgoingEmail {
+        OutgoingEmail {
+            to,
+            subject,
+            text: text.render().expect("an email's text template renders"),
+            html: html.render().expect("an email's HTML template renders"),
+        }
+    }
+}

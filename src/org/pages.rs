@@ -20,7 +20,7 @@ use crate::auth::{Actor, Permission};
 use crate::db::new_id;
 use crate::error::AppError;
 use crate::web::{
-    ActiveForm, CurrentPerson, Form, FormErrors, Layout, Query, UPLOAD_LIMIT, parse_id, render, render_with,
+    ActiveForm, CurrentPerson, Form, FormErrors, Layout, Mistake, Query, UPLOAD_LIMIT, parse_id, render, render_with,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -316,42 +316,29 @@ async fn person_form_again(
     layout: Layout,
     person: Option<Person>,
     form: PersonForm,
-    err: AppError,
+    status: StatusCode,
+    errors: Vec<FieldError>,
 ) -> Result<Response, AppError> {
-    let (status, errors) = match err {
-        AppError::Invalid { field, message } => (StatusCode::UNPROCESSABLE_ENTITY, vec![(field, message)]),
-        AppError::Conflict { field, message } => (StatusCode::CONFLICT, vec![(field, message)]),
-        other => return Err(other),
-    };
     let dir = service::directory(&app.db, me.actor.org_id).await?;
     let mut page = PersonFormPage::new(layout, me, &dir, person, form);
-    page.errors = FormErrors(
-        errors
-            .into_iter()
-            .map(|(f, m)| FieldError::new(known_field(&f), m))
-            .collect(),
-    );
+    page.errors = FormErrors(errors);
     Ok(render_with(status, &page))
 }
 
-fn known_field(f: &str) -> &'static str {
-    [
-        "name",
-        "email",
-        "role",
-        "team",
-        "manager",
-        "start_date",
-        "time_zone",
-        "person",
-        "parent",
-        "end_date",
-        "reason",
-    ]
-    .into_iter()
-    .find(|k| *k == f)
-    .unwrap_or("form")
-}
+/// The fields of the people and team forms, where a mistake is shown.
+const FIELDS: &[&str] = &[
+    "name",
+    "email",
+    "role",
+    "team",
+    "manager",
+    "start_date",
+    "time_zone",
+    "person",
+    "parent",
+    "end_date",
+    "reason",
+];
 
 async fn add_person(
     State(app): State<AppState>,
@@ -363,15 +350,12 @@ async fn add_person(
     let input = match form.parse() {
         Ok(i) => i,
         Err(errors) => {
-            let dir = service::directory(&app.db, me.actor.org_id).await?;
-            let mut page = PersonFormPage::new(layout, &me, &dir, None, form);
-            page.errors = FormErrors(errors);
-            return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
+            return person_form_again(&app, &me, layout, None, form, StatusCode::UNPROCESSABLE_ENTITY, errors).await;
         }
     };
-    match service::add_person(&app, &me.actor, &input).await {
+    match Mistake::split(service::add_person(&app, &me.actor, &input).await)? {
         Ok(id) => Ok(Redirect::to(&format!("/people/{id}?notice=added")).into_response()),
-        Err(e) => person_form_again(&app, &me, layout, None, form, e).await,
+        Err(m) => person_form_again(&app, &me, layout, None, form, m.status, vec![m.field_error(FIELDS)]).await,
     }
 }
 
@@ -418,18 +402,27 @@ async fn update_person(
     let person = store::get_person(&app.db, me.actor.org_id, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let result = match form.parse() {
-        Ok(input) => service::update_person(&app, &me.actor, id, &input).await,
+    let input = match form.parse() {
+        Ok(input) => input,
         Err(errors) => {
-            let dir = service::directory(&app.db, me.actor.org_id).await?;
-            let mut page = PersonFormPage::new(layout, &me, &dir, Some(person), form);
-            page.errors = FormErrors(errors);
-            return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return person_form_again(&app, &me, layout, Some(person), form, status, errors).await;
         }
     };
-    match result {
+    match Mistake::split(service::update_person(&app, &me.actor, id, &input).await)? {
         Ok(()) => Ok(Redirect::to(&format!("/people/{id}?notice=saved")).into_response()),
-        Err(e) => person_form_again(&app, &me, layout, Some(person), form, e).await,
+        Err(m) => {
+            person_form_again(
+                &app,
+                &me,
+                layout,
+                Some(person),
+                form,
+                m.status,
+                vec![m.field_error(FIELDS)],
+            )
+            .await
+        }
     }
 }
 
@@ -594,19 +587,6 @@ async fn list_teams(State(app): State<AppState>, me: CurrentPerson, layout: Layo
     )))
 }
 
-fn form_error_status(err: AppError) -> Result<(StatusCode, FieldError), AppError> {
-    match err {
-        AppError::Invalid { field, message } => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            FieldError::new(known_field(&field), message),
-        )),
-        AppError::Conflict { field, message } => {
-            Ok((StatusCode::CONFLICT, FieldError::new(known_field(&field), message)))
-        }
-        other => Err(other),
-    }
-}
-
 async fn add_team(
     State(app): State<AppState>,
     me: CurrentPerson,
@@ -618,15 +598,11 @@ async fn add_team(
         Ok((name, parent)) => service::create_team(&app, &me.actor, &name, parent).await.map(|_| ()),
         Err(e) => Err(e),
     };
-    match result {
+    match Mistake::split(result)? {
         Ok(()) => Ok(Redirect::to("/teams").into_response()),
-        Err(e) => {
-            let (status, error) = form_error_status(e)?;
+        Err(m) => {
             let dir = service::directory(&app.db, me.actor.org_id).await?;
-            Ok(render_with(
-                status,
-                &teams_page(layout, &dir, form, FormErrors(vec![error])),
-            ))
+            Ok(m.show(&teams_page(layout, &dir, form, FormErrors(vec![m.field_error(FIELDS)]))))
         }
     }
 }
@@ -692,15 +668,17 @@ async fn update_team(
         Ok((name, parent)) => service::update_team(&app, &me.actor, id, &name, parent).await,
         Err(e) => Err(e),
     };
-    match result {
+    match Mistake::split(result)? {
         Ok(()) => Ok(Redirect::to("/teams").into_response()),
-        Err(e) => {
-            let (status, error) = form_error_status(e)?;
+        Err(m) => {
             let dir = service::directory(&app.db, me.actor.org_id).await?;
-            Ok(render_with(
-                status,
-                &team_form_page(layout, &dir, id, form, FormErrors(vec![error]))?,
-            ))
+            Ok(m.show(&team_form_page(
+                layout,
+                &dir,
+                id,
+                form,
+                FormErrors(vec![m.field_error(FIELDS)]),
+            )?))
         }
     }
 }

@@ -832,41 +832,22 @@ mod tests {
         vec![groups.to_vec(); n]
     }
 
-    /// Brute force: no combination of published groups with coefficients
-    /// −1, 0, 1 isolates between 1 and k−1 responses.
+    /// The differencing oracle finds no combination of published groups,
+    /// with any weights, that isolates 1 to k − 1 responses.
     fn assert_safe(plan: &Plan, responses: &[Vec<Group>]) {
-        let groups: Vec<&Group> = plan.published.iter().collect();
-        assert!(groups.len() <= 10, "brute force is for small plans");
-        let mut coeffs = vec![-1i32; groups.len()];
-        loop {
-            let v: Vec<i32> = responses
-                .iter()
-                .map(|r| {
-                    groups
-                        .iter()
-                        .zip(&coeffs)
-                        .filter(|(g, _)| r.contains(g))
-                        .map(|(_, c)| *c)
-                        .sum()
-                })
-                .collect();
-            let is_set = v.iter().all(|x| *x == 0 || *x == 1);
-            let support = v.iter().filter(|x| **x != 0).count() as u32;
-            assert!(
-                !(is_set && support >= 1 && support < plan.k),
-                "{coeffs:?} over {groups:?} isolates {support}"
-            );
-            // Next coefficient vector.
-            let mut i = 0;
-            while i < coeffs.len() && coeffs[i] == 1 {
-                coeffs[i] = -1;
-                i += 1;
-            }
-            if i == coeffs.len() {
-                break;
-            }
-            coeffs[i] += 1;
-        }
+        let sets: Vec<Vec<usize>> = plan
+            .published
+            .iter()
+            .map(|g| (0..responses.len()).filter(|r| responses[*r].contains(g)).collect())
+            .collect();
+        let found = crate::privacy::oracle::isolations(&sets, responses.len(), plan.k);
+        assert!(found.complete, "the oracle's search is too large for this test");
+        assert!(
+            found.found.is_empty(),
+            "{:?} isolates {:?}",
+            plan.published,
+            found.found
+        );
     }
 
     #[test]
@@ -1033,64 +1014,17 @@ mod tests {
         }
     }
 
-    /// Rank over the rationals, by fraction-free elimination (exact for
-    /// the small 0/1 systems here).
-    fn exact_rank(rows: &[Vec<i128>]) -> usize {
-        let mut m = rows.to_vec();
-        let width = m.first().map_or(0, Vec::len);
-        let (mut r, mut prev) = (0, 1i128);
-        for c in 0..width {
-            let Some(p) = (r..m.len()).find(|i| m[*i][c] != 0) else {
-                continue;
-            };
-            m.swap(r, p);
-            for i in r + 1..m.len() {
-                for j in (c + 1..width).rev() {
-                    m[i][j] = (m[r][c] * m[i][j] - m[i][c] * m[r][j]) / prev;
-                }
-                m[i][c] = 0;
-            }
-            prev = m[r][c];
-            r += 1;
-        }
-        r
-    }
-
-    /// Exhaustive: for every set S of 1..k−1 people, no non-zero
-    /// combination of the released sets is supported within S (the rank
-    /// drops when S's columns are taken out exactly when one is).
+    /// The differencing oracle over sets of people (each person assumed to
+    /// answer the same in every set).
     fn assert_no_small_combination(sets: &[BTreeSet<usize>], people: usize, k: u32) {
-        let matrix = |drop: &[usize]| -> Vec<Vec<i128>> {
-            sets.iter()
-                .map(|s| {
-                    (0..people)
-                        .filter(|p| !drop.contains(p))
-                        .map(|p| i128::from(s.contains(&p)))
-                        .collect()
-                })
-                .collect()
-        };
-        let full = exact_rank(&matrix(&[]));
-        for mask in 1u32..(1 << people) {
-            let chosen: Vec<usize> = (0..people).filter(|p| mask & (1 << p) != 0).collect();
-            if chosen.len() as u32 >= k {
-                continue;
-            }
-            assert_eq!(
-                exact_rank(&matrix(&chosen)),
-                full,
-                "released sets {sets:?} determine a combination of people {chosen:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn the_exhaustive_check_finds_what_it_should() {
-        // {0,1,2} and {0,1}: the difference is person 2.
-        let sets = [BTreeSet::from([0, 1, 2]), BTreeSet::from([0, 1])];
-        let found = std::panic::catch_unwind(|| assert_no_small_combination(&sets, 3, 3));
-        assert!(found.is_err());
-        assert_no_small_combination(&[BTreeSet::from([0, 1, 2])], 3, 3);
+        let sets: Vec<Vec<usize>> = sets.iter().map(|s| s.iter().copied().collect()).collect();
+        let found = crate::privacy::oracle::isolations(&sets, people, k);
+        assert!(found.complete, "the oracle's search is too large for this test");
+        assert!(
+            found.found.is_empty(),
+            "released sets {sets:?} isolate {:?}",
+            found.found
+        );
     }
 
     /// Random organizations of up to 11 people over 2–4 cycles, with

@@ -5,7 +5,7 @@
 
 use super::service::{self, ApplyRetention, CloseCycle, LaunchPulse, RemindCycle};
 use crate::app::App;
-use crate::jobs::{Job, Registry};
+use crate::jobs::{IntoOutcome, Job, Registry};
 
 pub fn register(jobs: &mut Registry) {
     jobs.add::<CloseCycle>()
@@ -18,10 +18,7 @@ impl Job for CloseCycle {
     const KIND: &'static str = "pulse.close";
 
     async fn run(self, app: &App) -> Result<(), String> {
-        service::close(app, self.org_id, self.cycle_id)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        service::close(app, self.org_id, self.cycle_id).await.into_outcome()
     }
 }
 
@@ -29,10 +26,7 @@ impl Job for RemindCycle {
     const KIND: &'static str = "pulse.remind";
 
     async fn run(self, app: &App) -> Result<(), String> {
-        service::remind(app, self.org_id, self.cycle_id)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        service::remind(app, self.org_id, self.cycle_id).await.into_outcome()
     }
 }
 
@@ -42,8 +36,7 @@ impl Job for LaunchPulse {
     async fn run(self, app: &App) -> Result<(), String> {
         service::launch_unless_stopped(app, self.org_id, self.pulse_id)
             .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            .into_outcome()
     }
 }
 
@@ -51,9 +44,6 @@ impl Job for ApplyRetention {
     const KIND: &'static str = "pulse.retention";
 
     async fn run(self, app: &App) -> Result<(), String> {
-        service::apply_retention(app, self.org_id)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        service::apply_retention(app, self.org_id).await.into_outcome()
     }
 }

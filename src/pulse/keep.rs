@@ -303,15 +303,7 @@ mod tests {
     }
 
     fn question(id: i64, pillar: Pillar) -> Question {
-        Question {
-            id,
-            family: id,
-            version: 1,
-            pillar,
-            text: format!("Q{id}"),
-            builtin: true,
-            retired: false,
-        }
+        Question::sample(id, pillar)
     }
 
     fn plan(published: &[Group]) -> Plan {

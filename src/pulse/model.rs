@@ -21,6 +21,22 @@ pub struct Question {
     pub retired: bool,
 }
 
+#[cfg(test)]
+impl Question {
+    /// A first-version built-in question "Q{id}", for unit tests.
+    pub fn sample(id: i64, pillar: Pillar) -> Question {
+        Question {
+            id,
+            family: id,
+            version: 1,
+            pillar,
+            text: format!("Q{id}"),
+            builtin: true,
+            retired: false,
+        }
+    }
+}
+
 /// The question bank every organization starts with.
 pub const BUILTIN: &[(Pillar, &str)] = &[
     (Pillar::Acceptance, "I feel welcome here, whoever I am."),
@@ -386,25 +402,17 @@ mod tests {
         );
     }
 
-    fn q(id: i64, pillar: Pillar) -> Question {
-        Question {
-            id,
-            family: id,
-            version: 1,
-            pillar,
-            text: format!("Q{id}"),
-            builtin: true,
-            retired: false,
-        }
-    }
-
     fn f(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
     }
 
     #[test]
     fn a_whole_submission_parses() {
-        let qs = [q(1, Pillar::Value), q(2, Pillar::Enps), q(3, Pillar::Comment)];
+        let qs = [
+            Question::sample(1, Pillar::Value),
+            Question::sample(2, Pillar::Enps),
+            Question::sample(3, Pillar::Comment),
+        ];
         let s = parse_submission(&qs, &f(&[("csrf", "x"), ("q1", "4"), ("q2", "10"), ("q3", "  fine ")])).unwrap();
         assert_eq!(s.answers, BTreeMap::from([(1, 4), (2, 10)]));
         assert_eq!(s.comment.as_deref(), Some("fine"));
@@ -414,7 +422,11 @@ mod tests {
 
     #[test]
     fn bad_submissions_name_every_field() {
-        let qs = [q(1, Pillar::Value), q(2, Pillar::Enps), q(3, Pillar::Comment)];
+        let qs = [
+            Question::sample(1, Pillar::Value),
+            Question::sample(2, Pillar::Enps),
+            Question::sample(3, Pillar::Comment),
+        ];
         let errs = parse_submission(
             &qs,
             &f(&[
@@ -433,7 +445,11 @@ mod tests {
 
     #[test]
     fn a_typed_submission_is_checked_like_the_form() {
-        let qs = [q(1, Pillar::Value), q(2, Pillar::Enps), q(3, Pillar::Comment)];
+        let qs = [
+            Question::sample(1, Pillar::Value),
+            Question::sample(2, Pillar::Enps),
+            Question::sample(3, Pillar::Comment),
+        ];
         let answers = |pairs: &[(&str, i64)]| -> BTreeMap<String, i64> {
             pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
         };
@@ -447,7 +463,7 @@ mod tests {
         let long = "x".repeat(MAX_COMMENT + 1);
         let errs = typed_submission(&qs, &answers(&[("1", 1), ("2", 0)]), Some(&long)).unwrap_err();
         assert_eq!(errs[0].0, "comment");
-        let no_comment_question = [q(1, Pillar::Value)];
+        let no_comment_question = [Question::sample(1, Pillar::Value)];
         let errs = typed_submission(&no_comment_question, &answers(&[("1", 1)]), Some("hi")).unwrap_err();
         assert_eq!(
             errs,
@@ -475,7 +491,11 @@ mod tests {
 
     #[test]
     fn the_default_asks_one_per_pillar_and_rotates_the_second() {
-        let bank: Vec<Question> = BUILTIN.iter().enumerate().map(|(i, (p, _))| q(i as i64, *p)).collect();
+        let bank: Vec<Question> = BUILTIN
+            .iter()
+            .enumerate()
+            .map(|(i, (p, _))| Question::sample(i as i64, *p))
+            .collect();
         let chosen = default_selection(&bank);
         let core: Vec<i64> = chosen.iter().filter(|(_, c)| *c).map(|(id, _)| *id).collect();
         let rotating = chosen.len() - core.len();

@@ -17,7 +17,7 @@ use crate::app::AppState;
 use crate::auth::{Permission, hash_token};
 use crate::error::AppError;
 use crate::privacy::plan::Group;
-use crate::web::{ActiveForm, CurrentPerson, Form, Layout, Query, parse_id, render, render_with};
+use crate::web::{ActiveForm, CurrentPerson, Form, Layout, Mistake, Query, parse_id, render, render_with};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -273,10 +273,9 @@ async fn create_pulse(
         Ok(input) => service::create_pulse(&app, &me.actor, &input).await,
         Err(e) => Err(e),
     };
-    match result {
+    match Mistake::split(result)? {
         Ok(_) => Ok(Redirect::to("/pulse").into_response()),
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            let status = e.status();
+        Err(mistake) => {
             let bank = service::question_bank(&app, me.actor.org_id).await?;
             let questions = bank
                 .into_iter()
@@ -295,18 +294,14 @@ async fn create_pulse(
                 })
                 .collect();
             let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
-            Ok(render_with(
-                status,
-                &NewPulsePage {
-                    layout,
-                    questions,
-                    teams: dir.team_choices(),
-                    form,
-                    error: Some(e.to_string()),
-                },
-            ))
+            Ok(mistake.show(&NewPulsePage {
+                layout,
+                questions,
+                teams: dir.team_choices(),
+                form,
+                error: Some(mistake.to_string()),
+            }))
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -875,18 +870,17 @@ async fn save_retention(
         Err(e) => Err(e),
     };
     let mut page = SettingsPage::of(&app, layout, me.actor.org_id).await?;
-    match result {
+    match Mistake::split(result)? {
         Ok(()) => {
             page.retention_saved = true;
             Ok(render(&page))
         }
-        Err(e @ AppError::Invalid { .. }) => {
+        Err(mistake) => {
             page.keep_responses = keep_responses;
             page.retention_months = form.retention_months;
-            page.retention_error = Some(e.to_string());
-            Ok(render_with(e.status(), &page))
+            page.retention_error = Some(mistake.to_string());
+            Ok(mistake.show(&page))
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -914,20 +908,18 @@ async fn save_settings(
         Ok(k) => service::set_anonymity(&app, &me.actor, service::Anonymity { k, share_results }).await,
         Err(_) => Err(AppError::invalid("k", "must be a whole number")),
     };
-    match result {
+    let mut page = SettingsPage::of(&app, layout, me.actor.org_id).await?;
+    match Mistake::split(result)? {
         Ok(()) => {
-            let mut page = SettingsPage::of(&app, layout, me.actor.org_id).await?;
             page.saved = true;
             Ok(render(&page))
         }
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            let mut page = SettingsPage::of(&app, layout, me.actor.org_id).await?;
+        Err(mistake) => {
             page.k = form.k;
             page.share_results = share_results;
-            page.error = Some(e.to_string());
-            Ok(render_with(e.status(), &page))
+            page.error = Some(mistake.to_string());
+            Ok(mistake.show(&page))
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -982,15 +974,23 @@ async fn add_question(
         Some(p) => service::add_question(&app, &me.actor, p, &form.text).await.map(|_| ()),
         None => Err(AppError::invalid("pillar", "choose one of the pillars")),
     };
-    match result {
-        Ok(()) => Ok(render(
-            &questions_page(&app, &me, layout, None, Some("The question was added.".into())).await?,
+    let outcome = Mistake::split(result)?.map(|()| "The question was added.");
+    questions_after(&app, &me, layout, outcome).await
+}
+
+/// The question bank after a change: with its notice, or shown again with
+/// the mistake.
+async fn questions_after(
+    app: &AppState,
+    me: &CurrentPerson,
+    layout: Layout,
+    outcome: Result<&str, Mistake>,
+) -> Result<Response, AppError> {
+    match outcome {
+        Ok(notice) => Ok(render(
+            &questions_page(app, me, layout, None, Some(notice.into())).await?,
         )),
-        Err(e @ AppError::Invalid { .. }) => Ok(render_with(
-            e.status(),
-            &questions_page(&app, &me, layout, Some(e.to_string()), None).await?,
-        )),
-        Err(e) => Err(e),
+        Err(mistake) => Ok(mistake.show(&questions_page(app, me, layout, Some(mistake.to_string()), None).await?)),
     }
 }
 
@@ -1002,26 +1002,14 @@ async fn edit_question(
     Form(form): Form<QuestionForm>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    match service::edit_question(&app, &me.actor, id, &form.text).await {
-        Ok(new) if new != id => Ok(render(
-            &questions_page(
-                &app,
-                &me,
-                layout,
-                None,
-                Some("It already had answers, so the new wording is a new version; trends keep the two apart.".into()),
-            )
-            .await?,
-        )),
-        Ok(_) => Ok(render(
-            &questions_page(&app, &me, layout, None, Some("The wording was changed.".into())).await?,
-        )),
-        Err(e @ AppError::Invalid { .. }) => Ok(render_with(
-            e.status(),
-            &questions_page(&app, &me, layout, Some(e.to_string()), None).await?,
-        )),
-        Err(e) => Err(e),
-    }
+    let outcome = Mistake::split(service::edit_question(&app, &me.actor, id, &form.text).await)?.map(|new| {
+        if new != id {
+            "It already had answers, so the new wording is a new version; trends keep the two apart."
+        } else {
+            "The wording was changed."
+        }
+    });
+    questions_after(&app, &me, layout, outcome).await
 }
 
 #[derive(Template)]
@@ -1073,13 +1061,12 @@ async fn add_segment(
 ) -> Result<Response, AppError> {
     let added = super::segments::add(&app, &me.actor, &form.text, &form.options).await;
     super::writer::of(&app).forget_segments(me.actor.org_id);
-    match added {
+    match Mistake::split(added)? {
         Ok(_) => Ok(Redirect::to("/pulse/segments").into_response()),
-        Err(e @ AppError::Invalid { .. }) => Ok(render_with(
-            e.status(),
-            &segments_page(&app, &me, layout, Some(e.to_string()), form.text, form.options).await?,
-        )),
-        Err(e) => Err(e),
+        Err(mistake) => {
+            Ok(mistake
+                .show(&segments_page(&app, &me, layout, Some(mistake.to_string()), form.text, form.options).await?))
+        }
     }
 }
 

@@ -183,15 +183,7 @@ mod tests {
     use super::*;
 
     fn q(id: i64, pillar: Pillar) -> Question {
-        Question {
-            id,
-            family: id,
-            version: 1,
-            pillar,
-            text: format!("Q{id}"),
-            builtin: true,
-            retired: false,
-        }
+        Question::sample(id, pillar)
     }
 
     fn r(answers: &[(i64, i64)], comment: Option<&str>) -> StoredResponse {

@@ -228,9 +228,8 @@ pub async fn create_pulse(app: &App, actor: &Actor, input: &PulseInput) -> Resul
     Ok(id)
 }
 
-#[derive(Template)]
-#[template(path = "pulse/templates/email_invite.txt")]
-struct InviteText<'a> {
+/// What an invitation (or its reminder) says, for both parts of the email.
+struct Invite<'a> {
     name: &'a str,
     org_name: &'a str,
     title: &'a str,
@@ -240,14 +239,15 @@ struct InviteText<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "pulse/templates/email_invite.txt")]
+struct InviteText<'a> {
+    m: &'a Invite<'a>,
+}
+
+#[derive(Template)]
 #[template(path = "pulse/templates/email_invite.html")]
 struct InviteHtml<'a> {
-    name: &'a str,
-    org_name: &'a str,
-    title: &'a str,
-    link: &'a str,
-    closes: &'a str,
-    reminder: bool,
+    m: &'a Invite<'a>,
 }
 
 /// Makes a personal link for a person and queues the email.
@@ -279,30 +279,15 @@ async fn invite(
     } else {
         format!("{}: two minutes, anonymous", cycle.title)
     };
-    let message = OutgoingEmail {
-        to: address.to_owned(),
-        subject,
-        text: InviteText {
-            name,
-            org_name,
-            title: &cycle.title,
-            link: &link,
-            closes: &closes,
-            reminder,
-        }
-        .render()
-        .expect("template renders"),
-        html: InviteHtml {
-            name,
-            org_name,
-            title: &cycle.title,
-            link: &link,
-            closes: &closes,
-            reminder,
-        }
-        .render()
-        .expect("template renders"),
+    let m = &Invite {
+        name,
+        org_name,
+        title: &cycle.title,
+        link: &link,
+        closes: &closes,
+        reminder,
     };
+    let message = OutgoingEmail::of(address.to_owned(), subject, &InviteText { m }, &InviteHtml { m });
     email::queue(tx, &app.master_key, Some(cycle.org_id), &message, app.now()).await
 }
 

@@ -14,7 +14,7 @@ use crate::app::AppState;
 use crate::auth::Permission;
 use crate::error::AppError;
 use crate::shared::Pillar;
-use crate::web::{ActiveForm, CurrentPerson, Form, Layout, Query, parse_id, render, render_with};
+use crate::web::{ActiveForm, CurrentPerson, Form, Layout, Mistake, Query, parse_id, render, render_with};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -160,7 +160,7 @@ async fn post_thanks(
 ) -> Result<Response, AppError> {
     let input = thanks_input(fields);
     let q = BoardQuery::default();
-    match service::post_thanks(&app, &me.actor, &input).await {
+    match Mistake::split(service::post_thanks(&app, &me.actor, &input).await)? {
         Ok(_) => {
             let typed = Typed {
                 input: ThanksInput::default(),
@@ -169,16 +169,14 @@ async fn post_thanks(
             };
             Ok(render(&board_page(&app, &me, layout, &q, typed).await?))
         }
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            let status = e.status();
+        Err(mistake) => {
             let typed = Typed {
                 input,
-                error: Some(e.to_string()),
+                error: Some(mistake.to_string()),
                 notice: None,
             };
-            Ok(render_with(status, &board_page(&app, &me, layout, &q, typed).await?))
+            Ok(mistake.show(&board_page(&app, &me, layout, &q, typed).await?))
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -272,13 +270,22 @@ async fn add_value(
     layout: Layout,
     Form(form): Form<ValueForm>,
 ) -> Result<Response, AppError> {
-    match service::add_value(&app, &me.actor, &form.name, &form.description, &form.pillar).await {
-        Ok(_) => Ok(Redirect::to("/thanks/values").into_response()),
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => Ok(render_with(
-            e.status(),
-            &values_page(&app, &me, layout, form, Some(e.to_string())).await?,
-        )),
-        Err(e) => Err(e),
+    let added = service::add_value(&app, &me.actor, &form.name, &form.description, &form.pillar).await;
+    values_after(&app, &me, layout, form, added.map(|_| ())).await
+}
+
+/// Back to the values after a change, or the page again with the mistake
+/// and what was typed.
+async fn values_after(
+    app: &AppState,
+    me: &CurrentPerson,
+    layout: Layout,
+    typed: ValueForm,
+    result: Result<(), AppError>,
+) -> Result<Response, AppError> {
+    match Mistake::split(result)? {
+        Ok(()) => Ok(Redirect::to("/thanks/values").into_response()),
+        Err(mistake) => Ok(mistake.show(&values_page(app, me, layout, typed, Some(mistake.to_string())).await?)),
     }
 }
 
@@ -290,14 +297,8 @@ async fn edit_value(
     Form(form): Form<ValueForm>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    match service::edit_value(&app, &me.actor, id, &form.name, &form.description, &form.pillar).await {
-        Ok(()) => Ok(Redirect::to("/thanks/values").into_response()),
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => Ok(render_with(
-            e.status(),
-            &values_page(&app, &me, layout, ValueForm::default(), Some(e.to_string())).await?,
-        )),
-        Err(e) => Err(e),
-    }
+    let edited = service::edit_value(&app, &me.actor, id, &form.name, &form.description, &form.pillar).await;
+    values_after(&app, &me, layout, ValueForm::default(), edited).await
 }
 
 async fn set_value_active(
@@ -323,14 +324,8 @@ async fn set_webhook(
     layout: Layout,
     Form(form): Form<WebhookForm>,
 ) -> Result<Response, AppError> {
-    match service::set_webhook(&app, &me.actor, &form.webhook_url).await {
-        Ok(()) => Ok(Redirect::to("/thanks/values").into_response()),
-        Err(e @ AppError::Invalid { .. }) => Ok(render_with(
-            e.status(),
-            &values_page(&app, &me, layout, ValueForm::default(), Some(e.to_string())).await?,
-        )),
-        Err(e) => Err(e),
-    }
+    let set = service::set_webhook(&app, &me.actor, &form.webhook_url).await;
+    values_after(&app, &me, layout, ValueForm::default(), set).await
 }
 
 #[derive(Template)]
@@ -383,10 +378,9 @@ async fn awards_page(
     title: String,
     outcome: Result<Option<String>, AppError>,
 ) -> Result<Response, AppError> {
-    let (status, error, notice) = match outcome {
+    let (status, error, notice) = match Mistake::split(outcome)? {
         Ok(notice) => (axum::http::StatusCode::OK, None, notice),
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => (e.status(), Some(e.to_string()), None),
-        Err(e) => return Err(e),
+        Err(mistake) => (mistake.status, Some(mistake.to_string()), None),
     };
     let rounds = awards::rounds(app, &me.actor).await?;
     let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;

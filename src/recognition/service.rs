@@ -130,9 +130,8 @@ pub struct ThanksInput {
     pub message: String,
 }
 
-#[derive(Template)]
-#[template(path = "recognition/templates/email_thanks.txt")]
-struct ThanksText<'a> {
+/// What a thank-you email says, for both its parts.
+struct Thanks<'a> {
     name: &'a str,
     author: &'a str,
     value: Option<&'a str>,
@@ -141,13 +140,15 @@ struct ThanksText<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "recognition/templates/email_thanks.txt")]
+struct ThanksText<'a> {
+    m: &'a Thanks<'a>,
+}
+
+#[derive(Template)]
 #[template(path = "recognition/templates/email_thanks.html")]
 struct ThanksHtml<'a> {
-    name: &'a str,
-    author: &'a str,
-    value: Option<&'a str>,
-    message: &'a str,
-    link: &'a str,
+    m: &'a Thanks<'a>,
 }
 
 /// Sends one post to the chat webhook: `{"text": …}`, which Slack's and
@@ -276,28 +277,14 @@ async fn insert_and_announce(
     .await?;
     for p in recipients.iter().filter_map(|r| dir.person(*r)) {
         let (subject, value_name) = (format!("{author} thanked you"), value.map(|v| v.name.as_str()));
-        let mail = OutgoingEmail {
-            to: p.email.clone(),
-            subject,
-            text: ThanksText {
-                name: &p.name,
-                author,
-                value: value_name,
-                message,
-                link: &link,
-            }
-            .render()
-            .expect("template renders"),
-            html: ThanksHtml {
-                name: &p.name,
-                author,
-                value: value_name,
-                message,
-                link: &link,
-            }
-            .render()
-            .expect("template renders"),
+        let m = &Thanks {
+            name: &p.name,
+            author,
+            value: value_name,
+            message,
+            link: &link,
         };
+        let mail = OutgoingEmail::of(p.email.clone(), subject, &ThanksText { m }, &ThanksHtml { m });
         email::queue(&mut *tx, &app.master_key, Some(actor.org_id), &mail, app.now()).await?;
     }
     if let Some(url) = webhook {

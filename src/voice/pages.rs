@@ -20,7 +20,7 @@ use crate::auth::hash_token;
 use crate::error::AppError;
 use crate::limits::Bucket;
 use crate::shared::Pillar;
-use crate::web::{ClientIp, CurrentPerson, Form, Layout, Query, parse_id, render, render_with};
+use crate::web::{ClientIp, CurrentPerson, Form, Layout, Mistake, Query, parse_id, render, render_with};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -133,22 +133,18 @@ async fn send_message(
             &box_page(&app, &me, layout, form, Some(e.to_string())).await?,
         ));
     }
-    match service::send(&app, &me.actor, &form).await {
+    match Mistake::split(service::send(&app, &me.actor, &form).await)? {
         Ok(sent) => Ok(render(&SentPage {
             layout,
             code: sent.code.display(),
             recipients: sent.recipients,
             moved_from: sent.moved_from,
         })),
-        Err(e @ AppError::Invalid { .. }) => {
+        Err(mistake) => {
             // A refused form sent nothing: it does not count.
             app.memory_limits.put_back(&sends);
-            Ok(render_with(
-                e.status(),
-                &box_page(&app, &me, layout, form, Some(e.to_string())).await?,
-            ))
+            Ok(mistake.show(&box_page(&app, &me, layout, form, Some(mistake.to_string())).await?))
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -230,7 +226,7 @@ async fn reply_by_code(
         },
         _ => return Err(AppError::invalid("sign", "tick the box or leave it empty")),
     };
-    match service::reply_as_sender(&app, &code, &form.body, sign).await {
+    match Mistake::split(service::reply_as_sender(&app, &code, &form.body, sign).await).map_err(unknown_code)? {
         Ok(thread) => Ok(render(&ThreadPage {
             layout,
             thread,
@@ -240,22 +236,18 @@ async fn reply_by_code(
             error: None,
             notice: Some("Sent. The recipients get it with the next daily digest.".into()),
         })),
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+        Err(mistake) => {
             let thread = service::open_by_code(&app, &code).await.map_err(unknown_code)?;
-            Ok(render_with(
-                e.status(),
-                &ThreadPage {
-                    layout,
-                    thread,
-                    code: code.display(),
-                    body: form.body,
-                    signed_in: me.is_some(),
-                    error: Some(e.to_string()),
-                    notice: None,
-                },
-            ))
+            Ok(mistake.show(&ThreadPage {
+                layout,
+                thread,
+                code: code.display(),
+                body: form.body,
+                signed_in: me.is_some(),
+                error: Some(mistake.to_string()),
+                notice: None,
+            }))
         }
-        Err(e) => Err(unknown_code(e)),
     }
 }
 
@@ -350,11 +342,11 @@ async fn inbox_thread_page(
     me: &CurrentPerson,
     layout: Layout,
     id: i64,
-    refused: Option<AppError>,
+    refused: Option<Mistake>,
     (body, note): (String, String),
 ) -> Result<Response, AppError> {
-    let status = refused.as_ref().map_or(StatusCode::OK, AppError::status);
-    let error = refused.map(|e| e.to_string());
+    let status = refused.as_ref().map_or(StatusCode::OK, |m| m.status);
+    let error = refused.map(|m| m.to_string());
     let (thread, assignable) = service::thread_for_recipient(app, &me.actor, id).await?;
     let note = if note.is_empty() {
         thread.closing_note.clone().unwrap_or_default()
@@ -397,12 +389,9 @@ async fn apply(
     typed: (String, String),
 ) -> Result<Response, AppError> {
     let id = parse_id(id)?;
-    match service::change(&app, &me.actor, id, change).await {
+    match Mistake::split(service::change(&app, &me.actor, id, change).await)? {
         Ok(()) => Ok(Redirect::to(&format!("/voice/inbox/{id}")).into_response()),
-        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            inbox_thread_page(&app, &me, layout, id, Some(e), typed).await
-        }
-        Err(e) => Err(e),
+        Err(mistake) => inbox_thread_page(&app, &me, layout, id, Some(mistake), typed).await,
     }
 }
 

@@ -13,8 +13,8 @@ use crate::app::App;
 use crate::audit::{self, Subject};
 use crate::auth::{Actor, Permission};
 use crate::error::AppError;
-use crate::jobs::Job;
 use crate::jobs::email;
+use crate::jobs::{IntoOutcome, Job};
 use crate::notify::email::OutgoingEmail;
 use crate::org::service::Directory;
 use crate::shared::Pillar;
@@ -632,24 +632,27 @@ impl crate::jobs::Job for Digest {
     const KIND: &'static str = "voice.digest";
 
     async fn run(self, app: &App) -> Result<(), String> {
-        deliver(app, self.org_id).await.map(|_| ()).map_err(|e| e.to_string())
+        deliver(app, self.org_id).await.into_outcome()
     }
+}
+
+/// What a recipient's digest says, for both parts of the email.
+struct DigestMail<'a> {
+    name: &'a str,
+    lines: &'a [String],
+    link: &'a str,
 }
 
 #[derive(Template)]
 #[template(path = "voice/templates/email_digest.txt")]
 struct DigestText<'a> {
-    name: &'a str,
-    lines: &'a [String],
-    link: &'a str,
+    m: &'a DigestMail<'a>,
 }
 
 #[derive(Template)]
 #[template(path = "voice/templates/email_digest.html")]
 struct DigestHtml<'a> {
-    name: &'a str,
-    lines: &'a [String],
-    link: &'a str,
+    m: &'a DigestMail<'a>,
 }
 
 /// Delivers what senders wrote since the last digest and emails each
@@ -678,24 +681,13 @@ pub async fn deliver(app: &App, org_id: i64) -> Result<usize, AppError> {
     let mut sent = 0;
     for (person, lines) in &per_person {
         let Some(p) = dir.person(*person) else { continue };
-        let message = OutgoingEmail {
-            to: p.email.clone(),
-            subject: "New in the feedback box".into(),
-            text: DigestText {
-                name: &p.name,
-                lines,
-                link: &link,
-            }
-            .render()
-            .expect("template renders"),
-            html: DigestHtml {
-                name: &p.name,
-                lines,
-                link: &link,
-            }
-            .render()
-            .expect("template renders"),
+        let m = &DigestMail {
+            name: &p.name,
+            lines,
+            link: &link,
         };
+        let subject = "New in the feedback box".to_owned();
+        let message = OutgoingEmail::of(p.email.clone(), subject, &DigestText { m }, &DigestHtml { m });
         email::queue(&mut tx, &app.master_key, Some(org_id), &message, app.now()).await?;
         sent += 1;
     }

@@ -304,6 +304,55 @@ pub fn parse_id(raw: &str) -> Result<i64, AppError> {
     raw.parse::<i64>().map_err(|_| AppError::NotFound)
 }
 
+/// A mistake the person can fix on the form they sent: a value that cannot
+/// be used (422) or a clash with what is stored (409). A form's handler
+/// shows the form again with it; every other error gets the error page.
+#[derive(Debug)]
+pub struct Mistake {
+    pub status: StatusCode,
+    pub field: String,
+    pub message: String,
+}
+
+impl Mistake {
+    /// Splits a form's outcome: `Ok(Ok(v))` it worked, `Ok(Err(mistake))`
+    /// show the form again, `Err(e)` anything else, for the error page.
+    pub fn split<T>(result: Result<T, AppError>) -> Result<Result<T, Mistake>, AppError> {
+        match result {
+            Ok(v) => Ok(Ok(v)),
+            Err(AppError::Invalid { field, message }) => Ok(Err(Mistake {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                field,
+                message,
+            })),
+            Err(AppError::Conflict { field, message }) => Ok(Err(Mistake {
+                status: StatusCode::CONFLICT,
+                field,
+                message,
+            })),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The form shown again: `page`, rendered with this mistake's status.
+    pub fn show(&self, page: &impl Template) -> Response {
+        render_with(self.status, page)
+    }
+
+    /// The mistake as one field error of a form, its field one of `known`
+    /// (or "form" when the form has no such field).
+    pub fn field_error(&self, known: &[&'static str]) -> FieldError {
+        let field = known.iter().copied().find(|k| *k == self.field).unwrap_or("form");
+        FieldError::new(field, self.message.clone())
+    }
+}
+
+impl std::fmt::Display for Mistake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
 /// The field errors of a form shown again, looked up by field name.
 #[derive(Clone, Debug, Default)]
 pub struct FormErrors(pub Vec<FieldError>);

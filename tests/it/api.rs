@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use belong::auth::Role;
 use serde_json::json;
 
-use crate::helpers::{Api, PASSWORD, TestApp, both_databases, token_for};
+use crate::helpers::{Api, TestApp, both_databases, token_for};
 
 both_databases!(
     command_line_token_reads_me_and_revoked_token_is_refused,
@@ -43,18 +43,10 @@ async fn command_line_token_reads_me_and_revoked_token_is_refused(app: TestApp) 
     assert!(me.json["person"]["id"].is_string(), "ids are strings");
 
     // Ana sees the token on her settings page and revokes it there.
-    let b = app.browser();
-    b.sign_in("bars-co", "ana@bars.example", PASSWORD).await;
+    let b = app.signed_in("ana@bars.example").await;
     let page = b.get("/account/tokens").await;
     page.assert(200, "command line");
-    let revoke = page
-        .body
-        .split("action=\"/account/tokens/")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
+    let revoke = page.action("/account/tokens/");
     assert_eq!(b.post(&format!("/account/tokens/{revoke}"), &[]).await.status, 303);
     let refused = api.get("/api/v1/me").await;
     refused.error(401, "unauthorized");
@@ -75,17 +67,10 @@ async fn command_line_token_reads_me_and_revoked_token_is_refused(app: TestApp) 
     b.post("/account/tokens", &[("name", "  ")]).await.assert(422, "name:");
     // Another person cannot revoke it.
     app.person(org, "Bo", "bo@bars.example", Role::Employee, None).await;
-    let bo = app.browser();
-    bo.sign_in("bars-co", "bo@bars.example", PASSWORD).await;
+    let bo = app.signed_in("bo@bars.example").await;
     let page = b.get("/account/tokens").await;
-    let id = page
-        .body
-        .split("action=\"/account/tokens/")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap();
+    let action = page.action("/account/tokens/");
+    let id = action.split('/').next().unwrap();
     bo.get("/account/tokens").await;
     bo.post(&format!("/account/tokens/{id}/revoke"), &[])
         .await

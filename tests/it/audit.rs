@@ -2,7 +2,7 @@
 
 use belong::auth::Role;
 
-use crate::helpers::{Api, PASSWORD, TestApp, both_databases, token_for};
+use crate::helpers::{Api, TestApp, both_databases, token_for};
 
 both_databases!(reads_and_role_changes_are_audited_and_shown_to_the_person);
 
@@ -17,8 +17,7 @@ async fn reads_and_role_changes_are_audited_and_shown_to_the_person(app: TestApp
         .person(org, "Ana Lima", "ana@bars.example", Role::Employee, None)
         .await;
 
-    let h = app.browser();
-    h.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let h = app.signed_in("hera@bars.example").await;
     h.get(&format!("/people/{ana}")).await.assert(200, "Ana Lima");
     Api::new(&app, &token_for(&app, org, hr).await)
         .get(&format!("/api/v1/people/{ana}"))
@@ -37,8 +36,7 @@ async fn reads_and_role_changes_are_audited_and_shown_to_the_person(app: TestApp
     h.get("/audit").await.assert(403, "not allowed");
 
     // Ana sees who looked at her record.
-    let a = app.browser();
-    a.sign_in("bars-co", "ana@bars.example", PASSWORD).await;
+    let a = app.signed_in("ana@bars.example").await;
     let mine = a.get("/account/data").await;
     mine.assert(200, "Who viewed or changed your record");
     assert_eq!(mine.body.matches("person.viewed").count(), 2, "{}", mine.body);
@@ -55,8 +53,7 @@ async fn reads_and_role_changes_are_audited_and_shown_to_the_person(app: TestApp
     assert!(json["about_you"].as_array().unwrap().len() >= 3);
 
     // The owner browses and filters the log.
-    let o = app.browser();
-    o.sign_in("bars-co", "olu@bars.example", PASSWORD).await;
+    let o = app.signed_in("olu@bars.example").await;
     let log = o.get("/audit").await;
     log.assert(200, "person.role_changed");
     log.assert(200, "data.exported");

@@ -160,8 +160,7 @@ async fn forms_without_the_session_csrf_token_are_refused(app: TestApp) {
 async fn sign_out_ends_the_session_on_the_server(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
     app.person(org, "Ana", "ana@bars.example", Role::Employee, None).await;
-    let b = app.browser();
-    b.sign_in("bars-co", "ana@bars.example", PASSWORD).await;
+    let b = app.signed_in("ana@bars.example").await;
     let token = b.cookie("belong_session").unwrap();
     let set = b.get("/").await;
     set.assert(200, "Sign out");
@@ -188,8 +187,7 @@ async fn employees_and_managers_cannot_manage_people(app: TestApp) {
         .await;
     app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
     for email in ["ana@bars.example", "mo@bars.example"] {
-        let b = app.browser();
-        b.sign_in("bars-co", email, PASSWORD).await;
+        let b = app.signed_in(email).await;
         for path in [
             "/people",
             "/people/new",
@@ -210,8 +208,7 @@ async fn employees_and_managers_cannot_manage_people(app: TestApp) {
         let home = b.get("/").await;
         assert!(!home.body.contains("href=\"/people\""), "no admin links for {email}");
     }
-    let hr = app.browser();
-    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let hr = app.signed_in("hera@bars.example").await;
     hr.get("/people").await.assert(200, "Ana");
     assert_eq!(app.count("SELECT COUNT(*) FROM teams").await, 1);
 }

@@ -7,7 +7,7 @@ use belong::auth::Role;
 use belong::config::DatabaseUrl;
 use belong::db::Db;
 
-use crate::helpers::{PASSWORD, TempDir, TestApp, both_databases};
+use crate::helpers::{TempDir, TestApp, both_databases};
 
 both_databases!(
     admin_creates_an_organization_whose_owner_can_sign_in,
@@ -210,8 +210,7 @@ async fn backup_of_a_live_database_holds_the_same_rows(app: TestApp) {
         .await;
     }
     // The server is running and answering while the backup is taken.
-    let b = app.browser();
-    b.sign_in("bars-co", "p0@bars.example", PASSWORD).await;
+    let b = app.signed_in("p0@bars.example").await;
     let dest = app.dir.path("backup.db");
     let url = app.url.expose().to_owned();
     let (ok, out, err) = belong(&["backup", &dest, "--database", &url]);

@@ -113,14 +113,9 @@ async fn magic_link(app: TestApp, smtp: &impl Mailbox) {
 
 /// The path of the sign-in link in an email's text.
 fn link_path(text: &str, app: &TestApp) -> String {
-    let base = format!("http://{}", app.addr);
-    let start = text
-        .find(&format!("{base}/signin/link/"))
-        .expect("the text part has the link");
-    text[start + base.len()..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect()
+    let base = format!("http://{}/signin/link/", app.addr);
+    assert!(text.contains(&base), "the text part links to this server");
+    crate::helpers::link_path(text, "/signin/link/").expect("the text part has the link")
 }
 
 async fn retried<M: Mailbox>(app: TestApp, start: impl Fn(u16, u32) -> M) {

@@ -597,56 +597,13 @@ impl Observed {
             }
         }
         let sets: Vec<Vec<usize>> = sets.into_iter().collect();
-        // Types: people with the same memberships.
-        let mut sig: Vec<Vec<usize>> = vec![Vec::new(); self.people];
-        for (s, set) in sets.iter().enumerate() {
-            for p in set {
-                sig[*p].push(s);
-            }
-        }
-        let mut types: BTreeMap<Vec<usize>, Vec<usize>> = BTreeMap::new();
-        for (p, s) in sig.iter().enumerate() {
-            if !s.is_empty() {
-                types.entry(s.clone()).or_default().push(p);
-            }
-        }
-        let types: Vec<(Vec<usize>, Vec<usize>)> = types.into_iter().collect();
-        // Null space of the sets × types matrix, modulo a prime.
-        let m: Vec<Vec<u64>> = sets
-            .iter()
-            .enumerate()
-            .map(|(s, _)| types.iter().map(|(sig, _)| u64::from(sig.contains(&s))).collect())
-            .collect();
-        let null = null_space(&m, types.len());
-        // A set of types holding fewer than k people is determined when
-        // their null-space coordinates are linearly dependent.
-        let small: Vec<usize> = (0..types.len())
-            .filter(|t| (types[*t].1.len() as u32) < self.k)
-            .collect();
-        let column = |t: usize| -> Vec<u64> { null.iter().map(|v| v[t]).collect() };
-        let mut found = Vec::new();
-        let mut stack: Vec<(usize, u32, Vec<usize>)> = vec![(0, 0, Vec::new())];
-        let mut steps = 0u64;
-        while let Some((from, total, chosen)) = stack.pop() {
-            for i in from..small.len() {
-                let size = types[small[i]].1.len() as u32;
-                if total + size >= self.k {
-                    continue;
-                }
-                steps += 1;
-                assert!(steps < 5_000_000, "the attacker's search is too large for this test");
-                let mut set = chosen.clone();
-                set.push(small[i]);
-                let cols: Vec<Vec<u64>> = set.iter().map(|t| column(*t)).collect();
-                if rank(&cols) < cols.len() {
-                    let people: Vec<usize> = set.iter().flat_map(|t| types[*t].1.clone()).collect();
-                    found.push(format!("a combination of released groups isolates people {people:?}"));
-                } else {
-                    stack.push((i + 1, total + size, set));
-                }
-            }
-        }
+        let found = belong::privacy::oracle::isolations(&sets, self.people, self.k);
+        assert!(found.complete, "the attacker's search is too large for this test");
         found
+            .found
+            .iter()
+            .map(|people| format!("a combination of released groups isolates people {people:?}"))
+            .collect()
     }
 
     /// Answers narrowed to a single value by the released counts and sums.
@@ -811,79 +768,6 @@ fn enumerate(people: &[usize], dom: &[BTreeSet<i64>], i: usize, vals: &mut Vec<i
         vals[i] = *v;
         enumerate(people, dom, i + 1, vals, f);
     }
-}
-
-const P: u64 = (1 << 61) - 1;
-
-fn mul(a: u64, b: u64) -> u64 {
-    ((a as u128 * b as u128) % P as u128) as u64
-}
-
-fn inv(a: u64) -> u64 {
-    let (mut r, mut b, mut e) = (1u64, a, P - 2);
-    while e > 0 {
-        if e & 1 == 1 {
-            r = mul(r, b);
-        }
-        b = mul(b, b);
-        e >>= 1;
-    }
-    r
-}
-
-/// Row echelon form modulo P; returns (rows, pivot columns).
-fn echelon(rows: &[Vec<u64>], width: usize) -> (Vec<Vec<u64>>, Vec<usize>) {
-    let mut m: Vec<Vec<u64>> = rows.to_vec();
-    let mut pivots = Vec::new();
-    let mut r = 0;
-    for c in 0..width {
-        let Some(p) = (r..m.len()).find(|i| m[*i][c] != 0) else {
-            continue;
-        };
-        m.swap(r, p);
-        let f = inv(m[r][c]);
-        for x in m[r].iter_mut() {
-            *x = mul(*x, f);
-        }
-        let pivot = m[r].clone();
-        for (i, row) in m.iter_mut().enumerate() {
-            if i != r && row[c] != 0 {
-                let g = row[c];
-                for (x, y) in row.iter_mut().zip(&pivot) {
-                    *x = (*x + P - mul(g, *y)) % P;
-                }
-            }
-        }
-        pivots.push(c);
-        r += 1;
-    }
-    m.truncate(r);
-    (m, pivots)
-}
-
-fn rank(vectors: &[Vec<u64>]) -> usize {
-    let width = vectors.first().map_or(0, Vec::len);
-    if width == 0 {
-        // Null space of dimension 0: every set of columns is dependent.
-        return 0;
-    }
-    echelon(vectors, width).1.len()
-}
-
-/// A basis of {z : m z = 0}, each vector over the columns.
-fn null_space(m: &[Vec<u64>], width: usize) -> Vec<Vec<u64>> {
-    let (rows, pivots) = echelon(m, width);
-    (0..width)
-        .filter(|c| !pivots.contains(c))
-        .map(|free| {
-            let mut z = vec![0u64; width];
-            z[free] = 1;
-            for (row, &p) in rows.iter().zip(&pivots) {
-                z[p] = (P - row[free]) % P;
-            }
-            z
-        })
-        .collect()
 }
 
 /// The fixed cases must expose someone on the plan before this guard;

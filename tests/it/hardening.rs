@@ -180,8 +180,7 @@ async fn api_checks_permission_before_the_body_and_wants_an_object(app: TestApp)
 async fn signing_in_again_ends_the_old_session_and_a_new_password_offers_to_revoke_tokens(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
     let ana = app.person(org, "Ana", "ana@bars.example", Role::Employee, None).await;
-    let b = app.browser();
-    b.sign_in("bars-co", "ana@bars.example", PASSWORD).await;
+    let b = app.signed_in("ana@bars.example").await;
     let first = b.cookie("belong_session").unwrap();
     b.sign_in("bars-co", "ana@bars.example", PASSWORD).await;
     let second = b.cookie("belong_session").unwrap();
@@ -230,8 +229,7 @@ async fn chat_webhooks_reach_only_public_https_addresses(app: TestApp) {
     app.person(org, "Olga", "olga@bars.example", Role::Owner, None).await;
     let colleague = app.person(org, "Cook", "cook@bars.example", Role::Employee, None).await;
     let hook = crate::helpers::WebhookSink::start().await;
-    let owner = app.browser();
-    owner.sign_in("bars-co", "olga@bars.example", PASSWORD).await;
+    let owner = app.signed_in("olga@bars.example").await;
     owner.get("/thanks/values").await;
     for target in [
         hook.url.clone(),
@@ -294,8 +292,7 @@ async fn chat_webhooks_reach_only_public_https_addresses(app: TestApp) {
 async fn feedback_limits_leave_no_row_that_points_at_the_sender(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
     app.person(org, "Hana", "hana@bars.example", Role::HrAdmin, None).await;
-    let b = app.browser();
-    b.sign_in("bars-co", "hana@bars.example", PASSWORD).await;
+    let b = app.signed_in("hana@bars.example").await;
     b.get("/voice").await;
     let before: Vec<String> = keys(&app).await;
     for i in 0..5 {
@@ -416,11 +413,7 @@ async fn no_log_line_at_any_level_holds_a_secret() {
         .into_iter()
         .find(|p| p.contains("p2@bars.example") && p.contains("/signin/link/"))
         .expect("the sign-in link is queued");
-    let after = mail.split("/signin/link/").nth(1).unwrap();
-    let link: String = after
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
+    let link = crate::helpers::link_token(&mail, "/signin/link/").unwrap();
     assert!(link.len() >= 32, "{link}");
     linked.get(&format!("/signin/link/{link}")).await.assert(200, "");
     let used = linked.post(&format!("/signin/link/{link}"), &[]).await;
@@ -428,8 +421,7 @@ async fn no_log_line_at_any_level_holds_a_secret() {
     let link_session = linked.cookie_header();
 
     // A password, a session, an API token.
-    let signed = server.browser();
-    signed.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let signed = server.signed_in("hera@bars.example").await;
     signed.get("/people").await.assert(200, "Person 4");
     let session = signed.cookie_header();
     let me = client

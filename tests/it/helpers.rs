@@ -324,6 +324,40 @@ impl TestApp {
         Browser::new(self.addr)
     }
 
+    /// A browser signed in to "bars-co" (the tests' organization) as the
+    /// person with this email and `PASSWORD`.
+    pub async fn signed_in(&self, email: &str) -> Browser {
+        let b = self.browser();
+        b.sign_in("bars-co", email, PASSWORD).await;
+        b
+    }
+
+    /// "Bars Co" ("bars-co"): an HR admin outside any team ("Hera Hr",
+    /// hera@bars.example) and teams "Team 0", "Team 1", … of the given
+    /// sizes, whose first member is their manager; team `i > 0` sits under
+    /// team 0 when `nested`. Member `j` of team `t` is "Person t-j",
+    /// pt-j@bars.example.
+    pub async fn org_with(&self, sizes: &[usize], nested: bool) -> TeamsOrg {
+        let org = self.org("Bars Co", "bars-co").await;
+        self.person(org, "Hera Hr", "hera@bars.example", Role::HrAdmin, None)
+            .await;
+        let mut teams = Vec::new();
+        let mut people = Vec::new();
+        for (t, n) in sizes.iter().enumerate() {
+            let parent = if nested && t > 0 { Some(teams[0]) } else { None };
+            teams.push(self.team(org, &format!("Team {t}"), parent).await);
+            let mut members = Vec::new();
+            for j in 0..*n {
+                let role = if j == 0 { Role::Manager } else { Role::Employee };
+                let (name, email) = (format!("Person {t}-{j}"), format!("p{t}-{j}@bars.example"));
+                let id = self.person(org, &name, &email, role, Some(teams[t])).await;
+                members.push((id, name, email));
+            }
+            people.push(members);
+        }
+        TeamsOrg { org, teams, people }
+    }
+
     /// A second server process's worth of app on the same database (its
     /// own pool and memory, the same clock): what a restart, or a second
     /// server behind a load balancer, sees. Runs until the test ends.
@@ -462,6 +496,42 @@ async fn postgres_test_database() -> Option<DatabaseUrl> {
     Some(format!("{base}/{name}").parse().unwrap())
 }
 
+/// What [`TestApp::org_with`] made.
+pub struct TeamsOrg {
+    pub org: i64,
+    pub teams: Vec<i64>,
+    /// (person id, name, email) per team, the manager first.
+    pub people: Vec<Vec<(i64, String, String)>>,
+}
+
+impl TeamsOrg {
+    /// Every team member with their team's index, team by team.
+    pub fn members(&self) -> Vec<(i64, usize)> {
+        let teams = self.people.iter().enumerate();
+        teams
+            .flat_map(|(t, members)| members.iter().map(move |m| (m.0, t)))
+            .collect()
+    }
+}
+
+/// The path of the first link to `prefix` in an email's text (or a queued
+/// email's payload): from `prefix` to the first white space.
+pub fn link_path(text: &str, prefix: &str) -> Option<String> {
+    let start = text.find(prefix)?;
+    Some(text[start..].chars().take_while(|c| !c.is_whitespace()).collect())
+}
+
+/// The token of the first link to `prefix` in an email: the URL-safe
+/// characters after it.
+pub fn link_token(text: &str, prefix: &str) -> Option<String> {
+    let after = text.split(prefix).nth(1)?;
+    let token: String = after
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    (!token.is_empty()).then_some(token)
+}
+
 /// One response, read whole.
 pub struct Page {
     pub status: StatusCode,
@@ -472,6 +542,17 @@ pub struct Page {
 impl Page {
     pub fn location(&self) -> &str {
         self.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    /// What follows `prefix` in the page's first form action that starts
+    /// with it: `action("/import/")` on `action="/import/42/apply"` is
+    /// "42/apply".
+    #[track_caller]
+    pub fn action(&self, prefix: &str) -> String {
+        let Some(after) = self.body.split(&format!("action=\"{prefix}")).nth(1) else {
+            panic!("no form posts to {prefix}… in: {}", self.body)
+        };
+        after.split('"').next().unwrap_or_default().to_owned()
     }
 
     #[track_caller]
@@ -706,8 +787,7 @@ impl Api {
 
 /// The token of the personal pulse link in an email's text, if it has one.
 pub fn pulse_link_token(email: &str) -> Option<String> {
-    let after = email.split("/pulse/answer/").nth(1)?;
-    Some(after.chars().take_while(|c| c.is_ascii_hexdigit()).collect())
+    link_token(email, "/pulse/answer/")
 }
 
 /// A token acting as the person, made the way the settings page makes one.
@@ -782,6 +862,14 @@ impl LoggedServer {
 
     pub fn browser(&self) -> Browser {
         Browser::new(SocketAddr::from(([127, 0, 0, 1], self.port)))
+    }
+
+    /// A browser signed in to "bars-co" as this person (see
+    /// [`TestApp::signed_in`]).
+    pub async fn signed_in(&self, email: &str) -> Browser {
+        let b = self.browser();
+        b.sign_in("bars-co", email, PASSWORD).await;
+        b
     }
 
     /// The server's resident memory now, in bytes (Linux).

@@ -72,15 +72,7 @@ async fn five_hundred_rows_with_three_bad_ones(app: TestApp) {
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM teams").await, 0);
 
-    let apply_path = preview
-        .body
-        .split("action=\"/import/")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
-    let apply = format!("/import/{apply_path}");
+    let apply = format!("/import/{}", preview.action("/import/"));
     // Asking for all rows is refused while rows are rejected.
     b.post(&apply, &[("mode", "all")])
         .await
@@ -119,8 +111,7 @@ async fn five_hundred_rows_with_three_bad_ones(app: TestApp) {
 async fn a_file_with_errors_applies_nothing_unless_asked(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
     app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
-    let b = app.browser();
-    b.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let b = app.signed_in("hera@bars.example").await;
     b.get("/import").await;
     let csv = "name,email,manager_email\nAna,ana@bars.example,\nBo,bo@bars.example,ghost@bars.example\nCy,cy@bars.example,bo@bars.example\n";
     let preview = b.upload("/import", "p.csv", csv.as_bytes().to_vec()).await;
@@ -128,17 +119,7 @@ async fn a_file_with_errors_applies_nothing_unless_asked(app: TestApp) {
     preview.assert(200, "the manager&#x27;s own row (line 3) is rejected");
     preview.assert(200, "<strong>2</strong> rows rejected");
     preview.assert(200, "<strong>1</strong> people to add");
-    let apply = format!(
-        "/import/{}",
-        preview
-            .body
-            .split("action=\"/import/")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-    );
+    let apply = format!("/import/{}", preview.action("/import/"));
     b.post(&apply, &[("mode", "all")])
         .await
         .assert(409, "rows are rejected");
@@ -151,8 +132,7 @@ async fn a_file_with_errors_applies_nothing_unless_asked(app: TestApp) {
 async fn broken_files_get_clear_messages(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
     app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
-    let b = app.browser();
-    b.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let b = app.signed_in("hera@bars.example").await;
     b.get("/import").await;
     b.upload("/import", "p.csv", b"".to_vec())
         .await
@@ -182,8 +162,7 @@ async fn import_updates_existing_people_by_email(app: TestApp) {
     let ana = app
         .person(org, "Ana", "ana@bars.example", Role::Employee, Some(team))
         .await;
-    let b = app.browser();
-    b.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let b = app.signed_in("hera@bars.example").await;
     b.get("/import").await;
     // Ana moves team and gets a start date; the empty role cell keeps hers.
     let csv = "email,name,team,role,start_date\nANA@bars.example,Ana Lima,Kitchen,,2021-05-04\n";
@@ -191,17 +170,7 @@ async fn import_updates_existing_people_by_email(app: TestApp) {
     preview.assert(200, "<strong>1</strong> people to update");
     preview.assert(200, "name: Ana → Ana Lima");
     preview.assert(200, "team: Bar → Kitchen");
-    let apply = format!(
-        "/import/{}",
-        preview
-            .body
-            .split("action=\"/import/")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-    );
+    let apply = format!("/import/{}", preview.action("/import/"));
     b.post(&apply, &[("mode", "all")])
         .await
         .assert(200, "0 people added, 1 updated");
@@ -222,8 +191,7 @@ async fn a_file_cannot_demote_every_owner(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
     app.person(org, "Olga", "olga@bars.example", Role::Owner, None).await;
     app.person(org, "Otto", "otto@bars.example", Role::Owner, None).await;
-    let b = app.browser();
-    b.sign_in("bars-co", "olga@bars.example", PASSWORD).await;
+    let b = app.signed_in("olga@bars.example").await;
     b.get("/import").await;
     let csv = "name,email,role\nOlga,olga@bars.example,hr_admin\nOtto,otto@bars.example,hr_admin\n";
     let preview = b.upload("/import", "p.csv", csv.as_bytes().to_vec()).await;

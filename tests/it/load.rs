@@ -26,8 +26,7 @@ both_databases_threaded!(
 async fn clients_that_hang_up_never_wedge_writes(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
     app.person(org, "Hana", "hana@bars.example", Role::HrAdmin, None).await;
-    let b = app.browser();
-    b.sign_in("bars-co", "hana@bars.example", PASSWORD).await;
+    let b = app.signed_in("hana@bars.example").await;
     let cookie = Arc::new(b.cookie_header());
     let url = Arc::new(format!("http://{}/pulse/questions", app.addr));
     let until = Instant::now() + Duration::from_secs(1);

@@ -2,7 +2,7 @@
 
 use belong::auth::Role;
 
-use crate::helpers::{PASSWORD, TestApp, both_databases};
+use crate::helpers::{TestApp, both_databases};
 
 both_databases!(
     hr_admin_adds_edits_and_deactivates_a_person,
@@ -32,8 +32,7 @@ async fn hr_admin_adds_edits_and_deactivates_a_person(app: TestApp) {
         .person(org, "Chef", "chef@bars.example", Role::Manager, Some(team))
         .await;
     app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
-    let b = app.browser();
-    b.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let b = app.signed_in("hera@bars.example").await;
     b.get("/people/new").await.assert(200, "Add a person");
     let (team_s, chef_s) = (team.to_string(), chef.to_string());
     let added = b
@@ -115,8 +114,7 @@ async fn hr_admin_adds_edits_and_deactivates_a_person(app: TestApp) {
 async fn bad_person_forms_name_the_field_and_store_nothing(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
     let hera = app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
-    let b = app.browser();
-    b.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let b = app.signed_in("hera@bars.example").await;
     b.get("/people/new").await;
     let before = app.count("SELECT COUNT(*) FROM people").await;
     type Case<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str);
@@ -229,8 +227,7 @@ async fn hr_admins_cannot_create_or_remove_owners(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
     let owner = app.person(org, "Olu", "olu@bars.example", Role::Owner, None).await;
     app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
-    let hr = app.browser();
-    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let hr = app.signed_in("hera@bars.example").await;
     hr.get("/people/new").await;
     let mut f = person_fields("Sneaky", "sneaky@bars.example", "", "");
     f[2] = ("role", "owner");
@@ -247,8 +244,7 @@ async fn hr_admins_cannot_create_or_remove_owners(app: TestApp) {
     .await
     .assert(403, "not allowed");
     // The last owner cannot demote themselves either.
-    let o = app.browser();
-    o.sign_in("bars-co", "olu@bars.example", PASSWORD).await;
+    let o = app.signed_in("olu@bars.example").await;
     o.get("/people").await;
     o.post(&format!("/people/{owner}"), &demote)
         .await
@@ -263,8 +259,7 @@ async fn hr_admins_cannot_create_or_remove_owners(app: TestApp) {
 async fn teams_nest_without_loops_and_keep_their_members(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
     app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
-    let b = app.browser();
-    b.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let b = app.signed_in("hera@bars.example").await;
     b.get("/teams").await;
     assert_eq!(
         b.post("/teams", &[("name", "Kitchen"), ("parent", "")]).await.status,
@@ -325,8 +320,7 @@ async fn teams_nest_without_loops_and_keep_their_members(app: TestApp) {
 async fn oversized_and_malformed_bodies_get_clear_4xx(app: TestApp) {
     let org = app.org("Bars Co", "bars-co").await;
     app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
-    let b = app.browser();
-    b.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let b = app.signed_in("hera@bars.example").await;
     b.get("/teams").await;
     let huge = "x".repeat(belong::web::FORM_LIMIT + 10);
     b.post("/teams", &[("name", &huge)]).await.assert(413, "too large");
@@ -360,12 +354,10 @@ async fn an_owner_erases_the_personal_data_of_someone_who_left(app: TestApp) {
         .await;
     app.person(org, "Hera", "hera@bars.example", Role::HrAdmin, None).await;
     app.person(org, "Olu", "olu@bars.example", Role::Owner, None).await;
-    let lena = app.browser();
-    lena.sign_in("bars-co", "lena@bars.example", PASSWORD).await;
-    let hr = app.browser();
-    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
-    let owner = app.browser();
-    owner.sign_in("bars-co", "olu@bars.example", PASSWORD).await;
+    // A live session of hers, which erasing must end.
+    let _lena = app.signed_in("lena@bars.example").await;
+    let hr = app.signed_in("hera@bars.example").await;
+    let owner = app.signed_in("olu@bars.example").await;
     let page = format!("/people/{leaver}");
     let erase = format!("/people/{leaver}/erase");
     owner.get(&page).await;

@@ -5,7 +5,7 @@ use belong::auth::Role;
 use belong::privacy::plan::Group;
 use belong::pulse::model::Pillar;
 
-use crate::helpers::{Browser, PASSWORD, SmtpSink, TestApp, both_databases, free_port};
+use crate::helpers::{Browser, PASSWORD, SmtpSink, TestApp, both_databases, free_port, link_path};
 
 both_databases!(
     invited_people_answer_by_email_and_results_respect_the_guard,
@@ -22,44 +22,6 @@ both_databases!(
     self_reported_segments_stay_on_the_response_and_pass_the_guard,
     another_organization_cannot_touch_a_cycle,
 );
-
-struct Org {
-    org: i64,
-    teams: Vec<i64>,
-    /// (person, team index)
-    people: Vec<(i64, usize)>,
-}
-
-/// An org with teams of the given sizes (team 0 is the parent of the
-/// others when `nested`), an HR admin outside any team, and a manager as
-/// the first member of each team.
-async fn org_with(app: &TestApp, sizes: &[usize], nested: bool) -> Org {
-    let org = app.org("Bars Co", "bars-co").await;
-    app.person(org, "Hera Hr", "hera@bars.example", Role::HrAdmin, None)
-        .await;
-    let mut teams = Vec::new();
-    for i in 0..sizes.len() {
-        let parent = if nested && i > 0 { Some(teams[0]) } else { None };
-        teams.push(app.team(org, &format!("Team {i}"), parent).await);
-    }
-    let mut people = Vec::new();
-    for (t, n) in sizes.iter().enumerate() {
-        for j in 0..*n {
-            let role = if j == 0 { Role::Manager } else { Role::Employee };
-            let id = app
-                .person(
-                    org,
-                    &format!("P{t}-{j}"),
-                    &format!("p{t}-{j}@bars.example"),
-                    role,
-                    Some(teams[t]),
-                )
-                .await;
-            people.push((id, t));
-        }
-    }
-    Org { org, teams, people }
-}
 
 /// Designs a pulse through the form (the defaults: one question per pillar
 /// and the outcomes every time, the second of each pillar rotating) and
@@ -99,15 +61,7 @@ async fn launch_pulse_every(app: &TestApp, hr: &Browser, org: i64, schedule: &st
     let made = hr.post("/pulse", &refs).await;
     assert_eq!(made.status, 303, "{}", made.body);
     let overview = hr.get("/pulse").await;
-    let launch = overview
-        .body
-        .split("action=\"/pulse/")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let launch = overview.action("/pulse/");
     let opened = hr.post(&format!("/pulse/{launch}"), &[]).await;
     assert_eq!(opened.status, 303, "{}", opened.body);
     opened.location().trim_start_matches("/pulse/cycles/").parse().unwrap()
@@ -143,9 +97,8 @@ async fn invited_people_answer_by_email_and_results_respect_the_guard(app: TestA
     let smtp = SmtpSink::start(free_port(), 0);
     let app = app.with_mail(smtp.port).await;
     // Kitchen 6, Bar 3, plus HR: org − Kitchen would be 4 people.
-    let o = org_with(&app, &[6, 3], false).await;
-    let hr = app.browser();
-    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let o = app.org_with(&[6, 3], false).await;
+    let hr = app.signed_in("hera@bars.example").await;
     let cycle = launch_pulse(&app, &hr, o.org).await;
     assert_eq!(
         app.count("SELECT COUNT(*) FROM participation WHERE answered = 0").await,
@@ -157,20 +110,15 @@ async fn invited_people_answer_by_email_and_results_respect_the_guard(app: TestA
     assert_eq!(mails.len(), 10);
 
     // While open, a manager sees participation only.
-    let manager = app.browser();
-    manager.sign_in("bars-co", "p0-0@bars.example", PASSWORD).await;
+    let manager = app.signed_in("p0-0@bars.example").await;
     let home = manager.get("/").await;
     home.assert(200, "A pulse is waiting for you");
 
     // Everyone answers through their personal link, on the page.
-    let base = format!("http://{}", app.addr);
+    let _base = format!("http://{}", app.addr);
     for (i, mail) in mails.iter().enumerate() {
         assert!(mail.subject.contains("Monthly pulse"));
-        let start = mail.text.find(&format!("{base}/pulse/answer/")).unwrap();
-        let path: String = mail.text[start + base.len()..]
-            .chars()
-            .take_while(|c| !c.is_whitespace())
-            .collect();
+        let path = link_path(&mail.text, "/pulse/answer/").unwrap();
         let b = app.browser();
         let form = b.get(&path).await;
         form.assert(200, "Your answers are anonymous");
@@ -220,11 +168,7 @@ async fn invited_people_answer_by_email_and_results_respect_the_guard(app: TestA
     assert!(!bar.body.contains("Belonging Index"));
     // Links of a closed pulse say so.
     let last = &mails[9];
-    let start = last.text.find(&format!("{base}/pulse/answer/")).unwrap();
-    let path: String = last.text[start + base.len()..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
+    let path = link_path(&last.text, "/pulse/answer/").unwrap();
     app.browser().get(&path).await.assert(410, "closed");
     // The reading is audited.
     assert!(
@@ -235,11 +179,10 @@ async fn invited_people_answer_by_email_and_results_respect_the_guard(app: TestA
 }
 
 async fn answers_are_stored_apart_from_people(app: TestApp) {
-    let o = org_with(&app, &[6], false).await;
-    let hr = app.browser();
-    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let o = app.org_with(&[6], false).await;
+    let hr = app.signed_in("hera@bars.example").await;
     let cycle = launch_pulse(&app, &hr, o.org).await;
-    for (person, _) in &o.people {
+    for (person, _) in &o.members() {
         let fields = answer_fields(&app, o.org, cycle, 5).await;
         belong::pulse::service::submit(&app.state, o.org, cycle, *person, &fields)
             .await
@@ -318,12 +261,10 @@ async fn answers_are_stored_apart_from_people(app: TestApp) {
 }
 
 async fn bad_answers_are_refused_and_store_nothing(app: TestApp) {
-    let o = org_with(&app, &[6], false).await;
-    let hr = app.browser();
-    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let o = app.org_with(&[6], false).await;
+    let hr = app.signed_in("hera@bars.example").await;
     let cycle = launch_pulse(&app, &hr, o.org).await;
-    let me = app.browser();
-    me.sign_in("bars-co", "p0-1@bars.example", PASSWORD).await;
+    let me = app.signed_in("p0-1@bars.example").await;
     let path = format!("/pulse/cycles/{cycle}/answer");
     me.get(&path).await.assert(200, "Send my answers");
     let good = answer_fields(&app, o.org, cycle, 4).await;
@@ -360,8 +301,7 @@ async fn bad_answers_are_refused_and_store_nothing(app: TestApp) {
     // Someone not on the roster (HR is, here; a new hire is not).
     app.person(o.org, "New", "new@bars.example", Role::Employee, Some(o.teams[0]))
         .await;
-    let newbie = app.browser();
-    newbie.sign_in("bars-co", "new@bars.example", PASSWORD).await;
+    let newbie = app.signed_in("new@bars.example").await;
     newbie.get(&path).await.assert(403, "not for you");
     // A cycle of another organization is not found.
     let other = app.org("Other", "other").await;
@@ -383,9 +323,8 @@ async fn bad_answers_are_refused_and_store_nothing(app: TestApp) {
 }
 
 async fn one_token_submitted_twenty_times_at_once_stores_one_response(app: TestApp) {
-    let o = org_with(&app, &[5], false).await;
-    let hr = app.browser();
-    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let o = app.org_with(&[5], false).await;
+    let hr = app.signed_in("hera@bars.example").await;
     let cycle = launch_pulse(&app, &hr, o.org).await;
     let me = std::sync::Arc::new(app.browser());
     me.sign_in("bars-co", "p0-2@bars.example", PASSWORD).await;
@@ -416,12 +355,11 @@ async fn one_token_submitted_twenty_times_at_once_stores_one_response(app: TestA
 /// answered already and some from outside the roster, are each refused or
 /// stored on their own: one refusal never spoils the others.
 async fn answers_arriving_together_are_refused_or_stored_each_on_its_own(app: TestApp) {
-    let o = org_with(&app, &[8], false).await;
-    let hr = app.browser();
-    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let o = app.org_with(&[8], false).await;
+    let hr = app.signed_in("hera@bars.example").await;
     let cycle = launch_pulse(&app, &hr, o.org).await;
     let fields = answer_fields(&app, o.org, cycle, 4).await;
-    let early = [o.people[0].0, o.people[1].0];
+    let early = [o.members()[0].0, o.members()[1].0];
     for p in early {
         belong::pulse::service::submit(&app.state, o.org, cycle, p, &fields)
             .await
@@ -430,8 +368,8 @@ async fn answers_arriving_together_are_refused_or_stored_each_on_its_own(app: Te
     // Everyone at once: the two who answered, the rest for the first time,
     // each of those twice, and someone not on the roster.
     let stranger = 4_242_424_242_i64;
-    let mut who: Vec<i64> = o.people.iter().map(|(p, _)| *p).collect();
-    who.extend(o.people[2..].iter().map(|(p, _)| *p));
+    let mut who: Vec<i64> = o.members().iter().map(|(p, _)| *p).collect();
+    who.extend(o.members()[2..].iter().map(|(p, _)| *p));
     who.push(stranger);
     let mut tasks = Vec::new();
     for p in who.clone() {
@@ -450,7 +388,7 @@ async fn answers_arriving_together_are_refused_or_stored_each_on_its_own(app: Te
         }
     }
     // Every one who had not answered got exactly one answer in.
-    for (p, _) in &o.people[2..] {
+    for (p, _) in &o.members()[2..] {
         assert_eq!(stored.get(p), Some(&1), "{p}: {stored:?}");
     }
     assert!(early.iter().all(|p| !stored.contains_key(p)), "{stored:?}");
@@ -466,13 +404,12 @@ async fn answers_arriving_together_are_refused_or_stored_each_on_its_own(app: Te
 async fn no_combination_of_released_groups_isolates_anyone(app: TestApp) {
     // Team 0 holds teams 1–3 as sub-teams; sizes chosen so that several
     // differences are small.
-    let o = org_with(&app, &[3, 6, 5, 7], true).await;
-    let hr = app.browser();
-    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let o = app.org_with(&[3, 6, 5, 7], true).await;
+    let hr = app.signed_in("hera@bars.example").await;
     let cycle = launch_pulse(&app, &hr, o.org).await;
     // Everyone but one person of team 2 answers (HR does not).
     let mut answered = Vec::new();
-    for (i, (person, t)) in o.people.iter().enumerate() {
+    for (i, (person, t)) in o.members().iter().enumerate() {
         if *t == 2 && i % 5 == 0 {
             continue;
         }
@@ -514,43 +451,21 @@ async fn no_combination_of_released_groups_isolates_anyone(app: TestApp) {
         Group::TeamOnly(id) => *id == o.teams[t] && t == 0,
         Group::Segment { .. } => false,
     };
-    let k = 5;
-    let groups: Vec<&Group> = released
+    // No segment question was asked, so no segment group can be released;
+    // the oracle weighs every released group against the others.
+    assert!(
+        !released.iter().any(|g| matches!(g, Group::Segment { .. })),
+        "{released:?}"
+    );
+    let sets: Vec<Vec<usize>> = released
         .iter()
-        .filter(|g| !matches!(g, Group::Segment { .. }))
+        .map(|g| (0..answered.len()).filter(|r| member(answered[*r], g)).collect())
         .collect();
-    let mut coeffs = vec![-1i32; groups.len()];
-    loop {
-        let v: Vec<i32> = answered
-            .iter()
-            .map(|t| {
-                groups
-                    .iter()
-                    .zip(&coeffs)
-                    .filter(|(g, _)| member(*t, g))
-                    .map(|(_, c)| *c)
-                    .sum()
-            })
-            .collect();
-        let support = v.iter().filter(|x| **x != 0).count();
-        // Any non-zero combination touching fewer than k responses exposes them.
-        assert!(
-            support == 0 || support >= k,
-            "{coeffs:?} over {groups:?} determines a combination of {support}"
-        );
-        let mut i = 0;
-        while i < coeffs.len() && coeffs[i] == 1 {
-            coeffs[i] = -1;
-            i += 1;
-        }
-        if i == coeffs.len() {
-            break;
-        }
-        coeffs[i] += 1;
-    }
+    let found = belong::privacy::oracle::isolations(&sets, answered.len(), 5);
+    assert!(found.complete);
+    assert!(found.found.is_empty(), "{released:?} isolate {:?}", found.found);
     // A manager sees their own team only, and the same released figures.
-    let m = app.browser();
-    m.sign_in("bars-co", "p1-0@bars.example", PASSWORD).await;
+    let m = app.signed_in("p1-0@bars.example").await;
     let mine = m.get(&format!("/pulse/cycles/{cycle}?group=team:{}", o.teams[1])).await;
     assert_eq!(
         mine.body.contains("Belonging Index"),
@@ -570,7 +485,7 @@ async fn no_combination_of_released_groups_isolates_anyone(app: TestApp) {
 #[tokio::test]
 async fn verbose_logs_hold_no_token_and_no_answer() {
     let app = TestApp::sqlite().await;
-    let o = org_with(&app, &[5], false).await;
+    let o = app.org_with(&[5], false).await;
     let bank = belong::pulse::service::question_bank(&app.state, o.org).await.unwrap();
     let input = belong::pulse::service::PulseInput {
         title: "Logged pulse".into(),
@@ -649,7 +564,7 @@ async fn verbose_logs_hold_no_token_and_no_answer() {
 }
 
 async fn reminders_reach_only_those_who_have_not_answered_and_the_cycle_closes_on_time(app: TestApp) {
-    let o = org_with(&app, &[6], false).await;
+    let o = app.org_with(&[6], false).await;
     let bank = belong::pulse::service::question_bank(&app.state, o.org).await.unwrap();
     let input = belong::pulse::service::PulseInput {
         title: "Quarterly pulse".into(),
@@ -667,7 +582,7 @@ async fn reminders_reach_only_those_who_have_not_answered_and_the_cycle_closes_o
     let cycle = belong::pulse::service::launch(&app.state, o.org, pulse).await.unwrap();
     // Only the chosen team is asked (HR is not in it).
     assert_eq!(app.count("SELECT COUNT(*) FROM participation").await, 6);
-    for (person, _) in o.people.iter().take(2) {
+    for (person, _) in o.members().iter().take(2) {
         let fields = answer_fields(&app, o.org, cycle, 4).await;
         belong::pulse::service::submit(&app.state, o.org, cycle, *person, &fields)
             .await
@@ -717,7 +632,7 @@ async fn reminders_reach_only_those_who_have_not_answered_and_the_cycle_closes_o
     );
     // Late answers are refused, and the next quarter is scheduled.
     let fields = answer_fields(&app, o.org, cycle, 4).await;
-    let late = belong::pulse::service::submit(&app.state, o.org, cycle, o.people[3].0, &fields).await;
+    let late = belong::pulse::service::submit(&app.state, o.org, cycle, o.members()[3].0, &fields).await;
     assert!(matches!(late, Err(belong::pulse::service::SubmitError::Closed)));
     assert_eq!(
         app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'pulse.launch' AND done_at IS NULL")
@@ -734,15 +649,13 @@ async fn reminders_reach_only_those_who_have_not_answered_and_the_cycle_closes_o
 }
 
 async fn kept_answers_and_comments_go_when_the_retention_says_and_the_figures_stay(app: TestApp) {
-    let o = org_with(&app, &[6], false).await;
+    let o = app.org_with(&[6], false).await;
     app.person(o.org, "Olu Owner", "olu@bars.example", Role::Owner, None)
         .await;
-    let owner = app.browser();
-    owner.sign_in("bars-co", "olu@bars.example", PASSWORD).await;
-    let hr = app.browser();
-    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let owner = app.signed_in("olu@bars.example").await;
+    let hr = app.signed_in("hera@bars.example").await;
     let cycle = launch_pulse(&app, &hr, o.org).await;
-    for (i, (person, _)) in o.people.iter().enumerate() {
+    for (i, (person, _)) in o.members().iter().enumerate() {
         let fields = answer_fields(&app, o.org, cycle, 1 + (i as i64 % 5)).await;
         belong::pulse::service::submit(&app.state, o.org, cycle, *person, &fields)
             .await
@@ -751,7 +664,7 @@ async fn kept_answers_and_comments_go_when_the_retention_says_and_the_figures_st
     hr.get(&format!("/pulse/cycles/{cycle}")).await;
     hr.post(&format!("/pulse/cycles/{cycle}/close"), &[]).await;
     let kept = app.count("SELECT COUNT(*) FROM responses").await;
-    assert_eq!(kept, o.people.len() as i64);
+    assert_eq!(kept, o.members().len() as i64);
     let results = |app: &TestApp| {
         let pool = app.state.db.pool.clone();
         async move {
@@ -931,11 +844,10 @@ async fn the_upgrade_to_sealed_storage_keeps_the_demo_results_and_exports_as_the
 }
 
 async fn k_can_be_raised_but_not_lowered_once_answers_are_in(app: TestApp) {
-    let o = org_with(&app, &[6], false).await;
+    let o = app.org_with(&[6], false).await;
     app.person(o.org, "Olu Owner", "olu@bars.example", Role::Owner, None)
         .await;
-    let owner = app.browser();
-    owner.sign_in("bars-co", "olu@bars.example", PASSWORD).await;
+    let owner = app.signed_in("olu@bars.example").await;
     owner.get("/settings").await.assert(200, "Anonymity settings");
     owner
         .post("/settings", &[("k", "2")])
@@ -945,15 +857,14 @@ async fn k_can_be_raised_but_not_lowered_once_answers_are_in(app: TestApp) {
         .post("/settings", &[("k", "five")])
         .await
         .assert(422, "k: must be a whole number");
-    let hr = app.browser();
-    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let hr = app.signed_in("hera@bars.example").await;
     hr.get("/settings").await.assert(403, "not allowed");
     let cycle = launch_pulse(&app, &hr, o.org).await;
     // Before anyone answers, k may go down.
     owner.get("/settings").await;
     owner.post("/settings", &[("k", "4")]).await.assert(200, "Saved");
     let fields = answer_fields(&app, o.org, cycle, 4).await;
-    belong::pulse::service::submit(&app.state, o.org, cycle, o.people[0].0, &fields)
+    belong::pulse::service::submit(&app.state, o.org, cycle, o.members()[0].0, &fields)
         .await
         .unwrap();
     owner.post("/settings", &[("k", "3")]).await.assert(409, "not lowered");
@@ -965,8 +876,7 @@ async fn k_can_be_raised_but_not_lowered_once_answers_are_in(app: TestApp) {
         "open cycles follow a raise"
     );
     // An employee sees results only when the org shares them.
-    let emp = app.browser();
-    emp.sign_in("bars-co", "p0-3@bars.example", PASSWORD).await;
+    let emp = app.signed_in("p0-3@bars.example").await;
     emp.get(&format!("/pulse/cycles/{cycle}"))
         .await
         .assert(403, "not allowed");
@@ -986,9 +896,8 @@ async fn k_can_be_raised_but_not_lowered_once_answers_are_in(app: TestApp) {
 }
 
 async fn rewording_an_answered_question_makes_a_new_version(app: TestApp) {
-    let o = org_with(&app, &[6], false).await;
-    let hr = app.browser();
-    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let o = app.org_with(&[6], false).await;
+    let hr = app.signed_in("hera@bars.example").await;
     hr.get("/pulse/questions").await.assert(200, "Question bank");
     hr.post("/pulse/questions", &[("pillar", "value"), ("text", " ")])
         .await
@@ -1019,7 +928,7 @@ async fn rewording_an_answered_question_makes_a_new_version(app: TestApp) {
     // Answered: a new version, the old one retired, trends kept apart.
     let cycle = launch_pulse(&app, &hr, o.org).await;
     let fields = answer_fields(&app, o.org, cycle, 4).await;
-    belong::pulse::service::submit(&app.state, o.org, cycle, o.people[0].0, &fields)
+    belong::pulse::service::submit(&app.state, o.org, cycle, o.members()[0].0, &fields)
         .await
         .unwrap();
     let asked = fields[0].0.trim_start_matches('q').to_owned();
@@ -1051,16 +960,14 @@ async fn rewording_an_answered_question_makes_a_new_version(app: TestApp) {
         .await,
         0
     );
-    let emp = app.browser();
-    emp.sign_in("bars-co", "p0-2@bars.example", PASSWORD).await;
+    let emp = app.signed_in("p0-2@bars.example").await;
     emp.get("/pulse/questions").await.assert(403, "not allowed");
     app.run_jobs().await;
 }
 
 async fn self_reported_segments_stay_on_the_response_and_pass_the_guard(app: TestApp) {
-    let o = org_with(&app, &[12], false).await;
-    let hr = app.browser();
-    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let o = app.org_with(&[12], false).await;
+    let hr = app.signed_in("hera@bars.example").await;
     hr.get("/pulse/segments").await.assert(200, "Self-reported segments");
     hr.post(
         "/pulse/segments",
@@ -1080,8 +987,7 @@ async fn self_reported_segments_stay_on_the_response_and_pass_the_guard(app: Tes
     // repeating one would let cycles be compared).
     let cycle = launch_pulse_every(&app, &hr, o.org, "once").await;
     // The form offers it, with "prefer not to say" chosen by default.
-    let me = app.browser();
-    me.sign_in("bars-co", "p0-1@bars.example", PASSWORD).await;
+    let me = app.signed_in("p0-1@bars.example").await;
     let form = me.get(&format!("/pulse/cycles/{cycle}/answer")).await;
     form.assert(200, "Where do you work?");
     form.assert(200, "value=\"prefer not to say\" checked");
@@ -1091,17 +997,17 @@ async fn self_reported_segments_stay_on_the_response_and_pass_the_guard(app: Tes
         f.push((format!("s{seg}"), v.to_owned()));
         f
     };
-    let bad = belong::pulse::service::submit(&app.state, o.org, cycle, o.people[0].0, &with("Moon")).await;
+    let bad = belong::pulse::service::submit(&app.state, o.org, cycle, o.members()[0].0, &with("Moon")).await;
     assert!(matches!(bad, Err(belong::pulse::service::SubmitError::Invalid(ref e)) if e[0].0 == format!("s{seg}")));
     let mut unknown = base.clone();
     unknown.push(("s1".into(), "Remote".into()));
     assert!(
-        belong::pulse::service::submit(&app.state, o.org, cycle, o.people[0].0, &unknown)
+        belong::pulse::service::submit(&app.state, o.org, cycle, o.members()[0].0, &unknown)
             .await
             .is_err()
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, 0);
-    for (i, (person, _)) in o.people.iter().enumerate() {
+    for (i, (person, _)) in o.members().iter().enumerate() {
         let choice = match i {
             0..=5 => "Remote",
             6..=10 => "Office",
@@ -1133,8 +1039,7 @@ async fn self_reported_segments_stay_on_the_response_and_pass_the_guard(app: Tes
         .await
         .assert(200, "12 responses");
     // Managers are not offered segments.
-    let m = app.browser();
-    m.sign_in("bars-co", "p0-0@bars.example", PASSWORD).await;
+    let m = app.signed_in("p0-0@bars.example").await;
     m.get(&format!("/pulse/cycles/{cycle}?group=segment:s{seg}=Remote"))
         .await
         .assert(403, "not allowed");
@@ -1147,9 +1052,8 @@ async fn self_reported_segments_stay_on_the_response_and_pass_the_guard(app: Tes
 /// this organization's people still answer (no cache filled with the
 /// other organization's view of the cycle).
 async fn another_organization_cannot_touch_a_cycle(app: TestApp) {
-    let o = org_with(&app, &[6], false).await;
-    let hr = app.browser();
-    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let o = app.org_with(&[6], false).await;
+    let hr = app.signed_in("hera@bars.example").await;
     let cycle = launch_pulse(&app, &hr, o.org).await;
     let pulse = app
         .count(&format!("SELECT pulse_id FROM cycles WHERE id = {cycle}"))
@@ -1233,8 +1137,7 @@ async fn another_organization_cannot_touch_a_cycle(app: TestApp) {
             .await,
         0
     );
-    let me = app.browser();
-    me.sign_in("bars-co", "p0-1@bars.example", PASSWORD).await;
+    let me = app.signed_in("p0-1@bars.example").await;
     let path = format!("/pulse/cycles/{cycle}/answer");
     me.get(&path).await.assert(200, "Send my answers");
     me.post(&path, &refs).await.assert(200, "Thank you");

@@ -69,12 +69,6 @@ async fn org(app: &TestApp) -> Org {
     }
 }
 
-async fn signed_in(app: &TestApp, email: &str) -> Browser {
-    let b = app.browser();
-    b.sign_in("bars-co", email, PASSWORD).await;
-    b
-}
-
 async fn add_value(hr: &Browser, name: &str, pillar: &str) {
     hr.get("/thanks/values").await;
     let page = hr
@@ -109,7 +103,7 @@ async fn a_thank_you_reaches_the_board_the_thanked_and_the_webhook(app: TestApp)
     let hook = WebhookSink::start().await;
 
     // HR keeps the values; the owner connects the chat channel.
-    let hr = signed_in(&app, "hera@bars.example").await;
+    let hr = app.signed_in("hera@bars.example").await;
     add_value(&hr, "Ownership", "value").await;
     hr.post("/thanks/values", &[("name", "ownership"), ("pillar", "support")])
         .await
@@ -123,7 +117,7 @@ async fn a_thank_you_reaches_the_board_the_thanked_and_the_webhook(app: TestApp)
     hr.post("/thanks/webhook", &[("webhook_url", "http://x.example")])
         .await
         .assert(403, "not allowed");
-    let owner = signed_in(&app, "olga@bars.example").await;
+    let owner = app.signed_in("olga@bars.example").await;
     owner.get("/thanks/values").await.assert(200, "chat channel");
     owner
         .post("/thanks/webhook", &[("webhook_url", "ftp://files.example/x")])
@@ -143,7 +137,7 @@ async fn a_thank_you_reaches_the_board_the_thanked_and_the_webhook(app: TestApp)
     );
 
     // Cook 1 thanks two baristas for Ownership.
-    let cook = signed_in(&app, "cook1@bars.example").await;
+    let cook = app.signed_in("cook1@bars.example").await;
     cook.get("/thanks").await.assert(200, "Post a thank-you");
     let ownership = value_id(&app, o.org, "Ownership").await;
     let (b1, b2) = (o.baristas[1].to_string(), o.baristas[2].to_string());
@@ -208,7 +202,7 @@ async fn a_thank_you_reaches_the_board_the_thanked_and_the_webhook(app: TestApp)
 
 async fn thank_yous_refuse_what_does_not_fit_and_reactions_are_idempotent(app: TestApp) {
     let o = org(&app).await;
-    let hr = signed_in(&app, "hera@bars.example").await;
+    let hr = app.signed_in("hera@bars.example").await;
     add_value(&hr, "Care", "acceptance").await;
     add_value(&hr, "Retired one", "support").await;
     let retired = value_id(&app, o.org, "Retired one").await;
@@ -266,7 +260,7 @@ async fn thank_yous_refuse_what_does_not_fit_and_reactions_are_idempotent(app: T
         .await;
     assert_eq!(kept.status.as_u16(), 303);
     hr.get("/thanks/values").await.assert(200, "We are kind");
-    let cook = signed_in(&app, "cook1@bars.example").await;
+    let cook = app.signed_in("cook1@bars.example").await;
     cook.get("/thanks").await;
     let me = o.cooks[1].to_string();
     let friend = o.cooks[2].to_string();
@@ -327,7 +321,7 @@ async fn thank_yous_refuse_what_does_not_fit_and_reactions_are_idempotent(app: T
         .try_get(0)
         .unwrap();
     let react = format!("/thanks/{id}/react");
-    let barista = signed_in(&app, "barista0@bars.example").await;
+    let barista = app.signed_in("barista0@bars.example").await;
     barista.get("/thanks").await;
     for _ in 0..2 {
         let page = barista
@@ -418,7 +412,7 @@ async fn a_month_of_thank_yous_shows_in_the_managers_coverage(app: TestApp) {
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM thank_yous").await, 10);
 
-    let kim = signed_in(&app, "kim@bars.example").await;
+    let kim = app.signed_in("kim@bars.example").await;
     let page = kim.get("/thanks/coverage").await;
     page.assert(200, "Not thanked in the last 60 days");
     // Cook 2 (thanked 70 days ago) and Cook 4 (never) are listed; Cook 1
@@ -455,12 +449,12 @@ async fn a_month_of_thank_yous_shows_in_the_managers_coverage(app: TestApp) {
         "only the manager's teams"
     );
     // HR sees every team's counts and no names; employees see nothing.
-    let hr = signed_in(&app, "hera@bars.example").await;
+    let hr = app.signed_in("hera@bars.example").await;
     let all = hr.get("/thanks/coverage").await;
     all.assert(200, "given and received");
     assert!(!all.body.contains("Not thanked") && !all.body.contains("Cook 4"));
     assert_eq!(row(&all.body, "Bar"), (7, 6));
-    let cook = signed_in(&app, "cook2@bars.example").await;
+    let cook = app.signed_in("cook2@bars.example").await;
     cook.get("/thanks/coverage").await.assert(403, "not allowed");
     // Thanking Cook 4 takes them off the list.
     post(o.baristas[4], vec![o.cooks[4]], "welcome").await;
@@ -488,7 +482,7 @@ async fn the_board_pages_newest_first(app: TestApp) {
             .unwrap();
         app.clock.advance(jiff::SignedDuration::from_mins(1));
     }
-    let b = signed_in(&app, "cook3@bars.example").await;
+    let b = app.signed_in("cook3@bars.example").await;
     let first = b.get("/thanks").await;
     assert_eq!(first.body.matches("POST-").count(), 20);
     assert!(
@@ -506,8 +500,8 @@ async fn the_board_pages_newest_first(app: TestApp) {
 
 async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app: TestApp) {
     let o = org(&app).await;
-    let hr = signed_in(&app, "hera@bars.example").await;
-    let cook1 = signed_in(&app, "cook1@bars.example").await;
+    let hr = app.signed_in("hera@bars.example").await;
+    let cook1 = app.signed_in("cook1@bars.example").await;
     cook1.get("/thanks/awards").await.assert(200, "No round yet");
     cook1
         .post("/thanks/awards", &[("title", "May")])
@@ -559,7 +553,7 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
         .post(&path("nominate"), &[("nominee", barista3.as_str()), ("reason", "also")])
         .await
         .assert(409, "nominated someone in this round already");
-    let b0 = signed_in(&app, "barista0@bars.example").await;
+    let b0 = app.signed_in("barista0@bars.example").await;
     b0.get("/thanks/awards").await;
     b0.post(
         &path("nominate"),
@@ -567,7 +561,7 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
     )
     .await
     .assert(200, "nomination is in");
-    let b1 = signed_in(&app, "barista1@bars.example").await;
+    let b1 = app.signed_in("barista1@bars.example").await;
     b1.get("/thanks/awards").await;
     b1.post(
         &path("nominate"),
@@ -600,7 +594,7 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
         .post(&path("vote"), &[("nominee", barista3.as_str())])
         .await
         .assert(409, "voted in this round already");
-    let cook2_browser = signed_in(&app, "cook2@bars.example").await;
+    let cook2_browser = app.signed_in("cook2@bars.example").await;
     cook2_browser.get("/thanks/awards").await;
     cook2_browser
         .post(&path("vote"), &[("nominee", cook2.as_str())])
@@ -611,7 +605,7 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
         ("barista2@bars.example", &cook2),
         ("cook3@bars.example", &barista3),
     ] {
-        let b = signed_in(&app, who).await;
+        let b = app.signed_in(who).await;
         b.get("/thanks/awards").await;
         b.post(&path("vote"), &[("nominee", choice.as_str())])
             .await

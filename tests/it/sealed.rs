@@ -423,8 +423,7 @@ async fn feedback_waits_for_its_digest_sealed() {
     let mut markers = Vec::new();
     let mut copies = Vec::new();
     for (i, p) in c.people.iter().take(6).enumerate() {
-        let b = app.browser();
-        b.sign_in("bars-co", &p.email, PASSWORD).await;
+        let b = app.signed_in(&p.email).await;
         let (body, topic) = (format!("BODY{}", p.marker), format!("TOPIC{i:02}X"));
         let team = if i % 2 == 0 {
             c.teams[3].to_string()
@@ -631,8 +630,7 @@ async fn system_columns_and_neighbouring_rows_tie_no_answer_to_anyone(app: TestA
             assert_eq!(shared, 0, "{t} has rows written by the transaction of an answer");
         }
     }
-    let hr = app.browser();
-    hr.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
+    let hr = app.signed_in("hera@bars.example").await;
     hr.get(&format!("/pulse/cycles/{}", c.cycle)).await;
     hr.post(&format!("/pulse/cycles/{}/close", c.cycle), &[]).await;
     assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, 0);

@@ -4,7 +4,7 @@
 use belong::auth::Role;
 use sqlx::Row;
 
-use crate::helpers::{Browser, PASSWORD, SmtpSink, TestApp, both_databases, free_port};
+use crate::helpers::{SmtpSink, TeamsOrg, TestApp, both_databases, free_port};
 
 both_databases!(
     an_anonymous_thread_of_four_messages_leaves_no_trace_of_its_sender,
@@ -13,42 +13,12 @@ both_databases!(
     recipients_see_only_their_threads_and_abuse_is_hidden,
 );
 
-struct Org {
-    teams: Vec<i64>,
-    /// (person id, name, email) per team, the manager first.
-    people: Vec<Vec<(i64, String, String)>>,
-}
-
-/// "Bars Co": an owner, an HR admin, and teams of the given sizes whose
-/// first member is their manager; team `i > 0` sits under team 0 when
-/// `nested`.
-async fn org_with(app: &TestApp, sizes: &[usize], nested: bool) -> Org {
-    let org = app.org("Bars Co", "bars-co").await;
-    app.person(org, "Olga Owner", "olga@bars.example", Role::Owner, None)
+/// [`TestApp::org_with`], and an owner ("Olga Owner", olga@bars.example).
+async fn org_with(app: &TestApp, sizes: &[usize], nested: bool) -> TeamsOrg {
+    let o = app.org_with(sizes, nested).await;
+    app.person(o.org, "Olga Owner", "olga@bars.example", Role::Owner, None)
         .await;
-    app.person(org, "Hera Hr", "hera@bars.example", Role::HrAdmin, None)
-        .await;
-    let mut teams = Vec::new();
-    let mut people = Vec::new();
-    for (t, n) in sizes.iter().enumerate() {
-        let parent = if nested && t > 0 { Some(teams[0]) } else { None };
-        teams.push(app.team(org, &format!("Team {t}"), parent).await);
-        let mut members = Vec::new();
-        for j in 0..*n {
-            let role = if j == 0 { Role::Manager } else { Role::Employee };
-            let (name, email) = (format!("Person {t}-{j}"), format!("p{t}-{j}@bars.example"));
-            let id = app.person(org, &name, &email, role, Some(teams[t])).await;
-            members.push((id, name, email));
-        }
-        people.push(members);
-    }
-    Org { teams, people }
-}
-
-async fn signed_in(app: &TestApp, email: &str) -> Browser {
-    let b = app.browser();
-    b.sign_in("bars-co", email, PASSWORD).await;
-    b
+    o
 }
 
 /// The code on the "sent" page.
@@ -114,7 +84,7 @@ async fn an_anonymous_thread_of_four_messages_leaves_no_trace_of_its_sender(app:
     let team = o.teams[0].to_string();
 
     // 1. The sender writes to their team's managers.
-    let sender = signed_in(&app, &sender_email).await;
+    let sender = app.signed_in(&sender_email).await;
     sender.get("/voice").await.assert(200, "Send anonymously");
     let sent = sender
         .post(
@@ -133,7 +103,7 @@ async fn an_anonymous_thread_of_four_messages_leaves_no_trace_of_its_sender(app:
     assert_eq!(code.replace('-', "").len(), 32, "160 bits in base 32");
 
     // Not delivered before the digest: the moment it arrives says nothing.
-    let manager = signed_in(&app, &manager_email).await;
+    let manager = app.signed_in(&manager_email).await;
     let inbox = manager.get("/voice/inbox").await;
     inbox.assert(200, "Feedback inbox");
     assert!(!inbox.body.contains("workload"), "delivered at once: {}", inbox.body);
@@ -316,7 +286,7 @@ async fn an_anonymous_thread_of_four_messages_leaves_no_trace_of_its_sender(app:
 
 async fn wrong_codes_read_nothing_and_are_rate_limited(app: TestApp) {
     let o = org_with(&app, &[6], false).await;
-    let sender = signed_in(&app, &o.people[0][2].2).await;
+    let sender = app.signed_in(&o.people[0][2].2).await;
     sender.get("/voice").await;
     let sent = sender
         .post("/voice", &[("team", "org"), ("body", "Secret words MARK-X")])
@@ -377,7 +347,7 @@ async fn small_teams_pass_messages_up_and_bad_input_stores_nothing(app: TestApp)
             .await
             .unwrap();
     }
-    let b = signed_in(&app, &o.people[1][1].2).await;
+    let b = app.signed_in(&o.people[1][1].2).await;
     b.get("/voice").await;
     let (t0, t1, t2) = (o.teams[0].to_string(), o.teams[1].to_string(), o.teams[2].to_string());
     let up = b.post("/voice", &[("team", t1.as_str()), ("body", "To my team")]).await;
@@ -446,7 +416,7 @@ async fn small_teams_pass_messages_up_and_bad_input_stores_nothing(app: TestApp)
 
 async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
     let o = org_with(&app, &[6, 6], false).await;
-    let sender = signed_in(&app, &o.people[0][4].2).await;
+    let sender = app.signed_in(&o.people[0][4].2).await;
     sender.get("/voice").await;
     let team0 = o.teams[0].to_string();
     let code = code_on(
@@ -471,10 +441,10 @@ async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
 
     // Only that team's managers read a team thread; only HR and owners the
     // org-wide one.
-    let manager = signed_in(&app, &o.people[0][0].2).await;
-    let other_manager = signed_in(&app, &o.people[1][0].2).await;
-    let hr = signed_in(&app, "hera@bars.example").await;
-    let employee = signed_in(&app, &o.people[0][1].2).await;
+    let manager = app.signed_in(&o.people[0][0].2).await;
+    let other_manager = app.signed_in(&o.people[1][0].2).await;
+    let hr = app.signed_in("hera@bars.example").await;
+    let employee = app.signed_in(&o.people[0][1].2).await;
     let inbox = manager.get("/voice/inbox").await;
     assert!(inbox.body.contains(&format!("/voice/inbox/{id}")) && !inbox.body.contains("HR and the owners</td>"));
     other_manager
@@ -566,7 +536,7 @@ async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
         .get(&format!("/voice/inbox/{id}"))
         .await
         .assert(404, "does not exist");
-    let owner = signed_in(&app, "olga@bars.example").await;
+    let owner = app.signed_in("olga@bars.example").await;
     owner
         .get("/voice/inbox?hidden=1")
         .await
@@ -585,7 +555,7 @@ async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
         .await
         .assert(409, "closed");
     // A sender may sign a later message, by choice, and only as themselves.
-    let signer = signed_in(&app, &o.people[0][4].2).await;
+    let signer = app.signed_in(&o.people[0][4].2).await;
     signer.get("/voice").await;
     signer
         .post(
@@ -678,8 +648,7 @@ async fn verbose_logs_hold_no_code_no_words_and_no_sender() {
     let o = org_with(&app, &[6], false).await;
     let (sender_id, sender_name, sender_email) = o.people[0][2].clone();
     let server = crate::helpers::LoggedServer::start(&app);
-    let b = server.browser();
-    b.sign_in("bars-co", &sender_email, PASSWORD).await;
+    let b = server.signed_in(&sender_email).await;
     b.get("/voice").await;
     let team = o.teams[0].to_string();
     let sent = b
