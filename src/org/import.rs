@@ -403,17 +403,8 @@ pub fn plan(parsed: ParsedFile, dir: &Directory, actor: &Actor) -> Plan {
             }
             // Walk up from the manager; reaching this row again is a loop.
             let me = row.email.key();
-            let mut seen = HashSet::new();
-            let mut at = Some(mk);
-            while let Some(k) = at {
-                if k == me {
-                    bad.push((row.line, "this reporting line loops back to the person".into()));
-                    break;
-                }
-                if !seen.insert(k.clone()) {
-                    break;
-                }
-                at = manager_of(&k);
+            if crate::shared::tree::up(Some(mk), |k: String| manager_of(&k)).any(|k| k == me) {
+                bad.push((row.line, "this reporting line loops back to the person".into()));
             }
         }
         if bad.is_empty() {

@@ -118,16 +118,16 @@ pub fn coarsen(responses: &[StoredResponse], parent: impl Fn(i64) -> Option<i64>
         if depths.contains_key(&start) {
             continue;
         }
-        let mut chain = vec![start];
-        let mut at = parent(start);
-        while let Some(t) = at {
-            if chain.len() > 64 || depths.contains_key(&t) {
+        let mut chain = Vec::new();
+        let mut known = None;
+        for t in crate::shared::tree::up(Some(start), &parent) {
+            if let Some(depth) = depths.get(&t) {
+                known = Some(*depth);
                 break;
             }
             chain.push(t);
-            at = parent(t);
         }
-        let base = at.and_then(|t| depths.get(&t)).map_or(0, |d| d + 1);
+        let base = known.map_or(0, |d| d + 1);
         for (i, t) in chain.iter().rev().enumerate() {
             depths.insert(*t, base + i);
         }

@@ -3,9 +3,10 @@
 //! write, but never trusted on read) ends the walk instead of spinning.
 
 use std::collections::HashSet;
+use std::hash::Hash;
 
 /// `start`, its parent, the parent's parent… up to the top, each id once.
-pub fn up<F: Fn(i64) -> Option<i64>>(start: Option<i64>, parent: F) -> Up<F> {
+pub fn up<T, F: Fn(T) -> Option<T>>(start: Option<T>, parent: F) -> Up<T, F> {
     Up {
         at: start,
         parent,
@@ -14,31 +15,30 @@ pub fn up<F: Fn(i64) -> Option<i64>>(start: Option<i64>, parent: F) -> Up<F> {
     }
 }
 
-pub struct Up<F> {
-    at: Option<i64>,
+pub struct Up<T, F> {
+    at: Option<T>,
     parent: F,
-    seen: HashSet<i64>,
+    seen: HashSet<T>,
     looped: bool,
 }
 
-impl<F> Up<F> {
+impl<T, F> Up<T, F> {
     /// Whether the walk ended because it came back to an id it had passed.
     pub fn looped(&self) -> bool {
         self.looped
     }
 }
 
-impl<F: Fn(i64) -> Option<i64>> Iterator for Up<F> {
-    type Item = i64;
+impl<T: Clone + Eq + Hash, F: Fn(T) -> Option<T>> Iterator for Up<T, F> {
+    type Item = T;
 
-    fn next(&mut self) -> Option<i64> {
-        let id = self.at?;
-        if !self.seen.insert(id) {
+    fn next(&mut self) -> Option<T> {
+        let id = self.at.take()?;
+        if !self.seen.insert(id.clone()) {
             self.looped = true;
-            self.at = None;
             return None;
         }
-        self.at = (self.parent)(id);
+        self.at = (self.parent)(id.clone());
         Some(id)
     }
 }
@@ -65,5 +65,8 @@ mod tests {
         let mut top = up(Some(2), parent);
         assert_eq!(top.by_ref().count(), 2);
         assert!(!top.looped());
+        // Any id that can be compared: emails up a reporting line.
+        let manager = |email: String| (email == "ana").then(|| "bo".to_owned());
+        assert_eq!(up(Some("ana".to_owned()), manager).collect::<Vec<_>>(), ["ana", "bo"]);
     }
 }
