@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod limits;
 pub mod module;
 pub mod modules;
+pub mod mydata;
 pub mod notify;
 pub mod org;
 pub mod privacy;

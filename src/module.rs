@@ -30,6 +30,8 @@ pub struct Module {
     pub nav: &'static [NavEntry],
     /// What it shows a person on the home page.
     pub home: HomeFn,
+    /// What it stores about a person, for their "My data".
+    pub my_data: MyDataFn,
 }
 
 pub type HomeFn = for<'a> fn(&'a App, &'a Actor) -> HomeParts<'a>;
@@ -49,6 +51,36 @@ pub struct Home {
 
 pub type HomeParts<'a> = Pin<Box<dyn Future<Output = Result<Home, AppError>> + Send + 'a>>;
 
+pub type MyDataFn = for<'a> fn(&'a App, &'a Actor) -> MyDataPart<'a>;
+
+pub type MyDataPart<'a> = Pin<Box<dyn Future<Output = Result<MyData, AppError>> + Send + 'a>>;
+
+/// Every module's "My data" hook, in the modules' order (an app part).
+#[derive(Clone, Default)]
+pub struct MyDataHooks(pub Vec<MyDataFn>);
+
+/// A module's part of "My data" (everything stored about the person):
+/// its fields of the JSON download and its section of the page, rendered
+/// by the module's own template.
+#[derive(Default)]
+pub struct MyData {
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    pub html: String,
+}
+
+impl MyData {
+    /// The fields of `data` (a struct) for the download, and `section` for
+    /// the page.
+    pub fn of(data: &impl serde::Serialize, section: &impl askama::Template) -> Result<MyData, AppError> {
+        let fields = match serde_json::to_value(data).map_err(AppError::internal)? {
+            serde_json::Value::Object(fields) => fields,
+            other => return Err(AppError::internal(format!("my data is an object, not {other}"))),
+        };
+        let html = section.render().map_err(AppError::internal)?;
+        Ok(MyData { fields, html })
+    }
+}
+
 pub type Seeding<'a> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
 
 impl Module {
@@ -63,6 +95,7 @@ impl Module {
             demo: |_, _| Box::pin(async { Ok(()) }),
             nav: &[],
             home: |_, _| Box::pin(async { Ok(Home::default()) }),
+            my_data: |_, _| Box::pin(async { Ok(MyData::default()) }),
         }
     }
 }

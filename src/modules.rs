@@ -27,10 +27,13 @@ pub fn app(db: Db, settings: Settings, master_key: MasterKey) -> App {
     let mut app = App::new(db, settings, master_key);
     app.parts.insert(jobs());
     let mut nav: Vec<_> = MODULES.iter().flat_map(|m| m.nav.iter().copied()).collect();
+    nav.push(crate::mydata::NAV);
     nav.sort_by_key(|e| e.place);
     app.parts.insert(crate::web::Nav(nav));
     app.parts
         .insert(crate::module::HomeHooks(MODULES.iter().map(|m| m.home).collect()));
+    app.parts
+        .insert(crate::module::MyDataHooks(MODULES.iter().map(|m| m.my_data).collect()));
     for m in MODULES {
         (m.parts)(&mut app.parts);
     }
@@ -64,7 +67,8 @@ pub fn router(state: AppState) -> Router {
         .fold(Router::new(), |routes, m| routes.merge((m.pages)()));
     let routes = pages
         .merge(crate::web::openapi::serve(api()))
-        .merge(crate::home::routes());
+        .merge(crate::home::routes())
+        .merge(crate::mydata::routes());
     crate::web::router(state, routes)
 }
 

@@ -2,6 +2,7 @@
 //! links, signing out, changing the password, API tokens. The rules behind
 //! them (passwords, sessions, throttles, links, tokens) live in `auth`.
 
+pub mod mydata;
 pub mod pages;
 
 pub const MODULE: crate::module::Module = crate::module::Module {
@@ -19,5 +20,6 @@ pub const MODULE: crate::module::Module = crate::module::Module {
             needs: None,
         },
     ],
+    my_data: |app, actor| Box::pin(mydata::part(app, actor)),
     ..crate::module::Module::pages("account", pages::routes)
 };

@@ -76,6 +76,18 @@ pub async fn end(db: &Db, token: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// How many browsers a person is signed in on.
+pub async fn count_live(db: &Db, org_id: i64, person_id: i64, now: Timestamp) -> Result<i64, sqlx::Error> {
+    let row =
+        sqlx::query("SELECT COUNT(*) AS n FROM sessions WHERE org_id = $1 AND person_id = $2 AND expires_at > $3")
+            .bind(org_id)
+            .bind(person_id)
+            .bind(now.as_second())
+            .fetch_one(&mut *db.acquire().await?)
+            .await?;
+    row.try_get("n")
+}
+
 /// Ends every session of a person except, optionally, one to keep.
 pub async fn end_all_for(db: &Db, org_id: i64, person_id: i64, keep_token: Option<&str>) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE org_id = $1 AND person_id = $2 AND token_hash <> $3")

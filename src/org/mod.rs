@@ -33,12 +33,6 @@ pub const MODULE: crate::module::Module = crate::module::Module {
             needs: Some(crate::auth::Permission::ManagePeople),
         },
         crate::web::NavEntry {
-            place: 50,
-            label: "My data",
-            href: "/account/data",
-            needs: None,
-        },
-        crate::web::NavEntry {
             place: 60,
             label: "Audit log",
             href: "/audit",
@@ -46,9 +40,10 @@ pub const MODULE: crate::module::Module = crate::module::Module {
         },
     ],
     home: |app, actor| Box::pin(pages::home(app, actor)),
+    my_data: |app, actor| Box::pin(mydata::part(app, actor)),
     ..crate::module::Module::pages("org", routes)
 };
 
 fn routes() -> axum::Router<crate::app::AppState> {
-    pages::routes().merge(mydata::routes()).merge(audit_log::routes())
+    pages::routes().merge(audit_log::routes())
 }

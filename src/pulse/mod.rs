@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod keep;
 pub mod links;
 pub mod model;
+pub mod mydata;
 pub mod pages;
 pub mod results;
 pub mod sealed;
@@ -41,5 +42,6 @@ pub const MODULE: crate::module::Module = crate::module::Module {
         },
     ],
     home: |app, actor| Box::pin(pages::home(app, actor)),
+    my_data: |app, actor| Box::pin(mydata::part(app, actor)),
     ..crate::module::Module::pages("pulse", pages::routes)
 };

@@ -412,3 +412,40 @@ pub async fn result(
         .map(|r| r.try_get("result"))
         .transpose()
 }
+
+/// A cycle a person was on the roster of, for their "My data".
+pub struct OnRoster {
+    pub title: String,
+    pub opens_at: i64,
+    pub team_id: Option<i64>,
+    pub tenure_band: Option<String>,
+    /// None when the participation row is gone (kept only while needed).
+    pub answered: Option<bool>,
+}
+
+/// Every cycle whose roster holds the person, oldest first, with the team
+/// and tenure band it recorded and whether they answered.
+pub async fn rosters_of(conn: &mut AnyConnection, org_id: i64, person_id: i64) -> Result<Vec<OnRoster>, sqlx::Error> {
+    sqlx::query(
+        "SELECT p.title, c.opens_at, r.team_id, r.tenure_band, x.answered FROM cycle_roster r
+         JOIN cycles c ON c.org_id = r.org_id AND c.id = r.cycle_id
+         JOIN pulses p ON p.org_id = c.org_id AND p.id = c.pulse_id
+         LEFT JOIN participation x ON x.org_id = r.org_id AND x.cycle_id = r.cycle_id AND x.person_id = r.person_id
+         WHERE r.org_id = $1 AND r.person_id = $2 ORDER BY c.opens_at, c.id",
+    )
+    .bind(org_id)
+    .bind(person_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(OnRoster {
+            title: r.try_get("title")?,
+            opens_at: r.try_get("opens_at")?,
+            team_id: r.try_get("team_id")?,
+            tenure_band: r.try_get("tenure_band")?,
+            answered: r.try_get::<Option<i64>, _>("answered")?.map(|a| a != 0),
+        })
+    })
+    .collect()
+}

@@ -4,6 +4,7 @@
 pub mod awards;
 pub mod demo;
 pub mod model;
+pub mod mydata;
 pub mod pages;
 pub mod service;
 pub mod store;
@@ -19,5 +20,6 @@ pub const MODULE: crate::module::Module = crate::module::Module {
         href: "/thanks",
         needs: None,
     }],
+    my_data: |app, actor| Box::pin(mydata::part(app, actor)),
     ..crate::module::Module::pages("recognition", pages::routes)
 };

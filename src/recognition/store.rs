@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 #[derive(Clone, Debug)]
@@ -318,4 +319,134 @@ pub async fn set_webhook_url(conn: &mut AnyConnection, org_id: i64, url: Option<
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// A thank-you in someone's "My data": who wrote it, for whom, why.
+pub struct Written {
+    pub id: i64,
+    pub author_id: i64,
+    pub value: Option<String>,
+    pub message: String,
+    pub created_at: i64,
+    pub recipients: Vec<i64>,
+}
+
+/// The thank-yous a person wrote (`by_author`) or received, oldest first.
+pub async fn thanks_of(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    person_id: i64,
+    by_author: bool,
+) -> Result<Vec<Written>, sqlx::Error> {
+    let whose = match by_author {
+        true => "t.author_id = $2",
+        false => "EXISTS (SELECT 1 FROM thank_you_recipients r WHERE r.thank_you_id = t.id AND r.person_id = $2)",
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT t.id, t.author_id, v.name AS value, t.message, t.created_at FROM thank_yous t
+         LEFT JOIN org_values v ON v.org_id = t.org_id AND v.id = t.value_id
+         WHERE t.org_id = $1 AND t.kind = 'thanks' AND {whose} ORDER BY t.created_at, t.id"
+    ))
+    .bind(org_id)
+    .bind(person_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: i64 = r.try_get("id")?;
+        let recipients =
+            sqlx::query("SELECT person_id FROM thank_you_recipients WHERE org_id = $1 AND thank_you_id = $2")
+                .bind(org_id)
+                .bind(id)
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|r| r.try_get("person_id"))
+                .collect::<Result<_, _>>()?;
+        out.push(Written {
+            id,
+            author_id: r.try_get("author_id")?,
+            value: r.try_get("value")?,
+            message: r.try_get("message")?,
+            created_at: r.try_get("created_at")?,
+            recipients,
+        });
+    }
+    Ok(out)
+}
+
+/// How many reactions a person has left on thank-yous.
+pub async fn reactions_by(conn: &mut AnyConnection, org_id: i64, person_id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) AS n FROM thank_you_reactions WHERE org_id = $1 AND person_id = $2")
+        .bind(org_id)
+        .bind(person_id)
+        .fetch_one(conn)
+        .await?
+        .try_get("n")
+}
+
+/// A nomination in someone's "My data": the round, the nominee, the reason.
+pub struct NominationOf {
+    pub round: String,
+    pub nominee_id: i64,
+    pub reason: String,
+}
+
+/// The nominations a person made (`by_nominator`) or received.
+pub async fn nominations_of(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    person_id: i64,
+    by_nominator: bool,
+) -> Result<Vec<NominationOf>, sqlx::Error> {
+    let whose = match by_nominator {
+        true => "n.nominator_id = $2",
+        false => "n.nominee_id = $2",
+    };
+    sqlx::query(&format!(
+        "SELECT r.title, n.nominee_id, n.reason FROM award_nominations n
+         JOIN award_rounds r ON r.org_id = n.org_id AND r.id = n.round_id
+         WHERE n.org_id = $1 AND {whose} ORDER BY r.opened_at, r.id"
+    ))
+    .bind(org_id)
+    .bind(person_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(NominationOf {
+            round: r.try_get("title")?,
+            nominee_id: r.try_get("nominee_id")?,
+            reason: r.try_get("reason")?,
+        })
+    })
+    .collect()
+}
+
+/// The titles of the rounds a person voted in (never for whom: nothing
+/// stored says) and of the rounds they won.
+pub async fn rounds_of(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    person_id: i64,
+) -> Result<(Vec<String>, Vec<String>), sqlx::Error> {
+    let titles = |rows: Vec<AnyRow>| {
+        rows.iter()
+            .map(|r| r.try_get("title"))
+            .collect::<Result<Vec<String>, _>>()
+    };
+    let voted = sqlx::query(
+        "SELECT r.title FROM award_voters v JOIN award_rounds r ON r.org_id = v.org_id AND r.id = v.round_id
+         WHERE v.org_id = $1 AND v.voter_id = $2 ORDER BY r.opened_at, r.id",
+    )
+    .bind(org_id)
+    .bind(person_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let won = sqlx::query("SELECT title FROM award_rounds WHERE org_id = $1 AND winner_id = $2 ORDER BY opened_at, id")
+        .bind(org_id)
+        .bind(person_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok((titles(voted)?, titles(won)?))
 }

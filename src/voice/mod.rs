@@ -4,6 +4,7 @@
 
 pub mod demo;
 pub mod model;
+pub mod mydata;
 pub mod pages;
 pub mod pending;
 pub mod service;
@@ -20,5 +21,6 @@ pub const MODULE: crate::module::Module = crate::module::Module {
         href: "/voice",
         needs: None,
     }],
+    my_data: |app, actor| Box::pin(mydata::part(app, actor)),
     ..crate::module::Module::pages("voice", pages::routes)
 };

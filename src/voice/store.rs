@@ -295,3 +295,29 @@ pub async fn mark_abusive(conn: &mut AnyConnection, thread: &Thread) -> Result<(
         .await?;
     Ok(())
 }
+
+/// The messages a person put their name to, as a sender who signed or as a
+/// recipient replying, oldest first: (from the sender's side, body, day).
+pub async fn messages_by(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    person_id: i64,
+) -> Result<Vec<(bool, String, String)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT from_sender, body, day FROM feedback_messages WHERE org_id = $1 AND author_id = $2
+         ORDER BY day, thread_id, position",
+    )
+    .bind(org_id)
+    .bind(person_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.try_get::<i64, _>("from_sender")? != 0,
+            r.try_get("body")?,
+            r.try_get("day")?,
+        ))
+    })
+    .collect()
+}

@@ -115,7 +115,6 @@ async fn invited_people_answer_by_email_and_results_respect_the_guard(app: TestA
     home.assert(200, "A pulse is waiting for you");
 
     // Everyone answers through their personal link, on the page.
-    let _base = format!("http://{}", app.addr);
     for (i, mail) in mails.iter().enumerate() {
         assert!(mail.subject.contains("Monthly pulse"));
         let path = link_path(&mail.text, "/pulse/answer/").unwrap();
@@ -166,6 +165,18 @@ async fn invited_people_answer_by_email_and_results_respect_the_guard(app: TestA
         .await;
     bar.assert(200, "Fewer than 5 responses");
     assert!(!bar.body.contains("Belonging Index"));
+    // The manager's own data: the cycle they were asked to answer, their
+    // team then, and whether they answered; never the answers.
+    let mine: serde_json::Value = serde_json::from_str(&manager.get("/account/data.json").await.body).unwrap();
+    let cycles = mine["pulse_cycles"].as_array().unwrap();
+    assert_eq!(cycles.len(), 1, "{mine}");
+    assert_eq!(cycles[0]["pulse"], "Monthly pulse");
+    assert_eq!(cycles[0]["team"], "Team 0");
+    assert!(cycles[0]["answered"].is_boolean(), "{mine}");
+    manager
+        .get("/account/data")
+        .await
+        .assert(200, "Your answers are stored without your name");
     // Links of a closed pulse say so.
     let last = &mails[9];
     let path = link_path(&last.text, "/pulse/answer/").unwrap();

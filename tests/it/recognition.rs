@@ -12,6 +12,7 @@ both_databases!(
     a_month_of_thank_yous_shows_in_the_managers_coverage,
     the_board_pages_newest_first,
     an_employee_of_the_month_round_runs_from_nomination_to_winner_post,
+    my_data_holds_thank_yous_and_nominations_but_never_a_vote,
 );
 
 struct Org {
@@ -670,5 +671,102 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
     hr.post(&june_path("close"), &[("winner", barista3.as_str())])
         .await
         .assert(200, "Barista 3 wins");
+    app.run_jobs().await;
+}
+
+/// "My data" has every thank-you a person wrote or received, their
+/// reactions, their nominations and the rounds they voted in; a nominee
+/// does not learn who nominated them, and nobody's export says whom they
+/// voted for.
+async fn my_data_holds_thank_yous_and_nominations_but_never_a_vote(app: TestApp) {
+    let o = org(&app).await;
+    let (cook2, barista3) = (o.cooks[2].to_string(), o.baristas[3].to_string());
+    let cook1 = app.signed_in("cook1@bars.example").await;
+    cook1.get("/thanks").await;
+    cook1
+        .post(
+            "/thanks",
+            &[("recipients", cook2.as_str()), ("message", "THANKS-FOR-THE-SOUP")],
+        )
+        .await
+        .assert(200, "Posted");
+    let id: i64 = sqlx::query("SELECT id FROM thank_yous")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let cook2_browser = app.signed_in("cook2@bars.example").await;
+    cook2_browser.get("/thanks").await;
+    let reacted = cook2_browser
+        .post(
+            &format!("/thanks/{id}/react"),
+            &[("kind", "heart"), ("on", "true"), ("back", "/thanks")],
+        )
+        .await;
+    assert_eq!(reacted.status.as_u16(), 303);
+    let hr = app.signed_in("hera@bars.example").await;
+    hr.get("/thanks/awards").await;
+    hr.post("/thanks/awards", &[("title", "Employee of May")])
+        .await
+        .assert(200, "Nominations are open");
+    let round: i64 = sqlx::query("SELECT id FROM award_rounds")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let path = |what: &str| format!("/thanks/awards/{round}/{what}");
+    cook1.get("/thanks/awards").await;
+    cook1
+        .post(
+            &path("nominate"),
+            &[("nominee", cook2.as_str()), ("reason", "NOMINATED-SOUP")],
+        )
+        .await
+        .assert(200, "Your nomination is in");
+    let b1 = app.signed_in("barista1@bars.example").await;
+    b1.get("/thanks/awards").await;
+    b1.post(
+        &path("nominate"),
+        &[("nominee", barista3.as_str()), ("reason", "New menu")],
+    )
+    .await
+    .assert(200, "nomination is in");
+    hr.get("/thanks/awards").await;
+    hr.post(&path("vote-open"), &[]).await.assert(200, "The vote is open");
+    // Cook 1 nominated Cook 2 but votes for Barista 3.
+    cook1.get("/thanks/awards").await;
+    cook1
+        .post(&path("vote"), &[("nominee", barista3.as_str())])
+        .await
+        .assert(200, "Your vote is in");
+
+    let mine = cook1.get("/account/data").await;
+    mine.assert(200, "THANKS-FOR-THE-SOUP").assert(200, "NOMINATED-SOUP");
+    mine.assert(200, "Rounds you voted in: Employee of May");
+    let json: serde_json::Value = serde_json::from_str(&cook1.get("/account/data.json").await.body).unwrap();
+    assert_eq!(json["thanks_given"][0]["message"], "THANKS-FOR-THE-SOUP");
+    assert_eq!(json["thanks_given"][0]["to"], serde_json::json!(["Cook 2"]));
+    assert_eq!(json["thanks_received"], serde_json::json!([]));
+    assert_eq!(json["nominations_made"][0]["nominee"], "Cook 2");
+    assert_eq!(json["rounds_voted_in"], serde_json::json!(["Employee of May"]));
+    let text = json.to_string();
+    assert!(
+        !text.contains("Barista 3") && !text.contains(&barista3),
+        "the vote shows: {text}"
+    );
+
+    let theirs: serde_json::Value = serde_json::from_str(&cook2_browser.get("/account/data.json").await.body).unwrap();
+    assert_eq!(theirs["thanks_received"][0]["from"], "Cook 1");
+    assert_eq!(theirs["thanks_received"][0]["message"], "THANKS-FOR-THE-SOUP");
+    assert_eq!(theirs["reactions_given"], 1);
+    assert_eq!(theirs["nominations_received"][0]["reason"], "NOMINATED-SOUP");
+    assert_eq!(theirs["rounds_voted_in"], serde_json::json!([]));
+    let nominated = theirs["nominations_received"].to_string();
+    assert!(
+        !nominated.contains("Cook 1") && !nominated.contains("nominee"),
+        "{nominated}"
+    );
     app.run_jobs().await;
 }

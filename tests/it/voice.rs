@@ -599,6 +599,20 @@ async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
         1,
         "the first message stays unsigned"
     );
+    // The signed message is in the signer's own data; nothing unsigned is.
+    let mine: serde_json::Value = serde_json::from_str(&signer.get("/account/data.json").await.body).unwrap();
+    let said: Vec<&str> = mine["messages_you_signed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(said, ["It was me, happy to talk."]);
+    assert!(!mine.to_string().contains("MARK-"), "{mine}");
+    signer
+        .get("/account/data")
+        .await
+        .assert(200, "It was me, happy to talk.");
     // Owners choose when digests go out, among batched times only.
     hr.get("/voice/inbox").await;
     hr.post("/voice/digest", &[("digest", "weekly monday 09:00")])
