@@ -525,6 +525,16 @@ pub async fn count_orgs(db: &crate::db::Db) -> Result<i64, sqlx::Error> {
 /// The organization's time zone: its name as stored, and the zone. A name
 /// that is not a time zone is corrupt data, refused on write: an error,
 /// never quietly UTC.
+/// The organization's anonymity threshold k (PRIVACY.md rule 7); a stored
+/// value outside what the settings accept is corrupt data, an error.
+pub async fn anonymity_k(conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<u32, AppError> {
+    let k = store::anonymity_k(conn, org_id).await?.ok_or(AppError::NotFound)?;
+    u32::try_from(k)
+        .ok()
+        .filter(|k| (crate::privacy::MIN_K..=crate::privacy::MAX_K).contains(k))
+        .ok_or_else(|| AppError::internal(format!("organization {org_id} has a stored k of {k}")))
+}
+
 pub async fn time_zone(conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<(String, jiff::tz::TimeZone), AppError> {
     let org = store::org_by_id(conn, org_id).await?.ok_or(AppError::NotFound)?;
     let zone = jiff::tz::TimeZone::get(&org.time_zone).map_err(|e| {

@@ -97,6 +97,16 @@ pub async fn org_by_id(conn: &mut AnyConnection, id: i64) -> Result<Option<Organ
         .transpose()
 }
 
+/// The organization's anonymity threshold k as stored (PRIVACY.md rule 7).
+pub async fn anonymity_k(conn: &mut AnyConnection, org_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query("SELECT anonymity_k FROM organizations WHERE id = $1")
+        .bind(org_id)
+        .fetch_optional(conn)
+        .await?
+        .map(|r| r.try_get("anonymity_k"))
+        .transpose()
+}
+
 pub async fn count_orgs(db: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query("SELECT COUNT(*) AS n FROM organizations")
         .fetch_one(&mut *db.acquire().await?)

@@ -3,9 +3,12 @@
 
 pub mod oracle;
 pub mod plan;
+pub mod rules;
 pub mod seal;
 pub mod stats;
 
 /// The default anonymity threshold k, and the lowest an org may set.
 pub const DEFAULT_K: u32 = 5;
 pub const MIN_K: u32 = 3;
+/// The highest k the settings accept.
+pub const MAX_K: u32 = 50;

@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::model::{Pillar, Schedule};
-use super::results::{GroupResult, Participation};
+use super::results::GroupResult;
 use super::service::{self, PulseInput, View};
 use super::store::Cycle;
 use crate::app::AppState;
@@ -20,6 +20,7 @@ use crate::auth::{Actor, Permission};
 use crate::error::AppError;
 use crate::privacy::plan::Group;
 use crate::privacy::plan::Suppressed;
+use crate::privacy::rules::Participation;
 use crate::web::api::{ApiActor, ApiError, ApiErrors, ApiQuery, Json, JsonBody};
 
 /// Every operation of this module: each route and its entry in the OpenAPI

@@ -108,7 +108,7 @@ impl History {
         let earlier: Vec<&BTreeSet<i64>> = self.commented.iter().collect();
         plan.comments = if !plan.published.contains(&Group::Org) {
             plan::Comments::NoOrganization
-        } else if writers < k {
+        } else if !crate::privacy::rules::enough_writers(writers, k) {
             plan::Comments::FewWriters
         } else if !plan::comments_safe(&now, &earlier, k) {
             plan::Comments::History

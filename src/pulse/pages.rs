@@ -10,13 +10,14 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::model::{Pillar, Question, Schedule};
-use super::results::{GroupResult, Participation};
+use super::results::GroupResult;
 use super::service::{self, PulseInput, SubmitError, View};
 use super::store::Cycle;
 use crate::app::AppState;
 use crate::auth::{Permission, hash_token};
 use crate::error::AppError;
 use crate::privacy::plan::Group;
+use crate::privacy::rules::Participation;
 use crate::web::{ActiveForm, CurrentPerson, Form, Layout, Mistake, Query, parse_id, render, render_with};
 
 pub fn routes() -> Router<AppState> {

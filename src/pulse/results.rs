@@ -157,27 +157,6 @@ pub fn compute(questions: &[Question], responses: &[&StoredResponse], with_comme
     }
 }
 
-/// Participation as rule 11 allows it to be shown.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum Participation {
-    /// The group has fewer than k people.
-    SmallGroup,
-    /// Fewer than k have answered.
-    FewerThanK,
-    /// Rounded down to 10 %.
-    Percent(u32),
-}
-
-pub fn participation(people: u32, answered: u32, k: u32) -> Participation {
-    if people < k {
-        Participation::SmallGroup
-    } else if answered < k {
-        Participation::FewerThanK
-    } else {
-        Participation::Percent(answered * 100 / people / 10 * 10)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,13 +207,5 @@ mod tests {
 
     fn round(x: f64) -> i64 {
         x.round() as i64
-    }
-
-    #[test]
-    fn participation_is_coarse() {
-        assert_eq!(participation(4, 4, 5), Participation::SmallGroup);
-        assert_eq!(participation(12, 4, 5), Participation::FewerThanK);
-        assert_eq!(participation(12, 11, 5), Participation::Percent(90));
-        assert_eq!(participation(12, 5, 5), Participation::Percent(40));
     }
 }

@@ -11,7 +11,7 @@ use sqlx::Row;
 
 use super::groups::{TENURE, memberships, roster_groups};
 use super::model::{Pillar, Question, Schedule, rotate, tenure_band};
-use super::results::{self, GroupResult, Participation};
+use super::results::{self, GroupResult};
 use super::store::{self, Cycle, StoredResponse};
 use crate::app::App;
 use crate::audit::{self, Subject};
@@ -21,6 +21,7 @@ use crate::error::AppError;
 use crate::jobs::email;
 use crate::notify::email::OutgoingEmail;
 use crate::privacy::plan::{self, Group, Plan, Suppressed};
+use crate::privacy::rules::Participation;
 
 /// A pulse to create, already parsed.
 #[derive(Clone, Debug)]
@@ -315,7 +316,7 @@ pub async fn launch_unless_stopped(app: &App, org_id: i64, pulse_id: i64) -> Res
     let now = app.now();
     let mut tx = app.db.begin().await?;
     let pulse = sqlx::query(
-        "SELECT p.title, p.open_days, p.remind_days, p.per_cycle, p.audience_all, p.active, o.anonymity_k, o.name AS org_name
+        "SELECT p.title, p.open_days, p.remind_days, p.per_cycle, p.audience_all, p.active, o.name AS org_name
          FROM pulses p JOIN organizations o ON o.id = p.org_id WHERE p.org_id = $1 AND p.id = $2",
     )
     .bind(org_id)
@@ -407,9 +408,7 @@ pub async fn launch_unless_stopped(app: &App, org_id: i64, pulse_id: i64) -> Res
         opens_at: now.as_second(),
         closes_at: now.as_second() + open_days * 86_400,
         closed_at: None,
-        k: pulse
-            .try_get::<i64, _>("anonymity_k")?
-            .max(crate::privacy::MIN_K as i64) as u32,
+        k: crate::org::service::anonymity_k(&mut tx, org_id).await?,
         plan: None,
     };
     sqlx::query(
@@ -927,7 +926,7 @@ async fn view_unaudited(app: &App, actor: &Actor, cycle_id: i64, group: &Group) 
         }
         return Ok((
             cycle.clone(),
-            View::Open(results::participation(people, answered, cycle.k)),
+            View::Open(crate::privacy::rules::participation(people, answered, cycle.k)),
         ));
     }
     let plan = cycle.released_plan()?;
@@ -1236,12 +1235,13 @@ pub struct Anonymity {
 }
 
 pub async fn anonymity(app: &App, org_id: i64) -> Result<Anonymity, AppError> {
-    let row = sqlx::query("SELECT anonymity_k, share_results FROM organizations WHERE id = $1")
+    let conn = &mut *app.db.acquire().await?;
+    let row = sqlx::query("SELECT share_results FROM organizations WHERE id = $1")
         .bind(org_id)
-        .fetch_one(&mut *app.db.acquire().await?)
+        .fetch_one(&mut *conn)
         .await?;
     Ok(Anonymity {
-        k: row.try_get::<i64, _>("anonymity_k")?.max(0) as u32,
+        k: crate::org::service::anonymity_k(conn, org_id).await?,
         share_results: row.try_get::<i64, _>("share_results")? != 0,
     })
 }
@@ -1252,11 +1252,9 @@ pub async fn anonymity(app: &App, org_id: i64) -> Result<Anonymity, AppError> {
 /// promised when people answered.
 pub async fn set_anonymity(app: &App, actor: &Actor, new: Anonymity) -> Result<(), AppError> {
     actor.require(Permission::ManageSettings)?;
-    if new.k < crate::privacy::MIN_K || new.k > 50 {
-        return Err(AppError::invalid(
-            "k",
-            format!("must be from {} to 50", crate::privacy::MIN_K),
-        ));
+    let (min, max) = (crate::privacy::MIN_K, crate::privacy::MAX_K);
+    if !(min..=max).contains(&new.k) {
+        return Err(AppError::invalid("k", format!("must be from {min} to {max}")));
     }
     let mut tx = app.db.begin_rule(actor.org_id).await?;
     let current: i64 = sqlx::query("SELECT anonymity_k FROM organizations WHERE id = $1")

@@ -3,7 +3,6 @@
 
 /// A team of fewer people than this does not receive messages itself: they
 /// go to the next level up (PRIVACY.md rule 16).
-pub const MIN_TEAM: usize = 5;
 /// The longest message, in characters.
 pub const MAX_BODY: usize = 4000;
 pub const MAX_TOPIC: usize = 60;
@@ -149,15 +148,16 @@ impl Status {
 }
 
 /// The team whose managers receive a message meant for `chosen`: the first
-/// team, going up from it, with at least [`MIN_TEAM`] people (counting its
+/// team, going up from it, with at least `min_team` people (counting its
 /// sub-teams) and someone to read it; `None` means HR admins and owners.
 pub fn route(
     chosen: Option<i64>,
+    min_team: usize,
     parent: impl Fn(i64) -> Option<i64>,
     people_in_subtree: impl Fn(i64) -> usize,
     has_managers: impl Fn(i64) -> bool,
 ) -> Option<i64> {
-    crate::shared::tree::up(chosen, parent).find(|&team| people_in_subtree(team) >= MIN_TEAM && has_managers(team))
+    crate::shared::tree::up(chosen, parent).find(|&team| people_in_subtree(team) >= min_team && has_managers(team))
 }
 
 /// Whole days from one `YYYY-MM-DD` to another.
@@ -251,12 +251,25 @@ mod tests {
             _ => 0,
         };
         let managed = |t| t != 4;
-        assert_eq!(route(Some(2), parent, size, managed), Some(2));
-        assert_eq!(route(Some(3), parent, size, managed), Some(2), "4 people: one level up");
-        assert_eq!(route(Some(4), parent, size, managed), Some(1), "nobody to read it: up");
-        assert_eq!(route(None, parent, size, managed), None);
-        assert_eq!(route(Some(3), parent, |_| 4, managed), None, "all small: HR");
-        assert_eq!(route(Some(5), Some, |_| 0, managed), None, "a loop ends");
+        assert_eq!(route(Some(2), 5, parent, size, managed), Some(2));
+        assert_eq!(
+            route(Some(3), 5, parent, size, managed),
+            Some(2),
+            "4 people: one level up"
+        );
+        assert_eq!(
+            route(Some(4), 5, parent, size, managed),
+            Some(1),
+            "nobody to read it: up"
+        );
+        assert_eq!(route(None, 5, parent, size, managed), None);
+        assert_eq!(route(Some(3), 5, parent, |_| 4, managed), None, "all small: HR");
+        assert_eq!(route(Some(5), 5, Some, |_| 0, managed), None, "a loop ends");
+        assert_eq!(
+            route(Some(2), 13, parent, size, managed),
+            Some(1),
+            "k 13: 12 people is small"
+        );
     }
 
     #[test]

@@ -54,6 +54,8 @@ struct BoxPage {
     error: Option<String>,
     receives: bool,
     signed_in: bool,
+    /// The fewest people a team needs to receive a message itself.
+    min_team: usize,
 }
 
 async fn box_page(
@@ -65,7 +67,9 @@ async fn box_page(
 ) -> Result<BoxPage, AppError> {
     let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
     let receives = service::receives(&dir, &me.actor);
+    let k = crate::org::service::anonymity_k(&mut *app.db.acquire().await?, me.actor.org_id).await?;
     Ok(BoxPage {
+        min_team: crate::privacy::rules::feedback_min_team(k),
         layout,
         teams: dir
             .team_choices()
@@ -100,6 +104,7 @@ async fn show_box(
             error: None,
             receives: false,
             signed_in: false,
+            min_team: crate::privacy::rules::FEEDBACK_MIN_TEAM as usize,
         })),
     }
 }

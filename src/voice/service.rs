@@ -96,13 +96,15 @@ pub async fn send(app: &App, actor: &Actor, input: &SendInput) -> Result<Sent, A
     let pillar = pillar_of(&input.pillar)?;
     let topic = model::parse_topic(&input.topic).map_err(|e| AppError::invalid("topic", e))?;
     let body = model::parse_body(&input.body).map_err(|e| AppError::invalid("body", e))?;
+    let mut conn = app.db.acquire().await?;
+    let k = crate::org::service::anonymity_k(&mut conn, actor.org_id).await?;
     let team = model::route(
         chosen,
+        crate::privacy::rules::feedback_min_team(k),
         |id| dir.team(id).and_then(|t| t.parent_id),
         |id| dir.people_within(id).filter(|p| p.active).count(),
         |id| !recipients(&dir, Some(id)).is_empty(),
     );
-    let mut conn = app.db.acquire().await?;
     let (day, zone) = today(app, &mut conn, actor.org_id).await?;
     let code = FeedbackCode::generate();
     // Sealed until the digest: the thread itself is written only then.

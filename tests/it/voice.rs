@@ -11,6 +11,7 @@ both_databases!(
     wrong_codes_read_nothing_and_are_rate_limited,
     small_teams_pass_messages_up_and_bad_input_stores_nothing,
     recipients_see_only_their_threads_and_abuse_is_hidden,
+    a_higher_k_raises_the_size_a_team_needs_to_receive,
 );
 
 /// [`TestApp::org_with`], and an owner ("Olga Owner", olga@bars.example).
@@ -412,6 +413,38 @@ async fn small_teams_pass_messages_up_and_bad_input_stores_nothing(app: TestApp)
         .collect();
     assert_eq!(routed.iter().filter(|t| **t == Some(o.teams[0])).count(), 2);
     assert_eq!(routed.iter().filter(|t| t.is_none()).count(), 3);
+}
+
+/// Five people is the floor (PRIVACY.md rule 16); an organization whose k
+/// is higher protects its senders by its k.
+async fn a_higher_k_raises_the_size_a_team_needs_to_receive(app: TestApp) {
+    let o = org_with(&app, &[7], false).await;
+    let b = app.signed_in(&o.people[0][3].2).await;
+    b.get("/voice").await.assert(200, "fewer than 5 people");
+    let team = o.teams[0].to_string();
+    b.post("/voice", &[("team", team.as_str()), ("body", "hello")])
+        .await
+        .assert(200, "It goes to: Managers of Team 0");
+    sqlx::query("UPDATE organizations SET anonymity_k = 8 WHERE id = $1")
+        .bind(o.org)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    b.get("/voice").await.assert(200, "fewer than 8 people");
+    b.post("/voice", &[("team", team.as_str()), ("body", "hello again")])
+        .await
+        .assert(200, "It goes to: HR and the owners");
+    next_digest(&app).await;
+    let routed: Vec<Option<i64>> = sqlx::query("SELECT team_id FROM feedback_threads ORDER BY opened_day, id")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get(0).unwrap())
+        .collect();
+    let mut sorted = routed.clone();
+    sorted.sort();
+    assert_eq!(sorted, [None, Some(o.teams[0])], "{routed:?}");
 }
 
 async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
