@@ -172,7 +172,7 @@ fn organization(rng: &mut StdRng, k: u32, tally: &mut Tally, slowest: &mut Durat
             active: true,
         })
         .collect();
-    let candidates = crate::pulse::service::candidates(&dir, &[]);
+    let candidates = crate::pulse::groups::candidates(&dir, &[]);
     let mut history = History {
         current: HashMap::new(),
         earlier: Vec::new(),
@@ -283,7 +283,7 @@ async fn demo(database: Option<DatabaseUrl>) -> anyhow::Result<Tally> {
         people: Vec::new(),
     };
     let segments = crate::pulse::segments::list(&mut conn, org_id, false).await?;
-    let candidates = crate::pulse::service::candidates(&directory, &segments);
+    let candidates = crate::pulse::groups::candidates(&directory, &segments);
     let mut tally = Tally::default();
     for c in crate::pulse::store::cycles_of_org(&app.db, org_id).await? {
         let Some(stored) = c.plan.as_deref() else { continue };

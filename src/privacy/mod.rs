@@ -1,6 +1,7 @@
 //! The anonymity threshold and the differencing guard: the only gate
 //! between stored answers and any output (PRIVACY.md rules 7–15).
 
+pub mod groups;
 pub mod oracle;
 pub mod plan;
 pub mod rules;

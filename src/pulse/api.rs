@@ -443,12 +443,9 @@ async fn get_results(
     let id = path_id(&id)?;
     let key = q.group.unwrap_or_else(|| "org".into());
     let group = Group::parse(&key).ok_or_else(|| AppError::invalid("group", "not a group such as org or team:ID"))?;
-    let (cycle, view) = service::view(&app, &actor, id, &group).await?;
-    let groups = service::visible_groups(&app, &actor)
-        .await?
-        .iter()
-        .map(Group::key)
-        .collect();
+    let visible = service::visible_groups(&app, &actor).await?;
+    let (cycle, view) = service::view(&app, &actor, &visible, id, &group).await?;
+    let groups = visible.groups().iter().map(Group::key).collect();
     let mut out = ResultsOut {
         cycle: CycleOut::from(&cycle),
         group: key,
@@ -509,7 +506,8 @@ async fn get_heatmap(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<HeatmapRow>>, ApiError> {
     let id = path_id(&id)?;
-    let rows = service::heatmap(&app, &actor, id).await?;
+    let visible = service::visible_groups(&app, &actor).await?;
+    let rows = service::heatmap(&app, &actor, &visible, id).await?;
     crate::audit::record_now(
         &app.db,
         &actor,

@@ -1,44 +1,32 @@
-//! Which candidate groups a response or a roster entry belongs to: the
-//! organization, its team with and without sub-teams and every team above,
-//! its tenure band, its self-reported segments.
+//! Which candidate groups a cycle has and which of them a response or a
+//! roster entry belongs to, from the pulse's own records (team snapshot,
+//! tenure band, self-reported segments) through `privacy::groups`.
 
+use super::segments::SegmentQuestion;
 use super::store::StoredResponse;
+use crate::org::service::Directory;
+use crate::privacy::groups;
 use crate::privacy::plan::Group;
 
-/// The segment question of tenure bands.
-pub const TENURE: &str = "tenure";
+pub use crate::privacy::groups::TENURE;
+
+/// Every group a cycle of this organization may release.
+pub fn candidates(dir: &Directory, segments: &[SegmentQuestion]) -> Vec<Group> {
+    let teams: Vec<(i64, Option<i64>)> = dir.teams.iter().map(|t| (t.id, t.parent_id)).collect();
+    let segments: Vec<(String, Vec<String>)> = segments.iter().map(|q| (q.key(), q.options.clone())).collect();
+    groups::candidates(&teams, &super::model::TENURE_BANDS, &segments)
+}
 
 /// The groups a response belongs to, among the candidates.
-pub fn memberships(r: &StoredResponse, dir: &crate::org::service::Directory) -> Vec<Group> {
-    let mut groups = vec![Group::Org];
-    if let Some(team) = r.team_id {
-        groups.push(Group::TeamOnly(team));
-        groups.extend(dir.teams_up(team).map(Group::Team));
-    }
-    if let Some(band) = &r.tenure_band {
-        groups.push(Group::Segment {
-            question: TENURE.into(),
-            value: band.clone(),
-        });
-    }
-    for (segment, value) in &r.segments {
-        groups.push(Group::Segment {
-            question: format!("s{segment}"),
-            value: value.clone(),
-        });
-    }
-    groups
+pub fn memberships(r: &StoredResponse, dir: &Directory) -> Vec<Group> {
+    let up = r.team_id.into_iter().flat_map(|t| dir.teams_up(t));
+    let segments = r.segments.iter().map(|(s, v)| (super::segments::key(*s), v.clone()));
+    groups::memberships(r.team_id, up, r.tenure_band.as_deref(), segments)
 }
 
 /// The groups a roster entry (team snapshot, tenure band) puts a person
 /// in: what anyone who knows the roster knows.
-pub fn roster_groups(team: Option<i64>, band: Option<String>, dir: &crate::org::service::Directory) -> Vec<Group> {
-    let r = StoredResponse {
-        segments: vec![],
-        team_id: team,
-        tenure_band: band,
-        comment: None,
-        answers: vec![],
-    };
-    memberships(&r, dir)
+pub fn roster_groups(team: Option<i64>, band: Option<String>, dir: &Directory) -> Vec<Group> {
+    let up = team.into_iter().flat_map(|t| dir.teams_up(t));
+    groups::memberships(team, up, band.as_deref(), std::iter::empty())
 }

@@ -661,22 +661,26 @@ async fn show_results(
         return Err(AppError::Forbidden);
     }
     let group = if q.group.is_empty() {
-        visible[0].clone()
+        visible.groups()[0].clone()
     } else {
         Group::parse(&q.group).ok_or_else(|| AppError::invalid("group", "choose a group from the list"))?
     };
-    let (cycle, view) = service::view(&app, &me.actor, id, &group).await?;
+    let (cycle, view) = service::view(&app, &me.actor, &visible, id, &group).await?;
     let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
     let segs = super::segments::list(&mut *app.db.acquire().await?, me.actor.org_id, false).await?;
-    let groups = visible.iter().map(|g| (g.key(), group_label(g, &dir, &segs))).collect();
+    let groups = visible
+        .groups()
+        .iter()
+        .map(|g| (g.key(), group_label(g, &dir, &segs)))
+        .collect();
     let trend_points = if cycle.is_closed() {
-        service::trend(&app, &me.actor, cycle.pulse_id, &group).await?
+        service::trend(&app, &me.actor, &visible, cycle.pulse_id, &group).await?
     } else {
         Vec::new()
     };
     let label = group_label(&group, &dir, &segs);
     let heatmap = if cycle.is_closed() {
-        service::heatmap(&app, &me.actor, id)
+        service::heatmap(&app, &me.actor, &visible, id)
             .await?
             .into_iter()
             .map(|(team, cells)| {

@@ -23,8 +23,13 @@ pub struct SegmentQuestion {
 impl SegmentQuestion {
     /// The key of this question in group keys (`segment:s<ID>=value`).
     pub fn key(&self) -> String {
-        format!("s{}", self.id)
+        key(self.id)
     }
+}
+
+/// The key of segment question `id` among the groups ("s{id}").
+pub fn key(id: i64) -> String {
+    format!("s{id}")
 }
 
 /// Options written one per line (or separated by commas).
@@ -64,11 +69,13 @@ pub async fn list(
             Ok(SegmentQuestion {
                 id: r.try_get("id")?,
                 text: r.try_get("text")?,
-                options: serde_json::from_str(&options).unwrap_or_default(),
+                options: serde_json::from_str(&options)
+                    .map_err(|e| sqlx::Error::Decode(format!("segment question options {options:?}: {e}").into()))?,
                 active: r.try_get::<i64, _>("active")? != 0,
             })
         })
-        .filter(|q: &Result<SegmentQuestion, sqlx::Error>| !only_active || q.as_ref().is_ok_and(|q| q.active))
+        // An error stays in, to fail the list.
+        .filter(|q: &Result<SegmentQuestion, sqlx::Error>| !only_active || q.as_ref().map_or(true, |q| q.active))
         .collect()
 }
 

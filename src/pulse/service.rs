@@ -9,7 +9,7 @@ use jiff::{SignedDuration, Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use super::groups::{TENURE, memberships, roster_groups};
+use super::groups::{candidates, memberships, roster_groups};
 use super::model::{Pillar, Question, Schedule, rotate, tenure_band};
 use super::results::{self, GroupResult};
 use super::store::{self, Cycle, StoredResponse};
@@ -655,36 +655,6 @@ pub async fn submit_by_link(app: &App, token: &str, sent: Sent<'_>) -> Result<()
     submit_sent(app, org_id, cycle_id, person_id, sent).await
 }
 
-/// Every group any page, API call or export accepts for a cycle.
-pub(crate) fn candidates(
-    dir: &crate::org::service::Directory,
-    segments: &[super::segments::SegmentQuestion],
-) -> Vec<Group> {
-    let parents: HashSet<i64> = dir.teams.iter().filter_map(|t| t.parent_id).collect();
-    let mut c = vec![Group::Org];
-    for t in &dir.teams {
-        c.push(Group::Team(t.id));
-        if parents.contains(&t.id) {
-            c.push(Group::TeamOnly(t.id));
-        }
-    }
-    for band in super::model::TENURE_BANDS {
-        c.push(Group::Segment {
-            question: TENURE.into(),
-            value: band.into(),
-        });
-    }
-    for q in segments {
-        for option in &q.options {
-            c.push(Group::Segment {
-                question: q.key(),
-                value: option.clone(),
-            });
-        }
-    }
-    c
-}
-
 /// Closes a cycle: decides its publication plan and stores the result of
 /// every published group. Figures never change afterwards.
 ///
@@ -803,14 +773,40 @@ pub async fn close_early(app: &App, actor: &Actor, cycle_id: i64) -> Result<Plan
     close(app, actor.org_id, cycle_id).await
 }
 
+/// The groups a person may ask results for, computed once per request and
+/// handed to every reader of results.
+#[derive(Clone, Debug)]
+pub struct Visible(Vec<Group>);
+
+impl Visible {
+    pub fn contains(&self, group: &Group) -> bool {
+        self.0.contains(group)
+    }
+
+    pub fn groups(&self) -> &[Group] {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn require(&self, group: &Group) -> Result<(), AppError> {
+        match self.contains(group) {
+            true => Ok(()),
+            false => Err(AppError::Forbidden),
+        }
+    }
+}
+
 /// The groups a person may ask results for: HR admins and owners all;
 /// managers their own team and its sub-teams; everyone the whole
 /// organization when the org shares results.
-pub async fn visible_groups(app: &App, actor: &Actor) -> Result<Vec<Group>, AppError> {
+pub async fn visible_groups(app: &App, actor: &Actor) -> Result<Visible, AppError> {
     let dir = crate::org::service::team_tree(&mut *app.db.acquire().await?, actor.org_id).await?;
     if actor.can(Permission::ManageSurveys) {
         let segments = super::segments::list(&mut *app.db.acquire().await?, actor.org_id, false).await?;
-        return Ok(candidates(&dir, &segments));
+        return Ok(Visible(candidates(&dir, &segments)));
     }
     let share: i64 = sqlx::query("SELECT share_results FROM organizations WHERE id = $1")
         .bind(actor.org_id)
@@ -835,7 +831,7 @@ pub async fn visible_groups(app: &App, actor: &Actor) -> Result<Vec<Group>, AppE
             }
         }
     }
-    Ok(groups)
+    Ok(Visible(groups))
 }
 
 /// What may be shown of a group in a cycle.
@@ -852,8 +848,14 @@ pub enum View {
 }
 
 /// The one gate: every result page, API response and export asks here.
-pub async fn view(app: &App, actor: &Actor, cycle_id: i64, group: &Group) -> Result<(Cycle, View), AppError> {
-    let (cycle, view) = view_unaudited(app, actor, cycle_id, group).await?;
+pub async fn view(
+    app: &App,
+    actor: &Actor,
+    visible: &Visible,
+    cycle_id: i64,
+    group: &Group,
+) -> Result<(Cycle, View), AppError> {
+    let (cycle, view) = view_unaudited(app, actor, visible, cycle_id, group).await?;
     audit::record_now(
         &app.db,
         actor,
@@ -879,19 +881,14 @@ pub async fn export(app: &App, actor: &Actor, cycle_id: i64) -> Result<Vec<(Grou
     }
     let mut out = Vec::new();
     if cycle.is_closed() {
-        // One read of every stored result, not one lookup per group.
-        let plan = cycle.released_plan()?;
-        let stored = store::results(&mut conn, actor.org_id, cycle_id).await?;
+        let views = released(&mut conn, &cycle, groups.groups()).await?;
         drop(conn);
-        for group in groups {
-            let v = closed_view(&plan, &group, stored.get(&group.key()).map(String::as_str))?;
-            out.push((group, v));
-        }
+        out.extend(groups.groups().iter().cloned().zip(views));
     } else {
         drop(conn);
-        for group in groups {
-            let (_, v) = view_unaudited(app, actor, cycle_id, &group).await?;
-            out.push((group, v));
+        for group in groups.groups() {
+            let (_, v) = view_unaudited(app, actor, &groups, cycle_id, group).await?;
+            out.push((group.clone(), v));
         }
     }
     audit::record_now(
@@ -906,10 +903,14 @@ pub async fn export(app: &App, actor: &Actor, cycle_id: i64) -> Result<Vec<(Grou
     Ok(out)
 }
 
-async fn view_unaudited(app: &App, actor: &Actor, cycle_id: i64, group: &Group) -> Result<(Cycle, View), AppError> {
-    if !visible_groups(app, actor).await?.contains(group) {
-        return Err(AppError::Forbidden);
-    }
+async fn view_unaudited(
+    app: &App,
+    actor: &Actor,
+    visible: &Visible,
+    cycle_id: i64,
+    group: &Group,
+) -> Result<(Cycle, View), AppError> {
+    visible.require(group)?;
     let mut conn = app.db.acquire().await?;
     let cycle = store::cycle(&mut conn, actor.org_id, cycle_id)
         .await?
@@ -929,13 +930,34 @@ async fn view_unaudited(app: &App, actor: &Actor, cycle_id: i64, group: &Group) 
             View::Open(crate::privacy::rules::participation(people, answered, cycle.k)),
         ));
     }
-    let plan = cycle.released_plan()?;
-    let stored = match plan.allows(group) {
-        true => store::result(&mut conn, actor.org_id, cycle_id, &group.key()).await?,
-        false => None,
-    };
-    let v = closed_view(&plan, group, stored.as_deref())?;
+    let v = released(&mut conn, &cycle, std::slice::from_ref(group))
+        .await?
+        .remove(0);
     Ok((cycle, v))
+}
+
+/// The one reader of a closed cycle's stored results: for each of `groups`,
+/// what the cycle's plan released of it (its figures, or why not), in the
+/// same order. A released group whose stored result is missing or does not
+/// read is corrupt data: an error, never an empty figure.
+async fn released(conn: &mut sqlx::AnyConnection, cycle: &Cycle, groups: &[Group]) -> Result<Vec<View>, AppError> {
+    let plan = cycle.released_plan()?;
+    let stored = match groups {
+        [one] => match plan.allows(one) {
+            true => store::result(conn, cycle.org_id, cycle.id, &one.key())
+                .await?
+                .map(|r| (one.key(), r))
+                .into_iter()
+                .collect(),
+            false => HashMap::new(),
+        },
+        // One read of every stored result, not one lookup per group.
+        _ => store::results(conn, cycle.org_id, cycle.id).await?,
+    };
+    groups
+        .iter()
+        .map(|g| closed_view(cycle, &plan, g, stored.get(&g.key()).map(String::as_str)))
+        .collect()
 }
 
 /// Why a group's figures are withheld, in plain words (results page, API).
@@ -972,7 +994,7 @@ pub fn comments_note(cycle: &Cycle) -> Option<String> {
 
 /// What a closed cycle shows of a group: its stored result if the plan
 /// published it, or why not — and nothing else.
-fn closed_view(plan: &Plan, group: &Group, stored: Option<&str>) -> Result<View, AppError> {
+fn closed_view(cycle: &Cycle, plan: &Plan, group: &Group, stored: Option<&str>) -> Result<View, AppError> {
     if !plan.allows(group) {
         return Ok(match plan.suppressed.get(group) {
             Some(why @ (Suppressed::Differencing | Suppressed::History | Suppressed::SegmentHistory)) => {
@@ -981,7 +1003,10 @@ fn closed_view(plan: &Plan, group: &Group, stored: Option<&str>) -> Result<View,
             _ => View::FewerThanK,
         });
     }
-    let result: GroupResult = serde_json::from_str(stored.ok_or(AppError::NotFound)?).map_err(AppError::internal)?;
+    let corrupt = |why: String| AppError::internal(format!("cycle {}, group {}: {why}", cycle.id, group.key()));
+    let stored = stored.ok_or_else(|| corrupt("released, but no result is stored".into()))?;
+    let result: GroupResult =
+        serde_json::from_str(stored).map_err(|e| corrupt(format!("the stored result does not read: {e}")))?;
     Ok(View::Released(Box::new(result)))
 }
 
@@ -990,76 +1015,57 @@ fn closed_view(plan: &Plan, group: &Group, stored: Option<&str>) -> Result<View,
 pub async fn trend(
     app: &App,
     actor: &Actor,
+    visible: &Visible,
     pulse_id: i64,
     group: &Group,
 ) -> Result<Vec<(i64, Option<crate::privacy::stats::Share>)>, AppError> {
-    if !visible_groups(app, actor).await?.contains(group) {
-        return Err(AppError::Forbidden);
+    visible.require(group)?;
+    let mut conn = app.db.acquire().await?;
+    let mut points = Vec::new();
+    for cycle in store::earlier_cycles(&mut conn, actor.org_id, pulse_id, i64::MAX).await? {
+        let view = released(&mut conn, &cycle, std::slice::from_ref(group))
+            .await?
+            .remove(0);
+        let index = match view {
+            View::Released(result) => Some(result.index),
+            _ => None,
+        };
+        points.push((cycle.number, index));
     }
-    let rows = sqlx::query(
-        "SELECT c.number, r.result FROM cycles c
-         LEFT JOIN cycle_results r ON r.org_id = c.org_id AND r.cycle_id = c.id AND r.group_key = $3
-         WHERE c.org_id = $1 AND c.pulse_id = $2 AND c.closed_at IS NOT NULL ORDER BY c.number",
-    )
-    .bind(actor.org_id)
-    .bind(pulse_id)
-    .bind(group.key())
-    .fetch_all(&mut *app.db.acquire().await?)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let n: i64 = r.try_get("number")?;
-            let result: Option<String> = r.try_get("result")?;
-            let share = result
-                .and_then(|s| serde_json::from_str::<GroupResult>(&s).ok())
-                .map(|g| g.index);
-            Ok((n, share))
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(AppError::from)
+    Ok(points)
 }
 
 /// Team × pillar % favourable for the teams a person may see.
 pub async fn heatmap(
     app: &App,
     actor: &Actor,
+    visible: &Visible,
     cycle_id: i64,
 ) -> Result<Vec<(String, BTreeMap<Pillar, f64>)>, AppError> {
-    /// Only the part of a stored result the heatmap needs.
-    #[derive(Deserialize)]
-    struct PillarsOnly {
-        pillars: BTreeMap<Pillar, crate::privacy::stats::Share>,
-    }
     let mut conn = app.db.acquire().await?;
     // Another organization's cycle is not found (not an empty heatmap).
-    store::cycle(&mut conn, actor.org_id, cycle_id)
+    let cycle = store::cycle(&mut conn, actor.org_id, cycle_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    if !cycle.is_closed() {
+        return Ok(Vec::new());
+    }
     let dir = crate::org::service::team_tree(&mut conn, actor.org_id).await?;
-    drop(conn);
-    let visible: HashSet<Group> = visible_groups(app, actor).await?.into_iter().collect();
-    let rows = sqlx::query(
-        "SELECT group_key, result FROM cycle_results WHERE org_id = $1 AND cycle_id = $2 AND group_key LIKE 'team:%'",
-    )
-    .bind(actor.org_id)
-    .bind(cycle_id)
-    .fetch_all(&mut *app.db.acquire().await?)
-    .await?;
+    let teams: Vec<Group> = visible
+        .groups()
+        .iter()
+        .filter(|g| matches!(g, Group::Team(_)))
+        .cloned()
+        .collect();
+    let views = released(&mut conn, &cycle, &teams).await?;
     let mut out = Vec::new();
-    for r in rows {
-        let key: String = r.try_get("group_key")?;
-        let Some(group @ Group::Team(t)) = Group::parse(&key) else {
-            continue;
-        };
-        if !visible.contains(&group) {
-            continue;
+    for (group, view) in teams.iter().zip(views) {
+        if let (Group::Team(t), View::Released(result)) = (group, view) {
+            out.push((
+                dir.team_path(*t),
+                result.pillars.iter().map(|(p, s)| (*p, s.value)).collect(),
+            ));
         }
-        let result: PillarsOnly =
-            serde_json::from_str(&r.try_get::<String, _>("result")?).map_err(AppError::internal)?;
-        out.push((
-            dir.team_path(t),
-            result.pillars.iter().map(|(p, s)| (*p, s.value)).collect(),
-        ));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)

@@ -30,11 +30,13 @@ impl Phase {
         }
     }
 
-    fn parse(raw: &str) -> Phase {
+    /// A stored phase; anything else is corrupt data, an error.
+    fn parse(raw: &str) -> Result<Phase, sqlx::Error> {
         match raw {
-            "voting" => Phase::Voting,
-            "closed" => Phase::Closed,
-            _ => Phase::Nominating,
+            "nominating" => Ok(Phase::Nominating),
+            "voting" => Ok(Phase::Voting),
+            "closed" => Ok(Phase::Closed),
+            _ => Err(sqlx::Error::Decode(format!("award round phase {raw:?}").into())),
         }
     }
 }
@@ -68,7 +70,7 @@ async fn load_round(
     row: &sqlx::any::AnyRow,
 ) -> Result<Round, AppError> {
     let id: i64 = row.try_get("id")?;
-    let phase = Phase::parse(&row.try_get::<String, _>("phase")?);
+    let phase = Phase::parse(&row.try_get::<String, _>("phase")?)?;
     let name = |p: i64| {
         dir.person(p)
             .map(|x| x.name.clone())
@@ -158,7 +160,7 @@ async fn open_round(conn: &mut AnyConnection, org_id: i64, id: i64) -> Result<Ph
         .fetch_optional(conn)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(Phase::parse(&row.try_get::<String, _>("phase")?))
+    Ok(Phase::parse(&row.try_get::<String, _>("phase")?)?)
 }
 
 /// HR opens a round; one at a time.

@@ -97,7 +97,7 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
             team_id,
             pillar: pillar.map(str::to_owned),
             topic: Some((*topic).to_owned()),
-            status: status.as_str().to_owned(),
+            status: *status,
             assignee_id: manager,
             opened_day: opened.to_string(),
             delivered_day: Some((opened + jiff::Span::new().days(1)).to_string()),

@@ -241,7 +241,7 @@ async fn view_of(
         recipients: group_label(dir, thread.team_id),
         pillar: thread.pillar.clone(),
         topic: thread.topic.clone(),
-        status: Status::parse(&thread.status).unwrap_or(Status::New),
+        status: thread.status,
         assignee: thread.assignee_id.and_then(|id| name(Some(id)).map(|n| (id, n))),
         closing_note: thread.closing_note.clone(),
         opened_day: thread.opened_day.clone(),
@@ -344,7 +344,7 @@ pub async fn reply_as_sender(
     let mut conn = app.db.acquire().await?;
     // The thread, delivered or still waiting for its first digest.
     let org_id = match store::thread_by_code(&mut conn, &code_hash).await? {
-        Some(thread) if thread.abusive || thread.status == Status::Resolved.as_str() => {
+        Some(thread) if thread.abusive || thread.status == Status::Resolved => {
             return Err(AppError::conflict(
                 "body",
                 "this conversation is closed; send a new message to raise something else",
@@ -464,7 +464,7 @@ pub async fn inbox(app: &App, actor: &Actor, status: Option<Status>, hidden: boo
             median_days_to_reply: None,
         });
         g.threads += 1;
-        if t.status != Status::Resolved.as_str() {
+        if t.status != Status::Resolved {
             g.open += 1;
         }
         if let (Some(from), Some(to)) = (&t.delivered_day, &t.first_reply_day) {
@@ -485,7 +485,7 @@ pub async fn inbox(app: &App, actor: &Actor, status: Option<Status>, hidden: boo
     let receives = receives(&dir, actor);
     let rows = threads
         .iter()
-        .filter(|t| status.is_none_or(|s| t.status == s.as_str()))
+        .filter(|t| status.is_none_or(|s| t.status == s))
         .map(|t| {
             let (count, last, sender_last) = summaries.get(&t.id).cloned().unwrap_or((0, t.opened_day.clone(), true));
             InboxRow {
@@ -493,12 +493,12 @@ pub async fn inbox(app: &App, actor: &Actor, status: Option<Status>, hidden: boo
                 recipients: group_label(&dir, t.team_id),
                 pillar: t.pillar.clone(),
                 topic: t.topic.clone(),
-                status: Status::parse(&t.status).unwrap_or(Status::New),
+                status: t.status,
                 assignee: t.assignee_id.and_then(|id| dir.person(id)).map(|p| p.name.clone()),
                 opened_day: t.opened_day.clone(),
                 last_day: last,
                 messages: count,
-                awaiting_reply: sender_last && t.status != Status::Resolved.as_str(),
+                awaiting_reply: sender_last && t.status != Status::Resolved,
             }
         })
         .collect();
@@ -562,7 +562,7 @@ pub async fn change(app: &App, actor: &Actor, id: i64, change: Change) -> Result
     }
     let action = match change {
         Change::Reply(body) => {
-            if thread.status == Status::Resolved.as_str() {
+            if thread.status == Status::Resolved {
                 return Err(AppError::conflict(
                     "body",
                     "the thread is resolved; set it in progress to reply",

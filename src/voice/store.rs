@@ -11,7 +11,7 @@ pub struct Thread {
     pub team_id: Option<i64>,
     pub pillar: Option<String>,
     pub topic: Option<String>,
-    pub status: String,
+    pub status: super::model::Status,
     pub assignee_id: Option<i64>,
     pub opened_day: String,
     pub delivered_day: Option<String>,
@@ -40,7 +40,12 @@ fn thread_from_row(r: &AnyRow) -> Result<Thread, sqlx::Error> {
         team_id: r.try_get("team_id")?,
         pillar: r.try_get("pillar")?,
         topic: r.try_get("topic")?,
-        status: r.try_get("status")?,
+        status: {
+            let raw: String = r.try_get("status")?;
+            // Corrupt data is an error, not a new thread.
+            super::model::Status::parse(&raw)
+                .map_err(|e| sqlx::Error::Decode(format!("thread status {raw:?}: {e}").into()))?
+        },
         assignee_id: r.try_get("assignee_id")?,
         opened_day: r.try_get("opened_day")?,
         delivered_day: r.try_get("delivered_day")?,

@@ -21,6 +21,7 @@ both_databases!(
     rewording_an_answered_question_makes_a_new_version,
     self_reported_segments_stay_on_the_response_and_pass_the_guard,
     another_organization_cannot_touch_a_cycle,
+    corrupt_stored_data_is_an_error_never_a_default,
 );
 
 /// Designs a pulse through the form (the defaults: one question per pillar
@@ -1153,5 +1154,71 @@ async fn another_organization_cannot_touch_a_cycle(app: TestApp) {
     me.get(&path).await.assert(200, "Send my answers");
     me.post(&path, &refs).await.assert(200, "Thank you");
     assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, 1);
+    app.run_jobs().await;
+}
+
+/// A stored value that does not read (a result, segment options, k, a time
+/// zone) fails the request that reads it, with the cause logged; nothing
+/// shows an empty figure, no options, a default k or UTC in its place.
+async fn corrupt_stored_data_is_an_error_never_a_default(app: TestApp) {
+    let o = app.org_with(&[6], false).await;
+    let hr = app.signed_in("hera@bars.example").await;
+    let cycle = launch_pulse(&app, &hr, o.org).await;
+    for (i, (person, _)) in o.members().iter().enumerate() {
+        let fields = answer_fields(&app, o.org, cycle, 1 + (i as i64 % 5)).await;
+        belong::pulse::service::submit(&app.state, o.org, cycle, *person, &fields)
+            .await
+            .unwrap();
+    }
+    hr.get(&format!("/pulse/cycles/{cycle}")).await;
+    hr.post(&format!("/pulse/cycles/{cycle}/close"), &[]).await;
+    let actor = belong::auth::Actor {
+        org_id: o.org,
+        person_id: 0,
+        role: Role::HrAdmin,
+    };
+    let visible = belong::pulse::service::visible_groups(&app.state, &actor)
+        .await
+        .unwrap();
+    let (_, view) = belong::pulse::service::view(&app.state, &actor, &visible, cycle, &Group::Org)
+        .await
+        .unwrap();
+    assert!(matches!(view, belong::pulse::service::View::Released(_)), "{view:?}");
+    let exec = |sql: &'static str| {
+        let pool = app.state.db.pool.clone();
+        async move { sqlx::query(sql).execute(&pool).await.unwrap() }
+    };
+    let internal = |e: belong::error::AppError| {
+        assert!(matches!(e, belong::error::AppError::Internal(_)), "{e:?}");
+        e.cause().unwrap()
+    };
+
+    exec("UPDATE cycle_results SET result = '{\"responses\": 6' WHERE group_key = 'org'").await;
+    let e = belong::pulse::service::view(&app.state, &actor, &visible, cycle, &Group::Org)
+        .await
+        .unwrap_err();
+    assert!(internal(e).contains("does not read"));
+    let pulse = app.count("SELECT pulse_id FROM cycles").await;
+    let e = belong::pulse::service::trend(&app.state, &actor, &visible, pulse, &Group::Org)
+        .await
+        .unwrap_err();
+    internal(e);
+    exec("DELETE FROM cycle_results WHERE group_key = 'org'").await;
+    let e = belong::pulse::service::view(&app.state, &actor, &visible, cycle, &Group::Org)
+        .await
+        .unwrap_err();
+    assert!(internal(e).contains("no result is stored"));
+
+    exec("INSERT INTO segment_questions (id, org_id, text, options, active, created_at) VALUES (77, (SELECT id FROM organizations), 'Where?', 'remote, office', 1, 0)").await;
+    let listed = belong::pulse::segments::list(&mut app.state.db.acquire().await.unwrap(), o.org, true).await;
+    assert!(listed.is_err(), "{listed:?}");
+
+    exec("UPDATE organizations SET anonymity_k = 1").await;
+    let k = belong::org::service::anonymity_k(&mut app.state.db.acquire().await.unwrap(), o.org).await;
+    assert!(internal(k.unwrap_err()).contains("stored k of 1"));
+
+    exec("UPDATE organizations SET time_zone = 'Mars/Olympus'").await;
+    let tz = belong::org::service::time_zone(&mut app.state.db.acquire().await.unwrap(), o.org).await;
+    assert!(tz.is_err());
     app.run_jobs().await;
 }

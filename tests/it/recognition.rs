@@ -768,5 +768,20 @@ async fn my_data_holds_thank_yous_and_nominations_but_never_a_vote(app: TestApp)
         !nominated.contains("Cook 1") && !nominated.contains("nominee"),
         "{nominated}"
     );
+    // A stored phase that does not read fails the page; it is not "nominating".
+    sqlx::query("UPDATE award_rounds SET phase = 'lost'")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let actor = belong::auth::Actor {
+        org_id: o.org,
+        person_id: o.cooks[1],
+        role: Role::Employee,
+    };
+    let rounds = belong::recognition::awards::rounds(&app.state, &actor).await;
+    assert!(
+        matches!(rounds, Err(belong::error::AppError::Internal(_))),
+        "{rounds:?}"
+    );
     app.run_jobs().await;
 }

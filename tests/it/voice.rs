@@ -445,6 +445,18 @@ async fn a_higher_k_raises_the_size_a_team_needs_to_receive(app: TestApp) {
     let mut sorted = routed.clone();
     sorted.sort();
     assert_eq!(sorted, [None, Some(o.teams[0])], "{routed:?}");
+    // A stored status that does not read fails the inbox; it is not "new".
+    sqlx::query("UPDATE feedback_threads SET status = 'lost'")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let hr = belong::auth::Actor {
+        org_id: o.org,
+        person_id: 0,
+        role: Role::HrAdmin,
+    };
+    let inbox = belong::voice::service::inbox(&app.state, &hr, None, false).await;
+    assert!(matches!(inbox, Err(belong::error::AppError::Internal(_))));
 }
 
 async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
