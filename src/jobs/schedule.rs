@@ -344,4 +344,68 @@ mod tests {
         assert!(Rule::parse("monthly day 31 09:00").unwrap_err().contains("1 to 28"));
         assert!(Rule::parse("sometimes").is_err());
     }
+
+    fn weekday(i: usize) -> (&'static str, Weekday) {
+        [
+            ("monday", Weekday::Monday),
+            ("tue", Weekday::Tuesday),
+            ("Wednesday", Weekday::Wednesday),
+            ("thu", Weekday::Thursday),
+            ("friday", Weekday::Friday),
+            ("SAT", Weekday::Saturday),
+            ("sunday", Weekday::Sunday),
+        ][i]
+    }
+
+    proptest::proptest! {
+        /// Every rule a person can write reads as what it says, and its
+        /// next occurrence is later, within a month and a bit, at the hour
+        /// and minute it names in local time (unless a clock change skips
+        /// that hour).
+        #[test]
+        fn written_rules_read_as_they_say(
+            kind in 0..4usize,
+            hour in 0..24i8,
+            minute in 0..60i8,
+            day in 1..=28i8,
+            nth in 0..5usize,
+            wd in 0..7usize,
+            after in 1_700_000_000i64..1_900_000_000,
+        ) {
+            let t = format!("{hour:02}:{minute:02}");
+            let (name, weekday) = weekday(wd);
+            let ordinal = ["first", "second", "third", "fourth", "last"][nth];
+            let (text, want) = match kind {
+                0 => (format!("daily {t}"), Rule::Daily { hour, minute }),
+                1 => (format!("weekly {name} {t}"), Rule::Weekly { weekday, hour, minute }),
+                2 => (
+                    format!("monthly {ordinal} {name} {t}"),
+                    Rule::MonthlyWeekday { nth: if nth == 4 { -1 } else { nth as i8 + 1 }, weekday, hour, minute },
+                ),
+                _ => (format!("monthly day {day} {t}"), Rule::MonthlyDay { day, hour, minute }),
+            };
+            let rule = Rule::parse(&text).unwrap();
+            proptest::prop_assert_eq!(rule, want);
+            let tz = TimeZone::get("Europe/Berlin").unwrap();
+            let after = Timestamp::from_second(after).unwrap();
+            let next = rule.next_after(&tz, after);
+            proptest::prop_assert!(next > after);
+            proptest::prop_assert!(next.as_second() - after.as_second() <= 40 * 86_400);
+            let local = next.to_zoned(tz);
+            if local.hour() != hour {
+                // Only a spring-forward gap moves the time, by its hour.
+                proptest::prop_assert_eq!(local.hour(), hour + 1, "{} at {}", text, local);
+            } else {
+                proptest::prop_assert_eq!(local.minute(), minute);
+            }
+        }
+
+        /// Any text is a rule or refused with a message, never a panic.
+        #[test]
+        fn any_text_is_a_rule_or_refused(raw in "(daily|weekly|monthly|day|first|last|monday|[0-9:]{1,6}| ){0,6}") {
+            if let Err(why) = Rule::parse(&raw) {
+                proptest::prop_assert!(!why.is_empty());
+            }
+        }
+    }
 }

@@ -743,4 +743,43 @@ mod tests {
         assert!(p.creates.is_empty());
         assert_eq!(p.rejected[0].column, "role");
     }
+
+    proptest::proptest! {
+        /// Any bytes are a file or refused, never a panic; every data line
+        /// of a file that reads ends up created or rejected, not lost.
+        #[test]
+        fn any_bytes_are_read_or_refused(tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let mut bytes = b"name,email,team\n".to_vec();
+            bytes.extend(tail);
+            if let Ok(parsed) = parse(&bytes) {
+                let p = plan(parsed, &Directory::default(), &owner());
+                proptest::prop_assert!(p.creates.len() + p.rejected_lines() <= bytes.len());
+            }
+        }
+
+        /// Rows written as a spreadsheet writes them (quoted where needed,
+        /// commas or semicolons) all become people, with their cells intact.
+        #[test]
+        fn written_rows_become_people(
+            people in proptest::collection::vec(("[A-Z][a-z]{1,8}( [A-Z][a-z]{1,8})?", "[A-Za-z ,]{1,12}"), 1..12),
+            semicolons in proptest::prelude::any::<bool>(),
+        ) {
+            let sep = if semicolons { ';' } else { ',' };
+            let mut csv = format!("name{sep}email{sep}team\n");
+            for (i, (name, team)) in people.iter().enumerate() {
+                let team = format!("\"{}\"", team.trim().replace('"', "\"\""));
+                csv.push_str(&format!("{name}{sep}p{i}@x.org{sep}{team}\n"));
+            }
+            let p = plan_of(&csv);
+            proptest::prop_assert!(p.rejected.is_empty(), "{csv}: {:?}", p.rejected);
+            proptest::prop_assert_eq!(p.creates.len(), people.len());
+            for (i, (name, team)) in people.iter().enumerate() {
+                let made = &p.creates[i];
+                proptest::prop_assert_eq!(&made.email, &format!("p{i}@x.org"));
+                proptest::prop_assert_eq!(&made.name, name);
+                let team = team.trim();
+                proptest::prop_assert_eq!(made.team.as_deref(), (!team.is_empty()).then_some(team));
+            }
+        }
+    }
 }

@@ -510,4 +510,32 @@ mod tests {
         let picked = rotate(&[1, 2], &[(3, Some(5)), (4, None), (5, Some(2)), (6, Some(9))], 4);
         assert_eq!(picked, vec![1, 2, 4, 5]);
     }
+
+    use proptest::prelude::Strategy;
+
+    proptest::proptest! {
+        /// Scores: a field is taken exactly when it is a whole number
+        /// within its question's scale (1–5, or 0–10 for eNPS); anything
+        /// else is refused with the field's name, and nothing panics.
+        #[test]
+        fn a_score_is_taken_only_within_its_scale(
+            value in proptest::prop_oneof![
+                (-20i64..30).prop_map(|v| v.to_string()),
+                proptest::prelude::any::<String>(),
+                "[ ]{0,2}[0-9]{1,3}[ ]{0,2}",
+            ],
+            enps in proptest::prelude::any::<bool>(),
+        ) {
+            let pillar = if enps { Pillar::Enps } else { Pillar::Value };
+            let (low, high) = pillar.scale().unwrap();
+            let qs = [Question::sample(1, pillar)];
+            let fields = vec![("q1".to_owned(), value.clone())];
+            let wanted = value.trim().parse::<i64>().ok().filter(|v| (low..=high).contains(v));
+            match (parse_submission(&qs, &fields), wanted) {
+                (Ok(s), Some(v)) => proptest::prop_assert_eq!(s.answers.get(&1), Some(&v)),
+                (Err(errors), None) => proptest::prop_assert!(errors.iter().any(|(f, _)| f == "q1"), "{errors:?}"),
+                (got, want) => proptest::prop_assert!(false, "{value:?}: got {got:?}, wanted {want:?}"),
+            }
+        }
+    }
 }

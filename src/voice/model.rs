@@ -283,4 +283,41 @@ mod tests {
         assert_eq!(median(vec![4, 1]), Some(2.5));
         assert_eq!(median(vec![]), None);
     }
+
+    proptest::proptest! {
+        /// A code reads back from its display, and from the ways people
+        /// type it: lower case, without dashes, spaced, O for 0, I or L for 1.
+        #[test]
+        fn a_code_reads_back_however_it_is_typed(spaces in proptest::collection::vec(0..4usize, 8)) {
+            let code = FeedbackCode::generate();
+            let shown = code.display();
+            proptest::prop_assert_eq!(FeedbackCode::parse(&shown), Ok(code.clone()));
+            let sloppy: String = shown
+                .replace('-', "")
+                .chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    let c = match c {
+                        '0' => 'o',
+                        '1' if i % 2 == 0 => 'l',
+                        '1' => 'i',
+                        c => c.to_ascii_lowercase(),
+                    };
+                    format!("{c}{}", " ".repeat(spaces[i % spaces.len()] % 2))
+                })
+                .collect();
+            proptest::prop_assert_eq!(FeedbackCode::parse(&sloppy), Ok(code));
+        }
+
+        /// Any text is read or refused, never a panic; what is read has
+        /// exactly the code's letters, from its alphabet.
+        #[test]
+        fn any_text_is_a_code_or_refused(raw in proptest::prelude::any::<String>()) {
+            if let Ok(code) = FeedbackCode::parse(&raw) {
+                let plain = code.display().replace('-', "");
+                proptest::prop_assert_eq!(plain.len(), CODE_CHARS);
+                proptest::prop_assert!(plain.bytes().all(|b| ALPHABET.contains(&b)));
+            }
+        }
+    }
 }
