@@ -7,12 +7,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use sqlx::Row;
 
 use crate::app::AppState;
 use crate::auth::password::{self, Password};
 use crate::auth::{session, throttle};
-use crate::db::Db;
 use crate::error::AppError;
 use crate::limits;
 use crate::web::middleware::{cookie, cookie_header};
@@ -52,7 +50,7 @@ async fn show_sign_in(
     Query(q): Query<SignInQuery>,
 ) -> Result<Response, AppError> {
     let org = if q.org.is_empty() {
-        only_org_slug(&app.db).await?.unwrap_or_default()
+        crate::auth::accounts::only_org_slug(&app.db).await?.unwrap_or_default()
     } else {
         q.org
     };
@@ -63,16 +61,6 @@ async fn show_sign_in(
     }))
 }
 
-/// With one organization in the database there is nothing to choose.
-async fn only_org_slug(db: &Db) -> Result<Option<String>, sqlx::Error> {
-    let rows = sqlx::query("SELECT slug FROM organizations ORDER BY slug LIMIT 2")
-        .fetch_all(&mut *db.acquire().await?)
-        .await?;
-    Ok(match rows.as_slice() {
-        [one] => Some(one.try_get("slug")?),
-        _ => None,
-    })
-}
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -122,20 +110,8 @@ async fn sign_in(
         ));
     }
 
-    let account = sqlx::query(
-        "SELECT o.id AS org_id, p.id AS person_id, p.password_hash, p.must_change_password
-         FROM organizations o
-         LEFT JOIN people p ON p.org_id = o.id AND p.email_key = $2 AND p.active = 1
-         WHERE o.slug = $1",
-    )
-    .bind(&slug)
-    .bind(&email_key)
-    .fetch_optional(&mut *app.db.acquire().await?)
-    .await?;
-    let org_id: i64 = match &account {
-        Some(row) => row.try_get("org_id")?,
-        None => 0,
-    };
+    let account = crate::auth::accounts::find(&app.db, &slug, &email_key).await?;
+    let org_id = account.org_id;
     // Counted before the password is hashed, in one step: parallel guesses
     // get no further than guesses in a row, and a refused one costs no
     // argon2 work at all.
@@ -152,14 +128,7 @@ async fn sign_in(
         ));
     }
 
-    let (person_id, hash, must_change) = match &account {
-        Some(row) => (
-            row.try_get::<Option<i64>, _>("person_id")?,
-            row.try_get::<Option<String>, _>("password_hash")?,
-            row.try_get::<Option<i64>, _>("must_change_password")?.unwrap_or(0) != 0,
-        ),
-        None => (None, None, false),
-    };
+    let (person_id, hash, must_change) = (account.person_id, account.password_hash, account.must_change_password);
     let ok = match password::verify(form.password.clone(), hash).await {
         Ok(ok) => ok,
         Err(busy) => {
@@ -246,12 +215,7 @@ async fn change_password(
             },
         )
     };
-    let stored: Option<String> = sqlx::query("SELECT password_hash FROM people WHERE org_id = $1 AND id = $2")
-        .bind(me.actor.org_id)
-        .bind(me.actor.person_id)
-        .fetch_one(&mut *app.db.acquire().await?)
-        .await?
-        .try_get("password_hash")?;
+    let stored = crate::auth::accounts::password_hash(&app.db, me.actor.org_id, me.actor.person_id).await?;
     let guesses = throttle::current_password(me.actor.org_id, me.actor.person_id);
     if let Err(retry_after) = limits::attempt(&app.db, std::slice::from_ref(&guesses), app.now()).await? {
         return Ok(too_many(
@@ -281,16 +245,7 @@ async fn change_password(
         return Ok(again("new", "Choose a password different from the current one."));
     }
     let hash = password::hash(&new).await;
-    sqlx::query(
-        "UPDATE people SET password_hash = $1, must_change_password = 0, updated_at = $2
-         WHERE org_id = $3 AND id = $4",
-    )
-    .bind(hash)
-    .bind(app.now().as_second())
-    .bind(me.actor.org_id)
-    .bind(me.actor.person_id)
-    .execute(&mut *app.db.acquire().await?)
-    .await?;
+    crate::auth::accounts::set_password_hash(&app.db, me.actor.org_id, me.actor.person_id, &hash, app.now()).await?;
     // Sessions elsewhere may belong to whoever knew the old password.
     session::end_all_for(
         &app.db,

@@ -2,6 +2,7 @@
 //! throttling, roles and permissions, sign-in links and API tokens (the
 //! pages are `account`).
 
+pub mod accounts;
 pub mod magic;
 pub mod password;
 pub mod policy;

@@ -90,24 +90,18 @@ pub struct PulseOut {
 #[utoipa::path(get, path = "/api/v1/pulses", tag = "pulse", security(("bearer" = [])),
     responses((status = 200, description = "Pulses, newest first", body = Vec<PulseOut>), ApiErrors))]
 async fn list_pulses(State(app): State<AppState>, ApiActor(actor): ApiActor) -> Result<Json<Vec<PulseOut>>, ApiError> {
-    use sqlx::Row;
     actor.require(Permission::ManageSurveys)?;
-    let rows = sqlx::query("SELECT id, title, schedule FROM pulses WHERE org_id = $1 ORDER BY created_at DESC, id")
-        .bind(actor.org_id)
-        .fetch_all(&mut *app.db.acquire().await?)
+    let pulses = super::store::pulses(&mut *app.db.acquire().await?, actor.org_id)
         .await
         .map_err(AppError::from)?;
-    let out = rows
-        .iter()
-        .map(|r| {
-            Ok(PulseOut {
-                id: r.try_get::<i64, _>("id")?.to_string(),
-                title: r.try_get("title")?,
-                schedule: r.try_get("schedule")?,
-            })
+    let out = pulses
+        .into_iter()
+        .map(|(id, title, schedule)| PulseOut {
+            id: id.to_string(),
+            title,
+            schedule: schedule.as_str().to_owned(),
         })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(AppError::from)?;
+        .collect();
     Ok(Json(out))
 }
 

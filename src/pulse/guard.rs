@@ -5,10 +5,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use sqlx::Row;
 
 use super::groups::{TENURE, roster_groups};
-use super::model::Schedule;
 use super::store::{self, Cycle};
 use crate::error::AppError;
 use crate::privacy::plan::{self, Group};
@@ -47,18 +45,13 @@ impl History {
                 .collect()
         };
         let current = respondents(store::respondents(conn, cycle.org_id, cycle.id).await?);
-        let schedule: String = sqlx::query("SELECT schedule FROM pulses WHERE org_id = $1 AND id = $2")
-            .bind(cycle.org_id)
-            .bind(cycle.pulse_id)
-            .fetch_one(&mut *conn)
-            .await?
-            .try_get("schedule")?;
+        let schedule = store::schedule_of(conn, cycle.org_id, cycle.pulse_id).await?;
         let mut h = History {
             current,
             earlier: Vec::new(),
             released: Vec::new(),
             commented: Vec::new(),
-            repeats: Schedule::parse(&schedule).ok().and_then(Schedule::months).is_some(),
+            repeats: schedule.months().is_some(),
         };
         for c in store::earlier_cycles(conn, cycle.org_id, cycle.pulse_id, cycle.number).await? {
             let plan = c.released_plan()?;

@@ -91,19 +91,11 @@ struct OverviewPage {
 async fn overview(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
     let manages = me.actor.can(Permission::ManageSurveys);
     let pulses = if manages {
-        use sqlx::Row;
-        sqlx::query("SELECT id, title FROM pulses WHERE org_id = $1 ORDER BY created_at DESC, id")
-            .bind(me.actor.org_id)
-            .fetch_all(&mut *app.db.acquire().await?)
+        super::store::pulses(&mut *app.db.acquire().await?, me.actor.org_id)
             .await?
-            .iter()
-            .map(|r| {
-                Ok(PulseRow {
-                    id: r.try_get("id")?,
-                    title: r.try_get("title")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?
+            .into_iter()
+            .map(|(id, title, _)| PulseRow { id, title })
+            .collect()
     } else {
         Vec::new()
     };

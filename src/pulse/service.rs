@@ -718,12 +718,7 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
             .execute(&mut *tx)
             .await?;
     }
-    let keep: i64 = sqlx::query("SELECT keep_responses FROM organizations WHERE id = $1")
-        .bind(org_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("keep_responses")?;
-    if keep != 0 {
+    if store::result_settings(&mut tx, org_id).await?.keep_responses {
         let parents: HashMap<i64, Option<i64>> = dir.teams.iter().map(|t| (t.id, t.parent_id)).collect();
         let parent = |t| parents.get(&t).copied().flatten();
         let kept = super::keep::as_released(&responses, &plan, &questions, parent, cycle.k as usize);
@@ -739,13 +734,7 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
         .execute(&mut *tx)
         .await?;
     // A repeating pulse opens its next cycle on schedule.
-    let schedule: String = sqlx::query("SELECT schedule FROM pulses WHERE org_id = $1 AND id = $2")
-        .bind(org_id)
-        .bind(cycle.pulse_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("schedule")?;
-    if let Some(months) = Schedule::parse(&schedule).ok().and_then(Schedule::months) {
+    if let Some(months) = store::schedule_of(&mut tx, org_id, cycle.pulse_id).await?.months() {
         let opened = Timestamp::from_second(cycle.opens_at).map_err(AppError::internal)?;
         let next = opened
             .to_zoned(jiff::tz::TimeZone::UTC)
@@ -808,13 +797,9 @@ pub async fn visible_groups(app: &App, actor: &Actor) -> Result<Visible, AppErro
         let segments = super::segments::list(&mut *app.db.acquire().await?, actor.org_id, false).await?;
         return Ok(Visible(candidates(&dir, &segments)));
     }
-    let share: i64 = sqlx::query("SELECT share_results FROM organizations WHERE id = $1")
-        .bind(actor.org_id)
-        .fetch_one(&mut *app.db.acquire().await?)
-        .await?
-        .try_get("share_results")?;
+    let share = store::result_settings(&mut *app.db.acquire().await?, actor.org_id).await?.share_results;
     let mut groups = Vec::new();
-    if share != 0 {
+    if share {
         groups.push(Group::Org);
     }
     if crate::auth::policy::is_team_manager(actor.role) {
@@ -1093,15 +1078,19 @@ pub struct Retention {
 }
 
 pub async fn retention(app: &App, org_id: i64) -> Result<Retention, AppError> {
-    let row = sqlx::query("SELECT keep_responses, retention_months FROM organizations WHERE id = $1")
-        .bind(org_id)
-        .fetch_one(&mut *app.db.acquire().await?)
-        .await?;
+    let settings = store::result_settings(&mut *app.db.acquire().await?, org_id).await?;
+    let months = match settings.retention_months {
+        None => None,
+        Some(m) => Some(
+            u32::try_from(m)
+                .ok()
+                .filter(|m| (1..=MAX_RETENTION_MONTHS).contains(m))
+                .ok_or_else(|| AppError::internal(format!("organization {org_id} keeps answers for {m} months")))?,
+        ),
+    };
     Ok(Retention {
-        keep_responses: row.try_get::<i64, _>("keep_responses")? != 0,
-        months: row
-            .try_get::<Option<i64>, _>("retention_months")?
-            .map(|m| m.clamp(0, 1200) as u32),
+        keep_responses: settings.keep_responses,
+        months,
     })
 }
 
@@ -1118,12 +1107,7 @@ pub async fn set_retention(app: &App, actor: &Actor, new: Retention) -> Result<(
         ));
     }
     let mut tx = app.db.begin().await?;
-    sqlx::query("UPDATE organizations SET keep_responses = $1, retention_months = $2 WHERE id = $3")
-        .bind(i64::from(new.keep_responses))
-        .bind(new.months.map(i64::from))
-        .bind(actor.org_id)
-        .execute(&mut *tx)
-        .await?;
+    store::set_retention(&mut tx, actor.org_id, new.keep_responses, new.months).await?;
     let detail = format!(
         "keep responses {}, retention {}",
         new.keep_responses,
@@ -1242,13 +1226,9 @@ pub struct Anonymity {
 
 pub async fn anonymity(app: &App, org_id: i64) -> Result<Anonymity, AppError> {
     let conn = &mut *app.db.acquire().await?;
-    let row = sqlx::query("SELECT share_results FROM organizations WHERE id = $1")
-        .bind(org_id)
-        .fetch_one(&mut *conn)
-        .await?;
     Ok(Anonymity {
         k: crate::org::service::anonymity_k(conn, org_id).await?,
-        share_results: row.try_get::<i64, _>("share_results")? != 0,
+        share_results: store::result_settings(conn, org_id).await?.share_results,
     })
 }
 
@@ -1263,37 +1243,14 @@ pub async fn set_anonymity(app: &App, actor: &Actor, new: Anonymity) -> Result<(
         return Err(AppError::invalid("k", format!("must be from {min} to {max}")));
     }
     let mut tx = app.db.begin_rule(actor.org_id).await?;
-    let current: i64 = sqlx::query("SELECT anonymity_k FROM organizations WHERE id = $1")
-        .bind(actor.org_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("anonymity_k")?;
-    if i64::from(new.k) < current {
-        let answered: Option<sqlx::any::AnyRow> = sqlx::query(
-            "SELECT 1 FROM participation x JOIN cycles c ON c.org_id = x.org_id AND c.id = x.cycle_id
-             WHERE x.org_id = $1 AND x.answered = 1 AND c.closed_at IS NULL LIMIT 1",
-        )
-        .bind(actor.org_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if answered.is_some() {
-            return Err(AppError::conflict(
-                "k",
-                "an open pulse has answers: k can be raised now, but not lowered until it closes",
-            ));
-        }
+    let current = crate::org::service::anonymity_k(&mut tx, actor.org_id).await?;
+    if new.k < current && store::open_cycle_has_answers(&mut tx, actor.org_id).await? {
+        return Err(AppError::conflict(
+            "k",
+            "an open pulse has answers: k can be raised now, but not lowered until it closes",
+        ));
     }
-    sqlx::query("UPDATE organizations SET anonymity_k = $1, share_results = $2 WHERE id = $3")
-        .bind(i64::from(new.k))
-        .bind(i64::from(new.share_results))
-        .bind(actor.org_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE cycles SET anonymity_k = $1 WHERE org_id = $2 AND closed_at IS NULL AND anonymity_k < $1")
-        .bind(i64::from(new.k))
-        .bind(actor.org_id)
-        .execute(&mut *tx)
-        .await?;
+    store::set_anonymity(&mut tx, actor.org_id, new.k, new.share_results).await?;
     let detail = format!("k {current} → {}, share results {}", new.k, new.share_results);
     audit::record(
         &mut tx,

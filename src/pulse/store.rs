@@ -449,3 +449,101 @@ pub async fn rosters_of(conn: &mut AnyConnection, org_id: i64, person_id: i64) -
     })
     .collect()
 }
+
+fn schedule_from(raw: &str) -> Result<super::model::Schedule, sqlx::Error> {
+    super::model::Schedule::parse(raw).map_err(|e| sqlx::Error::Decode(format!("pulse schedule {raw:?}: {e}").into()))
+}
+
+/// The pulses of an organization, newest first: (id, title, schedule).
+pub async fn pulses(
+    conn: &mut AnyConnection,
+    org_id: i64,
+) -> Result<Vec<(i64, String, super::model::Schedule)>, sqlx::Error> {
+    sqlx::query("SELECT id, title, schedule FROM pulses WHERE org_id = $1 ORDER BY created_at DESC, id")
+        .bind(org_id)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("title")?, schedule_from(&r.try_get::<String, _>("schedule")?)?)))
+        .collect()
+}
+
+/// How often a pulse opens a cycle; a stored schedule that does not read
+/// is an error.
+pub async fn schedule_of(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    pulse_id: i64,
+) -> Result<super::model::Schedule, sqlx::Error> {
+    let raw: String = sqlx::query("SELECT schedule FROM pulses WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(pulse_id)
+        .fetch_one(conn)
+        .await?
+        .try_get("schedule")?;
+    schedule_from(&raw)
+}
+
+/// The organization's settings of results: whether everyone sees
+/// org-wide results, whether answers are kept after close, and for how
+/// many months.
+pub struct ResultSettings {
+    pub share_results: bool,
+    pub keep_responses: bool,
+    pub retention_months: Option<i64>,
+}
+
+pub async fn result_settings(conn: &mut AnyConnection, org_id: i64) -> Result<ResultSettings, sqlx::Error> {
+    let row = sqlx::query("SELECT share_results, keep_responses, retention_months FROM organizations WHERE id = $1")
+        .bind(org_id)
+        .fetch_one(conn)
+        .await?;
+    Ok(ResultSettings {
+        share_results: row.try_get::<i64, _>("share_results")? != 0,
+        keep_responses: row.try_get::<i64, _>("keep_responses")? != 0,
+        retention_months: row.try_get("retention_months")?,
+    })
+}
+
+pub async fn set_retention(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    keep_responses: bool,
+    months: Option<u32>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE organizations SET keep_responses = $1, retention_months = $2 WHERE id = $3")
+        .bind(i64::from(keep_responses))
+        .bind(months.map(i64::from))
+        .bind(org_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether a cycle still open has an answer in.
+pub async fn open_cycle_has_answers(conn: &mut AnyConnection, org_id: i64) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "SELECT 1 FROM participation x JOIN cycles c ON c.org_id = x.org_id AND c.id = x.cycle_id
+         WHERE x.org_id = $1 AND x.answered = 1 AND c.closed_at IS NULL LIMIT 1",
+    )
+    .bind(org_id)
+    .fetch_optional(conn)
+    .await?
+    .is_some())
+}
+
+/// Sets k and sharing; open cycles with a lower k follow it up.
+pub async fn set_anonymity(conn: &mut AnyConnection, org_id: i64, k: u32, share_results: bool) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE organizations SET anonymity_k = $1, share_results = $2 WHERE id = $3")
+        .bind(i64::from(k))
+        .bind(i64::from(share_results))
+        .bind(org_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE cycles SET anonymity_k = $1 WHERE org_id = $2 AND closed_at IS NULL AND anonymity_k < $1")
+        .bind(i64::from(k))
+        .bind(org_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
