@@ -61,7 +61,6 @@ async fn show_sign_in(
     }))
 }
 
-
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct SignInForm {

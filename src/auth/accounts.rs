@@ -65,7 +65,13 @@ pub async fn password_hash(db: &Db, org_id: i64, person_id: i64) -> Result<Optio
 }
 
 /// A chosen password replaces the old one (and any one-time password).
-pub async fn set_password_hash(db: &Db, org_id: i64, person_id: i64, hash: &str, now: Timestamp) -> Result<(), sqlx::Error> {
+pub async fn set_password_hash(
+    db: &Db,
+    org_id: i64,
+    person_id: i64,
+    hash: &str,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE people SET password_hash = $1, must_change_password = 0, updated_at = $2
          WHERE org_id = $3 AND id = $4",

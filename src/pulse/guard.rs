@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-
 use super::groups::{TENURE, roster_groups};
 use super::store::{self, Cycle};
 use crate::error::AppError;

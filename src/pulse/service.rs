@@ -797,7 +797,9 @@ pub async fn visible_groups(app: &App, actor: &Actor) -> Result<Visible, AppErro
         let segments = super::segments::list(&mut *app.db.acquire().await?, actor.org_id, false).await?;
         return Ok(Visible(candidates(&dir, &segments)));
     }
-    let share = store::result_settings(&mut *app.db.acquire().await?, actor.org_id).await?.share_results;
+    let share = store::result_settings(&mut *app.db.acquire().await?, actor.org_id)
+        .await?
+        .share_results;
     let mut groups = Vec::new();
     if share {
         groups.push(Group::Org);

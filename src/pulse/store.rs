@@ -464,7 +464,13 @@ pub async fn pulses(
         .fetch_all(conn)
         .await?
         .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("title")?, schedule_from(&r.try_get::<String, _>("schedule")?)?)))
+        .map(|r| {
+            Ok((
+                r.try_get("id")?,
+                r.try_get("title")?,
+                schedule_from(&r.try_get::<String, _>("schedule")?)?,
+            ))
+        })
         .collect()
 }
 
@@ -533,7 +539,12 @@ pub async fn open_cycle_has_answers(conn: &mut AnyConnection, org_id: i64) -> Re
 }
 
 /// Sets k and sharing; open cycles with a lower k follow it up.
-pub async fn set_anonymity(conn: &mut AnyConnection, org_id: i64, k: u32, share_results: bool) -> Result<(), sqlx::Error> {
+pub async fn set_anonymity(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    k: u32,
+    share_results: bool,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE organizations SET anonymity_k = $1, share_results = $2 WHERE id = $3")
         .bind(i64::from(k))
         .bind(i64::from(share_results))

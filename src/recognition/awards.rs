@@ -5,11 +5,9 @@
 //! `award_ballots` what was voted, under a random id, and no column joins
 //! them. Counts are shown to HR admins and owners once the round closes.
 
-use std::collections::HashMap;
+use sqlx::AnyConnection;
 
-use sqlx::{AnyConnection, Row};
-
-use super::model;
+use super::{model, store};
 use crate::app::App;
 use crate::auth::{Actor, Permission};
 use crate::error::AppError;
@@ -67,10 +65,10 @@ async fn load_round(
     conn: &mut AnyConnection,
     dir: &crate::org::service::Directory,
     actor: &Actor,
-    row: &sqlx::any::AnyRow,
+    row: store::RoundRow,
 ) -> Result<Round, AppError> {
-    let id: i64 = row.try_get("id")?;
-    let phase = Phase::parse(&row.try_get::<String, _>("phase")?)?;
+    let id = row.id;
+    let phase = Phase::parse(&row.phase)?;
     let name = |p: i64| {
         dir.person(p)
             .map(|x| x.name.clone())
@@ -78,16 +76,10 @@ async fn load_round(
     };
     let mut nominees: Vec<Nominee> = Vec::new();
     let mut my_nomination = None;
-    for r in sqlx::query("SELECT nominator_id, nominee_id, reason FROM award_nominations WHERE round_id = $1")
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        let nominee: i64 = r.try_get("nominee_id")?;
-        if r.try_get::<i64, _>("nominator_id")? == actor.person_id {
+    for (nominator, nominee, reason) in store::nominations(conn, id).await? {
+        if nominator == actor.person_id {
             my_nomination = Some(name(nominee));
         }
-        let reason: String = r.try_get("reason")?;
         match nominees.iter_mut().find(|n| n.id == nominee) {
             Some(n) => n.reasons.push(reason),
             None => nominees.push(Nominee {
@@ -99,54 +91,31 @@ async fn load_round(
         }
     }
     if phase == Phase::Closed && actor.can(Permission::ManageRecognition) {
-        let counts = ballot_counts(conn, id).await?;
+        let counts = store::ballot_counts(conn, id).await?;
         for n in &mut nominees {
             n.votes = Some(counts.get(&n.id).copied().unwrap_or(0));
         }
     }
     nominees.sort_by_key(|n| n.name.to_lowercase());
-    let voted = sqlx::query("SELECT 1 FROM award_voters WHERE round_id = $1 AND voter_id = $2")
-        .bind(id)
-        .bind(actor.person_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .is_some();
+    let voted = store::has_voted(conn, id, actor.person_id).await?;
     Ok(Round {
         id,
-        title: row.try_get("title")?,
+        title: row.title,
         phase,
-        winner: row.try_get::<Option<i64>, _>("winner_id")?.map(name),
+        winner: row.winner_id.map(name),
         nominees,
         my_nomination,
         voted,
     })
 }
 
-async fn ballot_counts(conn: &mut AnyConnection, round: i64) -> Result<HashMap<i64, i64>, sqlx::Error> {
-    let mut out = HashMap::new();
-    for r in sqlx::query("SELECT nominee_id, COUNT(*) AS n FROM award_ballots WHERE round_id = $1 GROUP BY nominee_id")
-        .bind(round)
-        .fetch_all(conn)
-        .await?
-    {
-        out.insert(r.try_get("nominee_id")?, r.try_get("n")?);
-    }
-    Ok(out)
-}
-
 /// The organization's rounds, newest first (the open one, if any, first).
 pub async fn rounds(app: &App, actor: &Actor) -> Result<Vec<Round>, AppError> {
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
     let mut conn = app.db.acquire().await?;
-    let rows = sqlx::query(
-        "SELECT id, title, phase, winner_id FROM award_rounds WHERE org_id = $1
-         ORDER BY CASE WHEN phase = 'closed' THEN 1 ELSE 0 END, opened_at DESC LIMIT 24",
-    )
-    .bind(actor.org_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = store::rounds(&mut conn, actor.org_id).await?;
     let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
+    for r in rows {
         out.push(load_round(&mut conn, &dir, actor, r).await?);
     }
     Ok(out)
@@ -154,13 +123,8 @@ pub async fn rounds(app: &App, actor: &Actor) -> Result<Vec<Round>, AppError> {
 
 /// The round being run, locked for the transaction's writes.
 async fn open_round(conn: &mut AnyConnection, org_id: i64, id: i64) -> Result<Phase, AppError> {
-    let row = sqlx::query("SELECT phase FROM award_rounds WHERE org_id = $1 AND id = $2")
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(Phase::parse(&row.try_get::<String, _>("phase")?)?)
+    let phase = store::round_phase(conn, org_id, id).await?.ok_or(AppError::NotFound)?;
+    Ok(Phase::parse(&phase)?)
 }
 
 /// HR opens a round; one at a time.
@@ -168,21 +132,11 @@ pub async fn open(app: &App, actor: &Actor, title: &str) -> Result<i64, AppError
     actor.require(Permission::ManageRecognition)?;
     let title = model::parse_value_name(title).map_err(|e| AppError::invalid("title", e.replace("value", "round")))?;
     let mut tx = app.db.begin_rule(actor.org_id).await?;
-    let running = sqlx::query("SELECT 1 FROM award_rounds WHERE org_id = $1 AND phase <> 'closed'")
-        .bind(actor.org_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if running.is_some() {
+    if store::round_running(&mut tx, actor.org_id).await? {
         return Err(AppError::conflict("title", "a round is running; close it first"));
     }
     let id = crate::db::new_id();
-    sqlx::query("INSERT INTO award_rounds (id, org_id, title, opened_at) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(actor.org_id)
-        .bind(&title)
-        .bind(app.now().as_second())
-        .execute(&mut *tx)
-        .await?;
+    store::insert_round(&mut tx, id, actor.org_id, &title, app.now().as_second()).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -206,18 +160,7 @@ pub async fn nominate(app: &App, actor: &Actor, round: i64, nominee: &str, reaso
     if phase != Phase::Nominating {
         return Err(AppError::conflict("round", "nominations for this round are closed"));
     }
-    let done = sqlx::query(
-        "INSERT INTO award_nominations (round_id, org_id, nominator_id, nominee_id, reason) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (round_id, nominator_id) DO NOTHING",
-    )
-    .bind(round)
-    .bind(actor.org_id)
-    .bind(actor.person_id)
-    .bind(nominee)
-    .bind(&reason)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 0 {
+    if !store::insert_nomination(&mut tx, round, actor.org_id, actor.person_id, nominee, &reason).await? {
         return Err(AppError::conflict(
             "nominee",
             "you have nominated someone in this round already",
@@ -234,18 +177,10 @@ pub async fn start_vote(app: &App, actor: &Actor, round: i64) -> Result<(), AppE
     if open_round(&mut tx, actor.org_id, round).await? != Phase::Nominating {
         return Err(AppError::conflict("round", "the round is not taking nominations"));
     }
-    let nominated = sqlx::query("SELECT 1 FROM award_nominations WHERE round_id = $1")
-        .bind(round)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if nominated.is_none() {
+    if !store::any_nomination(&mut tx, round).await? {
         return Err(AppError::conflict("round", "nobody has been nominated yet"));
     }
-    sqlx::query("UPDATE award_rounds SET phase = 'voting' WHERE org_id = $1 AND id = $2")
-        .bind(actor.org_id)
-        .bind(round)
-        .execute(&mut *tx)
-        .await?;
+    store::set_voting(&mut tx, actor.org_id, round).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -265,35 +200,12 @@ pub async fn vote(app: &App, actor: &Actor, round: i64, nominee: &str) -> Result
     if phase != Phase::Voting {
         return Err(AppError::conflict("round", "this round is not voting"));
     }
-    let nominated = sqlx::query("SELECT 1 FROM award_nominations WHERE round_id = $1 AND nominee_id = $2")
-        .bind(round)
-        .bind(nominee)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if nominated.is_none() {
+    if !store::is_nominee(&mut tx, round, nominee).await? {
         return Err(AppError::invalid("nominee", "choose one of the nominees"));
     }
-    let first = sqlx::query(
-        "INSERT INTO award_voters (round_id, org_id, voter_id) VALUES ($1, $2, $3)
-         ON CONFLICT (round_id, voter_id) DO NOTHING",
-    )
-    .bind(round)
-    .bind(actor.org_id)
-    .bind(actor.person_id)
-    .execute(&mut *tx)
-    .await?;
-    if first.rows_affected() == 0 {
+    if !store::cast_vote(&mut tx, round, actor.org_id, actor.person_id, nominee).await? {
         return Err(AppError::conflict("nominee", "you have voted in this round already"));
     }
-    let bytes: [u8; 16] = rand::random();
-    let ballot: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    sqlx::query("INSERT INTO award_ballots (round_id, id, org_id, nominee_id) VALUES ($1, $2, $3, $4)")
-        .bind(round)
-        .bind(ballot)
-        .bind(actor.org_id)
-        .bind(nominee)
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -308,7 +220,7 @@ pub async fn close(app: &App, actor: &Actor, round: i64, choice: &str) -> Result
     if open_round(conn, actor.org_id, round).await? != Phase::Voting {
         return Err(AppError::conflict("round", "only a round that is voting can close"));
     }
-    let counts = ballot_counts(conn, round).await?;
+    let counts = store::ballot_counts(conn, round).await?;
     let best = counts.values().copied().max().unwrap_or(0);
     if best == 0 {
         return Err(AppError::conflict("round", "nobody has voted yet"));
@@ -332,37 +244,14 @@ pub async fn close(app: &App, actor: &Actor, round: i64, choice: &str) -> Result
             }
         }
     };
-    let reasons: Vec<String> =
-        sqlx::query("SELECT reason FROM award_nominations WHERE round_id = $1 AND nominee_id = $2")
-            .bind(round)
-            .bind(winner)
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|r| r.try_get("reason"))
-            .collect::<Result<_, _>>()?;
-    let title: String = sqlx::query("SELECT title FROM award_rounds WHERE id = $1")
-        .bind(round)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("title")?;
+    let (reasons, title) = store::reasons_and_title(conn, round, winner).await?;
     let name = dir.person(winner).map(|p| p.name.clone()).unwrap_or_default();
     let mut message = format!("{title}: {name}. Colleagues said: {}", reasons.join(" · "));
     if message.chars().count() > model::MAX_MESSAGE {
         message = message.chars().take(model::MAX_MESSAGE - 1).collect::<String>() + "…";
     }
     let post = super::service::post_award(app, conn, &dir, actor, winner, &message).await?;
-    sqlx::query(
-        "UPDATE award_rounds SET phase = 'closed', closed_at = $1, winner_id = $2, thank_you_id = $3
-         WHERE org_id = $4 AND id = $5 AND phase = 'voting'",
-    )
-    .bind(app.now().as_second())
-    .bind(winner)
-    .bind(post)
-    .bind(actor.org_id)
-    .bind(round)
-    .execute(&mut *conn)
-    .await?;
+    store::close_round(conn, actor.org_id, round, winner, post, app.now().as_second()).await?;
     tx.commit().await?;
     Ok(name)
 }

@@ -450,3 +450,242 @@ pub async fn rounds_of(
         .await?;
     Ok((titles(voted)?, titles(won)?))
 }
+
+// --- employee of the month -------------------------------------------------
+
+/// A round as stored; its phase is read by `awards::Phase`.
+pub struct RoundRow {
+    pub id: i64,
+    pub title: String,
+    pub phase: String,
+    pub winner_id: Option<i64>,
+}
+
+/// The organization's rounds, the running one first, then newest first.
+pub async fn rounds(conn: &mut AnyConnection, org_id: i64) -> Result<Vec<RoundRow>, sqlx::Error> {
+    sqlx::query(
+        "SELECT id, title, phase, winner_id FROM award_rounds WHERE org_id = $1
+         ORDER BY CASE WHEN phase = 'closed' THEN 1 ELSE 0 END, opened_at DESC LIMIT 24",
+    )
+    .bind(org_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(RoundRow {
+            id: r.try_get("id")?,
+            title: r.try_get("title")?,
+            phase: r.try_get("phase")?,
+            winner_id: r.try_get("winner_id")?,
+        })
+    })
+    .collect()
+}
+
+/// A round's stored phase, if the organization has the round.
+pub async fn round_phase(conn: &mut AnyConnection, org_id: i64, id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query("SELECT phase FROM award_rounds WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .map(|r| r.try_get("phase"))
+        .transpose()
+}
+
+pub async fn round_running(conn: &mut AnyConnection, org_id: i64) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query("SELECT 1 FROM award_rounds WHERE org_id = $1 AND phase <> 'closed'")
+            .bind(org_id)
+            .fetch_optional(conn)
+            .await?
+            .is_some(),
+    )
+}
+
+pub async fn insert_round(
+    conn: &mut AnyConnection,
+    id: i64,
+    org_id: i64,
+    title: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO award_rounds (id, org_id, title, opened_at) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(org_id)
+        .bind(title)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A round's nominations: (nominator, nominee, reason).
+pub async fn nominations(conn: &mut AnyConnection, round: i64) -> Result<Vec<(i64, i64, String)>, sqlx::Error> {
+    sqlx::query("SELECT nominator_id, nominee_id, reason FROM award_nominations WHERE round_id = $1")
+        .bind(round)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("nominator_id")?,
+                r.try_get("nominee_id")?,
+                r.try_get("reason")?,
+            ))
+        })
+        .collect()
+}
+
+/// Adds a nomination; false when the nominator has one in the round.
+pub async fn insert_nomination(
+    conn: &mut AnyConnection,
+    round: i64,
+    org_id: i64,
+    nominator: i64,
+    nominee: i64,
+    reason: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO award_nominations (round_id, org_id, nominator_id, nominee_id, reason) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (round_id, nominator_id) DO NOTHING",
+    )
+    .bind(round)
+    .bind(org_id)
+    .bind(nominator)
+    .bind(nominee)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether anyone is nominated in the round.
+pub async fn any_nomination(conn: &mut AnyConnection, round: i64) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("SELECT 1 FROM award_nominations WHERE round_id = $1")
+        .bind(round)
+        .fetch_optional(conn)
+        .await?
+        .is_some())
+}
+
+/// Whether `nominee` is nominated in the round.
+pub async fn is_nominee(conn: &mut AnyConnection, round: i64, nominee: i64) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query("SELECT 1 FROM award_nominations WHERE round_id = $1 AND nominee_id = $2")
+            .bind(round)
+            .bind(nominee)
+            .fetch_optional(conn)
+            .await?
+            .is_some(),
+    )
+}
+
+pub async fn set_voting(conn: &mut AnyConnection, org_id: i64, round: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE award_rounds SET phase = 'voting' WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(round)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn has_voted(conn: &mut AnyConnection, round: i64, person: i64) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query("SELECT 1 FROM award_voters WHERE round_id = $1 AND voter_id = $2")
+            .bind(round)
+            .bind(person)
+            .fetch_optional(conn)
+            .await?
+            .is_some(),
+    )
+}
+
+/// Casts a secret vote: that the voter voted, and apart from it, with
+/// nothing to join the two, a ballot with a random id. False when the
+/// voter has voted in the round already (and nothing is written).
+pub async fn cast_vote(
+    conn: &mut AnyConnection,
+    round: i64,
+    org_id: i64,
+    voter: i64,
+    nominee: i64,
+) -> Result<bool, sqlx::Error> {
+    let first = sqlx::query(
+        "INSERT INTO award_voters (round_id, org_id, voter_id) VALUES ($1, $2, $3)
+         ON CONFLICT (round_id, voter_id) DO NOTHING",
+    )
+    .bind(round)
+    .bind(org_id)
+    .bind(voter)
+    .execute(&mut *conn)
+    .await?;
+    if first.rows_affected() == 0 {
+        return Ok(false);
+    }
+    let bytes: [u8; 16] = rand::random();
+    let ballot: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    sqlx::query("INSERT INTO award_ballots (round_id, id, org_id, nominee_id) VALUES ($1, $2, $3, $4)")
+        .bind(round)
+        .bind(ballot)
+        .bind(org_id)
+        .bind(nominee)
+        .execute(conn)
+        .await?;
+    Ok(true)
+}
+
+/// Votes per nominee of a round.
+pub async fn ballot_counts(conn: &mut AnyConnection, round: i64) -> Result<HashMap<i64, i64>, sqlx::Error> {
+    sqlx::query("SELECT nominee_id, COUNT(*) AS n FROM award_ballots WHERE round_id = $1 GROUP BY nominee_id")
+        .bind(round)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("nominee_id")?, r.try_get("n")?)))
+        .collect()
+}
+
+/// The winner's reasons and the round's title, for the board's post.
+pub async fn reasons_and_title(
+    conn: &mut AnyConnection,
+    round: i64,
+    nominee: i64,
+) -> Result<(Vec<String>, String), sqlx::Error> {
+    let reasons = sqlx::query("SELECT reason FROM award_nominations WHERE round_id = $1 AND nominee_id = $2")
+        .bind(round)
+        .bind(nominee)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get("reason"))
+        .collect::<Result<_, _>>()?;
+    let title = sqlx::query("SELECT title FROM award_rounds WHERE id = $1")
+        .bind(round)
+        .fetch_one(conn)
+        .await?
+        .try_get("title")?;
+    Ok((reasons, title))
+}
+
+pub async fn close_round(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    round: i64,
+    winner: i64,
+    post: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE award_rounds SET phase = 'closed', closed_at = $1, winner_id = $2, thank_you_id = $3
+         WHERE org_id = $4 AND id = $5 AND phase = 'voting'",
+    )
+    .bind(now)
+    .bind(winner)
+    .bind(post)
+    .bind(org_id)
+    .bind(round)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
