@@ -264,13 +264,7 @@ async fn invite(
     reminder: bool,
 ) -> Result<(), sqlx::Error> {
     let token = random_token();
-    sqlx::query("INSERT INTO invitations (token_hash, cycle_id, org_id, person_id) VALUES ($1, $2, $3, $4)")
-        .bind(hash_token(&token))
-        .bind(cycle.id)
-        .bind(cycle.org_id)
-        .bind(person_id)
-        .execute(&mut *tx)
-        .await?;
+    store::insert_invitation(tx, cycle, person_id, &hash_token(&token)).await?;
     let link = format!("{}/pulse/answer/{token}", app.settings.public_url.trim_end_matches('/'));
     let closes = Timestamp::from_second(cycle.closes_at)
         .map(|t| t.strftime("%A %-d %B").to_string())
@@ -315,140 +309,47 @@ pub enum Launched {
 pub async fn launch_unless_stopped(app: &App, org_id: i64, pulse_id: i64) -> Result<Launched, AppError> {
     let now = app.now();
     let mut tx = app.db.begin().await?;
-    let pulse = sqlx::query(
-        "SELECT p.title, p.open_days, p.remind_days, p.per_cycle, p.audience_all, p.active, o.name AS org_name
-         FROM pulses p JOIN organizations o ON o.id = p.org_id WHERE p.org_id = $1 AND p.id = $2",
-    )
-    .bind(org_id)
-    .bind(pulse_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    if pulse.try_get::<i64, _>("active")? == 0 {
+    let pulse = store::pulse_to_launch(&mut tx, org_id, pulse_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !pulse.active {
         return Ok(Launched::Stopped);
     }
-    let open_days: i64 = pulse.try_get("open_days")?;
-    let remind_days: i64 = pulse.try_get("remind_days")?;
-    let per_cycle: i64 = pulse.try_get("per_cycle")?;
-    let org_name: String = pulse.try_get("org_name")?;
-    let number: i64 =
-        sqlx::query("SELECT COALESCE(MAX(number), 0) + 1 AS n FROM cycles WHERE org_id = $1 AND pulse_id = $2")
-            .bind(org_id)
-            .bind(pulse_id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("n")?;
-
-    // Questions: core ones, then the rotating ones asked longest ago.
-    let rows = sqlx::query(
-        "SELECT pq.question_id, pq.core,
-                (SELECT MAX(c.number) FROM cycle_questions cq JOIN cycles c ON c.org_id = cq.org_id AND c.id = cq.cycle_id
-                 WHERE cq.org_id = pq.org_id AND cq.question_id = pq.question_id AND c.pulse_id = pq.pulse_id) AS last_asked
-         FROM pulse_questions pq WHERE pq.org_id = $1 AND pq.pulse_id = $2 ORDER BY pq.position",
-    )
-    .bind(org_id)
-    .bind(pulse_id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut core = Vec::new();
-    let mut rotating = Vec::new();
-    for r in &rows {
-        let id: i64 = r.try_get("question_id")?;
-        if r.try_get::<i64, _>("core")? != 0 {
-            core.push(id);
-        } else {
-            rotating.push((id, r.try_get::<Option<i64>, _>("last_asked")?));
-        }
-    }
-    let mut asked = rotate(&core, &rotating, per_cycle as usize);
-    // Ask them in the pulse's order (pillar by pillar), not core-first.
-    let order: Vec<i64> = rows
-        .iter()
-        .filter_map(|r| r.try_get::<i64, _>("question_id").ok())
-        .collect();
-    asked.sort_by_key(|id| order.iter().position(|o| o == id));
-
-    // The audience as it is now.
+    let asked = questions_to_ask(
+        store::pulse_questions(&mut tx, org_id, pulse_id).await?,
+        pulse.per_cycle,
+    );
     let dir = crate::org::service::Directory::load(&mut tx, org_id).await?;
-    let audience: Option<HashSet<i64>> = if pulse.try_get::<i64, _>("audience_all")? != 0 {
-        None
-    } else {
-        let chosen: Vec<i64> = sqlx::query("SELECT team_id FROM pulse_teams WHERE org_id = $1 AND pulse_id = $2")
-            .bind(org_id)
-            .bind(pulse_id)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get("team_id"))
-            .collect::<Result<_, _>>()?;
-        Some(
-            dir.teams
-                .iter()
-                .filter(|t| chosen.iter().any(|c| dir.team_within(t.id, *c)))
-                .map(|t| t.id)
-                .collect(),
-        )
+    let teams = match pulse.audience_all {
+        true => None,
+        false => Some(store::pulse_teams(&mut tx, org_id, pulse_id).await?),
     };
-    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
-    let roster: Vec<_> = dir
-        .active_people()
-        .filter(|p| {
-            audience
-                .as_ref()
-                .is_none_or(|a| p.team_id.is_some_and(|t| a.contains(&t)))
-        })
-        .collect();
-
+    let roster = audience(&dir, teams.as_deref());
     let cycle = Cycle {
         id: new_id(),
         org_id,
         pulse_id,
-        title: pulse.try_get("title")?,
-        number,
+        title: pulse.title,
+        number: pulse.next_number,
         opens_at: now.as_second(),
-        closes_at: now.as_second() + open_days * 86_400,
+        closes_at: now.as_second() + pulse.open_days * 86_400,
         closed_at: None,
         k: crate::org::service::anonymity_k(&mut tx, org_id).await?,
         plan: None,
     };
-    sqlx::query(
-        "INSERT INTO cycles (id, org_id, pulse_id, number, opens_at, closes_at, anonymity_k) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(cycle.id)
-    .bind(org_id)
-    .bind(pulse_id)
-    .bind(number)
-    .bind(cycle.opens_at)
-    .bind(cycle.closes_at)
-    .bind(i64::from(cycle.k))
-    .execute(&mut *tx)
-    .await?;
+    store::insert_cycle(&mut tx, &cycle).await?;
     store::insert_cycle_questions(&mut tx, org_id, cycle.id, &asked).await?;
     super::sealed::create_key(&mut tx, &app.master_key, org_id, cycle.id).await?;
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
     for p in &roster {
-        sqlx::query(
-            "INSERT INTO cycle_roster (cycle_id, org_id, person_id, team_id, tenure_band) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(cycle.id)
-        .bind(org_id)
-        .bind(p.id)
-        .bind(p.team_id)
-        .bind(tenure_band(p.start_date, today))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("INSERT INTO participation (cycle_id, org_id, person_id, answered) VALUES ($1, $2, $3, 0)")
-            .bind(cycle.id)
-            .bind(org_id)
-            .bind(p.id)
-            .execute(&mut *tx)
-            .await?;
-        invite(app, &mut tx, &cycle, &org_name, p.id, &p.name, &p.email, false).await?;
+        store::add_to_roster(&mut tx, &cycle, p.id, p.team_id, tenure_band(p.start_date, today)).await?;
+        invite(app, &mut tx, &cycle, &pulse.org_name, p.id, &p.name, &p.email, false).await?;
     }
     let closes = Timestamp::from_second(cycle.closes_at).map_err(AppError::internal)?;
     let (org, cycle_id) = (Some(org_id), cycle.id);
     crate::jobs::enqueue(&mut tx, org, &CloseCycle { org_id, cycle_id }, closes, now).await?;
-    if remind_days > 0 {
-        let remind = closes - SignedDuration::from_hours(24 * remind_days);
+    if pulse.remind_days > 0 {
+        let remind = closes - SignedDuration::from_hours(24 * pulse.remind_days);
         if remind > now {
             crate::jobs::enqueue(&mut tx, org, &RemindCycle { org_id, cycle_id }, remind, now).await?;
         }
@@ -456,6 +357,30 @@ pub async fn launch_unless_stopped(app: &App, org_id: i64, pulse_id: i64) -> Res
     tx.commit().await?;
     tracing::info!(cycle = cycle.id, people = roster.len(), "pulse cycle opened");
     Ok(Launched::Opened(cycle.id))
+}
+
+/// A cycle's questions: the core ones and the rotating ones asked longest
+/// ago, `per_cycle` in all, in the pulse's order (pillar by pillar).
+fn questions_to_ask(plan: Vec<(i64, bool, Option<i64>)>, per_cycle: i64) -> Vec<i64> {
+    let core: Vec<i64> = plan.iter().filter(|(_, core, _)| *core).map(|(id, _, _)| *id).collect();
+    let rotating: Vec<(i64, Option<i64>)> = plan
+        .iter()
+        .filter(|(_, core, _)| !*core)
+        .map(|(id, _, last)| (*id, *last))
+        .collect();
+    let mut asked = rotate(&core, &rotating, usize::try_from(per_cycle).unwrap_or(0));
+    asked.sort_by_key(|id| plan.iter().position(|(q, _, _)| q == id));
+    asked
+}
+
+/// Who a cycle asks, as the organization is now: every active person, or
+/// those in the chosen teams and their sub-teams.
+fn audience<'a>(dir: &'a crate::org::service::Directory, teams: Option<&[i64]>) -> Vec<&'a crate::org::model::Person> {
+    let in_audience = |team: Option<i64>| match teams {
+        None => true,
+        Some(chosen) => team.is_some_and(|t| chosen.iter().any(|c| dir.team_within(t, *c))),
+    };
+    dir.active_people().filter(|p| in_audience(p.team_id)).collect()
 }
 
 /// Sends a fresh personal link to everyone who has not answered yet.

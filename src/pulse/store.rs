@@ -558,3 +558,140 @@ pub async fn set_anonymity(
         .await?;
     Ok(())
 }
+
+/// What opening a cycle needs of its pulse.
+pub struct PulseToLaunch {
+    pub title: String,
+    pub open_days: i64,
+    pub remind_days: i64,
+    pub per_cycle: i64,
+    pub audience_all: bool,
+    pub active: bool,
+    pub org_name: String,
+    /// The number the new cycle gets.
+    pub next_number: i64,
+}
+
+pub async fn pulse_to_launch(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    pulse_id: i64,
+) -> Result<Option<PulseToLaunch>, sqlx::Error> {
+    let Some(row) = sqlx::query(
+        "SELECT p.title, p.open_days, p.remind_days, p.per_cycle, p.audience_all, p.active, o.name AS org_name,
+                (SELECT COALESCE(MAX(c.number), 0) + 1 FROM cycles c WHERE c.org_id = p.org_id AND c.pulse_id = p.id) AS next_number
+         FROM pulses p JOIN organizations o ON o.id = p.org_id WHERE p.org_id = $1 AND p.id = $2",
+    )
+    .bind(org_id)
+    .bind(pulse_id)
+    .fetch_optional(conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(PulseToLaunch {
+        title: row.try_get("title")?,
+        open_days: row.try_get("open_days")?,
+        remind_days: row.try_get("remind_days")?,
+        per_cycle: row.try_get("per_cycle")?,
+        audience_all: row.try_get::<i64, _>("audience_all")? != 0,
+        active: row.try_get::<i64, _>("active")? != 0,
+        org_name: row.try_get("org_name")?,
+        next_number: row.try_get("next_number")?,
+    }))
+}
+
+/// A pulse's questions in its order: (question, core, the number of the
+/// cycle that last asked it).
+pub async fn pulse_questions(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    pulse_id: i64,
+) -> Result<Vec<(i64, bool, Option<i64>)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT pq.question_id, pq.core,
+                (SELECT MAX(c.number) FROM cycle_questions cq JOIN cycles c ON c.org_id = cq.org_id AND c.id = cq.cycle_id
+                 WHERE cq.org_id = pq.org_id AND cq.question_id = pq.question_id AND c.pulse_id = pq.pulse_id) AS last_asked
+         FROM pulse_questions pq WHERE pq.org_id = $1 AND pq.pulse_id = $2 ORDER BY pq.position",
+    )
+    .bind(org_id)
+    .bind(pulse_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("question_id")?, r.try_get::<i64, _>("core")? != 0, r.try_get("last_asked")?)))
+    .collect()
+}
+
+/// The teams a pulse asks (with their sub-teams), when it does not ask all.
+pub async fn pulse_teams(conn: &mut AnyConnection, org_id: i64, pulse_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query("SELECT team_id FROM pulse_teams WHERE org_id = $1 AND pulse_id = $2")
+        .bind(org_id)
+        .bind(pulse_id)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get("team_id"))
+        .collect()
+}
+
+pub async fn insert_cycle(conn: &mut AnyConnection, c: &Cycle) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO cycles (id, org_id, pulse_id, number, opens_at, closes_at, anonymity_k) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(c.id)
+    .bind(c.org_id)
+    .bind(c.pulse_id)
+    .bind(c.number)
+    .bind(c.opens_at)
+    .bind(c.closes_at)
+    .bind(i64::from(c.k))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Puts a person on a cycle's roster, as they are when it opens, with
+/// their participation row (rule 3: it exists before anyone answers).
+pub async fn add_to_roster(
+    conn: &mut AnyConnection,
+    cycle: &Cycle,
+    person_id: i64,
+    team_id: Option<i64>,
+    tenure_band: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO cycle_roster (cycle_id, org_id, person_id, team_id, tenure_band) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(cycle.id)
+    .bind(cycle.org_id)
+    .bind(person_id)
+    .bind(team_id)
+    .bind(tenure_band)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("INSERT INTO participation (cycle_id, org_id, person_id, answered) VALUES ($1, $2, $3, 0)")
+        .bind(cycle.id)
+        .bind(cycle.org_id)
+        .bind(person_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A personal link's token, stored as its hash only (rule 4).
+pub async fn insert_invitation(
+    conn: &mut AnyConnection,
+    cycle: &Cycle,
+    person_id: i64,
+    token_hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO invitations (token_hash, cycle_id, org_id, person_id) VALUES ($1, $2, $3, $4)")
+        .bind(token_hash)
+        .bind(cycle.id)
+        .bind(cycle.org_id)
+        .bind(person_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
