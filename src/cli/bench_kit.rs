@@ -258,7 +258,7 @@ pub(super) async fn core_pulse(app: &App, org_id: i64, title: &str) -> anyhow::R
     let bank = crate::pulse::service::question_bank(app, org_id)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let input = crate::pulse::service::PulseInput {
+    let input = crate::pulse::model::PulseInput {
         title: title.into(),
         schedule: crate::pulse::model::Schedule::Once,
         open_days: 7,

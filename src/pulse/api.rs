@@ -11,9 +11,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::model::PulseInput;
 use super::model::{Pillar, Schedule};
 use super::results::GroupResult;
-use super::service::{self, PulseInput, View};
+use super::service::{self, View};
 use super::store::Cycle;
 use crate::app::AppState;
 use crate::auth::{Actor, Permission};

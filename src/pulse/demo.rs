@@ -7,8 +7,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::Row;
 
+use super::model::PulseInput;
 use super::model::{Pillar, Schedule, rotate, tenure_band};
-use super::service::{self, PulseInput};
+use super::service;
 use crate::app::App;
 use crate::auth::Actor;
 use crate::db::new_id;

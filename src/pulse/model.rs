@@ -94,6 +94,88 @@ pub fn default_selection(bank: &[Question]) -> Vec<(i64, bool)> {
         .collect()
 }
 
+/// A pulse to create, already parsed.
+#[derive(Clone, Debug)]
+pub struct PulseInput {
+    pub title: String,
+    pub schedule: Schedule,
+    pub open_days: i64,
+    pub remind_days: i64,
+    pub per_cycle: i64,
+    /// None: everyone.
+    pub teams: Option<Vec<i64>>,
+    /// (question, core)
+    pub questions: Vec<(i64, bool)>,
+}
+
+impl PulseInput {
+    /// The rules of a pulse's design, against the organization's question
+    /// bank; the title, trimmed, when they hold. Each refusal names its
+    /// field.
+    pub fn check(&self, bank: &[Question]) -> Result<String, AppError> {
+        let title = self.title.trim();
+        if title.is_empty() || title.chars().count() > 120 {
+            return Err(AppError::invalid(
+                "title",
+                "give the pulse a title of 1 to 120 characters",
+            ));
+        }
+        if !(1..=28).contains(&self.open_days) {
+            return Err(AppError::invalid("open_days", "a cycle stays open 1 to 28 days"));
+        }
+        if !(0..self.open_days).contains(&self.remind_days) {
+            return Err(AppError::invalid(
+                "remind_days",
+                "the reminder goes out 0 days (none) up to the open days before close",
+            ));
+        }
+        if !(5..=10).contains(&self.per_cycle) {
+            return Err(AppError::invalid("per_cycle", "ask 5 to 10 questions per cycle"));
+        }
+        self.check_questions(bank)?;
+        if self.teams.as_ref().is_some_and(Vec::is_empty) {
+            return Err(AppError::invalid("teams", "choose at least one team, or everyone"));
+        }
+        Ok(title.to_owned())
+    }
+
+    fn check_questions(&self, bank: &[Question]) -> Result<(), AppError> {
+        let refuse = |why: String| Err(AppError::invalid("questions", why));
+        let mut seen = std::collections::HashSet::new();
+        for (id, _) in &self.questions {
+            if !seen.insert(*id) || !bank.iter().any(|q| q.id == *id && !q.retired) {
+                return refuse("choose questions from the organization's bank, each once".into());
+            }
+        }
+        let pillar_of = |id: &i64| bank.iter().find(|q| q.id == *id).map(|q| q.pillar);
+        let core: Vec<i64> = self.questions.iter().filter(|(_, c)| *c).map(|(id, _)| *id).collect();
+        let (chosen, core_n) = (self.questions.len() as i64, core.len() as i64);
+        if core_n > self.per_cycle {
+            return refuse(format!(
+                "{core_n} questions are asked every time, more than the {} per cycle",
+                self.per_cycle
+            ));
+        }
+        if chosen < self.per_cycle {
+            return refuse(format!("choose at least {} questions", self.per_cycle));
+        }
+        // Every rotating question is asked at least once a quarter.
+        let rotating = chosen - core_n;
+        let room = (self.per_cycle - core_n) * self.schedule.cycles_per_quarter();
+        if rotating > room {
+            return refuse(format!(
+                "{rotating} rotating questions cannot all be asked each quarter: there is room for {room}; ask fewer, or more per cycle"
+            ));
+        }
+        for p in Pillar::BELONGING {
+            if !core.iter().any(|id| pillar_of(id) == Some(p)) {
+                return refuse(format!("ask at least one {} question every time", p.label()));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// How often a pulse opens a new cycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Schedule {

@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use super::model::PulseInput;
 use super::model::{Pillar, Question, Schedule};
 use super::results::GroupResult;
-use super::service::{self, PulseInput, SubmitError, View};
+use super::service::{self, SubmitError, View};
 use super::store::Cycle;
 use crate::app::AppState;
 use crate::auth::{Permission, hash_token};

@@ -2,7 +2,7 @@
 //! through the publication plan — the one gate every page, API response
 //! and export goes through.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use jiff::{SignedDuration, Timestamp, ToSpan};
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::groups::{candidates, memberships, roster_groups};
-use super::model::{Pillar, Question, Schedule, rotate, tenure_band};
+use super::model::{Pillar, PulseInput, Question, rotate, tenure_band};
 use super::results::{self, GroupResult};
 use super::store::{self, Cycle, StoredResponse};
 use crate::app::App;
@@ -22,20 +22,6 @@ use crate::jobs::email;
 use crate::notify::email::OutgoingEmail;
 use crate::privacy::plan::{self, Group, Plan, Suppressed};
 use crate::privacy::rules::Participation;
-
-/// A pulse to create, already parsed.
-#[derive(Clone, Debug)]
-pub struct PulseInput {
-    pub title: String,
-    pub schedule: Schedule,
-    pub open_days: i64,
-    pub remind_days: i64,
-    pub per_cycle: i64,
-    /// None: everyone.
-    pub teams: Option<Vec<i64>>,
-    /// (question, core)
-    pub questions: Vec<(i64, bool)>,
-}
 
 pub async fn question_bank(app: &App, org_id: i64) -> Result<Vec<Question>, AppError> {
     let mut tx = app.db.begin().await?;
@@ -109,78 +95,11 @@ pub async fn edit_question(app: &App, actor: &Actor, id: i64, text: &str) -> Res
 
 pub async fn create_pulse(app: &App, actor: &Actor, input: &PulseInput) -> Result<i64, AppError> {
     actor.require(Permission::ManageSurveys)?;
-    let title = input.title.trim();
-    if title.is_empty() || title.chars().count() > 120 {
-        return Err(AppError::invalid(
-            "title",
-            "give the pulse a title of 1 to 120 characters",
-        ));
-    }
-    if !(1..=28).contains(&input.open_days) {
-        return Err(AppError::invalid("open_days", "a cycle stays open 1 to 28 days"));
-    }
-    if !(0..input.open_days).contains(&input.remind_days) {
-        return Err(AppError::invalid(
-            "remind_days",
-            "the reminder goes out 0 days (none) up to the open days before close",
-        ));
-    }
-    if !(5..=10).contains(&input.per_cycle) {
-        return Err(AppError::invalid("per_cycle", "ask 5 to 10 questions per cycle"));
-    }
     let mut tx = app.db.begin().await?;
     store::ensure_bank(&mut tx, actor.org_id, app.now().as_second()).await?;
     let bank = store::questions(&mut tx, actor.org_id).await?;
-    let mut seen = HashSet::new();
-    for (id, _) in &input.questions {
-        if !seen.insert(*id) || !bank.iter().any(|q| q.id == *id && !q.retired) {
-            return Err(AppError::invalid(
-                "questions",
-                "choose questions from the organization's bank, each once",
-            ));
-        }
-    }
-    let pillar_of = |id: &i64| bank.iter().find(|q| q.id == *id).map(|q| q.pillar);
-    let core: Vec<i64> = input.questions.iter().filter(|(_, c)| *c).map(|(id, _)| *id).collect();
-    if core.len() as i64 > input.per_cycle {
-        return Err(AppError::invalid(
-            "questions",
-            format!(
-                "{} questions are asked every time, more than the {} per cycle",
-                core.len(),
-                input.per_cycle
-            ),
-        ));
-    }
-    if (input.questions.len() as i64) < input.per_cycle {
-        return Err(AppError::invalid(
-            "questions",
-            format!("choose at least {} questions", input.per_cycle),
-        ));
-    }
-    // Every rotating question is asked at least once a quarter.
-    let rotating = input.questions.len() as i64 - core.len() as i64;
-    let room = (input.per_cycle - core.len() as i64) * input.schedule.cycles_per_quarter();
-    if rotating > room {
-        return Err(AppError::invalid(
-            "questions",
-            format!(
-                "{rotating} rotating questions cannot all be asked each quarter: there is room for {room}; ask fewer, or more per cycle"
-            ),
-        ));
-    }
-    for p in Pillar::BELONGING {
-        if !core.iter().any(|id| pillar_of(id) == Some(p)) {
-            return Err(AppError::invalid(
-                "questions",
-                format!("ask at least one {} question every time", p.label()),
-            ));
-        }
-    }
+    let title = input.check(&bank)?;
     if let Some(teams) = &input.teams {
-        if teams.is_empty() {
-            return Err(AppError::invalid("teams", "choose at least one team, or everyone"));
-        }
         let dir = crate::org::service::Directory::load(&mut tx, actor.org_id).await?;
         if teams.iter().any(|t| !dir.team(*t).is_some_and(|t| t.active)) {
             return Err(AppError::invalid(
@@ -190,41 +109,7 @@ pub async fn create_pulse(app: &App, actor: &Actor, input: &PulseInput) -> Resul
         }
     }
     let id = new_id();
-    sqlx::query(
-        "INSERT INTO pulses (id, org_id, title, schedule, open_days, remind_days, per_cycle, audience_all, active, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)",
-    )
-    .bind(id)
-    .bind(actor.org_id)
-    .bind(title)
-    .bind(input.schedule.as_str())
-    .bind(input.open_days)
-    .bind(input.remind_days)
-    .bind(input.per_cycle)
-    .bind(i64::from(input.teams.is_none()))
-    .bind(app.now().as_second())
-    .execute(&mut *tx)
-    .await?;
-    for t in input.teams.iter().flatten() {
-        sqlx::query("INSERT INTO pulse_teams (pulse_id, org_id, team_id) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(actor.org_id)
-            .bind(t)
-            .execute(&mut *tx)
-            .await?;
-    }
-    for (pos, (q, c)) in input.questions.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO pulse_questions (pulse_id, org_id, question_id, core, position) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(id)
-        .bind(actor.org_id)
-        .bind(q)
-        .bind(i64::from(*c))
-        .bind(pos as i64)
-        .execute(&mut *tx)
-        .await?;
-    }
+    store::insert_pulse(&mut tx, id, actor.org_id, &title, input, app.now().as_second()).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -695,3 +695,50 @@ pub async fn insert_invitation(
         .await?;
     Ok(())
 }
+
+/// A new pulse with its teams and questions (in the order given).
+pub async fn insert_pulse(
+    conn: &mut AnyConnection,
+    id: i64,
+    org_id: i64,
+    title: &str,
+    input: &super::model::PulseInput,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO pulses (id, org_id, title, schedule, open_days, remind_days, per_cycle, audience_all, active, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)",
+    )
+    .bind(id)
+    .bind(org_id)
+    .bind(title)
+    .bind(input.schedule.as_str())
+    .bind(input.open_days)
+    .bind(input.remind_days)
+    .bind(input.per_cycle)
+    .bind(i64::from(input.teams.is_none()))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    for t in input.teams.iter().flatten() {
+        sqlx::query("INSERT INTO pulse_teams (pulse_id, org_id, team_id) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(org_id)
+            .bind(t)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for (pos, (q, core)) in input.questions.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO pulse_questions (pulse_id, org_id, question_id, core, position) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(org_id)
+        .bind(q)
+        .bind(i64::from(*core))
+        .bind(pos as i64)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

@@ -413,7 +413,7 @@ async fn an_invited_person_answers_on_a_phone_and_the_manager_sees_results() {
         person_id: 0,
         role: Role::Owner,
     };
-    let input = belong::pulse::service::PulseInput {
+    let input = belong::pulse::model::PulseInput {
         title: "Kitchen pulse".into(),
         schedule: belong::pulse::model::Schedule::Once,
         open_days: 7,

@@ -105,7 +105,7 @@ impl World {
             .into_iter()
             .filter(|(_, core)| *core)
             .collect();
-        let input = belong::pulse::service::PulseInput {
+        let input = belong::pulse::model::PulseInput {
             title: "Pulse".into(),
             schedule: belong::pulse::model::Schedule::Once,
             open_days: 7,

@@ -347,7 +347,7 @@ async fn no_log_line_at_any_level_holds_a_secret() {
         .into_iter()
         .filter(|(_, core)| *core)
         .collect();
-    let input = service::PulseInput {
+    let input = belong::pulse::model::PulseInput {
         title: "Logged pulse".into(),
         schedule: model::Schedule::Once,
         open_days: 7,

@@ -499,7 +499,7 @@ async fn verbose_logs_hold_no_token_and_no_answer() {
     let app = TestApp::sqlite().await;
     let o = app.org_with(&[5], false).await;
     let bank = belong::pulse::service::question_bank(&app.state, o.org).await.unwrap();
-    let input = belong::pulse::service::PulseInput {
+    let input = belong::pulse::model::PulseInput {
         title: "Logged pulse".into(),
         schedule: belong::pulse::model::Schedule::Once,
         open_days: 7,
@@ -578,7 +578,7 @@ async fn verbose_logs_hold_no_token_and_no_answer() {
 async fn reminders_reach_only_those_who_have_not_answered_and_the_cycle_closes_on_time(app: TestApp) {
     let o = app.org_with(&[6], false).await;
     let bank = belong::pulse::service::question_bank(&app.state, o.org).await.unwrap();
-    let input = belong::pulse::service::PulseInput {
+    let input = belong::pulse::model::PulseInput {
         title: "Quarterly pulse".into(),
         schedule: belong::pulse::model::Schedule::Quarterly,
         open_days: 10,

@@ -158,7 +158,7 @@ async fn k_is_never_lowered_under_an_answer_that_arrives_meanwhile(app: TestApp)
         )
         .await
         .unwrap();
-        let input = service::PulseInput {
+        let input = belong::pulse::model::PulseInput {
             title: format!("Race pulse {round}"),
             schedule: belong::pulse::model::Schedule::Once,
             open_days: 7,

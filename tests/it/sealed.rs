@@ -94,7 +94,7 @@ async fn cohort(app: &TestApp) -> Cohort {
         .await
         .unwrap();
     let bank = belong::pulse::service::question_bank(&app.state, org).await.unwrap();
-    let input = belong::pulse::service::PulseInput {
+    let input = belong::pulse::model::PulseInput {
         title: "Monthly pulse".into(),
         schedule: belong::pulse::model::Schedule::Monthly,
         open_days: 7,
