@@ -217,6 +217,21 @@ impl Db {
         Ok(())
     }
 
+    /// Takes a connection out of the pool for one task to hold for good
+    /// (the answer writer): never back in the pool, since on SQLite its
+    /// checkpoints are left to [`passive_checkpoint`] beside it, not run
+    /// inside one of its commits, and its page cache is large (answers
+    /// land at random pages; it saves reading them back at every batch).
+    pub async fn held_writer(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, sqlx::Error> {
+        let mut c = self.pool.acquire().await?;
+        c.close_on_drop();
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_autocheckpoint = 0").execute(&mut *c).await?;
+            sqlx::query("PRAGMA cache_size = -65536").execute(&mut *c).await?;
+        }
+        Ok(c)
+    }
+
     /// Closes the pool after a last checkpoint, so a clean stop leaves no
     /// WAL behind.
     pub async fn close(&self) {
@@ -301,4 +316,11 @@ pub fn claim_job_sql(backend: Backend) -> &'static str {
              RETURNING id, kind, payload, sealed, attempts, max_attempts"
         }
     }
+}
+
+/// One passive checkpoint (SQLite): copies what it can of the WAL into the
+/// database file without waiting for anyone; the frames the WAL holds.
+pub async fn passive_checkpoint(conn: &mut sqlx::AnyConnection) -> Result<i64, sqlx::Error> {
+    let (_, log, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(conn).await?;
+    Ok(log)
 }

@@ -365,6 +365,26 @@ pub async fn pending_count(db: &Db) -> Result<i64, sqlx::Error> {
         .try_get("n")
 }
 
+/// Keeps only the latest pending job of kind `J` (by when it runs),
+/// deleting the others; how many went.
+pub async fn keep_latest_pending<J: Job>(db: &Db) -> Result<u64, sqlx::Error> {
+    let conn = &mut *db.acquire().await?;
+    let pending: Vec<(i64,)> =
+        sqlx::query_as("SELECT id FROM jobs WHERE kind = $1 AND done_at IS NULL ORDER BY run_at DESC")
+            .bind(J::KIND)
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut gone = 0;
+    for (id,) in pending.iter().skip(1) {
+        gone += sqlx::query("DELETE FROM jobs WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    }
+    Ok(gone)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -334,24 +334,7 @@ pub async fn erase_person(app: &App, actor: &Actor, id: i64) -> Result<(), AppEr
     }
     let now = app.now().as_second();
     let email = format!("erased-{id}{ERASED_DOMAIN}");
-    sqlx::query(
-        "UPDATE people SET name = $1, email = $2, email_key = $2, start_date = NULL, password_hash = NULL,
-         must_change_password = 0, updated_at = $3 WHERE org_id = $4 AND id = $5",
-    )
-    .bind(ERASED_NAME)
-    .bind(&email)
-    .bind(now)
-    .bind(actor.org_id)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
-    for table in ["sessions", "api_tokens", "invitations"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE org_id = $1 AND person_id = $2"))
-            .bind(actor.org_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    }
+    store::erase_person(&mut tx, actor.org_id, id, ERASED_NAME, &email, now).await?;
     audit::record(
         &mut tx,
         actor,

@@ -393,3 +393,34 @@ pub async fn mark_import_applied(
             .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Replaces a person's personal data with `name` and `email` and deletes
+/// their sessions, API tokens and personal links.
+pub async fn erase_person(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    id: i64,
+    name: &str,
+    email: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE people SET name = $1, email = $2, email_key = $2, start_date = NULL, password_hash = NULL,
+         must_change_password = 0, updated_at = $3 WHERE org_id = $4 AND id = $5",
+    )
+    .bind(name)
+    .bind(email)
+    .bind(now)
+    .bind(org_id)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    for table in ["sessions", "api_tokens", "invitations"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE org_id = $1 AND person_id = $2"))
+            .bind(org_id)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}

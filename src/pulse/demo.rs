@@ -5,7 +5,6 @@
 use jiff::{SignedDuration, ToSpan};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sqlx::Row;
 
 use super::model::PulseInput;
 use super::model::{Pillar, Schedule, rotate, tenure_band};
@@ -112,17 +111,19 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
         }
         let cycle_id = new_id();
         let mut tx = app.db.begin().await?;
-        sqlx::query(
-            "INSERT INTO cycles (id, org_id, pulse_id, number, opens_at, closes_at, anonymity_k) VALUES ($1, $2, $3, $4, $5, $6, 5)",
-        )
-        .bind(cycle_id)
-        .bind(org_id)
-        .bind(pulse_id)
-        .bind(m + 1)
-        .bind(opened.as_second())
-        .bind(closes.as_second())
-        .execute(&mut *tx)
-        .await?;
+        let cycle = super::store::Cycle {
+            id: cycle_id,
+            org_id,
+            pulse_id,
+            title: input.title.clone(),
+            number: m + 1,
+            opens_at: opened.as_second(),
+            closes_at: closes.as_second(),
+            closed_at: None,
+            k: 5,
+            plan: None,
+        };
+        super::store::insert_cycle(&mut tx, &cycle).await?;
         super::store::insert_cycle_questions(&mut tx, org_id, cycle_id, &asked).await?;
         let key = super::sealed::create_key(&mut tx, &app.master_key, org_id, cycle_id).await?;
         let padding = super::sealed::cycle_padding(&mut tx, org_id, cycle_id).await?;
@@ -141,21 +142,10 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
                 .unwrap_or_default();
             let band = tenure_band(p.start_date, on);
             let answered = rng.gen_bool(0.85);
-            sqlx::query("INSERT INTO cycle_roster (cycle_id, org_id, person_id, team_id, tenure_band) VALUES ($1, $2, $3, $4, $5)")
-                .bind(cycle_id)
-                .bind(org_id)
-                .bind(p.id)
-                .bind(p.team_id)
-                .bind(band)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("INSERT INTO participation (cycle_id, org_id, person_id, answered) VALUES ($1, $2, $3, $4)")
-                .bind(cycle_id)
-                .bind(org_id)
-                .bind(p.id)
-                .bind(i64::from(answered))
-                .execute(&mut *tx)
-                .await?;
+            super::store::add_to_roster(&mut tx, &cycle, p.id, p.team_id, band).await?;
+            if answered {
+                super::store::mark_answered(&mut tx, org_id, cycle_id, &[p.id]).await?;
+            }
             if !answered {
                 continue;
             }
@@ -196,24 +186,10 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
         service::close(app, org_id, cycle_id)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        sqlx::query("UPDATE cycles SET closed_at = closes_at WHERE id = $1")
-            .bind(cycle_id)
-            .execute(&mut *app.db.acquire().await?)
-            .await?;
+        let conn = &mut *app.db.acquire().await?;
+        super::store::set_closed_at(conn, org_id, cycle_id, cycle.closes_at).await?;
     }
     // Closing queued a launch for each month; only the next one is due.
-    let pending: Vec<i64> = sqlx::query("SELECT id FROM jobs WHERE kind = $1 AND done_at IS NULL ORDER BY run_at DESC")
-        .bind(<super::service::LaunchPulse as crate::jobs::Job>::KIND)
-        .fetch_all(&mut *app.db.acquire().await?)
-        .await?
-        .iter()
-        .map(|r| r.try_get("id"))
-        .collect::<Result<_, _>>()?;
-    for id in pending.iter().skip(1) {
-        sqlx::query("DELETE FROM jobs WHERE id = $1")
-            .bind(id)
-            .execute(&mut *app.db.acquire().await?)
-            .await?;
-    }
+    crate::jobs::keep_latest_pending::<super::service::LaunchPulse>(&app.db).await?;
     Ok(())
 }

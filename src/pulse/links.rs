@@ -5,13 +5,12 @@
 
 use std::collections::HashMap;
 
-use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::Db;
 
 /// Who a link is for: (cycle, organization, person).
-pub type LinkFor = (i64, i64, i64);
+pub use super::store::LinkFor;
 
 type Reply = oneshot::Sender<Result<Option<LinkFor>, String>>;
 
@@ -58,22 +57,8 @@ async fn run(db: Db, mut rx: mpsc::Receiver<(String, Reply)>) {
 }
 
 async fn lookup(db: &Db, batch: &[(String, Reply)]) -> Result<HashMap<String, LinkFor>, sqlx::Error> {
-    let sql = format!(
-        "SELECT token_hash, cycle_id, org_id, person_id FROM invitations WHERE token_hash IN {}",
-        crate::db::placeholders(1, batch.len())
-    );
-    let mut q = sqlx::query(&sql);
-    for (hash, _) in batch {
-        q = q.bind(hash.as_str());
-    }
-    let mut found = HashMap::new();
-    for r in q.fetch_all(&mut *db.acquire().await?).await? {
-        found.insert(
-            r.try_get("token_hash")?,
-            (r.try_get("cycle_id")?, r.try_get("org_id")?, r.try_get("person_id")?),
-        );
-    }
-    Ok(found)
+    let hashes: Vec<&str> = batch.iter().map(|(h, _)| h.as_str()).collect();
+    super::store::invitations_by_hash(&mut *db.acquire().await?, &hashes).await
 }
 
 pub const BATCH: usize = 64;

@@ -11,10 +11,10 @@
 use std::collections::HashMap;
 
 use rand::seq::SliceRandom;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::model::{MAX_COMMENT, Pillar, Question};
-use super::store::StoredResponse;
+use super::store::{self, StoredResponse};
 use crate::privacy::seal::{DataKey, MasterKey};
 
 /// Version 2 stores a comment 3 bytes a character; 1 stored it in UTF-8.
@@ -58,12 +58,7 @@ pub async fn create_key(
     cycle_id: i64,
 ) -> Result<CycleKey, sqlx::Error> {
     let (key, wrapped) = master.new_data_key(&key_purpose(org_id, cycle_id));
-    sqlx::query("INSERT INTO cycle_keys (cycle_id, org_id, wrapped) VALUES ($1, $2, $3)")
-        .bind(cycle_id)
-        .bind(org_id)
-        .bind(wrapped)
-        .execute(conn)
-        .await?;
+    store::insert_cycle_key(conn, org_id, cycle_id, &wrapped).await?;
     Ok(CycleKey { org_id, cycle_id, key })
 }
 
@@ -92,50 +87,26 @@ pub async fn key(
     org_id: i64,
     cycle_id: i64,
 ) -> Result<Option<CycleKey>, OpenError> {
-    let row = sqlx::query("SELECT wrapped FROM cycle_keys WHERE org_id = $1 AND cycle_id = $2")
-        .bind(org_id)
-        .bind(cycle_id)
-        .fetch_optional(conn)
-        .await?;
-    match row {
+    match store::wrapped_key(conn, org_id, cycle_id).await? {
         None => Ok(None),
-        Some(r) => {
-            let wrapped: Vec<u8> = r.try_get("wrapped")?;
-            unwrap(master, org_id, cycle_id, &wrapped)
-                .map(Some)
-                .ok_or(OpenError::WrongKey)
-        }
+        Some(wrapped) => unwrap(master, org_id, cycle_id, &wrapped)
+            .map(Some)
+            .ok_or(OpenError::WrongKey),
     }
 }
 
 /// Every sealed answer of a cycle, opened.
 pub async fn open_all(conn: &mut AnyConnection, key: &CycleKey) -> Result<Vec<StoredResponse>, OpenError> {
-    let rows = sqlx::query("SELECT sealed FROM sealed_answers WHERE org_id = $1 AND cycle_id = $2")
-        .bind(key.org_id)
-        .bind(key.cycle_id)
-        .fetch_all(conn)
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let sealed: Vec<u8> = r.try_get("sealed")?;
-        out.push(key.open(&sealed).ok_or(OpenError::Damaged)?);
-    }
-    Ok(out)
+    store::sealed(conn, key.org_id, key.cycle_id)
+        .await?
+        .iter()
+        .map(|sealed| key.open(sealed).ok_or(OpenError::Damaged))
+        .collect()
 }
 
 /// Deletes a cycle's sealed answers and its key.
 pub async fn destroy(conn: &mut AnyConnection, org_id: i64, cycle_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sealed_answers WHERE org_id = $1 AND cycle_id = $2")
-        .bind(org_id)
-        .bind(cycle_id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM cycle_keys WHERE org_id = $1 AND cycle_id = $2")
-        .bind(org_id)
-        .bind(cycle_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    store::delete_sealed(conn, org_id, cycle_id).await
 }
 
 /// Gives an open cycle a new key under a new master key, discarding the
@@ -148,11 +119,7 @@ pub async fn rekey(
     cycle_id: i64,
 ) -> Result<(), sqlx::Error> {
     destroy(&mut *conn, org_id, cycle_id).await?;
-    sqlx::query("UPDATE participation SET answered = 0 WHERE org_id = $1 AND cycle_id = $2")
-        .bind(org_id)
-        .bind(cycle_id)
-        .execute(&mut *conn)
-        .await?;
+    store::reset_answered(&mut *conn, org_id, cycle_id).await?;
     create_key(conn, master, org_id, cycle_id).await?;
     Ok(())
 }
@@ -160,30 +127,15 @@ pub async fn rekey(
 /// Open cycles whose answers need the master key: (organization, cycle,
 /// sealed answers).
 pub async fn dependents(conn: &mut AnyConnection) -> Result<Vec<(i64, i64, i64)>, sqlx::Error> {
-    sqlx::query(
-        "SELECT k.org_id, k.cycle_id, (SELECT COUNT(*) FROM sealed_answers s WHERE s.cycle_id = k.cycle_id) AS n
-         FROM cycle_keys k ORDER BY k.org_id, k.cycle_id",
-    )
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(|r| Ok((r.try_get("org_id")?, r.try_get("cycle_id")?, r.try_get("n")?)))
-    .collect()
+    store::keyed_cycles(conn).await
 }
 
 /// The padded length of a cycle's answers, read from its questions and the
 /// organization's active segment questions (as the writer computes it).
 pub async fn cycle_padding(conn: &mut AnyConnection, org_id: i64, cycle_id: i64) -> Result<usize, sqlx::Error> {
-    let qs = super::store::cycle_questions(&mut *conn, org_id, cycle_id).await?;
-    let mut options = Vec::new();
-    for r in sqlx::query("SELECT options FROM segment_questions WHERE org_id = $1 AND active = 1")
-        .bind(org_id)
-        .fetch_all(&mut *conn)
-        .await?
-    {
-        options.push(serde_json::from_str::<Vec<String>>(r.try_get::<&str, _>("options")?).unwrap_or_default());
-    }
-    Ok(padding(&qs, &options))
+    let qs = store::cycle_questions(&mut *conn, org_id, cycle_id).await?;
+    let active = store::segment_questions(conn, org_id, true).await?;
+    Ok(padding(&qs, active.iter().map(|q| &q.options)))
 }
 
 /// The padded length of answers to `questions`, given the options of the
@@ -210,18 +162,8 @@ pub async fn insert(
 ) -> Result<(), sqlx::Error> {
     let mut order: Vec<&StoredResponse> = answers.iter().collect();
     order.shuffle(&mut rand::thread_rng());
-    for chunk in order.chunks(crate::db::ROWS_PER_INSERT) {
-        let sql = format!(
-            "INSERT INTO sealed_answers (cycle_id, org_id, sealed) VALUES {}",
-            crate::db::placeholders(chunk.len(), 3)
-        );
-        let mut q = sqlx::query(&sql);
-        for a in chunk {
-            q = q.bind(key.cycle_id).bind(key.org_id).bind(key.seal(a, len));
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
+    let rows: Vec<Vec<u8>> = order.into_iter().map(|a| key.seal(a, len)).collect();
+    store::insert_sealed(conn, key.org_id, key.cycle_id, &rows).await
 }
 
 /// Moves answers stored before sealing existed (the `legacy_responses`
@@ -230,87 +172,48 @@ pub async fn insert(
 /// them (what the cycle's plan released) (comments dropped: they live in the released results). Then
 /// drops the table. Runs at start, once the master key is known.
 pub async fn upgrade(db: &crate::db::Db, master: &MasterKey) -> Result<(), sqlx::Error> {
-    let exists_sql = match db.backend {
-        crate::config::Backend::Sqlite => {
-            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'legacy_responses'"
-        }
-        crate::config::Backend::Postgres => {
-            "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'legacy_responses'"
-        }
-    };
     // Looked at outside a transaction: at almost every start there is none.
-    let exists: i64 = sqlx::query(exists_sql)
-        .fetch_one(&mut *db.acquire().await?)
-        .await?
-        .try_get("n")?;
-    if exists == 0 {
+    if !store::legacy_exists(&mut *db.acquire().await?, db.backend).await? {
         return Ok(());
     }
     let mut tx = db.begin().await?;
-    let rows =
-        sqlx::query("SELECT org_id, cycle_id, team_id, tenure_band, answers, segments, comment FROM legacy_responses")
-            .fetch_all(&mut *tx)
-            .await?;
     let mut by_cycle: std::collections::BTreeMap<(i64, i64), Vec<StoredResponse>> = Default::default();
-    for r in rows {
-        by_cycle
-            .entry((r.try_get("org_id")?, r.try_get("cycle_id")?))
-            .or_default()
-            .push(StoredResponse {
-                team_id: r.try_get("team_id")?,
-                tenure_band: r.try_get("tenure_band")?,
-                comment: r.try_get("comment")?,
-                answers: super::model::unpack_answers(r.try_get::<&str, _>("answers")?),
-                segments: super::model::unpack_segments(r.try_get::<Option<&str>, _>("segments")?),
-            });
+    for (at, r) in store::legacy_responses(&mut tx).await? {
+        by_cycle.entry(at).or_default().push(r);
     }
     // Every open cycle gets its key, answered or not.
-    let open: Vec<(i64, i64)> = sqlx::query(
-        "SELECT org_id, id FROM cycles c WHERE closed_at IS NULL
-         AND NOT EXISTS (SELECT 1 FROM cycle_keys k WHERE k.cycle_id = c.id)",
-    )
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(|r| Ok((r.try_get("org_id")?, r.try_get("id")?)))
-    .collect::<Result<_, sqlx::Error>>()?;
-    for (org_id, cycle_id) in &open {
-        let key = create_key(&mut tx, master, *org_id, *cycle_id).await?;
-        if let Some(answers) = by_cycle.remove(&(*org_id, *cycle_id)) {
-            let len = cycle_padding(&mut tx, *org_id, *cycle_id).await?;
+    for (org_id, cycle_id) in store::open_cycles_without_key(&mut tx).await? {
+        let key = create_key(&mut tx, master, org_id, cycle_id).await?;
+        if let Some(answers) = by_cycle.remove(&(org_id, cycle_id)) {
+            let len = cycle_padding(&mut tx, org_id, cycle_id).await?;
             insert(&mut tx, &key, &answers, len).await?;
         }
     }
     // Each organization's team tree, read once: team → parent.
     let mut parents: HashMap<i64, HashMap<i64, Option<i64>>> = HashMap::new();
     for ((org_id, cycle_id), answers) in by_cycle {
-        let row = sqlx::query(
-            "SELECT c.anonymity_k, c.plan, o.keep_responses FROM cycles c JOIN organizations o ON o.id = c.org_id
-             WHERE c.org_id = $1 AND c.id = $2",
-        )
-        .bind(org_id)
-        .bind(cycle_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else { continue };
-        if row.try_get::<i64, _>("keep_responses")? == 0 {
+        let Some(keeping) = store::keeping(&mut tx, org_id, cycle_id).await? else {
+            continue;
+        };
+        if !keeping.keep_responses {
             continue;
         }
-        let k = row.try_get::<i64, _>("anonymity_k")?.max(1) as usize;
         if let std::collections::hash_map::Entry::Vacant(e) = parents.entry(org_id) {
             let tree = crate::org::service::team_tree(&mut tx, org_id).await?;
             e.insert(tree.teams.iter().map(|t| (t.id, t.parent_id)).collect());
         }
         let tree = &parents[&org_id];
-        let plan: crate::privacy::plan::Plan = row
-            .try_get::<Option<String>, _>("plan")?
-            .and_then(|p| serde_json::from_str(&p).ok())
-            .unwrap_or_default();
-        let questions = super::store::cycle_questions(&mut tx, org_id, cycle_id).await?;
+        // A stored plan that does not read is corrupt data: an error.
+        let plan: crate::privacy::plan::Plan = match keeping.plan.as_deref() {
+            None => Default::default(),
+            Some(p) => serde_json::from_str(p).map_err(|e| sqlx::Error::Decode(e.into()))?,
+        };
+        let questions = store::cycle_questions(&mut tx, org_id, cycle_id).await?;
+        let k = keeping.k.max(1) as usize;
         let kept = super::keep::as_released(&answers, &plan, &questions, |t| tree.get(&t).copied().flatten(), k);
-        super::store::insert_kept(&mut tx, org_id, cycle_id, &kept).await?;
+        store::insert_kept(&mut tx, org_id, cycle_id, &kept).await?;
     }
-    sqlx::query("DROP TABLE legacy_responses").execute(&mut *tx).await?;
+    store::drop_legacy(&mut tx).await?;
     tx.commit().await?;
     db.checkpoint().await?;
     tracing::info!("stored answers moved to sealed and coarsened storage");

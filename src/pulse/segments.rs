@@ -2,8 +2,6 @@
 //! the form, always with "prefer not to say". Their answers live only on
 //! the anonymous response and reach results only through the plan.
 
-use sqlx::Row;
-
 use crate::app::App;
 use crate::auth::{Actor, Permission};
 use crate::db::new_id;
@@ -54,29 +52,13 @@ pub fn parse_options(raw: &str) -> Result<Vec<String>, String> {
     Ok(options)
 }
 
+/// The organization's segment questions, oldest first.
 pub async fn list(
     conn: &mut sqlx::AnyConnection,
     org_id: i64,
     only_active: bool,
 ) -> Result<Vec<SegmentQuestion>, sqlx::Error> {
-    sqlx::query("SELECT id, text, options, active FROM segment_questions WHERE org_id = $1 ORDER BY created_at, id")
-        .bind(org_id)
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(|r| {
-            let options: String = r.try_get("options")?;
-            Ok(SegmentQuestion {
-                id: r.try_get("id")?,
-                text: r.try_get("text")?,
-                options: serde_json::from_str(&options)
-                    .map_err(|e| sqlx::Error::Decode(format!("segment question options {options:?}: {e}").into()))?,
-                active: r.try_get::<i64, _>("active")? != 0,
-            })
-        })
-        // An error stays in, to fail the list.
-        .filter(|q: &Result<SegmentQuestion, sqlx::Error>| !only_active || q.as_ref().map_or(true, |q| q.active))
-        .collect()
+    super::store::segment_questions(conn, org_id, only_active).await
 }
 
 /// Takes the segment fields (`s<ID>`) out of a submitted form: the options
@@ -141,28 +123,15 @@ pub async fn add(app: &App, actor: &Actor, text: &str, options: &str) -> Result<
     }
     let options = parse_options(options).map_err(|e| AppError::invalid("options", e))?;
     let id = new_id();
-    sqlx::query(
-        "INSERT INTO segment_questions (id, org_id, text, options, active, created_at) VALUES ($1, $2, $3, $4, 1, $5)",
-    )
-    .bind(id)
-    .bind(actor.org_id)
-    .bind(text)
-    .bind(serde_json::to_string(&options).map_err(AppError::internal)?)
-    .bind(app.now().as_second())
-    .execute(&mut *app.db.acquire().await?)
-    .await?;
+    let conn = &mut *app.db.acquire().await?;
+    super::store::insert_segment_question(conn, id, actor.org_id, text, &options, app.now().as_second()).await?;
     Ok(id)
 }
 
 pub async fn set_active(app: &App, actor: &Actor, id: i64, active: bool) -> Result<(), AppError> {
     actor.require(Permission::ManageSurveys)?;
-    let done = sqlx::query("UPDATE segment_questions SET active = $1 WHERE org_id = $2 AND id = $3")
-        .bind(i64::from(active))
-        .bind(actor.org_id)
-        .bind(id)
-        .execute(&mut *app.db.acquire().await?)
-        .await?;
-    if done.rows_affected() == 0 {
+    let done = super::store::set_segment_active(&mut *app.db.acquire().await?, actor.org_id, id, active).await?;
+    if !done {
         return Err(AppError::NotFound);
     }
     Ok(())

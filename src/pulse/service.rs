@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, HashMap};
 use askama::Template;
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 
 use super::groups::{candidates, memberships, roster_groups};
 use super::model::{Pillar, PulseInput, Question, rotate, tenure_band};
@@ -58,35 +57,13 @@ pub async fn edit_question(app: &App, actor: &Actor, id: i64, text: &str) -> Res
     let q = qs.iter().find(|q| q.id == id && !q.retired).ok_or(AppError::NotFound)?;
     let now = app.now().as_second();
     let new_id = if store::question_has_answers(&mut tx, id).await? {
-        sqlx::query("UPDATE questions SET retired = 1 WHERE org_id = $1 AND id = $2")
-            .bind(actor.org_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let new = store::insert_question(
-            &mut tx,
-            actor.org_id,
-            Some((q.family, q.version + 1)),
-            q.pillar,
-            &text,
-            now,
-        )
-        .await?;
-        // Pulses that asked the old version ask the new one from now on.
-        sqlx::query("UPDATE pulse_questions SET question_id = $1 WHERE org_id = $2 AND question_id = $3")
-            .bind(new)
-            .bind(actor.org_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        store::retire_question(&mut tx, actor.org_id, id).await?;
+        let next = Some((q.family, q.version + 1));
+        let new = store::insert_question(&mut tx, actor.org_id, next, q.pillar, &text, now).await?;
+        store::repoint_pulses(&mut tx, actor.org_id, id, new).await?;
         new
     } else {
-        sqlx::query("UPDATE questions SET text = $1 WHERE org_id = $2 AND id = $3")
-            .bind(&text)
-            .bind(actor.org_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        store::set_question_text(&mut tx, actor.org_id, id, &text).await?;
         id
     };
     tx.commit().await?;
@@ -277,24 +254,9 @@ pub async fn remind(app: &App, org_id: i64, cycle_id: i64) -> Result<usize, AppE
     if cycle.is_closed() {
         return Ok(0);
     }
-    let rows = sqlx::query(
-        "SELECT p.id, p.name, p.email, o.name AS org_name FROM participation x
-         JOIN people p ON p.org_id = x.org_id AND p.id = x.person_id
-         JOIN organizations o ON o.id = x.org_id
-         WHERE x.org_id = $1 AND x.cycle_id = $2 AND x.answered = 0 AND p.active = 1",
-    )
-    .bind(org_id)
-    .bind(cycle_id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = store::unanswered(&mut tx, org_id, cycle_id).await?;
     for r in &rows {
-        let (id, name, address, org_name): (i64, String, String, String) = (
-            r.try_get("id")?,
-            r.try_get("name")?,
-            r.try_get("email")?,
-            r.try_get("org_name")?,
-        );
-        invite(app, &mut tx, &cycle, &org_name, id, &name, &address, true).await?;
+        invite(app, &mut tx, &cycle, &r.org_name, r.person_id, &r.name, &r.email, true).await?;
     }
     tx.commit().await?;
     Ok(rows.len())
@@ -475,15 +437,7 @@ pub async fn submit_by_link(app: &App, token: &str, sent: Sent<'_>) -> Result<()
 /// the close in the live files.
 pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppError> {
     let mut tx = app.db.begin().await?;
-    if app.db.backend == crate::config::Backend::Postgres {
-        // Answers being stored share-lock the cycle: wait for them, and
-        // make later ones see the cycle closed.
-        sqlx::query("SELECT id FROM cycles WHERE org_id = $1 AND id = $2 FOR UPDATE")
-            .bind(org_id)
-            .bind(cycle_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    }
+    store::lock_cycle(&mut tx, app.db.backend, org_id, cycle_id).await?;
     let cycle = store::cycle(&mut tx, org_id, cycle_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -491,43 +445,15 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
         return cycle.released_plan();
     }
     let questions = store::cycle_questions(&mut tx, org_id, cycle_id).await?;
-    let responses = match super::sealed::key(&mut tx, &app.master_key, org_id, cycle_id).await {
-        Ok(Some(key)) => super::sealed::open_all(&mut tx, &key).await,
-        Ok(None) => Ok(Vec::new()),
-        Err(e) => Err(e),
-    }
-    .map_err(|e| match e {
-        super::sealed::OpenError::Sql(e) => AppError::from(e),
-        other => AppError::internal(other),
-    })?;
+    let responses = unseal(app, &mut tx, org_id, cycle_id).await?;
     let dir = crate::org::service::team_tree(&mut tx, org_id).await?;
     let member: Vec<Vec<Group>> = responses.iter().map(|r| memberships(r, &dir)).collect();
     let segments = super::segments::list(&mut tx, org_id, false).await?;
     let history = super::guard::History::load(&mut tx, &cycle, &dir).await?;
     let writers = responses.iter().filter(|r| r.comment.is_some()).count() as u32;
     let plan = history.decide(&candidates(&dir, &segments), &member, cycle.k, writers);
-    // Each published group's responses, found in one pass (not one pass
-    // over every response per group).
-    let mut of_group: HashMap<&Group, Vec<&StoredResponse>> = plan.published.iter().map(|g| (g, Vec::new())).collect();
-    for (r, groups) in responses.iter().zip(&member) {
-        for g in groups {
-            if let Some(list) = of_group.get_mut(g) {
-                list.push(r);
-            }
-        }
-    }
+    write_results(&mut tx, &cycle, &questions, &responses, &member, &plan).await?;
     drop(member);
-    for group in &plan.published {
-        let comments = *group == Group::Org && plan.comments == plan::Comments::Released;
-        let result = results::compute(&questions, &of_group[group], comments);
-        sqlx::query("INSERT INTO cycle_results (cycle_id, org_id, group_key, result) VALUES ($1, $2, $3, $4)")
-            .bind(cycle_id)
-            .bind(org_id)
-            .bind(group.key())
-            .bind(serde_json::to_string(&result).map_err(AppError::internal)?)
-            .execute(&mut *tx)
-            .await?;
-    }
     if store::result_settings(&mut tx, org_id).await?.keep_responses {
         let parents: HashMap<i64, Option<i64>> = dir.teams.iter().map(|t| (t.id, t.parent_id)).collect();
         let parent = |t| parents.get(&t).copied().flatten();
@@ -536,27 +462,9 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
     }
     super::sealed::destroy(&mut tx, org_id, cycle_id).await?;
     let now = app.now();
-    sqlx::query("UPDATE cycles SET closed_at = $1, plan = $2 WHERE org_id = $3 AND id = $4 AND closed_at IS NULL")
-        .bind(now.as_second())
-        .bind(serde_json::to_string(&plan).map_err(AppError::internal)?)
-        .bind(org_id)
-        .bind(cycle_id)
-        .execute(&mut *tx)
-        .await?;
-    // A repeating pulse opens its next cycle on schedule.
-    if let Some(months) = store::schedule_of(&mut tx, org_id, cycle.pulse_id).await?.months() {
-        let opened = Timestamp::from_second(cycle.opens_at).map_err(AppError::internal)?;
-        let next = opened
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .checked_add(months.months())
-            .map_err(AppError::internal)?
-            .timestamp();
-        let job = LaunchPulse {
-            org_id,
-            pulse_id: cycle.pulse_id,
-        };
-        crate::jobs::enqueue(&mut tx, Some(org_id), &job, next.max(now), now).await?;
-    }
+    let plan_json = serde_json::to_string(&plan).map_err(AppError::internal)?;
+    store::mark_closed(&mut tx, org_id, cycle_id, now.as_second(), &plan_json).await?;
+    schedule_next(&mut tx, &cycle, now).await?;
     tx.commit().await?;
     if let Err(e) = app.db.checkpoint().await {
         // The next close or a restart truncates it.
@@ -564,6 +472,72 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
     }
     tracing::info!(cycle = cycle_id, published = plan.published.len(), "pulse cycle closed");
     Ok(plan)
+}
+
+/// Opens a cycle's sealed answers with its key (none when it has no key:
+/// nobody answered).
+async fn unseal(
+    app: &App,
+    conn: &mut sqlx::AnyConnection,
+    org_id: i64,
+    cycle_id: i64,
+) -> Result<Vec<StoredResponse>, AppError> {
+    match super::sealed::key(conn, &app.master_key, org_id, cycle_id).await {
+        Ok(Some(key)) => super::sealed::open_all(conn, &key).await,
+        Ok(None) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+    .map_err(|e| match e {
+        super::sealed::OpenError::Sql(e) => AppError::from(e),
+        other => AppError::internal(other),
+    })
+}
+
+/// Computes and stores the result of each group the plan publishes.
+async fn write_results(
+    conn: &mut sqlx::AnyConnection,
+    cycle: &Cycle,
+    questions: &[Question],
+    responses: &[StoredResponse],
+    member: &[Vec<Group>],
+    plan: &Plan,
+) -> Result<(), AppError> {
+    // Each published group's responses, found in one pass (not one pass
+    // over every response per group).
+    let mut of_group: HashMap<&Group, Vec<&StoredResponse>> = plan.published.iter().map(|g| (g, Vec::new())).collect();
+    for (r, groups) in responses.iter().zip(member) {
+        for g in groups {
+            if let Some(list) = of_group.get_mut(g) {
+                list.push(r);
+            }
+        }
+    }
+    for group in &plan.published {
+        let comments = *group == Group::Org && plan.comments == plan::Comments::Released;
+        let result = results::compute(questions, &of_group[group], comments);
+        let json = serde_json::to_string(&result).map_err(AppError::internal)?;
+        store::insert_result(conn, cycle.org_id, cycle.id, &group.key(), &json).await?;
+    }
+    Ok(())
+}
+
+/// A repeating pulse opens its next cycle on schedule.
+async fn schedule_next(conn: &mut sqlx::AnyConnection, cycle: &Cycle, now: Timestamp) -> Result<(), AppError> {
+    let Some(months) = store::schedule_of(conn, cycle.org_id, cycle.pulse_id).await?.months() else {
+        return Ok(());
+    };
+    let opened = Timestamp::from_second(cycle.opens_at).map_err(AppError::internal)?;
+    let next = opened
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .checked_add(months.months())
+        .map_err(AppError::internal)?
+        .timestamp();
+    let job = LaunchPulse {
+        org_id: cycle.org_id,
+        pulse_id: cycle.pulse_id,
+    };
+    crate::jobs::enqueue(conn, Some(cycle.org_id), &job, next.max(now), now).await?;
+    Ok(())
 }
 
 /// Closes a cycle before its date (HR admins and owners).
@@ -972,30 +946,12 @@ pub async fn apply_retention(app: &App, org_id: i64) -> Result<(u64, u64), AppEr
     let mut tx = app.db.begin().await?;
     let mut responses = 0;
     if let Some(before) = responses_before {
-        responses = sqlx::query(
-            "DELETE FROM responses WHERE org_id = $1
-             AND cycle_id IN (SELECT id FROM cycles WHERE org_id = $1 AND closed_at IS NOT NULL AND closed_at < $2)",
-        )
-        .bind(org_id)
-        .bind(before)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        responses = store::delete_kept_before(&mut tx, org_id, before).await?;
     }
     let mut comments = 0;
     if let Some(cutoff) = cutoff {
-        let rows = sqlx::query(
-            "SELECT r.cycle_id, r.group_key, r.result FROM cycle_results r
-             JOIN cycles c ON c.org_id = r.org_id AND c.id = r.cycle_id
-             WHERE r.org_id = $1 AND c.closed_at IS NOT NULL AND c.closed_at < $2",
-        )
-        .bind(org_id)
-        .bind(cutoff)
-        .fetch_all(&mut *tx)
-        .await?;
-        for row in rows {
-            let mut result: serde_json::Value =
-                serde_json::from_str(&row.try_get::<String, _>("result")?).map_err(AppError::internal)?;
+        for (cycle_id, group_key, json) in store::results_closed_before(&mut tx, org_id, cutoff).await? {
+            let mut result: serde_json::Value = serde_json::from_str(&json).map_err(AppError::internal)?;
             let Some(list) = result.get_mut("comments").and_then(|c| c.as_array_mut()) else {
                 continue;
             };
@@ -1004,13 +960,7 @@ pub async fn apply_retention(app: &App, org_id: i64) -> Result<(u64, u64), AppEr
             }
             comments += list.len() as u64;
             list.clear();
-            sqlx::query("UPDATE cycle_results SET result = $1 WHERE org_id = $2 AND cycle_id = $3 AND group_key = $4")
-                .bind(result.to_string())
-                .bind(org_id)
-                .bind(row.try_get::<i64, _>("cycle_id")?)
-                .bind(row.try_get::<String, _>("group_key")?)
-                .execute(&mut *tx)
-                .await?;
+            store::set_result(&mut tx, org_id, cycle_id, &group_key, &result.to_string()).await?;
         }
     }
     if responses + comments > 0 {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, Row};
+use sqlx::{Any, AnyConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::links::{BATCH, gather};
@@ -18,7 +18,7 @@ use super::model::SubmitError;
 use super::model::{Question, Submission};
 use super::sealed::{self, CycleKey};
 use super::segments::SegmentQuestion;
-use super::store::StoredResponse;
+use super::store::{self, StoredResponse};
 use crate::clock::Clock;
 use crate::config::Backend;
 use crate::db::Db;
@@ -270,19 +270,11 @@ impl Rosters {
         if let Some(r) = self.held.get(&(org_id, cycle_id)) {
             return Ok(r.clone());
         }
-        let rows =
-            sqlx::query("SELECT person_id, team_id, tenure_band FROM cycle_roster WHERE org_id = $1 AND cycle_id = $2")
-                .bind(org_id)
-                .bind(cycle_id)
-                .fetch_all(conn)
-                .await?;
-        let mut roster = Roster::with_capacity(rows.len());
-        for r in rows {
-            roster.insert(
-                r.try_get("person_id")?,
-                (r.try_get("team_id")?, r.try_get("tenure_band")?),
-            );
-        }
+        let roster: Roster = store::roster_snapshot(conn, org_id, cycle_id)
+            .await?
+            .into_iter()
+            .map(|(person, team, band)| (person, (team, band)))
+            .collect();
         if self.held.len() >= ROSTERS_KEPT {
             self.held.clear();
         }
@@ -325,12 +317,7 @@ async fn checkpoint(db: Db, running: Arc<AtomicBool>) {
     running.store(false, Ordering::Release);
 }
 
-/// One passive checkpoint: copies what it can of the WAL into the
-/// database file without waiting for anyone; the frames the WAL holds.
-async fn passive_pass(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
-    let (_, log, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(conn).await?;
-    Ok(log)
-}
+use crate::db::passive_checkpoint as passive_pass;
 
 /// Passes a background checkpoint makes at most, and the WAL frames
 /// appended during its last pass that it may leave to the writer's own
@@ -368,32 +355,14 @@ async fn store_held(
 ) -> Result<Vec<Result<(), SubmitError>>, sqlx::Error> {
     let conn = match held {
         Some(c) => c,
-        None => {
-            // The writer's task holds this one connection for good.
-            let mut c = db.pool.acquire().await?;
-            // Never back in the pool with the setting below.
-            c.close_on_drop();
-            if db.backend == Backend::Sqlite {
-                // Checkpoints run beside the writer (see `checkpoint`),
-                // not inside one of its commits.
-                sqlx::query("PRAGMA wal_autocheckpoint = 0").execute(&mut *c).await?;
-                // Answers land at random pages; a large cache saves reading
-                // them back from the file at every batch.
-                sqlx::query("PRAGMA cache_size = -65536").execute(&mut *c).await?;
-            }
-            held.insert(c)
-        }
+        // The writer's task holds this one connection for good.
+        None => held.insert(db.held_writer().await?),
     };
     let outcome = store_batch(db, master, conn, rosters, now, items).await;
     if outcome.is_err() {
         *held = None;
     }
     outcome
-}
-
-/// `$3, $4, …`: `n` parameters after the organization and the cycle.
-fn after_two(n: usize) -> String {
-    (3..3 + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Stores a batch in one transaction; the outcome of each item, in order.
@@ -405,40 +374,49 @@ async fn store_batch(
     now: i64,
     items: &[&Claim],
 ) -> Result<Vec<Result<(), SubmitError>>, sqlx::Error> {
-    let mut outcome: Vec<Option<Result<(), SubmitError>>> = (0..items.len()).map(|_| None).collect();
     let mut tx = db.begin_on(conn).await?;
-    // The cycles concerned, each within its organization: still open, and
-    // their keys. On PostgreSQL the cycle's row is share-locked, so a close
-    // (which locks it for update) waits for this batch, or this batch for it.
-    // Err(true): no such cycle; Err(false): closed.
-    let mut keys: HashMap<(i64, i64), Result<CycleKey, bool>> = HashMap::new();
-    let lock = match db.backend {
-        Backend::Postgres => " FOR SHARE",
-        Backend::Sqlite => "",
-    };
+    let keys = open_keys(&mut tx, db.backend, master, rosters, now, items).await?;
+    let mut outcome = first_claims(&keys, items);
+    for (org, cycle) in cycles_going(&outcome, items) {
+        let roster = rosters.get(&mut tx, org, cycle).await?;
+        mark(&mut tx, &roster, org, cycle, items, &mut outcome).await?;
+    }
+    seal_and_store(&mut tx, &keys, rosters, items, &outcome).await?;
+    tx.commit().await?;
+    Ok(outcome.into_iter().map(|o| o.unwrap_or(Ok(()))).collect())
+}
+
+/// An item's outcome: None while it goes on, else why it stopped.
+type Outcome = Option<Result<(), SubmitError>>;
+
+/// A cycle's key, or why it takes no answers: Err(true) no such cycle,
+/// Err(false) closed.
+type KeyOf = HashMap<(i64, i64), Result<CycleKey, bool>>;
+
+/// The cycles concerned, each within its organization: still open, and
+/// their keys. On PostgreSQL each cycle's row is share-locked (see
+/// `store::window_locked`).
+async fn open_keys(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    master: &MasterKey,
+    rosters: &mut Rosters,
+    now: i64,
+    items: &[&Claim],
+) -> Result<KeyOf, sqlx::Error> {
+    let mut keys = KeyOf::new();
     for c in items {
         let at = (c.org_id, c.cycle_id);
         if keys.contains_key(&at) {
             continue;
         }
-        let row = sqlx::query(&format!(
-            "SELECT opens_at, closes_at, closed_at FROM cycles WHERE org_id = $1 AND id = $2{lock}"
-        ))
-        .bind(c.org_id)
-        .bind(c.cycle_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let state = match row {
+        let state = match store::window_locked(&mut *tx, backend, c.org_id, c.cycle_id).await? {
             None => Err(true),
-            Some(r)
-                if r.try_get::<Option<i64>, _>("closed_at")?.is_none()
-                    && r.try_get::<i64, _>("opens_at")? <= now
-                    && now < r.try_get::<i64, _>("closes_at")? =>
-            {
+            Some((opens, closes, None)) if opens <= now && now < closes => {
                 // An open cycle without its key cannot take answers (it was
                 // opened by a server with another master key, or is being
                 // closed).
-                match sealed::key(&mut tx, master, c.org_id, c.cycle_id).await {
+                match sealed::key(&mut *tx, master, c.org_id, c.cycle_id).await {
                     Ok(Some(k)) => Ok(k),
                     Ok(None) => Err(false),
                     Err(sealed::OpenError::Sql(e)) => return Err(e),
@@ -455,93 +433,97 @@ async fn store_batch(
         }
         keys.insert(at, state);
     }
+    Ok(keys)
+}
 
-    // The first of a person's answers in the batch goes on; any other is
-    // "already answered".
+/// The first of a person's answers in the batch goes on; any other is
+/// "already answered", and an answer to a cycle without a key stops.
+fn first_claims(keys: &KeyOf, items: &[&Claim]) -> Vec<Outcome> {
     let mut claimed: HashSet<(i64, i64)> = HashSet::new();
-    let mut going: Vec<bool> = vec![false; items.len()];
-    for (i, c) in items.iter().enumerate() {
-        match &keys[&(c.org_id, c.cycle_id)] {
-            Err(true) => outcome[i] = Some(Err(SubmitError::NotFound)),
-            Err(false) => outcome[i] = Some(Err(SubmitError::Closed)),
-            Ok(_) if !claimed.insert((c.cycle_id, c.person_id)) => outcome[i] = Some(Err(SubmitError::AlreadyAnswered)),
-            Ok(_) => going[i] = true,
-        }
-    }
+    items
+        .iter()
+        .map(|c| match &keys[&(c.org_id, c.cycle_id)] {
+            Err(true) => Some(Err(SubmitError::NotFound)),
+            Err(false) => Some(Err(SubmitError::Closed)),
+            Ok(_) if !claimed.insert((c.cycle_id, c.person_id)) => Some(Err(SubmitError::AlreadyAnswered)),
+            Ok(_) => None,
+        })
+        .collect()
+}
 
-    // Mark them as having answered, per cycle: one look for those who
-    // already have (almost always none, so no rows come back), then one
-    // update for the rest, whose count must match. Each one's group
-    // snapshot comes from the cycle's roster, read once per cycle.
-    let mut cycles: Vec<(i64, i64)> = Vec::new();
-    for (i, c) in items.iter().enumerate() {
-        if going[i] && !cycles.contains(&(c.org_id, c.cycle_id)) {
+/// The cycles that items still going answer, in order of first item.
+fn cycles_going(outcome: &[Outcome], items: &[&Claim]) -> Vec<(i64, i64)> {
+    let mut cycles = Vec::new();
+    for (o, c) in outcome.iter().zip(items) {
+        if o.is_none() && !cycles.contains(&(c.org_id, c.cycle_id)) {
             cycles.push((c.org_id, c.cycle_id));
         }
     }
-    for (org, cycle) in &cycles {
-        let roster = rosters.get(&mut tx, *org, *cycle).await?;
-        for (i, c) in items.iter().enumerate() {
-            if going[i] && c.cycle_id == *cycle && !roster.contains_key(&c.person_id) {
-                going[i] = false;
-                outcome[i] = Some(Err(SubmitError::NotInvited));
-            }
-        }
-        let persons: Vec<i64> = items
-            .iter()
-            .enumerate()
-            .filter(|(i, c)| going[*i] && c.cycle_id == *cycle)
-            .map(|(_, c)| c.person_id)
-            .collect();
-        if persons.is_empty() {
-            continue;
-        }
-        let select = format!(
-            "SELECT person_id FROM participation
-             WHERE org_id = $1 AND cycle_id = $2 AND answered = 1 AND person_id IN ({})",
-            after_two(persons.len())
-        );
-        let mut q = sqlx::query_as::<_, (i64,)>(&select).bind(org).bind(cycle);
-        for p in &persons {
-            q = q.bind(p);
-        }
-        let answered: HashSet<i64> = q.fetch_all(&mut *tx).await?.into_iter().map(|(p,)| p).collect();
-        for (i, c) in items.iter().enumerate() {
-            if going[i] && c.cycle_id == *cycle && answered.contains(&c.person_id) {
-                going[i] = false;
-                outcome[i] = Some(Err(SubmitError::AlreadyAnswered));
-            }
-        }
-        let persons: Vec<i64> = persons.into_iter().filter(|p| !answered.contains(p)).collect();
-        if persons.is_empty() {
-            continue;
-        }
-        let update = format!(
-            "UPDATE participation SET answered = 1
-             WHERE org_id = $1 AND cycle_id = $2 AND answered = 0 AND person_id IN ({})",
-            after_two(persons.len())
-        );
-        let mut q = sqlx::query(&update).bind(org).bind(cycle);
-        for p in &persons {
-            q = q.bind(p);
-        }
-        let marked = q.execute(&mut *tx).await?.rows_affected();
-        if marked != persons.len() as u64 {
-            if items.len() > 1 {
-                // Someone's participation row is missing or changed since
-                // the look: store each alone, which tells them apart.
-                return Err(sqlx::Error::Protocol("participation changed during the batch".into()));
-            }
-            going[0] = false;
-            outcome[0] = Some(Err(SubmitError::NotInvited));
+    cycles
+}
+
+/// Marks those still going in one cycle as having answered: one look for
+/// those who already have (almost always none, so no rows come back), then
+/// one update for the rest, whose count must match. Someone not on the
+/// roster was not invited.
+async fn mark(
+    tx: &mut AnyConnection,
+    roster: &Roster,
+    org: i64,
+    cycle: i64,
+    items: &[&Claim],
+    outcome: &mut [Outcome],
+) -> Result<(), sqlx::Error> {
+    let here = |o: &Outcome, c: &Claim| o.is_none() && c.org_id == org && c.cycle_id == cycle;
+    for (o, c) in outcome.iter_mut().zip(items) {
+        if here(o, c) && !roster.contains_key(&c.person_id) {
+            *o = Some(Err(SubmitError::NotInvited));
         }
     }
+    let persons: Vec<i64> = outcome
+        .iter()
+        .zip(items)
+        .filter(|(o, c)| here(o, c))
+        .map(|(_, c)| c.person_id)
+        .collect();
+    if persons.is_empty() {
+        return Ok(());
+    }
+    let answered = store::already_answered(&mut *tx, org, cycle, &persons).await?;
+    for (o, c) in outcome.iter_mut().zip(items) {
+        if here(o, c) && answered.contains(&c.person_id) {
+            *o = Some(Err(SubmitError::AlreadyAnswered));
+        }
+    }
+    let persons: Vec<i64> = persons.into_iter().filter(|p| !answered.contains(p)).collect();
+    if persons.is_empty() {
+        return Ok(());
+    }
+    let marked = store::mark_answered(tx, org, cycle, &persons).await?;
+    if marked != persons.len() as u64 {
+        if items.len() > 1 {
+            // Someone's participation row is missing or changed since the
+            // look: store each alone, which tells them apart.
+            return Err(sqlx::Error::Protocol("participation changed during the batch".into()));
+        }
+        outcome[0] = Some(Err(SubmitError::NotInvited));
+    }
+    Ok(())
+}
 
-    // Store what was answered, sealed under each cycle's key, in random
-    // order: every answer of a cycle seals to one length.
+/// Stores what was answered, sealed under each cycle's key, in random
+/// order: every answer of a cycle seals to one length. Each one's group
+/// snapshot comes from the cycle's roster, read once per cycle.
+async fn seal_and_store(
+    tx: &mut AnyConnection,
+    keys: &KeyOf,
+    rosters: &Rosters,
+    items: &[&Claim],
+    outcome: &[Outcome],
+) -> Result<(), sqlx::Error> {
     let mut by_cycle: HashMap<(i64, i64), (Vec<StoredResponse>, usize)> = HashMap::new();
-    for (i, c) in items.iter().enumerate() {
-        if !going[i] {
+    for (o, c) in outcome.iter().zip(items) {
+        if o.is_some() {
             continue;
         }
         let (team, band) = rosters
@@ -560,8 +542,7 @@ async fn store_batch(
     }
     for (at, (answers, padding)) in &by_cycle {
         let Some(Ok(key)) = keys.get(at) else { continue };
-        sealed::insert(&mut tx, key, answers, *padding).await?;
+        sealed::insert(&mut *tx, key, answers, *padding).await?;
     }
-    tx.commit().await?;
-    Ok(outcome.into_iter().map(|o| o.unwrap_or(Ok(()))).collect())
+    Ok(())
 }

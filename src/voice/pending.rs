@@ -8,7 +8,7 @@
 //! random order, and deletes the rows.
 
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use super::model::{MAX_BODY, MAX_TOPIC};
 use crate::privacy::seal::MasterKey;
@@ -64,12 +64,7 @@ fn open(master: &MasterKey, sealed: &[u8]) -> Option<Pending> {
 }
 
 pub async fn insert(conn: &mut AnyConnection, master: &MasterKey, org_id: i64, p: &Pending) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO feedback_pending (org_id, sealed) VALUES ($1, $2)")
-        .bind(org_id)
-        .bind(seal(master, p))
-        .execute(conn)
-        .await?;
-    Ok(())
+    super::store::insert_pending(conn, org_id, &seal(master, p)).await
 }
 
 /// Every waiting row (of one organization, or of all), opened: (row id,
@@ -80,24 +75,10 @@ pub async fn all(
     master: &MasterKey,
     org_id: Option<i64>,
 ) -> Result<Vec<(i64, i64, Pending)>, sqlx::Error> {
-    let rows = match org_id {
-        Some(org) => {
-            sqlx::query("SELECT id, org_id, sealed FROM feedback_pending WHERE org_id = $1")
-                .bind(org)
-                .fetch_all(conn)
-                .await?
-        }
-        None => {
-            sqlx::query("SELECT id, org_id, sealed FROM feedback_pending")
-                .fetch_all(conn)
-                .await?
-        }
-    };
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let id: i64 = r.try_get("id")?;
-        match open(master, &r.try_get::<Vec<u8>, _>("sealed")?) {
-            Some(p) => out.push((id, r.try_get("org_id")?, p)),
+    let mut out = Vec::new();
+    for (id, org, sealed) in super::store::pending_rows(conn, org_id).await? {
+        match open(master, &sealed) {
+            Some(p) => out.push((id, org, p)),
             None => tracing::error!(row = id, "a waiting feedback message cannot be opened with this key"),
         }
     }
@@ -121,18 +102,7 @@ pub async fn for_code(
 }
 
 pub async fn delete(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), sqlx::Error> {
-    for chunk in ids.chunks(500) {
-        let sql = format!(
-            "DELETE FROM feedback_pending WHERE id IN {}",
-            crate::db::placeholders(1, chunk.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for id in chunk {
-            q = q.bind(id);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
+    super::store::delete_pending(conn, ids).await
 }
 
 #[cfg(test)]

@@ -326,3 +326,52 @@ pub async fn messages_by(
     })
     .collect()
 }
+
+/// A sealed message waiting for the digest.
+pub async fn insert_pending(conn: &mut AnyConnection, org_id: i64, sealed: &[u8]) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO feedback_pending (org_id, sealed) VALUES ($1, $2)")
+        .bind(org_id)
+        .bind(sealed)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Every waiting sealed row (of one organization, or of all): (row id,
+/// organization, sealed bytes).
+pub async fn pending_rows(
+    conn: &mut AnyConnection,
+    org_id: Option<i64>,
+) -> Result<Vec<(i64, i64, Vec<u8>)>, sqlx::Error> {
+    let rows = match org_id {
+        Some(org) => {
+            sqlx::query("SELECT id, org_id, sealed FROM feedback_pending WHERE org_id = $1")
+                .bind(org)
+                .fetch_all(conn)
+                .await?
+        }
+        None => {
+            sqlx::query("SELECT id, org_id, sealed FROM feedback_pending")
+                .fetch_all(conn)
+                .await?
+        }
+    };
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("org_id")?, r.try_get("sealed")?)))
+        .collect()
+}
+
+pub async fn delete_pending(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "DELETE FROM feedback_pending WHERE id IN {}",
+            crate::db::placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}

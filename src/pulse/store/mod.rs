@@ -2,10 +2,17 @@
 //! joins participation to responses: no such query can be written, because
 //! the two share no column.
 
+mod answers;
+mod legacy;
+
+pub use answers::*;
+pub use legacy::*;
+
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::model::{BUILTIN, Pillar, Question, pack_answers, pack_segments};
+use super::segments::SegmentQuestion;
 use crate::db::{Db, new_id};
 
 fn question_from_row(r: &AnyRow) -> Result<Question, sqlx::Error> {
@@ -740,5 +747,252 @@ pub async fn insert_pulse(
         .execute(&mut *conn)
         .await?;
     }
+    Ok(())
+}
+
+/// Retires a question version; it stays for the cycles that asked it.
+pub async fn retire_question(conn: &mut AnyConnection, org_id: i64, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE questions SET retired = 1 WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Pulses that asked `old` ask `new` from now on.
+pub async fn repoint_pulses(conn: &mut AnyConnection, org_id: i64, old: i64, new: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE pulse_questions SET question_id = $1 WHERE org_id = $2 AND question_id = $3")
+        .bind(new)
+        .bind(org_id)
+        .bind(old)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Rewords a question that has no answers yet.
+pub async fn set_question_text(conn: &mut AnyConnection, org_id: i64, id: i64, text: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE questions SET text = $1 WHERE org_id = $2 AND id = $3")
+        .bind(text)
+        .bind(org_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Someone on a cycle's roster who has not answered, still active.
+pub struct Unanswered {
+    pub person_id: i64,
+    pub name: String,
+    pub email: String,
+    pub org_name: String,
+}
+
+pub async fn unanswered(conn: &mut AnyConnection, org_id: i64, cycle_id: i64) -> Result<Vec<Unanswered>, sqlx::Error> {
+    sqlx::query(
+        "SELECT p.id, p.name, p.email, o.name AS org_name FROM participation x
+         JOIN people p ON p.org_id = x.org_id AND p.id = x.person_id
+         JOIN organizations o ON o.id = x.org_id
+         WHERE x.org_id = $1 AND x.cycle_id = $2 AND x.answered = 0 AND p.active = 1",
+    )
+    .bind(org_id)
+    .bind(cycle_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Unanswered {
+            person_id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            email: r.try_get("email")?,
+            org_name: r.try_get("org_name")?,
+        })
+    })
+    .collect()
+}
+
+/// On PostgreSQL, takes the cycle's row lock: answers being stored
+/// share-lock it, so this waits for them and makes later ones see the
+/// cycle closed. SQLite's write lock already does both.
+pub async fn lock_cycle(
+    conn: &mut AnyConnection,
+    backend: crate::config::Backend,
+    org_id: i64,
+    cycle_id: i64,
+) -> Result<(), sqlx::Error> {
+    if backend == crate::config::Backend::Postgres {
+        sqlx::query("SELECT id FROM cycles WHERE org_id = $1 AND id = $2 FOR UPDATE")
+            .bind(org_id)
+            .bind(cycle_id)
+            .fetch_optional(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn insert_result(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    cycle_id: i64,
+    group_key: &str,
+    result: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO cycle_results (cycle_id, org_id, group_key, result) VALUES ($1, $2, $3, $4)")
+        .bind(cycle_id)
+        .bind(org_id)
+        .bind(group_key)
+        .bind(result)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_result(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    cycle_id: i64,
+    group_key: &str,
+    result: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE cycle_results SET result = $1 WHERE org_id = $2 AND cycle_id = $3 AND group_key = $4")
+        .bind(result)
+        .bind(org_id)
+        .bind(cycle_id)
+        .bind(group_key)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks an open cycle closed with the plan it released.
+pub async fn mark_closed(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    cycle_id: i64,
+    now: i64,
+    plan: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE cycles SET closed_at = $1, plan = $2 WHERE org_id = $3 AND id = $4 AND closed_at IS NULL")
+        .bind(now)
+        .bind(plan)
+        .bind(org_id)
+        .bind(cycle_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes the kept responses of cycles closed before `before`; how many.
+pub async fn delete_kept_before(conn: &mut AnyConnection, org_id: i64, before: i64) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "DELETE FROM responses WHERE org_id = $1
+         AND cycle_id IN (SELECT id FROM cycles WHERE org_id = $1 AND closed_at IS NOT NULL AND closed_at < $2)",
+    )
+    .bind(org_id)
+    .bind(before)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// A stored result: its cycle, group key and JSON.
+pub type StoredResult = (i64, String, String);
+
+/// The stored results of cycles closed before `before`.
+pub async fn results_closed_before(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    before: i64,
+) -> Result<Vec<StoredResult>, sqlx::Error> {
+    sqlx::query(
+        "SELECT r.cycle_id, r.group_key, r.result FROM cycle_results r
+         JOIN cycles c ON c.org_id = r.org_id AND c.id = r.cycle_id
+         WHERE r.org_id = $1 AND c.closed_at IS NOT NULL AND c.closed_at < $2",
+    )
+    .bind(org_id)
+    .bind(before)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("cycle_id")?, r.try_get("group_key")?, r.try_get("result")?)))
+    .collect()
+}
+
+/// The organization's segment questions, oldest first; unreadable options
+/// are an error.
+pub async fn segment_questions(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    only_active: bool,
+) -> Result<Vec<SegmentQuestion>, sqlx::Error> {
+    sqlx::query("SELECT id, text, options, active FROM segment_questions WHERE org_id = $1 ORDER BY created_at, id")
+        .bind(org_id)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| {
+            let options: String = r.try_get("options")?;
+            Ok(SegmentQuestion {
+                id: r.try_get("id")?,
+                text: r.try_get("text")?,
+                options: serde_json::from_str(&options)
+                    .map_err(|e| sqlx::Error::Decode(format!("segment question options {options:?}: {e}").into()))?,
+                active: r.try_get::<i64, _>("active")? != 0,
+            })
+        })
+        // An error stays in, to fail the list.
+        .filter(|q: &Result<SegmentQuestion, sqlx::Error>| !only_active || q.as_ref().map_or(true, |q| q.active))
+        .collect()
+}
+
+pub async fn insert_segment_question(
+    conn: &mut AnyConnection,
+    id: i64,
+    org_id: i64,
+    text: &str,
+    options: &[String],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let options = serde_json::to_string(options).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    sqlx::query(
+        "INSERT INTO segment_questions (id, org_id, text, options, active, created_at) VALUES ($1, $2, $3, $4, 1, $5)",
+    )
+    .bind(id)
+    .bind(org_id)
+    .bind(text)
+    .bind(options)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Turns a segment question on or off; false when there is no such question.
+pub async fn set_segment_active(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    id: i64,
+    active: bool,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE segment_questions SET active = $1 WHERE org_id = $2 AND id = $3")
+        .bind(i64::from(active))
+        .bind(org_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Dates a closed cycle's close (the demo's past cycles close on their
+/// closing date, not when they were seeded).
+pub async fn set_closed_at(conn: &mut AnyConnection, org_id: i64, cycle_id: i64, at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE cycles SET closed_at = $1 WHERE org_id = $2 AND id = $3")
+        .bind(at)
+        .bind(org_id)
+        .bind(cycle_id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
