@@ -277,39 +277,55 @@ struct Write {
 /// Decides, for each row, whether it creates, updates, changes nothing or
 /// is rejected, against the organization as it is now.
 pub fn plan(parsed: ParsedFile, dir: &Directory, actor: &Actor) -> Plan {
-    let mut rejected: BTreeMap<u64, Vec<RowError>> = BTreeMap::new();
-    let mut demoted_owners: std::collections::HashSet<i64> = std::collections::HashSet::new();
+    let mut rejected = Rejected::default();
     for e in parsed.errors {
-        rejected.entry(e.line).or_default().push(e);
+        rejected.0.entry(e.line).or_default().push(e);
     }
-    let reject = |rejected: &mut BTreeMap<u64, Vec<RowError>>, line: u64, column: &str, reason: String| {
-        rejected.entry(line).or_default().push(RowError {
+    let (mut rows, first_line_of) = check_rows(parsed.rows, dir, actor, &mut rejected);
+    check_managers(&mut rows, dir, &first_line_of, &mut rejected);
+    let mut plan = classify(rows, dir, parsed.unknown_columns);
+    plan.rejected = rejected.0.into_values().flatten().collect();
+    plan
+}
+
+/// The errors found so far, by line.
+#[derive(Default)]
+struct Rejected(BTreeMap<u64, Vec<RowError>>);
+
+impl Rejected {
+    fn add(&mut self, line: u64, column: &str, reason: String) {
+        self.0.entry(line).or_default().push(RowError {
             line,
             column: column.into(),
             reason,
         });
-    };
+    }
+}
 
-    // Row-local and directory checks.
+/// Row-local and directory checks: duplicates in the file, deactivated
+/// people and teams, role changes the actor may not make (owners this file
+/// demotes count as gone already), a person managing themselves. The rows
+/// that pass, and each email's first line.
+fn check_rows(
+    parsed: Vec<Row>,
+    dir: &Directory,
+    actor: &Actor,
+    rejected: &mut Rejected,
+) -> (Vec<Row>, HashMap<String, u64>) {
+    let mut demoted_owners: HashSet<i64> = HashSet::new();
     let mut first_line_of: HashMap<String, u64> = HashMap::new();
     let mut rows: Vec<Row> = Vec::new();
-    for row in parsed.rows {
+    for row in parsed {
         let key = row.email.key();
         if let Some(first) = first_line_of.get(&key) {
-            reject(
-                &mut rejected,
-                row.line,
-                "email",
-                format!("this email is also on line {first}"),
-            );
+            rejected.add(row.line, "email", format!("this email is also on line {first}"));
             continue;
         }
         first_line_of.insert(key.clone(), row.line);
         let existing = dir.person_by_email_key(&key);
         if let Some(p) = existing.filter(|p| !p.active) {
             let when = p.end_date.map(|d| format!(" (left on {d})")).unwrap_or_default();
-            reject(
-                &mut rejected,
+            rejected.add(
                 row.line,
                 "email",
                 format!("this person is deactivated{when}; reactivate them on their page first"),
@@ -325,7 +341,7 @@ pub fn plan(parsed: ParsedFile, dir: &Directory, actor: &Actor) -> Plan {
                 && !demoted_owners.contains(&p.id)
         });
         if let Err(e) = crate::auth::policy::role_change(actor, current_role, new_role, other_owners) {
-            reject(&mut rejected, row.line, "role", e.into());
+            rejected.add(row.line, "role", e.into());
             continue;
         }
         if let Some(p) = existing
@@ -338,29 +354,23 @@ pub fn plan(parsed: ParsedFile, dir: &Directory, actor: &Actor) -> Plan {
             && let Some(t) = dir.team_by_key(&team.last().expect("split yields one part").key())
             && !t.active
         {
-            reject(
-                &mut rejected,
-                row.line,
-                "team",
-                format!("the team {:?} is deactivated", t.name),
-            );
+            rejected.add(row.line, "team", format!("the team {:?} is deactivated", t.name));
             continue;
         }
         if row.manager_email.as_ref().is_some_and(|m| m.key() == key) {
-            reject(
-                &mut rejected,
-                row.line,
-                "manager_email",
-                "a person cannot be their own manager".into(),
-            );
+            rejected.add(row.line, "manager_email", "a person cannot be their own manager".into());
             continue;
         }
         rows.push(row);
     }
 
-    // Managers must exist (in the organization or among the valid rows),
-    // and reporting lines may not loop. Rejecting a row can strand the rows
-    // it manages, so repeat until nothing changes.
+    (rows, first_line_of)
+}
+
+/// Managers must exist (in the organization or among the valid rows), and
+/// reporting lines may not loop. Rejecting a row can strand the rows it
+/// manages, so this repeats until nothing changes.
+fn check_managers(rows: &mut Vec<Row>, dir: &Directory, first_line_of: &HashMap<String, u64>, rejected: &mut Rejected) {
     loop {
         let in_file: HashMap<String, &Row> = rows.iter().map(|r| (r.email.key(), r)).collect();
         let manager_of = |key: &str| -> Option<String> {
@@ -381,7 +391,7 @@ pub fn plan(parsed: ParsedFile, dir: &Directory, actor: &Actor) -> Plan {
             }
         };
         let mut bad: Vec<(u64, String)> = Vec::new();
-        for row in &rows {
+        for row in rows.iter() {
             let Some(m) = &row.manager_email else {
                 continue;
             };
@@ -412,14 +422,17 @@ pub fn plan(parsed: ParsedFile, dir: &Directory, actor: &Actor) -> Plan {
         }
         let bad_lines: HashSet<u64> = bad.iter().map(|(l, _)| *l).collect();
         for (line, why) in bad {
-            reject(&mut rejected, line, "manager_email", why);
+            rejected.add(line, "manager_email", why);
         }
         rows.retain(|r| !bad_lines.contains(&r.line));
     }
+}
 
-    // Classify what is left.
+/// Sorts the rows that passed into creates, updates and unchanged, with the
+/// teams they need.
+fn classify(rows: Vec<Row>, dir: &Directory, unknown_columns: Vec<String>) -> Plan {
     let mut plan = Plan {
-        unknown_columns: parsed.unknown_columns,
+        unknown_columns,
         ..Default::default()
     };
     let mut new_team_keys: HashSet<String> = HashSet::new();
@@ -468,7 +481,6 @@ pub fn plan(parsed: ParsedFile, dir: &Directory, actor: &Actor) -> Plan {
             }
         }
     }
-    plan.rejected = rejected.into_values().flatten().collect();
     plan
 }
 
