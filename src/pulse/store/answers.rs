@@ -133,13 +133,13 @@ pub async fn window_locked(
 }
 
 /// A roster entry: person, team and tenure band as recorded at opening.
-pub type OnRoster = (i64, Option<i64>, Option<String>);
+pub type RosterEntry = (i64, Option<i64>, Option<String>);
 
 pub async fn roster_snapshot(
     conn: &mut AnyConnection,
     org_id: i64,
     cycle_id: i64,
-) -> Result<Vec<OnRoster>, sqlx::Error> {
+) -> Result<Vec<RosterEntry>, sqlx::Error> {
     sqlx::query("SELECT person_id, team_id, tenure_band FROM cycle_roster WHERE org_id = $1 AND cycle_id = $2")
         .bind(org_id)
         .bind(cycle_id)

@@ -300,7 +300,7 @@ pub async fn respondents(
     conn: &mut AnyConnection,
     org_id: i64,
     cycle_id: i64,
-) -> Result<Vec<(i64, Option<i64>, Option<String>)>, sqlx::Error> {
+) -> Result<Vec<RosterEntry>, sqlx::Error> {
     sqlx::query(
         "SELECT r.person_id, r.team_id, r.tenure_band FROM cycle_roster r
          JOIN participation x ON x.org_id = r.org_id AND x.cycle_id = r.cycle_id AND x.person_id = r.person_id
