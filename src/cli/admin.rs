@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use super::DbArgs;
 use crate::auth::Actor;
 use crate::org::model::{Email, OrgName, PersonName, TimeZoneName};
-use crate::org::{service, store};
+use crate::org::service;
 use sqlx::Row;
 
 #[derive(clap::Subcommand, Debug)]
@@ -115,11 +115,11 @@ pub async fn run(task: Task) -> anyhow::Result<ExitCode> {
         Task::ResetPassword { db, org, email } => {
             let email = arg("email", Email::parse(&email))?;
             let app = db.open().await?;
-            let org = store::org_by_slug(&app.db, &org)
+            let org = service::org_by_slug(&app.db, &org)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("--org: no organization with the slug {org:?}"))?;
             let mut conn = app.db.acquire().await?;
-            let id = store::person_id_by_email(&mut conn, org.id, &email.key())
+            let id = service::person_id_by_email(&mut conn, org.id, &email.key())
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("--email: nobody with this email in {}", org.slug))?;
             drop(conn);

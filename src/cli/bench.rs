@@ -299,19 +299,9 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
         last_cycle = cycle_id;
         let opens = now - (cycles - c) * 30 * 86_400;
         let mut tx = app.db.begin().await?;
-        sqlx::query("INSERT INTO cycles (id, org_id, pulse_id, number, opens_at, closes_at, anonymity_k) VALUES ($1, $2, $3, $4, $5, $6, 5)")
-            .bind(cycle_id)
-            .bind(org_id)
-            .bind(pulse)
-            .bind(c + 1)
-            .bind(opens)
-            .bind(opens + 7 * 86_400)
-            .execute(&mut *tx)
-            .await?;
         let ids: Vec<i64> = asked.iter().map(|(q, _)| *q).collect();
-        crate::pulse::store::insert_cycle_questions(&mut tx, org_id, cycle_id, &ids).await?;
-        let key = crate::pulse::sealed::create_key(&mut tx, &app.master_key, org_id, cycle_id).await?;
-        let padding = crate::pulse::sealed::cycle_padding(&mut tx, org_id, cycle_id).await?;
+        let cycle = bench_cycle(cycle_id, org_id, pulse, c + 1, opens, opens + 7 * 86_400);
+        let seeded = crate::pulse::seed::cycle(&mut tx, &app.master_key, &cycle, &ids).await?;
         for chunk in persons.chunks(400) {
             use rand::Rng;
             let mut responses = Vec::new();
@@ -325,7 +315,7 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
                     answers.push((*q, v));
                 }
                 answered += answers.len();
-                responses.push(crate::pulse::store::StoredResponse {
+                responses.push(crate::pulse::StoredResponse {
                     team_id: team_id.to_owned(),
                     tenure_band: Some("3 years or more".into()),
                     comment: None,
@@ -334,7 +324,7 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
                 });
             }
             insert_answered_roster(&mut tx, org_id, cycle_id, chunk).await?;
-            crate::pulse::sealed::insert(&mut tx, &key, &responses, padding).await?;
+            seeded.answers(&mut tx, &responses).await?;
         }
         tx.commit().await?;
         crate::pulse::service::close(&app, org_id, cycle_id)
@@ -432,23 +422,14 @@ async fn close(database: Option<DatabaseUrl>, people: usize, comments: bool) -> 
     let cycle_id = new_id();
     let now = app.now().as_second();
     let mut tx = app.db.begin().await?;
-    sqlx::query("INSERT INTO cycles (id, org_id, pulse_id, number, opens_at, closes_at, anonymity_k) VALUES ($1, $2, $3, 1, $4, $5, 5)")
-        .bind(cycle_id)
-        .bind(org_id)
-        .bind(pulse)
-        .bind(now - 86_400)
-        .bind(now + 86_400)
-        .execute(&mut *tx)
-        .await?;
     let asked: Vec<i64> = crate::pulse::model::default_selection(&bank)
         .into_iter()
         .map(|(q, _)| q)
         .take(9)
         .collect();
-    crate::pulse::store::insert_cycle_questions(&mut tx, org_id, cycle_id, &asked).await?;
-    let questions = crate::pulse::store::cycle_questions(&mut tx, org_id, cycle_id).await?;
-    let key = crate::pulse::sealed::create_key(&mut tx, &app.master_key, org_id, cycle_id).await?;
-    let padding = crate::pulse::sealed::cycle_padding(&mut tx, org_id, cycle_id).await?;
+    let cycle = bench_cycle(cycle_id, org_id, pulse, 1, now - 86_400, now + 86_400);
+    let seeded = crate::pulse::seed::cycle(&mut tx, &app.master_key, &cycle, &asked).await?;
+    let questions = &seeded.questions;
     let mut rng = rand::thread_rng();
     let words = [
         "team",
@@ -462,9 +443,9 @@ async fn close(database: Option<DatabaseUrl>, people: usize, comments: bool) -> 
     ];
     for chunk in persons.chunks(400) {
         insert_answered_roster(&mut tx, org_id, cycle_id, chunk).await?;
-        let answers: Vec<crate::pulse::store::StoredResponse> = chunk
+        let answers: Vec<crate::pulse::StoredResponse> = chunk
             .iter()
-            .map(|(_, team)| crate::pulse::store::StoredResponse {
+            .map(|(_, team)| crate::pulse::StoredResponse {
                 team_id: *team,
                 tenure_band: Some("3 years or more".into()),
                 comment: comments.then(|| {
@@ -485,7 +466,7 @@ async fn close(database: Option<DatabaseUrl>, people: usize, comments: bool) -> 
                 segments: Vec::new(),
             })
             .collect();
-        crate::pulse::sealed::insert(&mut tx, &key, &answers, padding).await?;
+        seeded.answers(&mut tx, &answers).await?;
     }
     tx.commit().await?;
     println!("seeded in {:.1} s", seeding.elapsed().as_secs_f64());
@@ -514,4 +495,20 @@ async fn close(database: Option<DatabaseUrl>, people: usize, comments: bool) -> 
         let _ = std::fs::remove_dir_all(dir);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A cycle of the bench's pulse (k = 5), not yet written.
+fn bench_cycle(id: i64, org_id: i64, pulse_id: i64, number: i64, opens_at: i64, closes_at: i64) -> crate::pulse::Cycle {
+    crate::pulse::Cycle {
+        id,
+        org_id,
+        pulse_id,
+        title: String::new(),
+        number,
+        opens_at,
+        closes_at,
+        closed_at: None,
+        k: 5,
+        plan: None,
+    }
 }

@@ -278,20 +278,21 @@ async fn demo(database: Option<DatabaseUrl>) -> anyhow::Result<Tally> {
         .await?
         .try_get("id")?;
     let mut conn = app.db.acquire().await?;
-    let directory = Directory {
-        teams: crate::org::store::list_teams(&mut conn, org_id).await?,
-        people: Vec::new(),
-    };
+    let directory = crate::org::service::team_tree(&mut conn, org_id).await?;
     let segments = crate::pulse::segments::list(&mut conn, org_id, false).await?;
     let candidates = crate::pulse::groups::candidates(&directory, &segments);
     let mut tally = Tally::default();
-    for c in crate::pulse::store::cycles_of_org(&app.db, org_id).await? {
+    for c in crate::pulse::service::cycles(&app, &crate::auth::Actor::system(org_id))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
         let Some(stored) = c.plan.as_deref() else { continue };
         let after: plan::Plan = serde_json::from_str(stored)?;
-        let member: Vec<Vec<Group>> = crate::pulse::store::respondents(&mut conn, org_id, c.id)
+        let member: Vec<Vec<Group>> = crate::pulse::guard::respondent_groups(&mut conn, &c, &directory)
             .await?
             .into_iter()
-            .map(|(_, team, band)| crate::pulse::groups::roster_groups(team, band, &directory))
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_values()
             .collect();
         let before = plan::decide(&candidates, &member, c.k);
         tally.add(&before, &after, &member, c.k);

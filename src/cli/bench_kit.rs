@@ -225,7 +225,7 @@ pub(super) async fn seed_open_cycle(app: &App, people: usize) -> anyhow::Result<
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut conn = app.db.pool.acquire().await?;
-    let questions = crate::pulse::store::cycle_questions(&mut conn, org_id, cycle).await?;
+    let questions = crate::pulse::service::cycle_questions(&mut conn, org_id, cycle).await?;
     let answers: Vec<String> = questions
         .iter()
         .filter_map(|q| q.pillar.scale().map(|(_, high)| format!("\"{}\": {}", q.id, high - 1)))
@@ -344,7 +344,7 @@ pub(super) async fn seed_org(app: &App, people: usize) -> anyhow::Result<i64> {
     };
     let now = app.now().as_second();
     let mut tx = app.db.begin().await?;
-    crate::org::store::insert_org(&mut tx, &org, now).await?;
+    crate::org::seed::organization(&mut tx, &org, now).await?;
     let departments: Vec<i64> = (0..10).map(|_| new_id()).collect();
     for (i, d) in departments.iter().enumerate() {
         let t = crate::org::model::Team {
@@ -353,7 +353,7 @@ pub(super) async fn seed_org(app: &App, people: usize) -> anyhow::Result<i64> {
             parent_id: None,
             active: true,
         };
-        crate::org::store::insert_team(&mut tx, org.id, &t, now).await?;
+        crate::org::seed::team(&mut tx, org.id, &t, now).await?;
     }
     let team_count = people.div_ceil(10).max(1);
     let mut teams = Vec::with_capacity(team_count);
@@ -364,7 +364,7 @@ pub(super) async fn seed_org(app: &App, people: usize) -> anyhow::Result<i64> {
             parent_id: Some(departments[i % 10]),
             active: true,
         };
-        crate::org::store::insert_team(&mut tx, org.id, &t, now).await?;
+        crate::org::seed::team(&mut tx, org.id, &t, now).await?;
         teams.push(t.id);
     }
     for chunk_start in (0..people).step_by(500) {

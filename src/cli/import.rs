@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use super::DbArgs;
 use crate::auth::Actor;
 use crate::org::import::{self, Mode};
-use crate::org::store;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum What {
@@ -35,7 +34,7 @@ pub async fn run(what: What) -> anyhow::Result<ExitCode> {
     let What::People(args) = what;
     let bytes = std::fs::read(&args.file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", args.file.display()))?;
     let app = args.db.open().await?;
-    let org = store::org_by_slug(&app.db, &args.org)
+    let org = crate::org::service::org_by_slug(&app.db, &args.org)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no organization with the slug {:?}", args.org))?;
     let mode = if args.valid_rows_only {

@@ -128,7 +128,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr()?;
     if args.demo
-        && crate::org::store::org_by_slug(&app.db, crate::org::demo::ORG_SLUG)
+        && crate::org::service::org_by_slug(&app.db, crate::org::demo::ORG_SLUG)
             .await?
             .is_some()
     {

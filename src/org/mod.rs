@@ -8,8 +8,9 @@ pub mod import;
 pub mod model;
 pub mod mydata;
 pub mod pages;
+pub mod seed;
 pub mod service;
-pub mod store;
+mod store;
 
 pub const MODULE: crate::module::Module = crate::module::Module {
     api: api::api,

@@ -538,6 +538,20 @@ pub async fn team_tree(conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<Di
     })
 }
 
+/// The organization with this slug, if there is one.
+pub async fn org_by_slug(db: &Db, slug: &str) -> Result<Option<super::model::Organization>, sqlx::Error> {
+    store::org_by_slug(db, slug).await
+}
+
+/// The id of the person with this email key (see `Email::key`), if any.
+pub async fn person_id_by_email(
+    conn: &mut sqlx::AnyConnection,
+    org_id: i64,
+    email_key: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    store::person_id_by_email(conn, org_id, email_key).await
+}
+
 /// One person of the organization, leavers included.
 pub async fn person(db: &Db, org_id: i64, id: i64) -> Result<Option<Person>, sqlx::Error> {
     store::get_person(db, org_id, id).await

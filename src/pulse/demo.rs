@@ -123,10 +123,7 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
             k: 5,
             plan: None,
         };
-        super::store::insert_cycle(&mut tx, &cycle).await?;
-        super::store::insert_cycle_questions(&mut tx, org_id, cycle_id, &asked).await?;
-        let key = super::sealed::create_key(&mut tx, &app.master_key, org_id, cycle_id).await?;
-        let padding = super::sealed::cycle_padding(&mut tx, org_id, cycle_id).await?;
+        let seeded = super::seed::cycle(&mut tx, &app.master_key, &cycle, &asked).await?;
         let mut sealed = Vec::new();
         let on = opened.to_zoned(jiff::tz::TimeZone::UTC).date();
         // Everyone employed that month (leavers until they left).
@@ -181,7 +178,7 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
                 segments: Vec::new(),
             });
         }
-        super::sealed::insert(&mut tx, &key, &sealed, padding).await?;
+        seeded.answers(&mut tx, &sealed).await?;
         tx.commit().await?;
         service::close(app, org_id, cycle_id)
             .await

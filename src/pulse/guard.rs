@@ -32,18 +32,27 @@ pub struct History {
     pub repeats: bool,
 }
 
+/// Who answered a cycle, each with the roster groups (team, its parents,
+/// tenure band) they were in when it opened.
+pub async fn respondent_groups(
+    conn: &mut sqlx::AnyConnection,
+    cycle: &Cycle,
+    dir: &crate::org::service::Directory,
+) -> Result<HashMap<i64, Vec<Group>>, sqlx::Error> {
+    Ok(store::respondents(conn, cycle.org_id, cycle.id)
+        .await?
+        .into_iter()
+        .map(|(p, t, b)| (p, roster_groups(t, b, dir)))
+        .collect())
+}
+
 impl History {
     pub async fn load(
         conn: &mut sqlx::AnyConnection,
         cycle: &Cycle,
         dir: &crate::org::service::Directory,
     ) -> Result<History, AppError> {
-        let respondents = |rows: Vec<(i64, Option<i64>, Option<String>)>| -> HashMap<i64, Vec<Group>> {
-            rows.into_iter()
-                .map(|(p, t, b)| (p, roster_groups(t, b, dir)))
-                .collect()
-        };
-        let current = respondents(store::respondents(conn, cycle.org_id, cycle.id).await?);
+        let current = respondent_groups(conn, cycle, dir).await?;
         let schedule = store::schedule_of(conn, cycle.org_id, cycle.pulse_id).await?;
         let mut h = History {
             current,
@@ -57,7 +66,7 @@ impl History {
             if plan.published.is_empty() {
                 continue;
             }
-            let people = respondents(store::respondents(conn, c.org_id, c.id).await?);
+            let people = respondent_groups(conn, &c, dir).await?;
             if plan.comments.listed() && plan.published.contains(&Group::Org) {
                 h.commented.push(people.keys().copied().collect());
             }

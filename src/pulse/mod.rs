@@ -15,10 +15,13 @@ pub mod mydata;
 pub mod pages;
 pub mod results;
 pub mod sealed;
+pub mod seed;
 pub mod segments;
 pub mod service;
-pub mod store;
+mod store;
 pub mod writer;
+
+pub use store::{Cycle, StoredResponse};
 
 pub const MODULE: crate::module::Module = crate::module::Module {
     api: api::api,

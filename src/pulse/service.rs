@@ -847,6 +847,15 @@ pub async fn open_for(app: &App, actor: &Actor) -> Result<Vec<Cycle>, AppError> 
     Ok(store::open_cycles_for(&app.db, actor.org_id, actor.person_id, app.now().as_second()).await?)
 }
 
+/// The questions a cycle asks, in its order.
+pub async fn cycle_questions(
+    conn: &mut sqlx::AnyConnection,
+    org_id: i64,
+    cycle_id: i64,
+) -> Result<Vec<super::model::Question>, sqlx::Error> {
+    store::cycle_questions(conn, org_id, cycle_id).await
+}
+
 /// Pulses of an organization with their cycles, for the overview.
 pub async fn cycles(app: &App, actor: &Actor) -> Result<Vec<Cycle>, AppError> {
     Ok(store::cycles_of_org(&app.db, actor.org_id).await?)

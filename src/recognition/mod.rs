@@ -7,7 +7,7 @@ pub mod model;
 pub mod mydata;
 pub mod pages;
 pub mod service;
-pub mod store;
+mod store;
 
 pub const MODULE: crate::module::Module = crate::module::Module {
     jobs: |jobs| {

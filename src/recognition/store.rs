@@ -323,7 +323,6 @@ pub async fn set_webhook_url(conn: &mut AnyConnection, org_id: i64, url: Option<
 
 /// A thank-you in someone's "My data": who wrote it, for whom, why.
 pub struct Written {
-    pub id: i64,
     pub author_id: i64,
     pub value: Option<String>,
     pub message: String,
@@ -364,7 +363,6 @@ pub async fn thanks_of(
                 .map(|r| r.try_get("person_id"))
                 .collect::<Result<_, _>>()?;
         out.push(Written {
-            id,
             author_id: r.try_get("author_id")?,
             value: r.try_get("value")?,
             message: r.try_get("message")?,

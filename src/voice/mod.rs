@@ -8,7 +8,7 @@ pub mod mydata;
 pub mod pages;
 pub mod pending;
 pub mod service;
-pub mod store;
+mod store;
 
 pub const MODULE: crate::module::Module = crate::module::Module {
     jobs: |jobs| {

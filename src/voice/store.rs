@@ -22,7 +22,6 @@ pub struct Thread {
 
 #[derive(Clone, Debug)]
 pub struct Message {
-    pub position: i64,
     pub from_sender: bool,
     pub author_id: Option<i64>,
     pub body: String,
@@ -151,7 +150,7 @@ pub async fn delivered_threads(conn: &mut AnyConnection, org_id: i64) -> Result<
 
 pub async fn messages(conn: &mut AnyConnection, thread_id: i64) -> Result<Vec<Message>, sqlx::Error> {
     sqlx::query(
-        "SELECT position, from_sender, author_id, body, day, delivered FROM feedback_messages
+        "SELECT from_sender, author_id, body, day, delivered FROM feedback_messages
          WHERE thread_id = $1 ORDER BY position",
     )
     .bind(thread_id)
@@ -160,7 +159,6 @@ pub async fn messages(conn: &mut AnyConnection, thread_id: i64) -> Result<Vec<Me
     .iter()
     .map(|r| {
         Ok(Message {
-            position: r.try_get("position")?,
             from_sender: r.try_get::<i64, _>("from_sender")? != 0,
             author_id: r.try_get("author_id")?,
             body: r.try_get("body")?,

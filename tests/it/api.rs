@@ -563,7 +563,7 @@ async fn api_keeps_organizations_and_roles_apart(app: TestApp) {
         .await
         .error(403, "forbidden");
     assert_eq!(emp.get("/api/v1/me").await.status, 200);
-    let bruno = belong::org::store::get_person(&app.state.db, b, b_person)
+    let bruno = belong::org::service::person(&app.state.db, b, b_person)
         .await
         .unwrap()
         .unwrap();

@@ -449,7 +449,7 @@ async fn an_invited_person_answers_on_a_phone_and_the_manager_sees_results() {
     );
     chrome.check_page("answer-phone", &mut failures).await;
     let mut conn = app.state.db.pool.acquire().await.unwrap();
-    let asked = belong::pulse::store::cycle_questions(&mut conn, org, cycle)
+    let asked = belong::pulse::service::cycle_questions(&mut conn, org, cycle)
         .await
         .unwrap();
     drop(conn);

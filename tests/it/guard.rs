@@ -189,7 +189,7 @@ impl World {
             .await
             .unwrap();
         let mut conn = app.state.db.pool.acquire().await.unwrap();
-        let qs = belong::pulse::store::cycle_questions(&mut conn, self.org, cycle)
+        let qs = belong::pulse::service::cycle_questions(&mut conn, self.org, cycle)
             .await
             .unwrap();
         drop(conn);

@@ -12,7 +12,6 @@ use belong::config::{DatabaseUrl, Settings};
 use belong::db::{Db, new_id};
 use belong::notify::email::{Mailer, Security, SmtpSettings};
 use belong::org::model::{Email, PersonInput, PersonName, TimeZoneName};
-use belong::org::store;
 use reqwest::StatusCode;
 
 /// Runs a test body against SQLite, and against PostgreSQL when
@@ -286,7 +285,7 @@ impl TestApp {
 
     /// The sealed answers of an open cycle, opened with the app's key (what
     /// the close does, and what someone holding the key file could do).
-    pub async fn open_sealed(&self, org_id: i64, cycle_id: i64) -> Vec<belong::pulse::store::StoredResponse> {
+    pub async fn open_sealed(&self, org_id: i64, cycle_id: i64) -> Vec<belong::pulse::StoredResponse> {
         let mut conn = self.state.db.pool.acquire().await.unwrap();
         let key = belong::pulse::sealed::key(&mut conn, &self.state.master_key, org_id, cycle_id)
             .await
@@ -384,7 +383,7 @@ impl TestApp {
             time_zone: "Europe/Berlin".into(),
         };
         let mut conn = self.state.db.pool.acquire().await.unwrap();
-        store::insert_org(&mut conn, &org, 0).await.unwrap();
+        belong::org::seed::organization(&mut conn, &org, 0).await.unwrap();
         org.id
     }
 
@@ -396,7 +395,7 @@ impl TestApp {
             active: true,
         };
         let mut conn = self.state.db.pool.acquire().await.unwrap();
-        store::insert_team(&mut conn, org_id, &team, 0).await.unwrap();
+        belong::org::seed::team(&mut conn, org_id, &team, 0).await.unwrap();
         team.id
     }
 
@@ -416,7 +415,7 @@ impl TestApp {
         static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let hash = HASH.get_or_init(|| password::hash_now(PASSWORD));
         let mut conn = self.state.db.pool.acquire().await.unwrap();
-        store::insert_person(&mut conn, org_id, id, &input, Some(hash), false, 0)
+        belong::org::seed::person(&mut conn, org_id, id, &input, Some(hash), 0)
             .await
             .unwrap();
         id
@@ -435,7 +434,7 @@ impl TestApp {
         };
         let id = new_id();
         let mut conn = self.state.db.pool.acquire().await.unwrap();
-        store::insert_person(&mut conn, org_id, id, &input, None, false, 0)
+        belong::org::seed::person(&mut conn, org_id, id, &input, None, 0)
             .await
             .unwrap();
         id

@@ -174,7 +174,7 @@ async fn import_updates_existing_people_by_email(app: TestApp) {
     b.post(&apply, &[("mode", "all")])
         .await
         .assert(200, "0 people added, 1 updated");
-    let p = belong::org::store::get_person(&app.state.db, org, ana)
+    let p = belong::org::service::person(&app.state.db, org, ana)
         .await
         .unwrap()
         .unwrap();

@@ -52,7 +52,7 @@ async fn hr_admin_adds_edits_and_deactivates_a_person(app: TestApp) {
         .unwrap()
         .parse()
         .unwrap();
-    let dita = belong::org::store::get_person(&app.state.db, org, id)
+    let dita = belong::org::service::person(&app.state.db, org, id)
         .await
         .unwrap()
         .unwrap();
@@ -93,7 +93,7 @@ async fn hr_admin_adds_edits_and_deactivates_a_person(app: TestApp) {
     )
     .await;
     assert_eq!(dita_b.get("/account/password").await.location(), "/signin");
-    let left = belong::org::store::get_person(&app.state.db, org, id)
+    let left = belong::org::service::person(&app.state.db, org, id)
         .await
         .unwrap()
         .unwrap();
@@ -103,7 +103,7 @@ async fn hr_admin_adds_edits_and_deactivates_a_person(app: TestApp) {
     assert!(!b.get("/people").await.body.contains("Dita Crust"));
     b.post(&format!("/people/{id}/reactivate"), &[]).await;
     assert!(
-        belong::org::store::get_person(&app.state.db, org, id)
+        belong::org::service::person(&app.state.db, org, id)
             .await
             .unwrap()
             .unwrap()

@@ -79,7 +79,7 @@ fn core_only(bank: &[belong::pulse::model::Question]) -> Vec<(i64, bool)> {
 /// A whole, valid answer for a cycle's questions: `v` on agree questions.
 async fn answer_fields(app: &TestApp, org: i64, cycle: i64, v: i64) -> Vec<(String, String)> {
     let mut conn = app.state.db.pool.acquire().await.unwrap();
-    let qs = belong::pulse::store::cycle_questions(&mut conn, org, cycle)
+    let qs = belong::pulse::service::cycle_questions(&mut conn, org, cycle)
         .await
         .unwrap();
     qs.iter()

@@ -137,7 +137,7 @@ fn way_of(i: usize) -> Way {
 async fn answer(app: &TestApp, c: &Cohort, i: usize, port: u16) -> Vec<String> {
     let p = &c.people[i];
     let mut conn = app.state.db.pool.acquire().await.unwrap();
-    let qs = belong::pulse::store::cycle_questions(&mut conn, c.org, c.cycle)
+    let qs = belong::pulse::service::cycle_questions(&mut conn, c.org, c.cycle)
         .await
         .unwrap();
     drop(conn);

@@ -102,7 +102,7 @@ async fn organizations_cannot_see_or_change_each_other(app: TestApp) {
         .assert(422, "active teams");
 
     // Nothing of B changed.
-    let bruno = belong::org::store::get_person(&app.state.db, b, b_person)
+    let bruno = belong::org::service::person(&app.state.db, b, b_person)
         .await
         .unwrap()
         .unwrap();
