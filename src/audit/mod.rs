@@ -2,11 +2,13 @@
 //! Owners browse it (`org::audit_log`); each person sees the entries about
 //! themselves.
 
+mod store;
+
 use jiff::Timestamp;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
 use crate::auth::Actor;
-use crate::db::{Db, new_id};
+use crate::db::Db;
 
 /// What an entry is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,21 +52,16 @@ pub async fn record(
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
     let (subject_type, subject_id) = subject.parts();
-    sqlx::query(
-        "INSERT INTO audit_events (id, org_id, actor_id, action, subject_type, subject_id, detail, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(new_id())
-    .bind(actor.org_id)
-    .bind(actor.person_id)
-    .bind(action)
-    .bind(subject_type)
-    .bind(subject_id)
-    .bind(detail)
-    .bind(now.as_second())
-    .execute(conn)
-    .await?;
-    Ok(())
+    let event = store::NewEvent {
+        org_id: actor.org_id,
+        actor_id: actor.person_id,
+        action,
+        subject_type,
+        subject_id,
+        detail,
+        at: now.as_second(),
+    };
+    store::insert_event(conn, event).await
 }
 
 /// Writes an entry on its own.
@@ -107,72 +104,42 @@ pub async fn list(db: &Db, org_id: i64, filter: &Filter) -> Result<Vec<Entry>, s
     let page: i64 = filter.page.parse().unwrap_or(1).clamp(1, 100_000);
     let actor: i64 = filter.actor.parse().unwrap_or(-1);
     let subject: i64 = filter.subject_person.parse().unwrap_or(-1);
-    let rows = sqlx::query(
-        "SELECT e.at, e.action, e.subject_type, e.subject_id, e.detail, e.actor_id,
-                a.name AS actor_name, s.name AS subject_name, t.name AS team_name
-         FROM audit_events e
-         LEFT JOIN people a ON a.org_id = e.org_id AND a.id = e.actor_id
-         LEFT JOIN people s ON s.org_id = e.org_id AND e.subject_type = 'person' AND s.id = e.subject_id
-         LEFT JOIN teams t ON t.org_id = e.org_id AND e.subject_type = 'team' AND t.id = e.subject_id
-         WHERE e.org_id = $1
-           AND ($2 = '' OR e.action = $2)
-           AND ($3 = -1 OR e.actor_id = $3)
-           AND ($4 = -1 OR (e.subject_type = 'person' AND e.subject_id = $4))
-         ORDER BY e.at DESC, e.id
-         LIMIT $5 OFFSET $6",
-    )
-    .bind(org_id)
-    .bind(filter.action.trim())
-    .bind(actor)
-    .bind(subject)
-    .bind(PAGE_SIZE)
-    .bind((page - 1) * PAGE_SIZE)
-    .fetch_all(&mut *db.acquire().await?)
-    .await?;
-    rows.iter().map(entry_from_row).collect()
+    let query = store::Query {
+        action: filter.action.trim(),
+        actor,
+        subject_person: subject,
+        limit: PAGE_SIZE,
+        offset: (page - 1) * PAGE_SIZE,
+    };
+    Ok(store::events(db, org_id, query).await?.into_iter().map(entry).collect())
 }
 
-fn entry_from_row(r: &sqlx::any::AnyRow) -> Result<Entry, sqlx::Error> {
-    let at: i64 = r.try_get("at")?;
-    let actor_id: i64 = r.try_get("actor_id")?;
-    let subject_type: String = r.try_get("subject_type")?;
-    let subject = match subject_type.as_str() {
-        "person" => r
-            .try_get::<Option<String>, _>("subject_name")?
-            .unwrap_or_else(|| "a person".into()),
-        "team" => format!(
-            "team {}",
-            r.try_get::<Option<String>, _>("team_name")?.unwrap_or_default()
-        ),
+fn entry(r: store::EventRow) -> Entry {
+    let subject = match r.subject_type.as_str() {
+        "person" => r.subject_name.unwrap_or_else(|| "a person".into()),
+        "team" => format!("team {}", r.team_name.unwrap_or_default()),
         "people" => "the people list".into(),
         "import" => "a CSV import".into(),
         "audit_log" => "the audit log".into(),
         "cycle" => "pulse results".into(),
         other => other.to_owned(),
     };
-    Ok(Entry {
-        at: Timestamp::from_second(at)
+    Entry {
+        at: Timestamp::from_second(r.at)
             .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
             .unwrap_or_default(),
-        actor: if actor_id == 0 {
+        actor: if r.actor_id == 0 {
             "command line".into()
         } else {
-            r.try_get::<Option<String>, _>("actor_name")?
-                .unwrap_or_else(|| "someone".into())
+            r.actor_name.unwrap_or_else(|| "someone".into())
         },
-        action: r.try_get("action")?,
+        action: r.action,
         subject,
-        detail: r.try_get("detail")?,
-    })
+        detail: r.detail,
+    }
 }
 
 /// The distinct actions recorded in an organization, for the filter.
 pub async fn actions(db: &Db, org_id: i64) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query("SELECT DISTINCT action FROM audit_events WHERE org_id = $1 ORDER BY action")
-        .bind(org_id)
-        .fetch_all(&mut *db.acquire().await?)
-        .await?
-        .iter()
-        .map(|r| r.try_get("action"))
-        .collect()
+    store::actions(db, org_id).await
 }

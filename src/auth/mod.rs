@@ -2,13 +2,19 @@
 //! throttling, roles and permissions, sign-in links and API tokens (the
 //! pages are `account`).
 
-pub mod accounts;
 pub mod magic;
 pub mod password;
 pub mod policy;
 pub mod session;
+mod store;
 pub mod throttle;
 pub mod tokens;
+
+/// Signing in with a password: finding the account, and reading and
+/// changing its password hash (the pages are `account`'s).
+pub mod accounts {
+    pub use super::store::{Account, find, only_org_slug, password_hash, set_password_hash};
+}
 
 pub use policy::{Actor, Permission, Role};
 

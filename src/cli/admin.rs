@@ -6,7 +6,6 @@ use super::DbArgs;
 use crate::auth::Actor;
 use crate::org::model::{Email, OrgName, PersonName, TimeZoneName};
 use crate::org::service;
-use sqlx::Row;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Task {
@@ -86,22 +85,15 @@ pub async fn run(task: Task) -> anyhow::Result<ExitCode> {
             let email = arg("email", Email::parse(&email))?;
             let name = arg("name", crate::auth::tokens::parse_name(&name))?;
             let app = db.open().await?;
-            let rows = sqlx::query(
-                "SELECT p.org_id, p.id, o.slug FROM people p JOIN organizations o ON o.id = p.org_id
-                 WHERE p.email_key = $1 AND p.active = 1 AND ($2 = '' OR o.slug = $2)",
-            )
-            .bind(email.key())
-            .bind(org.as_deref().unwrap_or(""))
-            .fetch_all(&mut *app.db.acquire().await?)
-            .await?;
-            let (org_id, person_id) = match rows.as_slice() {
-                [one] => (one.try_get::<i64, _>("org_id")?, one.try_get::<i64, _>("id")?),
+            let found = service::active_by_email(&app.db, &email.key(), org.as_deref()).await?;
+            let (org_id, person_id) = match found.as_slice() {
+                [(org_id, person_id, _)] => (*org_id, *person_id),
                 [] => anyhow::bail!(
                     "--email: no active person with this email{}",
                     org.map(|o| format!(" in {o}")).unwrap_or_default()
                 ),
                 many => {
-                    let slugs: Vec<String> = many.iter().filter_map(|r| r.try_get("slug").ok()).collect();
+                    let slugs: Vec<&str> = many.iter().map(|(_, _, slug)| slug.as_str()).collect();
                     anyhow::bail!(
                         "--org: this email is in several organizations ({}); name one",
                         slugs.join(", ")

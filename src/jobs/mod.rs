@@ -9,20 +9,20 @@
 
 pub mod email;
 pub mod schedule;
+mod store;
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use crate::app::App;
+use crate::db::{Db, new_id};
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sqlx::Row;
-
-use crate::app::App;
-use crate::db::{Db, new_id};
+use store::NewJob;
 
 /// How long a claimed job is reserved for its worker.
 pub const LEASE_SECONDS: i64 = 300;
@@ -97,12 +97,7 @@ impl Job for Touch {
     const KIND: &'static str = "jobs.touch";
 
     async fn run(self, app: &App) -> Result<(), String> {
-        sqlx::query("INSERT INTO job_touches (label, at) VALUES ($1, $2)")
-            .bind(self.0)
-            .bind(app.now().as_second())
-            .execute(&mut *app.db.acquire().await.map_err(|e| e.to_string())?)
-            .await
-            .into_outcome()
+        store::insert_touch(&app.db, &self.0, app.now()).await.into_outcome()
     }
 }
 
@@ -128,36 +123,16 @@ async fn enqueue_raw(
     run_at: Timestamp,
     now: Timestamp,
 ) -> Result<i64, sqlx::Error> {
-    insert(conn, new_id(), org_id, kind, payload, None, run_at, now).await
-}
-
-/// The one INSERT of a job: a plain payload, or '' and a sealed one.
-#[allow(clippy::too_many_arguments)]
-async fn insert(
-    conn: &mut sqlx::AnyConnection,
-    id: i64,
-    org_id: Option<i64>,
-    kind: &str,
-    payload: &str,
-    sealed: Option<Vec<u8>>,
-    run_at: Timestamp,
-    now: Timestamp,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO jobs (id, org_id, kind, payload, sealed, run_at, attempts, max_attempts, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
-    )
-    .bind(id)
-    .bind(org_id)
-    .bind(kind)
-    .bind(payload)
-    .bind(sealed)
-    .bind(run_at.as_second())
-    .bind(DEFAULT_MAX_ATTEMPTS)
-    .bind(now.as_second())
-    .execute(conn)
-    .await?;
-    Ok(id)
+    let job = NewJob {
+        id: new_id(),
+        org_id,
+        kind,
+        payload,
+        sealed: None,
+        run_at,
+        max_attempts: DEFAULT_MAX_ATTEMPTS,
+    };
+    store::insert(conn, job, now).await
 }
 
 /// Queues a job whose payload carries a secret (a link with its token):
@@ -174,7 +149,16 @@ pub async fn enqueue_sealed<J: Job>(
     let payload = serde_json::to_string(job).expect("a job serializes");
     let id = new_id();
     let sealed = master.seal(&sealed_purpose(id), payload.as_bytes());
-    insert(conn, id, org_id, J::KIND, "", Some(sealed), run_at, now).await
+    let job = NewJob {
+        id,
+        org_id,
+        kind: J::KIND,
+        payload: "",
+        sealed: Some(sealed),
+        run_at,
+        max_attempts: DEFAULT_MAX_ATTEMPTS,
+    };
+    store::insert(conn, job, now).await
 }
 
 fn sealed_purpose(job_id: i64) -> Vec<u8> {
@@ -199,10 +183,7 @@ fn open_payload(
 
 /// Jobs still waiting whose payload is sealed: they need the master key.
 pub async fn sealed_pending(conn: &mut sqlx::AnyConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE sealed IS NOT NULL AND done_at IS NULL AND failed_at IS NULL")
-        .fetch_one(conn)
-        .await?
-        .try_get("n")
+    store::sealed_pending(conn).await
 }
 
 /// The payloads of waiting jobs of `kind`, sealed ones opened with the
@@ -212,64 +193,17 @@ pub async fn waiting_payloads(
     master: &crate::privacy::seal::MasterKey,
     kind: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id, payload, sealed FROM jobs WHERE kind = $1 AND done_at IS NULL AND failed_at IS NULL ORDER BY run_at, id",
-    )
-    .bind(kind)
-    .fetch_all(&mut *db.acquire().await?)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let sealed: Option<Vec<u8>> = r.try_get("sealed")?;
-        out.extend(open_payload(
-            master,
-            r.try_get("id")?,
-            r.try_get("payload")?,
-            sealed.as_deref(),
-        ));
-    }
-    Ok(out)
+    Ok(store::waiting(db, kind)
+        .await?
+        .into_iter()
+        .filter_map(|(id, payload, sealed)| open_payload(master, id, payload, sealed.as_deref()))
+        .collect())
 }
 
 /// Gives up every waiting job whose payload is sealed (under a key that
 /// is lost); returns how many.
 pub async fn abandon_sealed(conn: &mut sqlx::AnyConnection) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "UPDATE jobs SET sealed = NULL, failed_at = created_at, last_error = 'sealed with a lost master key'
-         WHERE sealed IS NOT NULL AND done_at IS NULL AND failed_at IS NULL",
-    )
-    .execute(conn)
-    .await?
-    .rows_affected())
-}
-
-struct Claimed {
-    id: i64,
-    kind: String,
-    payload: String,
-    sealed: Option<Vec<u8>>,
-    attempts: i64,
-    max_attempts: i64,
-}
-
-async fn claim(db: &Db, worker: &str, now: i64) -> Result<Option<Claimed>, sqlx::Error> {
-    let row = sqlx::query(crate::db::claim_job_sql(db.backend))
-        .bind(now + LEASE_SECONDS)
-        .bind(worker)
-        .bind(now)
-        .fetch_optional(&mut *db.acquire().await?)
-        .await?;
-    row.map(|r| {
-        Ok(Claimed {
-            id: r.try_get("id")?,
-            kind: r.try_get("kind")?,
-            payload: r.try_get("payload")?,
-            sealed: r.try_get("sealed")?,
-            attempts: r.try_get("attempts")?,
-            max_attempts: r.try_get("max_attempts")?,
-        })
-    })
-    .transpose()
+    store::abandon_sealed(conn).await
 }
 
 /// Seconds to wait before the next attempt: 15 s, 30 s, 1 min… up to 1 h.
@@ -283,7 +217,10 @@ pub async fn run_due(app: &App, worker: &str) -> Result<usize, sqlx::Error> {
     let registry = app.part::<Registry>();
     schedule::queue_due(app).await?;
     let mut ran = 0;
-    while let Some(job) = claim(&app.db, worker, app.now().as_second()).await? {
+    while let Some(job) = {
+        let now = app.now().as_second();
+        store::claim(&app.db, worker, now, now + LEASE_SECONDS).await?
+    } {
         ran += 1;
         let payload = open_payload(&app.master_key, job.id, job.payload.clone(), job.sealed.as_deref());
         let outcome = match (registry.handlers.get(job.kind.as_str()), payload) {
@@ -302,31 +239,13 @@ pub async fn run_due(app: &App, worker: &str) -> Result<usize, sqlx::Error> {
         let now = app.now().as_second();
         match outcome {
             Ok(()) => {
-                sqlx::query(
-                    "UPDATE jobs SET done_at = $1, locked_until = NULL, last_error = NULL, sealed = NULL WHERE id = $2",
-                )
-                .bind(now)
-                .bind(job.id)
-                .execute(&mut *app.db.acquire().await?)
-                .await?;
+                store::mark_done(&app.db, job.id, now).await?;
                 tracing::info!(job = job.id, kind = %job.kind, attempt = job.attempts, "job done");
             }
             Err(error) => {
                 let error: String = error.chars().take(500).collect();
                 let give_up = job.attempts >= job.max_attempts;
-                sqlx::query(
-                    "UPDATE jobs SET locked_until = NULL, last_error = $1, run_at = $2,
-                                     failed_at = CASE WHEN $3 = 1 THEN $4 ELSE NULL END,
-                                     sealed = CASE WHEN $3 = 1 THEN NULL ELSE sealed END
-                     WHERE id = $5",
-                )
-                .bind(&error)
-                .bind(now + backoff(job.attempts))
-                .bind(i64::from(give_up))
-                .bind(now)
-                .bind(job.id)
-                .execute(&mut *app.db.acquire().await?)
-                .await?;
+                store::mark_failed(&app.db, job.id, &error, now + backoff(job.attempts), give_up, now).await?;
                 if give_up {
                     tracing::error!(job = job.id, kind = %job.kind, %error, "job failed for good");
                 } else {
@@ -359,30 +278,13 @@ pub async fn work(app: std::sync::Arc<App>, mut stop: tokio::sync::watch::Receiv
 
 /// Counts of jobs by state, for the operations page and tests.
 pub async fn pending_count(db: &Db) -> Result<i64, sqlx::Error> {
-    sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE done_at IS NULL AND failed_at IS NULL")
-        .fetch_one(&mut *db.acquire().await?)
-        .await?
-        .try_get("n")
+    store::pending_count(db).await
 }
 
 /// Keeps only the latest pending job of kind `J` (by when it runs),
 /// deleting the others; how many went.
 pub async fn keep_latest_pending<J: Job>(db: &Db) -> Result<u64, sqlx::Error> {
-    let conn = &mut *db.acquire().await?;
-    let pending: Vec<(i64,)> =
-        sqlx::query_as("SELECT id FROM jobs WHERE kind = $1 AND done_at IS NULL ORDER BY run_at DESC")
-            .bind(J::KIND)
-            .fetch_all(&mut *conn)
-            .await?;
-    let mut gone = 0;
-    for (id,) in pending.iter().skip(1) {
-        gone += sqlx::query("DELETE FROM jobs WHERE id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-    }
-    Ok(gone)
+    store::keep_latest_pending(db, J::KIND).await
 }
 
 #[cfg(test)]

@@ -6,11 +6,10 @@
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
-use sqlx::Row;
 
 use super::Job;
+use super::store::{self, NewSchedule};
 use crate::app::App;
-use crate::db::new_id;
 
 /// When a schedule fires, in local time of its time zone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -214,34 +213,23 @@ async fn upsert(
     let parsed = Rule::parse(rule)?;
     let tz = TimeZone::get(time_zone).map_err(|_| format!("{time_zone:?} is not a time zone"))?;
     let now = app.now();
-    sqlx::query(&format!(
-        "INSERT INTO schedules (id, org_id, name, kind, payload, rule, time_zone, next_run_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         ON CONFLICT (name) {on_conflict}"
-    ))
-    .bind(new_id())
-    .bind(org_id)
-    .bind(name)
-    .bind(kind)
-    .bind(payload)
-    .bind(rule)
-    .bind(time_zone)
-    .bind(parsed.next_after(&tz, now).as_second())
-    .bind(now.as_second())
-    .execute(&mut *app.db.acquire().await.map_err(|e| e.to_string())?)
-    .await
-    .map_err(|e| e.to_string())?;
-    Ok(())
+    let schedule = NewSchedule {
+        org_id,
+        name,
+        kind,
+        payload,
+        rule,
+        time_zone,
+        next_run_at: parsed.next_after(&tz, now),
+    };
+    store::upsert_schedule(&app.db, schedule, on_conflict, now)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The rule of a named schedule, if it exists.
 pub async fn rule_of(app: &App, name: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query("SELECT rule FROM schedules WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&mut *app.db.acquire().await?)
-        .await?
-        .map(|r| r.try_get("rule"))
-        .transpose()
+    store::rule_of(&app.db, name).await
 }
 
 /// Queues one job for each schedule that has come due and moves it on.
@@ -249,33 +237,15 @@ pub async fn rule_of(app: &App, name: &str) -> Result<Option<String>, sqlx::Erro
 /// database queue it once.
 pub async fn queue_due(app: &App) -> Result<(), sqlx::Error> {
     let now = app.now();
-    let due = sqlx::query(
-        "SELECT id, org_id, kind, payload, rule, time_zone, next_run_at FROM schedules WHERE next_run_at <= $1",
-    )
-    .bind(now.as_second())
-    .fetch_all(&mut *app.db.acquire().await?)
-    .await?;
-    for row in due {
-        let id: i64 = row.try_get("id")?;
-        let old: i64 = row.try_get("next_run_at")?;
-        let rule: String = row.try_get("rule")?;
-        let zone: String = row.try_get("time_zone")?;
-        let (Ok(rule), Ok(tz)) = (Rule::parse(&rule), TimeZone::get(&zone)) else {
-            tracing::error!(schedule = id, "schedule has an unreadable rule or time zone");
+    for due in store::due_schedules(&app.db, now).await? {
+        let (Ok(rule), Ok(tz)) = (Rule::parse(&due.rule), TimeZone::get(&due.time_zone)) else {
+            tracing::error!(schedule = due.id, "schedule has an unreadable rule or time zone");
             continue;
         };
         let next = rule.next_after(&tz, now);
         let mut tx = app.db.begin().await?;
-        let moved = sqlx::query("UPDATE schedules SET next_run_at = $1 WHERE id = $2 AND next_run_at = $3")
-            .bind(next.as_second())
-            .bind(id)
-            .bind(old)
-            .execute(&mut *tx)
-            .await?;
-        if moved.rows_affected() == 1 {
-            let kind: String = row.try_get("kind")?;
-            let payload: String = row.try_get("payload")?;
-            super::enqueue_raw(&mut tx, row.try_get("org_id")?, &kind, &payload, now, now).await?;
+        if store::move_schedule(&mut tx, due.id, due.next_run_at, next).await? {
+            super::enqueue_raw(&mut tx, due.org_id, &due.kind, &due.payload, now, now).await?;
         }
         tx.commit().await?;
     }

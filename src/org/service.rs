@@ -552,6 +552,16 @@ pub async fn person_id_by_email(
     store::person_id_by_email(conn, org_id, email_key).await
 }
 
+/// The active people with this email key in any organization (or only
+/// in the one with slug `only`): (org id, person id, org slug) each.
+pub async fn active_by_email(
+    db: &Db,
+    email_key: &str,
+    only: Option<&str>,
+) -> Result<Vec<(i64, i64, String)>, sqlx::Error> {
+    store::active_by_email(db, email_key, only.unwrap_or("")).await
+}
+
 /// One person of the organization, leavers included.
 pub async fn person(db: &Db, org_id: i64, id: i64) -> Result<Option<Person>, sqlx::Error> {
     store::get_person(db, org_id, id).await

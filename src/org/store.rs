@@ -424,3 +424,19 @@ pub async fn erase_person(
     }
     Ok(())
 }
+
+/// Active people with this email key, across organizations (`slug` ''
+/// for all): (org id, person id, org slug).
+pub async fn active_by_email(db: &Db, email_key: &str, slug: &str) -> Result<Vec<(i64, i64, String)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT p.org_id, p.id, o.slug FROM people p JOIN organizations o ON o.id = p.org_id
+         WHERE p.email_key = $1 AND p.active = 1 AND ($2 = '' OR o.slug = $2)",
+    )
+    .bind(email_key)
+    .bind(slug)
+    .fetch_all(&mut *db.acquire().await?)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("org_id")?, r.try_get("id")?, r.try_get("slug")?)))
+    .collect()
+}

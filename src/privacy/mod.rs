@@ -7,6 +7,7 @@ pub mod plan;
 pub mod rules;
 pub mod seal;
 pub mod stats;
+mod store;
 
 /// The default anonymity threshold k, and the lowest an org may set.
 pub const DEFAULT_K: u32 = 5;

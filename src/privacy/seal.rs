@@ -258,14 +258,9 @@ pub enum Check {
 
 /// Compares `key` with the check value the database keeps.
 pub async fn check(conn: &mut sqlx::AnyConnection, key: &MasterKey) -> Result<Check, sqlx::Error> {
-    use sqlx::Row;
-    let row = sqlx::query("SELECT sealed FROM key_check WHERE id = 1")
-        .fetch_optional(conn)
-        .await?;
-    Ok(match row {
+    Ok(match super::store::check_value(conn).await? {
         None => Check::Unset,
-        Some(r) => {
-            let sealed: Vec<u8> = r.try_get("sealed")?;
+        Some(sealed) => {
             if key.open(CHECK_PURPOSE, &sealed).is_some() {
                 Check::Matches
             } else {
@@ -277,21 +272,12 @@ pub async fn check(conn: &mut sqlx::AnyConnection, key: &MasterKey) -> Result<Ch
 
 /// True when the database has a key on record.
 pub async fn is_recorded(conn: &mut sqlx::AnyConnection) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("SELECT 1 FROM key_check WHERE id = 1")
-        .fetch_optional(conn)
-        .await?
-        .is_some())
+    Ok(super::store::check_value(conn).await?.is_some())
 }
 
 /// Records `key` as the database's key (replacing any other).
 pub async fn record(conn: &mut sqlx::AnyConnection, key: &MasterKey) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed",
-    )
-    .bind(key.seal(CHECK_PURPOSE, b"ok"))
-    .execute(conn)
-    .await?;
-    Ok(())
+    super::store::set_check_value(conn, &key.seal(CHECK_PURPOSE, b"ok")).await
 }
 
 #[cfg(unix)]

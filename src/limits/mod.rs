@@ -9,8 +9,9 @@
 //! keys must not be at rest (feedback sends and codes) are kept in memory
 //! instead ([`InMemory`]).
 
+mod store;
+
 use jiff::Timestamp;
-use sqlx::Row;
 
 use crate::db::Db;
 
@@ -46,34 +47,12 @@ pub async fn attempt(db: &Db, throttles: &[Throttle], now: Timestamp) -> Result<
     let now = now.as_second();
     let mut tx = db.begin().await?;
     for t in throttles {
-        let counted = sqlx::query(
-            "INSERT INTO throttles (throttle_key, failures, last_at, next_at) VALUES ($1, 1, $2, $2)
-             ON CONFLICT (throttle_key) DO UPDATE SET
-               failures = CASE WHEN throttles.last_at + $3 <= $2 THEN 1 ELSE throttles.failures + 1 END,
-               last_at = $2
-             WHERE throttles.next_at <= $2
-             RETURNING failures",
-        )
-        .bind(&t.key)
-        .bind(now)
-        .bind(QUIET)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = counted else {
-            let next_at: i64 = sqlx::query("SELECT next_at FROM throttles WHERE throttle_key = $1")
-                .bind(&t.key)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get("next_at")?;
+        let Some(failures) = store::count_failure(&mut tx, &t.key, now, QUIET).await? else {
+            let next_at = store::next_at(&mut tx, &t.key).await?;
             // Nothing is counted: the transaction rolls back.
             return Ok(Err((next_at - now).max(1)));
         };
-        let failures: i64 = row.try_get("failures")?;
-        sqlx::query("UPDATE throttles SET next_at = $1 WHERE throttle_key = $2")
-            .bind(now + delay_after(failures, t.free))
-            .bind(&t.key)
-            .execute(&mut *tx)
-            .await?;
+        store::set_next_at(&mut tx, &t.key, now + delay_after(failures, t.free)).await?;
     }
     tx.commit().await?;
     Ok(Ok(()))
@@ -81,26 +60,13 @@ pub async fn attempt(db: &Db, throttles: &[Throttle], now: Timestamp) -> Result<
 
 /// The attempt succeeded: its key starts afresh (an account signed in).
 pub async fn forget(db: &Db, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM throttles WHERE throttle_key = $1")
-        .bind(key)
-        .execute(&mut *db.acquire().await?)
-        .await?;
-    Ok(())
+    store::delete_throttle(db, key).await
 }
 
 /// The attempt did not count after all (it succeeded, for a key shared by
 /// many accounts; or it was never evaluated): one failure is taken back.
 pub async fn give_back(db: &Db, throttle: &Throttle) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE throttles SET failures = failures - 1,
-                next_at = CASE WHEN failures - 1 < $2 THEN 0 ELSE next_at END
-         WHERE throttle_key = $1 AND failures > 0",
-    )
-    .bind(&throttle.key)
-    .bind(throttle.free)
-    .execute(&mut *db.acquire().await?)
-    .await?;
-    Ok(())
+    store::uncount_failure(db, &throttle.key, throttle.free).await
 }
 
 /// A token bucket: holds `burst` requests and gains one every `every_ms`.
@@ -147,42 +113,17 @@ pub async fn take(db: &Db, bucket: &Bucket, now: Timestamp) -> Result<Result<(),
     let now_ms = now.as_millisecond();
     let full = bucket.burst * 1000;
     let mut conn = db.acquire().await?;
-    // Tokens now = what was left plus the refill since, at most a full bucket.
-    let taken = sqlx::query(
-        "INSERT INTO rate_buckets (bucket_key, tokens, at_ms) VALUES ($1, $2 - 1000, $3)
-         ON CONFLICT (bucket_key) DO UPDATE SET
-           tokens = (CASE WHEN rate_buckets.tokens + ($3 - rate_buckets.at_ms) * 1000 / $4 > $2 THEN $2
-                          ELSE rate_buckets.tokens + ($3 - rate_buckets.at_ms) * 1000 / $4 END) - 1000,
-           at_ms = $3
-         WHERE (CASE WHEN rate_buckets.tokens + ($3 - rate_buckets.at_ms) * 1000 / $4 > $2 THEN $2
-                     ELSE rate_buckets.tokens + ($3 - rate_buckets.at_ms) * 1000 / $4 END) >= 1000
-         RETURNING tokens",
-    )
-    .bind(&bucket.key)
-    .bind(full)
-    .bind(now_ms)
-    .bind(bucket.every_ms)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if taken.is_some() {
+    if store::take_token(&mut conn, &bucket.key, full, now_ms, bucket.every_ms).await? {
         return Ok(Ok(()));
     }
-    let row = sqlx::query("SELECT tokens, at_ms FROM rate_buckets WHERE bucket_key = $1")
-        .bind(&bucket.key)
-        .fetch_one(&mut *conn)
-        .await?;
-    let (tokens, at_ms): (i64, i64) = (row.try_get("tokens")?, row.try_get("at_ms")?);
+    let (tokens, at_ms) = store::bucket(&mut conn, &bucket.key).await?;
     Ok(Err(bucket.wait_seconds(bucket.refilled(tokens, at_ms, now_ms))))
 }
 
 /// Returns a request taken by [`take`] that turned out not to count (a
 /// form refused for its content, say).
 pub async fn put_back(db: &Db, bucket: &Bucket) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE rate_buckets SET tokens = tokens + 1000 WHERE bucket_key = $1")
-        .bind(&bucket.key)
-        .execute(&mut *db.acquire().await?)
-        .await?;
-    Ok(())
+    store::put_back(db, &bucket.key).await
 }
 
 /// Token buckets kept in this process's memory only, for limits whose
