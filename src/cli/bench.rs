@@ -16,14 +16,13 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use sqlx::Row;
 use tokio::io::AsyncWriteExt;
 
 use super::bench_kit::{
-    Conn, core_pulse, free_port, gather, insert_answered_roster, open_app, people_and_teams, percentile, rss_mib,
-    seed_open_cycle, seed_org, spawn_server, status_mib, stop,
+    Conn, core_pulse, free_port, gather, open_app, percentile, rss_mib, seed_open_cycle, seed_org, spawn_server,
+    status_mib, stop,
 };
-use crate::app::App;
+use super::bench_store::{insert_answered_roster, people_and_teams};
 
 use crate::config::DatabaseUrl;
 use crate::db::new_id;
@@ -335,9 +334,9 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
         "seeded {answered} answers in {:.1} s",
         seed_started.elapsed().as_secs_f64()
     );
-    sqlx::query("DELETE FROM jobs").execute(&app.db.pool).await?;
-    let token =
-        crate::auth::tokens::create(&app.db, org_id, seed_owner(&app, org_id).await?, "bench", app.now()).await?;
+    super::bench_store::delete_jobs(&app.db).await?;
+    let owner = super::bench_store::make_an_owner(&app.db, org_id).await?;
+    let token = crate::auth::tokens::create(&app.db, org_id, owner, "bench", app.now()).await?;
     app.db.close().await;
 
     let port = free_port()?;
@@ -383,20 +382,6 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
         let _ = std::fs::remove_dir_all(d);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// An owner to read results as.
-async fn seed_owner(app: &App, org_id: i64) -> anyhow::Result<i64> {
-    let id: i64 = sqlx::query("SELECT id FROM people WHERE org_id = $1 ORDER BY id LIMIT 1")
-        .bind(org_id)
-        .fetch_one(&app.db.pool)
-        .await?
-        .try_get("id")?;
-    sqlx::query("UPDATE people SET role = 'owner' WHERE id = $1")
-        .bind(id)
-        .execute(&app.db.pool)
-        .await?;
-    Ok(id)
 }
 
 /// The peak resident memory of this process since the last reset, in MiB.
@@ -478,11 +463,7 @@ async fn close(database: Option<DatabaseUrl>, people: usize, comments: bool) -> 
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let took = started.elapsed();
-    let kept: i64 = sqlx::query("SELECT COUNT(*) AS n FROM responses WHERE cycle_id = $1")
-        .bind(cycle_id)
-        .fetch_one(&app.db.pool)
-        .await?
-        .try_get("n")?;
+    let (kept, _, _) = super::bench_store::cycle_counts(&app.db, cycle_id).await?;
     println!(
         "closed {people} sealed answers in {:.2} s: {} groups published, {kept} responses kept; peak memory {} MiB (before the close {} MiB)",
         took.as_secs_f64(),

@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sqlx::Row;
 
 use super::bench_kit::open_app;
 use crate::config::DatabaseUrl;
@@ -272,11 +271,7 @@ pub async fn utility(orgs: usize, seed: u64, database: Option<DatabaseUrl>) -> a
 async fn demo(database: Option<DatabaseUrl>) -> anyhow::Result<Tally> {
     let (app, _, dir) = open_app(database, "utility.db").await?;
     crate::modules::seed_demo_if_empty(&app).await?;
-    let org_id: i64 = sqlx::query("SELECT id FROM organizations WHERE slug = $1")
-        .bind(crate::org::demo::ORG_SLUG)
-        .fetch_one(&mut *app.db.acquire().await?)
-        .await?
-        .try_get("id")?;
+    let org_id = super::bench_store::org_id(&app, crate::org::demo::ORG_SLUG).await?;
     let mut conn = app.db.acquire().await?;
     let directory = crate::org::service::team_tree(&mut conn, org_id).await?;
     let segments = crate::pulse::segments::list(&mut conn, org_id, false).await?;

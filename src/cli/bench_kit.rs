@@ -5,12 +5,12 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sqlx::Row;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::bench_store;
 use crate::app::App;
-use crate::auth::{Actor, Role};
+use crate::auth::Actor;
 use crate::config::{DatabaseUrl, Settings};
 use crate::db::{Db, new_id};
 
@@ -249,7 +249,7 @@ pub(super) async fn seed_open_cycle(app: &App, people: usize) -> anyhow::Result<
     })
     .collect();
     // The bench server would otherwise spend its time "sending" them.
-    sqlx::query("DELETE FROM jobs").execute(&app.db.pool).await?;
+    bench_store::delete_jobs(&app.db).await?;
     Ok((tokens, body))
 }
 
@@ -273,51 +273,6 @@ pub(super) async fn core_pulse(app: &App, org_id: i64, title: &str) -> anyhow::R
     crate::pulse::service::create_pulse(app, &Actor::system(org_id), &input)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
-}
-
-/// Everyone of the organization, with their team.
-pub(super) async fn people_and_teams(app: &App, org_id: i64) -> anyhow::Result<Vec<(i64, Option<i64>)>> {
-    Ok(sqlx::query("SELECT id, team_id FROM people WHERE org_id = $1")
-        .bind(org_id)
-        .fetch_all(&app.db.pool)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("team_id")?)))
-        .collect::<Result<_, sqlx::Error>>()?)
-}
-
-/// Puts these people on a cycle's roster (tenure 3 years or more), all
-/// marked as having answered.
-pub(super) async fn insert_answered_roster(
-    conn: &mut sqlx::AnyConnection,
-    org_id: i64,
-    cycle_id: i64,
-    people: &[(i64, Option<i64>)],
-) -> Result<(), sqlx::Error> {
-    let roster: Vec<String> = people
-        .iter()
-        .map(|(p, t)| {
-            let team = t.map(|t| t.to_string()).unwrap_or_else(|| "NULL".into());
-            format!("({cycle_id}, {org_id}, {p}, {team}, '3 years or more')")
-        })
-        .collect();
-    sqlx::query(&format!(
-        "INSERT INTO cycle_roster (cycle_id, org_id, person_id, team_id, tenure_band) VALUES {}",
-        roster.join(", ")
-    ))
-    .execute(&mut *conn)
-    .await?;
-    let participation: Vec<String> = people
-        .iter()
-        .map(|(p, _)| format!("({cycle_id}, {org_id}, {p}, 1)"))
-        .collect();
-    sqlx::query(&format!(
-        "INSERT INTO participation (cycle_id, org_id, person_id, answered) VALUES {}",
-        participation.join(", ")
-    ))
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// The resident memory (`VmRSS`) or its peak (`VmHWM`) in MiB, from the
@@ -369,23 +324,7 @@ pub(super) async fn seed_org(app: &App, people: usize) -> anyhow::Result<i64> {
     }
     for chunk_start in (0..people).step_by(500) {
         let end = (chunk_start + 500).min(people);
-        let mut sql = String::from(
-            "INSERT INTO people (id, org_id, name, email, email_key, role, team_id, start_date, time_zone, active, must_change_password, created_at, updated_at) VALUES ",
-        );
-        let rows: Vec<String> = (chunk_start..end)
-            .map(|i| {
-                let year = 2015 + (i % 11);
-                format!(
-                    "({}, {}, 'Person {i}', 'p{i}@bench.example', 'p{i}@bench.example', '{}', {}, '{year}-03-01', 'UTC', 1, 0, {now}, {now})",
-                    new_id(),
-                    org.id,
-                    if i % 10 == 0 { Role::Manager.as_str() } else { Role::Employee.as_str() },
-                    teams[i / 10],
-                )
-            })
-            .collect();
-        sql.push_str(&rows.join(", "));
-        sqlx::query(&sql).execute(&mut *tx).await?;
+        bench_store::insert_people(&mut tx, org.id, &teams, chunk_start..end, now).await?;
     }
     tx.commit().await?;
     Ok(org.id)

@@ -7,11 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use sqlx::Row;
-
 use super::bench_kit::{
     Conn, Reply, free_port, open_app, percentile, rss_mib, seed_open_cycle, spawn_server_with, stop,
 };
+use super::bench_store;
 use crate::config::DatabaseUrl;
 use crate::org::demo;
 
@@ -130,26 +129,13 @@ pub async fn sign_in_burst(database: Option<DatabaseUrl>, attempts: usize) -> an
 pub async fn page_mix(database: Option<DatabaseUrl>, connections: usize, seconds: u64) -> anyhow::Result<ExitCode> {
     let (app, url, dir) = open_app(database, "pages.db").await?;
     crate::modules::seed_demo_if_empty(&app).await?;
-    let org_id: i64 = sqlx::query("SELECT id FROM organizations WHERE slug = $1")
-        .bind(demo::ORG_SLUG)
-        .fetch_one(&mut *app.db.acquire().await?)
+    let org_id = bench_store::org_id(&app, demo::ORG_SLUG).await?;
+    let owner = crate::org::service::person_id_by_email(&mut *app.db.acquire().await?, org_id, demo::OWNER_EMAIL)
         .await?
-        .try_get("id")?;
-    let owner: i64 = sqlx::query("SELECT id FROM people WHERE org_id = $1 AND email_key = $2")
-        .bind(org_id)
-        .bind(demo::OWNER_EMAIL)
-        .fetch_one(&mut *app.db.acquire().await?)
-        .await?
-        .try_get("id")?;
-    let cycle: i64 = sqlx::query("SELECT MAX(id) AS id FROM cycles WHERE org_id = $1 AND closed_at IS NOT NULL")
-        .bind(org_id)
-        .fetch_one(&mut *app.db.acquire().await?)
-        .await?
-        .try_get("id")?;
+        .ok_or_else(|| anyhow::anyhow!("the demo has no owner {}", demo::OWNER_EMAIL))?;
+    let cycle = bench_store::latest_cycle(&app.db, Some(org_id)).await?;
     let token = crate::auth::tokens::create(&app.db, org_id, owner, "bench", app.now()).await?;
-    sqlx::query("DELETE FROM jobs")
-        .execute(&mut *app.db.acquire().await?)
-        .await?;
+    bench_store::delete_jobs(&app.db).await?;
     app.db.close().await;
 
     let port = free_port()?;
@@ -266,10 +252,7 @@ pub async fn durability(database: Option<DatabaseUrl>, runs: usize, connections:
         url.backend_name()
     );
     let (tokens, body) = seed_open_cycle(&app, runs * per_run).await?;
-    let cycle: i64 = sqlx::query("SELECT MAX(id) AS id FROM cycles")
-        .fetch_one(&mut *app.db.acquire().await?)
-        .await?
-        .try_get("id")?;
+    let cycle = bench_store::latest_cycle(&app.db, None).await?;
     app.db.close().await;
     let tokens = Arc::new(tokens);
     let mut acked_total = 0usize;
@@ -319,16 +302,7 @@ pub async fn durability(database: Option<DatabaseUrl>, runs: usize, connections:
         // What the database holds after the crash, read by a fresh process's
         // worth of connections.
         let db = crate::db::Db::connect_existing(&url).await?;
-        let stored: i64 = sqlx::query("SELECT COUNT(*) AS n FROM sealed_answers WHERE cycle_id = $1")
-            .bind(cycle)
-            .fetch_one(&mut *db.acquire().await?)
-            .await?
-            .try_get("n")?;
-        let marked: i64 = sqlx::query("SELECT COUNT(*) AS n FROM participation WHERE cycle_id = $1 AND answered = 1")
-            .bind(cycle)
-            .fetch_one(&mut *db.acquire().await?)
-            .await?
-            .try_get("n")?;
+        let (_, stored, marked) = bench_store::cycle_counts(&db, cycle).await?;
         db.close().await;
         let lost = acked_total.saturating_sub(stored as usize);
         lost_total += lost;

@@ -6,6 +6,7 @@ mod bench;
 mod bench_guard;
 mod bench_kit;
 mod bench_load;
+mod bench_store;
 mod import;
 pub mod key;
 mod serve;
