@@ -14,7 +14,7 @@ use crate::auth::{session, throttle};
 use crate::error::AppError;
 use crate::limits;
 use crate::web::middleware::{cookie, cookie_header};
-use crate::web::{ClientIp, CurrentPerson, Form, Layout, Query, render, render_with, too_many};
+use crate::web::{ClientIp, Confirm, Confirmed, CurrentPerson, Form, Layout, Query, render, render_with, too_many};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -378,6 +378,8 @@ struct TokensPage {
     new_token: Option<String>,
     error: Option<String>,
     name: String,
+    /// What the action that led here did.
+    notice: Option<&'static str>,
 }
 
 struct TokenRow {
@@ -414,13 +416,27 @@ async fn tokens_page(
         new_token,
         error,
         name,
+        notice: None,
     })
 }
 
-async fn show_tokens(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
-    Ok(render(
-        &tokens_page(&app, &me, layout, None, None, String::new()).await?,
-    ))
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NoticeQuery {
+    notice: String,
+}
+
+async fn show_tokens(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, AppError> {
+    let mut page = tokens_page(&app, &me, layout, None, None, String::new()).await?;
+    if q.notice == "revoked" {
+        page.notice = Some("Revoked: programs using it are refused from now on.");
+    }
+    Ok(render(&page))
 }
 
 #[derive(Deserialize, Default)]
@@ -438,7 +454,7 @@ async fn create_token(
     let name = match crate::auth::tokens::parse_name(&form.name) {
         Ok(n) => n,
         Err(e) => {
-            let page = tokens_page(&app, &me, layout, None, Some(format!("name: {e}")), form.name).await?;
+            let page = tokens_page(&app, &me, layout, None, Some(format!("Name: {e}")), form.name).await?;
             return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
         }
     };
@@ -453,19 +469,51 @@ async fn create_token(
 async fn revoke_token(
     State(app): State<AppState>,
     me: CurrentPerson,
+    layout: Layout,
     axum::extract::Path(id): axum::extract::Path<String>,
+    Form(form): Form<Confirmed>,
 ) -> Result<Response, AppError> {
     let id = crate::web::parse_id(&id)?;
+    if !form.given() {
+        return Ok(Confirm::new(
+            layout,
+            "Revoke this API token?",
+            format!("/account/tokens/{id}/revoke"),
+            "/account/tokens",
+        )
+        .saying("Every program using it is refused from now on.")
+        .saying("A revoked token cannot be turned back on; you can make a new one.")
+        .button("Revoke it")
+        .danger()
+        .page());
+    }
     if !crate::auth::tokens::revoke(&app.db, me.actor.org_id, me.actor.person_id, id, app.now()).await? {
         return Err(AppError::NotFound);
     }
-    Ok(Redirect::to("/account/tokens").into_response())
+    Ok(Redirect::to("/account/tokens?notice=revoked").into_response())
 }
 
 /// Revokes every API token of the signed-in person (offered after a
 /// password change: a token made by whoever knew the old password
 /// survives the change otherwise).
-async fn revoke_all_tokens(State(app): State<AppState>, me: CurrentPerson) -> Result<Response, AppError> {
+async fn revoke_all_tokens(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Form(form): Form<Confirmed>,
+) -> Result<Response, AppError> {
+    if !form.given() {
+        return Ok(Confirm::new(
+            layout,
+            "Revoke all your API tokens?",
+            "/account/tokens/revoke-all",
+            "/account/tokens",
+        )
+        .saying("Every program using one of your tokens is refused from now on.")
+        .button("Revoke them all")
+        .danger()
+        .page());
+    }
     crate::auth::tokens::revoke_all(&app.db, me.actor.org_id, me.actor.person_id, app.now()).await?;
     Ok(Redirect::to("/account/tokens?notice=revoked").into_response())
 }

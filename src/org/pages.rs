@@ -20,7 +20,8 @@ use crate::auth::{Actor, Permission};
 use crate::db::new_id;
 use crate::error::AppError;
 use crate::web::{
-    ActiveForm, CurrentPerson, Form, FormErrors, Layout, Mistake, Query, UPLOAD_LIMIT, parse_id, render, render_with,
+    ActiveForm, Confirm, CurrentPerson, Form, FormErrors, Layout, Mistake, Query, UPLOAD_LIMIT, parse_id, render,
+    render_with,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -431,17 +432,43 @@ async fn update_person(
 struct DeactivateForm {
     end_date: String,
     reason: String,
+    confirm: String,
 }
 
 async fn deactivate_person(
     State(app): State<AppState>,
     me: CurrentPerson,
+    layout: Layout,
     Path(id): Path<String>,
     Form(form): Form<DeactivateForm>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let end_date = parse_date(&form.end_date).map_err(|e| AppError::invalid("end_date", e))?;
     let reason = LeaveReason::parse(&form.reason).map_err(|e| AppError::invalid("reason", e))?;
+    if form.confirm != "yes" {
+        me.actor.require(Permission::ManagePeople)?;
+        let person = service::person(&app.db, me.actor.org_id, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let back = format!("/people/{id}");
+        return Ok(Confirm::new(
+            layout,
+            format!("Deactivate {}?", person.name),
+            format!("{back}/deactivate"),
+            back,
+        )
+        .saying(format!(
+            "{} can no longer sign in, and their sessions and API tokens stop working.",
+            person.name
+        ))
+        .saying("They are left out of pulses, coffee pairing and other invitations from now on.")
+        .saying("What they already contributed stays, as anonymous as before. You can reactivate them later.")
+        .carrying("end_date", form.end_date)
+        .carrying("reason", form.reason)
+        .button(format!("Deactivate {}", person.name))
+        .danger()
+        .page());
+    }
     service::deactivate_person(&app, &me.actor, id, end_date, reason).await?;
     Ok(Redirect::to(&format!("/people/{id}?notice=deactivated")).into_response())
 }

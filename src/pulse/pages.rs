@@ -19,7 +19,9 @@ use crate::auth::{Permission, hash_token};
 use crate::error::AppError;
 use crate::privacy::plan::Group;
 use crate::privacy::rules::Participation;
-use crate::web::{ActiveForm, CurrentPerson, Form, Layout, Mistake, Query, parse_id, render, render_with};
+use crate::web::{
+    ActiveForm, Confirm, Confirmed, CurrentPerson, Form, Layout, Mistake, Query, parse_id, render, render_with,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -299,21 +301,74 @@ async fn create_pulse(
     }
 }
 
-async fn launch(State(app): State<AppState>, me: CurrentPerson, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn launch(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Path(id): Path<String>,
+    Form(form): Form<Confirmed>,
+) -> Result<Response, AppError> {
     me.actor.require(Permission::ManageSurveys)?;
     let id = parse_id(&id)?;
+    if !form.given() {
+        let preview = service::launch_preview(&app, me.actor.org_id, id).await?;
+        if let Some(number) = preview.already_open {
+            return Err(AppError::conflict(
+                "pulse",
+                format!("cycle #{number} of this pulse is still open: close it before opening another"),
+            ));
+        }
+        let people = match preview.people {
+            1 => "1 person".to_owned(),
+            n => format!("{n} people"),
+        };
+        let title = format!("Open a cycle of “{}”?", preview.title);
+        let confirm = Confirm::new(layout, title, format!("/pulse/{id}/launch"), "/pulse");
+        let confirm = if app.mailer.is_on() {
+            confirm
+                .saying(format!("{people} get an email now with their personal link to answer."))
+                .saying("Emails cannot be taken back once sent.")
+                .button(format!("Open it and email {people}"))
+        } else {
+            confirm
+                .saying(format!(
+                    "{people} can answer it. Email is not set up, so nobody is emailed: they find it on their home page when they sign in."
+                ))
+                .button("Open it")
+        };
+        return Ok(confirm
+            .saying(format!(
+                "The cycle stays open for {} days; results appear only when it closes.",
+                preview.open_days
+            ))
+            .page());
+    }
     let cycle = service::launch(&app, me.actor.org_id, id).await?;
-    Ok(Redirect::to(&format!("/pulse/cycles/{cycle}")).into_response())
+    Ok(Redirect::to(&format!("/pulse/cycles/{cycle}?notice=opened")).into_response())
 }
 
 async fn close_early(
     State(app): State<AppState>,
     me: CurrentPerson,
+    layout: Layout,
     Path(id): Path<String>,
+    Form(form): Form<Confirmed>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
+    if !form.given() {
+        service::may_close_early(&app, &me.actor, id).await?;
+        let back = format!("/pulse/cycles/{id}");
+        return Ok(
+            Confirm::new(layout, "Close this cycle now?", format!("{back}/close"), back)
+                .saying("Nobody can answer it any more, including those who have not yet.")
+                .saying("Its results are published now and are final: they never change afterwards.")
+                .button("Close it and publish the results")
+                .danger()
+                .page(),
+        );
+    }
     service::close_early(&app, &me.actor, id).await?;
-    Ok(Redirect::to(&format!("/pulse/cycles/{id}")).into_response())
+    Ok(Redirect::to(&format!("/pulse/cycles/{id}?notice=closed")).into_response())
 }
 
 // --- answering ------------------------------------------------------------
@@ -594,6 +649,8 @@ struct ResultsPage {
     trend: String,
     heatmap: Vec<(String, Vec<String>)>,
     can_close: bool,
+    /// What the action that led here did.
+    notice: Option<&'static str>,
 }
 
 impl ResultsPage {
@@ -639,6 +696,7 @@ fn group_label(g: &Group, dir: &crate::org::service::Directory, segs: &[super::s
 #[serde(default)]
 struct ResultsQuery {
     group: String,
+    notice: String,
 }
 
 async fn show_results(
@@ -706,6 +764,14 @@ async fn show_results(
         comments_note: None,
         heatmap,
         can_close: me.actor.can(Permission::ManageSurveys) && !cycle.is_closed(),
+        notice: match q.notice.as_str() {
+            "opened" if app.mailer.is_on() => Some("The cycle is open, and everyone in it has been sent their link."),
+            "opened" => {
+                Some("The cycle is open. Email is not set up, so people find it on their home page when they sign in.")
+            }
+            "closed" => Some("The cycle is closed and its results are published."),
+            _ => None,
+        },
     };
     match view {
         View::Open(p) => page.open = Some(p),

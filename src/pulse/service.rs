@@ -155,7 +155,39 @@ pub async fn launch(app: &App, org_id: i64, pulse_id: i64) -> Result<i64, AppErr
     match launch_unless_stopped(app, org_id, pulse_id).await? {
         Launched::Opened(cycle) => Ok(cycle),
         Launched::Stopped => Err(AppError::conflict("pulse", "this pulse is stopped")),
+        Launched::AlreadyOpen { number, .. } => Err(AppError::conflict(
+            "pulse",
+            format!("cycle #{number} of this pulse is still open: close it before opening another"),
+        )),
     }
+}
+
+/// What opening a cycle of a pulse now would do, for the page that asks
+/// first: who gets an email, for how long it stays open, and the cycle
+/// already open, if any (then it would be refused).
+pub struct LaunchPreview {
+    pub title: String,
+    pub people: usize,
+    pub open_days: i64,
+    pub already_open: Option<i64>,
+}
+
+pub async fn launch_preview(app: &App, org_id: i64, pulse_id: i64) -> Result<LaunchPreview, AppError> {
+    let mut conn = app.db.acquire().await?;
+    let pulse = store::pulse_to_launch(&mut conn, org_id, pulse_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let dir = crate::org::service::Directory::load(&mut conn, org_id).await?;
+    let teams = match pulse.audience_all {
+        true => None,
+        false => Some(store::pulse_teams(&mut conn, org_id, pulse_id).await?),
+    };
+    Ok(LaunchPreview {
+        people: audience(&dir, teams.as_deref()).len(),
+        already_open: store::open_cycle_of(&mut conn, org_id, pulse_id).await?.map(|(_, n)| n),
+        title: pulse.title,
+        open_days: pulse.open_days,
+    })
 }
 
 /// What a launch did.
@@ -164,18 +196,29 @@ pub enum Launched {
     Opened(i64),
     /// The pulse was stopped since the launch was scheduled: nothing opens.
     Stopped,
+    /// A pulse has one open cycle at a time: this one is, so nothing opens
+    /// (its close schedules the next launch of a recurring pulse).
+    AlreadyOpen {
+        cycle: i64,
+        number: i64,
+    },
 }
 
 /// [`launch`], saying so when the pulse is stopped instead of refusing
 /// (the scheduled launch of a recurring pulse).
 pub async fn launch_unless_stopped(app: &App, org_id: i64, pulse_id: i64) -> Result<Launched, AppError> {
     let now = app.now();
-    let mut tx = app.db.begin().await?;
+    // A rule that reads, then writes: one open cycle per pulse holds under
+    // concurrent launches on PostgreSQL too.
+    let mut tx = app.db.begin_rule(org_id).await?;
     let pulse = store::pulse_to_launch(&mut tx, org_id, pulse_id)
         .await?
         .ok_or(AppError::NotFound)?;
     if !pulse.active {
         return Ok(Launched::Stopped);
+    }
+    if let Some((cycle, number)) = store::open_cycle_of(&mut tx, org_id, pulse_id).await? {
+        return Ok(Launched::AlreadyOpen { cycle, number });
     }
     let asked = questions_to_ask(
         store::pulse_questions(&mut tx, org_id, pulse_id).await?,
@@ -280,7 +323,7 @@ pub struct RemindCycle {
     pub cycle_id: i64,
 }
 
-/// Opens the next cycle of a recurring pulse; one already open is left be.
+/// Opens the next cycle of a recurring pulse, unless one is still open.
 #[derive(Serialize, Deserialize)]
 pub struct LaunchPulse {
     pub org_id: i64,
@@ -541,6 +584,19 @@ async fn schedule_next(conn: &mut sqlx::AnyConnection, cycle: &Cycle, now: Times
 }
 
 /// Closes a cycle before its date (HR admins and owners).
+/// Refuses, as [`close_early`] would, a cycle that cannot be closed by
+/// this person (the page that asks first).
+pub async fn may_close_early(app: &App, actor: &Actor, cycle_id: i64) -> Result<(), AppError> {
+    actor.require(Permission::ManageSurveys)?;
+    let cycle = store::cycle(&mut *app.db.acquire().await?, actor.org_id, cycle_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if cycle.is_closed() {
+        return Err(AppError::conflict("cycle", "this cycle is closed already"));
+    }
+    Ok(())
+}
+
 pub async fn close_early(app: &App, actor: &Actor, cycle_id: i64) -> Result<Plan, AppError> {
     actor.require(Permission::ManageSurveys)?;
     close(app, actor.org_id, cycle_id).await

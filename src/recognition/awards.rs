@@ -212,6 +212,16 @@ pub async fn vote(app: &App, actor: &Actor, round: i64, nominee: &str) -> Result
 
 /// HR closes the vote: the nominee with most votes wins and is posted to
 /// the board. On a tie HR names the winner among the tied (`choice`).
+/// Refuses, as [`close`] would, a round that cannot close now (the page
+/// that asks first).
+pub async fn may_close(app: &App, actor: &Actor, round: i64) -> Result<(), AppError> {
+    actor.require(Permission::ManageRecognition)?;
+    if open_round(&mut *app.db.acquire().await?, actor.org_id, round).await? != Phase::Voting {
+        return Err(AppError::conflict("round", "only a round that is voting can close"));
+    }
+    Ok(())
+}
+
 pub async fn close(app: &App, actor: &Actor, round: i64, choice: &str) -> Result<String, AppError> {
     actor.require(Permission::ManageRecognition)?;
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;

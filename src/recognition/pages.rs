@@ -14,7 +14,7 @@ use crate::app::AppState;
 use crate::auth::Permission;
 use crate::error::AppError;
 use crate::shared::Pillar;
-use crate::web::{ActiveForm, CurrentPerson, Form, Layout, Mistake, Query, parse_id, render, render_with};
+use crate::web::{ActiveForm, Confirm, CurrentPerson, Form, Layout, Mistake, Query, parse_id, render, render_with};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -429,6 +429,7 @@ struct NominateForm {
     nominee: String,
     reason: String,
     winner: String,
+    confirm: String,
 }
 
 async fn nominate(
@@ -480,6 +481,20 @@ async fn close_round(
     Form(form): Form<NominateForm>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
+    if form.confirm != "yes" {
+        awards::may_close(&app, &me.actor, id).await?;
+        return Ok(Confirm::new(
+            layout,
+            "Close this vote?",
+            format!("/thanks/awards/{id}/close"),
+            "/thanks/awards",
+        )
+        .saying("Nobody can vote any more, and the winner is announced on the thank-you board.")
+        .saying("This cannot be undone.")
+        .carrying("winner", form.winner)
+        .button("Close the vote")
+        .page());
+    }
     let outcome = awards::close(&app, &me.actor, id, &form.winner)
         .await
         .map(|name| Some(format!("{name} wins; the board has the news.")));

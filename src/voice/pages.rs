@@ -20,7 +20,9 @@ use crate::auth::hash_token;
 use crate::error::AppError;
 use crate::limits::Bucket;
 use crate::shared::Pillar;
-use crate::web::{ClientIp, CurrentPerson, Form, Layout, Mistake, Query, parse_id, render, render_with};
+use crate::web::{
+    ClientIp, Confirm, Confirmed, CurrentPerson, Form, Layout, Mistake, Query, parse_id, render, render_with,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -459,7 +461,23 @@ async fn mark_abusive(
     State(app): State<AppState>,
     me: CurrentPerson,
     layout: Layout,
-    Path(id): Path<String>,
+    Path(raw): Path<String>,
+    Form(form): Form<Confirmed>,
 ) -> Result<Response, AppError> {
-    apply(app, me, layout, &id, Change::MarkAbusive, Default::default()).await
+    if !form.given() {
+        let id = parse_id(&raw)?;
+        // Only someone who may act on the thread is asked.
+        service::may_change(&app, &me.actor, id).await?;
+        let back = format!("/voice/inbox/{id}");
+        return Ok(
+            Confirm::new(layout, "Hide this thread as abusive?", format!("{back}/abusive"), back)
+                .saying("The thread is closed and hidden from the inbox; nobody can reply to it any more.")
+                .saying("The sender is told, when they follow it with their code, that the thread is closed.")
+                .saying("An owner can undo this within 30 days.")
+                .button("Hide it")
+                .danger()
+                .page(),
+        );
+    }
+    apply(app, me, layout, &raw, Change::MarkAbusive, Default::default()).await
 }

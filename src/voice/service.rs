@@ -548,6 +548,17 @@ pub enum Change {
     MarkAbusive,
 }
 
+/// Refuses, as [`change`] would, a recipient who may not change the
+/// thread or a thread that cannot change (the page that asks first).
+pub async fn may_change(app: &App, actor: &Actor, id: i64) -> Result<(), AppError> {
+    let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
+    let thread = readable(&mut *app.db.acquire().await?, &dir, actor, id).await?;
+    if thread.abusive {
+        return Err(AppError::conflict("thread", "this thread is already hidden as abusive"));
+    }
+    Ok(())
+}
+
 /// Applies a recipient's change, in one transaction, and audits it.
 pub async fn change(app: &App, actor: &Actor, id: i64, change: Change) -> Result<(), AppError> {
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;

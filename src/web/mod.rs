@@ -387,3 +387,83 @@ impl ActiveForm {
         }
     }
 }
+
+/// The page asked before anything final or wide (opening a cycle emails
+/// everyone, closing one early makes its results final…): it says what
+/// will happen and posts the same form again with `confirm=yes`. Works
+/// without JavaScript; the action's handler shows it until confirmed.
+#[derive(Template)]
+#[template(path = "web/templates/confirm.html")]
+pub struct Confirm {
+    pub layout: Layout,
+    pub title: String,
+    /// What confirming does, one plain sentence each.
+    pub consequences: Vec<String>,
+    /// Where the confirmed form posts (the action itself).
+    pub action: String,
+    pub button: String,
+    /// Where "Cancel" goes.
+    pub back: String,
+    /// The form's other fields, carried through unchanged.
+    pub fields: Vec<(String, String)>,
+    /// The button is drawn as a destructive one.
+    pub danger: bool,
+}
+
+impl Confirm {
+    pub fn new(
+        layout: Layout,
+        title: impl Into<String>,
+        action: impl Into<String>,
+        back: impl Into<String>,
+    ) -> Confirm {
+        Confirm {
+            layout,
+            title: title.into(),
+            consequences: Vec::new(),
+            action: action.into(),
+            button: "Yes, go ahead".into(),
+            back: back.into(),
+            fields: Vec::new(),
+            danger: false,
+        }
+    }
+
+    pub fn saying(mut self, line: impl Into<String>) -> Confirm {
+        self.consequences.push(line.into());
+        self
+    }
+
+    pub fn button(mut self, label: impl Into<String>) -> Confirm {
+        self.button = label.into();
+        self
+    }
+
+    pub fn carrying(mut self, name: &str, value: impl Into<String>) -> Confirm {
+        self.fields.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn danger(mut self) -> Confirm {
+        self.danger = true;
+        self
+    }
+
+    pub fn page(&self) -> Response {
+        render(self)
+    }
+}
+
+/// The `confirm` field of an action's form: `yes` once the person has
+/// seen [`Confirm`] and said so.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct Confirmed {
+    pub confirm: String,
+}
+
+impl Confirmed {
+    pub fn given(&self) -> bool {
+        self.confirm == "yes"
+    }
+}

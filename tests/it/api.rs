@@ -47,7 +47,13 @@ async fn command_line_token_reads_me_and_revoked_token_is_refused(app: TestApp) 
     let page = b.get("/account/tokens").await;
     page.assert(200, "command line");
     let revoke = page.action("/account/tokens/");
-    assert_eq!(b.post(&format!("/account/tokens/{revoke}"), &[]).await.status, 303);
+    let asked = b.post(&format!("/account/tokens/{revoke}"), &[]).await;
+    asked.assert(200, "Revoke this API token?");
+    assert_eq!(api.get("/api/v1/me").await.status, 200, "not before confirming");
+    let done = b
+        .post(&format!("/account/tokens/{revoke}"), &[("confirm", "yes")])
+        .await;
+    assert_eq!(done.status, 303);
     let refused = api.get("/api/v1/me").await;
     refused.error(401, "unauthorized");
     assert_eq!(refused.headers["www-authenticate"], "Bearer");
@@ -64,7 +70,7 @@ async fn command_line_token_reads_me_and_revoked_token_is_refused(app: TestApp) 
     let start = made.body.find("blg_").unwrap();
     let fresh = &made.body[start..start + 68];
     assert_eq!(Api::new(&app, fresh).get("/api/v1/me").await.status, 200);
-    b.post("/account/tokens", &[("name", "  ")]).await.assert(422, "name:");
+    b.post("/account/tokens", &[("name", "  ")]).await.assert(422, "Name:");
     // Another person cannot revoke it.
     app.person(org, "Bo", "bo@bars.example", Role::Employee, None).await;
     let bo = app.signed_in("bo@bars.example").await;
@@ -72,10 +78,24 @@ async fn command_line_token_reads_me_and_revoked_token_is_refused(app: TestApp) 
     let action = page.action("/account/tokens/");
     let id = action.split('/').next().unwrap();
     bo.get("/account/tokens").await;
-    bo.post(&format!("/account/tokens/{id}/revoke"), &[])
+    bo.post(&format!("/account/tokens/{id}/revoke"), &[("confirm", "yes")])
         .await
         .assert(404, "does not exist");
     assert_eq!(Api::new(&app, fresh).get("/api/v1/me").await.status, 200);
+    // Its owner is asked first: without confirming it still works; with
+    // it, it is refused.
+    b.get("/account/tokens").await;
+    b.post(&format!("/account/tokens/{id}/revoke"), &[])
+        .await
+        .assert(200, "Revoke this API token?")
+        .assert(200, "refused from now on");
+    assert_eq!(Api::new(&app, fresh).get("/api/v1/me").await.status, 200);
+    let done = b
+        .post(&format!("/account/tokens/{id}/revoke"), &[("confirm", "yes")])
+        .await;
+    assert_eq!(done.location(), "/account/tokens?notice=revoked");
+    b.get(done.location()).await.assert(200, "Revoked:");
+    assert_eq!(Api::new(&app, fresh).get("/api/v1/me").await.status, 401);
 }
 
 /// Every operation in the OpenAPI document is called here at least once;

@@ -201,7 +201,7 @@ async fn employees_and_managers_cannot_manage_people(app: TestApp) {
         b.post("/teams", &[("name", "Mine")]).await.assert(403, "not allowed");
         b.post(
             &format!("/people/{ana}/deactivate"),
-            &[("end_date", "2026-01-01"), ("reason", "other")],
+            &[("end_date", "2026-01-01"), ("reason", "other"), ("confirm", "yes")],
         )
         .await
         .assert(403, "not allowed");

@@ -216,7 +216,7 @@ async fn signing_in_again_ends_the_old_session_and_a_new_password_offers_to_revo
         .await;
     done.assert(200, "Your password is changed");
     done.assert(200, "You have 1 API token.");
-    b.post("/account/tokens/revoke-all", &[]).await;
+    b.post("/account/tokens/revoke-all", &[("confirm", "yes")]).await;
     assert_eq!(api.get("/api/v1/me").await.status, 401);
 }
 

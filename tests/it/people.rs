@@ -85,11 +85,31 @@ async fn hr_admin_adds_edits_and_deactivates_a_person(app: TestApp) {
         .await;
     assert_eq!(first.location(), "/account/password");
 
-    // Deactivation signs her out and stops sign-in.
+    // Deactivation asks first, carrying the form; it then signs her out
+    // and stops sign-in.
     b.get(&format!("/people/{id}")).await;
+    let asked = b
+        .post(
+            &format!("/people/{id}/deactivate"),
+            &[("end_date", "2026-10-31"), ("reason", "voluntary")],
+        )
+        .await;
+    asked
+        .assert(200, "Deactivate Dita")
+        .assert(200, "can no longer sign in")
+        .assert(200, r#"name="end_date" value="2026-10-31""#)
+        .assert(200, r#"name="confirm" value="yes""#);
+    assert!(
+        belong::org::service::person(&app.state.db, org, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .active
+    );
+    assert_eq!(dita_b.get("/account/password").await.status, 200);
     b.post(
         &format!("/people/{id}/deactivate"),
-        &[("end_date", "2026-10-31"), ("reason", "voluntary")],
+        &[("end_date", "2026-10-31"), ("reason", "voluntary"), ("confirm", "yes")],
     )
     .await;
     assert_eq!(dita_b.get("/account/password").await.location(), "/signin");
@@ -204,19 +224,19 @@ async fn bad_person_forms_name_the_field_and_store_nothing(app: TestApp) {
         .assert(422, "manager:");
     b.post(
         &format!("/people/{hera}/deactivate"),
-        &[("end_date", "yesterday"), ("reason", "other")],
+        &[("end_date", "yesterday"), ("reason", "other"), ("confirm", "yes")],
     )
     .await
     .assert(422, "end_date");
     b.post(
         &format!("/people/{hera}/deactivate"),
-        &[("end_date", "2026-01-01"), ("reason", "bored")],
+        &[("end_date", "2026-01-01"), ("reason", "bored"), ("confirm", "yes")],
     )
     .await
     .assert(422, "reason");
     b.post(
         &format!("/people/{hera}/deactivate"),
-        &[("end_date", "2026-01-01"), ("reason", "other")],
+        &[("end_date", "2026-01-01"), ("reason", "other"), ("confirm", "yes")],
     )
     .await
     .assert(409, "cannot deactivate yourself");
@@ -239,7 +259,7 @@ async fn hr_admins_cannot_create_or_remove_owners(app: TestApp) {
         .assert(422, "only an owner");
     hr.post(
         &format!("/people/{owner}/deactivate"),
-        &[("end_date", "2026-01-01"), ("reason", "other")],
+        &[("end_date", "2026-01-01"), ("reason", "other"), ("confirm", "yes")],
     )
     .await
     .assert(403, "not allowed");
@@ -369,7 +389,7 @@ async fn an_owner_erases_the_personal_data_of_someone_who_left(app: TestApp) {
     owner
         .post(
             &format!("/people/{leaver}/deactivate"),
-            &[("end_date", "2026-06-30"), ("reason", "voluntary")],
+            &[("end_date", "2026-06-30"), ("reason", "voluntary"), ("confirm", "yes")],
         )
         .await;
     owner.get(&page).await.assert(200, "Erase personal data");

@@ -22,7 +22,10 @@ both_databases!(
     self_reported_segments_stay_on_the_response_and_pass_the_guard,
     another_organization_cannot_touch_a_cycle,
     corrupt_stored_data_is_an_error_never_a_default,
+    opening_and_closing_early_ask_first_and_a_pulse_has_one_open_cycle,
 );
+
+crate::helpers::both_databases_threaded!(launches_at_once_open_one_cycle);
 
 /// Designs a pulse through the form (the defaults: one question per pillar
 /// and the outcomes every time, the second of each pillar rotating) and
@@ -63,9 +66,10 @@ async fn launch_pulse_every(app: &TestApp, hr: &Browser, org: i64, schedule: &st
     assert_eq!(made.status, 303, "{}", made.body);
     let overview = hr.get("/pulse").await;
     let launch = overview.action("/pulse/");
-    let opened = hr.post(&format!("/pulse/{launch}"), &[]).await;
+    let opened = hr.post(&format!("/pulse/{launch}"), &[("confirm", "yes")]).await;
     assert_eq!(opened.status, 303, "{}", opened.body);
-    opened.location().trim_start_matches("/pulse/cycles/").parse().unwrap()
+    let at = opened.location().trim_start_matches("/pulse/cycles/").to_owned();
+    at.split('?').next().unwrap().parse().unwrap()
 }
 
 /// The default's every-time questions only (for pulses that do not rotate).
@@ -150,7 +154,8 @@ async fn invited_people_answer_by_email_and_results_respect_the_guard(app: TestA
         .assert(403, "not allowed");
 
     // HR closes it early; results are published through the plan.
-    hr.post(&format!("/pulse/cycles/{cycle}/close"), &[]).await;
+    hr.post(&format!("/pulse/cycles/{cycle}/close"), &[("confirm", "yes")])
+        .await;
     let org_view = hr.get(&format!("/pulse/cycles/{cycle}?group=org")).await;
     org_view.assert(200, "Belonging Index");
     org_view.assert(200, "9 responses");
@@ -215,7 +220,8 @@ async fn answers_are_stored_apart_from_people(app: TestApp) {
     assert_eq!(lengths.len(), 6);
     assert!(lengths.iter().all(|n| *n == lengths[0]), "{lengths:?}");
     hr.get(&format!("/pulse/cycles/{cycle}")).await;
-    hr.post(&format!("/pulse/cycles/{cycle}/close"), &[]).await;
+    hr.post(&format!("/pulse/cycles/{cycle}/close"), &[("confirm", "yes")])
+        .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM cycle_keys").await, 0);
     // What is kept has no comment (comments live in the released results).
@@ -432,7 +438,8 @@ async fn no_combination_of_released_groups_isolates_anyone(app: TestApp) {
         answered.push(*t);
     }
     hr.get(&format!("/pulse/cycles/{cycle}")).await;
-    hr.post(&format!("/pulse/cycles/{cycle}/close"), &[]).await;
+    hr.post(&format!("/pulse/cycles/{cycle}/close"), &[("confirm", "yes")])
+        .await;
     let owner_page = hr.get(&format!("/pulse/cycles/{cycle}")).await;
     let keys: Vec<String> = owner_page
         .body
@@ -674,7 +681,8 @@ async fn kept_answers_and_comments_go_when_the_retention_says_and_the_figures_st
             .unwrap();
     }
     hr.get(&format!("/pulse/cycles/{cycle}")).await;
-    hr.post(&format!("/pulse/cycles/{cycle}/close"), &[]).await;
+    hr.post(&format!("/pulse/cycles/{cycle}/close"), &[("confirm", "yes")])
+        .await;
     let kept = app.count("SELECT COUNT(*) FROM responses").await;
     assert_eq!(kept, o.members().len() as i64);
     let results = |app: &TestApp| {
@@ -1036,7 +1044,8 @@ async fn self_reported_segments_stay_on_the_response_and_pass_the_guard(app: Tes
         "prefer not to say is not stored"
     );
     hr.get(&format!("/pulse/cycles/{cycle}")).await;
-    hr.post(&format!("/pulse/cycles/{cycle}/close"), &[]).await;
+    hr.post(&format!("/pulse/cycles/{cycle}/close"), &[("confirm", "yes")])
+        .await;
     let remote = hr
         .get(&format!("/pulse/cycles/{cycle}?group=segment:s{seg}=Remote"))
         .await;
@@ -1171,7 +1180,8 @@ async fn corrupt_stored_data_is_an_error_never_a_default(app: TestApp) {
             .unwrap();
     }
     hr.get(&format!("/pulse/cycles/{cycle}")).await;
-    hr.post(&format!("/pulse/cycles/{cycle}/close"), &[]).await;
+    hr.post(&format!("/pulse/cycles/{cycle}/close"), &[("confirm", "yes")])
+        .await;
     let actor = belong::auth::Actor {
         org_id: o.org,
         person_id: 0,
@@ -1220,5 +1230,109 @@ async fn corrupt_stored_data_is_an_error_never_a_default(app: TestApp) {
     exec("UPDATE organizations SET time_zone = 'Mars/Olympus'").await;
     let tz = belong::org::service::time_zone(&mut app.state.db.acquire().await.unwrap(), o.org).await;
     assert!(tz.is_err());
+    app.run_jobs().await;
+}
+
+/// Opening a cycle emails everyone and closing one early makes its results
+/// final: each asks first, and nothing happens until confirmed. A pulse
+/// has one open cycle at a time.
+async fn opening_and_closing_early_ask_first_and_a_pulse_has_one_open_cycle(app: TestApp) {
+    let smtp = SmtpSink::start(free_port(), 0);
+    let app = app.with_mail(smtp.port).await;
+    let o = app.org_with(&[6, 3], false).await;
+    let hr = app.signed_in("hera@bars.example").await;
+    let cycle = launch_pulse(&app, &hr, o.org).await;
+    let pulse = app.count("SELECT pulse_id FROM cycles").await;
+    let launch = format!("/pulse/{pulse}/launch");
+    let jobs = app.count("SELECT COUNT(*) FROM jobs").await;
+
+    // A second cycle while one is open is refused, asked or confirmed.
+    hr.get("/pulse").await;
+    hr.post(&launch, &[])
+        .await
+        .assert(409, "cycle #1 of this pulse is still open");
+    hr.post(&launch, &[("confirm", "yes")])
+        .await
+        .assert(409, "close it before opening another");
+    assert_eq!(app.count("SELECT COUNT(*) FROM cycles").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM jobs").await,
+        jobs,
+        "no second round of emails"
+    );
+
+    // Closing early asks first and says the results are final.
+    let close = format!("/pulse/cycles/{cycle}/close");
+    hr.get(&format!("/pulse/cycles/{cycle}")).await;
+    hr.post(&close, &[])
+        .await
+        .assert(200, "Close this cycle now?")
+        .assert(200, "are final")
+        .assert(200, &format!(r#"action="{close}""#));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM cycles WHERE closed_at IS NULL").await,
+        1
+    );
+    let closed = hr.post(&close, &[("confirm", "yes")]).await;
+    assert_eq!(closed.location(), format!("/pulse/cycles/{cycle}?notice=closed"));
+    hr.get(closed.location())
+        .await
+        .assert(200, "The cycle is closed and its results are published");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM cycles WHERE closed_at IS NULL").await,
+        0
+    );
+    hr.post(&close, &[]).await.assert(409, "closed already");
+
+    // Now a cycle may open: the page says who gets an email, and nothing
+    // is sent until confirmed; confirmed, it opens once.
+    belong::jobs::run_due(&app.state, "t").await.unwrap();
+    let sent = smtp.received().len();
+    hr.get("/pulse").await;
+    hr.post(&launch, &[])
+        .await
+        .assert(200, "Open a cycle of “Monthly pulse”?")
+        .assert(200, "10 people get an email now")
+        .assert(200, "Open it and email 10 people");
+    belong::jobs::run_due(&app.state, "t").await.unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM cycles").await, 1);
+    assert_eq!(smtp.received().len(), sent, "nothing sent before confirming");
+    let opened = hr.post(&launch, &[("confirm", "yes")]).await;
+    assert_eq!(opened.status, 303, "{}", opened.body);
+    assert!(opened.location().ends_with("?notice=opened"), "{}", opened.location());
+    hr.get(opened.location()).await.assert(200, "has been sent their link");
+    belong::jobs::run_due(&app.state, "t").await.unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM cycles").await, 2);
+    assert_eq!(smtp.received().len(), sent + 10);
+}
+
+/// Eight launches of one pulse at once: one cycle opens, the others are
+/// refused (the rule reads, then writes; on PostgreSQL too).
+async fn launches_at_once_open_one_cycle(app: TestApp) {
+    let o = app.org_with(&[4], false).await;
+    let hr = app.signed_in("hera@bars.example").await;
+    let first = launch_pulse(&app, &hr, o.org).await;
+    belong::pulse::service::close(&app.state, o.org, first).await.unwrap();
+    let pulse = app.count("SELECT pulse_id FROM cycles").await;
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let state = app.state.clone();
+            let org = o.org;
+            tokio::spawn(async move { belong::pulse::service::launch(&state, org, pulse).await })
+        })
+        .collect();
+    let mut opened = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => opened += 1,
+            Err(e) => assert!(e.to_string().contains("still open"), "{e}"),
+        }
+    }
+    assert_eq!(opened, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM cycles WHERE closed_at IS NULL").await,
+        1
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM participation").await, 2 * 5);
     app.run_jobs().await;
 }

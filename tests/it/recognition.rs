@@ -620,9 +620,18 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
     assert_eq!(ballot_columns, ["id", "nominee_id", "org_id", "round_id"]);
 
     // HR closes: Cook 2 wins and is on the board; counts show to HR only.
-    cook1.post(&path("close"), &[]).await.assert(403, "not allowed");
+    cook1
+        .post(&path("close"), &[("confirm", "yes")])
+        .await
+        .assert(403, "not allowed");
     hr.get("/thanks/awards").await;
     hr.post(&path("close"), &[])
+        .await
+        .assert(200, "Close this vote?")
+        .assert(200, "cannot be undone");
+    assert!(!cook1.get("/thanks").await.body.contains("Employee of May: Cook 2"));
+    hr.get("/thanks/awards").await;
+    hr.post(&path("close"), &[("confirm", "yes")])
         .await
         .assert(200, "Cook 2 wins")
         .assert(200, "3 vote(s)")
@@ -633,7 +642,7 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
         .assert(200, "Employee of the month")
         .assert(200, "Employee of May: Cook 2")
         .assert(200, "Ran the kitchen alone in the rush");
-    hr.post(&path("close"), &[])
+    hr.post(&path("close"), &[("confirm", "yes")])
         .await
         .assert(409, "only a round that is voting");
     // A new round may open now; a tie needs HR to choose.
@@ -667,10 +676,15 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
     b1.get("/thanks/awards").await;
     b1.post(&june_path("vote"), &[("nominee", barista3.as_str())]).await;
     hr.get("/thanks/awards").await;
-    hr.post(&june_path("close"), &[]).await.assert(409, "a tie between");
-    hr.post(&june_path("close"), &[("winner", barista3.as_str())])
+    hr.post(&june_path("close"), &[("confirm", "yes")])
         .await
-        .assert(200, "Barista 3 wins");
+        .assert(409, "a tie between");
+    hr.post(
+        &june_path("close"),
+        &[("winner", barista3.as_str()), ("confirm", "yes")],
+    )
+    .await
+    .assert(200, "Barista 3 wins");
     app.run_jobs().await;
 }
 

@@ -514,7 +514,8 @@ async fn copies_of_the_files_after_every_answer_tie_no_answer_to_anyone() {
 
     // Close, as HR does.
     hr.get(&format!("/pulse/cycles/{}", c.cycle)).await;
-    hr.post(&format!("/pulse/cycles/{}/close", c.cycle), &[]).await;
+    hr.post(&format!("/pulse/cycles/{}/close", c.cycle), &[("confirm", "yes")])
+        .await;
     let closed = Copy::take(&db_file);
     let seen = read(&closed, c.cycle).await;
     assert!(!seen.released.is_empty(), "the close released results");
@@ -632,7 +633,8 @@ async fn system_columns_and_neighbouring_rows_tie_no_answer_to_anyone(app: TestA
     }
     let hr = app.signed_in("hera@bars.example").await;
     hr.get(&format!("/pulse/cycles/{}", c.cycle)).await;
-    hr.post(&format!("/pulse/cycles/{}/close", c.cycle), &[]).await;
+    hr.post(&format!("/pulse/cycles/{}/close", c.cycle), &[("confirm", "yes")])
+        .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM cycle_keys").await, 0);
     let kept = app

@@ -61,7 +61,7 @@ async fn organizations_cannot_see_or_change_each_other(app: TestApp) {
     admin
         .post(
             &format!("/people/{b_person}/deactivate"),
-            &[("end_date", "2026-01-01"), ("reason", "other")],
+            &[("end_date", "2026-01-01"), ("reason", "other"), ("confirm", "yes")],
         )
         .await
         .assert(404, "does not exist");

@@ -569,7 +569,18 @@ async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
 
     // Abuse: hidden from recipients, kept for the owner, closed to the sender.
     manager.get(&format!("/voice/inbox/{id}")).await;
-    assert_eq!(manager.post(&path("abusive"), &[]).await.status.as_u16(), 303);
+    manager
+        .post(&path("abusive"), &[])
+        .await
+        .assert(200, "Hide this thread as abusive?")
+        .assert(200, "An owner can undo this");
+    manager
+        .get("/voice/inbox")
+        .await
+        .assert(200, &format!("/voice/inbox/{id}"));
+    manager.get(&format!("/voice/inbox/{id}")).await;
+    let hidden = manager.post(&path("abusive"), &[("confirm", "yes")]).await;
+    assert_eq!(hidden.status.as_u16(), 303);
     assert!(
         !manager
             .get("/voice/inbox")

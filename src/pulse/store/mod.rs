@@ -608,6 +608,24 @@ pub async fn pulse_to_launch(
     }))
 }
 
+/// The open cycle of a pulse (id, number), if one is: a pulse has at most
+/// one.
+pub async fn open_cycle_of(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    pulse_id: i64,
+) -> Result<Option<(i64, i64)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT id, number FROM cycles WHERE org_id = $1 AND pulse_id = $2 AND closed_at IS NULL
+         ORDER BY number DESC LIMIT 1",
+    )
+    .bind(org_id)
+    .bind(pulse_id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| Ok((r.try_get("id")?, r.try_get("number")?))).transpose()
+}
+
 /// A pulse's questions in its order: (question, core, the number of the
 /// cycle that last asked it).
 pub async fn pulse_questions(
