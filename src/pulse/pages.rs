@@ -89,6 +89,97 @@ struct OverviewPage {
     cycles: Vec<CycleRow>,
     to_answer: Vec<CycleRow>,
     sees_results: bool,
+    headlines: Vec<HeadlineCard>,
+}
+
+/// A pulse's latest closed cycle as the overview's card shows it.
+struct HeadlineCard {
+    cycle_id: i64,
+    title: String,
+    month: String,
+    group: String,
+    /// The index and its interval, when released.
+    index: Option<(String, String)>,
+    /// Why the index is not shown, in plain words.
+    note: Option<String>,
+    /// "+4, within noise since Sep 2026"; and whether it is a real rise
+    /// or drop.
+    change: Option<(String, &'static str)>,
+    /// "Last shown: Sep 2026, 71", when this cycle's index is not.
+    last_shown: Option<String>,
+    participation: String,
+    /// Pillar, % favourable, its interval, and its bar.
+    pillars: Vec<(&'static str, String, String, String)>,
+    spark: String,
+    words: String,
+}
+
+impl HeadlineCard {
+    fn of(h: service::Headline, label: String) -> HeadlineCard {
+        let (index, note, pillars) = match &h.view {
+            View::Released(r) => (
+                Some((
+                    format!("{:.0}", r.index.value),
+                    format!("{:.0}–{:.0}", r.index.low, r.index.high),
+                )),
+                None,
+                Pillar::BELONGING
+                    .iter()
+                    .filter_map(|p| {
+                        r.pillars.get(p).map(|s| {
+                            (
+                                p.label(),
+                                format!("{:.0}", s.value),
+                                format!("{:.0}–{:.0}", s.low, s.high),
+                                super::chart::bar_svg(s),
+                            )
+                        })
+                    })
+                    .collect(),
+            ),
+            View::Withheld(why) => (None, Some(service::withheld_reason(*why, h.cycle.k)), Vec::new()),
+            View::FewerThanK | View::Open(_) => (
+                None,
+                Some(format!(
+                    "Fewer than {} people answered, so nothing is shown.",
+                    h.cycle.k
+                )),
+                Vec::new(),
+            ),
+        };
+        HeadlineCard {
+            cycle_id: h.cycle.id,
+            month: h
+                .trend
+                .iter()
+                .find(|p| p.number == h.cycle.number)
+                .map(|p| p.month.clone())
+                .unwrap_or_default(),
+            title: h.cycle.title.clone(),
+            group: label,
+            index,
+            note,
+            change: h.change.map(|(c, month)| {
+                let class = match (c.real, c.points > 0) {
+                    (false, _) => "flat",
+                    (true, true) => "up",
+                    (true, false) => "down",
+                };
+                (format!("{} since {month}", c.words()), class)
+            }),
+            last_shown: h
+                .last_shown
+                .map(|(s, month)| format!("Last shown: {month}, Belonging Index {:.0}.", s.value)),
+            participation: match h.participation {
+                Participation::SmallGroup => format!("fewer than {} people were asked", h.cycle.k),
+                Participation::FewerThanK => format!("fewer than {} answered", h.cycle.k),
+                Participation::Percent(p) => format!("at least {p} % answered"),
+            },
+            pillars,
+            spark: super::chart::sparkline(&h.trend),
+            words: super::chart::trend_words(&h.trend),
+        }
+    }
 }
 
 async fn overview(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
@@ -102,7 +193,17 @@ async fn overview(State(app): State<AppState>, me: CurrentPerson, layout: Layout
     } else {
         Vec::new()
     };
-    let sees_results = !service::visible_groups(&app, &me.actor).await?.is_empty();
+    let visible = service::visible_groups(&app, &me.actor).await?;
+    let sees_results = !visible.is_empty();
+    let mut headlines = Vec::new();
+    if sees_results {
+        let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
+        let segs = super::segments::list(&mut *app.db.acquire().await?, me.actor.org_id, false).await?;
+        for h in service::headlines(&app, &me.actor, &visible).await? {
+            let label = group_label(&h.group, &dir, &segs);
+            headlines.push(HeadlineCard::of(h, label));
+        }
+    }
     let cycles = if sees_results {
         service::cycles(&app, &me.actor)
             .await?
@@ -124,6 +225,7 @@ async fn overview(State(app): State<AppState>, me: CurrentPerson, layout: Layout
         cycles,
         to_answer,
         sees_results,
+        headlines,
     }))
 }
 
@@ -647,14 +749,56 @@ struct ResultsPage {
     withheld: Option<String>,
     comments_note: Option<String>,
     trend: String,
-    heatmap: Vec<(String, Vec<String>)>,
+    trend_words: String,
+    heatmap: Vec<(String, Vec<HeatCell>)>,
     can_close: bool,
     /// What the action that led here did.
     notice: Option<&'static str>,
 }
 
+/// A heatmap cell: % favourable, its band on the colour scale, and the
+/// change since the cycle before where both were released.
+struct HeatCell {
+    value: String,
+    /// `heat-0` (lowest) to `heat-4`: a blue–orange scale that colour-blind
+    /// readers tell apart, light enough for dark text to pass AA.
+    class: &'static str,
+    change: String,
+}
+
+impl HeatCell {
+    fn of(value: f64, before: Option<f64>) -> HeatCell {
+        let class = match value {
+            v if v < 40.0 => "heat-0",
+            v if v < 55.0 => "heat-1",
+            v if v < 70.0 => "heat-2",
+            v if v < 85.0 => "heat-3",
+            _ => "heat-4",
+        };
+        let change = match before.map(|b| (value - b).round() as i64) {
+            Some(d) if d > 0 => format!("+{d}"),
+            Some(d) if d < 0 => format!("−{}", -d),
+            Some(_) => "±0".into(),
+            None => String::new(),
+        };
+        HeatCell {
+            value: format!("{value:.0}"),
+            class,
+            change,
+        }
+    }
+
+    fn empty() -> HeatCell {
+        HeatCell {
+            value: "–".into(),
+            class: "heat-none",
+            change: String::new(),
+        }
+    }
+}
+
 impl ResultsPage {
-    fn pillars(&self) -> Vec<(&'static str, String, String)> {
+    fn pillars(&self) -> Vec<(&'static str, String, String, String)> {
         let Some(r) = &self.result else {
             return Vec::new();
         };
@@ -666,10 +810,15 @@ impl ResultsPage {
                         p.label(),
                         format!("{:.0}", s.value),
                         format!("{:.0}–{:.0}", s.low, s.high),
+                        super::chart::bar_svg(s),
                     )
                 })
             })
             .collect()
+    }
+
+    fn bar(&self, s: &crate::privacy::stats::Share) -> String {
+        super::chart::bar_svg(s)
     }
 }
 
@@ -731,13 +880,24 @@ async fn show_results(
     };
     let label = group_label(&group, &dir, &segs);
     let heatmap = if cycle.is_closed() {
+        let before: std::collections::HashMap<String, std::collections::BTreeMap<Pillar, f64>> =
+            match service::previous_cycle(&app, &me.actor, id).await? {
+                Some(prev) => service::heatmap(&app, &me.actor, &visible, prev)
+                    .await?
+                    .into_iter()
+                    .collect(),
+                None => Default::default(),
+            };
         service::heatmap(&app, &me.actor, &visible, id)
             .await?
             .into_iter()
             .map(|(team, cells)| {
                 let row = Pillar::BELONGING
                     .iter()
-                    .map(|p| cells.get(p).map(|v| format!("{v:.0}")).unwrap_or_else(|| "–".into()))
+                    .map(|p| match cells.get(p) {
+                        Some(v) => HeatCell::of(*v, before.get(&team).and_then(|b| b.get(p)).copied()),
+                        None => HeatCell::empty(),
+                    })
                     .collect();
                 (team, row)
             })
@@ -751,11 +911,12 @@ async fn show_results(
         k: cycle.k,
         groups,
         group: group.key(),
-        trend: if trend_points.iter().any(|(_, s)| s.is_some()) {
+        trend: if trend_points.iter().any(|p| p.index.is_some()) {
             super::chart::trend_svg(&trend_points, &label)
         } else {
             String::new()
         },
+        trend_words: super::chart::trend_words(&trend_points),
         group_label: label,
         open: None,
         result: None,

@@ -743,19 +743,8 @@ async fn view_unaudited(
         .await?
         .ok_or(AppError::NotFound)?;
     if !cycle.is_closed() {
-        let dir = crate::org::service::team_tree(&mut conn, actor.org_id).await?;
-        let roster = store::roster(&mut conn, actor.org_id, cycle_id).await?;
-        let (mut people, mut answered) = (0u32, 0u32);
-        for (team, band, done) in roster {
-            if roster_groups(team, band, &dir).contains(group) {
-                people += 1;
-                answered += u32::from(done);
-            }
-        }
-        return Ok((
-            cycle.clone(),
-            View::Open(crate::privacy::rules::participation(people, answered, cycle.k)),
-        ));
+        let participation = participation_of(&mut conn, &cycle, group).await?;
+        return Ok((cycle, View::Open(participation)));
     }
     let v = released(&mut conn, &cycle, std::slice::from_ref(group))
         .await?
@@ -837,15 +826,32 @@ fn closed_view(cycle: &Cycle, plan: &Plan, group: &Group, stored: Option<&str>) 
     Ok(View::Released(Box::new(result)))
 }
 
+/// A closed cycle on a trend: its number, the month it opened, and the
+/// group's Belonging Index where released.
+#[derive(Clone, Debug)]
+pub struct Point {
+    pub number: i64,
+    /// "Mar 2026".
+    pub month: String,
+    pub index: Option<crate::privacy::stats::Share>,
+}
+
+/// The month a cycle opened, as the trend labels it.
+fn month_of(opens_at: i64) -> String {
+    jiff::Timestamp::from_second(opens_at)
+        .map(|t| t.strftime("%b %Y").to_string())
+        .unwrap_or_default()
+}
+
 /// The Belonging Index of a group across the closed cycles of a pulse, for
-/// the trend chart: (cycle number, index) where released.
+/// the trend chart, where released.
 pub async fn trend(
     app: &App,
     actor: &Actor,
     visible: &Visible,
     pulse_id: i64,
     group: &Group,
-) -> Result<Vec<(i64, Option<crate::privacy::stats::Share>)>, AppError> {
+) -> Result<Vec<Point>, AppError> {
     visible.require(group)?;
     let mut conn = app.db.acquire().await?;
     let mut points = Vec::new();
@@ -857,9 +863,129 @@ pub async fn trend(
             View::Released(result) => Some(result.index),
             _ => None,
         };
-        points.push((cycle.number, index));
+        points.push(Point {
+            number: cycle.number,
+            month: month_of(cycle.opens_at),
+            index,
+        });
     }
     Ok(points)
+}
+
+/// How a Belonging Index moved since the cycle before, decided from the
+/// two 90 % intervals: a change whose intervals overlap may be noise.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Change {
+    /// Points, rounded.
+    pub points: i64,
+    /// The intervals do not overlap: the move is larger than noise.
+    pub real: bool,
+}
+
+impl Change {
+    pub fn between(before: &crate::privacy::stats::Share, now: &crate::privacy::stats::Share) -> Change {
+        Change {
+            points: (now.value - before.value).round() as i64,
+            real: now.low > before.high || now.high < before.low,
+        }
+    }
+
+    /// "+4, within noise", "−9, a real drop".
+    pub fn words(&self) -> String {
+        let signed = match self.points {
+            p if p > 0 => format!("+{p}"),
+            p if p < 0 => format!("−{}", -p),
+            _ => "±0".into(),
+        };
+        match (self.real, self.points > 0) {
+            (false, _) => format!("{signed}, within noise"),
+            (true, true) => format!("{signed}, a real rise"),
+            (true, false) => format!("{signed}, a real drop"),
+        }
+    }
+}
+
+/// The latest closed cycle of a pulse, as the overview's headline shows it
+/// for one group: what `view` would show, participation as rule 11 allows,
+/// the change since the cycle before, and the trend.
+pub struct Headline {
+    pub cycle: Cycle,
+    pub group: Group,
+    pub view: View,
+    pub participation: crate::privacy::rules::Participation,
+    /// The change since the last earlier cycle that released the index,
+    /// and that cycle's month.
+    pub change: Option<(Change, String)>,
+    /// The last earlier released index and its month, when this cycle's is
+    /// not released.
+    pub last_shown: Option<(crate::privacy::stats::Share, String)>,
+    pub trend: Vec<Point>,
+}
+
+/// One headline per pulse with a closed cycle, newest first, for the first
+/// group the person may see (the organization, where they may). Reads what
+/// [`view`] reads; nothing it would not show.
+pub async fn headlines(app: &App, actor: &Actor, visible: &Visible) -> Result<Vec<Headline>, AppError> {
+    let Some(group) = visible.groups().first().cloned() else {
+        return Ok(Vec::new());
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut latest = Vec::new();
+    let mut cycles = store::cycles_of_org(&app.db, actor.org_id).await?;
+    cycles.sort_by_key(|c| std::cmp::Reverse((c.opens_at, c.number)));
+    for c in cycles {
+        if c.is_closed() && seen.insert(c.pulse_id) {
+            latest.push(c);
+        }
+    }
+    let mut out = Vec::new();
+    for cycle in latest {
+        let (_, view) = view(app, actor, visible, cycle.id, &group).await?;
+        let trend = trend(app, actor, visible, cycle.pulse_id, &group).await?;
+        let now = trend
+            .iter()
+            .position(|p| p.number == cycle.number)
+            .unwrap_or(trend.len());
+        let before = trend[..now]
+            .iter()
+            .rev()
+            .find_map(|p| p.index.map(|s| (s, p.month.clone())));
+        let current = trend.get(now).and_then(|p| p.index);
+        let (change, last_shown) = match (before, current) {
+            (Some((b, month)), Some(c)) => (Some((Change::between(&b, &c), month)), None),
+            (before, None) => (None, before),
+            (None, Some(_)) => (None, None),
+        };
+        let participation = participation_of(&mut *app.db.acquire().await?, &cycle, &group).await?;
+        out.push(Headline {
+            cycle,
+            group: group.clone(),
+            view,
+            participation,
+            change,
+            last_shown,
+            trend,
+        });
+    }
+    Ok(out)
+}
+
+/// Participation of a group in a cycle as rule 11 allows it to be shown.
+async fn participation_of(
+    conn: &mut sqlx::AnyConnection,
+    cycle: &Cycle,
+    group: &Group,
+) -> Result<crate::privacy::rules::Participation, AppError> {
+    let dir = crate::org::service::team_tree(conn, cycle.org_id).await?;
+    let roster = store::roster(conn, cycle.org_id, cycle.id).await?;
+    let (mut people, mut answered) = (0u32, 0u32);
+    for (team, band, done) in roster {
+        if roster_groups(team, band, &dir).contains(group) {
+            people += 1;
+            answered += u32::from(done);
+        }
+    }
+    Ok(crate::privacy::rules::participation(people, answered, cycle.k))
 }
 
 /// Team × pillar % favourable for the teams a person may see.
@@ -896,6 +1022,17 @@ pub async fn heatmap(
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
+}
+
+/// The closed cycle of the same pulse just before this one, if any (the
+/// heatmap shows each cell's change since it).
+pub async fn previous_cycle(app: &App, actor: &Actor, cycle_id: i64) -> Result<Option<i64>, AppError> {
+    let mut conn = app.db.acquire().await?;
+    let cycle = store::cycle(&mut conn, actor.org_id, cycle_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let earlier = store::earlier_cycles(&mut conn, actor.org_id, cycle.pulse_id, cycle.number).await?;
+    Ok(earlier.iter().max_by_key(|c| c.number).map(|c| c.id))
 }
 
 /// Open cycles the person still has to answer, for the home page.

@@ -54,11 +54,49 @@ impl From<MultipartRejection> for AppError {
 
 #[derive(Template)]
 #[template(path = "web/templates/error.html")]
-struct ErrorPage<'a> {
+struct ErrorPage {
     status: u16,
-    title: &'a str,
+    title: &'static str,
     message: String,
-    field: Option<&'a str>,
+    /// What the person can do next, in a sentence.
+    next: &'static str,
+}
+
+/// The page's heading and next step for an error, in plain words: never
+/// an HTTP reason phrase or an internal name.
+fn words(error: &AppError) -> (&'static str, &'static str) {
+    match error {
+        AppError::Invalid { .. } | AppError::BadRequest(_) | AppError::UnsupportedMediaType(_) => (
+            "Something in the form needs a change",
+            "Go back, correct what is described above and send it again.",
+        ),
+        AppError::Forbidden => (
+            "You cannot do this",
+            "Your role does not allow it. If you think it should, ask an owner or HR admin of your organization.",
+        ),
+        AppError::CsrfMismatch => (
+            "This form has expired",
+            "Go back, reload the page and send the form again.",
+        ),
+        AppError::NotFound => (
+            "Page not found",
+            "The link may be mistyped, or what it pointed to was removed. Start again from the home page.",
+        ),
+        AppError::Conflict { .. } => (
+            "That cannot be done right now",
+            "Go back: the page may have changed since you opened it.",
+        ),
+        AppError::TooLarge { .. } => ("That is too large", "Go back and send something smaller."),
+        AppError::TooManyRequests { .. } => (
+            "Please wait a moment",
+            "Too many tries in a short time. Wait a little, then try again.",
+        ),
+        AppError::Internal(_) => (
+            "Something went wrong on our side",
+            "It is logged for whoever runs this server. Try again in a minute; if it keeps happening, tell them.",
+        ),
+        AppError::Unauthorized | AppError::MustChangePassword => ("Please sign in", "Sign in, then try again."),
+    }
 }
 
 impl IntoResponse for AppError {
@@ -72,11 +110,12 @@ impl IntoResponse for AppError {
             _ => {}
         }
         let status = self.status();
+        let (title, next) = words(&self);
         let page = ErrorPage {
             status: status.as_u16(),
-            title: status.canonical_reason().unwrap_or("Error"),
+            title,
             message: self.to_string(),
-            field: self.field(),
+            next,
         };
         let body = page.render().unwrap_or_else(|_| self.to_string());
         let mut response = (status, axum::response::Html(body)).into_response();

@@ -23,6 +23,7 @@ both_databases!(
     another_organization_cannot_touch_a_cycle,
     corrupt_stored_data_is_an_error_never_a_default,
     opening_and_closing_early_ask_first_and_a_pulse_has_one_open_cycle,
+    the_overview_opens_on_headlines_and_the_results_are_drawn,
 );
 
 crate::helpers::both_databases_threaded!(launches_at_once_open_one_cycle);
@@ -1334,5 +1335,72 @@ async fn launches_at_once_open_one_cycle(app: TestApp) {
         1
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM participation").await, 2 * 5);
+    app.run_jobs().await;
+}
+
+/// The demo's owner opens Pulse on the latest results in words and
+/// figures, and the results page draws bars, a coloured heatmap with the
+/// change since the cycle before, and a trend labelled by month.
+async fn the_overview_opens_on_headlines_and_the_results_are_drawn(app: TestApp) {
+    use belong::org::demo;
+    belong::modules::seed_demo_if_empty(&app.state).await.unwrap();
+    let b = app.browser();
+    b.sign_in(demo::ORG_SLUG, demo::OWNER_EMAIL, demo::PASSWORD).await;
+    let overview = b.get("/pulse").await;
+    overview
+        .assert(200, "Latest results")
+        .assert(200, "Monthly belonging pulse")
+        .assert(200, "Participation: at least")
+        .assert(200, r#"class="spark""#)
+        .assert(200, "Belonging Index by cycle:");
+    assert!(
+        !overview.body.contains("style="),
+        "the page's policy refuses inline styles"
+    );
+    // The latest cycle's index with its change since the last one shown,
+    // or, withheld, why and the last one shown.
+    let moved = ["within noise since", "a real rise since", "a real drop since"];
+    let shown = overview.body.contains("90 % interval") && moved.iter().any(|m| overview.body.contains(m));
+    let withheld = overview.body.contains("Last shown:") && overview.body.contains("Not shown");
+    assert!(shown || withheld, "{}", overview.body);
+    if shown {
+        overview.assert(200, r#"aria-label="Pillars, % favourable""#);
+    }
+
+    let org = belong::org::service::org_by_slug(&app.state.db, demo::ORG_SLUG)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let mut closed: Vec<_> = belong::pulse::service::cycles(&app.state, &belong::auth::Actor::system(org))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.is_closed())
+        .collect();
+    closed.sort_by_key(|c| std::cmp::Reverse(c.number));
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mut heatmaps = 0;
+    for c in &closed {
+        let results = b.get(&format!("/pulse/cycles/{}", c.id)).await;
+        results.assert(200, "Belonging Index by cycle:");
+        assert!(!results.body.contains(">#1</text>"), "months, not cycle numbers");
+        assert!(months.iter().any(|m| results.body.contains(&format!(">{m}</text>"))));
+        if results.body.contains("Teams × pillars") {
+            heatmaps += 1;
+            results.assert(200, "Colour:");
+            assert!(results.body.contains(r#"<td class="heat-"#), "{}", results.body);
+        }
+        if results.body.contains("<h3>Pillars</h3>") {
+            results.assert(200, r#"<svg class="bar""#);
+        }
+        // The change since the cycle before shows once both released a team.
+        if c.number > 1 && results.body.contains(r#"<span class="delta">"#) {
+            results.assert(200, "since the cycle before");
+        }
+    }
+    assert!(heatmaps > 0, "some cycle of the demo shows a heatmap");
     app.run_jobs().await;
 }
