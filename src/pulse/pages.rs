@@ -822,10 +822,65 @@ impl ResultsPage {
     }
 }
 
+/// The group picker of a cycle's results: the groups the person may see
+/// that the cycle asked (a self-reported answer always: the roster cannot
+/// tell), the organization first, then teams in the order of the tree,
+/// then time here and the segments; a group whose figures are withheld
+/// says so in its label.
+async fn picker(
+    app: &AppState,
+    actor: &crate::auth::Actor,
+    visible: &service::Visible,
+    cycle: &Cycle,
+    current: &Group,
+    dir: &crate::org::service::Directory,
+    segs: &[super::segments::SegmentQuestion],
+) -> Result<Vec<(String, String)>, AppError> {
+    let asked = service::asked_groups(app, actor, cycle).await?;
+    let plan = if cycle.is_closed() {
+        Some(cycle.released_plan()?)
+    } else {
+        None
+    };
+    let order = |g: &Group| match g {
+        Group::Org => (0, String::new(), 0),
+        Group::Team(t) => (1, dir.team_path(*t).to_lowercase(), 0),
+        Group::TeamOnly(t) => (1, dir.team_path(*t).to_lowercase(), 1),
+        Group::Segment { question, .. } if question == super::groups::TENURE => (2, String::new(), 0),
+        Group::Segment { question, .. } => (3, question.clone(), 0),
+    };
+    let mut groups: Vec<&Group> = visible
+        .groups()
+        .iter()
+        .filter(|g| {
+            *g == current
+                || match g {
+                    Group::Segment { question, .. } => question != super::groups::TENURE || asked.contains(g),
+                    _ => asked.contains(g),
+                }
+        })
+        .collect();
+    // A stable sort keeps the bands and options in their own order.
+    groups.sort_by_key(|g| order(g));
+    Ok(groups
+        .into_iter()
+        .map(|g| {
+            let mut label = group_label(g, dir, segs);
+            if plan.as_ref().is_some_and(|p| !p.allows(g)) {
+                label.push_str(" — not shown");
+            }
+            (g.key(), label)
+        })
+        .collect())
+}
+
 fn group_label(g: &Group, dir: &crate::org::service::Directory, segs: &[super::segments::SegmentQuestion]) -> String {
     match g {
         Group::Org => "Whole organization".into(),
-        Group::Team(t) => format!("{} (with sub-teams)", dir.team_path(*t)),
+        Group::Team(t) if dir.teams.iter().any(|c| c.parent_id == Some(*t)) => {
+            format!("{} (with sub-teams)", dir.team_path(*t))
+        }
+        Group::Team(t) => dir.team_path(*t),
         Group::TeamOnly(t) => format!("{} (own members only)", dir.team_path(*t)),
         Group::Segment { question, value } => {
             let name = if question == super::groups::TENURE {
@@ -868,11 +923,7 @@ async fn show_results(
     let (cycle, view) = service::view(&app, &me.actor, &visible, id, &group).await?;
     let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
     let segs = super::segments::list(&mut *app.db.acquire().await?, me.actor.org_id, false).await?;
-    let groups = visible
-        .groups()
-        .iter()
-        .map(|g| (g.key(), group_label(g, &dir, &segs)))
-        .collect();
+    let groups = picker(&app, &me.actor, &visible, &cycle, &group, &dir, &segs).await?;
     let trend_points = if cycle.is_closed() {
         service::trend(&app, &me.actor, &visible, cycle.pulse_id, &group).await?
     } else {

@@ -2,7 +2,7 @@
 //! through the publication plan — the one gate every page, API response
 //! and export goes through.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use askama::Template;
 use jiff::{SignedDuration, Timestamp, ToSpan};
@@ -781,10 +781,10 @@ pub fn withheld_reason(why: Suppressed, k: u32) -> String {
     match why {
         Suppressed::TooFew => format!("Fewer than {k} people in this group answered, so nothing is shown for it."),
         Suppressed::Differencing => format!(
-            "Not shown: set beside the figures of other groups, this group's figures would narrow answers down to fewer than {k} people."
+            "Not shown, so nobody in it can be singled out: set beside the figures of other groups, this group's figures would narrow answers down to fewer than {k} people."
         ),
         Suppressed::History => format!(
-            "Not shown this cycle: compared with what earlier cycles showed, it would single out fewer than {k} people who joined, left, moved or skipped a cycle. It comes back when the group is steady again."
+            "Not shown this cycle, so nobody in it can be singled out: compared with what earlier cycles showed, it would single out fewer than {k} people who joined, left, moved or skipped a cycle. It comes back when the group is steady again."
         ),
         Suppressed::SegmentHistory => "Not shown: breakdowns by a self-reported answer appear only for a one-off pulse answered by the same people in the same teams as its earlier cycles. Comparing the cycles of a repeating pulse would tell who changed, because nobody, the server included, knows who gave which answer.".into(),
     }
@@ -1022,6 +1022,18 @@ pub async fn heatmap(
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
+}
+
+/// The groups someone on a cycle's roster is in (who was asked, as a
+/// roster says): the results page offers only these.
+pub async fn asked_groups(app: &App, actor: &Actor, cycle: &Cycle) -> Result<HashSet<Group>, AppError> {
+    let mut conn = app.db.acquire().await?;
+    let dir = crate::org::service::team_tree(&mut conn, actor.org_id).await?;
+    let roster = store::roster(&mut conn, actor.org_id, cycle.id).await?;
+    Ok(roster
+        .into_iter()
+        .flat_map(|(team, band, _)| roster_groups(team, band, &dir))
+        .collect())
 }
 
 /// The closed cycle of the same pulse just before this one, if any (the

@@ -1386,6 +1386,29 @@ async fn the_overview_opens_on_headlines_and_the_results_are_drawn(app: TestApp)
     for c in &closed {
         let results = b.get(&format!("/pulse/cycles/{}", c.id)).await;
         results.assert(200, "Belonging Index by cycle:");
+        // The picker: the tree's order, "(with sub-teams)" only where a
+        // team has some, withheld groups said so.
+        let picker = &results.body[results.body.find(r#"<select id="group""#).unwrap()..];
+        let picker = &picker[..picker.find("</select>").unwrap()];
+        assert!(picker.contains(r#"<option value="org""#), "{picker}");
+        assert!(
+            picker.contains("Product &amp; Engineering (with sub-teams)"),
+            "{picker}"
+        );
+        assert!(
+            picker.contains(">Product &amp; Engineering / Platform<")
+                || picker.contains(">Product &amp; Engineering / Platform — not shown<"),
+            "{picker}"
+        );
+        assert!(!picker.contains("Platform (with sub-teams)"), "{picker}");
+        let at = |needle: &str| picker.find(needle).unwrap();
+        assert!(at("Product &amp; Engineering (with sub-teams)") < at("Product &amp; Engineering / Platform"));
+        assert!(
+            results
+                .body
+                .find("Time here")
+                .is_none_or(|t| t > at("Product &amp; Engineering / Platform"))
+        );
         assert!(!results.body.contains(">#1</text>"), "months, not cycle numbers");
         assert!(months.iter().any(|m| results.body.contains(&format!(">{m}</text>"))));
         if results.body.contains("Teams × pillars") {
