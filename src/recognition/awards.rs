@@ -239,17 +239,28 @@ pub async fn close(app: &App, actor: &Actor, round: i64, choice: &str) -> Result
     let winner = if tied.len() == 1 {
         tied[0]
     } else {
-        let names: Vec<String> = tied
+        let votes = |n: i64| {
+            if n == 1 {
+                "1 vote".to_owned()
+            } else {
+                format!("{n} votes")
+            }
+        };
+        let mut names: Vec<String> = tied
             .iter()
             .filter_map(|p| dir.person(*p))
-            .map(|p| format!("{} ({})", p.name, p.id))
+            .map(|p| format!("{} ({})", p.name, votes(best)))
             .collect();
+        names.sort();
         match choice.trim().parse::<i64>() {
             Ok(p) if tied.contains(&p) => p,
             _ => {
                 return Err(AppError::conflict(
                     "winner",
-                    format!("a tie between {}: choose the winner", names.join(" and ")),
+                    format!(
+                        "a tie between {}: choose the winner under “On a tie, the winner”, then close the vote again",
+                        names.join(" and ")
+                    ),
                 ));
             }
         }

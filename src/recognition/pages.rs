@@ -165,7 +165,10 @@ async fn post_thanks(
             let typed = Typed {
                 input: ThanksInput::default(),
                 error: None,
-                notice: Some("Posted. They will get an email too.".into()),
+                notice: Some(match app.mailer.is_on() {
+                    true => "Posted. They will get an email too.".into(),
+                    false => "Posted. They see it on the board.".into(),
+                }),
             };
             Ok(render(&board_page(&app, &me, layout, &q, typed).await?))
         }

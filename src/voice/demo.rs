@@ -104,6 +104,7 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
             first_reply_day: None,
             closing_note: None,
             abusive: false,
+            hidden_day: None,
         };
         store::insert_thread(
             &mut tx,

@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/voice/inbox/{id}/status", post(set_status))
         .route("/voice/inbox/{id}/assign", post(assign))
         .route("/voice/inbox/{id}/abusive", post(mark_abusive))
+        .route("/voice/inbox/{id}/unhide", post(unhide))
 }
 
 /// New threads per session: a few at once, then one every ten minutes.
@@ -455,6 +456,20 @@ async fn assign(
     Form(form): Form<AssignForm>,
 ) -> Result<Response, AppError> {
     apply(app, me, layout, &id, Change::Assign(form.assignee), Default::default()).await
+}
+
+/// An owner's undo of "hide as abusive", within 30 days.
+async fn unhide(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    match Mistake::split(service::unhide(&app, &me.actor, id).await)? {
+        Ok(()) => Ok(Redirect::to(&format!("/voice/inbox/{id}")).into_response()),
+        Err(mistake) => inbox_thread_page(&app, &me, layout, id, Some(mistake), Default::default()).await,
+    }
 }
 
 async fn mark_abusive(

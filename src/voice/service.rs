@@ -206,6 +206,8 @@ pub struct ThreadView {
     pub closing_note: Option<String>,
     pub opened_day: String,
     pub abusive: bool,
+    /// The last day an owner may undo hiding it, when hidden.
+    pub undo_until: Option<String>,
     pub messages: Vec<MessageView>,
 }
 
@@ -246,6 +248,12 @@ async fn view_of(
         closing_note: thread.closing_note.clone(),
         opened_day: thread.opened_day.clone(),
         abusive: thread.abusive,
+        undo_until: thread
+            .hidden_day
+            .as_deref()
+            .filter(|_| thread.abusive)
+            .and_then(undo_until)
+            .map(|d| d.to_string()),
         messages,
     })
 }
@@ -306,6 +314,7 @@ pub async fn open_by_code(app: &App, code: &FeedbackCode) -> Result<ThreadView, 
                 closing_note: None,
                 opened_day: day.clone(),
                 abusive: false,
+                undo_until: None,
                 messages: Vec::new(),
             };
             (dir, view)
@@ -514,7 +523,12 @@ pub async fn thread_for_recipient(
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
     let mut conn = app.db.acquire().await?;
     let thread = readable(&mut conn, &dir, actor, id).await?;
-    let view = view_of(&mut conn, &dir, &thread, true).await?;
+    let mut view = view_of(&mut conn, &dir, &thread, true).await?;
+    // The undo is offered only while it would be taken.
+    let (day, _) = today(app, &mut conn, actor.org_id).await?;
+    if view.undo_until.as_deref().is_some_and(|until| until < day.as_str()) {
+        view.undo_until = None;
+    }
     drop(conn);
     audit::record_now(
         &app.db,
@@ -548,6 +562,15 @@ pub enum Change {
     MarkAbusive,
 }
 
+/// How long an owner may undo "hide as abusive".
+pub const UNDO_DAYS: i64 = 30;
+
+/// The last day a thread hidden on `hidden_day` may be shown again.
+pub fn undo_until(hidden_day: &str) -> Option<jiff::civil::Date> {
+    let day: jiff::civil::Date = hidden_day.parse().ok()?;
+    day.checked_add(jiff::Span::new().days(UNDO_DAYS)).ok()
+}
+
 /// Refuses, as [`change`] would, a recipient who may not change the
 /// thread or a thread that cannot change (the page that asks first).
 pub async fn may_change(app: &App, actor: &Actor, id: i64) -> Result<(), AppError> {
@@ -556,6 +579,40 @@ pub async fn may_change(app: &App, actor: &Actor, id: i64) -> Result<(), AppErro
     if thread.abusive {
         return Err(AppError::conflict("thread", "this thread is already hidden as abusive"));
     }
+    Ok(())
+}
+
+/// An owner shows a thread hidden as abusive again, within [`UNDO_DAYS`]
+/// of hiding it; audited.
+pub async fn unhide(app: &App, actor: &Actor, id: i64) -> Result<(), AppError> {
+    actor.require(Permission::ManageOwners)?;
+    let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
+    let (day, _) = today(app, &mut *app.db.acquire().await?, actor.org_id).await?;
+    let mut tx = app.db.begin_rule(actor.org_id).await?;
+    let thread = readable(&mut tx, &dir, actor, id).await?;
+    let until = thread.hidden_day.as_deref().and_then(undo_until);
+    let today: jiff::civil::Date = day.parse().map_err(AppError::internal)?;
+    match until {
+        _ if !thread.abusive => return Err(AppError::conflict("thread", "this thread is not hidden")),
+        Some(until) if today <= until => {}
+        _ => {
+            return Err(AppError::conflict(
+                "thread",
+                format!("hiding can be undone for {UNDO_DAYS} days only, and that time has passed"),
+            ));
+        }
+    }
+    store::unhide(&mut tx, &thread).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "feedback.unhide",
+        Subject::FeedbackThread(id),
+        "",
+        app.now(),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -623,7 +680,7 @@ pub async fn change(app: &App, actor: &Actor, id: i64, change: Change) -> Result
             "feedback.assign"
         }
         Change::MarkAbusive => {
-            store::mark_abusive(&mut tx, &thread).await?;
+            store::mark_abusive(&mut tx, &thread, &day).await?;
             "feedback.abusive"
         }
     };

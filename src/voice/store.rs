@@ -18,6 +18,9 @@ pub struct Thread {
     pub first_reply_day: Option<String>,
     pub closing_note: Option<String>,
     pub abusive: bool,
+    /// The day it was hidden as abusive (none for threads hidden before
+    /// the day was kept).
+    pub hidden_day: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -30,7 +33,7 @@ pub struct Message {
 }
 
 const THREAD_COLUMNS: &str = "id, org_id, team_id, pillar, topic, status, assignee_id, opened_day, delivered_day,
-                              first_reply_day, closing_note, abusive";
+                              first_reply_day, closing_note, abusive, hidden_day";
 
 fn thread_from_row(r: &AnyRow) -> Result<Thread, sqlx::Error> {
     Ok(Thread {
@@ -51,6 +54,7 @@ fn thread_from_row(r: &AnyRow) -> Result<Thread, sqlx::Error> {
         first_reply_day: r.try_get("first_reply_day")?,
         closing_note: r.try_get("closing_note")?,
         abusive: r.try_get::<i64, _>("abusive")? != 0,
+        hidden_day: r.try_get("hidden_day")?,
     })
 }
 
@@ -290,8 +294,19 @@ pub async fn note_reply(conn: &mut AnyConnection, thread: &Thread, day: &str) ->
     Ok(())
 }
 
-pub async fn mark_abusive(conn: &mut AnyConnection, thread: &Thread) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE feedback_threads SET abusive = 1 WHERE org_id = $1 AND id = $2")
+pub async fn mark_abusive(conn: &mut AnyConnection, thread: &Thread, day: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE feedback_threads SET abusive = 1, hidden_day = $1 WHERE org_id = $2 AND id = $3")
+        .bind(day)
+        .bind(thread.org_id)
+        .bind(thread.id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// An owner's undo of "hide as abusive".
+pub async fn unhide(conn: &mut AnyConnection, thread: &Thread) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE feedback_threads SET abusive = 0, hidden_day = NULL WHERE org_id = $1 AND id = $2")
         .bind(thread.org_id)
         .bind(thread.id)
         .execute(conn)

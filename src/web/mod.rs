@@ -165,6 +165,9 @@ pub struct Layout {
     pub nav: Vec<NavEntry>,
     /// An owner is signed in (pages offer owner-only actions).
     pub owner: bool,
+    /// Email is not configured: owners see a banner saying so, since
+    /// nothing the product would email reaches anyone.
+    pub email_off: bool,
 }
 
 impl FromRequestParts<AppState> for Layout {
@@ -182,6 +185,7 @@ impl FromRequestParts<AppState> for Layout {
             person_name: session.as_ref().map(|s| s.person_name.clone()),
             org_name: session.as_ref().map(|s| s.org_name.clone()),
             owner: session.as_ref().is_some_and(|s| s.actor.can(Permission::ManageOwners)),
+            email_off: !app.mailer.is_on(),
             nav: match &session {
                 None => Vec::new(),
                 Some(s) => app

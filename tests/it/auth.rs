@@ -130,7 +130,7 @@ async fn forms_without_the_session_csrf_token_are_refused(app: TestApp) {
             ],
         )
         .await;
-    no_token.assert(403, "csrf");
+    no_token.assert(403, "This form has expired");
 
     b.sign_in("bars-co", "hera@bars.example", PASSWORD).await;
     let before = app.count("SELECT COUNT(*) FROM teams").await;
@@ -139,13 +139,13 @@ async fn forms_without_the_session_csrf_token_are_refused(app: TestApp) {
         .assert(403, "another site");
     b.post_raw("/teams", &[("csrf", "0".repeat(64).as_str()), ("name", "Sneaky")])
         .await
-        .assert(403, "csrf");
+        .assert(403, "This form has expired");
     // The pre-session token of another visitor does not work either.
     let other = app.browser();
     other.get("/signin").await;
     b.post_raw("/teams", &[("csrf", other.csrf().as_str()), ("name", "Sneaky")])
         .await
-        .assert(403, "csrf");
+        .assert(403, "This form has expired");
     assert_eq!(
         app.count("SELECT COUNT(*) FROM teams").await,
         before,

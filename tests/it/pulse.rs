@@ -448,7 +448,9 @@ async fn no_combination_of_released_groups_isolates_anyone(app: TestApp) {
         .skip(1)
         .map(|s| s.split('"').next().unwrap().to_owned())
         .collect();
-    assert!(keys.len() >= 8, "{keys:?}");
+    // The organization, the five teams and team 0's own members: the
+    // picker offers no time-here band nobody on the roster is in.
+    assert!(keys.len() >= 6, "{keys:?}");
     let mut released: Vec<Group> = Vec::new();
     for key in &keys {
         let page = hr.get(&format!("/pulse/cycles/{cycle}?group={key}")).await;

@@ -678,7 +678,8 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
     hr.get("/thanks/awards").await;
     hr.post(&june_path("close"), &[("confirm", "yes")])
         .await
-        .assert(409, "a tie between");
+        .assert(409, "a tie between Barista 3 (1 vote) and Cook 2 (1 vote)")
+        .assert(409, "On a tie, the winner");
     hr.post(
         &june_path("close"),
         &[("winner", barista3.as_str()), ("confirm", "yes")],

@@ -203,6 +203,7 @@ async fn an_anonymous_thread_of_four_messages_leaves_no_trace_of_its_sender(app:
             "code_hash",
             "delivered_day",
             "first_reply_day",
+            "hidden_day",
             "id",
             "opened_day",
             "org_id",
@@ -610,6 +611,45 @@ async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
     anon.post("/voice/thread/reply", &[("code", code.as_str()), ("body", "again")])
         .await
         .assert(409, "closed");
+
+    // An owner can undo the hiding within 30 days; a manager cannot.
+    manager.get("/voice/inbox").await;
+    manager.post(&path("unhide"), &[]).await.assert(403, "not allowed");
+    owner
+        .get(&format!("/voice/inbox/{id}"))
+        .await
+        .assert(200, "Undo: show it to its recipients again");
+    let shown = owner.post(&path("unhide"), &[]).await;
+    assert_eq!(shown.status.as_u16(), 303, "{}", shown.body);
+    manager
+        .get("/voice/inbox")
+        .await
+        .assert(200, &format!("/voice/inbox/{id}"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'feedback.unhide'")
+            .await,
+        1
+    );
+    manager.get(&format!("/voice/inbox/{id}")).await;
+    manager.post(&path("abusive"), &[("confirm", "yes")]).await;
+    // Thirty-one days later (moved back in the row, so sessions stay):
+    sqlx::query("UPDATE feedback_threads SET hidden_day = $1 WHERE id = $2")
+        .bind((jiff::Zoned::now().date() - jiff::Span::new().days(31)).to_string())
+        .bind(id)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    owner
+        .get(&format!("/voice/inbox/{id}"))
+        .await
+        .assert(200, "Hidden as abusive");
+    assert!(!owner.get(&format!("/voice/inbox/{id}")).await.body.contains("Undo:"));
+    owner.post(&path("unhide"), &[]).await.assert(409, "for 30 days only");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM feedback_threads WHERE abusive = 1")
+            .await,
+        1
+    );
     // A sender may sign a later message, by choice, and only as themselves.
     let signer = app.signed_in(&o.people[0][4].2).await;
     signer.get("/voice").await;
