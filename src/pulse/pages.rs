@@ -553,6 +553,8 @@ struct MessagePage {
     layout: Layout,
     heading: String,
     message: String,
+    /// After an answer: where to go next.
+    onward: bool,
 }
 
 fn refusal(layout: Layout, e: SubmitError) -> Result<Response, AppError> {
@@ -586,6 +588,7 @@ fn refusal(layout: Layout, e: SubmitError) -> Result<Response, AppError> {
             layout,
             heading: heading.into(),
             message: message.into(),
+            onward: false,
         },
     ))
 }
@@ -622,11 +625,24 @@ async fn take_answer(
     action: String,
     fields: Vec<(String, String)>,
 ) -> Result<Response, AppError> {
+    // The thank-you page is the answer's reply itself, not a redirect: a
+    // second request, logged with its session, would tell when this
+    // person answered.
+    let closes = match service::form(app, org_id, cycle_id, person_id).await {
+        Ok((cycle, _)) => Some(day(cycle.closes_at)),
+        Err(_) => None,
+    };
     match service::submit(app, org_id, cycle_id, person_id, &fields).await {
         Ok(()) => Ok(render(&MessagePage {
             layout,
             heading: "Thank you".into(),
-            message: "Your answers are in, stored without your name. Results appear once the pulse closes, for groups large enough to keep everyone anonymous.".into(),
+            message: match closes {
+                Some(day) => format!(
+                    "Your answers are in, stored without your name. Results come once the pulse closes on {day}, for groups large enough to keep everyone anonymous."
+                ),
+                None => "Your answers are in, stored without your name. Results come once the pulse closes, for groups large enough to keep everyone anonymous.".into(),
+            },
+            onward: true,
         })),
         Err(SubmitError::Invalid(errors)) => {
             let (cycle, questions) = match service::form(app, org_id, cycle_id, person_id).await {

@@ -130,7 +130,11 @@ async fn invited_people_answer_by_email_and_results_respect_the_guard(app: TestA
         if i < 9 {
             let fields = answer_fields(&app, o.org, cycle, 4 + (i as i64 % 2)).await;
             let refs: Vec<(&str, &str)> = fields.iter().map(|(a, c)| (a.as_str(), c.as_str())).collect();
-            b.post(&path, &refs).await.assert(200, "Thank you");
+            b.post(&path, &refs)
+                .await
+                .assert(200, "Thank you")
+                .assert(200, "Results come once the pulse closes on 20")
+                .assert(200, "to see results when they come");
             // The same link cannot answer twice.
             b.post(&path, &refs).await.assert(409, "answered already");
             b.get(&path).await.assert(409, "answered already");
@@ -335,7 +339,10 @@ async fn bad_answers_are_refused_and_store_nothing(app: TestApp) {
         .assert(404, "does not work");
     // Finally a good answer goes in, once.
     let refs: Vec<(&str, &str)> = good.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    me.post(&path, &refs).await.assert(200, "Thank you");
+    me.post(&path, &refs)
+        .await
+        .assert(200, "Thank you")
+        .assert(200, "Thank a colleague");
     me.post(&path, &refs).await.assert(409, "answered already");
     assert_eq!(app.count("SELECT COUNT(*) FROM sealed_answers").await, 1);
     app.run_jobs().await;
