@@ -36,12 +36,14 @@ struct SignInPage {
     email: String,
     error: Option<String>,
     notice: Option<String>,
+    next: String,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct SignInQuery {
     org: String,
+    next: String,
 }
 
 async fn show_sign_in(
@@ -57,6 +59,7 @@ async fn show_sign_in(
     Ok(render(&SignInPage {
         layout,
         org,
+        next: after_sign_in(&q.next).to_owned(),
         ..Default::default()
     }))
 }
@@ -67,6 +70,16 @@ struct SignInForm {
     org: String,
     email: String,
     password: String,
+    /// The page asked for before signing in.
+    next: String,
+}
+
+/// Where a sign-in goes: the page asked for, when it is a page of this
+/// server (never another site, never the sign-in pages themselves).
+fn after_sign_in(next: &str) -> &str {
+    crate::web::local_path(next)
+        .filter(|p| !p.starts_with("/signin") && !p.starts_with("/signout"))
+        .unwrap_or("/")
 }
 
 async fn sign_in(
@@ -85,6 +98,7 @@ async fn sign_in(
                 email: form.email.clone(),
                 error: Some(error.to_owned()),
                 notice: None,
+                next: form.next.clone(),
             },
         )
     };
@@ -154,7 +168,11 @@ async fn sign_in(
     }
     let token = session::start(&app.db, org_id, person_id, app.now(), app.settings.session_hours).await?;
     let cookie = cookie_header(&app, session::COOKIE, &token, Some(app.settings.session_hours * 3600));
-    let to = if must_change { "/account/password" } else { "/" };
+    let to = if must_change {
+        "/account/password"
+    } else {
+        after_sign_in(&form.next)
+    };
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(to)).into_response())
 }
 
@@ -291,6 +309,7 @@ async fn request_link(
                 email: form.email.clone(),
                 error,
                 notice,
+                next: String::new(),
             },
         )
     };

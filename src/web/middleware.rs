@@ -26,6 +26,12 @@ pub async fn session_and_csrf(State(app): State<AppState>, req: Request, next: N
     // The API authenticates with bearer tokens only, never cookies, so
     // cross-site forms cannot ride on it and it needs no CSRF token.
     let is_api = req.uri().path().starts_with("/api/");
+    // A page asked for without a session is sent to sign in, and back
+    // here afterwards.
+    let asked = (req.method() == axum::http::Method::GET && !is_api)
+        .then(|| req.uri().path_and_query().map(|p| p.as_str().to_owned()))
+        .flatten()
+        .filter(|p| p != "/");
     let outcome = if is_api {
         Ok((req, None))
     } else {
@@ -41,6 +47,14 @@ pub async fn session_and_csrf(State(app): State<AppState>, req: Request, next: N
         }
         Err(e) => e.into_response(),
     };
+    if let Some(asked) = asked
+        && response.status() == axum::http::StatusCode::SEE_OTHER
+        && response.headers().get(header::LOCATION).is_some_and(|l| l == "/signin")
+        && let Ok(query) = serde_urlencoded::to_string([("next", asked.as_str())])
+        && let Ok(to) = HeaderValue::from_str(&format!("/signin?{query}"))
+    {
+        response.headers_mut().insert(header::LOCATION, to);
+    }
     let headers = response.headers_mut();
     for (name, value) in [
         ("x-content-type-options", "nosniff"),

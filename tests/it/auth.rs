@@ -175,6 +175,43 @@ async fn sign_out_ends_the_session_on_the_server(app: TestApp) {
     assert_eq!(page.status, 303);
     assert_eq!(page.location(), "/signin");
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+
+    // Signing in returns to the page that was asked for, on this server
+    // only.
+    let asked = replay.get("/pulse?x=1").await;
+    assert_eq!(asked.location(), "/signin?next=%2Fpulse%3Fx%3D1");
+    replay
+        .get(asked.location())
+        .await
+        .assert(200, r#"name="next" value="/pulse?x=1""#);
+    let back = replay
+        .post(
+            "/signin",
+            &[
+                ("org", "bars-co"),
+                ("email", "ana@bars.example"),
+                ("password", PASSWORD),
+                ("next", "/pulse?x=1"),
+            ],
+        )
+        .await;
+    assert_eq!(back.location(), "/pulse?x=1");
+    for elsewhere in ["//evil.example/", "https://evil.example/", "/signin", "/\\evil.example"] {
+        let b = app.browser();
+        b.get("/signin").await;
+        let page = b
+            .post(
+                "/signin",
+                &[
+                    ("org", "bars-co"),
+                    ("email", "ana@bars.example"),
+                    ("password", PASSWORD),
+                    ("next", elsewhere),
+                ],
+            )
+            .await;
+        assert_eq!(page.location(), "/", "{elsewhere}");
+    }
 }
 
 async fn employees_and_managers_cannot_manage_people(app: TestApp) {

@@ -112,7 +112,10 @@ async fn hr_admin_adds_edits_and_deactivates_a_person(app: TestApp) {
         &[("end_date", "2026-10-31"), ("reason", "voluntary"), ("confirm", "yes")],
     )
     .await;
-    assert_eq!(dita_b.get("/account/password").await.location(), "/signin");
+    assert_eq!(
+        dita_b.get("/account/password").await.location(),
+        "/signin?next=%2Faccount%2Fpassword"
+    );
     let left = belong::org::service::person(&app.state.db, org, id)
         .await
         .unwrap()
