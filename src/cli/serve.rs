@@ -127,14 +127,15 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr()?;
-    if args.demo
+    let demo_help = args.demo
         && crate::org::service::org_by_slug(&app.db, crate::org::demo::ORG_SLUG)
             .await?
-            .is_some()
-    {
+            .is_some();
+    tracing::info!(%addr, "listening");
+    // Last, after the start-up logs, so it is what a newcomer sees.
+    if demo_help {
         println!("{}", crate::org::demo::sign_in_help(&format!("http://{addr}")));
     }
-    tracing::info!(%addr, "listening");
     let state = AppState(Arc::new(app));
     let (stop_worker, stop) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(crate::jobs::work(state.0.clone(), stop));

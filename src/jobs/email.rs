@@ -18,7 +18,8 @@ impl Job for SendEmail {
 
     async fn run(self, app: &App) -> Result<(), String> {
         if !app.mailer.is_on() {
-            tracing::info!("email is off (no SMTP server configured); a message was dropped");
+            // Said once at start-up; a line per message would bury the rest.
+            tracing::debug!("email is off (no SMTP server configured); a message was dropped");
             return Ok(());
         }
         app.mailer.send(&self.0).await
