@@ -22,6 +22,7 @@ pub const NAV: crate::web::NavEntry = crate::web::NavEntry {
     label: "My data",
     href: "/account/data",
     needs: None,
+    badge: None,
 };
 
 pub fn routes() -> Router<AppState> {

@@ -19,6 +19,7 @@ pub const MODULE: crate::module::Module = crate::module::Module {
         label: "Thanks",
         href: "/thanks",
         needs: None,
+        badge: None,
     }],
     my_data: |app, actor| Box::pin(mydata::part(app, actor)),
     ..crate::module::Module::pages("recognition", pages::routes)

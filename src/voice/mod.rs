@@ -15,12 +15,22 @@ pub const MODULE: crate::module::Module = crate::module::Module {
         jobs.add::<service::Digest>();
     },
     demo: |app, org_id| Box::pin(demo::seed(app, org_id)),
-    nav: &[crate::web::NavEntry {
-        place: 30,
-        label: "Feedback",
-        href: "/voice",
-        needs: None,
-    }],
+    nav: &[
+        crate::web::NavEntry {
+            place: 30,
+            label: "Feedback",
+            href: "/voice",
+            needs: None,
+            badge: None,
+        },
+        crate::web::NavEntry {
+            place: 31,
+            label: "Inbox",
+            href: "/voice/inbox",
+            needs: Some(crate::auth::Permission::ReceiveTeamFeedback),
+            badge: Some(|app, actor| Box::pin(service::waiting(app, actor))),
+        },
+    ],
     my_data: |app, actor| Box::pin(mydata::part(app, actor)),
     ..crate::module::Module::pages("voice", pages::routes)
 };

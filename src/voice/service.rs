@@ -449,6 +449,21 @@ pub struct Inbox {
 
 /// The threads `actor` receives (or, for `hidden`, the ones hidden as
 /// abusive, owners only), newest first, filtered by status.
+/// Threads delivered to this person that nobody has acknowledged yet: the
+/// count beside the inbox in the navigation.
+pub async fn waiting(app: &App, actor: &Actor) -> Result<u32, AppError> {
+    if !actor.can(Permission::ReceiveTeamFeedback) {
+        return Ok(0);
+    }
+    let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
+    let mine = my_team(&dir, actor);
+    let threads = store::delivered_threads(&mut *app.db.acquire().await?, actor.org_id).await?;
+    Ok(threads
+        .iter()
+        .filter(|t| !t.abusive && t.status == Status::New && may_read(actor, mine, t))
+        .count() as u32)
+}
+
 pub async fn inbox(app: &App, actor: &Actor, status: Option<Status>, hidden: bool) -> Result<Inbox, AppError> {
     if hidden && !crate::auth::policy::is_owner(actor.role) {
         return Err(AppError::Forbidden);

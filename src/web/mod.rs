@@ -148,6 +148,24 @@ pub struct NavEntry {
     pub label: &'static str,
     pub href: &'static str,
     pub needs: Option<Permission>,
+    /// How many things wait there for the person (shown beside the link
+    /// when more than none).
+    pub badge: Option<BadgeFn>,
+}
+
+/// A module's count for its navigation link.
+pub type BadgeFn = for<'a> fn(
+    &'a crate::app::App,
+    &'a Actor,
+) -> std::pin::Pin<Box<dyn Future<Output = Result<u32, AppError>> + Send + 'a>>;
+
+/// A link of the navigation as a page shows it.
+#[derive(Clone, Debug)]
+pub struct NavLink {
+    pub label: &'static str,
+    pub href: &'static str,
+    /// Waiting items, when some.
+    pub count: Option<u32>,
 }
 
 /// Every module's navigation links in order: an app part, filled at the
@@ -162,7 +180,7 @@ pub struct Layout {
     pub csrf: String,
     pub person_name: Option<String>,
     pub org_name: Option<String>,
-    pub nav: Vec<NavEntry>,
+    pub nav: Vec<NavLink>,
     /// An owner is signed in (pages offer owner-only actions).
     pub owner: bool,
     /// Email is not configured: owners see a banner saying so, since
@@ -188,13 +206,26 @@ impl FromRequestParts<AppState> for Layout {
             email_off: !app.mailer.is_on(),
             nav: match &session {
                 None => Vec::new(),
-                Some(s) => app
-                    .part::<Nav>()
-                    .0
-                    .iter()
-                    .filter(|e| e.needs.is_none_or(|p| s.actor.can(p)))
-                    .copied()
-                    .collect(),
+                Some(s) => {
+                    let mut links = Vec::new();
+                    for e in app
+                        .part::<Nav>()
+                        .0
+                        .iter()
+                        .filter(|e| e.needs.is_none_or(|p| s.actor.can(p)))
+                    {
+                        let count = match e.badge {
+                            Some(badge) => Some(badge(app, &s.actor).await?).filter(|n| *n > 0),
+                            None => None,
+                        };
+                        links.push(NavLink {
+                            label: e.label,
+                            href: e.href,
+                            count,
+                        });
+                    }
+                    links
+                }
             },
         })
     }

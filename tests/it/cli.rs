@@ -341,7 +341,10 @@ async fn serve_demo_prints_sign_in_help_and_stops_on_sigterm() {
     assert!(logs.contains("stopped"), "{logs}");
     assert!(!logs.contains("belong-demo"), "the log holds a password: {logs}");
     assert!(logs.contains("email is off"), "said once at start-up: {logs}");
-    assert!(!logs.contains("a message was dropped"), "no line per dropped email: {logs}");
+    assert!(
+        !logs.contains("a message was dropped"),
+        "no line per dropped email: {logs}"
+    );
 }
 
 /// A WAL grown large before a crash is folded back and emptied when the

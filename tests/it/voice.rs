@@ -493,6 +493,11 @@ async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
     let employee = app.signed_in(&o.people[0][1].2).await;
     let inbox = manager.get("/voice/inbox").await;
     assert!(inbox.body.contains(&format!("/voice/inbox/{id}")) && !inbox.body.contains("HR and the owners</td>"));
+    // The navigation says a thread waits for the manager; not for others.
+    let waiting = r#"Inbox <span class="count">1<span class="sr-only"> waiting</span></span>"#;
+    manager.get("/").await.assert(200, waiting);
+    assert!(!other_manager.get("/").await.body.contains(waiting));
+    assert!(!employee.get("/").await.body.contains(">Inbox"), "employees receive nothing");
     other_manager
         .get(&format!("/voice/inbox/{id}"))
         .await
