@@ -159,13 +159,17 @@ impl PulseInput {
         if chosen < self.per_cycle {
             return refuse(format!("choose at least {} questions", self.per_cycle));
         }
-        // Every rotating question is asked at least once a quarter.
+        // A repeating pulse asks every rotating question at least once in
+        // its rotation window (a quarter of monthly cycles, a year of
+        // quarterly ones). A one-off pulse asks those that fit.
         let rotating = chosen - core_n;
-        let room = (self.per_cycle - core_n) * self.schedule.cycles_per_quarter();
-        if rotating > room {
-            return refuse(format!(
-                "{rotating} rotating questions cannot all be asked each quarter: there is room for {room}; ask fewer, or more per cycle"
-            ));
+        if let Some((cycles, window)) = self.schedule.rotation_window() {
+            let room = (self.per_cycle - core_n) * cycles;
+            if rotating > room {
+                return refuse(format!(
+                    "{rotating} rotating questions cannot all be asked {window}: there is room for {room}; make fewer rotate, or ask more per cycle"
+                ));
+            }
         }
         for p in Pillar::BELONGING {
             if !core.iter().any(|id| pillar_of(id) == Some(p)) {
@@ -202,12 +206,21 @@ impl Schedule {
         }
     }
 
-    /// Cycles in a quarter: every rotating question must be asked once in
-    /// that many cycles.
+    /// Cycles in a quarter.
     pub fn cycles_per_quarter(self) -> i64 {
         match self {
             Schedule::Monthly => 3,
             Schedule::Once | Schedule::Quarterly => 1,
+        }
+    }
+
+    /// The cycles within which every rotating question is asked at least
+    /// once, and that window in words; none for a one-off pulse.
+    pub fn rotation_window(self) -> Option<(i64, &'static str)> {
+        match self {
+            Schedule::Once => None,
+            Schedule::Monthly => Some((3, "each quarter")),
+            Schedule::Quarterly => Some((4, "each year")),
         }
     }
 
@@ -569,6 +582,31 @@ mod tests {
             Some("3 years or more")
         );
         assert_eq!(tenure_band(None, on), None);
+    }
+
+    #[test]
+    fn the_defaults_are_valid_for_every_schedule() {
+        let bank: Vec<Question> = BUILTIN
+            .iter()
+            .enumerate()
+            .map(|(i, (p, _))| Question::sample(i as i64, *p))
+            .collect();
+        for schedule in [Schedule::Once, Schedule::Monthly, Schedule::Quarterly] {
+            let input = PulseInput {
+                title: "Pulse".into(),
+                schedule,
+                open_days: 7,
+                remind_days: 3,
+                per_cycle: DEFAULT_PER_CYCLE,
+                teams: None,
+                questions: default_selection(&bank),
+            };
+            assert!(
+                input.check_questions(&bank).is_ok(),
+                "{schedule:?}: {:?}",
+                input.check_questions(&bank)
+            );
+        }
     }
 
     #[test]

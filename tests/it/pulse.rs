@@ -35,8 +35,8 @@ async fn launch_pulse(app: &TestApp, hr: &Browser, org: i64) -> i64 {
     launch_pulse_every(app, hr, org, "monthly").await
 }
 
-/// [`launch_pulse`] with another schedule.
-async fn launch_pulse_every(app: &TestApp, hr: &Browser, org: i64, schedule: &str) -> i64 {
+/// Designs a pulse through the form with the designer's defaults.
+async fn design_pulse(app: &TestApp, hr: &Browser, org: i64, schedule: &str) {
     let bank = belong::pulse::service::question_bank(&app.state, org).await.unwrap();
     let cores = belong::pulse::model::default_selection(&bank)
         .iter()
@@ -65,6 +65,11 @@ async fn launch_pulse_every(app: &TestApp, hr: &Browser, org: i64, schedule: &st
     let refs: Vec<(&str, &str)> = fields.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let made = hr.post("/pulse", &refs).await;
     assert_eq!(made.status, 303, "{}", made.body);
+}
+
+/// [`launch_pulse`] with another schedule.
+async fn launch_pulse_every(app: &TestApp, hr: &Browser, org: i64, schedule: &str) -> i64 {
+    design_pulse(app, hr, org, schedule).await;
     let overview = hr.get("/pulse").await;
     let launch = overview.action("/pulse/");
     let opened = hr.post(&format!("/pulse/{launch}"), &[("confirm", "yes")]).await;
@@ -1314,6 +1319,16 @@ async fn opening_and_closing_early_ask_first_and_a_pulse_has_one_open_cycle(app:
     belong::jobs::run_due(&app.state, "t").await.unwrap();
     assert_eq!(app.count("SELECT COUNT(*) FROM cycles").await, 2);
     assert_eq!(smtp.received().len(), sent + 10);
+
+    // The designer's defaults hold for every schedule it offers: a
+    // quarterly pulse designed with them is accepted and opens.
+    design_pulse(&app, &hr, o.org, "quarterly").await;
+    let quarterly = app.count("SELECT id FROM pulses WHERE schedule = 'quarterly'").await;
+    let cycle = belong::pulse::service::launch(&app.state, o.org, quarterly)
+        .await
+        .unwrap();
+    belong::pulse::service::close(&app.state, o.org, cycle).await.unwrap();
+    app.run_jobs().await;
 }
 
 /// Eight launches of one pulse at once: one cycle opens, the others are

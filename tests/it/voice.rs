@@ -497,7 +497,10 @@ async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
     let waiting = r#"Inbox <span class="count">1<span class="sr-only"> waiting</span></span>"#;
     manager.get("/").await.assert(200, waiting);
     assert!(!other_manager.get("/").await.body.contains(waiting));
-    assert!(!employee.get("/").await.body.contains(">Inbox"), "employees receive nothing");
+    assert!(
+        !employee.get("/").await.body.contains(">Inbox"),
+        "employees receive nothing"
+    );
     other_manager
         .get(&format!("/voice/inbox/{id}"))
         .await
