@@ -188,6 +188,19 @@ pub struct Layout {
     pub email_off: bool,
 }
 
+impl Layout {
+    /// The links of the main navigation: the product's pages.
+    pub fn main_links(&self) -> Vec<&NavLink> {
+        self.nav.iter().filter(|l| !l.href.starts_with("/account")).collect()
+    }
+
+    /// The person's own pages (password, API tokens, their data), in the
+    /// menu under their name rather than in everyone's top bar.
+    pub fn account_links(&self) -> Vec<&NavLink> {
+        self.nav.iter().filter(|l| l.href.starts_with("/account")).collect()
+    }
+}
+
 impl FromRequestParts<AppState> for Layout {
     type Rejection = AppError;
 

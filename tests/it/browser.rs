@@ -286,11 +286,37 @@ async fn a_person_signs_in_uses_the_pages_and_signs_out_in_chromium() {
         ("password", "/account/password"),
         ("audit", "/audit"),
         ("api", "/api"),
+        ("pulse", "/pulse"),
+        ("pulse-new", "/pulse/new"),
+        ("not-found", "/no-such-page"),
     ];
     for (name, path) in pages {
         chrome.goto(&format!("{base}{path}")).await;
         chrome.check_page(name, &mut failures).await;
     }
+    // The results of every closed cycle of the demo: bars, the coloured
+    // heatmap and the trend pass axe-core, colour contrast included.
+    let org = belong::org::service::org_by_slug(&app.state.db, belong::org::demo::ORG_SLUG)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let cycles = belong::pulse::service::cycles(&app.state, &belong::auth::Actor::system(org))
+        .await
+        .unwrap();
+    for c in cycles.iter().filter(|c| c.is_closed()) {
+        chrome.goto(&format!("{base}/pulse/cycles/{}", c.id)).await;
+        chrome.check_page(&format!("results-{}", c.number), &mut failures).await;
+    }
+    // Opening a cycle asks first (or says one is open already).
+    chrome.goto(&format!("{base}/pulse")).await;
+    chrome.click("form[action$='/launch'] button").await;
+    let asked = chrome.wait_text("cycle").await;
+    assert!(
+        asked.contains("What will happen") || asked.contains("still open"),
+        "{asked}"
+    );
+    chrome.check_page("confirm-launch", &mut failures).await;
 
     // A person's page, reached by clicking through the list.
     chrome.goto(&format!("{base}/people?q=tomas")).await;
@@ -343,13 +369,18 @@ async fn a_person_signs_in_uses_the_pages_and_signs_out_in_chromium() {
     chrome.check_page("people-phone", &mut failures).await;
 
     // Sign out.
+    chrome.click("details.me summary").await;
     chrome.click("form.signout button").await;
     assert_eq!(
         chrome.wait_url(&format!("{base}/signin")).await,
         format!("{base}/signin")
     );
     chrome.goto(&format!("{base}/people")).await;
-    assert_eq!(chrome.url().await, format!("{base}/signin"), "signed out for real");
+    assert_eq!(
+        chrome.url().await,
+        format!("{base}/signin?next=%2Fpeople"),
+        "signed out for real, and sent back there after signing in"
+    );
 
     chrome.cmd("DELETE", "", Value::Null).await;
     assert!(
@@ -532,6 +563,7 @@ async fn an_anonymous_sender_and_a_manager_exchange_four_messages_in_chromium() 
     let mut failures = Vec::new();
     let sign_in = |email: &'static str| chrome.sign_in(&base, "bars-co", email);
     let sign_out = || async {
+        chrome.click("details.me summary").await;
         chrome.click("form.signout button").await;
         chrome.wait_url(&format!("{base}/signin")).await;
     };
@@ -687,6 +719,7 @@ async fn a_thank_you_is_posted_and_reacted_to_in_chromium() {
     chrome.goto(&format!("{base}/thanks/awards")).await;
     chrome.wait_text("Employee of the month").await;
     chrome.check_page("thanks-awards", &mut failures).await;
+    chrome.click("details.me summary").await;
     chrome.click("form.signout button").await;
     chrome.wait_url(&format!("{base}/signin")).await;
 
@@ -698,6 +731,7 @@ async fn a_thank_you_is_posted_and_reacted_to_in_chromium() {
         "{coverage}"
     );
     chrome.check_page("thanks-coverage", &mut failures).await;
+    chrome.click("details.me summary").await;
     chrome.click("form.signout button").await;
     chrome.wait_url(&format!("{base}/signin")).await;
 
