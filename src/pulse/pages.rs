@@ -123,19 +123,7 @@ impl HeadlineCard {
                     format!("{:.0}–{:.0}", r.index.low, r.index.high),
                 )),
                 None,
-                Pillar::BELONGING
-                    .iter()
-                    .filter_map(|p| {
-                        r.pillars.get(p).map(|s| {
-                            (
-                                p.label(),
-                                format!("{:.0}", s.value),
-                                format!("{:.0}–{:.0}", s.low, s.high),
-                                super::chart::bar_svg(s),
-                            )
-                        })
-                    })
-                    .collect(),
+                pillar_rows(r),
             ),
             View::Withheld(why) => (None, Some(service::withheld_reason(*why, h.cycle.k)), Vec::new()),
             View::FewerThanK | View::Open(_) => (
@@ -813,24 +801,27 @@ impl HeatCell {
     }
 }
 
+/// A result's pillars as the pages show them: label, % favourable, its
+/// 90 % interval, and its bar.
+fn pillar_rows(r: &GroupResult) -> Vec<(&'static str, String, String, String)> {
+    Pillar::BELONGING
+        .iter()
+        .filter_map(|p| {
+            r.pillars.get(p).map(|s| {
+                (
+                    p.label(),
+                    format!("{:.0}", s.value),
+                    format!("{:.0}–{:.0}", s.low, s.high),
+                    super::chart::bar_svg(s),
+                )
+            })
+        })
+        .collect()
+}
+
 impl ResultsPage {
     fn pillars(&self) -> Vec<(&'static str, String, String, String)> {
-        let Some(r) = &self.result else {
-            return Vec::new();
-        };
-        Pillar::BELONGING
-            .iter()
-            .filter_map(|p| {
-                r.pillars.get(p).map(|s| {
-                    (
-                        p.label(),
-                        format!("{:.0}", s.value),
-                        format!("{:.0}–{:.0}", s.low, s.high),
-                        super::chart::bar_svg(s),
-                    )
-                })
-            })
-            .collect()
+        self.result.as_ref().map(pillar_rows).unwrap_or_default()
     }
 
     fn bar(&self, s: &crate::privacy::stats::Share) -> String {
