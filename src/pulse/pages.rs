@@ -403,10 +403,7 @@ async fn launch(
     if !form.given() {
         let preview = service::launch_preview(&app, me.actor.org_id, id).await?;
         if let Some(number) = preview.already_open {
-            return Err(AppError::conflict(
-                "pulse",
-                format!("cycle #{number} of this pulse is still open: close it before opening another"),
-            ));
+            return Err(service::already_open(number));
         }
         let people = match preview.people {
             1 => "1 person".to_owned(),

@@ -155,11 +155,16 @@ pub async fn launch(app: &App, org_id: i64, pulse_id: i64) -> Result<i64, AppErr
     match launch_unless_stopped(app, org_id, pulse_id).await? {
         Launched::Opened(cycle) => Ok(cycle),
         Launched::Stopped => Err(AppError::conflict("pulse", "this pulse is stopped")),
-        Launched::AlreadyOpen { number, .. } => Err(AppError::conflict(
-            "pulse",
-            format!("cycle #{number} of this pulse is still open: close it before opening another"),
-        )),
+        Launched::AlreadyOpen { number, .. } => Err(already_open(number)),
     }
+}
+
+/// The refusal of a second open cycle of a pulse (cycle `number` is open).
+pub fn already_open(number: i64) -> AppError {
+    AppError::conflict(
+        "pulse",
+        format!("cycle #{number} of this pulse is still open: close it before opening another"),
+    )
 }
 
 /// What opening a cycle of a pulse now would do, for the page that asks
