@@ -5,9 +5,14 @@
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    /// A field's value cannot be used (422).
-    #[error("{field}: {message}")]
+    /// A field's value cannot be used (422). The text is the message
+    /// alone: a page names the field by its label (`web::Labels`), the
+    /// API by its key, never the key in words a person reads.
+    #[error("{message}")]
     Invalid { field: String, message: String },
+    /// Several fields of one form cannot be used, all reported at once (422).
+    #[error("{}", join_messages(.0))]
+    Fields(Vec<FieldError>),
     /// The request itself is malformed (400).
     #[error("{0}")]
     BadRequest(String),
@@ -22,7 +27,7 @@ pub enum AppError {
     #[error("this page does not exist, or you cannot see it")]
     NotFound,
     /// The change clashes with what is stored (409).
-    #[error("{field}: {message}")]
+    #[error("{message}")]
     Conflict { field: String, message: String },
     #[error("the form expired or came from another site; go back, reload the page and try again")]
     CsrfMismatch,
@@ -71,13 +76,38 @@ impl AppError {
         Some(text)
     }
 
+    /// Every field problem of a form at once: one is [`AppError::Invalid`],
+    /// several are [`AppError::Fields`], none is `Ok`.
+    pub fn check(errors: Vec<FieldError>) -> Result<(), AppError> {
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::fields(errors))
+        }
+    }
+
+    /// The field problems found, as one error (one field, or several).
+    pub fn fields(mut errors: Vec<FieldError>) -> AppError {
+        if errors.len() == 1 {
+            let e = errors.remove(0);
+            AppError::invalid(e.field, e.message)
+        } else {
+            AppError::Fields(errors)
+        }
+    }
+
     pub fn field(&self) -> Option<&str> {
         match self {
             AppError::Invalid { field, .. } | AppError::Conflict { field, .. } => Some(field),
+            AppError::Fields(errors) => errors.first().map(|e| e.field),
             AppError::CsrfMismatch => Some("csrf"),
             _ => None,
         }
     }
+}
+
+fn join_messages(errors: &[FieldError]) -> String {
+    errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ")
 }
 
 impl From<sqlx::Error> for AppError {

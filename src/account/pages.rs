@@ -11,10 +11,12 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::auth::password::{self, Password};
 use crate::auth::{session, throttle};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::limits;
 use crate::web::middleware::{cookie, cookie_header};
-use crate::web::{ClientIp, Confirm, Confirmed, CurrentPerson, Form, Layout, Query, render, render_with, too_many};
+use crate::web::{
+    ClientIp, Confirm, Confirmed, CurrentPerson, Form, FormErrors, Labels, Layout, Query, render, render_with, too_many,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -34,10 +36,20 @@ struct SignInPage {
     layout: Layout,
     org: String,
     email: String,
-    error: Option<String>,
+    errors: FormErrors,
     notice: Option<String>,
     next: String,
 }
+
+/// The sign-in page's fields, by their labels (the link form's are
+/// `link-org` and `link-email`).
+const SIGN_IN_LABELS: Labels = Labels(&[
+    ("org", "Organization"),
+    ("email", "Email"),
+    ("password", "Password"),
+    ("link-org", "Organization"),
+    ("link-email", "Email"),
+]);
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -89,38 +101,35 @@ async fn sign_in(
     layout: Layout,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, AppError> {
-    let again = |status: StatusCode, error: &str| {
+    let again_with = |status: StatusCode, errors: FormErrors| {
         render_with(
             status,
             &SignInPage {
                 layout: layout.clone(),
                 org: form.org.clone(),
                 email: form.email.clone(),
-                error: Some(error.to_owned()),
+                errors,
                 notice: None,
                 next: form.next.clone(),
             },
         )
     };
+    let again = |status: StatusCode, error: &str| again_with(status, FormErrors::whole(error));
     let email_key = form.email.trim().to_lowercase();
     let slug = form.org.trim().to_lowercase();
+    let mut problems = Vec::new();
     if slug.is_empty() {
-        return Ok(again(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "org: enter your organization's short name.",
-        ));
+        problems.push(FieldError::new("org", "enter your organization's short name"));
     }
     if email_key.is_empty() {
-        return Ok(again(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "email: enter your email address.",
-        ));
+        problems.push(FieldError::new("email", "enter your email address"));
     }
     if form.password.is_empty() {
-        return Ok(again(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "password: enter your password.",
-        ));
+        problems.push(FieldError::new("password", "enter your password"));
+    }
+    if !problems.is_empty() {
+        let errors = FormErrors::found(&problems, SIGN_IN_LABELS);
+        return Ok(again_with(StatusCode::UNPROCESSABLE_ENTITY, errors));
     }
 
     let account = crate::auth::accounts::find(&app.db, &slug, &email_key).await?;
@@ -189,12 +198,19 @@ async fn sign_out(State(app): State<AppState>, headers: axum::http::HeaderMap) -
 struct PasswordPage {
     layout: Layout,
     forced: bool,
-    error: Option<(String, String)>,
+    errors: FormErrors,
     done: bool,
     /// After a change: the person's API tokens still live, offered for
     /// revoking.
     live_tokens: usize,
 }
+
+/// The password form's fields, by their labels.
+const PASSWORD_LABELS: Labels = Labels(&[
+    ("current", "Current password"),
+    ("new", "New password"),
+    ("confirm", "New password again"),
+]);
 
 async fn show_change_password(me: CurrentPerson, layout: Layout) -> Response {
     render(&PasswordPage {
@@ -220,13 +236,13 @@ async fn change_password(
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, AppError> {
     let forced = me.session.must_change_password;
-    let again = |field: &str, message: &str| {
+    let again = |field: &'static str, message: &str| {
         render_with(
             StatusCode::UNPROCESSABLE_ENTITY,
             &PasswordPage {
                 layout: layout.clone(),
                 forced,
-                error: Some((field.to_owned(), message.to_owned())),
+                errors: FormErrors::found(&[FieldError::new(field, message)], PASSWORD_LABELS),
                 done: false,
                 live_tokens: 0,
             },
@@ -279,7 +295,7 @@ async fn change_password(
     Ok(render(&PasswordPage {
         layout,
         forced: false,
-        error: None,
+        errors: FormErrors::default(),
         done: true,
         live_tokens,
     }))
@@ -300,38 +316,35 @@ async fn request_link(
 ) -> Result<Response, AppError> {
     let slug = form.org.trim().to_lowercase();
     let email_key = form.email.trim().to_lowercase();
-    let page = |status: StatusCode, error: Option<String>, notice: Option<String>| {
+    let page = |status: StatusCode, errors: FormErrors, notice: Option<String>| {
         render_with(
             status,
             &SignInPage {
                 layout: layout.clone(),
                 org: form.org.clone(),
                 email: form.email.clone(),
-                error,
+                errors,
                 notice,
                 next: String::new(),
             },
         )
     };
+    let mut problems = Vec::new();
     if slug.is_empty() {
-        return Ok(page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("org: enter your organization's short name.".into()),
-            None,
-        ));
+        problems.push(FieldError::new("link-org", "enter your organization's short name"));
     }
     if crate::shared::Email::parse(&email_key).is_err() {
-        return Ok(page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("email: enter the email address you work with.".into()),
-            None,
-        ));
+        problems.push(FieldError::new("link-email", "enter the email address you work with"));
+    }
+    if !problems.is_empty() {
+        let errors = FormErrors::found(&problems, SIGN_IN_LABELS);
+        return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, errors, None));
     }
     for bucket in throttle::link_buckets(&slug, &email_key, client) {
         if let Err(retry_after) = limits::take(&app.db, &bucket, app.now()).await? {
             let message = format!("Too many links asked for. {}", throttle::wait_words(retry_after));
             return Ok(too_many(
-                page(StatusCode::TOO_MANY_REQUESTS, Some(message), None),
+                page(StatusCode::TOO_MANY_REQUESTS, FormErrors::whole(message), None),
                 retry_after,
             ));
         }
@@ -346,7 +359,7 @@ async fn request_link(
     }
     Ok(page(
         StatusCode::OK,
-        None,
+        FormErrors::default(),
         Some("If that address belongs to an active account, a sign-in link is on its way. It works once, within 15 minutes.".into()),
     ))
 }
@@ -395,7 +408,7 @@ struct TokensPage {
     layout: Layout,
     tokens: Vec<TokenRow>,
     new_token: Option<String>,
-    error: Option<String>,
+    errors: FormErrors,
     name: String,
     /// What the action that led here did.
     notice: Option<&'static str>,
@@ -414,7 +427,7 @@ async fn tokens_page(
     me: &CurrentPerson,
     layout: Layout,
     new_token: Option<String>,
-    error: Option<String>,
+    errors: FormErrors,
     name: String,
 ) -> Result<TokensPage, AppError> {
     let day = |t: jiff::Timestamp| t.strftime("%Y-%m-%d").to_string();
@@ -433,7 +446,7 @@ async fn tokens_page(
         layout,
         tokens,
         new_token,
-        error,
+        errors,
         name,
         notice: None,
     })
@@ -451,7 +464,7 @@ async fn show_tokens(
     layout: Layout,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, AppError> {
-    let mut page = tokens_page(&app, &me, layout, None, None, String::new()).await?;
+    let mut page = tokens_page(&app, &me, layout, None, FormErrors::default(), String::new()).await?;
     if q.notice == "revoked" {
         page.notice = Some("Revoked: programs using it are refused from now on.");
     }
@@ -473,12 +486,14 @@ async fn create_token(
     let name = match crate::auth::tokens::parse_name(&form.name) {
         Ok(n) => n,
         Err(e) => {
-            let page = tokens_page(&app, &me, layout, None, Some(format!("Name: {e}")), form.name).await?;
+            let errors = FormErrors::found(&[FieldError::new("name", e)], Labels(&[("name", "Name")]));
+            let page = tokens_page(&app, &me, layout, None, errors, form.name).await?;
             return Ok(render_with(StatusCode::UNPROCESSABLE_ENTITY, &page));
         }
     };
     let secret = crate::auth::tokens::create(&app.db, me.actor.org_id, me.actor.person_id, &name, app.now()).await?;
-    let mut response = render(&tokens_page(&app, &me, layout, Some(secret), None, String::new()).await?);
+    let mut response =
+        render(&tokens_page(&app, &me, layout, Some(secret), FormErrors::default(), String::new()).await?);
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, "no-store".parse().expect("static header"));

@@ -20,8 +20,8 @@ use crate::auth::{Actor, Permission};
 use crate::db::new_id;
 use crate::error::AppError;
 use crate::web::{
-    ActiveForm, Confirm, CurrentPerson, Form, FormErrors, Layout, Mistake, Query, UPLOAD_LIMIT, parse_id, render,
-    render_with,
+    ActiveForm, Confirm, CurrentPerson, Form, FormErrors, Labels, Layout, Mistake, Query, UPLOAD_LIMIT, parse_id,
+    render, render_with,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -253,7 +253,9 @@ struct PersonFormPage {
     managers: Vec<(i64, String)>,
     time_zones: Vec<String>,
     reasons: Vec<LeaveReason>,
-    today: String,
+    /// The leaving form's last day and reason: today, or as last sent.
+    leave_day: String,
+    leave_reason: String,
     notice: Option<String>,
 }
 
@@ -282,7 +284,8 @@ impl PersonFormPage {
             managers,
             time_zones,
             reasons: LeaveReason::ALL.to_vec(),
-            today: jiff::Zoned::now().date().to_string(),
+            leave_day: jiff::Zoned::now().date().to_string(),
+            leave_reason: String::new(),
             notice: None,
         }
     }
@@ -318,28 +321,30 @@ async fn person_form_again(
     person: Option<Person>,
     form: PersonForm,
     status: StatusCode,
-    errors: Vec<FieldError>,
+    errors: FormErrors,
 ) -> Result<Response, AppError> {
     let dir = service::directory(&app.db, me.actor.org_id).await?;
     let mut page = PersonFormPage::new(layout, me, &dir, person, form);
-    page.errors = FormErrors(errors);
+    page.errors = errors;
     Ok(render_with(status, &page))
 }
 
-/// The fields of the people and team forms, where a mistake is shown.
-const FIELDS: &[&str] = &[
-    "name",
-    "email",
-    "role",
-    "team",
-    "manager",
-    "start_date",
-    "time_zone",
-    "person",
-    "parent",
-    "end_date",
-    "reason",
-];
+/// The person page's fields, by the labels it shows them with.
+const PERSON_LABELS: Labels = Labels(&[
+    ("name", "Name"),
+    ("email", "Email"),
+    ("role", "Role"),
+    ("team", "Team"),
+    ("manager", "Manager"),
+    ("start_date", "Start date"),
+    ("time_zone", "Time zone"),
+    ("end_date", "Last day"),
+    ("reason", "Reason"),
+    ("confirm", "I understand that this cannot be undone"),
+]);
+
+/// The team forms' fields, by their labels.
+const TEAM_LABELS: Labels = Labels(&[("name", "Name"), ("parent", "Inside team")]);
 
 async fn add_person(
     State(app): State<AppState>,
@@ -351,12 +356,24 @@ async fn add_person(
     let input = match form.parse() {
         Ok(i) => i,
         Err(errors) => {
+            let errors = FormErrors::found(&errors, PERSON_LABELS);
             return person_form_again(&app, &me, layout, None, form, StatusCode::UNPROCESSABLE_ENTITY, errors).await;
         }
     };
     match Mistake::split(service::add_person(&app, &me.actor, &input).await)? {
         Ok(id) => Ok(Redirect::to(&format!("/people/{id}?notice=added")).into_response()),
-        Err(m) => person_form_again(&app, &me, layout, None, form, m.status, vec![m.field_error(FIELDS)]).await,
+        Err(m) => {
+            person_form_again(
+                &app,
+                &me,
+                layout,
+                None,
+                form,
+                m.status,
+                FormErrors::of(&m, PERSON_LABELS),
+            )
+            .await
+        }
     }
 }
 
@@ -407,6 +424,7 @@ async fn update_person(
         Ok(input) => input,
         Err(errors) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
+            let errors = FormErrors::found(&errors, PERSON_LABELS);
             return person_form_again(&app, &me, layout, Some(person), form, status, errors).await;
         }
     };
@@ -420,7 +438,7 @@ async fn update_person(
                 Some(person),
                 form,
                 m.status,
-                vec![m.field_error(FIELDS)],
+                FormErrors::of(&m, PERSON_LABELS),
             )
             .await
         }
@@ -443,8 +461,21 @@ async fn deactivate_person(
     Form(form): Form<DeactivateForm>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    let end_date = parse_date(&form.end_date).map_err(|e| AppError::invalid("end_date", e))?;
-    let reason = LeaveReason::parse(&form.reason).map_err(|e| AppError::invalid("reason", e))?;
+    let mut problems = Vec::new();
+    let end_date = parse_date(&form.end_date).map_err(|e| problems.push(FieldError::new("end_date", e)));
+    let reason = LeaveReason::parse(&form.reason).map_err(|e| problems.push(FieldError::new("reason", e)));
+    let outcome = match (end_date, reason) {
+        (Ok(end_date), Ok(reason)) if form.confirm == "yes" => {
+            service::deactivate_person(&app, &me.actor, id, end_date, reason).await
+        }
+        _ => AppError::check(problems),
+    };
+    if let Err(m) = Mistake::split(outcome)? {
+        let mut page = person_page_refused(&app, &me, layout, id, &m).await?;
+        page.leave_day = form.end_date;
+        page.leave_reason = form.reason;
+        return Ok(m.show(&page));
+    }
     if form.confirm != "yes" {
         me.actor.require(Permission::ManagePeople)?;
         let person = service::person(&app.db, me.actor.org_id, id)
@@ -469,8 +500,24 @@ async fn deactivate_person(
         .danger()
         .page());
     }
-    service::deactivate_person(&app, &me.actor, id, end_date, reason).await?;
     Ok(Redirect::to(&format!("/people/{id}?notice=deactivated")).into_response())
+}
+
+/// A person's page again, saying why what was asked of it was refused.
+async fn person_page_refused(
+    app: &AppState,
+    me: &CurrentPerson,
+    layout: Layout,
+    id: i64,
+    m: &Mistake,
+) -> Result<PersonFormPage, AppError> {
+    me.actor.require(Permission::ManagePeople)?;
+    let dir = service::directory(&app.db, me.actor.org_id).await?;
+    let person = dir.person(id).cloned().ok_or(AppError::NotFound)?;
+    let form = PersonForm::from_person(&person);
+    let mut page = PersonFormPage::new(layout, me, &dir, Some(person), form);
+    page.errors = FormErrors::of(m, PERSON_LABELS);
+    Ok(page)
 }
 
 async fn reactivate_person(
@@ -492,17 +539,22 @@ struct EraseForm {
 async fn erase_person(
     State(app): State<AppState>,
     me: CurrentPerson,
+    layout: Layout,
     Path(id): Path<String>,
     Form(form): Form<EraseForm>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    if form.confirm != "on" {
-        return Err(AppError::invalid(
+    let outcome = if form.confirm == "on" {
+        service::erase_person(&app, &me.actor, id).await
+    } else {
+        Err(AppError::invalid(
             "confirm",
             "tick the box to confirm: erasing cannot be undone",
-        ));
+        ))
+    };
+    if let Err(m) = Mistake::split(outcome)? {
+        return Ok(m.show(&person_page_refused(&app, &me, layout, id, &m).await?));
     }
-    service::erase_person(&app, &me.actor, id).await?;
     Ok(Redirect::to(&format!("/people/{id}?notice=erased")).into_response())
 }
 
@@ -570,15 +622,19 @@ struct TeamForm {
 
 impl TeamForm {
     fn parse(&self) -> Result<(TeamName, Option<i64>), AppError> {
-        let name = TeamName::parse(&self.name).map_err(|e| AppError::invalid("name", e))?;
+        let mut problems = Vec::new();
+        let name = TeamName::parse(&self.name).map_err(|e| problems.push(FieldError::new("name", e)));
         let parent = match self.parent.trim() {
-            "" => None,
-            raw => Some(
-                raw.parse()
-                    .map_err(|_| AppError::invalid("parent", "choose a team from the list"))?,
-            ),
+            "" => Ok(None),
+            raw => raw
+                .parse()
+                .map(Some)
+                .map_err(|_| problems.push(FieldError::new("parent", "choose a team from the list"))),
         };
-        Ok((name, parent))
+        match (name, parent) {
+            (Ok(name), Ok(parent)) => Ok((name, parent)),
+            _ => Err(AppError::fields(problems)),
+        }
     }
 }
 
@@ -629,7 +685,7 @@ async fn add_team(
         Ok(()) => Ok(Redirect::to("/teams").into_response()),
         Err(m) => {
             let dir = service::directory(&app.db, me.actor.org_id).await?;
-            Ok(m.show(&teams_page(layout, &dir, form, FormErrors(vec![m.field_error(FIELDS)]))))
+            Ok(m.show(&teams_page(layout, &dir, form, FormErrors::of(&m, TEAM_LABELS))))
         }
     }
 }
@@ -704,7 +760,7 @@ async fn update_team(
                 &dir,
                 id,
                 form,
-                FormErrors(vec![m.field_error(FIELDS)]),
+                FormErrors::of(&m, TEAM_LABELS),
             )?))
         }
     }
@@ -724,11 +780,13 @@ async fn set_team_active(
 
 // --- import --------------------------------------------------------------
 
+const IMPORT_LABELS: Labels = Labels(&[("file", "CSV file"), ("mode", "What to import")]);
+
 #[derive(Template)]
 #[template(path = "org/templates/import.html")]
 struct ImportPage {
     layout: Layout,
-    error: Option<String>,
+    errors: FormErrors,
     columns: Vec<&'static str>,
 }
 
@@ -736,7 +794,7 @@ async fn show_import(me: CurrentPerson, layout: Layout) -> Result<Response, AppE
     me.actor.require(Permission::ManagePeople)?;
     Ok(render(&ImportPage {
         layout,
-        error: None,
+        errors: FormErrors::default(),
         columns: import::COLUMNS.to_vec(),
     }))
 }
@@ -764,7 +822,7 @@ async fn preview_import(
             status,
             &ImportPage {
                 layout,
-                error: Some(error),
+                errors: FormErrors::found(&[FieldError::new("file", error)], IMPORT_LABELS),
                 columns: import::COLUMNS.to_vec(),
             },
         )
@@ -783,7 +841,7 @@ async fn preview_import(
                 return Ok(again(
                     layout,
                     StatusCode::BAD_REQUEST,
-                    format!("file: the upload could not be read ({e})"),
+                    format!("the upload could not be read ({e})"),
                 ));
             }
         };
@@ -800,7 +858,7 @@ async fn preview_import(
                     return Ok(again(
                         layout,
                         StatusCode::BAD_REQUEST,
-                        format!("file: the upload could not be read ({e})"),
+                        format!("the upload could not be read ({e})"),
                     ));
                 }
             }
@@ -810,17 +868,13 @@ async fn preview_import(
         return Ok(again(
             layout,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "file: choose a CSV file to upload".into(),
+            "choose a CSV file to upload".into(),
         ));
     };
     let (plan, _) = match import::run(&app, &me.actor, &bytes, Mode::AllOrNothing, true).await {
         Ok(r) => r,
-        Err(AppError::Invalid { field, message }) => {
-            return Ok(again(
-                layout,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("{field}: {message}"),
-            ));
+        Err(AppError::Invalid { message, .. }) => {
+            return Ok(again(layout, StatusCode::UNPROCESSABLE_ENTITY, message));
         }
         Err(e) => return Err(e),
     };
@@ -864,10 +918,10 @@ async fn apply_import(
         "all" => Mode::AllOrNothing,
         "valid" => Mode::ValidRowsOnly,
         _ => {
-            return Err(AppError::invalid(
+            return Err(IMPORT_LABELS.explain(AppError::invalid(
                 "mode",
                 "choose to import all rows or only the valid rows",
-            ));
+            )));
         }
     };
     let (file_name, content) = store::pending_import_batch(&app.db, me.actor.org_id, batch_id)

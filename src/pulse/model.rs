@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use jiff::civil::Date;
 
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 
 pub use crate::shared::Pillar;
 
@@ -110,54 +110,52 @@ pub struct PulseInput {
 
 impl PulseInput {
     /// The rules of a pulse's design, against the organization's question
-    /// bank; the title, trimmed, when they hold. Each refusal names its
-    /// field.
+    /// bank; the title, trimmed, when they hold. Every broken rule is
+    /// reported at once, each naming its field.
     pub fn check(&self, bank: &[Question]) -> Result<String, AppError> {
+        let mut problems = Vec::new();
+        let mut refuse = |field: &'static str, why: String| problems.push(FieldError::new(field, why));
         let title = self.title.trim();
         if title.is_empty() || title.chars().count() > 120 {
-            return Err(AppError::invalid(
-                "title",
-                "give the pulse a title of 1 to 120 characters",
-            ));
+            refuse("title", "give the pulse a title of 1 to 120 characters".into());
         }
         if !(1..=28).contains(&self.open_days) {
-            return Err(AppError::invalid("open_days", "a cycle stays open 1 to 28 days"));
-        }
-        if !(0..self.open_days).contains(&self.remind_days) {
-            return Err(AppError::invalid(
+            refuse("open_days", "a cycle stays open 1 to 28 days".into());
+        } else if !(0..self.open_days).contains(&self.remind_days) {
+            refuse(
                 "remind_days",
-                "the reminder goes out 0 days (none) up to the open days before close",
-            ));
+                "the reminder goes out 0 days (none) up to the open days before close".into(),
+            );
         }
         if !(5..=10).contains(&self.per_cycle) {
-            return Err(AppError::invalid("per_cycle", "ask 5 to 10 questions per cycle"));
+            refuse("per_cycle", "ask 5 to 10 questions per cycle".into());
+        } else if let Err(why) = self.check_questions(bank) {
+            refuse("questions", why);
         }
-        self.check_questions(bank)?;
         if self.teams.as_ref().is_some_and(Vec::is_empty) {
-            return Err(AppError::invalid("teams", "choose at least one team, or everyone"));
+            refuse("teams", "choose at least one team, or everyone".into());
         }
-        Ok(title.to_owned())
+        AppError::check(problems).map(|()| title.to_owned())
     }
 
-    fn check_questions(&self, bank: &[Question]) -> Result<(), AppError> {
-        let refuse = |why: String| Err(AppError::invalid("questions", why));
+    fn check_questions(&self, bank: &[Question]) -> Result<(), String> {
         let mut seen = std::collections::HashSet::new();
         for (id, _) in &self.questions {
             if !seen.insert(*id) || !bank.iter().any(|q| q.id == *id && !q.retired) {
-                return refuse("choose questions from the organization's bank, each once".into());
+                return Err("choose questions from the organization's bank, each once".into());
             }
         }
         let pillar_of = |id: &i64| bank.iter().find(|q| q.id == *id).map(|q| q.pillar);
         let core: Vec<i64> = self.questions.iter().filter(|(_, c)| *c).map(|(id, _)| *id).collect();
         let (chosen, core_n) = (self.questions.len() as i64, core.len() as i64);
         if core_n > self.per_cycle {
-            return refuse(format!(
+            return Err(format!(
                 "{core_n} questions are asked every time, more than the {} per cycle",
                 self.per_cycle
             ));
         }
         if chosen < self.per_cycle {
-            return refuse(format!("choose at least {} questions", self.per_cycle));
+            return Err(format!("choose at least {} questions", self.per_cycle));
         }
         // A repeating pulse asks every rotating question at least once in
         // its rotation window (a quarter of monthly cycles, a year of
@@ -166,14 +164,14 @@ impl PulseInput {
         if let Some((cycles, window)) = self.schedule.rotation_window() {
             let room = (self.per_cycle - core_n) * cycles;
             if rotating > room {
-                return refuse(format!(
+                return Err(format!(
                     "{rotating} rotating questions cannot all be asked {window}: there is room for {room}; make fewer rotate, or ask more per cycle"
                 ));
             }
         }
         for p in Pillar::BELONGING {
             if !core.iter().any(|id| pillar_of(id) == Some(p)) {
-                return refuse(format!("ask at least one {} question every time", p.label()));
+                return Err(format!("ask at least one {} question every time", p.label()));
             }
         }
         Ok(())

@@ -16,11 +16,12 @@ use super::service::{self, SubmitError, View};
 use super::store::Cycle;
 use crate::app::AppState;
 use crate::auth::{Permission, hash_token};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::privacy::plan::Group;
 use crate::privacy::rules::Participation;
 use crate::web::{
-    ActiveForm, Confirm, Confirmed, CurrentPerson, Form, Layout, Mistake, Query, parse_id, render, render_with,
+    ActiveForm, Confirm, Confirmed, CurrentPerson, Form, FormErrors, Labels, Layout, Mistake, Query, parse_id, render,
+    render_with,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -225,9 +226,28 @@ struct NewPulsePage {
     layout: Layout,
     questions: Vec<QuestionUse>,
     teams: Vec<(i64, String)>,
+    /// The teams ticked, as sent.
+    chosen_teams: Vec<String>,
     form: PulseForm,
-    error: Option<String>,
+    errors: FormErrors,
 }
+
+impl NewPulsePage {
+    fn team_chosen(&self, id: &i64) -> bool {
+        self.chosen_teams.iter().any(|t| *t == id.to_string())
+    }
+}
+
+/// The designer's fields, by the labels it shows them with.
+const PULSE_LABELS: Labels = Labels(&[
+    ("title", "Title"),
+    ("schedule", "Schedule"),
+    ("open_days", "Days each cycle stays open"),
+    ("remind_days", "Reminder, days before it closes"),
+    ("per_cycle", "Questions per cycle"),
+    ("teams", "Who is asked"),
+    ("questions", "Questions"),
+]);
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
@@ -283,8 +303,9 @@ async fn new_pulse(State(app): State<AppState>, me: CurrentPerson, layout: Layou
         layout,
         questions,
         teams: dir.team_choices(),
+        chosen_teams: Vec::new(),
         form,
-        error: None,
+        errors: FormErrors::default(),
     }))
 }
 
@@ -310,51 +331,58 @@ async fn create_pulse(
         per_cycle: get("per_cycle"),
         audience: get("audience"),
     };
-    let number = |name: &str, v: &str| {
+    let chosen_teams: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k == "team")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let mut problems = Vec::new();
+    let mut number = |name: &'static str, v: &str| {
         v.trim()
             .parse::<i64>()
-            .map_err(|_| AppError::invalid(name, "must be a whole number"))
+            .map_err(|_| problems.push(FieldError::new(name, "write a whole number, such as 7")))
     };
-    let parsed = (|| -> Result<PulseInput, AppError> {
-        let mut questions = Vec::new();
-        for (k, v) in &fields {
-            if let Some(id) = k.strip_prefix("use_") {
-                let id: i64 = id
-                    .parse()
-                    .map_err(|_| AppError::invalid("questions", "unknown question"))?;
-                match v.as_str() {
-                    "core" => questions.push((id, true)),
-                    "rotate" => questions.push((id, false)),
-                    "" | "off" => {}
-                    _ => {
-                        return Err(AppError::invalid(
-                            "questions",
-                            "choose every time, rotating or not used",
-                        ));
-                    }
-                }
+    let open_days = number("open_days", &form.open_days);
+    let remind_days = number("remind_days", &form.remind_days);
+    let per_cycle = number("per_cycle", &form.per_cycle);
+    let schedule = Schedule::parse(&form.schedule).map_err(|e| problems.push(FieldError::new("schedule", e)));
+    let mut questions = Vec::new();
+    for (k, v) in &fields {
+        let Some(id) = k.strip_prefix("use_") else { continue };
+        match (id.parse::<i64>(), v.as_str()) {
+            (Ok(id), "core") => questions.push((id, true)),
+            (Ok(id), "rotate") => questions.push((id, false)),
+            (Ok(_), "" | "off") => {}
+            _ => {
+                problems.push(FieldError::new(
+                    "questions",
+                    "choose every time, rotating or not used for each question",
+                ));
+                break;
             }
         }
-        let teams = if form.audience == "teams" {
-            let ids: Result<Vec<i64>, _> = fields
-                .iter()
-                .filter(|(k, _)| k == "team")
-                .map(|(_, v)| v.parse::<i64>())
-                .collect();
-            Some(ids.map_err(|_| AppError::invalid("teams", "choose teams from the list"))?)
-        } else {
-            None
-        };
-        Ok(PulseInput {
-            title: form.title.clone(),
-            schedule: Schedule::parse(&form.schedule).map_err(|e| AppError::invalid("schedule", e))?,
-            open_days: number("open_days", &form.open_days)?,
-            remind_days: number("remind_days", &form.remind_days)?,
-            per_cycle: number("per_cycle", &form.per_cycle)?,
-            teams,
-            questions,
-        })
-    })();
+    }
+    let teams = if form.audience == "teams" {
+        let ids: Result<Vec<i64>, _> = chosen_teams.iter().map(|v| v.parse::<i64>()).collect();
+        ids.map(Some)
+            .map_err(|_| problems.push(FieldError::new("teams", "choose teams from the list")))
+    } else {
+        Ok(None)
+    };
+    let parsed = match (schedule, open_days, remind_days, per_cycle, teams) {
+        (Ok(schedule), Ok(open_days), Ok(remind_days), Ok(per_cycle), Ok(teams)) if problems.is_empty() => {
+            Ok(PulseInput {
+                title: form.title.clone(),
+                schedule,
+                open_days,
+                remind_days,
+                per_cycle,
+                teams,
+                questions,
+            })
+        }
+        _ => Err(AppError::fields(problems)),
+    };
     let result = match parsed {
         Ok(input) => service::create_pulse(&app, &me.actor, &input).await,
         Err(e) => Err(e),
@@ -384,8 +412,9 @@ async fn create_pulse(
                 layout,
                 questions,
                 teams: dir.team_choices(),
+                errors: FormErrors::of(&mistake, PULSE_LABELS),
+                chosen_teams,
                 form,
-                error: Some(mistake.to_string()),
             }))
         }
     }
@@ -497,7 +526,26 @@ impl AnswerPage {
 
     fn error(&self, q: &Question) -> Option<String> {
         let name = format!("q{}", q.id);
-        self.errors.iter().find(|(k, _)| *k == name).map(|(_, m)| m.clone())
+        self.errors
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, m)| crate::web::sentence(m))
+    }
+
+    /// Each problem at the top, naming its question by its wording and
+    /// linking to it.
+    fn summary(&self) -> Vec<(String, String)> {
+        self.errors
+            .iter()
+            .map(|(field, message)| {
+                let asked = self.questions.iter().find(|q| format!("q{}", q.id) == *field);
+                let line = match asked {
+                    Some(q) if !message.contains(&q.text) => format!("\u{201c}{}\u{201d} {message}", q.text),
+                    _ => crate::web::sentence(message),
+                };
+                (field.clone(), line)
+            })
+            .collect()
     }
 
     fn label(&self, q: &Question, v: &i64) -> &'static str {
@@ -1094,14 +1142,23 @@ struct SettingsPage {
     layout: Layout,
     k: String,
     share_results: bool,
-    error: Option<String>,
-    saved: bool,
     keep_responses: bool,
     retention_months: String,
-    /// The retention form's problem, shown next to its field.
-    retention_error: Option<String>,
-    retention_saved: bool,
+    errors: FormErrors,
+    /// Which form was saved, from the redirect after saving.
+    saved: String,
 }
+
+/// The settings page's fields, by their labels.
+const SETTINGS_LABELS: Labels = Labels(&[
+    ("k", "Smallest group whose results are shown"),
+    ("share_results", "Everyone may see the whole organization's results"),
+    ("keep_responses", "Keep individual answers after results are out"),
+    (
+        "retention_months",
+        "Delete kept answers and comments this many months after a pulse closes",
+    ),
+]);
 
 impl SettingsPage {
     async fn of(app: &AppState, layout: Layout, org_id: i64) -> Result<SettingsPage, AppError> {
@@ -1111,12 +1168,10 @@ impl SettingsPage {
             layout,
             k: a.k.to_string(),
             share_results: a.share_results,
-            error: None,
-            saved: false,
             keep_responses: r.keep_responses,
             retention_months: r.months.map(|m| m.to_string()).unwrap_or_default(),
-            retention_error: None,
-            retention_saved: false,
+            errors: FormErrors::default(),
+            saved: String::new(),
         })
     }
 }
@@ -1141,7 +1196,7 @@ async fn save_retention(
         raw => raw.parse::<u32>().map(Some).map_err(|_| {
             AppError::invalid(
                 "retention_months",
-                "must be a whole number of months, or empty to keep them",
+                "write a whole number of months, or leave it empty to keep them",
             )
         }),
     };
@@ -1149,24 +1204,34 @@ async fn save_retention(
         Ok(months) => service::set_retention(&app, &me.actor, service::Retention { keep_responses, months }).await,
         Err(e) => Err(e),
     };
-    let mut page = SettingsPage::of(&app, layout, me.actor.org_id).await?;
     match Mistake::split(result)? {
-        Ok(()) => {
-            page.retention_saved = true;
-            Ok(render(&page))
-        }
+        Ok(()) => Ok(Redirect::to("/settings?saved=retention#retention").into_response()),
         Err(mistake) => {
+            let mut page = SettingsPage::of(&app, layout, me.actor.org_id).await?;
             page.keep_responses = keep_responses;
             page.retention_months = form.retention_months;
-            page.retention_error = Some(mistake.to_string());
+            page.errors = FormErrors::of(&mistake, SETTINGS_LABELS);
             Ok(mistake.show(&page))
         }
     }
 }
 
-async fn show_settings(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SavedQuery {
+    saved: String,
+}
+
+async fn show_settings(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Query(q): Query<SavedQuery>,
+) -> Result<Response, AppError> {
     me.actor.require(Permission::ManageSettings)?;
-    Ok(render(&SettingsPage::of(&app, layout, me.actor.org_id).await?))
+    let mut page = SettingsPage::of(&app, layout, me.actor.org_id).await?;
+    page.saved = q.saved;
+    Ok(render(&page))
 }
 
 #[derive(Deserialize, Default)]
@@ -1186,18 +1251,15 @@ async fn save_settings(
     let share_results = form.share_results == "on";
     let result = match form.k.trim().parse::<u32>() {
         Ok(k) => service::set_anonymity(&app, &me.actor, service::Anonymity { k, share_results }).await,
-        Err(_) => Err(AppError::invalid("k", "must be a whole number")),
+        Err(_) => Err(AppError::invalid("k", "write a whole number, such as 5")),
     };
-    let mut page = SettingsPage::of(&app, layout, me.actor.org_id).await?;
     match Mistake::split(result)? {
-        Ok(()) => {
-            page.saved = true;
-            Ok(render(&page))
-        }
+        Ok(()) => Ok(Redirect::to("/settings?saved=anonymity").into_response()),
         Err(mistake) => {
+            let mut page = SettingsPage::of(&app, layout, me.actor.org_id).await?;
             page.k = form.k;
             page.share_results = share_results;
-            page.error = Some(mistake.to_string());
+            page.errors = FormErrors::of(&mistake, SETTINGS_LABELS);
             Ok(mistake.show(&page))
         }
     }
@@ -1209,31 +1271,52 @@ struct QuestionsPage {
     layout: Layout,
     questions: Vec<Question>,
     pillars: Vec<Pillar>,
-    error: Option<String>,
-    notice: Option<String>,
+    errors: FormErrors,
+    /// The new question's fields as sent, when it was refused.
+    pillar: String,
+    text: String,
+    notice: Option<&'static str>,
 }
 
-async fn questions_page(
-    app: &AppState,
-    me: &CurrentPerson,
-    layout: Layout,
-    error: Option<String>,
-    notice: Option<String>,
-) -> Result<QuestionsPage, AppError> {
+/// The question bank's fields by their labels; `t<id>` is one question's
+/// new wording.
+const QUESTION_LABELS: Labels = Labels(&[("pillar", "Pillar"), ("text", "Wording")]);
+
+async fn questions_page(app: &AppState, me: &CurrentPerson, layout: Layout) -> Result<QuestionsPage, AppError> {
     let questions = service::question_bank(app, me.actor.org_id).await?;
     let pillars = Pillar::BELONGING.iter().copied().chain([Pillar::Stay]).collect();
     Ok(QuestionsPage {
         layout,
         questions,
         pillars,
-        error,
-        notice,
+        errors: FormErrors::default(),
+        pillar: String::new(),
+        text: String::new(),
+        notice: None,
     })
 }
 
-async fn show_questions(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NoticeQuery {
+    notice: String,
+}
+
+async fn show_questions(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, AppError> {
     me.actor.require(Permission::ManageSurveys)?;
-    Ok(render(&questions_page(&app, &me, layout, None, None).await?))
+    let mut page = questions_page(&app, &me, layout).await?;
+    page.notice = match q.notice.as_str() {
+        "added" => Some("The question was added."),
+        "changed" => Some("The wording was changed."),
+        "versioned" => Some("It already had answers, so the new wording is a new version; trends keep the two apart."),
+        _ => None,
+    };
+    Ok(render(&page))
 }
 
 #[derive(Deserialize, Default)]
@@ -1254,23 +1337,15 @@ async fn add_question(
         Some(p) => service::add_question(&app, &me.actor, p, &form.text).await.map(|_| ()),
         None => Err(AppError::invalid("pillar", "choose one of the pillars")),
     };
-    let outcome = Mistake::split(result)?.map(|()| "The question was added.");
-    questions_after(&app, &me, layout, outcome).await
-}
-
-/// The question bank after a change: with its notice, or shown again with
-/// the mistake.
-async fn questions_after(
-    app: &AppState,
-    me: &CurrentPerson,
-    layout: Layout,
-    outcome: Result<&str, Mistake>,
-) -> Result<Response, AppError> {
-    match outcome {
-        Ok(notice) => Ok(render(
-            &questions_page(app, me, layout, None, Some(notice.into())).await?,
-        )),
-        Err(mistake) => Ok(mistake.show(&questions_page(app, me, layout, Some(mistake.to_string()), None).await?)),
+    match Mistake::split(result)? {
+        Ok(()) => Ok(Redirect::to("/pulse/questions?notice=added").into_response()),
+        Err(mistake) => {
+            let mut page = questions_page(&app, &me, layout).await?;
+            page.errors = FormErrors::of(&mistake, QUESTION_LABELS);
+            page.pillar = form.pillar;
+            page.text = form.text;
+            Ok(mistake.show(&page))
+        }
     }
 }
 
@@ -1282,14 +1357,16 @@ async fn edit_question(
     Form(form): Form<QuestionForm>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    let outcome = Mistake::split(service::edit_question(&app, &me.actor, id, &form.text).await)?.map(|new| {
-        if new != id {
-            "It already had answers, so the new wording is a new version; trends keep the two apart."
-        } else {
-            "The wording was changed."
+    match Mistake::split(service::edit_question(&app, &me.actor, id, &form.text).await)? {
+        Ok(new) if new != id => Ok(Redirect::to("/pulse/questions?notice=versioned").into_response()),
+        Ok(_) => Ok(Redirect::to("/pulse/questions?notice=changed").into_response()),
+        Err(mistake) => {
+            let mut page = questions_page(&app, &me, layout).await?;
+            let labels = Labels(&[("text", "New wording")]);
+            page.errors = FormErrors::of(&mistake, labels).moved("text", &format!("t{id}"));
+            Ok(mistake.show(&page))
         }
-    });
-    questions_after(&app, &me, layout, outcome).await
+    }
 }
 
 #[derive(Template)]
@@ -1297,23 +1374,25 @@ async fn edit_question(
 struct SegmentsPage {
     layout: Layout,
     segments: Vec<super::segments::SegmentQuestion>,
-    error: Option<String>,
+    errors: FormErrors,
     text: String,
     options: String,
 }
+
+const SEGMENT_LABELS: Labels = Labels(&[("text", "Question"), ("options", "Options")]);
 
 async fn segments_page(
     app: &AppState,
     me: &CurrentPerson,
     layout: Layout,
-    error: Option<String>,
+    errors: FormErrors,
     text: String,
     options: String,
 ) -> Result<SegmentsPage, AppError> {
     Ok(SegmentsPage {
         layout,
         segments: super::segments::list(&mut *app.db.acquire().await?, me.actor.org_id, false).await?,
-        error,
+        errors,
         text,
         options,
     })
@@ -1322,7 +1401,7 @@ async fn segments_page(
 async fn show_segments(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
     me.actor.require(Permission::ManageSurveys)?;
     Ok(render(
-        &segments_page(&app, &me, layout, None, String::new(), String::new()).await?,
+        &segments_page(&app, &me, layout, FormErrors::default(), String::new(), String::new()).await?,
     ))
 }
 
@@ -1344,8 +1423,8 @@ async fn add_segment(
     match Mistake::split(added)? {
         Ok(_) => Ok(Redirect::to("/pulse/segments").into_response()),
         Err(mistake) => {
-            Ok(mistake
-                .show(&segments_page(&app, &me, layout, Some(mistake.to_string()), form.text, form.options).await?))
+            let errors = FormErrors::of(&mistake, SEGMENT_LABELS);
+            Ok(mistake.show(&segments_page(&app, &me, layout, errors, form.text, form.options).await?))
         }
     }
 }

@@ -14,7 +14,9 @@ use crate::app::AppState;
 use crate::auth::Permission;
 use crate::error::AppError;
 use crate::shared::Pillar;
-use crate::web::{ActiveForm, Confirm, CurrentPerson, Form, Layout, Mistake, Query, parse_id, render, render_with};
+use crate::web::{
+    ActiveForm, Confirm, CurrentPerson, Form, FormErrors, Labels, Layout, Mistake, Query, parse_id, render, render_with,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -49,7 +51,7 @@ struct BoardPage {
     back: String,
     manager: bool,
     manage: bool,
-    error: Option<String>,
+    errors: FormErrors,
     notice: Option<String>,
 }
 
@@ -58,13 +60,26 @@ struct BoardPage {
 struct BoardQuery {
     team: String,
     page: String,
+    notice: String,
 }
 
 struct Typed {
     input: ThanksInput,
-    error: Option<String>,
-    notice: Option<String>,
+    errors: FormErrors,
 }
+
+/// The board's filters, by their labels.
+const BOARD_LABELS: Labels = Labels(&[("team", "Board"), ("page", "Page")]);
+
+/// A reaction button's fields: the reaction it gives.
+const REACT_LABELS: Labels = Labels(&[("kind", "Reaction"), ("on", "Reaction")]);
+
+/// The thank-you form's fields, by their labels.
+const THANKS_LABELS: Labels = Labels(&[
+    ("recipients", "Who"),
+    ("value", "For which value"),
+    ("message", "Thank you for…"),
+]);
 
 async fn board_page(
     app: &AppState,
@@ -77,7 +92,7 @@ async fn board_page(
         "" => None,
         raw => Some(
             raw.parse::<i64>()
-                .map_err(|_| AppError::invalid("team", "choose a team from the list"))?,
+                .map_err(|_| BOARD_LABELS.explain(AppError::invalid("team", "choose a team from the list")))?,
         ),
     };
     let page: usize = match q.page.trim() {
@@ -86,7 +101,7 @@ async fn board_page(
             .parse()
             .ok()
             .filter(|p| *p < 10_000)
-            .ok_or_else(|| AppError::invalid("page", "a page number from 0"))?,
+            .ok_or_else(|| BOARD_LABELS.explain(AppError::invalid("page", "a page number from 0")))?,
     };
     let Board { posts, has_more } = service::board(app, &me.actor, team, page).await?;
     let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
@@ -119,8 +134,12 @@ async fn board_page(
         message: typed.input.message,
         manager: crate::auth::policy::is_team_manager(me.actor.role),
         manage: me.actor.can(Permission::ManageRecognition),
-        error: typed.error,
-        notice: typed.notice,
+        errors: typed.errors,
+        notice: match q.notice.as_str() {
+            "posted" if app.mailer.is_on() => Some("Posted. They will get an email too.".into()),
+            "posted" => Some("Posted. They see it on the board.".into()),
+            _ => None,
+        },
     })
 }
 
@@ -132,8 +151,7 @@ async fn show_board(
 ) -> Result<Response, AppError> {
     let typed = Typed {
         input: ThanksInput::default(),
-        error: None,
-        notice: None,
+        errors: FormErrors::default(),
     };
     Ok(render(&board_page(&app, &me, layout, &q, typed).await?))
 }
@@ -161,22 +179,11 @@ async fn post_thanks(
     let input = thanks_input(fields);
     let q = BoardQuery::default();
     match Mistake::split(service::post_thanks(&app, &me.actor, &input).await)? {
-        Ok(_) => {
-            let typed = Typed {
-                input: ThanksInput::default(),
-                error: None,
-                notice: Some(match app.mailer.is_on() {
-                    true => "Posted. They will get an email too.".into(),
-                    false => "Posted. They see it on the board.".into(),
-                }),
-            };
-            Ok(render(&board_page(&app, &me, layout, &q, typed).await?))
-        }
+        Ok(_) => Ok(Redirect::to("/thanks?notice=posted").into_response()),
         Err(mistake) => {
             let typed = Typed {
                 input,
-                error: Some(mistake.to_string()),
-                notice: None,
+                errors: FormErrors::of(&mistake, THANKS_LABELS),
             };
             Ok(mistake.show(&board_page(&app, &me, layout, &q, typed).await?))
         }
@@ -201,15 +208,21 @@ async fn react(
     let on = match form.on.as_str() {
         "true" => true,
         "false" => false,
-        _ => return Err(AppError::invalid("on", "true to react, false to take it back")),
+        _ => return Err(REACT_LABELS.explain(AppError::invalid("on", "true to react, false to take it back"))),
     };
-    service::react(&app, &me.actor, id, &form.kind, on).await?;
+    service::react(&app, &me.actor, id, &form.kind, on)
+        .await
+        .map_err(|e| REACT_LABELS.explain(e))?;
     // Only back to a board page: never to an address from elsewhere.
     let back = match form.back.as_str() {
         "" => "/thanks".to_owned(),
         raw => match crate::web::local_path(raw) {
             Some(p) if p == "/thanks" || p.starts_with("/thanks?") => p.to_owned(),
-            _ => return Err(AppError::BadRequest("back: must be a board page of this site".into())),
+            _ => {
+                return Err(AppError::BadRequest(
+                    "the page to go back to is not a thank-you board page of this site".into(),
+                ));
+            }
         },
     };
     Ok(Redirect::to(&format!("{back}#t{id}")).into_response())
@@ -226,8 +239,18 @@ struct ValuesPage {
     pillar: String,
     webhook: String,
     owner: bool,
-    error: Option<String>,
+    errors: FormErrors,
+    notice: Option<&'static str>,
 }
+
+/// The values page's fields, by their labels; a value's own form has its
+/// fields as `name-<id>`…
+const VALUE_LABELS: Labels = Labels(&[
+    ("name", "Name"),
+    ("description", "What it means"),
+    ("pillar", "Pillar"),
+    ("webhook_url", "Incoming webhook address"),
+]);
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -242,7 +265,7 @@ async fn values_page(
     me: &CurrentPerson,
     layout: Layout,
     form: ValueForm,
-    error: Option<String>,
+    errors: FormErrors,
 ) -> Result<ValuesPage, AppError> {
     me.actor.require(Permission::ManageRecognition)?;
     Ok(ValuesPage {
@@ -257,14 +280,30 @@ async fn values_page(
         pillar: form.pillar,
         webhook: service::webhook(app, me.actor.org_id).await?.unwrap_or_default(),
         owner: me.actor.can(Permission::ManageSettings),
-        error,
+        errors,
+        notice: None,
     })
 }
 
-async fn show_values(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
-    Ok(render(
-        &values_page(&app, &me, layout, ValueForm::default(), None).await?,
-    ))
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NoticeQuery {
+    notice: String,
+}
+
+async fn show_values(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, AppError> {
+    let mut page = values_page(&app, &me, layout, ValueForm::default(), FormErrors::default()).await?;
+    page.notice = match q.notice.as_str() {
+        "saved" => Some("Saved."),
+        "webhook" => Some("The chat webhook is saved."),
+        _ => None,
+    };
+    Ok(render(&page))
 }
 
 async fn add_value(
@@ -274,7 +313,7 @@ async fn add_value(
     Form(form): Form<ValueForm>,
 ) -> Result<Response, AppError> {
     let added = service::add_value(&app, &me.actor, &form.name, &form.description, &form.pillar).await;
-    values_after(&app, &me, layout, form, added.map(|_| ())).await
+    values_after(&app, &me, layout, form, added.map(|_| ()), None).await
 }
 
 /// Back to the values after a change, or the page again with the mistake
@@ -285,10 +324,20 @@ async fn values_after(
     layout: Layout,
     typed: ValueForm,
     result: Result<(), AppError>,
+    // The value whose own form was sent, when it was one.
+    editing: Option<i64>,
 ) -> Result<Response, AppError> {
     match Mistake::split(result)? {
-        Ok(()) => Ok(Redirect::to("/thanks/values").into_response()),
-        Err(mistake) => Ok(mistake.show(&values_page(app, me, layout, typed, Some(mistake.to_string())).await?)),
+        Ok(()) => Ok(Redirect::to("/thanks/values?notice=saved").into_response()),
+        Err(mistake) => {
+            let mut errors = FormErrors::of(&mistake, VALUE_LABELS);
+            if let Some(id) = editing {
+                for field in ["name", "description", "pillar"] {
+                    errors = errors.moved(field, &format!("{field}-{id}"));
+                }
+            }
+            Ok(mistake.show(&values_page(app, me, layout, typed, errors).await?))
+        }
     }
 }
 
@@ -301,7 +350,7 @@ async fn edit_value(
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let edited = service::edit_value(&app, &me.actor, id, &form.name, &form.description, &form.pillar).await;
-    values_after(&app, &me, layout, ValueForm::default(), edited).await
+    values_after(&app, &me, layout, ValueForm::default(), edited, Some(id)).await
 }
 
 async fn set_value_active(
@@ -327,8 +376,15 @@ async fn set_webhook(
     layout: Layout,
     Form(form): Form<WebhookForm>,
 ) -> Result<Response, AppError> {
-    let set = service::set_webhook(&app, &me.actor, &form.webhook_url).await;
-    values_after(&app, &me, layout, ValueForm::default(), set).await
+    match Mistake::split(service::set_webhook(&app, &me.actor, &form.webhook_url).await)? {
+        Ok(()) => Ok(Redirect::to("/thanks/values?notice=webhook#hook-h").into_response()),
+        Err(mistake) => {
+            let errors = FormErrors::of(&mistake, VALUE_LABELS);
+            let mut page = values_page(&app, &me, layout, ValueForm::default(), errors).await?;
+            page.webhook = form.webhook_url;
+            Ok(mistake.show(&page))
+        }
+    }
 }
 
 #[derive(Template)]
@@ -370,20 +426,42 @@ struct AwardsPage {
     manage: bool,
     colleagues: Vec<(i64, String)>,
     title: String,
-    error: Option<String>,
+    errors: FormErrors,
     notice: Option<String>,
 }
+
+/// The award forms' fields, by their labels; per round as `nominee-<id>`…
+const AWARD_LABELS: Labels = Labels(&[
+    ("title", "Title"),
+    ("nominee", "Nominate"),
+    ("reason", "Why"),
+    ("winner", "On a tie, the winner"),
+]);
+
+/// The vote's one field, by its label.
+const VOTE_LABELS: Labels = Labels(&[("nominee", "Your vote")]);
 
 async fn awards_page(
     app: &AppState,
     me: &CurrentPerson,
     layout: Layout,
     title: String,
+    // The round whose form was sent, when it was one, and its labels.
+    round: Option<(i64, Labels)>,
     outcome: Result<Option<String>, AppError>,
 ) -> Result<Response, AppError> {
-    let (status, error, notice) = match Mistake::split(outcome)? {
-        Ok(notice) => (axum::http::StatusCode::OK, None, notice),
-        Err(mistake) => (mistake.status, Some(mistake.to_string()), None),
+    let (status, errors, notice) = match Mistake::split(outcome)? {
+        Ok(notice) => (axum::http::StatusCode::OK, FormErrors::default(), notice),
+        Err(mistake) => {
+            let labels = round.map_or(AWARD_LABELS, |(_, l)| l);
+            let mut errors = FormErrors::of(&mistake, labels);
+            if let Some((id, _)) = round {
+                for field in ["nominee", "reason", "winner"] {
+                    errors = errors.moved(field, &format!("{field}-{id}"));
+                }
+            }
+            (mistake.status, errors, None)
+        }
     };
     let rounds = awards::rounds(app, &me.actor).await?;
     let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
@@ -397,14 +475,14 @@ async fn awards_page(
             manage: me.actor.can(Permission::ManageRecognition),
             colleagues,
             title,
-            error,
+            errors,
             notice,
         },
     ))
 }
 
 async fn show_awards(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
-    awards_page(&app, &me, layout, String::new(), Ok(None)).await
+    awards_page(&app, &me, layout, String::new(), None, Ok(None)).await
 }
 
 #[derive(Deserialize, Default)]
@@ -423,7 +501,7 @@ async fn open_round(
         .await
         .map(|_| Some("Nominations are open.".to_owned()));
     let title = if outcome.is_ok() { String::new() } else { form.title };
-    awards_page(&app, &me, layout, title, outcome).await
+    awards_page(&app, &me, layout, title, None, outcome).await
 }
 
 #[derive(Deserialize, Default)]
@@ -446,7 +524,7 @@ async fn nominate(
     let outcome = awards::nominate(&app, &me.actor, id, &form.nominee, &form.reason)
         .await
         .map(|_| Some("Your nomination is in.".to_owned()));
-    awards_page(&app, &me, layout, String::new(), outcome).await
+    awards_page(&app, &me, layout, String::new(), Some((id, AWARD_LABELS)), outcome).await
 }
 
 async fn start_vote(
@@ -459,7 +537,7 @@ async fn start_vote(
     let outcome = awards::start_vote(&app, &me.actor, id)
         .await
         .map(|_| Some("The vote is open.".to_owned()));
-    awards_page(&app, &me, layout, String::new(), outcome).await
+    awards_page(&app, &me, layout, String::new(), Some((id, AWARD_LABELS)), outcome).await
 }
 
 async fn vote(
@@ -473,7 +551,7 @@ async fn vote(
     let outcome = awards::vote(&app, &me.actor, id, &form.nominee)
         .await
         .map(|_| Some("Your vote is in. It is secret.".to_owned()));
-    awards_page(&app, &me, layout, String::new(), outcome).await
+    awards_page(&app, &me, layout, String::new(), Some((id, VOTE_LABELS)), outcome).await
 }
 
 async fn close_round(
@@ -501,5 +579,5 @@ async fn close_round(
     let outcome = awards::close(&app, &me.actor, id, &form.winner)
         .await
         .map(|name| Some(format!("{name} wins; the board has the news.")));
-    awards_page(&app, &me, layout, String::new(), outcome).await
+    awards_page(&app, &me, layout, String::new(), Some((id, AWARD_LABELS)), outcome).await
 }

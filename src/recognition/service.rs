@@ -10,7 +10,7 @@ use super::model::{self, Colleague, Reaction};
 use super::store::{self, OrgValue};
 use crate::app::App;
 use crate::auth::{Actor, Permission};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::jobs::email;
 use crate::notify::email::OutgoingEmail;
 use crate::org::service::Directory;
@@ -32,11 +32,21 @@ async fn checked_value(
     pillar: &str,
 ) -> Result<(String, String, Pillar), AppError> {
     actor.require(Permission::ManageRecognition)?;
-    let name = model::parse_value_name(name).map_err(|e| AppError::invalid("name", e))?;
-    let description = model::parse_description(description).map_err(|e| AppError::invalid("description", e))?;
+    let mut problems = Vec::new();
+    let name = model::parse_value_name(name).map_err(|e| problems.push(FieldError::new("name", e)));
+    let description =
+        model::parse_description(description).map_err(|e| problems.push(FieldError::new("description", e)));
     let pillar = Pillar::parse(pillar.trim())
         .filter(|p| p.is_belonging())
-        .ok_or_else(|| AppError::invalid("pillar", "choose acceptance, value, support or integration"))?;
+        .ok_or_else(|| {
+            problems.push(FieldError::new(
+                "pillar",
+                "choose acceptance, value, support or integration",
+            ));
+        });
+    let (Ok(name), Ok(description), Ok(pillar)) = (name, description, pillar) else {
+        return Err(AppError::fields(problems));
+    };
     let existing = store::values(conn, actor.org_id).await?;
     if editing.is_some_and(|id| !existing.iter().any(|v| v.id == id)) {
         return Err(AppError::NotFound);
@@ -179,23 +189,24 @@ impl crate::jobs::Job for PostToChat {
 pub async fn post_thanks(app: &App, actor: &Actor, input: &ThanksInput) -> Result<i64, AppError> {
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
     let colleagues = colleagues_of(&dir);
+    let mut problems = Vec::new();
     let recipients = model::parse_recipients(&input.recipients, actor.person_id, &colleagues)
-        .map_err(|e| AppError::invalid("recipients", e))?;
-    let message = model::parse_message(&input.message).map_err(|e| AppError::invalid("message", e))?;
+        .map_err(|e| problems.push(FieldError::new("recipients", e)));
+    let message = model::parse_message(&input.message).map_err(|e| problems.push(FieldError::new("message", e)));
     let mut conn = app.db.acquire().await?;
     let value = match input.value.trim() {
-        "" => None,
+        "" => Ok(None),
         raw => {
-            let id: i64 = raw
-                .parse()
-                .map_err(|_| AppError::invalid("value", "choose one of the values"))?;
-            let value = store::values(&mut conn, actor.org_id)
-                .await?
-                .into_iter()
-                .find(|v| v.id == id && v.active)
-                .ok_or_else(|| AppError::invalid("value", "choose one of the values"))?;
-            Some(value)
+            let values = store::values(&mut conn, actor.org_id).await?;
+            raw.parse::<i64>()
+                .ok()
+                .and_then(|id| values.into_iter().find(|v| v.id == id && v.active))
+                .map(Some)
+                .ok_or_else(|| problems.push(FieldError::new("value", "choose one of the values")))
         }
+    };
+    let (Ok(recipients), Ok(message), Ok(value)) = (recipients, message, value) else {
+        return Err(AppError::fields(problems));
     };
     let webhook = store::webhook_url(&mut conn, actor.org_id).await?;
     drop(conn);

@@ -21,7 +21,8 @@ use crate::error::AppError;
 use crate::limits::Bucket;
 use crate::shared::Pillar;
 use crate::web::{
-    ClientIp, Confirm, Confirmed, CurrentPerson, Form, Layout, Mistake, Query, parse_id, render, render_with,
+    ClientIp, Confirm, Confirmed, CurrentPerson, Form, FormErrors, Labels, Layout, Mistake, Query, parse_id, render,
+    render_with,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -54,7 +55,9 @@ struct BoxPage {
     teams: Vec<(String, String)>,
     pillars: Vec<(String, &'static str)>,
     form: SendInput,
-    error: Option<String>,
+    /// The code typed into "Follow a conversation", when it was refused.
+    code: String,
+    errors: FormErrors,
     receives: bool,
     signed_in: bool,
     /// The fewest people a team needs to receive a message itself.
@@ -66,7 +69,7 @@ async fn box_page(
     me: &CurrentPerson,
     layout: Layout,
     form: SendInput,
-    error: Option<String>,
+    errors: FormErrors,
 ) -> Result<BoxPage, AppError> {
     let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
     let receives = service::receives(&dir, &me.actor);
@@ -84,7 +87,8 @@ async fn box_page(
             .map(|p| (p.as_str().to_owned(), p.label()))
             .collect(),
         form,
-        error,
+        code: String::new(),
+        errors,
         receives,
         signed_in: true,
     })
@@ -97,20 +101,47 @@ async fn show_box(
     me: Option<CurrentPerson>,
     layout: Layout,
 ) -> Result<Response, AppError> {
+    Ok(render(&any_box_page(&app, me.as_ref(), layout).await?))
+}
+
+/// The feedback box for whoever asks: to send and follow when signed in,
+/// to follow with a code otherwise.
+async fn any_box_page(app: &AppState, me: Option<&CurrentPerson>, layout: Layout) -> Result<BoxPage, AppError> {
     match me {
-        Some(me) => Ok(render(&box_page(&app, &me, layout, SendInput::default(), None).await?)),
-        None => Ok(render(&BoxPage {
+        Some(me) => box_page(app, me, layout, SendInput::default(), FormErrors::default()).await,
+        None => Ok(BoxPage {
             layout,
             teams: Vec::new(),
             pillars: Vec::new(),
             form: SendInput::default(),
-            error: None,
+            code: String::new(),
+            errors: FormErrors::default(),
             receives: false,
             signed_in: false,
             min_team: crate::privacy::rules::FEEDBACK_MIN_TEAM as usize,
-        })),
+        }),
     }
 }
+
+/// The feedback box's fields, by their labels.
+const BOX_LABELS: Labels = Labels(&[
+    ("team", "To"),
+    ("pillar", "About"),
+    ("topic", "Topic"),
+    ("body", "Message"),
+    ("code", "Your code"),
+]);
+
+/// A conversation page's fields, by their labels.
+const THREAD_LABELS: Labels = Labels(&[("body", "Message"), ("sign", "Add my name to this message")]);
+
+/// A recipient's thread page's fields, by their labels.
+const INBOX_LABELS: Labels = Labels(&[
+    ("body", "Message to the sender"),
+    ("status", "Status"),
+    ("note", "Closing note"),
+    ("assignee", "Who follows it up"),
+]);
 
 #[derive(Template)]
 #[template(path = "voice/templates/sent.html")]
@@ -138,7 +169,7 @@ async fn send_message(
         let e = AppError::TooManyRequests { retry_after };
         return Ok(render_with(
             e.status(),
-            &box_page(&app, &me, layout, form, Some(e.to_string())).await?,
+            &box_page(&app, &me, layout, form, FormErrors::whole(e.to_string())).await?,
         ));
     }
     match Mistake::split(service::send(&app, &me.actor, &form).await)? {
@@ -151,7 +182,8 @@ async fn send_message(
         Err(mistake) => {
             // A refused form sent nothing: it does not count.
             app.memory_limits.put_back(&sends);
-            Ok(mistake.show(&box_page(&app, &me, layout, form, Some(mistake.to_string())).await?))
+            let errors = FormErrors::of(&mistake, BOX_LABELS);
+            Ok(mistake.show(&box_page(&app, &me, layout, form, errors).await?))
         }
     }
 }
@@ -164,7 +196,7 @@ struct ThreadPage {
     code: String,
     body: String,
     signed_in: bool,
-    error: Option<String>,
+    errors: FormErrors,
     notice: Option<String>,
 }
 
@@ -205,17 +237,28 @@ async fn open_thread(
     layout: Layout,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, AppError> {
-    let code = take_code(&app, client, &form.code).map_err(unknown_code)?;
-    let thread = service::open_by_code(&app, &code).await.map_err(unknown_code)?;
-    Ok(render(&ThreadPage {
-        layout,
-        thread,
-        code: code.display(),
-        body: String::new(),
-        signed_in: me.is_some(),
-        error: None,
-        notice: None,
-    }))
+    let opened = match take_code(&app, client, &form.code) {
+        Ok(code) => service::open_by_code(&app, &code).await.map(|thread| (code, thread)),
+        Err(e) => Err(e),
+    };
+    match Mistake::split(opened.map_err(unknown_code))? {
+        Ok((code, thread)) => Ok(render(&ThreadPage {
+            layout,
+            thread,
+            code: code.display(),
+            body: String::new(),
+            signed_in: me.is_some(),
+            errors: FormErrors::default(),
+            notice: None,
+        })),
+        // Back to the code box, the message beside it.
+        Err(mistake) => {
+            let mut page = any_box_page(&app, me.as_ref(), layout).await?;
+            page.errors = FormErrors::of(&mistake, BOX_LABELS);
+            page.code = form.code;
+            Ok(mistake.show(&page))
+        }
+    }
 }
 
 async fn reply_by_code(
@@ -230,9 +273,9 @@ async fn reply_by_code(
         "" => None,
         "yes" => match &me {
             Some(me) => Some(&me.actor),
-            None => return Err(AppError::invalid("sign", "sign in to add your name")),
+            None => return Err(THREAD_LABELS.explain(AppError::invalid("sign", "sign in to add your name"))),
         },
-        _ => return Err(AppError::invalid("sign", "tick the box or leave it empty")),
+        _ => return Err(THREAD_LABELS.explain(AppError::invalid("sign", "tick the box or leave it empty"))),
     };
     match Mistake::split(service::reply_as_sender(&app, &code, &form.body, sign).await).map_err(unknown_code)? {
         Ok(thread) => Ok(render(&ThreadPage {
@@ -241,7 +284,7 @@ async fn reply_by_code(
             code: code.display(),
             body: String::new(),
             signed_in: me.is_some(),
-            error: None,
+            errors: FormErrors::default(),
             notice: Some("Sent. The recipients get it with the next daily digest.".into()),
         })),
         Err(mistake) => {
@@ -252,7 +295,7 @@ async fn reply_by_code(
                 code: code.display(),
                 body: form.body,
                 signed_in: me.is_some(),
-                error: Some(mistake.to_string()),
+                errors: FormErrors::of(&mistake, THREAD_LABELS),
                 notice: None,
             }))
         }
@@ -291,7 +334,7 @@ async fn show_inbox(
 ) -> Result<Response, AppError> {
     let status = match q.status.trim() {
         "" => None,
-        raw => Some(Status::parse(raw).map_err(|e| AppError::invalid("status", e))?),
+        raw => Some(Status::parse(raw).map_err(|e| INBOX_LABELS.explain(AppError::invalid("status", e)))?),
     };
     let hidden = match q.hidden.as_str() {
         "" | "0" => false,
@@ -328,7 +371,9 @@ async fn set_digest(
     me: CurrentPerson,
     Form(form): Form<DigestForm>,
 ) -> Result<Response, AppError> {
-    service::set_digest_rule(&app, &me.actor, &form.digest).await?;
+    service::set_digest_rule(&app, &me.actor, &form.digest)
+        .await
+        .map_err(|e| Labels(&[("digest", "Digest")]).explain(e))?;
     Ok(Redirect::to("/voice/inbox").into_response())
 }
 
@@ -342,7 +387,7 @@ struct InboxThreadPage {
     resolved: Status,
     body: String,
     note: String,
-    error: Option<String>,
+    errors: FormErrors,
 }
 
 async fn inbox_thread_page(
@@ -354,7 +399,7 @@ async fn inbox_thread_page(
     (body, note): (String, String),
 ) -> Result<Response, AppError> {
     let status = refused.as_ref().map_or(StatusCode::OK, |m| m.status);
-    let error = refused.map(|m| m.to_string());
+    let errors = refused.map_or_else(FormErrors::default, |m| FormErrors::of(&m, INBOX_LABELS));
     let (thread, assignable) = service::thread_for_recipient(app, &me.actor, id).await?;
     let note = if note.is_empty() {
         thread.closing_note.clone().unwrap_or_default()
@@ -371,7 +416,7 @@ async fn inbox_thread_page(
             resolved: Status::Resolved,
             body,
             note,
-            error,
+            errors,
         },
     ))
 }

@@ -12,7 +12,7 @@ use super::store::{self, Thread};
 use crate::app::App;
 use crate::audit::{self, Subject};
 use crate::auth::{Actor, Permission};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::jobs::email;
 use crate::jobs::{IntoOutcome, Job};
 use crate::notify::email::OutgoingEmail;
@@ -81,21 +81,22 @@ pub struct SendInput {
 /// is written.
 pub async fn send(app: &App, actor: &Actor, input: &SendInput) -> Result<Sent, AppError> {
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
+    let mut problems = Vec::new();
     let chosen = match input.team.trim() {
-        "" | "org" => None,
-        raw => {
-            let id: i64 = raw
-                .parse()
-                .map_err(|_| AppError::invalid("team", "choose a team from the list"))?;
-            match dir.team(id) {
-                Some(t) if t.active => Some(id),
-                _ => return Err(AppError::invalid("team", "choose a team from the list")),
-            }
-        }
+        "" | "org" => Ok(None),
+        raw => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|id| dir.team(*id).is_some_and(|t| t.active))
+            .map(Some)
+            .ok_or_else(|| problems.push(FieldError::new("team", "choose a team from the list"))),
     };
-    let pillar = pillar_of(&input.pillar)?;
-    let topic = model::parse_topic(&input.topic).map_err(|e| AppError::invalid("topic", e))?;
-    let body = model::parse_body(&input.body).map_err(|e| AppError::invalid("body", e))?;
+    let pillar = pillar_of(&input.pillar).map_err(|e| problems.push(FieldError::new("pillar", e.to_string())));
+    let topic = model::parse_topic(&input.topic).map_err(|e| problems.push(FieldError::new("topic", e)));
+    let body = model::parse_body(&input.body).map_err(|e| problems.push(FieldError::new("body", e)));
+    let (Ok(chosen), Ok(pillar), Ok(topic), Ok(body)) = (chosen, pillar, topic, body) else {
+        return Err(AppError::fields(problems));
+    };
     let mut conn = app.db.acquire().await?;
     let k = crate::org::service::anonymity_k(&mut conn, actor.org_id).await?;
     let team = model::route(

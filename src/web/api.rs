@@ -76,7 +76,7 @@ impl<E: Into<AppError>> From<E> for ApiError {
 
 fn code(e: &AppError) -> &'static str {
     match e {
-        AppError::Invalid { .. } => "invalid",
+        AppError::Invalid { .. } | AppError::Fields(_) => "invalid",
         AppError::BadRequest(_) => "bad_request",
         AppError::UnsupportedMediaType(_) => "unsupported_media_type",
         AppError::Unauthorized | AppError::MustChangePassword => "unauthorized",
@@ -104,6 +104,7 @@ impl IntoResponse for ApiError {
                 code: code(&e).to_owned(),
                 message: match &e {
                     AppError::Invalid { message, .. } | AppError::Conflict { message, .. } => message.clone(),
+                    AppError::Fields(errors) => errors.first().map(|e| e.message.clone()).unwrap_or_default(),
                     AppError::Unauthorized => "send a valid API token as `Authorization: Bearer <token>`".into(),
                     other => other.to_string(),
                 },

@@ -13,7 +13,7 @@ use crate::error::AppError;
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid { .. } | AppError::Fields(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -34,21 +34,25 @@ impl From<FormRejection> for AppError {
             FormRejection::BytesRejection(_) => AppError::TooLarge {
                 limit_kib: super::FORM_LIMIT / 1024,
             },
-            FormRejection::InvalidFormContentType(r) => AppError::UnsupportedMediaType(r.body_text()),
-            other => AppError::BadRequest(other.body_text()),
+            FormRejection::InvalidFormContentType(_) => {
+                AppError::UnsupportedMediaType("this form must be sent as a web form".into())
+            }
+            // The rejection's own text may quote what was sent: not shown,
+            // not logged.
+            _ => AppError::BadRequest("the form could not be read; reload the page and send it again".into()),
         }
     }
 }
 
 impl From<QueryRejection> for AppError {
-    fn from(rejection: QueryRejection) -> AppError {
-        AppError::BadRequest(rejection.body_text())
+    fn from(_: QueryRejection) -> AppError {
+        AppError::BadRequest("the address of this page is not one it understands; go back and try again".into())
     }
 }
 
 impl From<MultipartRejection> for AppError {
-    fn from(rejection: MultipartRejection) -> AppError {
-        AppError::BadRequest(format!("file: {}", rejection.body_text()))
+    fn from(_: MultipartRejection) -> AppError {
+        AppError::BadRequest("the upload could not be read; choose the file again and send it".into())
     }
 }
 
@@ -66,7 +70,10 @@ struct ErrorPage {
 /// an HTTP reason phrase or an internal name.
 fn words(error: &AppError) -> (&'static str, &'static str) {
     match error {
-        AppError::Invalid { .. } | AppError::BadRequest(_) | AppError::UnsupportedMediaType(_) => (
+        AppError::Invalid { .. }
+        | AppError::Fields(_)
+        | AppError::BadRequest(_)
+        | AppError::UnsupportedMediaType(_) => (
             "Something in the form needs a change",
             "Go back, correct what is described above and send it again.",
         ),
@@ -114,7 +121,7 @@ impl IntoResponse for AppError {
         let page = ErrorPage {
             status: status.as_u16(),
             title,
-            message: self.to_string(),
+            message: super::sentence(&self.to_string()),
             next,
         };
         let body = page.render().unwrap_or_else(|_| self.to_string());

@@ -118,23 +118,22 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// The CSRF token a request carries: the `x-csrf-token` header, a `csrf`
-/// query parameter (multipart uploads), or a `csrf` form field.
+/// The CSRF token a request carries: the `x-csrf-token` header, or a
+/// `csrf` field of its form, urlencoded or multipart (uploads). Never the
+/// address: a token there would end up in histories and logs.
 async fn supplied_token(req: Request) -> Result<(Option<String>, Request), AppError> {
     if let Some(v) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
         return Ok((Some(v.to_owned()), req));
     }
-    if let Some(q) = req.uri().query()
-        && let Some(t) = form_value(q.as_bytes(), "csrf")
-    {
-        return Ok((Some(t), req));
-    }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or_default();
+    if content_type.starts_with("multipart/form-data") {
+        return multipart_token(req).await;
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Ok((None, req));
     }
     let (parts, body) = req.into_parts();
@@ -144,6 +143,29 @@ async fn supplied_token(req: Request) -> Result<(Option<String>, Request), AppEr
             limit_kib: FORM_LIMIT / 1024,
         })?;
     let token = form_value(&bytes, "csrf");
+    Ok((token, Request::from_parts(parts, Body::from(bytes))))
+}
+
+/// The `csrf` part of a multipart upload, read from the buffered body
+/// (within the upload limit), which is handed on unchanged.
+async fn multipart_token(req: Request) -> Result<(Option<String>, Request), AppError> {
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, super::UPLOAD_LIMIT)
+        .await
+        .map_err(|_| AppError::TooLarge {
+            limit_kib: super::UPLOAD_LIMIT / 1024,
+        })?;
+    let mut copy = Request::new(Body::from(bytes.clone()));
+    *copy.headers_mut() = parts.headers.clone();
+    let mut token = None;
+    if let Ok(mut form) = <axum::extract::Multipart as axum::extract::FromRequest<()>>::from_request(copy, &()).await {
+        while let Ok(Some(field)) = form.next_field().await {
+            if field.name() == Some("csrf") {
+                token = field.text().await.ok();
+                break;
+            }
+        }
+    }
     Ok((token, Request::from_parts(parts, Body::from(bytes))))
 }
 

@@ -352,14 +352,16 @@ pub fn parse_id(raw: &str) -> Result<i64, AppError> {
     raw.parse::<i64>().map_err(|_| AppError::NotFound)
 }
 
-/// A mistake the person can fix on the form they sent: a value that cannot
+/// A mistake the person can fix on the form they sent: values that cannot
 /// be used (422) or a clash with what is stored (409). A form's handler
-/// shows the form again with it; every other error gets the error page.
+/// shows the form again with it, through [`FormErrors`]; every other error
+/// gets the error page. It has no text of its own on purpose: what a person
+/// reads names each field by its label, which only the form knows.
 #[derive(Debug)]
 pub struct Mistake {
     pub status: StatusCode,
-    pub field: String,
-    pub message: String,
+    /// Field key and message, in the order found.
+    pub errors: Vec<(String, String)>,
 }
 
 impl Mistake {
@@ -370,13 +372,15 @@ impl Mistake {
             Ok(v) => Ok(Ok(v)),
             Err(AppError::Invalid { field, message }) => Ok(Err(Mistake {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
-                field,
-                message,
+                errors: vec![(field, message)],
+            })),
+            Err(AppError::Fields(errors)) => Ok(Err(Mistake {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                errors: errors.into_iter().map(|e| (e.field.to_owned(), e.message)).collect(),
             })),
             Err(AppError::Conflict { field, message }) => Ok(Err(Mistake {
                 status: StatusCode::CONFLICT,
-                field,
-                message,
+                errors: vec![(field, message)],
             })),
             Err(other) => Err(other),
         }
@@ -387,35 +391,138 @@ impl Mistake {
         render_with(self.status, page)
     }
 
-    /// The mistake as one field error of a form, its field one of `known`
-    /// (or "form" when the form has no such field).
-    pub fn field_error(&self, known: &[&'static str]) -> FieldError {
-        let field = known.iter().copied().find(|k| *k == self.field).unwrap_or("form");
-        FieldError::new(field, self.message.clone())
+    /// Whether one of the problems is with `field`.
+    pub fn concerns(&self, field: &str) -> bool {
+        self.errors.iter().any(|(f, _)| f == field)
     }
 }
 
-impl std::fmt::Display for Mistake {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
+/// The labels of a form's fields, as the form shows them: field key, label.
+/// An error names its field by this label, never by the key.
+#[derive(Clone, Copy, Debug)]
+pub struct Labels(pub &'static [(&'static str, &'static str)]);
+
+impl Labels {
+    pub fn of(&self, field: &str) -> Option<&'static str> {
+        self.0.iter().find(|(k, _)| *k == field).map(|(_, l)| *l)
+    }
+
+    /// `error` for the error page, its message led by the field's label:
+    /// for a form that is not shown again (its fields are hidden or it is
+    /// one button), so the page still says which value was wrong.
+    pub fn explain(&self, error: AppError) -> AppError {
+        let named = |field: &str, message: String| match self.of(field) {
+            Some(label) => format!("{label}: {message}"),
+            None => message,
+        };
+        match error {
+            AppError::Invalid { field, message } => AppError::Invalid {
+                message: named(&field, message),
+                field,
+            },
+            AppError::Conflict { field, message } => AppError::Conflict {
+                message: named(&field, message),
+                field,
+            },
+            AppError::Fields(errors) => AppError::Fields(
+                errors
+                    .into_iter()
+                    .map(|e| FieldError::new(e.field, named(e.field, e.message)))
+                    .collect(),
+            ),
+            other => other,
+        }
     }
 }
 
-/// The field errors of a form shown again, looked up by field name.
+/// One problem as a form shows it: beside its field, and in the summary
+/// at the top, named by the field's label.
+#[derive(Clone, Debug)]
+pub struct Shown {
+    pub field: String,
+    /// `None` when the problem is with the form as a whole.
+    pub label: Option<&'static str>,
+    pub message: String,
+}
+
+/// The problems of a form shown again, looked up by field key.
 #[derive(Clone, Debug, Default)]
-pub struct FormErrors(pub Vec<FieldError>);
+pub struct FormErrors(pub Vec<Shown>);
 
 impl FormErrors {
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+    /// The problems of `mistake`, named by the form's `labels`.
+    pub fn of(mistake: &Mistake, labels: Labels) -> FormErrors {
+        FormErrors(
+            mistake
+                .errors
+                .iter()
+                .map(|(field, message)| Shown {
+                    field: field.clone(),
+                    label: labels.of(field),
+                    message: message.clone(),
+                })
+                .collect(),
+        )
+    }
+
+    /// Problems found by the form's own checks, named by its `labels`.
+    pub fn found(errors: &[FieldError], labels: Labels) -> FormErrors {
+        FormErrors(
+            errors
+                .iter()
+                .map(|e| Shown {
+                    field: e.field.to_owned(),
+                    label: labels.of(e.field),
+                    message: e.message.clone(),
+                })
+                .collect(),
+        )
+    }
+
+    /// The problems with `from` shown beside the field `to` instead: for a
+    /// page with one such form per row.
+    pub fn moved(mut self, from: &str, to: &str) -> FormErrors {
+        for e in self.0.iter_mut().filter(|e| e.field == from) {
+            e.field = to.to_owned();
+        }
+        self
+    }
+
+    /// The message beside `field`, as a sentence.
+    pub fn get(&self, field: &str) -> Option<String> {
+        self.0.iter().find(|e| e.field == field).map(|e| sentence(&e.message))
+    }
+
+    /// A problem with the form as a whole (too many tries…), said at the
+    /// top.
+    pub fn whole(message: impl Into<String>) -> FormErrors {
+        FormErrors(vec![Shown {
+            field: String::new(),
+            label: None,
+            message: message.into(),
+        }])
     }
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
-    pub fn all(&self) -> &[FieldError] {
+    /// Whether a problem is with a field of the form (not the whole form).
+    pub fn labelled(&self) -> bool {
+        self.0.iter().any(|e| e.label.is_some())
+    }
+
+    pub fn all(&self) -> &[Shown] {
         &self.0
+    }
+}
+
+/// `text` with its first letter in capitals, as a sentence starts.
+pub fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -431,7 +538,10 @@ impl ActiveForm {
         match self.active.as_str() {
             "true" => Ok(true),
             "false" => Ok(false),
-            _ => Err(AppError::invalid("active", "must be true or false")),
+            _ => Err(AppError::invalid(
+                "active",
+                "the button sent neither on nor off; reload the page and try again",
+            )),
         }
     }
 }

@@ -70,7 +70,9 @@ async fn command_line_token_reads_me_and_revoked_token_is_refused(app: TestApp) 
     let start = made.body.find("blg_").unwrap();
     let fresh = &made.body[start..start + 68];
     assert_eq!(Api::new(&app, fresh).get("/api/v1/me").await.status, 200);
-    b.post("/account/tokens", &[("name", "  ")]).await.assert(422, "Name:");
+    b.post("/account/tokens", &[("name", "  ")])
+        .await
+        .assert(422, "Name</a>:");
     // Another person cannot revoke it.
     app.person(org, "Bo", "bo@bars.example", Role::Employee, None).await;
     let bo = app.signed_in("bo@bars.example").await;

@@ -62,7 +62,7 @@ async fn wrong_password_is_refused_without_saying_which_part_was_wrong(app: Test
     }
     assert!(b.cookie("belong_session").is_none());
     let empty = b.post_sign_in("bars-co", "", "x").await;
-    empty.assert(422, "email:");
+    empty.assert(422, "Email</a>: enter your email address");
     // Case and spaces in the email do not matter.
     b.sign_in("bars-co", "  ANA@Bars.Example ", PASSWORD).await;
     b.get("/").await.assert(200, "Hello, Ana");

@@ -56,7 +56,7 @@ async fn magic_link(app: TestApp, smtp: &impl Mailbox) {
     }
     b.post("/signin/link", &[("org", "bars-co"), ("email", "not an email")])
         .await
-        .assert(422, "email:");
+        .assert(422, "Email</a>: enter the email address you work with");
     // The request only queued it; the worker sends it.
     assert!(smtp.received().is_empty());
     assert_eq!(belong::jobs::run_due(&app.state, "test").await.unwrap(), 1);

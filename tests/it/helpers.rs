@@ -667,13 +667,28 @@ impl Browser {
         .await
     }
 
+    /// Posts a form as a browser does: a redirect after it (post, redirect,
+    /// get) is followed, and the page it lands on is the answer.
+    pub async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let page = self.post(path, fields).await;
+        if page.status != StatusCode::SEE_OTHER {
+            return page;
+        }
+        let to = page.location().to_owned();
+        assert!(to.starts_with('/'), "redirected off the site: {to}");
+        assert!(!to.contains("csrf"), "a CSRF token in an address: {to}");
+        self.get(&to).await
+    }
+
     pub async fn upload(&self, path: &str, file_name: &str, bytes: Vec<u8>) -> Page {
         let part = reqwest::multipart::Part::bytes(bytes)
             .file_name(file_name.to_owned())
             .mime_str("text/csv")
             .unwrap();
-        let form = reqwest::multipart::Form::new().part("file", part);
-        let url = format!("{}{path}?csrf={}", self.base, self.csrf());
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", self.csrf())
+            .part("file", part);
+        let url = format!("{}{path}", self.base);
         self.send(self.client.post(url).multipart(form)).await
     }
 

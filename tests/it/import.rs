@@ -123,7 +123,9 @@ async fn a_file_with_errors_applies_nothing_unless_asked(app: TestApp) {
     b.post(&apply, &[("mode", "all")])
         .await
         .assert(409, "rows are rejected");
-    b.post(&apply, &[("mode", "everything")]).await.assert(422, "mode");
+    b.post(&apply, &[("mode", "everything")])
+        .await
+        .assert(422, "What to import: choose");
     assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 1);
     b.post(&apply, &[("mode", "valid")]).await.assert(200, "1 people added");
     assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 2);
@@ -136,10 +138,10 @@ async fn broken_files_get_clear_messages(app: TestApp) {
     b.get("/import").await;
     b.upload("/import", "p.csv", b"".to_vec())
         .await
-        .assert(422, "file: choose a CSV file");
+        .assert(422, "CSV file</a>: choose a CSV file");
     b.upload("/import", "p.csv", b"full_name,mail\nAna,ana@x.org\n".to_vec())
         .await
-        .assert(422, "file: the header has no &quot;name&quot; column");
+        .assert(422, "CSV file</a>: the header has no &quot;name&quot; column");
     b.upload(
         "/import",
         "p.csv",
@@ -149,7 +151,7 @@ async fn broken_files_get_clear_messages(app: TestApp) {
     .assert(200, "<td>2</td><td>name</td><td>is not valid UTF-8 text");
     b.upload("/import", "p.xlsx", b"PK\x03\x04\x00\x00binary".to_vec())
         .await
-        .assert(422, "file:");
+        .assert(422, "CSV file</a>:");
     let huge = vec![b'a'; belong::web::UPLOAD_LIMIT + 1024];
     b.upload("/import", "big.csv", huge).await.assert(413, "too large");
     assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 1);

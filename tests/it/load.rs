@@ -95,7 +95,7 @@ async fn clients_that_hang_up_never_wedge_writes(app: TestApp) {
         let text = format!("I can say what I think in meetings, take {i}");
         let page = tokio::time::timeout(
             deadline,
-            b.post("/pulse/questions", &[("pillar", "acceptance"), ("text", &text)]),
+            b.submit("/pulse/questions", &[("pillar", "acceptance"), ("text", &text)]),
         )
         .await
         .expect("a write answers");

@@ -108,13 +108,13 @@ async fn a_thank_you_reaches_the_board_the_thanked_and_the_webhook(app: TestApp)
     add_value(&hr, "Ownership", "value").await;
     hr.post("/thanks/values", &[("name", "ownership"), ("pillar", "support")])
         .await
-        .assert(409, "name: a value of this name exists already");
+        .assert(409, "Name</a>: a value of this name exists already");
     hr.post("/thanks/values", &[("name", "Care"), ("pillar", "enps")])
         .await
-        .assert(422, "pillar:");
+        .assert(422, "Pillar</a>:");
     hr.post("/thanks/values", &[("name", " "), ("pillar", "support")])
         .await
-        .assert(422, "name:");
+        .assert(422, "Name</a>:");
     hr.post("/thanks/webhook", &[("webhook_url", "http://x.example")])
         .await
         .assert(403, "not allowed");
@@ -123,11 +123,11 @@ async fn a_thank_you_reaches_the_board_the_thanked_and_the_webhook(app: TestApp)
     owner
         .post("/thanks/webhook", &[("webhook_url", "ftp://files.example/x")])
         .await
-        .assert(422, "webhook_url:");
+        .assert(422, "Incoming webhook address</a>:");
     owner
         .post("/thanks/webhook", &[("webhook_url", "not a url")])
         .await
-        .assert(422, "webhook_url:");
+        .assert(422, "Incoming webhook address</a>:");
     assert_eq!(
         owner
             .post("/thanks/webhook", &[("webhook_url", hook.url.as_str())])
@@ -142,7 +142,7 @@ async fn a_thank_you_reaches_the_board_the_thanked_and_the_webhook(app: TestApp)
     cook.get("/thanks").await.assert(200, "Post a thank-you");
     let ownership = value_id(&app, o.org, "Ownership").await;
     let (b1, b2) = (o.baristas[1].to_string(), o.baristas[2].to_string());
-    cook.post(
+    cook.submit(
         "/thanks",
         &[
             ("recipients", b1.as_str()),
@@ -175,7 +175,7 @@ async fn a_thank_you_reaches_the_board_the_thanked_and_the_webhook(app: TestApp)
 
     // One post per thank-you: a second one makes a second post.
     let b3 = o.baristas[3].to_string();
-    cook.post("/thanks", &[("recipients", b3.as_str()), ("message", "BRAVO-2")])
+    cook.submit("/thanks", &[("recipients", b3.as_str()), ("message", "BRAVO-2")])
         .await
         .assert(200, "Posted");
     belong::jobs::run_due(&app.state, "test").await.unwrap();
@@ -191,8 +191,8 @@ async fn a_thank_you_reaches_the_board_the_thanked_and_the_webhook(app: TestApp)
         assert_eq!(page.status.as_u16(), 200);
         assert_eq!(page.body.contains("BRAVO-1"), shown, "team {team}");
     }
-    cook.get("/thanks?team=nope").await.assert(422, "team:");
-    cook.get("/thanks?page=-1").await.assert(422, "page:");
+    cook.get("/thanks?team=nope").await.assert(422, "Board: choose");
+    cook.get("/thanks?page=-1").await.assert(422, "Page: a page");
     // Another organization sees nothing of it.
     let other = app.org("Other", "other").await;
     app.person(other, "Otto", "otto@other.example", Role::Owner, None).await;
@@ -236,13 +236,13 @@ async fn thank_yous_refuse_what_does_not_fit_and_reactions_are_idempotent(app: T
         &[("name", "retired ONE"), ("pillar", "support")],
     )
     .await
-    .assert(409, "name:");
+    .assert(409, "Name</a>:");
     hr.post(
         &format!("/thanks/values/{care}"),
         &[("name", "Care"), ("pillar", "moon")],
     )
     .await
-    .assert(422, "pillar:");
+    .assert(422, "Pillar</a>:");
     hr.post(
         &format!("/thanks/values/{foreign_value}"),
         &[("name", "Mine now"), ("pillar", "value")],
@@ -269,22 +269,25 @@ async fn thank_yous_refuse_what_does_not_fit_and_reactions_are_idempotent(app: T
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (
             vec![("recipients", me.as_str()), ("message", "me")],
-            "recipients: you cannot thank yourself",
+            "Who</a>: you cannot thank yourself",
         ),
         (
             vec![("recipients", stranger.as_str()), ("message", "hi")],
-            "recipients: choose people of your organization",
+            "Who</a>: choose people of your organization",
         ),
         (
             vec![("recipients", gone.as_str()), ("message", "hi")],
-            "recipients: someone chosen has left",
+            "Who</a>: someone chosen has left",
         ),
-        (vec![("message", "nobody")], "recipients: choose at least one"),
-        (vec![("recipients", "abc"), ("message", "hi")], "recipients:"),
-        (vec![("recipients", friend.as_str()), ("message", "  ")], "message:"),
+        (vec![("message", "nobody")], "Who</a>: choose at least one"),
+        (vec![("recipients", "abc"), ("message", "hi")], "Who</a>:"),
+        (
+            vec![("recipients", friend.as_str()), ("message", "  ")],
+            "Thank you for…</a>:",
+        ),
         (
             vec![("recipients", friend.as_str()), ("message", long.as_str())],
-            "message: at most 1000",
+            "Thank you for…</a>: at most 1000",
         ),
         (
             vec![
@@ -292,7 +295,7 @@ async fn thank_yous_refuse_what_does_not_fit_and_reactions_are_idempotent(app: T
                 ("value", foreign_value.as_str()),
                 ("message", "hi"),
             ],
-            "value: choose one of the values",
+            "For which value</a>: choose one of the values",
         ),
         (
             vec![
@@ -300,7 +303,7 @@ async fn thank_yous_refuse_what_does_not_fit_and_reactions_are_idempotent(app: T
                 ("value", retired.as_str()),
                 ("message", "hi"),
             ],
-            "value: choose one of the values",
+            "For which value</a>: choose one of the values",
         ),
     ];
     for (fields, message) in cases {
@@ -309,7 +312,7 @@ async fn thank_yous_refuse_what_does_not_fit_and_reactions_are_idempotent(app: T
     assert_eq!(app.count("SELECT COUNT(*) FROM thank_yous").await, 0, "nothing stored");
     assert_eq!(app.count("SELECT COUNT(*) FROM thank_you_recipients").await, 0);
 
-    cook.post(
+    cook.submit(
         "/thanks",
         &[("recipients", friend.as_str()), ("message", "For the soup")],
     )
@@ -360,11 +363,11 @@ async fn thank_yous_refuse_what_does_not_fit_and_reactions_are_idempotent(app: T
     barista
         .post(&react, &[("kind", "angry"), ("on", "true")])
         .await
-        .assert(422, "kind:");
+        .assert(422, "Reaction:");
     barista
         .post(&react, &[("kind", "heart"), ("on", "maybe")])
         .await
-        .assert(422, "on:");
+        .assert(422, "Reaction:");
     // A thank-you of another organization cannot be reacted to.
     let otto = app.browser();
     app.person(other, "Otto", "otto@other.example", Role::Owner, None).await;
@@ -509,7 +512,9 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
         .await
         .assert(403, "not allowed");
     hr.get("/thanks/awards").await;
-    hr.post("/thanks/awards", &[("title", " ")]).await.assert(422, "title:");
+    hr.post("/thanks/awards", &[("title", " ")])
+        .await
+        .assert(422, "Title</a>:");
     hr.post("/thanks/awards", &[("title", "Employee of May")])
         .await
         .assert(200, "Nominations are open");
@@ -526,7 +531,7 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
     // Nothing to vote on yet.
     hr.post(&path("vote-open"), &[])
         .await
-        .assert(409, "nobody has been nominated");
+        .assert(409, "Nobody has been nominated");
 
     // Nominations: Cook 2 twice (from Cook 1 and Barista 0), Barista 3 once.
     let (cook2, barista3) = (o.cooks[2].to_string(), o.baristas[3].to_string());
@@ -535,11 +540,11 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
     cook1
         .post(&path("nominate"), &[("nominee", me.as_str()), ("reason", "me")])
         .await
-        .assert(422, "nominee: you cannot nominate yourself");
+        .assert(422, "Nominate</a>: you cannot nominate yourself");
     cook1
         .post(&path("nominate"), &[("nominee", cook2.as_str()), ("reason", " ")])
         .await
-        .assert(422, "reason:");
+        .assert(422, "Why</a>:");
     cook1
         .post(
             &path("nominate"),
@@ -578,7 +583,7 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
     hr.post(&path("vote-open"), &[]).await.assert(200, "The vote is open");
     b1.post(&path("nominate"), &[("nominee", cook2.as_str()), ("reason", "late")])
         .await
-        .assert(409, "nominations for this round are closed");
+        .assert(409, "Nominations for this round are closed");
 
     // Votes: three for Cook 2, one for Barista 3; once each, secret.
     let outsider = o.cooks[4].to_string();
@@ -644,7 +649,7 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
         .assert(200, "Ran the kitchen alone in the rush");
     hr.post(&path("close"), &[("confirm", "yes")])
         .await
-        .assert(409, "only a round that is voting");
+        .assert(409, "Only a round that is voting");
     // A new round may open now; a tie needs HR to choose.
     hr.post("/thanks/awards", &[("title", "Employee of June")])
         .await
@@ -699,7 +704,7 @@ async fn my_data_holds_thank_yous_and_nominations_but_never_a_vote(app: TestApp)
     let cook1 = app.signed_in("cook1@bars.example").await;
     cook1.get("/thanks").await;
     cook1
-        .post(
+        .submit(
             "/thanks",
             &[("recipients", cook2.as_str()), ("message", "THANKS-FOR-THE-SOUP")],
         )

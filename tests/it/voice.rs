@@ -304,7 +304,7 @@ async fn wrong_codes_read_nothing_and_are_rate_limited(app: TestApp) {
         stranger
             .post("/voice/thread/reply", &[("code", wrong), ("body", "hello")])
             .await
-            .assert(422, "no conversation has this code");
+            .assert(422, "No conversation has this code");
     }
     // One character changed is another code.
     let mut near: Vec<char> = code.chars().collect();
@@ -329,7 +329,7 @@ async fn wrong_codes_read_nothing_and_are_rate_limited(app: TestApp) {
     stranger
         .post("/voice/thread", &[("code", code.as_str())])
         .await
-        .assert(429, "too many attempts");
+        .assert(429, "Too many attempts");
     assert_eq!(
         app.count("SELECT (SELECT COUNT(*) FROM feedback_messages) + (SELECT COUNT(*) FROM feedback_pending)")
             .await,
@@ -369,15 +369,15 @@ async fn small_teams_pass_messages_up_and_bad_input_stores_nothing(app: TestApp)
 
     let long = "x".repeat(4001);
     let bad: [(&[(&str, &str)], &str); 7] = [
-        (&[("team", "org"), ("body", "  ")], "body: write a message"),
-        (&[("team", "org"), ("body", long.as_str())], "body: at most 4000"),
-        (&[("team", "12345"), ("body", "hi")], "team: choose a team"),
-        (&[("team", "nope"), ("body", "hi")], "team: choose a team"),
-        (&[("team", "org"), ("pillar", "moon"), ("body", "hi")], "pillar:"),
-        (&[("team", "org"), ("pillar", "enps"), ("body", "hi")], "pillar:"),
+        (&[("team", "org"), ("body", "  ")], "Message</a>: write a message"),
+        (&[("team", "org"), ("body", long.as_str())], "Message</a>: at most 4000"),
+        (&[("team", "12345"), ("body", "hi")], "To</a>: choose a team"),
+        (&[("team", "nope"), ("body", "hi")], "To</a>: choose a team"),
+        (&[("team", "org"), ("pillar", "moon"), ("body", "hi")], "About</a>:"),
+        (&[("team", "org"), ("pillar", "enps"), ("body", "hi")], "About</a>:"),
         (
             &[("team", "org"), ("topic", &"t".repeat(61)), ("body", "hi")],
-            "topic: at most 60",
+            "Topic</a>: at most 60",
         ),
     ];
     for (fields, message) in bad {
@@ -388,7 +388,7 @@ async fn small_teams_pass_messages_up_and_bad_input_stores_nothing(app: TestApp)
     let foreign = app.team(other, "Theirs", None).await.to_string();
     b.post("/voice", &[("team", foreign.as_str()), ("body", "hi")])
         .await
-        .assert(422, "team:");
+        .assert(422, "To</a>:");
     assert_eq!(app.count("SELECT COUNT(*) FROM feedback_pending").await, 3);
     // Sending is limited per session: five at once, then a wait.
     b.post("/voice", &[("team", "org"), ("body", "four")])
@@ -399,7 +399,7 @@ async fn small_teams_pass_messages_up_and_bad_input_stores_nothing(app: TestApp)
         .assert(200, "on its way");
     b.post("/voice", &[("team", "org"), ("body", "six")])
         .await
-        .assert(429, "too many attempts");
+        .assert(429, "Too many attempts");
     assert_eq!(app.count("SELECT COUNT(*) FROM feedback_pending").await, 5);
     next_digest(&app).await;
     assert_eq!(app.count("SELECT COUNT(*) FROM feedback_pending").await, 0);
@@ -517,7 +517,7 @@ async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
         .await
         .assert(404, "does not exist");
     employee.get("/voice/inbox?hidden=1").await.assert(403, "not allowed");
-    manager.get("/voice/inbox?status=done").await.assert(422, "status:");
+    manager.get("/voice/inbox?status=done").await.assert(422, "Status: ");
 
     // Status, assignment and notes refuse what does not fit.
     manager.get(&format!("/voice/inbox/{id}")).await;
@@ -525,17 +525,20 @@ async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
     manager
         .post(&path("status"), &[("status", "resolved"), ("note", " ")])
         .await
-        .assert(422, "note:");
+        .assert(422, "Closing note</a>:");
     manager
         .post(&path("status"), &[("status", "finished")])
         .await
-        .assert(422, "status:");
+        .assert(422, "Status</a>: ");
     let outsider = o.people[1][0].0.to_string();
     manager
         .post(&path("assign"), &[("assignee", outsider.as_str())])
         .await
-        .assert(422, "assignee:");
-    manager.post(&path("reply"), &[("body", "")]).await.assert(422, "body:");
+        .assert(422, "Who follows it up</a>:");
+    manager
+        .post(&path("reply"), &[("body", "")])
+        .await
+        .assert(422, "Message to the sender</a>:");
     let me = o.people[0][0].0.to_string();
     assert_eq!(
         manager
@@ -671,13 +674,13 @@ async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
             ],
         )
         .await
-        .assert(422, "sign:");
+        .assert(422, "Add my name to this message:");
     anon.post(
         "/voice/thread/reply",
         &[("code", org_code.as_str()), ("body", "unsigned"), ("sign", "yes")],
     )
     .await
-    .assert(422, "sign: sign in to add your name");
+    .assert(422, "Add my name to this message: sign in to add your name");
     signer
         .post(
             "/voice/thread/reply",
@@ -729,7 +732,7 @@ async fn recipients_see_only_their_threads_and_abuse_is_hidden(app: TestApp) {
     owner
         .post("/voice/digest", &[("digest", "every minute")])
         .await
-        .assert(422, "digest:");
+        .assert(422, "Digest: choose");
     let saved = owner.post("/voice/digest", &[("digest", "weekly monday 09:00")]).await;
     assert_eq!(saved.status.as_u16(), 303);
     let next: i64 = sqlx::query("SELECT next_run_at FROM schedules WHERE name LIKE 'voice.digest.%'")
