@@ -123,6 +123,11 @@ async fn sign_in(
     }
     if email_key.is_empty() {
         problems.push(FieldError::new("email", "enter your email address"));
+    } else if crate::shared::Email::parse(&email_key).is_err() {
+        problems.push(FieldError::new(
+            "email",
+            "this is not an email address; write it as name@company.example",
+        ));
     }
     if form.password.is_empty() {
         problems.push(FieldError::new("password", "enter your password"));
@@ -236,46 +241,54 @@ async fn change_password(
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, AppError> {
     let forced = me.session.must_change_password;
-    let again = |field: &'static str, message: &str| {
+    let again = |problems: &[FieldError]| {
         render_with(
             StatusCode::UNPROCESSABLE_ENTITY,
             &PasswordPage {
                 layout: layout.clone(),
                 forced,
-                errors: FormErrors::found(&[FieldError::new(field, message)], PASSWORD_LABELS),
+                errors: FormErrors::found(problems, PASSWORD_LABELS),
                 done: false,
                 live_tokens: 0,
             },
         )
     };
+    // The new password's own rules first, so that every problem shows at
+    // once, whatever the current password turns out to be.
+    let mut problems = Vec::new();
+    let new =
+        Password::parse(&form.new).map_err(|e| problems.push(FieldError::new("new", format!("The new password {e}."))));
+    if new.is_ok() && form.new == form.current {
+        problems.push(FieldError::new(
+            "new",
+            "Choose a password different from the current one.",
+        ));
+    }
+    if form.new != form.confirm {
+        problems.push(FieldError::new("confirm", "The two new passwords differ."));
+    }
+    if form.current.is_empty() {
+        // Not a guess: nothing to check, nothing counted.
+        problems.insert(0, FieldError::new("current", "Enter your current password."));
+        return Ok(again(&problems));
+    }
     let stored = crate::auth::accounts::password_hash(&app.db, me.actor.org_id, me.actor.person_id).await?;
     let guesses = throttle::current_password(me.actor.org_id, me.actor.person_id);
     if let Err(retry_after) = limits::attempt(&app.db, std::slice::from_ref(&guesses), app.now()).await? {
-        return Ok(too_many(
-            again(
-                "current",
-                &format!("Too many wrong passwords. {}", throttle::wait_words(retry_after)),
-            ),
-            retry_after,
-        ));
+        let message = format!("Too many wrong passwords. {}", throttle::wait_words(retry_after));
+        return Ok(too_many(again(&[FieldError::new("current", message)]), retry_after));
     }
     match password::verify(form.current.clone(), stored).await {
         Ok(true) => limits::forget(&app.db, &guesses.key).await?,
-        Ok(false) => return Ok(again("current", "This is not your current password.")),
+        Ok(false) => problems.insert(0, FieldError::new("current", "This is not your current password.")),
         Err(busy) => {
             limits::give_back(&app.db, &guesses).await?;
-            return Ok(too_many(again("current", &format!("{busy}.")), 2));
+            return Ok(too_many(again(&[FieldError::new("current", format!("{busy}."))]), 2));
         }
     }
-    let new = match Password::parse(&form.new) {
-        Ok(p) => p,
-        Err(e) => return Ok(again("new", &format!("The new password {e}."))),
-    };
-    if form.new != form.confirm {
-        return Ok(again("confirm", "The two new passwords differ."));
-    }
-    if form.new == form.current {
-        return Ok(again("new", "Choose a password different from the current one."));
+    let Ok(new) = new else { return Ok(again(&problems)) };
+    if !problems.is_empty() {
+        return Ok(again(&problems));
     }
     let hash = password::hash(&new).await;
     crate::auth::accounts::set_password_hash(&app.db, me.actor.org_id, me.actor.person_id, &hash, app.now()).await?;

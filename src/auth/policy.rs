@@ -51,7 +51,7 @@ impl Role {
             "hr_admin" | "hr" | "hradmin" => Ok(Role::HrAdmin),
             "owner" => Ok(Role::Owner),
             _ => Err(format!(
-                "unknown role {:?}: use employee, manager, hr_admin or owner",
+                "{:?} is not a role: choose Employee, Manager, HR admin or Owner",
                 raw.trim()
             )),
         }

@@ -202,12 +202,21 @@ impl LeaveReason {
         }
     }
 
+    /// The reason in words, as the person form offers it.
+    pub fn label(self) -> &'static str {
+        match self {
+            LeaveReason::Voluntary => "They chose to leave",
+            LeaveReason::Involuntary => "The organization ended it",
+            LeaveReason::Other => "Other",
+        }
+    }
+
     pub fn parse(raw: &str) -> Result<LeaveReason, String> {
         match raw.trim().to_ascii_lowercase().as_str() {
             "voluntary" => Ok(LeaveReason::Voluntary),
             "involuntary" => Ok(LeaveReason::Involuntary),
             "other" => Ok(LeaveReason::Other),
-            other => Err(format!("{other:?} is not one of voluntary, involuntary, other")),
+            other => Err(format!("{other:?} is not a reason offered: choose one from the list")),
         }
     }
 }

@@ -113,6 +113,11 @@ impl PulseInput {
     /// bank; the title, trimmed, when they hold. Every broken rule is
     /// reported at once, each naming its field.
     pub fn check(&self, bank: &[Question]) -> Result<String, AppError> {
+        AppError::check(self.problems(bank)).map(|()| self.title.trim().to_owned())
+    }
+
+    /// Every broken rule of [`PulseInput::check`], each naming its field.
+    pub fn problems(&self, bank: &[Question]) -> Vec<FieldError> {
         let mut problems = Vec::new();
         let mut refuse = |field: &'static str, why: String| problems.push(FieldError::new(field, why));
         let title = self.title.trim();
@@ -135,7 +140,7 @@ impl PulseInput {
         if self.teams.as_ref().is_some_and(Vec::is_empty) {
             refuse("teams", "choose at least one team, or everyone".into());
         }
-        AppError::check(problems).map(|()| title.to_owned())
+        problems
     }
 
     fn check_questions(&self, bank: &[Question]) -> Result<(), String> {

@@ -381,7 +381,27 @@ async fn create_pulse(
                 questions,
             })
         }
-        _ => Err(AppError::fields(problems)),
+        (schedule, open_days, remind_days, per_cycle, teams) => {
+            // What did parse is checked too, so every problem shows at
+            // once: stand-ins for the rest are ones no rule refuses (a
+            // count of 0 questions skips the rules on the questions).
+            let stand_in = PulseInput {
+                title: form.title.clone(),
+                schedule: schedule.unwrap_or(Schedule::Once),
+                open_days: open_days.unwrap_or(28),
+                remind_days: remind_days.unwrap_or(0),
+                per_cycle: per_cycle.unwrap_or(0),
+                teams: teams.unwrap_or(None),
+                questions,
+            };
+            let bank = service::question_bank(&app, me.actor.org_id).await?;
+            for p in stand_in.problems(&bank) {
+                if !problems.iter().any(|known| known.field == p.field) {
+                    problems.push(p);
+                }
+            }
+            Err(AppError::fields(problems))
+        }
     };
     let result = match parsed {
         Ok(input) => service::create_pulse(&app, &me.actor, &input).await,
@@ -1335,7 +1355,14 @@ async fn add_question(
     me.actor.require(Permission::ManageSurveys)?;
     let result = match Pillar::parse(&form.pillar).filter(|p| p.is_belonging() || *p == Pillar::Stay) {
         Some(p) => service::add_question(&app, &me.actor, p, &form.text).await.map(|_| ()),
-        None => Err(AppError::invalid("pillar", "choose one of the pillars")),
+        None => {
+            // The wording is checked too: every problem at once.
+            let mut problems = vec![FieldError::new("pillar", "choose one of the pillars")];
+            if let Err(AppError::Invalid { message, .. }) = service::question_text(&form.text) {
+                problems.push(FieldError::new("text", message));
+            }
+            Err(AppError::fields(problems))
+        }
     };
     match Mistake::split(result)? {
         Ok(()) => Ok(Redirect::to("/pulse/questions?notice=added").into_response()),

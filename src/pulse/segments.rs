@@ -5,7 +5,7 @@
 use crate::app::App;
 use crate::auth::{Actor, Permission};
 use crate::db::new_id;
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 
 /// The answer that is never stored and never a group.
 pub const PREFER_NOT: &str = "prefer not to say";
@@ -118,10 +118,13 @@ fn take_one(
 pub async fn add(app: &App, actor: &Actor, text: &str, options: &str) -> Result<i64, AppError> {
     actor.require(Permission::ManageSurveys)?;
     let text = text.trim();
+    let mut problems = Vec::new();
     if text.is_empty() || text.chars().count() > 200 {
-        return Err(AppError::invalid("text", "write the question in 1 to 200 characters"));
+        problems.push(FieldError::new("text", "write the question in 1 to 200 characters"));
     }
-    let options = parse_options(options).map_err(|e| AppError::invalid("options", e))?;
+    let options = parse_options(options).map_err(|e| problems.push(FieldError::new("options", e)));
+    AppError::check(problems)?;
+    let options = options.unwrap_or_default();
     let id = new_id();
     let conn = &mut *app.db.acquire().await?;
     super::store::insert_segment_question(conn, id, actor.org_id, text, &options, app.now().as_second()).await?;

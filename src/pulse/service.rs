@@ -39,7 +39,8 @@ pub async fn add_question(app: &App, actor: &Actor, pillar: Pillar, text: &str) 
     Ok(id)
 }
 
-fn question_text(raw: &str) -> Result<String, AppError> {
+/// A question's wording, trimmed, when it can be asked.
+pub fn question_text(raw: &str) -> Result<String, AppError> {
     let t = raw.trim();
     if t.is_empty() || t.chars().count() > 300 || t.chars().any(char::is_control) {
         return Err(AppError::invalid("text", "write the question in 1 to 300 characters"));

@@ -10,7 +10,7 @@ use sqlx::AnyConnection;
 use super::{model, store};
 use crate::app::App;
 use crate::auth::{Actor, Permission};
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
@@ -149,14 +149,20 @@ pub async fn nominate(app: &App, actor: &Actor, round: i64, nominee: &str, reaso
     let mut tx = app.db.begin_rule(actor.org_id).await?;
     let phase = open_round(&mut tx, actor.org_id, round).await?;
     let colleagues = super::service::colleagues_of(&dir);
+    // Both fields are checked before either is refused: every problem at once.
+    let mut problems = Vec::new();
     let nominee = model::parse_recipients(&[nominee.to_owned()], actor.person_id, &colleagues)
-        .map_err(|e| AppError::invalid("nominee", e.replace("thank", "nominate")))?[0];
+        .map_err(|e| problems.push(FieldError::new("nominee", e.replace("thank", "nominate"))));
     let reason = model::parse_message(reason).map_err(|e| {
-        AppError::invalid(
+        problems.push(FieldError::new(
             "reason",
             e.replace("say what you are thanking them for", "say why they deserve it"),
-        )
-    })?;
+        ))
+    });
+    let (Ok(nominee), Ok(reason)) = (nominee, reason) else {
+        return Err(AppError::fields(problems));
+    };
+    let nominee = nominee[0];
     if phase != Phase::Nominating {
         return Err(AppError::conflict("round", "nominations for this round are closed"));
     }

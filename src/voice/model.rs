@@ -143,7 +143,7 @@ impl Status {
         Status::ALL
             .into_iter()
             .find(|s| s.as_str() == raw.trim())
-            .ok_or_else(|| "choose new, acknowledged, in_progress or resolved".into())
+            .ok_or_else(|| "choose New, Acknowledged, In progress or Resolved".into())
     }
 }
 

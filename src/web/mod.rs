@@ -452,31 +452,26 @@ pub struct FormErrors(pub Vec<Shown>);
 impl FormErrors {
     /// The problems of `mistake`, named by the form's `labels`.
     pub fn of(mistake: &Mistake, labels: Labels) -> FormErrors {
-        FormErrors(
-            mistake
-                .errors
-                .iter()
-                .map(|(field, message)| Shown {
-                    field: field.clone(),
-                    label: labels.of(field),
-                    message: message.clone(),
-                })
-                .collect(),
-        )
+        FormErrors::named(mistake.errors.iter().map(|(f, m)| (f.as_str(), m.as_str())), labels)
     }
 
     /// Problems found by the form's own checks, named by its `labels`.
     pub fn found(errors: &[FieldError], labels: Labels) -> FormErrors {
-        FormErrors(
-            errors
-                .iter()
-                .map(|e| Shown {
-                    field: e.field.to_owned(),
-                    label: labels.of(e.field),
-                    message: e.message.clone(),
-                })
-                .collect(),
-        )
+        FormErrors::named(errors.iter().map(|e| (e.field, e.message.as_str())), labels)
+    }
+
+    /// The problems, in the order of the form's fields (the order of
+    /// `labels`), so the summary reads as the form does.
+    fn named<'a>(problems: impl Iterator<Item = (&'a str, &'a str)>, labels: Labels) -> FormErrors {
+        let mut shown: Vec<Shown> = problems
+            .map(|(field, message)| Shown {
+                field: field.to_owned(),
+                label: labels.of(field),
+                message: message.to_owned(),
+            })
+            .collect();
+        shown.sort_by_key(|e| labels.0.iter().position(|(k, _)| *k == e.field).unwrap_or(usize::MAX));
+        FormErrors(shown)
     }
 
     /// The problems with `from` shown beside the field `to` instead: for a

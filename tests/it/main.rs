@@ -8,6 +8,7 @@ mod auth;
 mod browser;
 mod cli;
 mod email;
+mod forms;
 mod guard;
 mod hardening;
 mod import;

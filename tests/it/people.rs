@@ -180,7 +180,7 @@ async fn bad_person_forms_name_the_field_and_store_nothing(app: TestApp) {
                 ("time_zone", "UTC"),
             ],
             422,
-            "Role</a>: unknown role",
+            "is not a role: choose Employee, Manager, HR admin or Owner",
         ),
         (
             vec![

@@ -31,7 +31,7 @@ crate::helpers::both_databases_threaded!(launches_at_once_open_one_cycle);
 /// Designs a pulse through the form (the defaults: one question per pillar
 /// and the outcomes every time, the second of each pillar rotating) and
 /// opens a cycle; returns the cycle id.
-async fn launch_pulse(app: &TestApp, hr: &Browser, org: i64) -> i64 {
+pub(crate) async fn launch_pulse(app: &TestApp, hr: &Browser, org: i64) -> i64 {
     launch_pulse_every(app, hr, org, "monthly").await
 }
 
