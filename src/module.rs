@@ -47,6 +47,19 @@ pub struct HomeHooks(pub Vec<HomeFn>);
 pub struct Home {
     pub notices: Vec<String>,
     pub cards: Vec<String>,
+    /// Its steps of an owner's set-up checklist (only for owners).
+    pub steps: Vec<Step>,
+}
+
+/// One step of setting up an organization, on its owner's home page
+/// until every step is done.
+pub struct Step {
+    /// Where it sits in the list (lower first).
+    pub place: u8,
+    pub text: &'static str,
+    /// The page where it is done.
+    pub href: &'static str,
+    pub done: bool,
 }
 
 pub type HomeParts<'a> = Pin<Box<dyn Future<Output = Result<Home, AppError>> + Send + 'a>>;

@@ -63,6 +63,10 @@ async fn show_sign_in(
     layout: Layout,
     Query(q): Query<SignInQuery>,
 ) -> Result<Response, AppError> {
+    // An empty installation has nobody to sign in: it is set up first.
+    if crate::auth::accounts::no_org_yet(&app.db).await? {
+        return Ok(Redirect::to("/setup").into_response());
+    }
     let org = if q.org.is_empty() {
         crate::auth::accounts::only_org_slug(&app.db).await?.unwrap_or_default()
     } else {

@@ -13,7 +13,7 @@ pub mod tokens;
 /// Signing in with a password: finding the account, and reading and
 /// changing its password hash (the pages are `account`'s).
 pub mod accounts {
-    pub use super::store::{Account, find, only_org_slug, password_hash, set_password_hash};
+    pub use super::store::{Account, find, no_org_yet, only_org_slug, password_hash, set_password_hash};
 }
 
 pub use policy::{Actor, Permission, Role};

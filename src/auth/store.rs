@@ -56,6 +56,14 @@ pub async fn only_org_slug(db: &Db) -> Result<Option<String>, sqlx::Error> {
     })
 }
 
+/// True on an empty installation, before its first organization.
+pub async fn no_org_yet(db: &Db) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("SELECT 1 FROM organizations LIMIT 1")
+        .fetch_optional(&mut *db.acquire().await?)
+        .await?
+        .is_none())
+}
+
 pub async fn password_hash(db: &Db, org_id: i64, person_id: i64) -> Result<Option<String>, sqlx::Error> {
     sqlx::query("SELECT password_hash FROM people WHERE org_id = $1 AND id = $2")
         .bind(org_id)
@@ -115,6 +123,15 @@ pub async fn link_recipient(db: &Db, slug: &str, email_key: &str) -> Result<Opti
         })
     })
     .transpose()
+}
+
+/// An organization's name and short name (its slug, typed to sign in).
+pub async fn org_name_and_slug(conn: &mut AnyConnection, org_id: i64) -> Result<(String, String), sqlx::Error> {
+    let row = sqlx::query("SELECT name, slug FROM organizations WHERE id = $1")
+        .bind(org_id)
+        .fetch_one(conn)
+        .await?;
+    Ok((row.try_get("name")?, row.try_get("slug")?))
 }
 
 pub async fn insert_magic_link(

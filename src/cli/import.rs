@@ -42,7 +42,7 @@ pub async fn run(what: What) -> anyhow::Result<ExitCode> {
     } else {
         Mode::AllOrNothing
     };
-    let (plan, applied) = import::run(&app, &Actor::system(org.id), &bytes, mode, args.dry_run)
+    let (plan, applied) = import::run(&app, &Actor::system(org.id), &bytes, mode, args.dry_run, false)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
 

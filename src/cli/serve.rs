@@ -136,7 +136,16 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if demo_help {
         println!("{}", crate::org::demo::sign_in_help(&format!("http://{addr}")));
     }
+    let empty = crate::org::service::count_orgs(&app.db).await? == 0;
     let state = AppState(Arc::new(app));
+    if empty {
+        let code = state.part::<crate::org::setup::SetupCode>().shown().to_owned();
+        let at = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+        println!(
+            "No organization yet. To set one up, open {}/setup and enter the setup code {code}",
+            at.trim_end_matches('/')
+        );
+    }
     let (stop_worker, stop) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(crate::jobs::work(state.0.clone(), stop));
     crate::web::serve(listener, crate::modules::router(state.clone()), shutdown).await?;

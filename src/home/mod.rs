@@ -25,14 +25,35 @@ struct HomePage {
     role: &'static str,
     notices: Vec<String>,
     cards: Vec<String>,
+    /// The owner's set-up checklist, shown until every step is done.
+    steps: Vec<crate::module::Step>,
+}
+
+impl HomePage {
+    fn steps_done(&self) -> usize {
+        self.steps.iter().filter(|s| s.done).count()
+    }
 }
 
 async fn home(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
-    let (mut notices, mut cards) = (Vec::new(), Vec::new());
+    let (mut notices, mut cards, mut steps) = (Vec::new(), Vec::new(), Vec::new());
     for hook in &app.part::<crate::module::HomeHooks>().0 {
         let part = hook(&app, &me.actor).await?;
         notices.extend(part.notices);
         cards.extend(part.cards);
+        steps.extend(part.steps);
+    }
+    if me.actor.role == crate::auth::Role::Owner {
+        steps.push(crate::module::Step {
+            place: 10,
+            text: "Turn on email (start belong with --smtp-host, see the README), so invitations and pulses reach people",
+            href: "/",
+            done: app.mailer.is_on(),
+        });
+    }
+    steps.sort_by_key(|s| s.place);
+    if steps.iter().all(|s| s.done) {
+        steps.clear();
     }
     Ok(render(&HomePage {
         layout,
@@ -41,5 +62,6 @@ async fn home(State(app): State<AppState>, me: CurrentPerson, layout: Layout) ->
         role: me.actor.role.label(),
         notices,
         cards,
+        steps,
     }))
 }

@@ -299,7 +299,9 @@ async fn create_person(
             .transpose()?,
         time_zone,
     };
-    let id = service::add_person(&app, &actor, &input).await.map_err(api_field)?;
+    let id = service::add_person(&app, &actor, &input, false)
+        .await
+        .map_err(api_field)?;
     Ok((StatusCode::CREATED, person_out(&app, actor.org_id, id).await?))
 }
 

@@ -16,6 +16,7 @@ use super::service::Directory;
 use super::store;
 use crate::app::App;
 use crate::audit::{self, Subject};
+use crate::auth::magic::Invitation;
 use crate::auth::{Actor, Permission};
 use crate::db::new_id;
 use crate::error::AppError;
@@ -546,7 +547,16 @@ pub enum Mode {
 /// Parses, plans and (unless it is a dry run, or rows are rejected under
 /// [`Mode::AllOrNothing`]) applies an import in one transaction. The plan
 /// is made inside the transaction, so it matches what is written.
-pub async fn run(app: &App, actor: &Actor, bytes: &[u8], mode: Mode, dry_run: bool) -> Result<(Plan, bool), AppError> {
+/// With `invite` (and email on), each person added gets an invitation
+/// with a sign-in link, queued in the same transaction.
+pub async fn run(
+    app: &App,
+    actor: &Actor,
+    bytes: &[u8],
+    mode: Mode,
+    dry_run: bool,
+    invite: bool,
+) -> Result<(Plan, bool), AppError> {
     actor.require(Permission::ManagePeople)?;
     let parsed = parse(bytes).map_err(|e| AppError::invalid("file", e))?;
     let mut tx = app.db.begin_rule(actor.org_id).await?;
@@ -614,6 +624,16 @@ pub async fn run(app: &App, actor: &Actor, bytes: &[u8], mode: Mode, dry_run: bo
                 let id = new_id();
                 store::insert_person(&mut tx, org_id, id, &input, None, false, now).await?;
                 person_ids.insert(w.row.email.key(), id);
+                if invite && app.mailer.is_on() {
+                    let invitation = Invitation {
+                        org_id,
+                        person_id: id,
+                        name: input.name.as_str(),
+                        email: input.email.as_str(),
+                        invited_by: super::service::inviter(&dir, actor),
+                    };
+                    crate::auth::magic::invite(&mut tx, app, &invitation).await?;
+                }
             }
         }
     }

@@ -10,6 +10,7 @@ pub mod mydata;
 pub mod pages;
 pub mod seed;
 pub mod service;
+pub mod setup;
 mod store;
 
 pub const MODULE: crate::module::Module = crate::module::Module {
@@ -46,9 +47,12 @@ pub const MODULE: crate::module::Module = crate::module::Module {
     ],
     home: |app, actor| Box::pin(pages::home(app, actor)),
     my_data: |app, actor| Box::pin(mydata::part(app, actor)),
+    parts: |parts| {
+        parts.insert(setup::SetupCode::new());
+    },
     ..crate::module::Module::pages("org", routes)
 };
 
 fn routes() -> axum::Router<crate::app::AppState> {
-    pages::routes().merge(audit_log::routes())
+    pages::routes().merge(audit_log::routes()).merge(setup::routes())
 }

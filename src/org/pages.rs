@@ -80,9 +80,19 @@ pub async fn home(app: &App, actor: &Actor) -> Result<crate::module::Home, AppEr
     }
     .render()
     .map_err(|e| AppError::internal(format!("template: {e}")))?;
+    let mut steps = Vec::new();
+    if actor.role == Role::Owner {
+        steps.push(crate::module::Step {
+            place: 20,
+            text: "Add your people: import a CSV file from your HR system, or add them one by one",
+            href: "/import",
+            done: dir.active_people().count() > 1,
+        });
+    }
     Ok(crate::module::Home {
         notices: Vec::new(),
         cards: vec![cards],
+        steps,
     })
 }
 
@@ -172,6 +182,8 @@ struct PersonForm {
     manager: String,
     start_date: String,
     time_zone: String,
+    /// "on" to send an invitation (adding only).
+    invite: String,
 }
 
 impl PersonForm {
@@ -184,6 +196,7 @@ impl PersonForm {
             manager: p.manager_id.map(|i| i.to_string()).unwrap_or_default(),
             start_date: p.start_date.map(|d| d.to_string()).unwrap_or_default(),
             time_zone: p.time_zone.clone(),
+            invite: String::new(),
         }
     }
 
@@ -251,7 +264,11 @@ struct PersonFormPage {
     roles: Vec<Role>,
     teams: Vec<(i64, String)>,
     managers: Vec<(i64, String)>,
-    time_zones: Vec<String>,
+    /// Time zones of the organization's people, offered first.
+    used_zones: Vec<String>,
+    other_zones: Vec<String>,
+    /// Whether an invitation can be sent (email is on).
+    email_on: bool,
     reasons: Vec<LeaveReason>,
     /// The leaving form's last day and reason: today, or as last sent.
     leave_day: String,
@@ -271,9 +288,8 @@ impl PersonFormPage {
             .map(|p| (p.id, format!("{} ({})", p.name, p.email)))
             .collect();
         managers.sort_by_key(|a| a.1.to_lowercase());
-        let mut time_zones: Vec<String> = dir.people.iter().map(|p| p.time_zone.clone()).collect();
-        time_zones.sort();
-        time_zones.dedup();
+        let used: Vec<String> = dir.people.iter().map(|p| p.time_zone.clone()).collect();
+        let (used_zones, other_zones) = crate::shared::zones::choices(&used, &form.time_zone);
         PersonFormPage {
             layout,
             person,
@@ -282,7 +298,9 @@ impl PersonFormPage {
             roles,
             teams: dir.team_choices(),
             managers,
-            time_zones,
+            used_zones,
+            other_zones,
+            email_on: false,
             reasons: LeaveReason::ALL.to_vec(),
             leave_day: jiff::Zoned::now().date().to_string(),
             leave_reason: String::new(),
@@ -308,9 +326,12 @@ async fn new_person(State(app): State<AppState>, me: CurrentPerson, layout: Layo
     let form = PersonForm {
         role: "employee".into(),
         time_zone: org.time_zone,
+        invite: "on".into(),
         ..Default::default()
     };
-    Ok(render(&PersonFormPage::new(layout, &me, &dir, None, form)))
+    let mut page = PersonFormPage::new(layout, &me, &dir, None, form);
+    page.email_on = app.mailer.is_on();
+    Ok(render(&page))
 }
 
 /// Shows the form again with the errors of a failed save.
@@ -326,6 +347,7 @@ async fn person_form_again(
     let dir = service::directory(&app.db, me.actor.org_id).await?;
     let mut page = PersonFormPage::new(layout, me, &dir, person, form);
     page.errors = errors;
+    page.email_on = app.mailer.is_on();
     Ok(render_with(status, &page))
 }
 
@@ -360,7 +382,7 @@ async fn add_person(
             return person_form_again(&app, &me, layout, None, form, StatusCode::UNPROCESSABLE_ENTITY, errors).await;
         }
     };
-    match Mistake::split(service::add_person(&app, &me.actor, &input).await)? {
+    match Mistake::split(service::add_person(&app, &me.actor, &input, form.invite == "on").await)? {
         Ok(id) => Ok(Redirect::to(&format!("/people/{id}?notice=added")).into_response()),
         Err(m) => {
             person_form_again(
@@ -807,6 +829,10 @@ struct ImportPreviewPage {
     file_name: String,
     plan: Plan,
     applied: bool,
+    /// Whether the people added can be invited (email is on).
+    email_on: bool,
+    /// How many invitations were sent.
+    invited: usize,
 }
 
 async fn preview_import(
@@ -871,7 +897,7 @@ async fn preview_import(
             "choose a CSV file to upload".into(),
         ));
     };
-    let (plan, _) = match import::run(&app, &me.actor, &bytes, Mode::AllOrNothing, true).await {
+    let (plan, _) = match import::run(&app, &me.actor, &bytes, Mode::AllOrNothing, true, false).await {
         Ok(r) => r,
         Err(AppError::Invalid { message, .. }) => {
             return Ok(again(layout, StatusCode::UNPROCESSABLE_ENTITY, message));
@@ -896,6 +922,8 @@ async fn preview_import(
         file_name,
         plan,
         applied: false,
+        email_on: app.mailer.is_on(),
+        invited: 0,
     }))
 }
 
@@ -903,6 +931,8 @@ async fn preview_import(
 #[serde(default)]
 struct ApplyForm {
     mode: String,
+    /// "on" to invite the people added.
+    invite: String,
 }
 
 async fn apply_import(
@@ -932,7 +962,8 @@ async fn apply_import(
                 "this upload was imported already or does not exist; upload the file again",
             )
         })?;
-    let (plan, applied) = import::run(&app, &me.actor, &content, mode, false).await?;
+    let invite = form.invite == "on" && app.mailer.is_on();
+    let (plan, applied) = import::run(&app, &me.actor, &content, mode, false, invite).await?;
     if !applied && plan.has_changes() {
         return Err(AppError::conflict(
             "mode",
@@ -948,7 +979,9 @@ async fn apply_import(
         layout,
         batch_id,
         file_name,
+        invited: if invite { plan.creates.len() } else { 0 },
         plan,
         applied: true,
+        email_on: app.mailer.is_on(),
     }))
 }

@@ -11,6 +11,7 @@ use super::model::{
 use super::store;
 use crate::app::App;
 use crate::audit::{self, Subject};
+use crate::auth::magic::Invitation;
 use crate::auth::password::{self, Password};
 use crate::auth::{Actor, Permission};
 use crate::db::{Db, Tx, new_id};
@@ -125,12 +126,59 @@ pub async fn create_org(
 ) -> Result<NewOrg, AppError> {
     let owner_password = Password::generate();
     let hash = password::hash(&owner_password).await;
-    let now = app.now().as_second();
     let mut tx = app.db.begin().await?;
+    let (org, owner_id) =
+        insert_org_and_owner(&mut tx, app, name, owner_name, owner_email, time_zone, &hash, true).await?;
+    tx.commit().await?;
+    Ok(NewOrg {
+        org,
+        owner_id,
+        owner_password,
+    })
+}
+
+/// The first organization of an empty installation, set up in the
+/// browser: its owner chose their password. Refused (409) once any
+/// organization exists — checked under a lock on PostgreSQL (SQLite's
+/// write transaction holds one already), so two set-ups at once make one.
+pub async fn set_up_first_org(
+    app: &App,
+    name: &OrgName,
+    owner_name: &PersonName,
+    owner_email: &Email,
+    time_zone: &TimeZoneName,
+    owner_password: &Password,
+) -> Result<(Organization, i64), AppError> {
+    let hash = password::hash(owner_password).await;
+    let mut tx = app.db.begin().await?;
+    store::lock_organizations(&mut tx, app.db.backend).await?;
+    if store::any_org(&mut tx).await? {
+        return Err(AppError::conflict(
+            "setup",
+            "this server is set up already; sign in instead",
+        ));
+    }
+    let made = insert_org_and_owner(&mut tx, app, name, owner_name, owner_email, time_zone, &hash, false).await?;
+    tx.commit().await?;
+    Ok(made)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_org_and_owner(
+    tx: &mut Tx,
+    app: &App,
+    name: &OrgName,
+    owner_name: &PersonName,
+    owner_email: &Email,
+    time_zone: &TimeZoneName,
+    hash: &str,
+    must_change_password: bool,
+) -> Result<(Organization, i64), AppError> {
+    let now = app.now().as_second();
     let base = name.slug();
     let mut slug = base.clone();
     let mut n = 2;
-    while store::slug_taken(&mut tx, &slug).await? {
+    while store::slug_taken(tx, &slug).await? {
         slug = format!("{base}-{n}");
         n += 1;
     }
@@ -140,7 +188,7 @@ pub async fn create_org(
         name: name.as_str().to_owned(),
         time_zone: time_zone.as_str().to_owned(),
     };
-    store::insert_org(&mut tx, &org, now).await?;
+    store::insert_org(tx, &org, now).await?;
     let owner_id = new_id();
     let owner = PersonInput {
         name: owner_name.clone(),
@@ -151,13 +199,8 @@ pub async fn create_org(
         start_date: None,
         time_zone: time_zone.clone(),
     };
-    store::insert_person(&mut tx, org.id, owner_id, &owner, Some(&hash), true, now).await?;
-    tx.commit().await?;
-    Ok(NewOrg {
-        org,
-        owner_id,
-        owner_password,
-    })
+    store::insert_person(tx, org.id, owner_id, &owner, Some(hash), must_change_password, now).await?;
+    Ok((org, owner_id))
 }
 
 /// Checks the rules that involve other rows: the team and manager exist in
@@ -228,7 +271,9 @@ async fn begin_checked(app: &App, actor: &Actor) -> Result<(Tx, Directory), AppE
     Ok((tx, dir))
 }
 
-pub async fn add_person(app: &App, actor: &Actor, input: &PersonInput) -> Result<i64, AppError> {
+/// Adds a person; with `invite` (and email on), they get an invitation
+/// with a sign-in link, queued in the same transaction.
+pub async fn add_person(app: &App, actor: &Actor, input: &PersonInput, invite: bool) -> Result<i64, AppError> {
     let (mut tx, dir) = begin_checked(app, actor).await?;
     check_person(actor, &dir, None, input)?;
     let id = new_id();
@@ -245,8 +290,25 @@ pub async fn add_person(app: &App, actor: &Actor, input: &PersonInput) -> Result
     store::insert_person(&mut tx, actor.org_id, id, input, None, false, app.now().as_second())
         .await
         .map_err(|e| unique_to_conflict(e, "email", "another person of the organization has this email"))?;
+    if invite && app.mailer.is_on() {
+        let invitation = Invitation {
+            org_id: actor.org_id,
+            person_id: id,
+            name: input.name.as_str(),
+            email: input.email.as_str(),
+            invited_by: inviter(&dir, actor),
+        };
+        crate::auth::magic::invite(&mut tx, app, &invitation).await?;
+    }
     tx.commit().await?;
     Ok(id)
+}
+
+/// The name an invitation is signed with: the person adding them, or the
+/// organization's administrators for the command line.
+pub fn inviter<'a>(dir: &'a Directory, actor: &Actor) -> &'a str {
+    dir.person(actor.person_id)
+        .map_or("Your administrators", |p| p.name.as_str())
 }
 
 pub async fn update_person(app: &App, actor: &Actor, id: i64, input: &PersonInput) -> Result<(), AppError> {

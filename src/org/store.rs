@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::model::{LeaveReason, Organization, Person, PersonInput, Role, Team};
-use crate::db::Db;
+use crate::db::{Backend, Db};
 
 const PERSON_COLUMNS: &str = "id, name, email, role, team_id, manager_id, start_date, end_date, \
                               leave_reason, time_zone, active";
@@ -105,6 +105,25 @@ pub async fn anonymity_k(conn: &mut AnyConnection, org_id: i64) -> Result<Option
         .await?
         .map(|r| r.try_get("anonymity_k"))
         .transpose()
+}
+
+/// Holds off every other writer of organizations until the transaction
+/// ends (PostgreSQL; SQLite's write transaction does so already), so a
+/// rule on "is there any organization" holds under concurrent requests.
+pub async fn lock_organizations(conn: &mut AnyConnection, backend: Backend) -> Result<(), sqlx::Error> {
+    if backend == Backend::Postgres {
+        sqlx::query("LOCK TABLE organizations IN SHARE ROW EXCLUSIVE MODE")
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn any_org(conn: &mut AnyConnection) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("SELECT 1 FROM organizations LIMIT 1")
+        .fetch_optional(conn)
+        .await?
+        .is_some())
 }
 
 pub async fn count_orgs(db: &Db) -> Result<i64, sqlx::Error> {

@@ -1495,8 +1495,18 @@ pub async fn home(app: &crate::app::App, actor: &crate::auth::Actor) -> Result<c
             .map_err(|e| AppError::internal(format!("template: {e}")))?;
         notices.push(notice);
     }
+    let mut steps = Vec::new();
+    if actor.role == crate::auth::Role::Owner {
+        steps.push(crate::module::Step {
+            place: 40,
+            text: "Design your first pulse and open it: everyone is asked by email",
+            href: "/pulse/new",
+            done: !service::cycles(app, actor).await?.is_empty(),
+        });
+    }
     Ok(crate::module::Home {
         notices,
         cards: Vec::new(),
+        steps,
     })
 }

@@ -22,5 +22,6 @@ pub const MODULE: crate::module::Module = crate::module::Module {
         badge: None,
     }],
     my_data: |app, actor| Box::pin(mydata::part(app, actor)),
+    home: |app, actor| Box::pin(pages::home(app, actor)),
     ..crate::module::Module::pages("recognition", pages::routes)
 };

@@ -581,3 +581,27 @@ async fn close_round(
         .map(|name| Some(format!("{name} wins; the board has the news.")));
     awards_page(&app, &me, layout, String::new(), Some((id, AWARD_LABELS)), outcome).await
 }
+
+/// The owner's set-up steps of recognition: the values thanks are tied
+/// to, and the chat channel they are posted in.
+pub async fn home(app: &crate::app::App, actor: &crate::auth::Actor) -> Result<crate::module::Home, AppError> {
+    let mut steps = Vec::new();
+    if actor.role == crate::auth::Role::Owner {
+        steps.push(crate::module::Step {
+            place: 30,
+            text: "Name your company values, so thank-yous can say which one they honour",
+            href: "/thanks/values",
+            done: !service::values(app, actor.org_id).await?.is_empty(),
+        });
+        steps.push(crate::module::Step {
+            place: 50,
+            text: "Connect Slack or Microsoft Teams, so each thank-you is posted there too",
+            href: "/thanks/values#hook-h",
+            done: service::webhook(app, actor.org_id).await?.is_some(),
+        });
+    }
+    Ok(crate::module::Home {
+        steps,
+        ..crate::module::Home::default()
+    })
+}

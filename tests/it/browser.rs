@@ -749,3 +749,160 @@ async fn a_thank_you_is_posted_and_reacted_to_in_chromium() {
     assert!(failures.is_empty(), "accessibility: {failures:#?}");
     app.run_jobs().await;
 }
+
+#[tokio::test]
+#[ignore = "needs Chromium, chromedriver and axe-core; .ci/run installs them and runs this"]
+async fn an_empty_installation_is_set_up_in_the_browser_up_to_its_first_pulse() {
+    let Some(chrome) = Chrome::start().await else {
+        return;
+    };
+    let smtp = crate::helpers::SmtpSink::start(free_port(), 0);
+    let app = TestApp::sqlite().await.with_mail(smtp.port).await;
+    let base = format!("http://{}", app.addr);
+    let mut failures = Vec::new();
+
+    // The first visit, wherever it goes, lands on the set-up form.
+    chrome.goto(&format!("{base}/")).await;
+    assert_eq!(chrome.wait_url(&format!("{base}/setup")).await, format!("{base}/setup"));
+    chrome.wait_text("Set up belong").await;
+    chrome.check_page("setup", &mut failures).await;
+
+    // A wrong code is refused beside its field; what was typed stays.
+    chrome.type_into("#code", "AAAA-AAAA").await;
+    chrome.type_into("#org_name", "Bars Co").await;
+    chrome.type_into("#name", "Olga Owner").await;
+    chrome.type_into("#email", "olga@bars.example").await;
+    chrome.type_into("#password", "a long enough secret").await;
+    chrome.type_into("#confirm", "a long enough secret").await;
+    chrome.click("form[action='/setup'] button[type=submit]").await;
+    let refused = chrome.wait_text("not the code printed").await;
+    assert!(
+        refused.contains("Setup code: this is not the code printed"),
+        "{refused}"
+    );
+    chrome.check_page("setup-refused", &mut failures).await;
+    let code = app.state.part::<belong::org::setup::SetupCode>().shown().to_owned();
+    chrome.type_into("#code", &code.to_lowercase()).await;
+    chrome.type_into("#password", "a long enough secret").await;
+    chrome.type_into("#confirm", "a long enough secret").await;
+    chrome.click("form[action='/setup'] button[type=submit]").await;
+
+    // Signed in as the owner, with the checklist on the home page.
+    let home = chrome.wait_text("Set up Bars Co").await;
+    assert!(home.contains("Hello, Olga Owner"), "{home}");
+    assert!(home.contains("1 of 5 done"), "email is on; nothing else yet: {home}");
+    chrome.check_page("setup-checklist", &mut failures).await;
+    // Once set up, the set-up page is gone.
+    chrome.goto(&format!("{base}/setup")).await;
+    chrome.wait_text("Page not found").await;
+
+    // People: one through the form, four from a CSV file, all invited.
+    chrome.goto(&format!("{base}/people/new")).await;
+    chrome.type_into("#name", "Hera Hr").await;
+    chrome.type_into("#email", "hera@bars.example").await;
+    let invite = chrome.find("#invite").await;
+    let checked = chrome
+        .cmd("GET", &format!("/element/{invite}/selected"), Value::Null)
+        .await;
+    assert_eq!(checked, json!(true), "invitations are on by default when email works");
+    chrome.check_page("add-person", &mut failures).await;
+    chrome.click("form[action='/people'] button[type=submit]").await;
+    chrome.wait_text("Leaving").await;
+    let dir = TempDir::new();
+    let csv = dir.path("people.csv");
+    std::fs::write(
+        &csv,
+        "name,email,team\nCook One,cook1@bars.example,Kitchen\nCook Two,cook2@bars.example,Kitchen\n\
+         Cook Three,cook3@bars.example,Kitchen\nBarista Four,barista4@bars.example,Bar\n",
+    )
+    .unwrap();
+    chrome.goto(&format!("{base}/import")).await;
+    let input = chrome.find("#file").await;
+    chrome
+        .cmd("POST", &format!("/element/{input}/value"), json!({"text": csv}))
+        .await;
+    chrome.click("form[action^='/import'] button[type=submit]").await;
+    let preview = chrome.wait_text("Preview of people.csv").await;
+    assert!(
+        preview.contains("Send each person added an invitation email"),
+        "{preview}"
+    );
+    chrome.check_page("import-invite", &mut failures).await;
+    chrome.click("form[action$='/apply'] button[type=submit]").await;
+    let done = chrome.wait_text("Import done").await;
+    assert!(done.contains("4 invitations are on their way"), "{done}");
+
+    // The invitations arrive at the SMTP server, each with a link that
+    // signs its person in.
+    belong::jobs::run_due(&app.state, "t").await.unwrap();
+    let invitations: Vec<_> = smtp
+        .received()
+        .into_iter()
+        .filter(|m| m.subject.contains("invites you"))
+        .collect();
+    let mut to: Vec<String> = invitations.iter().map(|m| m.to.clone()).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        [
+            "barista4@bars.example",
+            "cook1@bars.example",
+            "cook2@bars.example",
+            "cook3@bars.example",
+            "hera@bars.example"
+        ],
+        "one invitation each"
+    );
+    for m in &invitations {
+        assert!(
+            m.subject.contains("Olga Owner invites you to belong for Bars Co"),
+            "{}",
+            m.subject
+        );
+        assert!(m.text.contains("\"bars-co\""), "{}", m.text);
+        assert!(
+            crate::helpers::link_path(&m.text, "/signin/link/").is_some(),
+            "{}",
+            m.text
+        );
+    }
+
+    // The first pulse, with the designer's defaults, opened after asking.
+    chrome.goto(&format!("{base}/pulse/new")).await;
+    chrome.type_into("#title", "Monthly pulse").await;
+    chrome.click("form[action='/pulse'] button[type=submit]").await;
+    chrome.wait_text("Open a cycle now").await;
+    chrome.click("form[action$='/launch'] button").await;
+    chrome.wait_text("What will happen").await;
+    chrome.check_page("first-launch", &mut failures).await;
+    chrome.click("section.confirm button[type=submit]").await;
+    chrome.wait_text("participation").await;
+    belong::jobs::run_due(&app.state, "t").await.unwrap();
+    let asked = smtp
+        .received()
+        .into_iter()
+        .filter(|m| m.subject.contains("Monthly pulse"))
+        .count();
+    assert_eq!(asked, 6, "everyone, the owner included, is asked");
+    chrome.goto(&format!("{base}/")).await;
+    let home = chrome.wait_text("Set up Bars Co").await;
+    assert!(home.contains("3 of 5 done"), "email, people and the pulse: {home}");
+
+    // An invited person follows their link and is signed in.
+    let link = crate::helpers::link_path(&invitations[0].text, "/signin/link/").unwrap();
+    chrome.click("details.me summary").await;
+    chrome.click("form.signout button").await;
+    chrome.wait_url(&format!("{base}/signin")).await;
+    chrome.goto(&format!("{base}{link}")).await;
+    chrome.click("form[action^='/signin/link/'] button[type=submit]").await;
+    let theirs = chrome.wait_text("A pulse is waiting for you").await;
+    assert!(theirs.contains("A pulse is waiting for you"), "{theirs}");
+
+    chrome.cmd("DELETE", "", Value::Null).await;
+    assert!(
+        failures.is_empty(),
+        "serious accessibility violations:\n{}",
+        failures.join("\n")
+    );
+    app.run_jobs().await;
+}

@@ -10,6 +10,7 @@ use crate::helpers::{Browser, Page, TestApp, both_databases};
 both_databases!(
     every_form_names_each_wrong_field_by_its_label_beside_it_and_all_at_once,
     forms_without_visible_fields_explain_in_words_on_the_error_page,
+    the_setup_form_names_each_wrong_field_too,
 );
 
 /// What a person reads on `html`: tags, scripts and styles removed and
@@ -544,4 +545,34 @@ async fn forms_without_visible_fields_explain_in_words_on_the_error_page(app: Te
         .await;
     assert!(page.status.is_client_error(), "{}", page.body);
     assert_no_internal_names(&page, &["role"]);
+}
+
+async fn the_setup_form_names_each_wrong_field_too(app: TestApp) {
+    let visitor = app.browser();
+    refused(
+        &visitor,
+        "/setup",
+        "/setup",
+        &[
+            ("code", ""),
+            ("org_name", " "),
+            ("name", " "),
+            ("email", "olga"),
+            ("password", "short"),
+            ("confirm", "other"),
+            ("time_zone", "Mars/Olympus"),
+        ],
+        &[
+            "Setup code",
+            "Organization name",
+            "Your name",
+            "Your email",
+            "Password",
+            "Password again",
+            "Time zone",
+        ],
+        &["olga"],
+    )
+    .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM organizations").await, 0);
 }

@@ -19,6 +19,7 @@ mod pulse;
 mod recognition;
 mod rules;
 mod sealed;
+mod setup;
 mod smtp;
 mod tenancy;
 mod voice;
