@@ -756,7 +756,8 @@ async fn an_empty_installation_is_set_up_in_the_browser_up_to_its_first_pulse() 
     let Some(chrome) = Chrome::start().await else {
         return;
     };
-    let smtp = crate::helpers::SmtpSink::start(free_port(), 0);
+    // Invitations go to a mail server written by others (aiosmtpd).
+    let smtp = crate::smtp::ExternalSmtp::start(free_port(), 0);
     let app = TestApp::sqlite().await.with_mail(smtp.port).await;
     let base = format!("http://{}", app.addr);
     let mut failures = Vec::new();
