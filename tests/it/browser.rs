@@ -907,3 +907,130 @@ async fn an_empty_installation_is_set_up_in_the_browser_up_to_its_first_pulse() 
     );
     app.run_jobs().await;
 }
+
+#[tokio::test]
+#[ignore = "needs Chromium, chromedriver and axe-core; .ci/run installs them and runs this"]
+async fn an_hr_admin_runs_people_pulses_and_recognition_in_chromium() {
+    let Some(chrome) = Chrome::start().await else {
+        return;
+    };
+    let app = TestApp::sqlite().await;
+    belong::modules::seed_demo_if_empty(&app.state).await.unwrap();
+    let base = format!("http://{}", app.addr);
+    let mut failures = Vec::new();
+
+    chrome.goto(&format!("{base}/signin")).await;
+    chrome.type_into("#email", belong::org::demo::HR_EMAIL).await;
+    chrome.type_into("#password", belong::org::demo::PASSWORD).await;
+    chrome.click("form[action='/signin'] button[type=submit]").await;
+    assert!(chrome.wait_text("Hello, Jonas Weber").await.contains("HR admin"));
+    chrome.check_page("hr-home", &mut failures).await;
+
+    // The pages an HR admin works in.
+    for (name, path) in [
+        ("hr-people", "/people"),
+        ("hr-teams", "/teams"),
+        ("hr-pulse", "/pulse"),
+        ("hr-questions", "/pulse/questions"),
+        ("hr-segments", "/pulse/segments"),
+        ("hr-how-anonymity-works", "/pulse/how-anonymity-works"),
+        ("hr-values", "/thanks/values"),
+        ("hr-coverage", "/thanks/coverage"),
+        ("hr-awards", "/thanks/awards"),
+        ("hr-inbox", "/voice/inbox"),
+    ] {
+        chrome.goto(&format!("{base}{path}")).await;
+        chrome.check_page(name, &mut failures).await;
+    }
+
+    // A question for the bank: refused first, with its field marked, then added.
+    chrome.goto(&format!("{base}/pulse/questions")).await;
+    chrome.type_into("form[action='/pulse/questions'] #text", " ").await;
+    chrome
+        .click("form[action='/pulse/questions'] button[type=submit]")
+        .await;
+    let refused = chrome.wait_text("Please correct the marked fields").await;
+    assert!(refused.contains("Wording: write the question"), "{refused}");
+    chrome.check_page("hr-question-refused", &mut failures).await;
+    chrome
+        .type_into("form[action='/pulse/questions'] #text", "I can switch off after work.")
+        .await;
+    chrome
+        .click("form[action='/pulse/questions'] button[type=submit]")
+        .await;
+    assert!(
+        chrome
+            .wait_text("The question was added")
+            .await
+            .contains("I can switch off after work.")
+    );
+
+    // A pulse designed wrong shows every problem at once, kept as typed.
+    chrome.goto(&format!("{base}/pulse/new")).await;
+    chrome.type_into("#title", "").await;
+    chrome.type_into("#open_days", "40").await;
+    chrome.click("form[action='/pulse'] button[type=submit]").await;
+    let refused = chrome.wait_text("Please correct the marked fields").await;
+    assert!(
+        refused.contains("Title: give the pulse a title")
+            && refused.contains("Days each cycle stays open: a cycle stays open 1 to 28 days"),
+        "{refused}"
+    );
+    chrome.check_page("hr-pulse-refused", &mut failures).await;
+
+    // A company value, then an award round that opens for nominations.
+    chrome.goto(&format!("{base}/thanks/values")).await;
+    chrome
+        .type_into("form[action='/thanks/values'] #name", "Patience")
+        .await;
+    chrome
+        .type_into(
+            "form[action='/thanks/values'] #description",
+            "We ask why, and listen to the answer.",
+        )
+        .await;
+    chrome.click("form[action='/thanks/values'] button[type=submit]").await;
+    let saved = chrome.wait_text("Saved.").await;
+    assert!(saved.contains("Saved."), "{saved}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM org_values WHERE name = 'Patience'")
+            .await,
+        1
+    );
+    chrome.goto(&format!("{base}/thanks/awards")).await;
+    let awards = chrome.text().await;
+    if !awards.contains("Nominations are open") && !awards.contains("Voting is open") {
+        chrome
+            .type_into("form[action='/thanks/awards'] #title", "Colleague of the month")
+            .await;
+        chrome.click("form[action='/thanks/awards'] button[type=submit]").await;
+        assert!(
+            chrome
+                .wait_text("Nominations are open")
+                .await
+                .contains("Colleague of the month")
+        );
+    }
+    chrome.check_page("hr-awards-open", &mut failures).await;
+
+    // The same work on a phone.
+    chrome
+        .cmd("POST", "/window/rect", json!({"width": 390, "height": 844}))
+        .await;
+    for (name, path) in [
+        ("hr-phone-pulse", "/pulse"),
+        ("hr-phone-people", "/people"),
+        ("hr-phone-inbox", "/voice/inbox"),
+    ] {
+        chrome.goto(&format!("{base}{path}")).await;
+        chrome.check_page(name, &mut failures).await;
+    }
+
+    chrome.cmd("DELETE", "", Value::Null).await;
+    assert!(
+        failures.is_empty(),
+        "serious accessibility violations:\n{}",
+        failures.join("\n")
+    );
+    app.run_jobs().await;
+}
