@@ -80,11 +80,15 @@ pub async fn record_now(
 /// One entry, with the names resolved for display.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Entry {
+    /// When, in the reader's time zone.
     pub at: String,
     pub actor: String,
     pub action: String,
     pub subject: String,
     pub detail: String,
+    /// The entry as a sentence: "Lena Fischer viewed the results of
+    /// Monthly pulse, cycle 12, for team Platform".
+    pub words: String,
 }
 
 /// Filters for browsing; empty strings mean "any".
@@ -100,7 +104,14 @@ pub struct Filter {
 pub const PAGE_SIZE: i64 = 100;
 
 /// Entries of an organization, newest first.
-pub async fn list(db: &Db, org_id: i64, filter: &Filter) -> Result<Vec<Entry>, sqlx::Error> {
+/// The entries that match, newest first, with their times in the time
+/// zone of `reader` (a person of the organization).
+pub async fn list(db: &Db, org_id: i64, reader: i64, filter: &Filter) -> Result<Vec<Entry>, sqlx::Error> {
+    let zone = store::time_zone_of(db, org_id, reader)
+        .await?
+        .and_then(|name| jiff::tz::TimeZone::get(&name).ok())
+        .unwrap_or(jiff::tz::TimeZone::UTC);
+    let teams = store::team_names(db, org_id).await?;
     let page: i64 = filter.page.parse().unwrap_or(1).clamp(1, 100_000);
     let actor: i64 = filter.actor.parse().unwrap_or(-1);
     let subject: i64 = filter.subject_person.parse().unwrap_or(-1);
@@ -111,32 +122,137 @@ pub async fn list(db: &Db, org_id: i64, filter: &Filter) -> Result<Vec<Entry>, s
         limit: PAGE_SIZE,
         offset: (page - 1) * PAGE_SIZE,
     };
-    Ok(store::events(db, org_id, query).await?.into_iter().map(entry).collect())
+    Ok(store::events(db, org_id, query)
+        .await?
+        .into_iter()
+        .map(|r| entry(r, &zone, &teams))
+        .collect())
 }
 
-fn entry(r: store::EventRow) -> Entry {
+fn entry(r: store::EventRow, zone: &jiff::tz::TimeZone, teams: &std::collections::HashMap<i64, String>) -> Entry {
     let subject = match r.subject_type.as_str() {
-        "person" => r.subject_name.unwrap_or_else(|| "a person".into()),
-        "team" => format!("team {}", r.team_name.unwrap_or_default()),
+        "person" => r.subject_name.clone().unwrap_or_else(|| "a person".into()),
+        "team" => format!("team {}", r.team_name.clone().unwrap_or_default()),
         "people" => "the people list".into(),
         "import" => "a CSV import".into(),
         "audit_log" => "the audit log".into(),
-        "cycle" => "pulse results".into(),
-        other => other.to_owned(),
+        "cycle" => match (&r.pulse_title, r.cycle_number) {
+            (Some(title), Some(n)) => format!("{title}, cycle {n}"),
+            _ => "a pulse".into(),
+        },
+        "feedback_thread" => "a feedback thread".into(),
+        "settings" => "the settings".into(),
+        _ => "the organization".into(),
+    };
+    let actor = if r.actor_id == 0 {
+        "The command line".to_owned()
+    } else {
+        r.actor_name.clone().unwrap_or_else(|| "Someone".into())
+    };
+    let detail = match r.action.as_str() {
+        "results.viewed" | "results.exported" => group_words(&r.detail, teams),
+        _ => r.detail.clone(),
     };
     Entry {
         at: Timestamp::from_second(r.at)
-            .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+            .map(|t| t.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string())
             .unwrap_or_default(),
-        actor: if r.actor_id == 0 {
-            "command line".into()
-        } else {
-            r.actor_name.unwrap_or_else(|| "someone".into())
-        },
+        words: words(&actor, &r.action, &subject, &detail),
+        actor,
         action: r.action,
         subject,
-        detail: r.detail,
+        detail,
     }
+}
+
+/// The group a results entry was about, in words ("org", "team:42" as
+/// stored).
+fn group_words(key: &str, teams: &std::collections::HashMap<i64, String>) -> String {
+    let team = |id: &str| {
+        id.parse::<i64>()
+            .ok()
+            .and_then(|id| teams.get(&id))
+            .map_or_else(|| "a team".to_owned(), |name| format!("team {name}"))
+    };
+    if key == "org" || key.is_empty() {
+        "the whole organization".into()
+    } else if let Some(id) = key.strip_prefix("team-only:") {
+        format!("{} without its sub-teams", team(id))
+    } else if let Some(id) = key.strip_prefix("team:") {
+        team(id)
+    } else if key.starts_with("segment:") {
+        "a group of people who chose one answer to a segment question".into()
+    } else {
+        key.to_owned()
+    }
+}
+
+/// What an action's entries say, for the filter's choices.
+pub fn action_label(action: &str) -> &'static str {
+    match action {
+        "audit_log.viewed" => "Opened the audit log",
+        "people.listed" => "Opened the list of people",
+        "person.viewed" => "Viewed a person's record",
+        "person.created" => "Added a person",
+        "person.updated" => "Changed a person's record",
+        "person.role_changed" => "Changed a role",
+        "person.deactivated" => "Recorded a leaver",
+        "person.reactivated" => "Reactivated a person",
+        "person.erased" => "Erased personal data",
+        "person.one_time_password" => "Gave a one-time password",
+        "import.applied" => "Imported people",
+        "results.viewed" => "Viewed pulse results",
+        "results.exported" => "Exported pulse results",
+        "data.exported" => "Downloaded own data",
+        "feedback.view" => "Read a feedback thread",
+        "feedback.reply" => "Replied to a feedback thread",
+        "feedback.status" => "Changed a feedback thread's status",
+        "feedback.assign" => "Chose who follows up feedback",
+        "feedback.abusive" => "Hid feedback as abusive",
+        "feedback.unhide" => "Showed hidden feedback again",
+        "settings.anonymity" => "Changed the anonymity settings",
+        "settings.retention" => "Changed what is kept",
+        "retention.applied" => "Deleted kept answers",
+        _ => "Other changes",
+    }
+}
+
+/// An entry as a sentence.
+fn words(actor: &str, action: &str, subject: &str, detail: &str) -> String {
+    let with = |text: String| {
+        if detail.is_empty() {
+            text
+        } else {
+            format!("{text} ({detail})")
+        }
+    };
+    let what = match action {
+        "audit_log.viewed" => "opened the audit log".to_owned(),
+        "people.listed" => "opened the list of people".to_owned(),
+        "person.viewed" => format!("viewed the record of {subject}"),
+        "person.created" => with(format!("added {subject}")),
+        "person.updated" => format!("changed the record of {subject}"),
+        "person.role_changed" => with(format!("changed the role of {subject}")),
+        "person.deactivated" => with(format!("recorded that {subject} left")),
+        "person.reactivated" => format!("reactivated {subject}"),
+        "person.erased" => format!("erased the personal data of {subject}"),
+        "person.one_time_password" => format!("gave {subject} a one-time password"),
+        "import.applied" => with("imported people from a CSV file".to_owned()),
+        "results.viewed" => format!("viewed the results of {subject}, for {detail}"),
+        "results.exported" => format!("exported the results of {subject}, for {detail}"),
+        "data.exported" => "downloaded their own data".to_owned(),
+        "feedback.view" => "read a feedback thread".to_owned(),
+        "feedback.reply" => "replied to a feedback thread".to_owned(),
+        "feedback.status" => "changed the status of a feedback thread".to_owned(),
+        "feedback.assign" => "chose who follows up a feedback thread".to_owned(),
+        "feedback.abusive" => "hid a feedback thread as abusive".to_owned(),
+        "feedback.unhide" => "showed a hidden feedback thread again".to_owned(),
+        "settings.anonymity" => with("changed the anonymity settings".to_owned()),
+        "settings.retention" => with("changed what is kept after results are out".to_owned()),
+        "retention.applied" => with("deleted kept answers past their time".to_owned()),
+        _ => with(format!("changed {subject}")),
+    };
+    format!("{actor} {what}")
 }
 
 /// The distinct actions recorded in an organization, for the filter.

@@ -42,6 +42,9 @@ pub struct EventRow {
     pub subject_type: String,
     pub subject_name: Option<String>,
     pub team_name: Option<String>,
+    /// For results: the pulse's title and the cycle's number.
+    pub pulse_title: Option<String>,
+    pub cycle_number: Option<i64>,
     pub detail: String,
 }
 
@@ -58,11 +61,14 @@ pub struct Query<'a> {
 pub async fn events(db: &Db, org_id: i64, q: Query<'_>) -> Result<Vec<EventRow>, sqlx::Error> {
     sqlx::query(
         "SELECT e.at, e.action, e.subject_type, e.subject_id, e.detail, e.actor_id,
-                a.name AS actor_name, s.name AS subject_name, t.name AS team_name
+                a.name AS actor_name, s.name AS subject_name, t.name AS team_name,
+                pu.title AS pulse_title, c.number AS cycle_number
          FROM audit_events e
          LEFT JOIN people a ON a.org_id = e.org_id AND a.id = e.actor_id
          LEFT JOIN people s ON s.org_id = e.org_id AND e.subject_type = 'person' AND s.id = e.subject_id
          LEFT JOIN teams t ON t.org_id = e.org_id AND e.subject_type = 'team' AND t.id = e.subject_id
+         LEFT JOIN cycles c ON c.org_id = e.org_id AND e.subject_type = 'cycle' AND c.id = e.subject_id
+         LEFT JOIN pulses pu ON pu.org_id = c.org_id AND pu.id = c.pulse_id
          WHERE e.org_id = $1
            AND ($2 = '' OR e.action = $2)
            AND ($3 = -1 OR e.actor_id = $3)
@@ -88,6 +94,8 @@ pub async fn events(db: &Db, org_id: i64, q: Query<'_>) -> Result<Vec<EventRow>,
             subject_type: r.try_get("subject_type")?,
             subject_name: r.try_get("subject_name")?,
             team_name: r.try_get("team_name")?,
+            pulse_title: r.try_get("pulse_title")?,
+            cycle_number: r.try_get("cycle_number")?,
             detail: r.try_get("detail")?,
         })
     })
@@ -102,4 +110,27 @@ pub async fn actions(db: &Db, org_id: i64) -> Result<Vec<String>, sqlx::Error> {
         .iter()
         .map(|r| r.try_get("action"))
         .collect()
+}
+
+/// The organization's team names by id, to name the group of a results
+/// entry.
+pub async fn team_names(db: &Db, org_id: i64) -> Result<std::collections::HashMap<i64, String>, sqlx::Error> {
+    sqlx::query("SELECT id, name FROM teams WHERE org_id = $1")
+        .bind(org_id)
+        .fetch_all(&mut *db.acquire().await?)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+        .collect()
+}
+
+/// The time zone a person reads times in.
+pub async fn time_zone_of(db: &Db, org_id: i64, person_id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query("SELECT time_zone FROM people WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(person_id)
+        .fetch_optional(&mut *db.acquire().await?)
+        .await?
+        .map(|r| r.try_get("time_zone"))
+        .transpose()
 }

@@ -66,8 +66,8 @@ async fn collect(app: &AppState, me: &CurrentPerson) -> Result<Collected, AppErr
     Ok(Collected {
         fields,
         sections,
-        about_you: audit::list(&app.db, org_id, &about).await?,
-        by_you: audit::list(&app.db, org_id, &by).await?,
+        about_you: audit::list(&app.db, org_id, id, &about).await?,
+        by_you: audit::list(&app.db, org_id, id, &by).await?,
     })
 }
 

@@ -36,7 +36,7 @@ async fn show_audit_log(
     Query(filter): Query<Filter>,
 ) -> Result<Response, AppError> {
     me.actor.require(Permission::ViewAuditLog)?;
-    let entries = audit::list(&app.db, me.actor.org_id, &filter).await?;
+    let entries = audit::list(&app.db, me.actor.org_id, me.actor.person_id, &filter).await?;
     audit::record_now(&app.db, &me.actor, "audit_log.viewed", Subject::AuditLog, "", app.now()).await?;
     let dir = super::service::directory(&app.db, me.actor.org_id).await?;
     let mut people: Vec<(i64, String)> = dir.people.iter().map(|p| (p.id, p.name.clone())).collect();

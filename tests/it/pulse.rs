@@ -197,11 +197,15 @@ async fn invited_people_answer_by_email_and_results_respect_the_guard(app: TestA
     let last = &mails[9];
     let path = link_path(&last.text, "/pulse/answer/").unwrap();
     app.browser().get(&path).await.assert(410, "closed");
-    // The reading is audited.
+    // The reading is audited, and the manager's log says it in words.
     assert!(
         app.count("SELECT COUNT(*) FROM audit_events WHERE action = 'results.viewed'")
             .await
             >= 3
+    );
+    manager.get("/account/data").await.assert(
+        200,
+        "Person 0-0 viewed the results of Monthly pulse, cycle 1, for team Team 0",
     );
 }
 
