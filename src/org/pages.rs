@@ -123,6 +123,33 @@ struct PeopleFilter {
     team: String,
     status: String,
     notice: String,
+    /// What an import just did (with `notice=imported`).
+    added: String,
+    updated: String,
+    unchanged: String,
+    skipped: String,
+    invited: String,
+}
+
+impl PeopleFilter {
+    /// What an import did, from the address it redirected to.
+    fn imported(&self) -> String {
+        let n = |v: &str| v.parse::<usize>().unwrap_or(0);
+        let mut text = format!(
+            "Import done: {} people added, {} updated, {} unchanged",
+            n(&self.added),
+            n(&self.updated),
+            n(&self.unchanged)
+        );
+        if n(&self.skipped) > 0 {
+            text.push_str(&format!(", {} rows skipped", n(&self.skipped)));
+        }
+        text.push('.');
+        if n(&self.invited) > 0 {
+            text.push_str(&format!(" {} invitations are on their way.", n(&self.invited)));
+        }
+        text
+    }
 }
 
 async fn list_people(
@@ -159,6 +186,7 @@ async fn list_people(
     let notice = match filter.notice.as_str() {
         "added" => Some("The person was added.".to_owned()),
         "saved" => Some("The changes were saved.".to_owned()),
+        "imported" => Some(filter.imported()),
         _ => None,
     };
     Ok(render(&PeoplePage {
@@ -828,11 +856,8 @@ struct ImportPreviewPage {
     batch_id: i64,
     file_name: String,
     plan: Plan,
-    applied: bool,
     /// Whether the people added can be invited (email is on).
     email_on: bool,
-    /// How many invitations were sent.
-    invited: usize,
 }
 
 async fn preview_import(
@@ -921,9 +946,7 @@ async fn preview_import(
         batch_id,
         file_name,
         plan,
-        applied: false,
         email_on: app.mailer.is_on(),
-        invited: 0,
     }))
 }
 
@@ -938,7 +961,6 @@ struct ApplyForm {
 async fn apply_import(
     State(app): State<AppState>,
     me: CurrentPerson,
-    layout: Layout,
     Path(id): Path<String>,
     Form(form): Form<ApplyForm>,
 ) -> Result<Response, AppError> {
@@ -954,7 +976,7 @@ async fn apply_import(
             )));
         }
     };
-    let (file_name, content) = store::pending_import_batch(&app.db, me.actor.org_id, batch_id)
+    let (_, content) = store::pending_import_batch(&app.db, me.actor.org_id, batch_id)
         .await?
         .ok_or_else(|| {
             AppError::conflict(
@@ -975,13 +997,14 @@ async fn apply_import(
     }
     let mut conn = app.db.acquire().await?;
     store::mark_import_applied(&mut conn, me.actor.org_id, batch_id, app.now().as_second()).await?;
-    Ok(render(&ImportPreviewPage {
-        layout,
-        batch_id,
-        file_name,
-        invited: if invite { plan.creates.len() } else { 0 },
-        plan,
-        applied: true,
-        email_on: app.mailer.is_on(),
-    }))
+    // Post, redirect, get: the people list says what the import did.
+    let invited = if invite { plan.creates.len() } else { 0 };
+    Ok(Redirect::to(&format!(
+        "/people?notice=imported&added={}&updated={}&unchanged={}&skipped={}&invited={invited}",
+        plan.creates.len(),
+        plan.updates.len(),
+        plan.unchanged,
+        plan.rejected_lines(),
+    ))
+    .into_response())
 }

@@ -481,8 +481,37 @@ async fn awards_page(
     ))
 }
 
-async fn show_awards(State(app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
-    awards_page(&app, &me, layout, String::new(), None, Ok(None)).await
+async fn show_awards(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, AppError> {
+    let notice = match q.notice.as_str() {
+        "opened" => Some("Nominations are open."),
+        "nominated" => Some("Your nomination is in."),
+        "voting" => Some("The vote is open."),
+        "voted" => Some("Your vote is in. It is secret."),
+        "closed" => Some("The vote is closed; the winner is on the thank-you board."),
+        _ => None,
+    };
+    awards_page(&app, &me, layout, String::new(), None, Ok(notice.map(str::to_owned))).await
+}
+
+/// A round's form done: back to the rounds, saying what happened (post,
+/// redirect, get); refused: the page again with the problems.
+async fn round_done(
+    app: &AppState,
+    me: &CurrentPerson,
+    layout: Layout,
+    title: String,
+    round: Option<(i64, Labels)>,
+    outcome: Result<&'static str, AppError>,
+) -> Result<Response, AppError> {
+    match outcome {
+        Ok(notice) => Ok(Redirect::to(&format!("/thanks/awards?notice={notice}")).into_response()),
+        Err(e) => awards_page(app, me, layout, title, round, Err(e)).await,
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -497,11 +526,8 @@ async fn open_round(
     layout: Layout,
     Form(form): Form<RoundForm>,
 ) -> Result<Response, AppError> {
-    let outcome = awards::open(&app, &me.actor, &form.title)
-        .await
-        .map(|_| Some("Nominations are open.".to_owned()));
-    let title = if outcome.is_ok() { String::new() } else { form.title };
-    awards_page(&app, &me, layout, title, None, outcome).await
+    let outcome = awards::open(&app, &me.actor, &form.title).await.map(|_| "opened");
+    round_done(&app, &me, layout, form.title, None, outcome).await
 }
 
 #[derive(Deserialize, Default)]
@@ -523,8 +549,8 @@ async fn nominate(
     let id = parse_id(&id)?;
     let outcome = awards::nominate(&app, &me.actor, id, &form.nominee, &form.reason)
         .await
-        .map(|_| Some("Your nomination is in.".to_owned()));
-    awards_page(&app, &me, layout, String::new(), Some((id, AWARD_LABELS)), outcome).await
+        .map(|_| "nominated");
+    round_done(&app, &me, layout, String::new(), Some((id, AWARD_LABELS)), outcome).await
 }
 
 async fn start_vote(
@@ -534,10 +560,8 @@ async fn start_vote(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    let outcome = awards::start_vote(&app, &me.actor, id)
-        .await
-        .map(|_| Some("The vote is open.".to_owned()));
-    awards_page(&app, &me, layout, String::new(), Some((id, AWARD_LABELS)), outcome).await
+    let outcome = awards::start_vote(&app, &me.actor, id).await.map(|_| "voting");
+    round_done(&app, &me, layout, String::new(), Some((id, AWARD_LABELS)), outcome).await
 }
 
 async fn vote(
@@ -548,10 +572,8 @@ async fn vote(
     Form(form): Form<NominateForm>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    let outcome = awards::vote(&app, &me.actor, id, &form.nominee)
-        .await
-        .map(|_| Some("Your vote is in. It is secret.".to_owned()));
-    awards_page(&app, &me, layout, String::new(), Some((id, VOTE_LABELS)), outcome).await
+    let outcome = awards::vote(&app, &me.actor, id, &form.nominee).await.map(|_| "voted");
+    round_done(&app, &me, layout, String::new(), Some((id, VOTE_LABELS)), outcome).await
 }
 
 async fn close_round(
@@ -576,10 +598,8 @@ async fn close_round(
         .button("Close the vote")
         .page());
     }
-    let outcome = awards::close(&app, &me.actor, id, &form.winner)
-        .await
-        .map(|name| Some(format!("{name} wins; the board has the news.")));
-    awards_page(&app, &me, layout, String::new(), Some((id, AWARD_LABELS)), outcome).await
+    let outcome = awards::close(&app, &me.actor, id, &form.winner).await.map(|_| "closed");
+    round_done(&app, &me, layout, String::new(), Some((id, AWARD_LABELS)), outcome).await
 }
 
 /// The owner's set-up steps of recognition: the values thanks are tied

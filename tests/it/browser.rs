@@ -831,7 +831,14 @@ async fn an_empty_installation_is_set_up_in_the_browser_up_to_its_first_pulse() 
     chrome.check_page("import-invite", &mut failures).await;
     chrome.click("form[action$='/apply'] button[type=submit]").await;
     let done = chrome.wait_text("Import done").await;
-    assert!(done.contains("4 invitations are on their way"), "{done}");
+    assert!(
+        done.contains("4 people added") && done.contains("4 invitations are on their way"),
+        "{done}"
+    );
+    assert!(
+        done.contains("Cook Three"),
+        "the people list, with the people added: {done}"
+    );
 
     // The invitations arrive at the SMTP server, each with a link that
     // signs its person in.

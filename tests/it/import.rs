@@ -78,8 +78,11 @@ async fn five_hundred_rows_with_three_bad_ones(app: TestApp) {
         .await
         .assert(409, "3 rows are rejected");
     assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 1);
-    let done = b.post(&apply, &[("mode", "valid")]).await;
-    done.assert(200, "497 people added, 0 updated, 0 unchanged, 3 rows skipped");
+    let done = b.submit(&apply, &[("mode", "valid")]).await;
+    done.assert(
+        200,
+        "Import done: 497 people added, 0 updated, 0 unchanged, 3 rows skipped.",
+    );
     assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 498);
     assert_eq!(app.count("SELECT COUNT(*) FROM teams").await, 12);
     assert_eq!(
@@ -127,7 +130,9 @@ async fn a_file_with_errors_applies_nothing_unless_asked(app: TestApp) {
         .await
         .assert(422, "What to import: choose");
     assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 1);
-    b.post(&apply, &[("mode", "valid")]).await.assert(200, "1 people added");
+    b.submit(&apply, &[("mode", "valid")])
+        .await
+        .assert(200, "1 people added");
     assert_eq!(app.count("SELECT COUNT(*) FROM people").await, 2);
 }
 
@@ -173,7 +178,7 @@ async fn import_updates_existing_people_by_email(app: TestApp) {
     preview.assert(200, "name: Ana → Ana Lima");
     preview.assert(200, "team: Bar → Kitchen");
     let apply = format!("/import/{}", preview.action("/import/"));
-    b.post(&apply, &[("mode", "all")])
+    b.submit(&apply, &[("mode", "all")])
         .await
         .assert(200, "0 people added, 1 updated");
     let p = belong::org::service::person(&app.state.db, org, ana)

@@ -515,7 +515,7 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
     hr.post("/thanks/awards", &[("title", " ")])
         .await
         .assert(422, "Title</a>:");
-    hr.post("/thanks/awards", &[("title", "Employee of May")])
+    hr.submit("/thanks/awards", &[("title", "Employee of May")])
         .await
         .assert(200, "Nominations are open");
     hr.post("/thanks/awards", &[("title", "Another")])
@@ -546,7 +546,7 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
         .await
         .assert(422, "Why</a>:");
     cook1
-        .post(
+        .submit(
             &path("nominate"),
             &[
                 ("nominee", cook2.as_str()),
@@ -561,7 +561,7 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
         .assert(409, "nominated someone in this round already");
     let b0 = app.signed_in("barista0@bars.example").await;
     b0.get("/thanks/awards").await;
-    b0.post(
+    b0.submit(
         &path("nominate"),
         &[("nominee", cook2.as_str()), ("reason", "Always calm")],
     )
@@ -569,7 +569,7 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
     .assert(200, "nomination is in");
     let b1 = app.signed_in("barista1@bars.example").await;
     b1.get("/thanks/awards").await;
-    b1.post(
+    b1.submit(
         &path("nominate"),
         &[("nominee", barista3.as_str()), ("reason", "New menu")],
     )
@@ -580,7 +580,7 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
         .await
         .assert(409, "not voting");
     hr.get("/thanks/awards").await;
-    hr.post(&path("vote-open"), &[]).await.assert(200, "The vote is open");
+    hr.submit(&path("vote-open"), &[]).await.assert(200, "The vote is open");
     b1.post(&path("nominate"), &[("nominee", cook2.as_str()), ("reason", "late")])
         .await
         .assert(409, "Nominations for this round are closed");
@@ -593,7 +593,7 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
         .await
         .assert(422, "choose one of the nominees");
     cook1
-        .post(&path("vote"), &[("nominee", cook2.as_str())])
+        .submit(&path("vote"), &[("nominee", cook2.as_str())])
         .await
         .assert(200, "Your vote is in");
     cook1
@@ -613,7 +613,7 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
     ] {
         let b = app.signed_in(who).await;
         b.get("/thanks/awards").await;
-        b.post(&path("vote"), &[("nominee", choice.as_str())])
+        b.submit(&path("vote"), &[("nominee", choice.as_str())])
             .await
             .assert(200, "Your vote is in");
     }
@@ -636,9 +636,9 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
         .assert(200, "cannot be undone");
     assert!(!cook1.get("/thanks").await.body.contains("Employee of May: Cook 2"));
     hr.get("/thanks/awards").await;
-    hr.post(&path("close"), &[("confirm", "yes")])
+    hr.submit(&path("close"), &[("confirm", "yes")])
         .await
-        .assert(200, "Cook 2 wins")
+        .assert(200, "The vote is closed")
         .assert(200, "3 vote(s)")
         .assert(200, "1 vote(s)");
     assert!(!cook1.get("/thanks/awards").await.body.contains("vote(s)"));
@@ -651,7 +651,7 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
         .await
         .assert(409, "Only a round that is voting");
     // A new round may open now; a tie needs HR to choose.
-    hr.post("/thanks/awards", &[("title", "Employee of June")])
+    hr.submit("/thanks/awards", &[("title", "Employee of June")])
         .await
         .assert(200, "Nominations are open");
     let june: i64 = sqlx::query("SELECT id FROM award_rounds WHERE title = 'Employee of June'")
@@ -685,12 +685,12 @@ async fn an_employee_of_the_month_round_runs_from_nomination_to_winner_post(app:
         .await
         .assert(409, "a tie between Barista 3 (1 vote) and Cook 2 (1 vote)")
         .assert(409, "On a tie, the winner");
-    hr.post(
+    hr.submit(
         &june_path("close"),
         &[("winner", barista3.as_str()), ("confirm", "yes")],
     )
     .await
-    .assert(200, "Barista 3 wins");
+    .assert(200, "Winner: Barista 3");
     app.run_jobs().await;
 }
 
@@ -727,7 +727,7 @@ async fn my_data_holds_thank_yous_and_nominations_but_never_a_vote(app: TestApp)
     assert_eq!(reacted.status.as_u16(), 303);
     let hr = app.signed_in("hera@bars.example").await;
     hr.get("/thanks/awards").await;
-    hr.post("/thanks/awards", &[("title", "Employee of May")])
+    hr.submit("/thanks/awards", &[("title", "Employee of May")])
         .await
         .assert(200, "Nominations are open");
     let round: i64 = sqlx::query("SELECT id FROM award_rounds")
@@ -739,7 +739,7 @@ async fn my_data_holds_thank_yous_and_nominations_but_never_a_vote(app: TestApp)
     let path = |what: &str| format!("/thanks/awards/{round}/{what}");
     cook1.get("/thanks/awards").await;
     cook1
-        .post(
+        .submit(
             &path("nominate"),
             &[("nominee", cook2.as_str()), ("reason", "NOMINATED-SOUP")],
         )
@@ -747,18 +747,18 @@ async fn my_data_holds_thank_yous_and_nominations_but_never_a_vote(app: TestApp)
         .assert(200, "Your nomination is in");
     let b1 = app.signed_in("barista1@bars.example").await;
     b1.get("/thanks/awards").await;
-    b1.post(
+    b1.submit(
         &path("nominate"),
         &[("nominee", barista3.as_str()), ("reason", "New menu")],
     )
     .await
     .assert(200, "nomination is in");
     hr.get("/thanks/awards").await;
-    hr.post(&path("vote-open"), &[]).await.assert(200, "The vote is open");
+    hr.submit(&path("vote-open"), &[]).await.assert(200, "The vote is open");
     // Cook 1 nominated Cook 2 but votes for Barista 3.
     cook1.get("/thanks/awards").await;
     cook1
-        .post(&path("vote"), &[("nominee", barista3.as_str())])
+        .submit(&path("vote"), &[("nominee", barista3.as_str())])
         .await
         .assert(200, "Your vote is in");
 

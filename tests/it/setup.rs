@@ -217,9 +217,12 @@ async fn people_added_or_imported_are_invited_when_asked_and_email_works(app: Te
     preview.assert(200, "Send each person added an invitation email");
     let batch = preview.action("/import/");
     let done = hr
-        .post(&format!("/import/{batch}"), &[("mode", "all"), ("invite", "on")])
+        .submit(&format!("/import/{batch}"), &[("mode", "all"), ("invite", "on")])
         .await;
-    done.assert(200, "2 invitations are on their way");
+    done.assert(
+        200,
+        "Import done: 2 people added, 0 updated, 1 unchanged. 2 invitations are on their way.",
+    );
     belong::jobs::run_due(&app.state, "t").await.unwrap();
     let mut invited: Vec<String> = smtp.received()[1..].iter().map(|m| m.to.clone()).collect();
     invited.sort();
