@@ -602,9 +602,24 @@ async fn close_round(
     round_done(&app, &me, layout, String::new(), Some((id, AWARD_LABELS)), outcome).await
 }
 
-/// The owner's set-up steps of recognition: the values thanks are tied
-/// to, and the chat channel they are posted in.
+#[derive(Template)]
+#[template(path = "recognition/templates/home_card.html")]
+struct HomeCard {
+    thanks: Vec<service::Received>,
+    more: usize,
+}
+
+/// The home page's part: the thank-yous the person received this month,
+/// and for owners the set-up steps of recognition (the values thanks are
+/// tied to, the chat channel they are posted in).
 pub async fn home(app: &crate::app::App, actor: &crate::auth::Actor) -> Result<crate::module::Home, AppError> {
+    let mut thanks = service::received_lately(app, actor).await?;
+    let mut cards = Vec::new();
+    if !thanks.is_empty() {
+        let more = thanks.len().saturating_sub(3);
+        thanks.truncate(3);
+        cards.push(HomeCard { thanks, more }.render().map_err(AppError::internal)?);
+    }
     let mut steps = Vec::new();
     if actor.role == crate::auth::Role::Owner {
         steps.push(crate::module::Step {
@@ -621,6 +636,7 @@ pub async fn home(app: &crate::app::App, actor: &crate::auth::Actor) -> Result<c
         });
     }
     Ok(crate::module::Home {
+        cards,
         steps,
         ..crate::module::Home::default()
     })

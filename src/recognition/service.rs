@@ -579,3 +579,31 @@ pub async fn coverage(app: &App, actor: &Actor) -> Result<Coverage, AppError> {
         teams: per_team,
     })
 }
+
+/// A thank-you a person received, as their home page shows it.
+pub struct Received {
+    pub author: String,
+    pub value: Option<String>,
+    pub message: String,
+}
+
+/// The thank-yous a person received in the last 30 days, newest first.
+pub async fn received_lately(app: &App, actor: &Actor) -> Result<Vec<Received>, AppError> {
+    let since = app.now().as_second() - 30 * 24 * 3600;
+    let mut conn = app.db.acquire().await?;
+    let written = store::thanks_of(&mut conn, actor.org_id, actor.person_id, false).await?;
+    drop(conn);
+    let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
+    Ok(written
+        .into_iter()
+        .rev()
+        .filter(|t| t.created_at >= since)
+        .map(|t| Received {
+            author: dir
+                .person(t.author_id)
+                .map_or_else(|| "A colleague".to_owned(), |p| p.name.clone()),
+            value: t.value,
+            message: t.message,
+        })
+        .collect())
+}

@@ -32,5 +32,6 @@ pub const MODULE: crate::module::Module = crate::module::Module {
         },
     ],
     my_data: |app, actor| Box::pin(mydata::part(app, actor)),
+    home: |app, actor| Box::pin(pages::home(app, actor)),
     ..crate::module::Module::pages("voice", pages::routes)
 };

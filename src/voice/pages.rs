@@ -541,3 +541,23 @@ async fn mark_abusive(
     }
     apply(app, me, layout, &raw, Change::MarkAbusive, Default::default()).await
 }
+
+#[derive(Template)]
+#[template(path = "voice/templates/home_notice.html")]
+struct HomeNotice {
+    waiting: u32,
+}
+
+/// The home page's notice for a recipient: messages waiting for a first
+/// answer.
+pub async fn home(app: &crate::app::App, actor: &crate::auth::Actor) -> Result<crate::module::Home, AppError> {
+    let waiting = service::waiting(app, actor).await?;
+    let mut notices = Vec::new();
+    if waiting > 0 {
+        notices.push(HomeNotice { waiting }.render().map_err(AppError::internal)?);
+    }
+    Ok(crate::module::Home {
+        notices,
+        ..crate::module::Home::default()
+    })
+}

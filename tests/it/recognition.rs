@@ -182,6 +182,12 @@ async fn a_thank_you_reaches_the_board_the_thanked_and_the_webhook(app: TestApp)
     let posted = hook.received();
     assert_eq!(posted.len(), 2, "{posted:?}");
     assert_eq!(posted[1]["text"], "🙏 Cook 1 thanked Barista 3: BRAVO-2");
+    // Barista 3's home page shows it; the author's does not.
+    let b3_home = app.signed_in("barista3@bars.example").await.get("/").await;
+    b3_home
+        .assert(200, "You were thanked")
+        .assert(200, "<strong>Cook 1</strong>: “BRAVO-2”");
+    assert!(!cook.get("/").await.body.contains("You were thanked"));
 
     // The team boards: the bar's shows it (recipients), the kitchen's too
     // (author); a team with neither would not.

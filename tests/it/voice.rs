@@ -121,7 +121,11 @@ async fn an_anonymous_thread_of_four_messages_leaves_no_trace_of_its_sender(app:
     );
     assert!(!mail[0].text.contains("MARK-ONE") && !mail[0].html.contains("MARK-ONE"));
 
-    // 2. The manager replies.
+    // 2. The manager's home page says a message waits; the manager replies.
+    manager
+        .get("/")
+        .await
+        .assert(200, "A feedback message waits for your first answer");
     let inbox = manager.get("/voice/inbox").await;
     inbox.assert(200, "workload").assert(200, "reply due");
     let id: String = {
