@@ -186,6 +186,9 @@ pub struct Layout {
     /// Email is not configured: owners see a banner saying so, since
     /// nothing the product would email reaches anyone.
     pub email_off: bool,
+    /// Sign-in links can reach people: email is on, or the demo prints
+    /// them on the console.
+    pub links_by_email: bool,
 }
 
 impl Layout {
@@ -217,6 +220,7 @@ impl FromRequestParts<AppState> for Layout {
             org_name: session.as_ref().map(|s| s.org_name.clone()),
             owner: session.as_ref().is_some_and(|s| s.actor.can(Permission::ManageOwners)),
             email_off: !app.mailer.is_on(),
+            links_by_email: app.mailer.is_on() || app.settings.demo,
             nav: match &session {
                 None => Vec::new(),
                 Some(s) => {

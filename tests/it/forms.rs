@@ -257,6 +257,9 @@ async fn org(app: &TestApp) -> Org {
 }
 
 async fn every_form_names_each_wrong_field_by_its_label_beside_it_and_all_at_once(app: TestApp) {
+    // With email on, so that every form is offered (the sign-in link's).
+    let smtp = crate::helpers::SmtpSink::start(crate::helpers::free_port(), 0);
+    let app = app.with_mail(smtp.port).await;
     let o = org(&app).await;
     let hr = app.signed_in("hera@bars.example").await;
     let owner = app.signed_in("olga@bars.example").await;
