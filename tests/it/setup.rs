@@ -276,5 +276,9 @@ async fn with_email_off_nobody_is_promised_an_invitation(app: TestApp) {
         200,
         "Email is off on this server, so the people added get no invitation",
     );
+    // Nor does the sign-in page offer a link by email that would not come.
+    let signin = app.browser().get("/signin").await;
+    signin.assert(200, "it cannot send you a sign-in link");
+    assert!(!signin.body.contains("Email me a sign-in link"));
     app.run_jobs().await;
 }
