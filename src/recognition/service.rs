@@ -348,8 +348,17 @@ pub struct PostView {
     pub value: Option<(String, String)>,
     pub message: String,
     pub day: String,
+    /// The reader wrote it: they see its reactions, but do not react.
+    pub own: bool,
     /// Every kind of reaction, in a fixed order.
     pub reactions: Vec<ReactionCount>,
+}
+
+impl PostView {
+    /// The reader has left a reaction on it.
+    pub fn reacted(&self) -> bool {
+        self.reactions.iter().any(|r| r.mine)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -402,6 +411,7 @@ pub async fn board(app: &App, actor: &Actor, team: Option<i64>, page: usize) -> 
         .into_iter()
         .map(|p| PostView {
             id: p.id,
+            own: p.author_id == actor.person_id,
             author: name(p.author_id),
             award: p.kind == "award",
             recipients: {
@@ -442,8 +452,11 @@ async fn org_zone(conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<jiff::t
 pub async fn react(app: &App, actor: &Actor, thank_you_id: i64, kind: &str, on: bool) -> Result<(), AppError> {
     let kind = Reaction::parse(kind).map_err(|e| AppError::invalid("kind", e))?;
     let mut conn = app.db.acquire().await?;
-    if !store::thanks_exists(&mut conn, actor.org_id, thank_you_id).await? {
-        return Err(AppError::NotFound);
+    let author = store::thanks_author(&mut conn, actor.org_id, thank_you_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if author == actor.person_id {
+        return Err(AppError::conflict("kind", "you cannot react to your own thank-you"));
     }
     store::set_reaction(
         &mut conn,

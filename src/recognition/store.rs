@@ -225,13 +225,16 @@ pub async fn board(
     Ok(posts)
 }
 
-pub async fn thanks_exists(conn: &mut AnyConnection, org_id: i64, id: i64) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("SELECT 1 FROM thank_yous WHERE org_id = $1 AND id = $2")
+/// Who wrote a thank-you of the organization, if it exists (an award's
+/// post is "written" by the person who closed the vote).
+pub async fn thanks_author(conn: &mut AnyConnection, org_id: i64, id: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query("SELECT author_id FROM thank_yous WHERE org_id = $1 AND id = $2")
         .bind(org_id)
         .bind(id)
         .fetch_optional(conn)
         .await?
-        .is_some())
+        .map(|r| r.try_get("author_id"))
+        .transpose()
 }
 
 /// Adds or removes one reaction; doing it twice changes nothing.

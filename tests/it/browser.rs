@@ -712,13 +712,29 @@ async fn a_thank_you_is_posted_and_reacted_to_in_chromium() {
     let board = chrome.wait_text("Posted").await;
     assert!(board.contains("Cook 1 thanked Cook 2, Cook 3 for Care"), "{board}");
     assert!(board.contains("MERCI"));
+    // The author sees the reactions, with nothing to press.
+    let buttons = chrome
+        .cmd(
+            "POST",
+            "/execute/sync",
+            json!({"script": "return document.querySelectorAll(\"form[action$='/react']\").length;", "args": []}),
+        )
+        .await;
+    assert_eq!(buttons, json!(0), "no reacting to one's own thank-you");
+    chrome.click("details.me summary").await;
+    chrome.click("form.signout button").await;
+    chrome.wait_url(&format!("{base}/signin")).await;
+    // A recipient reacts, and sees that they did.
+    sign_in("cook2@bars.example").await;
+    chrome.goto(&format!("{base}/thanks")).await;
+    chrome.wait_text("MERCI").await;
     chrome.click("button[aria-label='Love: 0']").await;
-    chrome.wait_text("Love · 1").await;
+    assert!(chrome.wait_text("You reacted.").await.contains("✓ Love · 1"));
     let pressed = chrome
         .cmd(
             "POST",
             "/execute/sync",
-            json!({"script": "return document.querySelector(\"button[aria-label='Love: 1']\").getAttribute('aria-pressed');", "args": []}),
+            json!({"script": "return document.querySelector(\"button[aria-label='Love: 1, yours among them']\").getAttribute('aria-pressed');", "args": []}),
         )
         .await;
     assert_eq!(pressed, json!("true"));

@@ -340,12 +340,32 @@ async fn thank_yous_refuse_what_does_not_fit_and_reactions_are_idempotent(app: T
         assert_eq!(page.status.as_u16(), 303);
         assert_eq!(page.location(), format!("/thanks?page=0#t{id}"));
     }
-    cook.get("/thanks").await;
+    // Nobody reacts to their own thank-you: the author sees the counts only.
+    let own = cook.get("/thanks").await;
+    assert!(
+        !own.body.contains(&format!("action=\"/thanks/{id}/react\"")),
+        "{}",
+        own.body
+    );
     cook.post(
         &react,
         &[("kind", "heart"), ("on", "true"), ("back", "https://evil.example/")],
     )
-    .await;
+    .await
+    .assert(409, "Reaction: you cannot react to your own thank-you");
+    let second = app.signed_in("barista1@bars.example").await;
+    second.get("/thanks").await;
+    let off_site = second
+        .post(
+            &react,
+            &[("kind", "heart"), ("on", "true"), ("back", "https://evil.example/")],
+        )
+        .await;
+    off_site.assert(400, "not a thank-you board page of this site");
+    let page = second
+        .post(&react, &[("kind", "heart"), ("on", "true"), ("back", "/thanks")])
+        .await;
+    assert_eq!(page.status.as_u16(), 303);
     let count = |kind: &'static str| {
         let app = &app;
         async move {
@@ -357,8 +377,13 @@ async fn thank_yous_refuse_what_does_not_fit_and_reactions_are_idempotent(app: T
     };
     assert_eq!(count("heart").await, 2, "one per person, however often");
     let board = barista.get("/thanks").await;
-    assert!(board.body.contains("aria-label=\"Love: 2\""), "{}", board.body);
+    assert!(
+        board.body.contains("aria-label=\"Love: 2, yours among them\""),
+        "{}",
+        board.body
+    );
     assert!(board.body.contains("aria-pressed=\"true\""));
+    board.assert(200, "You reacted.");
     barista
         .post(&react, &[("kind", "heart"), ("on", "false"), ("back", "/thanks")])
         .await;
