@@ -40,6 +40,7 @@ pub fn router(state: AppState, routes: Router<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/assets/style.css", get(stylesheet))
         .route("/assets/voice.js", get(voice_script))
+        .route("/assets/picker.js", get(picker_script))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -102,6 +103,11 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 
 async fn stylesheet() -> Response {
     asset("text/css; charset=utf-8", include_str!("assets/style.css"))
+}
+
+/// The colleague picker's search box (the thank-you form's "Who").
+async fn picker_script() -> Response {
+    asset("text/javascript; charset=utf-8", include_str!("assets/picker.js"))
 }
 
 /// The feedback box's one script: keeping codes on the device.

@@ -702,8 +702,19 @@ async fn a_thank_you_is_posted_and_reacted_to_in_chromium() {
     chrome.wait_text("No thank-yous here yet").await;
     chrome.click("details.card summary").await;
     chrome.check_page("thanks-board-empty", &mut failures).await;
-    chrome.click(&format!("#recipients option[value='{}']", cooks[1])).await;
-    chrome.click(&format!("#recipients option[value='{}']", cooks[2])).await;
+    // The colleague picker narrows as a name is typed; choices stay.
+    chrome.type_into(".picker-filter", "cook 2").await;
+    let listed = chrome
+        .cmd(
+            "POST",
+            "/execute/sync",
+            json!({"script": "return Array.from(document.querySelectorAll('.picker-list label')).filter(l => !l.hidden).map(l => l.textContent.trim());", "args": []}),
+        )
+        .await;
+    assert_eq!(listed, json!(["Cook 2"]), "{listed}");
+    chrome.click(&format!("#recipients input[value='{}']", cooks[1])).await;
+    chrome.type_into(".picker-filter", "cook 3").await;
+    chrome.click(&format!("#recipients input[value='{}']", cooks[2])).await;
     chrome.click(&format!("#value option[value='{care}']")).await;
     chrome
         .type_into("#message", "For covering my shift on Sunday. MERCI")
