@@ -36,6 +36,12 @@ impl Directory {
         self.teams.iter().find(|t| t.id == id)
     }
 
+    /// The time zone a person reads dates and times in (theirs), when
+    /// they are of the organization.
+    pub fn zone_of(&self, id: i64) -> Option<jiff::tz::TimeZone> {
+        self.person(id).and_then(|p| jiff::tz::TimeZone::get(&p.time_zone).ok())
+    }
+
     pub fn person(&self, id: i64) -> Option<&Person> {
         self.people.iter().find(|p| p.id == id)
     }

@@ -1478,12 +1478,15 @@ struct HomeNotice {
 
 /// The home page's notice of the pulses waiting for this person.
 pub async fn home(app: &crate::app::App, actor: &crate::auth::Actor) -> Result<crate::module::Home, AppError> {
+    let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
+    let zone = dir.zone_of(actor.person_id).unwrap_or(jiff::tz::TimeZone::UTC);
     let open_pulses: Vec<(i64, String, String)> = service::open_for(app, actor)
         .await?
         .iter()
         .map(|c| {
+            // The day it closes, in the person's own time zone.
             let closes = jiff::Timestamp::from_second(c.closes_at)
-                .map(|t| t.strftime("%Y-%m-%d").to_string())
+                .map(|t| t.to_zoned(zone.clone()).strftime("%A %-d %B, %H:%M").to_string())
                 .unwrap_or_default();
             (c.id, c.title.clone(), closes)
         })

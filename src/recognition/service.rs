@@ -400,7 +400,11 @@ pub async fn board(app: &App, actor: &Actor, team: Option<i64>, page: usize) -> 
     .await?;
     let has_more = posts.len() > model::PAGE_SIZE;
     posts.truncate(model::PAGE_SIZE);
-    let tz = org_zone(&mut conn, actor.org_id).await?;
+    // Each reader sees the days in their own time zone.
+    let tz = match dir.zone_of(actor.person_id) {
+        Some(tz) => tz,
+        None => org_zone(&mut conn, actor.org_id).await?,
+    };
     drop(conn);
     let name = |id: i64| {
         dir.person(id)

@@ -124,6 +124,16 @@ async fn invited_people_answer_by_email_and_results_respect_the_guard(app: TestA
     let manager = app.signed_in("p0-0@bars.example").await;
     let home = manager.get("/").await;
     home.assert(200, "A pulse is waiting for you");
+    // When it closes, in the person's own time zone (Berlin, for the tests).
+    let closes = app
+        .count(&format!("SELECT closes_at FROM cycles WHERE id = {cycle}"))
+        .await;
+    let local = jiff::Timestamp::from_second(closes)
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::get("Europe/Berlin").unwrap())
+        .strftime("%A %-d %B, %H:%M")
+        .to_string();
+    home.assert(200, &format!("open until {local}"));
 
     // Everyone answers through their personal link, on the page.
     for (i, mail) in mails.iter().enumerate() {
