@@ -221,12 +221,36 @@ const PASSWORD_LABELS: Labels = Labels(&[
     ("confirm", "New password again"),
 ]);
 
-async fn show_change_password(me: CurrentPerson, layout: Layout) -> Response {
-    render(&PasswordPage {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ChangedQuery {
+    /// "yes" after a change (post, redirect, get).
+    changed: String,
+}
+
+async fn show_change_password(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Query(q): Query<ChangedQuery>,
+) -> Result<Response, AppError> {
+    let done = q.changed == "yes" && !me.session.must_change_password;
+    // After a change: the API tokens still live, which it did not end.
+    let live_tokens = match done {
+        true => crate::auth::tokens::list(&app.db, me.actor.org_id, me.actor.person_id)
+            .await?
+            .iter()
+            .filter(|t| t.revoked_at.is_none())
+            .count(),
+        false => 0,
+    };
+    Ok(render(&PasswordPage {
         layout,
         forced: me.session.must_change_password,
+        done,
+        live_tokens,
         ..Default::default()
-    })
+    }))
 }
 
 #[derive(Deserialize, Default)]
@@ -304,18 +328,7 @@ async fn change_password(
         cookie(&headers, session::COOKIE),
     )
     .await?;
-    let live_tokens = crate::auth::tokens::list(&app.db, me.actor.org_id, me.actor.person_id)
-        .await?
-        .iter()
-        .filter(|t| t.revoked_at.is_none())
-        .count();
-    Ok(render(&PasswordPage {
-        layout,
-        forced: false,
-        errors: FormErrors::default(),
-        done: true,
-        live_tokens,
-    }))
+    Ok(Redirect::to("/account/password?changed=yes").into_response())
 }
 
 #[derive(Deserialize, Default)]

@@ -304,7 +304,7 @@ async fn one_time_password_must_be_replaced_at_first_sign_in(app: TestApp) {
     )
     .await
     .assert(422, "differ");
-    b.post(
+    b.submit(
         "/account/password",
         &[
             ("current", made.owner_password.expose()),

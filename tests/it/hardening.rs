@@ -205,7 +205,7 @@ async fn signing_in_again_ends_the_old_session_and_a_new_password_offers_to_revo
     assert_eq!(api.get("/api/v1/me").await.status, 200);
     b.get("/account/password").await;
     let done = b
-        .post(
+        .submit(
             "/account/password",
             &[
                 ("current", PASSWORD),
