@@ -200,6 +200,27 @@ struct ThreadPage {
     notice: Option<String>,
 }
 
+impl ThreadPage {
+    /// The thread as its sender sees it, with an empty reply box.
+    fn fresh(
+        layout: Layout,
+        thread: ThreadView,
+        code: &FeedbackCode,
+        signed_in: bool,
+        notice: Option<&str>,
+    ) -> ThreadPage {
+        ThreadPage {
+            layout,
+            thread,
+            code: code.display(),
+            body: String::new(),
+            signed_in,
+            errors: FormErrors::default(),
+            notice: notice.map(str::to_owned),
+        }
+    }
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct CodeForm {
@@ -242,15 +263,7 @@ async fn open_thread(
         Err(e) => Err(e),
     };
     match Mistake::split(opened.map_err(unknown_code))? {
-        Ok((code, thread)) => Ok(render(&ThreadPage {
-            layout,
-            thread,
-            code: code.display(),
-            body: String::new(),
-            signed_in: me.is_some(),
-            errors: FormErrors::default(),
-            notice: None,
-        })),
+        Ok((code, thread)) => Ok(render(&ThreadPage::fresh(layout, thread, &code, me.is_some(), None))),
         // Back to the code box, the message beside it.
         Err(mistake) => {
             let mut page = any_box_page(&app, me.as_ref(), layout).await?;
@@ -278,15 +291,13 @@ async fn reply_by_code(
         _ => return Err(THREAD_LABELS.explain(AppError::invalid("sign", "tick the box or leave it empty"))),
     };
     match Mistake::split(service::reply_as_sender(&app, &code, &form.body, sign).await).map_err(unknown_code)? {
-        Ok(thread) => Ok(render(&ThreadPage {
+        Ok(thread) => Ok(render(&ThreadPage::fresh(
             layout,
             thread,
-            code: code.display(),
-            body: String::new(),
-            signed_in: me.is_some(),
-            errors: FormErrors::default(),
-            notice: Some("Sent. The recipients get it with the next daily digest.".into()),
-        })),
+            &code,
+            me.is_some(),
+            Some("Sent. The recipients get it with the next daily digest."),
+        ))),
         Err(mistake) => {
             let thread = service::open_by_code(&app, &code).await.map_err(unknown_code)?;
             Ok(mistake.show(&ThreadPage {

@@ -230,6 +230,17 @@ impl Chrome {
         self.wait_url(&format!("{base}/")).await;
     }
 
+    /// Ends the browser session, then fails the test on any serious
+    /// accessibility violation found on the way.
+    async fn finish(&self, failures: &[String]) {
+        self.cmd("DELETE", "", Value::Null).await;
+        assert!(
+            failures.is_empty(),
+            "serious accessibility violations:\n{}",
+            failures.join("\n")
+        );
+    }
+
     /// Visits nothing new: checks the current page and saves its picture.
     async fn check_page(&self, name: &str, failures: &mut Vec<String>) {
         self.screenshot(name).await;
@@ -389,12 +400,7 @@ async fn a_person_signs_in_uses_the_pages_and_signs_out_in_chromium() {
         "signed out for real, and sent back there after signing in"
     );
 
-    chrome.cmd("DELETE", "", Value::Null).await;
-    assert!(
-        failures.is_empty(),
-        "serious accessibility violations:\n{}",
-        failures.join("\n")
-    );
+    chrome.finish(&failures).await;
     app.run_jobs().await;
 }
 
@@ -535,12 +541,7 @@ async fn an_invited_person_answers_on_a_phone_and_the_manager_sees_results() {
         "{page}"
     );
     chrome.check_page("manager-results", &mut failures).await;
-    chrome.cmd("DELETE", "", Value::Null).await;
-    assert!(
-        failures.is_empty(),
-        "serious accessibility violations:\n{}",
-        failures.join("\n")
-    );
+    chrome.finish(&failures).await;
 }
 
 /// Acceptance of the feedback box: four messages between an anonymous
@@ -933,12 +934,7 @@ async fn an_empty_installation_is_set_up_in_the_browser_up_to_its_first_pulse() 
     let theirs = chrome.wait_text("A pulse is waiting for you").await;
     assert!(theirs.contains("A pulse is waiting for you"), "{theirs}");
 
-    chrome.cmd("DELETE", "", Value::Null).await;
-    assert!(
-        failures.is_empty(),
-        "serious accessibility violations:\n{}",
-        failures.join("\n")
-    );
+    chrome.finish(&failures).await;
     app.run_jobs().await;
 }
 
@@ -1060,11 +1056,6 @@ async fn an_hr_admin_runs_people_pulses_and_recognition_in_chromium() {
         chrome.check_page(name, &mut failures).await;
     }
 
-    chrome.cmd("DELETE", "", Value::Null).await;
-    assert!(
-        failures.is_empty(),
-        "serious accessibility violations:\n{}",
-        failures.join("\n")
-    );
+    chrome.finish(&failures).await;
     app.run_jobs().await;
 }
