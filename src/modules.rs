@@ -20,6 +20,7 @@ pub const MODULES: &[Module] = &[
     crate::pulse::MODULE,
     crate::recognition::MODULE,
     crate::voice::MODULE,
+    crate::insights::MODULE,
 ];
 
 /// The app, with every module's parts and the job registry in it.

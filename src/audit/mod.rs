@@ -25,6 +25,8 @@ pub enum Subject {
     FeedbackThread(i64),
     /// The organization's settings.
     Settings,
+    /// An action planned on results (insights).
+    Action(i64),
 }
 
 impl Subject {
@@ -38,6 +40,7 @@ impl Subject {
             Subject::Cycle(id) => ("cycle", Some(id)),
             Subject::FeedbackThread(id) => ("feedback_thread", Some(id)),
             Subject::Settings => ("settings", None),
+            Subject::Action(id) => ("action", Some(id)),
         }
     }
 }
@@ -142,6 +145,7 @@ fn entry(r: store::EventRow, zone: &jiff::tz::TimeZone, teams: &std::collections
         },
         "feedback_thread" => "a feedback thread".into(),
         "settings" => "the settings".into(),
+        "action" => "an action".into(),
         _ => "the organization".into(),
     };
     let actor = if r.actor_id == 0 {
@@ -213,6 +217,8 @@ pub fn action_label(action: &str) -> &'static str {
         "settings.anonymity" => "Changed the anonymity settings",
         "settings.retention" => "Changed what is kept",
         "retention.applied" => "Deleted kept answers",
+        "action.created" => "Planned an action",
+        "action.updated" => "Updated an action",
         _ => "Other changes",
     }
 }
@@ -250,6 +256,8 @@ fn words(actor: &str, action: &str, subject: &str, detail: &str) -> String {
         "settings.anonymity" => with("changed the anonymity settings".to_owned()),
         "settings.retention" => with("changed what is kept after results are out".to_owned()),
         "retention.applied" => with("deleted kept answers past their time".to_owned()),
+        "action.created" => with("planned an action".to_owned()),
+        "action.updated" => with("updated an action".to_owned()),
         _ => with(format!("changed {subject}")),
     };
     format!("{actor} {what}")

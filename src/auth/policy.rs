@@ -81,6 +81,9 @@ pub enum Permission {
     ReceiveTeamFeedback,
     /// Receive and answer the feedback box's messages to the organization.
     ReceiveOrgFeedback,
+    /// Plan actions on results and follow them up (managers for their
+    /// teams and sub-teams, HR and owners for every group).
+    PlanActions,
 }
 
 /// The table of permissions.
@@ -88,7 +91,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
     match permission {
         Permission::ManagePeople | Permission::ManageSurveys | Permission::ManageRecognition => role >= Role::HrAdmin,
         Permission::ManageOwners | Permission::ViewAuditLog | Permission::ManageSettings => role == Role::Owner,
-        Permission::ExportResults | Permission::ReceiveTeamFeedback => role >= Role::Manager,
+        Permission::ExportResults | Permission::ReceiveTeamFeedback | Permission::PlanActions => role >= Role::Manager,
         Permission::ReceiveOrgFeedback => role >= Role::HrAdmin,
     }
 }

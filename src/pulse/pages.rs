@@ -821,6 +821,8 @@ struct ResultsPage {
     trend_words: String,
     heatmap: Vec<(String, Vec<HeatCell>)>,
     can_close: bool,
+    /// The reader plans actions (a link beside each pillar starts one).
+    may_plan: bool,
     /// What the action that led here did.
     notice: Option<&'static str>,
 }
@@ -891,6 +893,24 @@ impl ResultsPage {
 
     fn bar(&self, s: &crate::privacy::stats::Share) -> String {
         super::chart::bar_svg(s)
+    }
+
+    /// The address that plans an action on this group's pillar, when the
+    /// reader plans actions and the group is one an action can be for.
+    fn plan_link(&self, pillar_label: &str) -> Option<String> {
+        if !self.may_plan {
+            return None;
+        }
+        let pillar = Pillar::BELONGING.into_iter().find(|p| p.label() == pillar_label)?;
+        let group = match self.group.as_str() {
+            "org" => "org".to_owned(),
+            key => key.strip_prefix("team:").or(key.strip_prefix("team-only:"))?.to_owned(),
+        };
+        Some(format!(
+            "/actions/new?group={group}&pillar={}&cycle={}",
+            pillar.as_str(),
+            self.cycle.id
+        ))
     }
 }
 
@@ -1048,6 +1068,7 @@ async fn show_results(
         comments_note: None,
         heatmap,
         can_close: me.actor.can(Permission::ManageSurveys) && !cycle.is_closed(),
+        may_plan: me.actor.can(Permission::PlanActions) && cycle.is_closed(),
         notice: match q.notice.as_str() {
             "opened" if app.mailer.is_on() => Some("The cycle is open, and everyone in it has been sent their link."),
             "opened" => {

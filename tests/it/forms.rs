@@ -454,6 +454,24 @@ async fn every_form_names_each_wrong_field_by_its_label_beside_it_and_all_at_onc
     )
     .await;
 
+    // An action.
+    refused(
+        &hr,
+        "/actions/new",
+        "/actions",
+        &[
+            ("title", " "),
+            ("pillar", "moon"),
+            ("group", "kitchen"),
+            ("owner", "x"),
+            ("due_date", "soon"),
+            ("visibility", "all"),
+        ],
+        &["Title", "Pillar", "For", "Owner", "Due", "Who can read it"],
+        &["soon"],
+    )
+    .await;
+
     // The feedback box.
     refused(
         &emil,

@@ -12,6 +12,7 @@ mod forms;
 mod guard;
 mod hardening;
 mod import;
+mod insights;
 mod jobs;
 mod load;
 mod people;

@@ -180,6 +180,13 @@ async fn invited_people_answer_by_email_and_results_respect_the_guard(app: TestA
     org_view.assert(200, "Belonging Index");
     org_view.assert(200, "9 responses");
     org_view.assert(200, "All good here");
+    // Each pillar of a released result leads to an action on it.
+    let plan = format!("/actions/new?group=org&amp;pillar=acceptance&amp;cycle={cycle}");
+    org_view.assert(200, &plan);
+    hr.get(&format!("/actions/new?group=org&pillar=acceptance&cycle={cycle}"))
+        .await
+        .assert(200, "<option value=\"acceptance\" selected>")
+        .assert(200, &format!("name=\"cycle\" value=\"{cycle}\""));
     // Kitchen (6) beside the org (10) would single out the other 4: withheld.
     let kitchen = hr
         .get(&format!("/pulse/cycles/{cycle}?group=team:{}", o.teams[0]))

@@ -1,0 +1,159 @@
+//! The SQL of actions and their updates, every statement scoped by org_id.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+/// An action as stored.
+#[derive(Clone, Debug)]
+pub struct ActionRow {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    pub pillar: Option<String>,
+    pub team_id: Option<i64>,
+    pub cycle_id: Option<i64>,
+    pub owner_id: i64,
+    pub creator_id: i64,
+    pub due_date: String,
+    pub status: String,
+    pub visibility: String,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str =
+    "id, title, description, pillar, team_id, cycle_id, owner_id, creator_id, due_date, status, visibility, created_at";
+
+fn action(r: &AnyRow) -> Result<ActionRow, sqlx::Error> {
+    Ok(ActionRow {
+        id: r.try_get("id")?,
+        title: r.try_get("title")?,
+        description: r.try_get("description")?,
+        pillar: r.try_get("pillar")?,
+        team_id: r.try_get("team_id")?,
+        cycle_id: r.try_get("cycle_id")?,
+        owner_id: r.try_get("owner_id")?,
+        creator_id: r.try_get("creator_id")?,
+        due_date: r.try_get("due_date")?,
+        status: r.try_get("status")?,
+        visibility: r.try_get("visibility")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+pub async fn insert_action(conn: &mut AnyConnection, org_id: i64, a: &ActionRow) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO actions (org_id, {COLUMNS}, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)"
+    ))
+    .bind(org_id)
+    .bind(a.id)
+    .bind(&a.title)
+    .bind(&a.description)
+    .bind(&a.pillar)
+    .bind(a.team_id)
+    .bind(a.cycle_id)
+    .bind(a.owner_id)
+    .bind(a.creator_id)
+    .bind(&a.due_date)
+    .bind(&a.status)
+    .bind(&a.visibility)
+    .bind(a.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Every action of the organization, soonest due first.
+pub async fn actions(conn: &mut AnyConnection, org_id: i64) -> Result<Vec<ActionRow>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM actions WHERE org_id = $1 ORDER BY due_date, created_at, id"
+    ))
+    .bind(org_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(action)
+    .collect()
+}
+
+pub async fn action_by_id(conn: &mut AnyConnection, org_id: i64, id: i64) -> Result<Option<ActionRow>, sqlx::Error> {
+    sqlx::query(&format!("SELECT {COLUMNS} FROM actions WHERE org_id = $1 AND id = $2"))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(action)
+        .transpose()
+}
+
+pub async fn set_status(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    id: i64,
+    status: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE actions SET status = $1, updated_at = $2 WHERE org_id = $3 AND id = $4")
+        .bind(status)
+        .bind(now)
+        .bind(org_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A dated progress note on an action.
+#[derive(Clone, Debug)]
+pub struct UpdateRow {
+    pub author_id: i64,
+    pub note: String,
+    pub status: Option<String>,
+    pub created_at: i64,
+}
+
+pub async fn insert_update(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    action_id: i64,
+    id: i64,
+    u: &UpdateRow,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO action_updates (id, org_id, action_id, author_id, note, status, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(org_id)
+    .bind(action_id)
+    .bind(u.author_id)
+    .bind(&u.note)
+    .bind(&u.status)
+    .bind(u.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// An action's updates, oldest first.
+pub async fn updates_of(conn: &mut AnyConnection, org_id: i64, action_id: i64) -> Result<Vec<UpdateRow>, sqlx::Error> {
+    sqlx::query(
+        "SELECT author_id, note, status, created_at FROM action_updates
+         WHERE org_id = $1 AND action_id = $2 ORDER BY created_at, id",
+    )
+    .bind(org_id)
+    .bind(action_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(UpdateRow {
+            author_id: r.try_get("author_id")?,
+            note: r.try_get("note")?,
+            status: r.try_get("status")?,
+            created_at: r.try_get("created_at")?,
+        })
+    })
+    .collect()
+}

@@ -1,0 +1,247 @@
+//! Actions on results: planned by managers for their teams (HR and owners
+//! for any group), owned by someone told by email, read by the people
+//! they are for, followed up with dated updates.
+
+use belong::auth::Role;
+
+use crate::helpers::{SmtpSink, TestApp, both_databases, free_port};
+
+both_databases!(
+    a_manager_plans_an_action_its_owner_is_told_and_the_team_reads_it,
+    bad_actions_name_every_field_and_store_nothing,
+    updates_follow_an_action_to_its_end,
+);
+
+fn action<'a>(
+    title: &'a str,
+    group: &'a str,
+    owner: &'a str,
+    due: &'a str,
+    visibility: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("title", title),
+        ("description", "Fifteen minutes every Monday, cameras optional."),
+        ("pillar", "integration"),
+        ("group", group),
+        ("owner", owner),
+        ("due_date", due),
+        ("visibility", visibility),
+    ]
+}
+
+/// A day `days` after the app's today, as the form writes it.
+fn day(app: &TestApp, days: i64) -> String {
+    app.state
+        .now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .saturating_add(jiff::Span::new().days(days))
+        .to_string()
+}
+
+async fn a_manager_plans_an_action_its_owner_is_told_and_the_team_reads_it(app: TestApp) {
+    let smtp = SmtpSink::start(free_port(), 0);
+    let app = app.with_mail(smtp.port).await;
+    let o = app.org_with(&[4, 3], false).await;
+    let (team0, team1) = (o.teams[0].to_string(), o.teams[1].to_string());
+    let owner = o.people[0][1].0.to_string();
+    let manager = app.signed_in("p0-0@bars.example").await;
+    manager
+        .get(&format!("/actions/new?group={team0}&pillar=integration"))
+        .await
+        .assert(200, "Plan an action");
+    let due = day(&app, 30);
+    let made = manager
+        .submit("/actions", &action("Weekly huddle", &team0, &owner, &due, "group"))
+        .await;
+    made.assert(200, "The action is planned.")
+        .assert(200, "Weekly huddle")
+        .assert(200, "Person 0-1");
+    // The owner is told, at the SMTP server, with a link to it.
+    belong::jobs::run_due(&app.state, "t").await.unwrap();
+    let mail = smtp.received();
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert_eq!(mail[0].to, "p0-1@bars.example");
+    assert_eq!(
+        mail[0].subject,
+        "Person 0-0 made you the owner of an action: Weekly huddle"
+    );
+    assert!(mail[0].text.contains("/actions/"), "{}", mail[0].text);
+    // The team reads it; another team does not; HR does.
+    let member = app.signed_in("p0-2@bars.example").await;
+    member
+        .get("/actions")
+        .await
+        .assert(200, "Weekly huddle")
+        .assert(200, "Planned");
+    let outsider = app.signed_in("p1-1@bars.example").await;
+    assert!(!outsider.get("/actions").await.body.contains("Weekly huddle"));
+    let id = app.count("SELECT id FROM actions").await;
+    outsider
+        .get(&format!("/actions/{id}"))
+        .await
+        .assert(404, "does not exist");
+    app.signed_in("hera@bars.example")
+        .await
+        .get("/actions")
+        .await
+        .assert(200, "Weekly huddle");
+    // Shown to everyone, it reaches the other team too.
+    let hr = app.signed_in("hera@bars.example").await;
+    hr.get("/actions/new").await;
+    hr.submit(
+        "/actions",
+        &action("Open Q&A with the founders", "org", &owner, &due, "org"),
+    )
+    .await
+    .assert(200, "Whole organization");
+    outsider
+        .get("/actions")
+        .await
+        .assert(200, "Open Q&amp;A with the founders");
+    // A manager plans for their own team only; an employee not at all.
+    let other_manager = app.signed_in("p1-0@bars.example").await;
+    other_manager.get("/actions/new").await;
+    other_manager
+        .post("/actions", &action("Not mine", &team0, &owner, &due, "group"))
+        .await
+        .assert(
+            422,
+            "For</a>: managers plan actions for their own team and its sub-teams",
+        );
+    member.get("/actions/new").await.assert(403, "not allowed");
+    member
+        .post("/actions", &action("Mine", &team0, &owner, &due, "group"))
+        .await
+        .assert(403, "not allowed");
+    assert_eq!(app.count("SELECT COUNT(*) FROM actions").await, 2);
+    // Planning is audited, in words.
+    app.person(o.org, "Olu Owner", "olu@bars.example", Role::Owner, None)
+        .await;
+    app.signed_in("olu@bars.example")
+        .await
+        .get("/audit")
+        .await
+        .assert(200, "Person 0-0 planned an action");
+    let _ = team1;
+    app.run_jobs().await;
+}
+
+async fn bad_actions_name_every_field_and_store_nothing(app: TestApp) {
+    let o = app.org_with(&[4], false).await;
+    let team0 = o.teams[0].to_string();
+    let hr = app.signed_in("hera@bars.example").await;
+    hr.get("/actions/new").await;
+    let all_wrong = hr
+        .post(
+            "/actions",
+            &[
+                ("title", " "),
+                ("pillar", "enps"),
+                ("group", "kitchen"),
+                ("owner", "nobody"),
+                ("due_date", "31/12/2026"),
+                ("visibility", "everyone"),
+            ],
+        )
+        .await;
+    for label in [
+        "Title</a>:",
+        "Pillar</a>:",
+        "For</a>:",
+        "Owner</a>:",
+        "Due</a>:",
+        "Who can read it</a>:",
+    ] {
+        all_wrong.assert(422, label);
+    }
+    // Well formed, but against the organization's rules: all at once too.
+    let other = app.org("Other", "other").await;
+    let stranger = app
+        .person(other, "Sam Else", "sam@other.example", Role::Employee, None)
+        .await
+        .to_string();
+    let yesterday = day(&app, -1);
+    let refused = hr
+        .post("/actions", &action("Huddle", &team0, &stranger, &yesterday, "group"))
+        .await;
+    refused
+        .assert(422, "Owner</a>: choose an active person of the organization")
+        .assert(422, "Due</a>: choose a day from today");
+    let unknown_team = hr
+        .post(
+            "/actions",
+            &action(
+                "Huddle",
+                "123456",
+                &o.people[0][1].0.to_string(),
+                &day(&app, 3),
+                "group",
+            ),
+        )
+        .await;
+    unknown_team.assert(422, "For</a>: choose one of the organization");
+    assert!(unknown_team.body.contains("value=\"Huddle\""), "what was typed stays");
+    assert_eq!(app.count("SELECT COUNT(*) FROM actions").await, 0);
+    app.run_jobs().await;
+}
+
+async fn updates_follow_an_action_to_its_end(app: TestApp) {
+    let o = app.org_with(&[4], false).await;
+    let team0 = o.teams[0].to_string();
+    let owner_id = o.people[0][1].0.to_string();
+    let manager = app.signed_in("p0-0@bars.example").await;
+    manager.get("/actions/new").await;
+    manager
+        .submit(
+            "/actions",
+            &action("Weekly huddle", &team0, &owner_id, &day(&app, 10), "group"),
+        )
+        .await;
+    let id = app.count("SELECT id FROM actions").await;
+    let path = format!("/actions/{id}/updates");
+    let owner = app.signed_in("p0-1@bars.example").await;
+    owner.get(&format!("/actions/{id}")).await.assert(200, "Add an update");
+    owner
+        .submit(
+            &path,
+            &[("status", "in_progress"), ("note", "First one on Monday; six came.")],
+        )
+        .await
+        .assert(200, "The update is saved.")
+        .assert(200, "now In progress")
+        .assert(200, "First one on Monday; six came.");
+    // Closing asks how it ended; an empty update says nothing.
+    owner
+        .post(&path, &[("status", "done"), ("note", " ")])
+        .await
+        .assert(422, "Update</a>: say in a line how it ended");
+    owner
+        .post(&path, &[("status", "in_progress"), ("note", "")])
+        .await
+        .assert(422, "Update</a>: write what happened, or change the status");
+    owner
+        .post(&path, &[("status", "finished"), ("note", "x")])
+        .await
+        .assert(422, "Status</a>: choose Planned, In progress, Done or Dropped");
+    // A team member reads it but may not update it.
+    let member = app.signed_in("p0-2@bars.example").await;
+    let page = member.get(&format!("/actions/{id}")).await;
+    page.assert(200, "First one on Monday");
+    assert!(!page.body.contains("Add an update"));
+    member
+        .post(&path, &[("status", "dropped"), ("note", "no")])
+        .await
+        .assert(403, "not allowed");
+    owner
+        .submit(&path, &[("status", "done"), ("note", "It stays: every Monday now.")])
+        .await
+        .assert(200, "now Done");
+    assert_eq!(app.count("SELECT COUNT(*) FROM action_updates").await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM actions WHERE status = 'done'").await, 1);
+    // Overdue shows once the day passes, unless it is closed.
+    app.clock.advance(jiff::SignedDuration::from_hours(24 * 12));
+    assert!(!member.get("/actions").await.body.contains("overdue"));
+    app.run_jobs().await;
+}
