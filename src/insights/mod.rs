@@ -3,6 +3,7 @@
 //! updates; who may plan and read them is checked in the service.
 
 pub mod model;
+pub mod mydata;
 pub mod pages;
 pub mod service;
 mod store;
@@ -15,5 +16,6 @@ pub const MODULE: crate::module::Module = crate::module::Module {
         needs: None,
         badge: None,
     }],
+    my_data: |app, actor| Box::pin(mydata::part(app, actor)),
     ..crate::module::Module::pages("insights", pages::routes)
 };

@@ -157,3 +157,23 @@ pub async fn updates_of(conn: &mut AnyConnection, org_id: i64, action_id: i64) -
     })
     .collect()
 }
+
+/// The updates a person wrote: (the action's title, the note, when).
+pub async fn updates_by(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    person_id: i64,
+) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT a.title, u.note, u.created_at FROM action_updates u
+         JOIN actions a ON a.org_id = u.org_id AND a.id = u.action_id
+         WHERE u.org_id = $1 AND u.author_id = $2 ORDER BY u.created_at, u.id",
+    )
+    .bind(org_id)
+    .bind(person_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("title")?, r.try_get("note")?, r.try_get("created_at")?)))
+    .collect()
+}

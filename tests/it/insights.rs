@@ -239,6 +239,13 @@ async fn updates_follow_an_action_to_its_end(app: TestApp) {
         .await
         .assert(200, "now Done");
     assert_eq!(app.count("SELECT COUNT(*) FROM action_updates").await, 2);
+    // The owner's "My data" has the action and their updates.
+    owner
+        .get("/account/data")
+        .await
+        .assert(200, "Weekly huddle, due ")
+        .assert(200, "(Done)")
+        .assert(200, "on “Weekly huddle”: It stays: every Monday now.");
     assert_eq!(app.count("SELECT COUNT(*) FROM actions WHERE status = 'done'").await, 1);
     // Overdue shows once the day passes, unless it is closed.
     app.clock.advance(jiff::SignedDuration::from_hours(24 * 12));
