@@ -83,9 +83,10 @@ fn may_update(dir: &Directory, actor: &Actor, a: &ActionRow) -> bool {
     a.owner_id == actor.person_id || a.creator_id == actor.person_id || may_plan_for(dir, actor, a.team_id)
 }
 
-async fn today(conn: &mut sqlx::AnyConnection, app: &App, org_id: i64) -> Result<Date, AppError> {
+/// Today in the organization's time zone, and that zone.
+async fn today(conn: &mut sqlx::AnyConnection, app: &App, org_id: i64) -> Result<(Date, jiff::tz::TimeZone), AppError> {
     let (_, zone) = crate::org::service::time_zone(conn, org_id).await?;
-    Ok(app.now().to_zoned(zone).date())
+    Ok((app.now().to_zoned(zone.clone()).date(), zone))
 }
 
 fn view(dir: &Directory, actor: &Actor, a: &ActionRow, today: Date) -> ActionView {
@@ -157,7 +158,7 @@ pub async fn create(app: &App, actor: &Actor, input: &ActionInput) -> Result<i64
     if owner.is_none() {
         problems.push(FieldError::new("owner", "choose an active person of the organization"));
     }
-    let today = today(&mut tx, app, actor.org_id).await?;
+    let (today, _) = today(&mut tx, app, actor.org_id).await?;
     if input.due_date < today {
         problems.push(FieldError::new(
             "due_date",
@@ -209,7 +210,7 @@ pub async fn create(app: &App, actor: &Actor, input: &ActionInput) -> Result<i64
 pub async fn list(app: &App, actor: &Actor) -> Result<Vec<ActionView>, AppError> {
     let mut conn = app.db.acquire().await?;
     let dir = Directory::load(&mut conn, actor.org_id).await?;
-    let today = today(&mut conn, app, actor.org_id).await?;
+    let (today, _) = today(&mut conn, app, actor.org_id).await?;
     let rows = store::actions(&mut conn, actor.org_id).await?;
     Ok(rows
         .iter()
@@ -226,8 +227,7 @@ pub async fn detail(app: &App, actor: &Actor, id: i64) -> Result<(ActionView, Ve
         .await?
         .filter(|a| may_read(&dir, actor, a))
         .ok_or(AppError::NotFound)?;
-    let today = today(&mut conn, app, actor.org_id).await?;
-    let (_, zone) = crate::org::service::time_zone(&mut conn, actor.org_id).await?;
+    let (today, zone) = today(&mut conn, app, actor.org_id).await?;
     let zone = dir.zone_of(actor.person_id).unwrap_or(zone);
     let updates = store::updates_of(&mut conn, actor.org_id, id)
         .await?

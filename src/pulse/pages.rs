@@ -1499,8 +1499,11 @@ struct HomeNotice {
 
 /// The home page's notice of the pulses waiting for this person.
 pub async fn home(app: &crate::app::App, actor: &crate::auth::Actor) -> Result<crate::module::Home, AppError> {
-    let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
-    let zone = dir.zone_of(actor.person_id).unwrap_or(jiff::tz::TimeZone::UTC);
+    // The person's own row, not the directory: the home page asks on every visit.
+    let zone = crate::org::service::person(&app.db, actor.org_id, actor.person_id)
+        .await?
+        .and_then(|p| jiff::tz::TimeZone::get(&p.time_zone).ok())
+        .unwrap_or(jiff::tz::TimeZone::UTC);
     let open_pulses: Vec<(i64, String, String)> = service::open_for(app, actor)
         .await?
         .iter()

@@ -61,8 +61,8 @@ pub async fn part(app: &App, actor: &Actor) -> Result<MyData, AppError> {
         value: w.value,
         message: w.message,
     };
-    let given = store::thanks_of(conn, org_id, id, true).await?;
-    let received = store::thanks_of(conn, org_id, id, false).await?;
+    let given = store::thanks_of(conn, org_id, id, true, 0).await?;
+    let received = store::thanks_of(conn, org_id, id, false, 0).await?;
     let made = store::nominations_of(conn, org_id, id, true).await?;
     let of_me = store::nominations_of(conn, org_id, id, false).await?;
     let (voted, won) = store::rounds_of(conn, org_id, id).await?;

@@ -608,13 +608,13 @@ pub struct Received {
 pub async fn received_lately(app: &App, actor: &Actor) -> Result<Vec<Received>, AppError> {
     let since = app.now().as_second() - 30 * 24 * 3600;
     let mut conn = app.db.acquire().await?;
-    let written = store::thanks_of(&mut conn, actor.org_id, actor.person_id, false).await?;
+    // Only the month's: the home page asks on every visit.
+    let written = store::thanks_of(&mut conn, actor.org_id, actor.person_id, false, since).await?;
     drop(conn);
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
     Ok(written
         .into_iter()
         .rev()
-        .filter(|t| t.created_at >= since)
         .map(|t| Received {
             author: dir
                 .person(t.author_id)

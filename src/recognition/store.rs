@@ -333,12 +333,14 @@ pub struct Written {
     pub recipients: Vec<i64>,
 }
 
-/// The thank-yous a person wrote (`by_author`) or received, oldest first.
+/// The thank-yous a person wrote (`by_author`) or received, from `since`
+/// (Unix seconds; 0 for all), oldest first.
 pub async fn thanks_of(
     conn: &mut AnyConnection,
     org_id: i64,
     person_id: i64,
     by_author: bool,
+    since: i64,
 ) -> Result<Vec<Written>, sqlx::Error> {
     let whose = match by_author {
         true => "t.author_id = $2",
@@ -347,10 +349,12 @@ pub async fn thanks_of(
     let rows = sqlx::query(&format!(
         "SELECT t.id, t.author_id, v.name AS value, t.message, t.created_at FROM thank_yous t
          LEFT JOIN org_values v ON v.org_id = t.org_id AND v.id = t.value_id
-         WHERE t.org_id = $1 AND t.kind = 'thanks' AND {whose} ORDER BY t.created_at, t.id"
+         WHERE t.org_id = $1 AND t.kind = 'thanks' AND {whose} AND t.created_at >= $3
+         ORDER BY t.created_at, t.id"
     ))
     .bind(org_id)
     .bind(person_id)
+    .bind(since)
     .fetch_all(&mut *conn)
     .await?;
     let mut out = Vec::with_capacity(rows.len());

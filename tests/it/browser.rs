@@ -220,12 +220,17 @@ impl Chrome {
             .collect()
     }
 
-    /// Signs in through the form and waits for the home page.
+    /// Signs in through the form (with the test people's password) and
+    /// waits for the home page.
     async fn sign_in(&self, base: &str, org: &str, email: &str) {
+        self.sign_in_with(base, org, email, crate::helpers::PASSWORD).await;
+    }
+
+    async fn sign_in_with(&self, base: &str, org: &str, email: &str, password: &str) {
         self.goto(&format!("{base}/signin")).await;
         self.type_into("#org", org).await;
         self.type_into("#email", email).await;
-        self.type_into("#password", crate::helpers::PASSWORD).await;
+        self.type_into("#password", password).await;
         self.click("form[action='/signin'] button[type=submit]").await;
         self.wait_url(&format!("{base}/")).await;
     }
@@ -949,10 +954,10 @@ async fn an_hr_admin_runs_people_pulses_and_recognition_in_chromium() {
     let base = format!("http://{}", app.addr);
     let mut failures = Vec::new();
 
-    chrome.goto(&format!("{base}/signin")).await;
-    chrome.type_into("#email", belong::org::demo::HR_EMAIL).await;
-    chrome.type_into("#password", belong::org::demo::PASSWORD).await;
-    chrome.click("form[action='/signin'] button[type=submit]").await;
+    use belong::org::demo;
+    chrome
+        .sign_in_with(&base, demo::ORG_SLUG, demo::HR_EMAIL, demo::PASSWORD)
+        .await;
     assert!(chrome.wait_text("Hello, Jonas Weber").await.contains("HR admin"));
     chrome.check_page("hr-home", &mut failures).await;
 
