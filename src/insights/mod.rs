@@ -2,6 +2,7 @@
 //! nothing), each with an owner, a due date, a group it is for and dated
 //! updates; who may plan and read them is checked in the service.
 
+pub mod impact;
 pub mod model;
 pub mod mydata;
 pub mod pages;

@@ -11,6 +11,7 @@ mod email;
 mod forms;
 mod guard;
 mod hardening;
+mod impact;
 mod import;
 mod insights;
 mod jobs;

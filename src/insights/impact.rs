@@ -1,0 +1,574 @@
+//! Whether an initiative moved its pillar, estimated only from released
+//! team × cycle figures (PRIVACY.md rule 21: a withheld cell is missing,
+//! never zero).
+//!
+//! - **Estimate.** Teams that started in the same cycle form a cohort. Each
+//!   cohort is compared with the teams that had not started yet (or never
+//!   do), over the cycles before it started and the cycles from its start
+//!   until the next cohort starts: for each team the change of its
+//!   response-weighted mean (after − before), then the response-weighted
+//!   mean change of the cohort minus that of its comparison teams. The
+//!   cohorts' differences are combined weighted by their responses. Plain
+//!   two-way fixed effects is not used: with staggered starts it compares
+//!   late starters with early ones already changed, and is biased.
+//! - **Uncertainty.** Exact randomization inference: under "the initiative
+//!   did nothing", which teams took part (and when) was one assignment of
+//!   the same start labels among all the teams; the statistic, the estimate
+//!   over its robust standard error, is recomputed for every assignment
+//!   (all of them up to [`ENUMERATE_UP_TO`], else [`SAMPLES`] drawn with a
+//!   fixed seed). The p-value is the share at least as extreme as the one
+//!   observed; it cannot go below one over the number of assignments,
+//!   which is said. The 90 % interval holds every constant effect the test
+//!   does not reject at 10 %.
+//!
+//! Nothing here reads a response: the caller hands over released cells.
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+
+/// All assignments are enumerated up to this many.
+pub const ENUMERATE_UP_TO: u64 = 20_000;
+/// Beyond, this many are drawn (the observed one among them).
+pub const SAMPLES: usize = 20_000;
+/// The draws' seed, so that a report reads the same every time.
+pub const SEED: u64 = 14;
+/// The test's level: the interval is 90 %.
+pub const ALPHA: f64 = 0.1;
+/// The farthest an effect on a 0–100 scale's difference can lie.
+const SPAN: f64 = 200.0;
+/// Variances at most this are zero (a cohort of one team, say).
+const TINY: f64 = 1e-9;
+
+/// A released figure: a % and the responses it counts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cell {
+    pub value: f64,
+    pub weight: f64,
+}
+
+/// A team's released cells, one per cycle in time order (None where the
+/// cycle withheld or did not ask it), and the index of the first cycle in
+/// which it took part (None: it did not).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unit {
+    pub start: Option<usize>,
+    pub cells: Vec<Option<Cell>>,
+}
+
+/// How a cohort was compared.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cohort {
+    /// The cycle index it started in.
+    pub start: usize,
+    /// One past the last cycle it is compared on.
+    pub end: usize,
+    pub teams: usize,
+    pub comparison_teams: usize,
+    /// Its difference in differences, in points; None when it has no team
+    /// with figures before and after, or nothing to compare with.
+    pub effect: Option<f64>,
+}
+
+/// What the data say about the effect.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inference {
+    /// Points of % favourable.
+    pub effect: f64,
+    pub p_value: f64,
+    /// The 90 % interval's ends; None where the test rejects no effect on
+    /// that side, however large.
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    /// The smallest p-value any outcome could give with this design.
+    pub min_p: f64,
+    /// How many assignments the test weighed, and whether that was all of
+    /// them (else a sample drawn with [`SEED`]).
+    pub assignments: usize,
+    pub enumerated: bool,
+    pub cohorts: Vec<Cohort>,
+    /// Teams left out: no released figure both before and after any start.
+    pub left_out: usize,
+}
+
+impl Inference {
+    /// The design cannot reach p < 0.1, whatever happened.
+    pub fn cannot_tell(&self) -> bool {
+        self.min_p >= ALPHA
+    }
+
+    /// The interval holds zero (or is open): no headline number.
+    pub fn inconclusive(&self) -> bool {
+        self.cannot_tell() || self.low.is_none_or(|l| l <= 0.0) && self.high.is_none_or(|h| h >= 0.0)
+    }
+}
+
+/// One cohort's window: its start, one past its end, and the start labels
+/// that are still untreated throughout it.
+struct Window {
+    start: usize,
+    end: usize,
+}
+
+/// What one team brings to one cohort's comparison: its change, how much
+/// of that change the observed effect would explain, and its weight.
+#[derive(Clone, Copy)]
+struct Part {
+    /// After − before.
+    d: f64,
+    /// The observed assignment's share of taking part after − before: the
+    /// change a constant effect τ adds to `d` is τ·k.
+    k: f64,
+    w: f64,
+}
+
+/// Per assignment and cohort, one side's weighed sums: the statistic for
+/// any τ follows from them in constant time.
+#[derive(Clone, Copy, Default)]
+struct Side {
+    w: f64,
+    md: f64,
+    mk: f64,
+    /// Σ (w/Σw)² of (d − md)², (d − md)(k − mk), (k − mk)².
+    a: f64,
+    b: f64,
+    c: f64,
+}
+
+impl Side {
+    fn of(parts: &[Part]) -> Option<Side> {
+        let w: f64 = parts.iter().map(|p| p.w).sum();
+        if parts.is_empty() || w <= 0.0 {
+            return None;
+        }
+        let md = parts.iter().map(|p| p.w * p.d).sum::<f64>() / w;
+        let mk = parts.iter().map(|p| p.w * p.k).sum::<f64>() / w;
+        let mut s = Side {
+            w,
+            md,
+            mk,
+            ..Side::default()
+        };
+        for p in parts {
+            let share = (p.w / w).powi(2);
+            let (x, y) = (p.d - md, p.k - mk);
+            s.a += share * x * x;
+            s.b += share * x * y;
+            s.c += share * y * y;
+        }
+        Some(s)
+    }
+
+    fn mean(&self, tau: f64) -> f64 {
+        self.md - tau * self.mk
+    }
+
+    fn variance(&self, tau: f64) -> f64 {
+        (self.a - 2.0 * tau * self.b + tau * tau * self.c).max(0.0)
+    }
+}
+
+/// An assignment's sums: per cohort, the taking-part side and the
+/// comparison side (None when either is empty).
+struct Sums(Vec<Option<(Side, Side)>>);
+
+impl Sums {
+    /// The combined estimate and its variance under effect `tau`.
+    fn estimate(&self, tau: f64) -> Option<(f64, f64)> {
+        let total: f64 = self.0.iter().flatten().map(|(t, _)| t.w).sum();
+        if total <= 0.0 {
+            return None;
+        }
+        let (mut est, mut var) = (0.0, 0.0);
+        for (t, c) in self.0.iter().flatten() {
+            let share = t.w / total;
+            est += share * (t.mean(tau) - c.mean(tau));
+            var += share * share * (t.variance(tau) + c.variance(tau));
+        }
+        Some((est, var))
+    }
+
+    /// The studentized statistic; 0 when nothing can be compared, ±∞ when
+    /// the difference is exact (no spread within either side).
+    fn statistic(&self, tau: f64) -> f64 {
+        match self.estimate(tau) {
+            None => 0.0,
+            Some((est, var)) if var > TINY => est / var.sqrt(),
+            Some((est, _)) if est.abs() <= TINY => 0.0,
+            Some((est, _)) => est.signum() * f64::INFINITY,
+        }
+    }
+}
+
+/// The number of distinct ways to hand out labels with these counts,
+/// capped just past `cap`.
+fn arrangements(counts: &[usize], cap: u64) -> u64 {
+    let mut total: u128 = 1;
+    let mut placed: u128 = 0;
+    for &c in counts {
+        for i in 1..=c as u128 {
+            placed += 1;
+            total = total * placed / i;
+            if total > u128::from(cap) {
+                return cap + 1;
+            }
+        }
+    }
+    total as u64
+}
+
+/// Every distinct arrangement of the labels (a multiset), each once.
+fn enumerate(counts: &mut [usize], current: &mut Vec<usize>, n: usize, out: &mut Vec<Vec<usize>>) {
+    if current.len() == n {
+        out.push(current.clone());
+        return;
+    }
+    for label in 0..counts.len() {
+        if counts[label] > 0 {
+            counts[label] -= 1;
+            current.push(label);
+            enumerate(counts, current, n, out);
+            current.pop();
+            counts[label] += 1;
+        }
+    }
+}
+
+/// Estimates the effect of taking part. None when no cohort has a team
+/// with released figures before and after its start and another team to
+/// compare it with.
+pub fn estimate(units: &[Unit]) -> Option<Inference> {
+    let cycles = units.iter().map(|u| u.cells.len()).max().unwrap_or(0);
+    // A start past the last cycle is no start within the data.
+    let start_of = |u: &Unit| u.start.filter(|s| *s < cycles);
+    let mut starts: Vec<usize> = units.iter().filter_map(start_of).collect();
+    starts.sort_unstable();
+    starts.dedup();
+    let windows: Vec<Window> = starts
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| Window {
+            start: s,
+            end: starts.get(i + 1).copied().unwrap_or(cycles),
+        })
+        .collect();
+    // Each team's part in each cohort's window, where it has figures on
+    // both sides of the start.
+    let part = |u: &Unit, win: &Window| -> Option<Part> {
+        let taking = |c: usize| start_of(u).is_some_and(|s| c >= s);
+        let side = |range: std::ops::Range<usize>| {
+            let (mut w, mut wy, mut wd) = (0.0, 0.0, 0.0);
+            for c in range {
+                if let Some(Some(cell)) = u.cells.get(c) {
+                    w += cell.weight;
+                    wy += cell.weight * cell.value;
+                    wd += cell.weight * f64::from(u8::from(taking(c)));
+                }
+            }
+            (w > 0.0).then(|| (w, wy / w, wd / w))
+        };
+        let (wb, yb, db) = side(0..win.start)?;
+        let (wa, ya, da) = side(win.start..win.end)?;
+        Some(Part {
+            d: ya - yb,
+            k: da - db,
+            w: wb + wa,
+        })
+    };
+    let all: Vec<Vec<Option<Part>>> = units
+        .iter()
+        .map(|u| windows.iter().map(|w| part(u, w)).collect())
+        .collect();
+    // Teams with no part anywhere change nothing and are left out of the
+    // assignments too.
+    let kept: Vec<usize> = (0..units.len())
+        .filter(|&i| all[i].iter().any(Option::is_some))
+        .collect();
+    let never = windows.len();
+    let label_of = |u: &Unit| start_of(u).map_or(never, |s| starts.binary_search(&s).unwrap_or(never));
+    let observed: Vec<usize> = kept.iter().map(|&i| label_of(&units[i])).collect();
+    let parts: Vec<&Vec<Option<Part>>> = kept.iter().map(|&i| &all[i]).collect();
+
+    // An assignment's sums: label g takes part in cohort g; a label of a
+    // later cohort (or none) compares.
+    let sums = |labels: &[usize]| -> Sums {
+        Sums(
+            (0..windows.len())
+                .map(|g| {
+                    let mut taking = Vec::new();
+                    let mut compare = Vec::new();
+                    for (j, &label) in labels.iter().enumerate() {
+                        let Some(p) = parts[j][g] else { continue };
+                        if label == g {
+                            taking.push(p);
+                        } else if label == never || windows[label].start >= windows[g].end {
+                            compare.push(p);
+                        }
+                    }
+                    Some((Side::of(&taking)?, Side::of(&compare)?))
+                })
+                .collect(),
+        )
+    };
+    let observed_sums = sums(&observed);
+    let (effect, _) = observed_sums.estimate(0.0)?;
+
+    let mut counts = vec![0usize; windows.len() + 1];
+    for &l in &observed {
+        counts[l] += 1;
+    }
+    let total = arrangements(&counts, ENUMERATE_UP_TO);
+    let enumerated = total <= ENUMERATE_UP_TO;
+    let assignments: Vec<Vec<usize>> = if enumerated {
+        let mut out = Vec::new();
+        enumerate(&mut counts, &mut Vec::new(), observed.len(), &mut out);
+        out
+    } else {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(SEED);
+        let mut out = vec![observed.clone()];
+        let mut labels = observed.clone();
+        while out.len() < SAMPLES {
+            labels.shuffle(&mut rng);
+            out.push(labels.clone());
+        }
+        out
+    };
+    let null: Vec<Sums> = assignments.iter().map(|a| sums(a)).collect();
+    let p_at = |tau: f64| -> f64 {
+        let t = observed_sums.statistic(tau).abs();
+        // Ties count as extreme, through rounding too.
+        let bar = if t.is_finite() { t - t * 1e-9 - 1e-12 } else { t };
+        let extreme = null.iter().filter(|s| s.statistic(tau).abs() >= bar).count();
+        extreme as f64 / null.len() as f64
+    };
+    let p_value = p_at(0.0);
+    let accepted = |tau: f64| p_at(tau) >= ALPHA;
+    // From the estimate (never rejected) outward, to the last effect not
+    // rejected; None when even the farthest is not.
+    let bound = |far: f64| -> Option<f64> {
+        if accepted(far) {
+            return None;
+        }
+        let (mut inside, mut outside) = (effect, far);
+        for _ in 0..60 {
+            let mid = (inside + outside) / 2.0;
+            if accepted(mid) {
+                inside = mid;
+            } else {
+                outside = mid;
+            }
+        }
+        Some(inside)
+    };
+    let cohorts = windows
+        .iter()
+        .enumerate()
+        .map(|(g, w)| {
+            let count = |f: &dyn Fn(usize) -> bool| {
+                observed
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, l)| parts[*j][g].is_some() && f(**l))
+                    .count()
+            };
+            Cohort {
+                start: w.start,
+                end: w.end,
+                teams: count(&|l| l == g),
+                comparison_teams: count(&|l| l == never || windows[l].start >= w.end),
+                effect: observed_sums.0[g].map(|(t, c)| t.mean(0.0) - c.mean(0.0)),
+            }
+        })
+        .collect();
+    Some(Inference {
+        effect,
+        p_value,
+        low: bound(effect - SPAN),
+        high: bound(effect + SPAN),
+        min_p: 1.0 / assignments.len() as f64,
+        assignments: assignments.len(),
+        enumerated,
+        cohorts,
+        left_out: units.len() - kept.len(),
+    })
+}
+
+/// Response-weighted mean per cycle of released cells, over the units
+/// `pick` selects; None where none of them has a figure.
+pub fn series(units: &[Unit], pick: impl Fn(&Unit) -> bool) -> Vec<Option<f64>> {
+    let cycles = units.iter().map(|u| u.cells.len()).max().unwrap_or(0);
+    (0..cycles)
+        .map(|c| {
+            let (mut w, mut wy) = (0.0, 0.0);
+            for u in units.iter().filter(|u| pick(u)) {
+                if let Some(Some(cell)) = u.cells.get(c) {
+                    w += cell.weight;
+                    wy += cell.weight * cell.value;
+                }
+            }
+            (w > 0.0).then(|| wy / w)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(start: Option<usize>, values: &[Option<f64>]) -> Unit {
+        Unit {
+            start,
+            cells: values
+                .iter()
+                .map(|v| v.map(|value| Cell { value, weight: 10.0 }))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_two_by_two_is_the_plain_difference_in_differences() {
+        // Taking part: 50 → 70 (+20); the other: 60 → 65 (+5). By hand: 15.
+        let units = [
+            unit(Some(1), &[Some(50.0), Some(70.0)]),
+            unit(None, &[Some(60.0), Some(65.0)]),
+        ];
+        let r = estimate(&units).unwrap();
+        assert!((r.effect - 15.0).abs() < 1e-9, "{}", r.effect);
+        // Two teams, one taking part: two assignments, p can only be 1.
+        assert_eq!((r.assignments, r.enumerated), (2, true));
+        assert_eq!(r.min_p, 0.5);
+        assert_eq!(r.p_value, 1.0);
+        assert!(r.cannot_tell() && r.inconclusive());
+        assert_eq!((r.low, r.high), (None, None));
+    }
+
+    #[test]
+    fn four_teams_one_taking_part_can_never_tell() {
+        let units = [
+            unit(Some(2), &[Some(40.0), Some(42.0), Some(90.0), Some(92.0)]),
+            unit(None, &[Some(60.0), Some(61.0), Some(60.0), Some(62.0)]),
+            unit(None, &[Some(55.0), Some(57.0), Some(58.0), Some(54.0)]),
+            unit(None, &[Some(70.0), Some(69.0), Some(71.0), Some(70.0)]),
+        ];
+        let r = estimate(&units).unwrap();
+        assert_eq!(r.min_p, 0.25);
+        assert!(r.cannot_tell(), "a jump of 50 points, and still 1/4 at best");
+        assert!(r.effect > 45.0);
+    }
+
+    /// Five teams, two taking part: ten assignments, each computed here by
+    /// hand-written brute force (no sums, no shortcuts), and the p-value
+    /// is the share at least as extreme.
+    #[test]
+    fn a_full_enumeration_over_five_teams_matches_brute_force() {
+        let rows: [[f64; 4]; 5] = [
+            [50.0, 52.0, 71.0, 69.0],
+            [44.0, 47.0, 60.0, 66.0],
+            [58.0, 57.0, 59.0, 61.0],
+            [62.0, 60.0, 64.0, 58.0],
+            [49.0, 53.0, 50.0, 52.0],
+        ];
+        let make = |taking: &[usize]| -> Vec<Unit> {
+            rows.iter()
+                .enumerate()
+                .map(|(i, r)| unit(taking.contains(&i).then_some(2), &r.map(Some)))
+                .collect()
+        };
+        // By hand: each team's change (mean of cycles 2–3 minus 0–1), equal
+        // weights, so the estimate is a difference of plain means and the
+        // variance Σ (1/n)² (d − mean)² per side.
+        let stat = |taking: &[usize]| -> f64 {
+            let d: Vec<f64> = rows.iter().map(|r| (r[2] + r[3]) / 2.0 - (r[0] + r[1]) / 2.0).collect();
+            let side = |idx: Vec<usize>| {
+                let n = idx.len() as f64;
+                let m = idx.iter().map(|&i| d[i]).sum::<f64>() / n;
+                let v = idx.iter().map(|&i| (d[i] - m).powi(2)).sum::<f64>() / (n * n);
+                (m, v)
+            };
+            let (mt, vt) = side(taking.to_vec());
+            let (mc, vc) = side((0..5).filter(|i| !taking.contains(i)).collect());
+            (mt - mc) / (vt + vc).sqrt()
+        };
+        let mut all = Vec::new();
+        for a in 0..5 {
+            for b in a + 1..5 {
+                all.push(stat(&[a, b]));
+            }
+        }
+        let observed = stat(&[0, 1]);
+        let expected_p = all.iter().filter(|t| t.abs() >= observed.abs() - 1e-9).count() as f64 / 10.0;
+        let r = estimate(&make(&[0, 1])).unwrap();
+        assert_eq!((r.assignments, r.enumerated), (10, true));
+        assert_eq!(r.p_value, expected_p);
+        assert_eq!(r.p_value, 0.1, "the two risers are the most extreme pair");
+        let d = |i: usize| (rows[i][2] + rows[i][3] - rows[i][0] - rows[i][1]) / 2.0;
+        let by_hand = (d(0) + d(1)) / 2.0 - (d(2) + d(3) + d(4)) / 3.0;
+        assert!((r.effect - by_hand).abs() < 1e-9);
+        // 1/10 is not below 0.1: this design cannot tell either.
+        assert!(r.cannot_tell());
+    }
+
+    #[test]
+    fn staggered_starts_compare_each_cohort_with_teams_not_yet_started() {
+        let units = [
+            unit(Some(1), &[Some(50.0), Some(60.0), Some(60.0), Some(60.0)]),
+            unit(Some(3), &[Some(50.0), Some(50.0), Some(50.0), Some(58.0)]),
+            unit(None, &[Some(50.0), Some(51.0), Some(52.0), Some(53.0)]),
+        ];
+        let r = estimate(&units).unwrap();
+        assert_eq!(r.cohorts.len(), 2);
+        // Cohort 1 on cycles 0..3: itself +10 (50 → 60); the late starter
+        // 0 and the never starter +1.5 (50 → 51.5), which weigh the same
+        // (10 before, 20 after): mean +0.75.
+        let first = &r.cohorts[0];
+        assert_eq!(
+            (first.start, first.end, first.teams, first.comparison_teams),
+            (1, 3, 1, 2)
+        );
+        assert!((first.effect.unwrap() - (10.0 - 0.75)).abs() < 1e-9);
+        // Cohort 3: the early starter is no comparison any more.
+        let second = &r.cohorts[1];
+        assert_eq!((second.teams, second.comparison_teams), (1, 1));
+        assert!((second.effect.unwrap() - (8.0 - 2.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_missing_cell_is_missing_not_zero() {
+        let full = [
+            unit(Some(1), &[Some(50.0), Some(70.0), Some(72.0)]),
+            unit(None, &[Some(60.0), Some(65.0), Some(66.0)]),
+        ];
+        let mut gap = full.clone();
+        gap[1].cells[2] = None;
+        let r = estimate(&gap).unwrap();
+        // The other team's after is its one released figure: 65.
+        assert!((r.effect - (21.0 - 5.0)).abs() < 1e-9, "{}", r.effect);
+        assert!(series(&gap, |u| u.start.is_none())[2].is_none());
+    }
+
+    #[test]
+    fn many_teams_are_sampled_with_a_fixed_seed_and_the_interval_holds_the_estimate() {
+        let units: Vec<Unit> = (0..30)
+            .map(|i| {
+                let base = 50.0 + f64::from(i % 7);
+                let lift = if i < 6 { 15.0 } else { 0.0 };
+                let noise = |c: i32| f64::from((i * 7 + c * 3) % 5) - 2.0;
+                unit(
+                    (i < 6).then_some(3),
+                    &(0..6)
+                        .map(|c| Some(base + noise(c) + if c >= 3 { lift } else { 0.0 }))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect();
+        let r = estimate(&units).unwrap();
+        assert!(!r.enumerated && r.assignments == SAMPLES);
+        assert!(r.p_value < 0.01 && !r.inconclusive());
+        let (low, high) = (r.low.unwrap(), r.high.unwrap());
+        assert!(
+            low < r.effect && r.effect < high && low > 0.0,
+            "{low} {} {high}",
+            r.effect
+        );
+        assert_eq!(estimate(&units), Some(r), "the same draws every time");
+    }
+}
