@@ -27,6 +27,8 @@ pub enum Subject {
     Settings,
     /// An action planned on results (insights).
     Action(i64),
+    /// An initiative whose impact is measured (insights).
+    Initiative(i64),
 }
 
 impl Subject {
@@ -41,6 +43,7 @@ impl Subject {
             Subject::FeedbackThread(id) => ("feedback_thread", Some(id)),
             Subject::Settings => ("settings", None),
             Subject::Action(id) => ("action", Some(id)),
+            Subject::Initiative(id) => ("initiative", Some(id)),
         }
     }
 }
@@ -146,6 +149,7 @@ fn entry(r: store::EventRow, zone: &jiff::tz::TimeZone, teams: &std::collections
         "feedback_thread" => "a feedback thread".into(),
         "settings" => "the settings".into(),
         "action" => "an action".into(),
+        "initiative" => "an initiative".into(),
         _ => "the organization".into(),
     };
     let actor = if r.actor_id == 0 {
@@ -219,6 +223,11 @@ pub fn action_label(action: &str) -> &'static str {
         "retention.applied" => "Deleted kept answers",
         "action.created" => "Planned an action",
         "action.updated" => "Updated an action",
+        "initiative.created" => "Defined an initiative",
+        "initiative.proposed" => "Proposed an initiative",
+        "initiative.approved" => "Approved an initiative",
+        "initiative.report_viewed" => "Read an impact report",
+        "results.summary_viewed" => "Opened You said, we did",
         _ => "Other changes",
     }
 }
@@ -258,6 +267,11 @@ fn words(actor: &str, action: &str, subject: &str, detail: &str) -> String {
         "retention.applied" => with("deleted kept answers past their time".to_owned()),
         "action.created" => with("planned an action".to_owned()),
         "action.updated" => with("updated an action".to_owned()),
+        "initiative.created" => with("defined an initiative".to_owned()),
+        "initiative.proposed" => with("proposed an initiative".to_owned()),
+        "initiative.approved" => with("approved an initiative".to_owned()),
+        "initiative.report_viewed" => "read the impact report of an initiative".to_owned(),
+        "results.summary_viewed" => "opened You said, we did".to_owned(),
         _ => with(format!("changed {subject}")),
     };
     format!("{actor} {what}")

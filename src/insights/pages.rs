@@ -22,6 +22,44 @@ pub fn routes() -> Router<AppState> {
         .route("/actions/new", get(new_action))
         .route("/actions/{id}", get(show_action))
         .route("/actions/{id}/updates", post(add_update))
+        .route("/you-said-we-did", get(show_said))
+        .merge(super::initiative_pages::routes())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PageQuery {
+    /// Cycles passed over (older pages).
+    skip: String,
+}
+
+#[derive(Template)]
+#[template(path = "insights/templates/said.html")]
+struct SaidTemplate {
+    layout: Layout,
+    page: super::said::SaidPage,
+    /// The `skip` of the next older page, when there is one.
+    older: Option<usize>,
+}
+
+/// You said, we did: every signed-in person may open it.
+async fn show_said(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, AppError> {
+    let skip = match q.skip.trim() {
+        "" => 0,
+        raw => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|s| *s <= 10_000)
+            .ok_or_else(|| AppError::invalid("skip", "write a whole number of cycles"))?,
+    };
+    let page = super::said::page(&app, &me.actor, skip).await?;
+    let older = page.more.then_some(skip + super::said::PER_PAGE);
+    Ok(render(&SaidTemplate { layout, page, older }))
 }
 
 /// The action form's fields, by their labels, in its order.

@@ -208,6 +208,12 @@ pub async fn create(app: &App, actor: &Actor, input: &ActionInput) -> Result<i64
 
 /// The actions the actor may read, soonest due first.
 pub async fn list(app: &App, actor: &Actor) -> Result<Vec<ActionView>, AppError> {
+    Ok(readable(app, actor).await?.into_iter().map(|(_, a)| a).collect())
+}
+
+/// The actions the actor may read, each with the cycle whose result it
+/// answers, soonest due first.
+pub async fn readable(app: &App, actor: &Actor) -> Result<Vec<(Option<i64>, ActionView)>, AppError> {
     let mut conn = app.db.acquire().await?;
     let dir = Directory::load(&mut conn, actor.org_id).await?;
     let (today, _) = today(&mut conn, app, actor.org_id).await?;
@@ -215,7 +221,7 @@ pub async fn list(app: &App, actor: &Actor) -> Result<Vec<ActionView>, AppError>
     Ok(rows
         .iter()
         .filter(|a| may_read(&dir, actor, a))
-        .map(|a| view(&dir, actor, a, today))
+        .map(|a| (a.cycle_id, view(&dir, actor, a, today)))
         .collect())
 }
 

@@ -177,3 +177,138 @@ pub async fn updates_by(
     .map(|r| Ok((r.try_get("title")?, r.try_get("note")?, r.try_get("created_at")?)))
     .collect()
 }
+
+/// The latest update of every action of the organization: action id →
+/// (note, when).
+pub async fn latest_updates(
+    conn: &mut AnyConnection,
+    org_id: i64,
+) -> Result<std::collections::HashMap<i64, (String, i64)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT action_id, note, created_at FROM action_updates
+         WHERE org_id = $1 AND note <> '' ORDER BY created_at, id",
+    )
+    .bind(org_id)
+    .fetch_all(conn)
+    .await?;
+    let mut latest = std::collections::HashMap::new();
+    for r in &rows {
+        latest.insert(r.try_get("action_id")?, (r.try_get("note")?, r.try_get("created_at")?));
+    }
+    Ok(latest)
+}
+
+/// An initiative as stored, with its teams.
+#[derive(Clone, Debug)]
+pub struct InitiativeRow {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub practice: String,
+    pub pillar: String,
+    pub pulse_id: i64,
+    pub starts_on: String,
+    pub ends_on: Option<String>,
+    pub sub_teams: bool,
+    pub status: String,
+    pub proposer_id: i64,
+    /// (team, its own start when it differs).
+    pub teams: Vec<(i64, Option<String>)>,
+}
+
+pub async fn insert_initiative(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    i: &InitiativeRow,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO initiatives (id, org_id, name, description, practice, pillar, pulse_id, starts_on, ends_on,
+                                  sub_teams, status, proposer_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(i.id)
+    .bind(org_id)
+    .bind(&i.name)
+    .bind(&i.description)
+    .bind(&i.practice)
+    .bind(&i.pillar)
+    .bind(i.pulse_id)
+    .bind(&i.starts_on)
+    .bind(&i.ends_on)
+    .bind(i64::from(i.sub_teams))
+    .bind(&i.status)
+    .bind(i.proposer_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    for (team, start) in &i.teams {
+        sqlx::query("INSERT INTO initiative_teams (org_id, initiative_id, team_id, starts_on) VALUES ($1, $2, $3, $4)")
+            .bind(org_id)
+            .bind(i.id)
+            .bind(team)
+            .bind(start)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Every initiative of the organization, newest start first.
+pub async fn initiatives(conn: &mut AnyConnection, org_id: i64) -> Result<Vec<InitiativeRow>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, name, description, practice, pillar, pulse_id, starts_on, ends_on, sub_teams, status, proposer_id
+         FROM initiatives WHERE org_id = $1 ORDER BY starts_on DESC, id",
+    )
+    .bind(org_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let teams = sqlx::query(
+        "SELECT initiative_id, team_id, starts_on FROM initiative_teams WHERE org_id = $1 ORDER BY team_id",
+    )
+    .bind(org_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let id: i64 = r.try_get("id")?;
+            let mut mine = Vec::new();
+            for t in &teams {
+                if t.try_get::<i64, _>("initiative_id")? == id {
+                    mine.push((t.try_get("team_id")?, t.try_get("starts_on")?));
+                }
+            }
+            Ok(InitiativeRow {
+                id,
+                name: r.try_get("name")?,
+                description: r.try_get("description")?,
+                practice: r.try_get("practice")?,
+                pillar: r.try_get("pillar")?,
+                pulse_id: r.try_get("pulse_id")?,
+                starts_on: r.try_get("starts_on")?,
+                ends_on: r.try_get("ends_on")?,
+                sub_teams: r.try_get::<i64, _>("sub_teams")? != 0,
+                status: r.try_get("status")?,
+                proposer_id: r.try_get("proposer_id")?,
+                teams: mine,
+            })
+        })
+        .collect()
+}
+
+pub async fn set_initiative_status(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    id: i64,
+    status: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("UPDATE initiatives SET status = $1 WHERE org_id = $2 AND id = $3")
+            .bind(status)
+            .bind(org_id)
+            .bind(id)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}

@@ -1183,6 +1183,7 @@ struct SettingsPage {
     layout: Layout,
     k: String,
     share_results: bool,
+    share_team_results: bool,
     keep_responses: bool,
     retention_months: String,
     errors: FormErrors,
@@ -1194,6 +1195,7 @@ struct SettingsPage {
 const SETTINGS_LABELS: Labels = Labels(&[
     ("k", "Smallest group whose results are shown"),
     ("share_results", "Everyone may see the whole organization's results"),
+    ("share_team_results", "Everyone may see their own team's results"),
     ("keep_responses", "Keep individual answers after results are out"),
     (
         "retention_months",
@@ -1209,6 +1211,7 @@ impl SettingsPage {
             layout,
             k: a.k.to_string(),
             share_results: a.share_results,
+            share_team_results: a.share_team_results,
             keep_responses: r.keep_responses,
             retention_months: r.months.map(|m| m.to_string()).unwrap_or_default(),
             errors: FormErrors::default(),
@@ -1280,6 +1283,7 @@ async fn show_settings(
 struct SettingsForm {
     k: String,
     share_results: String,
+    share_team_results: String,
 }
 
 async fn save_settings(
@@ -1290,8 +1294,16 @@ async fn save_settings(
 ) -> Result<Response, AppError> {
     me.actor.require(Permission::ManageSettings)?;
     let share_results = form.share_results == "on";
+    let share_team_results = form.share_team_results == "on";
     let result = match form.k.trim().parse::<u32>() {
-        Ok(k) => service::set_anonymity(&app, &me.actor, service::Anonymity { k, share_results }).await,
+        Ok(k) => {
+            let new = service::Anonymity {
+                k,
+                share_results,
+                share_team_results,
+            };
+            service::set_anonymity(&app, &me.actor, new).await
+        }
         Err(_) => Err(AppError::invalid("k", "write a whole number, such as 5")),
     };
     match Mistake::split(result)? {
@@ -1300,6 +1312,7 @@ async fn save_settings(
             let mut page = SettingsPage::of(&app, layout, me.actor.org_id).await?;
             page.k = form.k;
             page.share_results = share_results;
+            page.share_team_results = share_team_results;
             page.errors = FormErrors::of(&mistake, SETTINGS_LABELS);
             Ok(mistake.show(&page))
         }

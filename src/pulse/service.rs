@@ -636,31 +636,38 @@ impl Visible {
 
 /// The groups a person may ask results for: HR admins and owners all;
 /// managers their own team and its sub-teams; everyone the whole
-/// organization when the org shares results.
+/// organization when the org shares results, and their own team when it
+/// shares team results with the team.
 pub async fn visible_groups(app: &App, actor: &Actor) -> Result<Visible, AppError> {
     let dir = crate::org::service::team_tree(&mut *app.db.acquire().await?, actor.org_id).await?;
     if actor.can(Permission::ManageSurveys) {
         let segments = super::segments::list(&mut *app.db.acquire().await?, actor.org_id, false).await?;
         return Ok(Visible(candidates(&dir, &segments)));
     }
-    let share = store::result_settings(&mut *app.db.acquire().await?, actor.org_id)
-        .await?
-        .share_results;
+    let settings = store::result_settings(&mut *app.db.acquire().await?, actor.org_id).await?;
     let mut groups = Vec::new();
-    if share {
+    if settings.share_results {
         groups.push(Group::Org);
     }
-    if crate::auth::policy::is_team_manager(actor.role) {
-        let me = crate::org::service::person(&app.db, actor.org_id, actor.person_id).await?;
-        if let Some(own) = me.and_then(|p| p.team_id) {
-            for g in candidates(&dir, &[]) {
-                let ok = match &g {
-                    Group::Team(t) | Group::TeamOnly(t) => dir.team_within(*t, own),
-                    _ => false,
-                };
-                if ok {
-                    groups.push(g);
-                }
+    let own = crate::org::service::person(&app.db, actor.org_id, actor.person_id)
+        .await?
+        .and_then(|p| p.team_id);
+    if settings.share_team_results
+        && let Some(own) = own
+        && !crate::auth::policy::is_team_manager(actor.role)
+    {
+        groups.push(Group::Team(own));
+    }
+    if crate::auth::policy::is_team_manager(actor.role)
+        && let Some(own) = own
+    {
+        for g in candidates(&dir, &[]) {
+            let ok = match &g {
+                Group::Team(t) | Group::TeamOnly(t) => dir.team_within(*t, own),
+                _ => false,
+            };
+            if ok {
+                groups.push(g);
             }
         }
     }
@@ -758,21 +765,27 @@ async fn view_unaudited(
     Ok((cycle, v))
 }
 
+/// Up to this many groups, [`released`] looks each one up rather than
+/// reading every stored result of the cycle.
+const FEW_GROUPS: usize = 4;
+
 /// The one reader of a closed cycle's stored results: for each of `groups`,
 /// what the cycle's plan released of it (its figures, or why not), in the
 /// same order. A released group whose stored result is missing or does not
 /// read is corrupt data: an error, never an empty figure.
 async fn released(conn: &mut sqlx::AnyConnection, cycle: &Cycle, groups: &[Group]) -> Result<Vec<View>, AppError> {
     let plan = cycle.released_plan()?;
-    let stored = match groups {
-        [one] => match plan.allows(one) {
-            true => store::result(conn, cycle.org_id, cycle.id, &one.key())
-                .await?
-                .map(|r| (one.key(), r))
-                .into_iter()
-                .collect(),
-            false => HashMap::new(),
-        },
+    let stored = match groups.len() {
+        // A few groups: a lookup each, of the released ones.
+        ..=FEW_GROUPS => {
+            let mut found = HashMap::new();
+            for g in groups.iter().filter(|g| plan.allows(g)) {
+                if let Some(r) = store::result(conn, cycle.org_id, cycle.id, &g.key()).await? {
+                    found.insert(g.key(), r);
+                }
+            }
+            found
+        }
         // One read of every stored result, not one lookup per group.
         _ => store::results(conn, cycle.org_id, cycle.id).await?,
     };
@@ -780,6 +793,128 @@ async fn released(conn: &mut sqlx::AnyConnection, cycle: &Cycle, groups: &[Group
         .iter()
         .map(|g| closed_view(cycle, &plan, g, stored.get(&g.key()).map(String::as_str)))
         .collect()
+}
+
+/// What every closed cycle of a pulse released of `groups`, oldest cycle
+/// first, each as [`view`] shows it: the one reader for analyses derived
+/// from released figures (PRIVACY.md rule 21). Each group must be one the
+/// person may see.
+pub async fn released_history(
+    app: &App,
+    actor: &Actor,
+    visible: &Visible,
+    pulse_id: i64,
+    groups: &[Group],
+) -> Result<Vec<(Cycle, Vec<View>)>, AppError> {
+    for g in groups {
+        visible.require(g)?;
+    }
+    let mut conn = app.db.acquire().await?;
+    let mut out = Vec::new();
+    for cycle in store::earlier_cycles(&mut conn, actor.org_id, pulse_id, i64::MAX).await? {
+        let views = released(&mut conn, &cycle, groups).await?;
+        out.push((cycle, views));
+    }
+    Ok(out)
+}
+
+/// A closed cycle as a summary shows it: what [`view`] would show of each
+/// group, and each group's participation as rule 11 allows.
+pub struct Summary {
+    pub cycle: Cycle,
+    pub views: Vec<View>,
+    pub participation: Vec<crate::privacy::rules::Participation>,
+}
+
+/// The closed cycles of the organization, newest first, `skip` of them
+/// passed over and at most `take` read, each summarised for `groups` (which
+/// the person must be allowed to see). One audit entry for the read.
+pub async fn summaries(
+    app: &App,
+    actor: &Actor,
+    visible: &Visible,
+    groups: &[Group],
+    skip: usize,
+    take: usize,
+) -> Result<(Vec<Summary>, bool), AppError> {
+    for g in groups {
+        visible.require(g)?;
+    }
+    let mut cycles: Vec<Cycle> = store::cycles_of_org(&app.db, actor.org_id)
+        .await?
+        .into_iter()
+        .filter(Cycle::is_closed)
+        .collect();
+    cycles.sort_by_key(|c| std::cmp::Reverse((c.opens_at, c.number)));
+    let more = cycles.len() > skip + take;
+    let mut conn = app.db.acquire().await?;
+    let dir = crate::org::service::team_tree(&mut conn, actor.org_id).await?;
+    let mut out = Vec::new();
+    for cycle in cycles.into_iter().skip(skip).take(take) {
+        let views = released(&mut conn, &cycle, groups).await?;
+        let counts = store::answered_per_team(&mut conn, actor.org_id, cycle.id).await?;
+        let participation = groups
+            .iter()
+            .map(|g| {
+                let (mut people, mut answered) = (0, 0);
+                for (team, n, done) in &counts {
+                    let inside = match g {
+                        Group::Org => true,
+                        Group::Team(root) => team.is_some_and(|t| dir.team_within(t, *root)),
+                        Group::TeamOnly(own) => *team == Some(*own),
+                        _ => false,
+                    };
+                    if inside {
+                        people += n;
+                        answered += done;
+                    }
+                }
+                crate::privacy::rules::participation(people, answered, cycle.k)
+            })
+            .collect();
+        out.push(Summary {
+            cycle,
+            views,
+            participation,
+        });
+    }
+    drop(conn);
+    if let Some(newest) = out.first() {
+        audit::record_now(
+            &app.db,
+            actor,
+            "results.summary_viewed",
+            Subject::Cycle(newest.cycle.id),
+            "",
+            app.now(),
+        )
+        .await?;
+    }
+    Ok((out, more))
+}
+
+/// How many people a cycle asked in each team (its roster's snapshot):
+/// what the org chart of that day says, nothing about answers.
+pub async fn asked_per_team(app: &App, actor: &Actor, cycle_id: i64) -> Result<HashMap<i64, u32>, AppError> {
+    let roster = store::roster(&mut *app.db.acquire().await?, actor.org_id, cycle_id).await?;
+    let mut sizes = HashMap::new();
+    for (team, _, _) in roster {
+        if let Some(team) = team {
+            *sizes.entry(team).or_insert(0) += 1;
+        }
+    }
+    Ok(sizes)
+}
+
+/// The organization's pulses that have a closed cycle: (id, title).
+pub async fn measured_pulses(app: &App, actor: &Actor) -> Result<Vec<(i64, String)>, AppError> {
+    let mut out: Vec<(i64, String)> = Vec::new();
+    for c in store::cycles_of_org(&app.db, actor.org_id).await? {
+        if c.is_closed() && !out.iter().any(|(id, _)| *id == c.pulse_id) {
+            out.push((c.pulse_id, c.title));
+        }
+    }
+    Ok(out)
 }
 
 /// Why a group's figures are withheld, in plain words (results page, API).
@@ -1204,13 +1339,17 @@ pub async fn apply_retention(app: &App, org_id: i64) -> Result<(u64, u64), AppEr
 pub struct Anonymity {
     pub k: u32,
     pub share_results: bool,
+    /// Everyone may see their own team's released results.
+    pub share_team_results: bool,
 }
 
 pub async fn anonymity(app: &App, org_id: i64) -> Result<Anonymity, AppError> {
     let conn = &mut *app.db.acquire().await?;
+    let settings = store::result_settings(conn, org_id).await?;
     Ok(Anonymity {
         k: crate::org::service::anonymity_k(conn, org_id).await?,
-        share_results: store::result_settings(conn, org_id).await?.share_results,
+        share_results: settings.share_results,
+        share_team_results: settings.share_team_results,
     })
 }
 
@@ -1232,8 +1371,11 @@ pub async fn set_anonymity(app: &App, actor: &Actor, new: Anonymity) -> Result<(
             "an open pulse has answers: k can be raised now, but not lowered until it closes",
         ));
     }
-    store::set_anonymity(&mut tx, actor.org_id, new.k, new.share_results).await?;
-    let detail = format!("k {current} → {}, share results {}", new.k, new.share_results);
+    store::set_anonymity(&mut tx, actor.org_id, new.k, new.share_results, new.share_team_results).await?;
+    let detail = format!(
+        "k {current} → {}, share results {}, share team results {}",
+        new.k, new.share_results, new.share_team_results
+    );
     audit::record(
         &mut tx,
         actor,

@@ -10,6 +10,7 @@ both_databases!(
     a_manager_plans_an_action_its_owner_is_told_and_the_team_reads_it,
     bad_actions_name_every_field_and_store_nothing,
     updates_follow_an_action_to_its_end,
+    the_demo_shows_an_initiative_report_and_a_full_you_said_we_did,
 );
 
 fn action<'a>(
@@ -250,5 +251,41 @@ async fn updates_follow_an_action_to_its_end(app: TestApp) {
     // Overdue shows once the day passes, unless it is closed.
     app.clock.advance(jiff::SignedDuration::from_hours(24 * 12));
     assert!(!member.get("/actions").await.body.contains("overdue"));
+    app.run_jobs().await;
+}
+
+/// The demo on first start: its initiative with an impact report that says
+/// what the data can and cannot tell, and a full "You said, we did".
+async fn the_demo_shows_an_initiative_report_and_a_full_you_said_we_did(app: TestApp) {
+    use belong::org::demo;
+    assert!(belong::modules::seed_demo_if_empty(&app.state).await.unwrap());
+    let hr = app.browser();
+    hr.sign_in(demo::ORG_SLUG, demo::HR_EMAIL, demo::PASSWORD).await;
+    let list = hr.get("/initiatives").await;
+    list.assert(200, "Weekly huddles").assert(200, "Mobile");
+    let link = format!("/initiatives/{}", app.count("SELECT id FROM initiatives").await);
+    let report = hr.get(&link).await;
+    report
+        .assert(200, "Did it work?")
+        .assert(200, "<svg")
+        .assert(200, ">start</text>")
+        .assert(200, "The data can&#x27;t tell");
+
+    let said = hr.get("/you-said-we-did").await;
+    said.assert(200, "You said, we did")
+        .assert(200, "Belonging Index")
+        .assert(200, "Publish a decision log")
+        .assert(200, "Earlier pulses");
+    let employee = app.browser();
+    employee
+        .sign_in(demo::ORG_SLUG, demo::EMPLOYEE_EMAIL, demo::PASSWORD)
+        .await;
+    let said = employee.get("/you-said-we-did").await;
+
+    said.assert(200, "Whole organization")
+        .assert(200, "Publish a decision log");
+    // Tomas is in Platform: its action is his to see; Mobile's is not.
+    assert!(said.body.contains("A thank-you round at every sprint review"));
+    assert!(!said.body.contains("A short daily huddle for Mobile"));
     app.run_jobs().await;
 }

@@ -154,6 +154,7 @@ async fn k_is_never_lowered_under_an_answer_that_arrives_meanwhile(app: TestApp)
             Anonymity {
                 k: 6,
                 share_results: true,
+                share_team_results: false,
             },
         )
         .await
@@ -179,6 +180,7 @@ async fn k_is_never_lowered_under_an_answer_that_arrives_meanwhile(app: TestApp)
                 Anonymity {
                     k: 3,
                     share_results: true,
+                    share_team_results: false,
                 },
             )
             .await

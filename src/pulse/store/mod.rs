@@ -404,6 +404,33 @@ pub async fn results(
         .collect()
 }
 
+/// Per team of a cycle's roster snapshot: (team, people asked, people who
+/// answered), counted in the database.
+pub async fn answered_per_team(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    cycle_id: i64,
+) -> Result<Vec<(Option<i64>, u32, u32)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT r.team_id, COUNT(*) AS people, CAST(COALESCE(SUM(x.answered), 0) AS BIGINT) AS answered FROM cycle_roster r
+         JOIN participation x ON x.org_id = r.org_id AND x.cycle_id = r.cycle_id AND x.person_id = r.person_id
+         WHERE r.org_id = $1 AND r.cycle_id = $2 GROUP BY r.team_id",
+    )
+    .bind(org_id)
+    .bind(cycle_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| {
+        let count = |name: &str| -> Result<u32, sqlx::Error> {
+            let n: i64 = r.try_get(name)?;
+            Ok(u32::try_from(n).unwrap_or(u32::MAX))
+        };
+        Ok((r.try_get("team_id")?, count("people")?, count("answered")?))
+    })
+    .collect()
+}
+
 pub async fn result(
     conn: &mut AnyConnection,
     org_id: i64,
@@ -502,17 +529,22 @@ pub async fn schedule_of(
 /// many months.
 pub struct ResultSettings {
     pub share_results: bool,
+    /// Each person may see their own team's released results.
+    pub share_team_results: bool,
     pub keep_responses: bool,
     pub retention_months: Option<i64>,
 }
 
 pub async fn result_settings(conn: &mut AnyConnection, org_id: i64) -> Result<ResultSettings, sqlx::Error> {
-    let row = sqlx::query("SELECT share_results, keep_responses, retention_months FROM organizations WHERE id = $1")
-        .bind(org_id)
-        .fetch_one(conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT share_results, share_team_results, keep_responses, retention_months FROM organizations WHERE id = $1",
+    )
+    .bind(org_id)
+    .fetch_one(conn)
+    .await?;
     Ok(ResultSettings {
         share_results: row.try_get::<i64, _>("share_results")? != 0,
+        share_team_results: row.try_get::<i64, _>("share_team_results")? != 0,
         keep_responses: row.try_get::<i64, _>("keep_responses")? != 0,
         retention_months: row.try_get("retention_months")?,
     })
@@ -551,10 +583,12 @@ pub async fn set_anonymity(
     org_id: i64,
     k: u32,
     share_results: bool,
+    share_team_results: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE organizations SET anonymity_k = $1, share_results = $2 WHERE id = $3")
+    sqlx::query("UPDATE organizations SET anonymity_k = $1, share_results = $2, share_team_results = $3 WHERE id = $4")
         .bind(i64::from(k))
         .bind(i64::from(share_results))
+        .bind(i64::from(share_team_results))
         .bind(org_id)
         .execute(&mut *conn)
         .await?;

@@ -1,0 +1,31 @@
+-- Insights, continued: initiatives whose impact is measured from released
+-- team results, and a setting that shows each team its own released
+-- results.
+
+ALTER TABLE organizations ADD COLUMN share_team_results BIGINT NOT NULL DEFAULT 0;
+
+CREATE TABLE initiatives (
+    id          BIGINT PRIMARY KEY,
+    org_id      BIGINT NOT NULL REFERENCES organizations (id),
+    name        TEXT NOT NULL,
+    description TEXT NOT NULL,
+    practice    TEXT NOT NULL,        -- one of the product's practices, or the org's own words
+    pillar      TEXT NOT NULL,        -- the pillar it should move
+    pulse_id    BIGINT NOT NULL,      -- the pulse whose cycles measure it
+    starts_on   TEXT NOT NULL,        -- YYYY-MM-DD
+    ends_on     TEXT,
+    sub_teams   BIGINT NOT NULL,      -- 1: the teams take part with their sub-teams
+    status      TEXT NOT NULL CHECK (status IN ('proposed', 'active')),
+    proposer_id BIGINT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    UNIQUE (org_id, id)
+);
+
+CREATE TABLE initiative_teams (
+    org_id        BIGINT NOT NULL,
+    initiative_id BIGINT NOT NULL,
+    team_id       BIGINT NOT NULL,
+    starts_on     TEXT,               -- NULL: the initiative's start
+    PRIMARY KEY (initiative_id, team_id),
+    FOREIGN KEY (org_id, initiative_id) REFERENCES initiatives (org_id, id)
+);

@@ -1,0 +1,31 @@
+-- Insights, continued: initiatives whose impact is measured from released
+-- team results, and a setting that shows each team its own released
+-- results.
+
+ALTER TABLE organizations ADD COLUMN share_team_results INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE initiatives (
+    id          INTEGER PRIMARY KEY,
+    org_id      INTEGER NOT NULL REFERENCES organizations (id),
+    name        TEXT NOT NULL,
+    description TEXT NOT NULL,
+    practice    TEXT NOT NULL,        -- one of the product's practices, or the org's own words
+    pillar      TEXT NOT NULL,        -- the pillar it should move
+    pulse_id    INTEGER NOT NULL,      -- the pulse whose cycles measure it
+    starts_on   TEXT NOT NULL,        -- YYYY-MM-DD
+    ends_on     TEXT,
+    sub_teams   INTEGER NOT NULL,      -- 1: the teams take part with their sub-teams
+    status      TEXT NOT NULL CHECK (status IN ('proposed', 'active')),
+    proposer_id INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    UNIQUE (org_id, id)
+);
+
+CREATE TABLE initiative_teams (
+    org_id        INTEGER NOT NULL,
+    initiative_id INTEGER NOT NULL,
+    team_id       INTEGER NOT NULL,
+    starts_on     TEXT,               -- NULL: the initiative's start
+    PRIMARY KEY (initiative_id, team_id),
+    FOREIGN KEY (org_id, initiative_id) REFERENCES initiatives (org_id, id)
+);

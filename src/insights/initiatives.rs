@@ -1,0 +1,463 @@
+//! Initiatives: what the organization tries, in which teams and since
+//! when, and whether the pillar it should move moved — measured only on
+//! the team results the publication plan released (PRIVACY.md rule 21).
+//! HR and owners define and read them; managers propose one for their own
+//! teams, which HR approves.
+
+use std::collections::HashMap;
+
+use jiff::civil::Date;
+
+use super::impact::{self, Cell, Inference, Unit};
+use super::model::{InitiativeInput, Standing, practice_label};
+use super::store::{self, InitiativeRow};
+use crate::app::App;
+use crate::audit::{self, Subject};
+use crate::auth::{Actor, Permission};
+use crate::db::new_id;
+use crate::error::{AppError, FieldError};
+use crate::org::service::Directory;
+use crate::privacy::plan::Group;
+use crate::pulse::service::View;
+use crate::shared::Pillar;
+
+/// An initiative as a page shows it.
+#[derive(Clone, Debug)]
+pub struct InitiativeView {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub practice: String,
+    pub pillar: Pillar,
+    pub pulse_id: i64,
+    pub starts_on: String,
+    pub ends_on: Option<String>,
+    pub sub_teams: bool,
+    pub standing: Standing,
+    /// Team paths, each with its own start when it differs.
+    pub teams: Vec<(String, Option<String>)>,
+    pub proposer: String,
+}
+
+fn view(dir: &Directory, row: &InitiativeRow) -> InitiativeView {
+    InitiativeView {
+        id: row.id,
+        name: row.name.clone(),
+        description: row.description.clone(),
+        practice: practice_label(&row.practice).to_owned(),
+        pillar: Pillar::parse(&row.pillar).unwrap_or(Pillar::Integration),
+        pulse_id: row.pulse_id,
+        starts_on: row.starts_on.clone(),
+        ends_on: row.ends_on.clone(),
+        sub_teams: row.sub_teams,
+        standing: Standing::parse(&row.status),
+        teams: row.teams.iter().map(|(t, s)| (dir.team_path(*t), s.clone())).collect(),
+        proposer: dir
+            .person(row.proposer_id)
+            .map_or_else(|| "someone who left".into(), |p| p.name.clone()),
+    }
+}
+
+/// Whether the actor manages every initiative (HR and owners).
+pub fn manages(actor: &Actor) -> bool {
+    actor.can(Permission::ManageSurveys)
+}
+
+/// Whether the actor sees an initiative: HR and owners all; a manager the
+/// ones they proposed or that touch their own team or below it.
+fn may_see(dir: &Directory, actor: &Actor, row: &InitiativeRow) -> bool {
+    if manages(actor) || row.proposer_id == actor.person_id {
+        return true;
+    }
+    let own = dir.person(actor.person_id).and_then(|p| p.team_id);
+    actor.can(Permission::PlanActions) && own.is_some_and(|own| row.teams.iter().any(|(t, _)| dir.team_within(*t, own)))
+}
+
+/// Defines an initiative (HR and owners), or proposes one for the
+/// actor's own teams (managers). Every broken rule is reported at once.
+pub async fn create(app: &App, actor: &Actor, input: &InitiativeInput) -> Result<i64, AppError> {
+    actor.require(Permission::PlanActions)?;
+    let mut tx = app.db.begin_rule(actor.org_id).await?;
+    let dir = Directory::load(&mut tx, actor.org_id).await?;
+    let mut problems = Vec::new();
+    let pulses = crate::pulse::service::measured_pulses(app, actor).await?;
+    if !pulses.iter().any(|(id, _)| *id == input.pulse_id) {
+        problems.push(FieldError::new(
+            "pulse",
+            "choose one of the organization's pulses with results",
+        ));
+    }
+    let own = dir.person(actor.person_id).and_then(|p| p.team_id);
+    for (team, _) in &input.teams {
+        if dir.team(*team).is_none_or(|t| !t.active) {
+            problems.push(FieldError::new("team", "choose the organization's active teams"));
+            break;
+        }
+        if !manages(actor) && !own.is_some_and(|own| dir.team_within(*team, own)) {
+            problems.push(FieldError::new(
+                "team",
+                "managers propose initiatives for their own team and its sub-teams",
+            ));
+            break;
+        }
+    }
+    AppError::check(problems)?;
+    let standing = if manages(actor) {
+        Standing::Active
+    } else {
+        Standing::Proposed
+    };
+    let row = InitiativeRow {
+        id: new_id(),
+        name: input.name.clone(),
+        description: input.description.clone(),
+        practice: input.practice.clone(),
+        pillar: input.pillar.as_str().to_owned(),
+        pulse_id: input.pulse_id,
+        starts_on: input.starts_on.to_string(),
+        ends_on: input.ends_on.map(|d| d.to_string()),
+        sub_teams: input.sub_teams,
+        status: standing.as_str().to_owned(),
+        proposer_id: actor.person_id,
+        teams: input
+            .teams
+            .iter()
+            .map(|(t, s)| (*t, s.map(|d| d.to_string())))
+            .collect(),
+    };
+    store::insert_initiative(&mut tx, actor.org_id, &row, app.now().as_second()).await?;
+    let what = match standing {
+        Standing::Active => "initiative.created",
+        Standing::Proposed => "initiative.proposed",
+    };
+    audit::record(&mut tx, actor, what, Subject::Initiative(row.id), "", app.now()).await?;
+    tx.commit().await?;
+    Ok(row.id)
+}
+
+/// HR approves a manager's proposal.
+pub async fn approve(app: &App, actor: &Actor, id: i64) -> Result<(), AppError> {
+    actor.require(Permission::ManageSurveys)?;
+    let mut tx = app.db.begin_rule(actor.org_id).await?;
+    if store::set_initiative_status(&mut tx, actor.org_id, id, Standing::Active.as_str()).await? == 0 {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        "initiative.approved",
+        Subject::Initiative(id),
+        "",
+        app.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The initiatives the actor sees.
+pub async fn list(app: &App, actor: &Actor) -> Result<Vec<InitiativeView>, AppError> {
+    let mut conn = app.db.acquire().await?;
+    let dir = Directory::load(&mut conn, actor.org_id).await?;
+    Ok(store::initiatives(&mut conn, actor.org_id)
+        .await?
+        .iter()
+        .filter(|r| may_see(&dir, actor, r))
+        .map(|r| view(&dir, r))
+        .collect())
+}
+
+/// One initiative, if the actor sees it.
+pub async fn detail(app: &App, actor: &Actor, id: i64) -> Result<InitiativeView, AppError> {
+    let mut conn = app.db.acquire().await?;
+    let dir = Directory::load(&mut conn, actor.org_id).await?;
+    let row = store::initiatives(&mut conn, actor.org_id)
+        .await?
+        .into_iter()
+        .find(|r| r.id == id && may_see(&dir, actor, r))
+        .ok_or(AppError::NotFound)?;
+    Ok(view(&dir, &row))
+}
+
+/// The impact report, as the page and the API show it.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub pillar: Pillar,
+    /// The cycles measured, by month, oldest first.
+    pub months: Vec<String>,
+    /// Response-weighted % favourable of the teams taking part and of the
+    /// others, per cycle; None where nothing was released.
+    pub taking: Vec<Option<f64>>,
+    pub others: Vec<Option<f64>>,
+    /// The first cycle from the earliest start.
+    pub start: Option<usize>,
+    pub cycles_before: usize,
+    pub cycles_after: usize,
+    pub teams_taking: usize,
+    pub teams_other: usize,
+    pub inference: Option<Inference>,
+    pub warnings: Vec<String>,
+}
+
+impl Report {
+    /// The verdict in plain words: a number only when the data hold one.
+    pub fn verdict(&self) -> String {
+        let Some(r) = &self.inference else {
+            return "The data can't tell yet: no team taking part has released results both before and after its start, with another team to compare it with.".into();
+        };
+        if r.cannot_tell() {
+            return format!(
+                "The data can't tell, whatever happened: with {} teams, the smallest p-value this design can reach is {}, not below 0.1. More teams, or teams starting at different times, would let it tell.",
+                self.teams_taking + self.teams_other,
+                fraction(r.min_p)
+            );
+        }
+        let interval = interval_words(r);
+        if r.inconclusive() {
+            return format!(
+                "Inconclusive: the estimate is {} points, but the 90 % interval ({interval}) holds zero, so it may be nothing (p = {:.2}).",
+                signed(r.effect),
+                r.p_value
+            );
+        }
+        format!(
+            "{} points of % favourable in {} for the teams taking part, compared with the others (90 % interval {interval}; p = {:.3}).",
+            signed(r.effect),
+            self.pillar.label(),
+            r.p_value
+        )
+    }
+
+    /// How the p-value was found.
+    pub fn method(&self) -> String {
+        match &self.inference {
+            None => String::new(),
+            Some(r) if r.enumerated => format!(
+                "Exact: all {} ways the same starts could have fallen on these teams were weighed.",
+                r.assignments
+            ),
+            Some(r) => format!(
+                "Sampled: {} of the possible assignments of the same starts to these teams, drawn with the fixed seed {}, so the report reads the same every time.",
+                r.assignments,
+                impact::SEED
+            ),
+        }
+    }
+
+    pub fn svg(&self) -> String {
+        super::chart::impact_svg(
+            &self.months,
+            &self.taking,
+            &self.others,
+            self.start,
+            self.pillar.label(),
+        )
+    }
+
+    /// The two series in words, for those who cannot see the chart.
+    pub fn words(&self) -> String {
+        let say = |v: &Option<f64>| v.map_or_else(|| "not shown".to_owned(), |v| format!("{v:.0}"));
+        let parts: Vec<String> = self
+            .months
+            .iter()
+            .enumerate()
+            .map(|(i, m)| format!("{m}: {} and {}", say(&self.taking[i]), say(&self.others[i])))
+            .collect();
+        format!("% favourable, taking part and others: {}.", parts.join("; "))
+    }
+}
+
+fn signed(v: f64) -> String {
+    match v {
+        v if v >= 0.05 => format!("+{v:.1}"),
+        v if v <= -0.05 => format!("−{:.1}", -v),
+        _ => "0.0".into(),
+    }
+}
+
+fn interval_words(r: &Inference) -> String {
+    let end = |v: Option<f64>, open: &str| v.map_or_else(|| open.to_owned(), signed);
+    format!("{} to {}", end(r.low, "no lower bound"), end(r.high, "no upper bound"))
+}
+
+/// 0.25 → "1/4": the smallest p as the fraction it is.
+fn fraction(p: f64) -> String {
+    let n = (1.0 / p).round();
+    format!("1/{n:.0}")
+}
+
+/// The day a date starts in a zone, as a timestamp's seconds.
+fn second_of(day: Date, zone: &jiff::tz::TimeZone) -> i64 {
+    day.to_zoned(zone.clone())
+        .map(|z| z.timestamp().as_second())
+        .unwrap_or(i64::MAX)
+}
+
+/// The impact report of an initiative, computed only from what the
+/// publication plan released of each team in each closed cycle of its
+/// pulse. HR and owners only: it sets teams' results side by side.
+pub async fn report(app: &App, actor: &Actor, id: i64) -> Result<(InitiativeView, Report), AppError> {
+    actor.require(Permission::ManageSurveys)?;
+    let mut conn = app.db.acquire().await?;
+    let dir = Directory::load(&mut conn, actor.org_id).await?;
+    let row = store::initiatives(&mut conn, actor.org_id)
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or(AppError::NotFound)?;
+    let (_, zone) = crate::org::service::time_zone(&mut conn, actor.org_id).await?;
+    drop(conn);
+    let pillar = Pillar::parse(&row.pillar).unwrap_or(Pillar::Integration);
+    let has_children = |t: i64| dir.teams.iter().any(|c| c.parent_id == Some(t));
+    let start_of = |s: &Option<String>| s.as_deref().unwrap_or(&row.starts_on).parse::<Date>().ok();
+    // The units compared: each team taking part as a whole (or its own
+    // members, without sub-teams), and every team without sub-teams
+    // outside them.
+    let mut units: Vec<(Group, Option<Date>)> = row
+        .teams
+        .iter()
+        .map(|(t, s)| {
+            let g = if row.sub_teams || !has_children(*t) {
+                Group::Team(*t)
+            } else {
+                Group::TeamOnly(*t)
+            };
+            (g, start_of(s))
+        })
+        .collect();
+    let covered = |leaf: i64| {
+        row.teams
+            .iter()
+            .any(|(t, _)| leaf == *t || row.sub_teams && dir.team_within(leaf, *t))
+    };
+    for t in &dir.teams {
+        if !has_children(t.id) && !covered(t.id) {
+            units.push((Group::Team(t.id), None));
+        }
+    }
+    let groups: Vec<Group> = units.iter().map(|(g, _)| g.clone()).collect();
+    let visible = crate::pulse::service::visible_groups(app, actor).await?;
+    let end = row.ends_on.as_deref().and_then(|d| d.parse::<Date>().ok());
+    let history: Vec<_> = crate::pulse::service::released_history(app, actor, &visible, row.pulse_id, &groups)
+        .await?
+        .into_iter()
+        .filter(|(c, _)| end.is_none_or(|e| c.opens_at < second_of(e, &zone)))
+        .collect();
+    let cells_of = |g: usize| -> Vec<Option<Cell>> {
+        history
+            .iter()
+            .map(|(_, views)| match &views[g] {
+                View::Released(r) => r.pillars.get(&pillar).map(|s| Cell {
+                    value: s.value,
+                    weight: f64::from(r.responses),
+                }),
+                _ => None,
+            })
+            .collect()
+    };
+    let first_cycle_from = |day: Date| {
+        let at = second_of(day, &zone);
+        history
+            .iter()
+            .position(|(c, _)| c.opens_at >= at)
+            .unwrap_or(history.len())
+    };
+    let panel: Vec<Unit> = units
+        .iter()
+        .enumerate()
+        .map(|(i, (_, start))| Unit {
+            start: start.map(first_cycle_from),
+            cells: cells_of(i),
+        })
+        .collect();
+    let taking_part = |u: &Unit| u.start.is_some();
+    let start = panel
+        .iter()
+        .filter_map(|u| u.start)
+        .min()
+        .filter(|s| *s < history.len());
+    let taking = impact::series(&panel, taking_part);
+    let others = impact::series(&panel, |u| !taking_part(u));
+    let mut warnings = Vec::new();
+    if let Some(s) = start.filter(|s| *s >= 2) {
+        let earlier: Vec<f64> = taking[..s - 1].iter().flatten().copied().collect();
+        if let (Some(last), false) = (taking[s - 1], earlier.is_empty()) {
+            let mean = earlier.iter().sum::<f64>() / earlier.len() as f64;
+            if last <= mean - 5.0 {
+                warnings.push(format!(
+                    "The teams taking part dipped just before the start ({last:.0} against {mean:.0} before): scores that dip often come back by themselves (regression to the mean), so part of any rise may have happened anyway."
+                ));
+            }
+        }
+    }
+    if let (Some((first, _)), Some((last, _))) = (history.first(), history.last())
+        && first.id != last.id
+    {
+        let (a, b) = (
+            crate::pulse::service::asked_per_team(app, actor, first.id).await?,
+            crate::pulse::service::asked_per_team(app, actor, last.id).await?,
+        );
+        let size = |sizes: &HashMap<i64, u32>, g: &Group| -> u32 {
+            sizes
+                .iter()
+                .filter(|(t, _)| match g {
+                    Group::Team(root) => dir.team_within(**t, *root),
+                    Group::TeamOnly(own) => **t == *own,
+                    _ => false,
+                })
+                .map(|(_, n)| n)
+                .sum()
+        };
+        for (g, _) in units.iter().filter(|(_, s)| s.is_some()) {
+            let (before, after) = (size(&a, g), size(&b, g));
+            if before.abs_diff(after) >= 2.max(before / 5) {
+                let team = match g {
+                    Group::Team(t) | Group::TeamOnly(t) => dir.team_path(*t),
+                    _ => String::new(),
+                };
+                warnings.push(format!(
+                    "{team} changed from {before} to {after} people between the first and the last cycle: a change may come from who is in the team, not from the initiative."
+                ));
+            }
+        }
+    }
+    let inference = impact::estimate(&panel);
+    if let Some(r) = &inference
+        && r.left_out > 0
+    {
+        warnings.push(format!(
+            "{} teams are left out: none of their results was released both before and after a start.",
+            r.left_out
+        ));
+    }
+    let report = Report {
+        pillar,
+        months: history
+            .iter()
+            .map(|(c, _)| {
+                jiff::Timestamp::from_second(c.opens_at)
+                    .map(|t| t.to_zoned(zone.clone()).strftime("%b %Y").to_string())
+                    .unwrap_or_default()
+            })
+            .collect(),
+        cycles_before: start.unwrap_or(history.len()),
+        cycles_after: start.map_or(0, |s| history.len() - s),
+        teams_taking: panel.iter().filter(|u| taking_part(u)).count(),
+        teams_other: panel.iter().filter(|u| !taking_part(u)).count(),
+        taking,
+        others,
+        start,
+        inference,
+        warnings,
+    };
+    audit::record_now(
+        &app.db,
+        actor,
+        "initiative.report_viewed",
+        Subject::Initiative(id),
+        "",
+        app.now(),
+    )
+    .await?;
+    Ok((view(&dir, &row), report))
+}
