@@ -4,6 +4,9 @@
 
 ALTER TABLE organizations ADD COLUMN share_team_results BIGINT NOT NULL DEFAULT 0;
 
+-- An action's owner is reminded once as its due date nears.
+ALTER TABLE actions ADD COLUMN reminded BIGINT NOT NULL DEFAULT 0;
+
 CREATE TABLE initiatives (
     id          BIGINT PRIMARY KEY,
     org_id      BIGINT NOT NULL REFERENCES organizations (id),

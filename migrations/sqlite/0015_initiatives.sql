@@ -4,6 +4,9 @@
 
 ALTER TABLE organizations ADD COLUMN share_team_results INTEGER NOT NULL DEFAULT 0;
 
+-- An action's owner is reminded once as its due date nears.
+ALTER TABLE actions ADD COLUMN reminded INTEGER NOT NULL DEFAULT 0;
+
 CREATE TABLE initiatives (
     id          INTEGER PRIMARY KEY,
     org_id      INTEGER NOT NULL REFERENCES organizations (id),

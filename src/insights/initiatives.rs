@@ -77,10 +77,10 @@ fn may_see(dir: &Directory, actor: &Actor, row: &InitiativeRow) -> bool {
 /// actor's own teams (managers). Every broken rule is reported at once.
 pub async fn create(app: &App, actor: &Actor, input: &InitiativeInput) -> Result<i64, AppError> {
     actor.require(Permission::PlanActions)?;
+    let pulses = crate::pulse::service::measured_pulses(app, actor).await?;
     let mut tx = app.db.begin_rule(actor.org_id).await?;
     let dir = Directory::load(&mut tx, actor.org_id).await?;
     let mut problems = Vec::new();
-    let pulses = crate::pulse::service::measured_pulses(app, actor).await?;
     if !pulses.iter().any(|(id, _)| *id == input.pulse_id) {
         problems.push(FieldError::new(
             "pulse",
@@ -180,7 +180,7 @@ pub async fn detail(app: &App, actor: &Actor, id: i64) -> Result<InitiativeView,
 }
 
 /// The impact report, as the page and the API show it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Report {
     pub pillar: Pillar,
     /// The cycles measured, by month, oldest first.

@@ -4,11 +4,13 @@
 //! computed only from released results; who may plan and read them is
 //! checked in the services.
 
+mod api;
 mod chart;
 mod demo;
 pub mod impact;
 pub mod initiative_pages;
 pub mod initiatives;
+pub mod jobs;
 pub mod model;
 pub mod mydata;
 pub mod pages;
@@ -42,5 +44,9 @@ pub const MODULE: crate::module::Module = crate::module::Module {
     ],
     my_data: |app, actor| Box::pin(mydata::part(app, actor)),
     demo: |app, org| Box::pin(demo::seed(app, org)),
+    api: api::api,
+    jobs: |jobs| {
+        jobs.add::<jobs::RemindOwners>().add::<jobs::OverdueDigest>();
+    },
     ..crate::module::Module::pages("insights", pages::routes)
 };

@@ -203,6 +203,8 @@ pub async fn create(app: &App, actor: &Actor, input: &ActionInput) -> Result<i64
         crate::jobs::email::queue(&mut tx, &app.master_key, Some(actor.org_id), &message, app.now()).await?;
     }
     tx.commit().await?;
+    let (zone, _) = crate::org::service::time_zone(&mut *app.db.acquire().await?, actor.org_id).await?;
+    super::jobs::ensure(app, actor.org_id, &zone).await?;
     Ok(row.id)
 }
 

@@ -312,3 +312,25 @@ pub async fn set_initiative_status(
             .rows_affected(),
     )
 }
+
+/// The organization's actions whose owner has not been reminded yet.
+pub async fn unreminded(conn: &mut AnyConnection, org_id: i64) -> Result<Vec<ActionRow>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM actions WHERE org_id = $1 AND reminded = 0 ORDER BY due_date, id"
+    ))
+    .bind(org_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(action)
+    .collect()
+}
+
+pub async fn mark_reminded(conn: &mut AnyConnection, org_id: i64, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE actions SET reminded = 1 WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -515,7 +515,7 @@ async fn get_heatmap(
     .map_err(AppError::from)?;
     Ok(Json(
         rows.into_iter()
-            .map(|(team, pillars)| HeatmapRow { team, pillars })
+            .map(|(_, team, pillars)| HeatmapRow { team, pillars })
             .collect(),
     ))
 }

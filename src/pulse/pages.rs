@@ -835,6 +835,8 @@ struct HeatCell {
     /// readers tell apart, light enough for dark text to pass AA.
     class: &'static str,
     change: String,
+    /// Where an action on this team's pillar is planned, for who plans.
+    plan: Option<String>,
 }
 
 impl HeatCell {
@@ -856,6 +858,7 @@ impl HeatCell {
             value: format!("{value:.0}"),
             class,
             change,
+            plan: None,
         }
     }
 
@@ -864,6 +867,7 @@ impl HeatCell {
             value: "–".into(),
             class: "heat-none",
             change: String::new(),
+            plan: None,
         }
     }
 }
@@ -1023,22 +1027,32 @@ async fn show_results(
     };
     let label = group_label(&group, &dir, &segs);
     let heatmap = if cycle.is_closed() {
-        let before: std::collections::HashMap<String, std::collections::BTreeMap<Pillar, f64>> =
+        let before: std::collections::HashMap<i64, std::collections::BTreeMap<Pillar, f64>> =
             match service::previous_cycle(&app, &me.actor, id).await? {
                 Some(prev) => service::heatmap(&app, &me.actor, &visible, prev)
                     .await?
                     .into_iter()
+                    .map(|(t, _, cells)| (t, cells))
                     .collect(),
                 None => Default::default(),
             };
+        let plans = me.actor.can(Permission::PlanActions);
         service::heatmap(&app, &me.actor, &visible, id)
             .await?
             .into_iter()
-            .map(|(team, cells)| {
+            .map(|(team_id, team, cells)| {
                 let row = Pillar::BELONGING
                     .iter()
                     .map(|p| match cells.get(p) {
-                        Some(v) => HeatCell::of(*v, before.get(&team).and_then(|b| b.get(p)).copied()),
+                        Some(v) => {
+                            let mut cell = HeatCell::of(*v, before.get(&team_id).and_then(|b| b.get(p)).copied());
+                            // Every team a reader sees here is one they plan for.
+                            if plans {
+                                cell.plan =
+                                    Some(format!("/actions/new?group={team_id}&pillar={}&cycle={id}", p.as_str()));
+                            }
+                            cell
+                        }
                         None => HeatCell::empty(),
                     })
                     .collect();

@@ -1135,7 +1135,7 @@ pub async fn heatmap(
     actor: &Actor,
     visible: &Visible,
     cycle_id: i64,
-) -> Result<Vec<(String, BTreeMap<Pillar, f64>)>, AppError> {
+) -> Result<Vec<(i64, String, BTreeMap<Pillar, f64>)>, AppError> {
     let mut conn = app.db.acquire().await?;
     // Another organization's cycle is not found (not an empty heatmap).
     let cycle = store::cycle(&mut conn, actor.org_id, cycle_id)
@@ -1156,12 +1156,13 @@ pub async fn heatmap(
     for (group, view) in teams.iter().zip(views) {
         if let (Group::Team(t), View::Released(result)) = (group, view) {
             out.push((
+                *t,
                 dir.team_path(*t),
                 result.pillars.iter().map(|(p, s)| (*p, s.value)).collect(),
             ));
         }
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(out)
 }
 

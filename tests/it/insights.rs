@@ -11,6 +11,8 @@ both_databases!(
     bad_actions_name_every_field_and_store_nothing,
     updates_follow_an_action_to_its_end,
     the_demo_shows_an_initiative_report_and_a_full_you_said_we_did,
+    the_impact_report_reads_released_figures_only,
+    initiatives_are_proposed_approved_and_refused_when_wrong,
 );
 
 fn action<'a>(
@@ -287,5 +289,187 @@ async fn the_demo_shows_an_initiative_report_and_a_full_you_said_we_did(app: Tes
     // Tomas is in Platform: its action is his to see; Mobile's is not.
     assert!(said.body.contains("A thank-you round at every sprint review"));
     assert!(!said.body.contains("A short daily huddle for Mobile"));
+    app.run_jobs().await;
+}
+
+/// Rule 21 as an attacker would test it: rewrite every kept answer of the
+/// cycles in which the plan withheld Mobile's cell (all of them now fully
+/// favourable; kept answers are coarsened, so Mobile's are among them
+/// under a wider team); the report must not move by a digit, because it
+/// never reads an answer.
+async fn the_impact_report_reads_released_figures_only(app: TestApp) {
+    use belong::auth::Actor;
+    use sqlx::Row;
+    assert!(belong::modules::seed_demo_if_empty(&app.state).await.unwrap());
+    let org = app.count("SELECT id FROM organizations").await;
+    let hr = Actor {
+        org_id: org,
+        person_id: app.count("SELECT id FROM people WHERE name = 'Jonas Weber'").await,
+        role: Role::HrAdmin,
+    };
+    let id = app.count("SELECT id FROM initiatives").await;
+    let (_, before) = belong::insights::initiatives::report(&app.state, &hr, id)
+        .await
+        .unwrap();
+    // The cycles in which Mobile's cell was withheld, oldest first.
+    let cycles: Vec<i64> =
+        sqlx::query("SELECT id FROM cycles WHERE org_id = $1 AND closed_at IS NOT NULL ORDER BY number")
+            .bind(org)
+            .fetch_all(&mut *app.state.db.acquire().await.unwrap())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<i64, _>("id"))
+            .collect();
+    assert_eq!(cycles.len(), before.taking.len());
+    let withheld: Vec<i64> = cycles
+        .iter()
+        .zip(&before.taking)
+        .filter(|(_, v)| v.is_none())
+        .map(|(c, _)| *c)
+        .collect();
+    let mut rewritten = 0;
+    for cycle in &withheld {
+        let rows = sqlx::query("SELECT id, answers FROM responses WHERE org_id = $1 AND cycle_id = $2")
+            .bind(org)
+            .bind(cycle)
+            .fetch_all(&mut *app.state.db.acquire().await.unwrap())
+            .await
+            .unwrap();
+        for r in rows {
+            let answers: Vec<(i64, i64)> = belong::pulse::model::unpack_answers(&r.get::<String, _>("answers"))
+                .into_iter()
+                .map(|(q, _)| (q, 5))
+                .collect();
+            sqlx::query("UPDATE responses SET answers = $1 WHERE cycle_id = $2 AND id = $3")
+                .bind(belong::pulse::model::pack_answers(&answers))
+                .bind(cycle)
+                .bind(r.get::<String, _>("id"))
+                .execute(&mut *app.state.db.acquire().await.unwrap())
+                .await
+                .unwrap();
+            rewritten += 1;
+        }
+    }
+    assert!(rewritten > 0, "the demo keeps answers behind a withheld Mobile cell");
+    assert!(before.inference.is_none() || before.taking.iter().any(Option::is_some));
+    let (_, after) = belong::insights::initiatives::report(&app.state, &hr, id)
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+    app.run_jobs().await;
+}
+
+/// A pulse with one closed cycle (no answers), for an initiative to be
+/// measured by.
+async fn measured_pulse(app: &TestApp, org: i64) -> i64 {
+    use belong::pulse::{model, service};
+    let actor = belong::auth::Actor::system(org);
+    let bank = service::question_bank(&app.state, org).await.unwrap();
+    let questions = model::default_selection(&bank);
+    let input = model::PulseInput {
+        title: "Monthly belonging pulse".into(),
+        schedule: model::Schedule::Once,
+        open_days: 7,
+        remind_days: 3,
+        per_cycle: questions.iter().filter(|(_, core)| *core).count() as i64,
+        teams: None,
+        questions: questions.into_iter().filter(|(_, core)| *core).collect(),
+    };
+    let pulse = service::create_pulse(&app.state, &actor, &input).await.unwrap();
+    let cycle = service::launch(&app.state, org, pulse).await.unwrap();
+    service::close(&app.state, org, cycle).await.unwrap();
+    pulse
+}
+
+fn good<'a>(team: &'a str, pulse: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("name", "Weekly huddles"),
+        ("practice", "huddles"),
+        ("pillar", "integration"),
+        ("pulse", pulse),
+        ("starts_on", "2026-03-01"),
+        ("team", team),
+    ]
+}
+
+async fn initiatives_are_proposed_approved_and_refused_when_wrong(app: TestApp) {
+    let o = app.org_with(&[4, 3], false).await;
+    let pulse = measured_pulse(&app, o.org).await.to_string();
+    let (team0, team1) = (o.teams[0].to_string(), o.teams[1].to_string());
+    let start = day(&app, 0);
+    let hr = app.signed_in("hera@bars.example").await;
+    hr.get("/initiatives/new").await.assert(200, "New initiative");
+    // Every problem at once, each named by its label; nothing stored.
+    let wrong = hr
+        .post(
+            "/initiatives",
+            &[
+                ("name", ""),
+                ("practice", "juggling"),
+                ("pillar", "enps"),
+                ("pulse", "nope"),
+                ("starts_on", &start),
+                ("ends_on", "2020-01-01"),
+            ],
+        )
+        .await;
+    for label in [
+        "Name</a>:",
+        "Practice</a>:",
+        "Pillar it should move</a>:",
+        "Measured by</a>:",
+        "Ends</a>: choose a day after the start",
+        "Teams taking part</a>: choose at least one team taking part",
+    ] {
+        wrong.assert(422, label);
+    }
+    hr.post("/initiatives", &good(&team0, "123"))
+        .await
+        .assert(422, "Measured by</a>: choose one of the organization");
+    hr.post("/initiatives", &good("999999", &pulse))
+        .await
+        .assert(422, "Teams taking part</a>: choose the organization");
+    // A manager proposes for their own team only.
+    let manager = app.signed_in("p1-0@bars.example").await;
+    manager
+        .get("/initiatives/new")
+        .await
+        .assert(200, "Propose an initiative");
+    manager.post("/initiatives", &good(&team0, &pulse)).await.assert(
+        422,
+        "Teams taking part</a>: managers propose initiatives for their own team",
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM initiatives").await, 0);
+    let proposed = manager.submit("/initiatives", &good(&team1, &pulse)).await;
+    proposed
+        .assert(200, "The initiative is proposed.")
+        .assert(200, "HR and owners read");
+    assert!(
+        !proposed.body.contains("Did it work?"),
+        "a manager reads no impact report"
+    );
+    let id = app.count("SELECT id FROM initiatives").await;
+    // Employees neither see nor propose initiatives.
+    let member = app.signed_in("p1-1@bars.example").await;
+    member.get("/initiatives").await.assert(403, "not allowed");
+    member
+        .get(&format!("/initiatives/{id}"))
+        .await
+        .assert(404, "does not exist");
+    // Another manager does not see it; HR approves it and reads the report.
+    let other = app.signed_in("p0-0@bars.example").await;
+    assert!(!other.get("/initiatives").await.body.contains("Weekly huddles"));
+    let page = hr.get(&format!("/initiatives/{id}")).await;
+    page.assert(200, "Approve it").assert(200, "Did it work?");
+    hr.submit(&format!("/initiatives/{id}/approve"), &[])
+        .await
+        .assert(200, "The initiative is approved.")
+        .assert(200, "In force")
+        .assert(200, "The data can&#x27;t tell yet");
+    manager
+        .post(&format!("/initiatives/{id}/approve"), &[])
+        .await
+        .assert(403, "not allowed");
     app.run_jobs().await;
 }
