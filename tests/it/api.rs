@@ -371,6 +371,91 @@ async fn every_documented_operation_is_exercised(app: TestApp) {
     .await;
     assert_eq!(heat.json.as_array().unwrap().len(), 0, "no team passed the threshold");
 
+    // Insights: an action on the closed cycle, an update, an initiative
+    // measured by the pulse, and its impact report.
+    let due = app
+        .state
+        .now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .saturating_add(jiff::Span::new().days(10))
+        .to_string();
+    let action = call(
+        "POST",
+        "/api/v1/actions",
+        "/api/v1/actions",
+        Some(
+            json!({"title": "Weekly huddle", "team_id": kid, "owner_id": aid, "due_date": due,
+                    "visibility": "group", "pillar": "integration", "cycle_id": cycle_id}),
+        ),
+    )
+    .await;
+    assert_eq!(action.status, 201, "{}", action.json);
+    assert_eq!(action.json["action"]["status"], "planned");
+    let action_id = action.json["action"]["id"].as_str().unwrap().to_owned();
+    api.call(
+        "POST",
+        "/api/v1/actions",
+        Some(json!({"title": "", "owner_id": "1", "due_date": "2020-01-01", "visibility": "group"})),
+    )
+    .await
+    .field("title");
+    let listed = call("GET", "/api/v1/actions", "/api/v1/actions", None).await;
+    assert_eq!(listed.json.as_array().unwrap().len(), 1);
+    let updated = call(
+        "POST",
+        "/api/v1/actions/{id}/updates",
+        &format!("/api/v1/actions/{action_id}/updates"),
+        Some(json!({"note": "First huddle held.", "status": "in_progress"})),
+    )
+    .await;
+    assert_eq!(updated.status, 201, "{}", updated.json);
+    let one = call(
+        "GET",
+        "/api/v1/actions/{id}",
+        &format!("/api/v1/actions/{action_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(one.json["action"]["status"], "in_progress");
+    assert_eq!(one.json["updates"][0]["note"], "First huddle held.");
+    let pulse_of_cycle = closed.json["pulse_id"].as_str().unwrap().to_owned();
+    let initiative = call(
+        "POST",
+        "/api/v1/initiatives",
+        "/api/v1/initiatives",
+        Some(
+            json!({"name": "Weekly huddles", "practice": "huddles", "pillar": "integration",
+                    "pulse_id": pulse_of_cycle, "starts_on": "2026-03-01", "teams": [{"team_id": kid}]}),
+        ),
+    )
+    .await;
+    assert_eq!(initiative.status, 201, "{}", initiative.json);
+    assert_eq!(initiative.json["standing"], "active");
+    api.call(
+        "POST",
+        "/api/v1/initiatives",
+        Some(
+            json!({"name": "No teams", "practice": "huddles", "pillar": "integration",
+                    "pulse_id": pulse_of_cycle, "starts_on": "2026-03-01", "teams": []}),
+        ),
+    )
+    .await
+    .field("teams");
+    let listed = call("GET", "/api/v1/initiatives", "/api/v1/initiatives", None).await;
+    assert_eq!(listed.json.as_array().unwrap().len(), 1);
+    let initiative_id = initiative.json["id"].as_str().unwrap().to_owned();
+    let impact = call(
+        "GET",
+        "/api/v1/initiatives/{id}/impact",
+        &format!("/api/v1/initiatives/{initiative_id}/impact"),
+        None,
+    )
+    .await;
+    assert_eq!(impact.status, 200, "{}", impact.json);
+    assert_eq!(impact.json["cannot_tell"], true, "one cycle, nothing released");
+    assert!(impact.json["estimate"].is_null());
+
     // Erasing a leaver's personal data: owners only, leavers only, once.
     call(
         "POST",

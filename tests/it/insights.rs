@@ -13,6 +13,7 @@ both_databases!(
     the_demo_shows_an_initiative_report_and_a_full_you_said_we_did,
     the_impact_report_reads_released_figures_only,
     initiatives_are_proposed_approved_and_refused_when_wrong,
+    owners_are_reminded_and_planners_hear_of_overdue_actions,
 );
 
 fn action<'a>(
@@ -471,5 +472,61 @@ async fn initiatives_are_proposed_approved_and_refused_when_wrong(app: TestApp) 
         .post(&format!("/initiatives/{id}/approve"), &[])
         .await
         .assert(403, "not allowed");
+    app.run_jobs().await;
+}
+
+async fn owners_are_reminded_and_planners_hear_of_overdue_actions(app: TestApp) {
+    let smtp = SmtpSink::start(free_port(), 0);
+    let app = app.with_mail(smtp.port).await;
+    let o = app.org_with(&[4], false).await;
+    let team0 = o.teams[0].to_string();
+    let owner = o.people[0][1].0.to_string();
+    let manager = app.signed_in("p0-0@bars.example").await;
+    manager.get("/actions/new").await;
+    for (title, days) in [("Weekly huddle", 2), ("Far off", 30)] {
+        manager
+            .submit("/actions", &action(title, &team0, &owner, &day(&app, days), "group"))
+            .await
+            .assert(200, "The action is planned.");
+    }
+    // Planning set up the organization's two schedules, once.
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM schedules WHERE name LIKE 'insights.%'")
+            .await,
+        2
+    );
+    belong::jobs::run_due(&app.state, "t").await.unwrap();
+    let assigned = smtp.received().len();
+    assert_eq!(assigned, 2, "the owner hears of each assignment");
+    // Due in two days: reminded once; thirty days off: not yet.
+    assert_eq!(belong::insights::jobs::remind(&app.state, o.org).await.unwrap(), 1);
+    assert_eq!(belong::insights::jobs::remind(&app.state, o.org).await.unwrap(), 0);
+    belong::jobs::run_due(&app.state, "t").await.unwrap();
+    let mail = smtp.received();
+    let reminder = &mail[assigned];
+    assert_eq!(reminder.to, "p0-1@bars.example");
+    assert_eq!(reminder.subject, "Due in 3 days or less: Weekly huddle");
+    assert!(!reminder.text.contains("Far off"), "{}", reminder.text);
+    // Three days on, it is overdue: its planner hears, in one email.
+    app.clock.advance(jiff::SignedDuration::from_hours(72));
+    assert_eq!(belong::insights::jobs::overdue(&app.state, o.org).await.unwrap(), 1);
+    belong::jobs::run_due(&app.state, "t").await.unwrap();
+    let mail = smtp.received();
+    let digest = mail
+        .iter()
+        .find(|m| m.subject == "An action you planned is overdue")
+        .expect("the overdue digest");
+    assert_eq!(digest.to, "p0-0@bars.example");
+    assert!(digest.text.contains("Weekly huddle") && !digest.text.contains("Far off"));
+    // Closed, it is overdue no more.
+    let id = app.count("SELECT id FROM actions WHERE title = 'Weekly huddle'").await;
+    manager
+        .submit(
+            &format!("/actions/{id}/updates"),
+            &[("status", "done"), ("note", "Held every week.")],
+        )
+        .await
+        .assert(200, "The update is saved.");
+    assert_eq!(belong::insights::jobs::overdue(&app.state, o.org).await.unwrap(), 0);
     app.run_jobs().await;
 }
