@@ -140,6 +140,17 @@ impl Chrome {
             .await;
     }
 
+    /// Sets a control's value as a picker would (a date control takes
+    /// typed keys in the locale's order, which differs by machine).
+    async fn set_value(&self, css: &str, value: &str) {
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            json!({"script": "document.querySelector(arguments[0]).value = arguments[1]; return true;", "args": [css, value]}),
+        )
+        .await;
+    }
+
     async fn click(&self, css: &str) {
         let el = self.find(css).await;
         self.cmd("POST", &format!("/element/{el}/click"), json!({})).await;
@@ -1060,6 +1071,149 @@ async fn an_hr_admin_runs_people_pulses_and_recognition_in_chromium() {
         chrome.goto(&format!("{base}{path}")).await;
         chrome.check_page(name, &mut failures).await;
     }
+
+    chrome.finish(&failures).await;
+    app.run_jobs().await;
+}
+
+/// Acceptance of insights: a manager turns a released team result into an
+/// action with an owner and a due date; the owner's email arrives at a mail
+/// server written by others (aiosmtpd); an employee of the team sees the
+/// action with its status on "You said, we did"; every page passes axe.
+#[tokio::test]
+#[ignore = "needs Chromium, chromedriver and axe-core; .ci/run installs them and runs this"]
+async fn a_manager_turns_a_result_into_an_action_the_team_sees_on_you_said_we_did() {
+    use belong::auth::{Actor, Role};
+    use belong::privacy::plan::Group;
+    let Some(chrome) = Chrome::start().await else {
+        return;
+    };
+    let smtp = crate::smtp::ExternalSmtp::start(free_port(), 0);
+    let app = TestApp::sqlite().await.with_mail(smtp.port).await;
+    belong::modules::seed_demo_if_empty(&app.state).await.unwrap();
+    app.run_jobs().await;
+    let before = smtp.received().len();
+    let base = format!("http://{}", app.addr);
+    let mut failures = Vec::new();
+    use belong::org::demo;
+
+    // A team whose result the plan released in some cycle, with its
+    // manager and an employee: found as HR sees it.
+    let org = belong::org::service::org_by_slug(&app.state.db, demo::ORG_SLUG)
+        .await
+        .unwrap()
+        .unwrap();
+    let dir = belong::org::service::directory(&app.state.db, org.id).await.unwrap();
+    let hr = dir.people.iter().find(|p| p.role == Role::HrAdmin).unwrap();
+    let hr = Actor {
+        org_id: org.id,
+        person_id: hr.id,
+        role: hr.role,
+    };
+    let visible = belong::pulse::service::visible_groups(&app.state, &hr).await.unwrap();
+    let mut cycles = belong::pulse::service::cycles(&app.state, &hr).await.unwrap();
+    cycles.sort_by_key(|c| std::cmp::Reverse(c.number));
+    let mut found = None;
+    'search: for cycle in &cycles {
+        for team in &dir.teams {
+            let manager = dir
+                .people
+                .iter()
+                .find(|p| p.team_id == Some(team.id) && p.role == Role::Manager);
+            let employee = dir
+                .people
+                .iter()
+                .find(|p| p.team_id == Some(team.id) && p.role == Role::Employee);
+            let (Some(manager), Some(employee)) = (manager, employee) else {
+                continue;
+            };
+            let (_, view) = belong::pulse::service::view(&app.state, &hr, &visible, cycle.id, &Group::Team(team.id))
+                .await
+                .unwrap();
+            if matches!(view, belong::pulse::service::View::Released(_)) {
+                found = Some((cycle.id, team.id, manager.clone(), employee.clone()));
+                break 'search;
+            }
+        }
+    }
+    let (cycle, team, manager, employee) = found.expect("the demo releases some team's result");
+
+    chrome
+        .sign_in_with(&base, demo::ORG_SLUG, &manager.email, demo::PASSWORD)
+        .await;
+    chrome
+        .goto(&format!("{base}/pulse/cycles/{cycle}?group=team:{team}"))
+        .await;
+    chrome.wait_text("Plan an action").await;
+    chrome.check_page("insights-results", &mut failures).await;
+    chrome.click("a[href^='/actions/new']").await;
+    chrome.wait_text("Plan an action").await;
+    chrome.check_page("insights-action-form", &mut failures).await;
+    // A due date in the past is refused beside its field.
+    chrome
+        .type_into("#title", "A fortnightly retro with the whole team")
+        .await;
+    chrome.click(&format!("#owner option[value='{}']", employee.id)).await;
+    chrome.set_value("#due_date", "2020-01-01").await;
+    chrome.click("form[action='/actions'] button[type=submit]").await;
+    let refused = chrome.wait_text("Please correct the marked fields").await;
+    assert!(refused.contains("Due: choose a day from today"), "{refused}");
+    chrome.check_page("insights-action-refused", &mut failures).await;
+    let due = app
+        .state
+        .now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .saturating_add(jiff::Span::new().days(21));
+    chrome.set_value("#due_date", &due.to_string()).await;
+    chrome.click("form[action='/actions'] button[type=submit]").await;
+    let planned = chrome.wait_text("The action is planned.").await;
+    assert!(planned.contains("A fortnightly retro with the whole team"), "{planned}");
+    assert!(planned.contains(&employee.name), "{planned}");
+    chrome.check_page("insights-action", &mut failures).await;
+
+    // The owner hears by email, at aiosmtpd.
+    app.run_jobs().await;
+    let mail = smtp.received();
+    let told = mail[before..]
+        .iter()
+        .find(|m| m.to == employee.email)
+        .unwrap_or_else(|| panic!("no email to the owner among {mail:?}"));
+    assert!(
+        told.subject
+            .contains("made you the owner of an action: A fortnightly retro"),
+        "{}",
+        told.subject
+    );
+
+    // The employee sees it, with its status, on You said, we did.
+    chrome.cmd("DELETE", "/cookie", Value::Null).await;
+    chrome
+        .sign_in_with(&base, demo::ORG_SLUG, &employee.email, demo::PASSWORD)
+        .await;
+    chrome.goto(&format!("{base}/you-said-we-did")).await;
+    let said = chrome.wait_text("A fortnightly retro with the whole team").await;
+    assert!(
+        said.contains("A fortnightly retro with the whole team — Planned"),
+        "{said}"
+    );
+    chrome.check_page("insights-you-said", &mut failures).await;
+
+    // HR reads the initiative's impact report.
+    chrome.cmd("DELETE", "/cookie", Value::Null).await;
+    chrome
+        .sign_in_with(&base, demo::ORG_SLUG, demo::HR_EMAIL, demo::PASSWORD)
+        .await;
+    chrome.goto(&format!("{base}/initiatives")).await;
+    chrome.wait_text("Weekly huddles").await;
+    chrome.check_page("insights-initiatives", &mut failures).await;
+    chrome.goto(&format!("{base}/initiatives/new")).await;
+    chrome.wait_text("New initiative").await;
+    chrome.check_page("insights-initiative-form", &mut failures).await;
+    let id = app.count("SELECT id FROM initiatives").await;
+    chrome.goto(&format!("{base}/initiatives/{id}")).await;
+    chrome.wait_text("Did it work?").await;
+    chrome.check_page("insights-impact", &mut failures).await;
 
     chrome.finish(&failures).await;
     app.run_jobs().await;
