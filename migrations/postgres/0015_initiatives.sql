@@ -32,3 +32,22 @@ CREATE TABLE initiative_teams (
     PRIMARY KEY (initiative_id, team_id),
     FOREIGN KEY (org_id, initiative_id) REFERENCES initiatives (org_id, id)
 );
+
+-- How many each team's roster asked and how many answered, counted once
+-- when a cycle closes (roster and participation are frozen by then), so
+-- pages that show participation per cycle need not count again. Counts
+-- only: what participation already holds, summed.
+CREATE TABLE cycle_turnout (
+    org_id   BIGINT NOT NULL,
+    cycle_id BIGINT NOT NULL,
+    team_id  BIGINT,
+    people   BIGINT NOT NULL,
+    answered BIGINT NOT NULL
+);
+CREATE INDEX cycle_turnout_by_cycle ON cycle_turnout (org_id, cycle_id);
+
+-- A closed cycle's released team figures in brief, written with its
+-- results: for each published team group, its responses and the four
+-- pillars' % favourable. The same figures as the stored results, read
+-- at once by analyses over many teams and cycles.
+ALTER TABLE cycles ADD COLUMN pillars TEXT;

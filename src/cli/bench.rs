@@ -292,6 +292,7 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
     let mut rng = rand::thread_rng();
     let now = app.now().as_second();
     let mut last_cycle = 0;
+    let mut closed = Vec::new();
     let mut answered = 0usize;
     for c in 0..cycles {
         let cycle_id = new_id();
@@ -300,6 +301,7 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
         let mut tx = app.db.begin().await?;
         let ids: Vec<i64> = asked.iter().map(|(q, _)| *q).collect();
         let cycle = bench_cycle(cycle_id, org_id, pulse, c + 1, opens, opens + 7 * 86_400);
+        closed.push((cycle_id, opens));
         let seeded = crate::pulse::seed::cycle(&mut tx, &app.master_key, &cycle, &ids).await?;
         for chunk in persons.chunks(400) {
             use rand::Rng;
@@ -337,6 +339,8 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
     super::bench_store::delete_jobs(&app.db).await?;
     let owner = super::bench_store::make_an_owner(&app.db, org_id).await?;
     let token = crate::auth::tokens::create(&app.db, org_id, owner, "bench", app.now()).await?;
+    let insights = super::bench_insights::prepare(&app, org_id, owner, pulse, &closed, &persons).await?;
+    super::bench_store::delete_jobs(&app.db).await?;
     app.db.close().await;
 
     let port = free_port()?;
@@ -346,13 +350,12 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
         cold.as_secs_f64() * 1000.0
     );
     let mut conn = Conn::open(port).await?;
-    let mut timed = async |path: &str| -> anyhow::Result<Vec<Duration>> {
+    let bearer = format!("Authorization: Bearer {token}");
+    let mut timed_as = async |path: &str, who: &str, times: usize| -> anyhow::Result<Vec<Duration>> {
         let mut lat = Vec::new();
-        for _ in 0..200 {
+        for _ in 0..times {
             let t = Instant::now();
-            let head = format!(
-                "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\n\r\n"
-            );
+            let head = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{who}\r\nContent-Length: 0\r\n\r\n");
             conn.stream.write_all(head.as_bytes()).await?;
             let status = conn.read_status().await?;
             anyhow::ensure!(status == 200, "{path} answered {status}");
@@ -361,17 +364,36 @@ async fn results(database: Option<DatabaseUrl>, people: usize, cycles: i64) -> a
         lat.sort();
         Ok(lat)
     };
-    let org = timed(&format!("/api/v1/cycles/{last_cycle}/results?group=org")).await?;
+    let org = timed_as(&format!("/api/v1/cycles/{last_cycle}/results?group=org"), &bearer, 200).await?;
     println!(
         "results, whole org over HTTP: median {:.2} ms, p99 {:.2} ms",
         percentile(&org, 0.5).as_secs_f64() * 1000.0,
         percentile(&org, 0.99).as_secs_f64() * 1000.0
     );
-    let heat = timed(&format!("/api/v1/cycles/{last_cycle}/heatmap")).await?;
+    let heat = timed_as(&format!("/api/v1/cycles/{last_cycle}/heatmap"), &bearer, 200).await?;
     println!(
         "teams × pillars heatmap over HTTP: median {:.2} ms, p99 {:.2} ms",
         percentile(&heat, 0.5).as_secs_f64() * 1000.0,
         percentile(&heat, 0.99).as_secs_f64() * 1000.0
+    );
+    let impact = timed_as(
+        &format!("/api/v1/initiatives/{}/impact", insights.initiative),
+        &bearer,
+        50,
+    )
+    .await?;
+    println!(
+        "impact report of an initiative over 6 teams ({} cycles) over HTTP: median {:.2} ms, p99 {:.2} ms (target: median under 50 ms)",
+        closed.len(),
+        percentile(&impact, 0.5).as_secs_f64() * 1000.0,
+        percentile(&impact, 0.99).as_secs_f64() * 1000.0
+    );
+    let cookie = format!("Cookie: {}={}", crate::auth::session::COOKIE, insights.session);
+    let said = timed_as("/you-said-we-did", &cookie, 200).await?;
+    println!(
+        "You said, we did, an employee's page over HTTP: median {:.2} ms, p99 {:.2} ms (target: median under 20 ms)",
+        percentile(&said, 0.5).as_secs_f64() * 1000.0,
+        percentile(&said, 0.99).as_secs_f64() * 1000.0
     );
     println!(
         "resident memory of the server: {}",

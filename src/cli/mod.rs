@@ -4,6 +4,7 @@ mod admin;
 mod backup;
 mod bench;
 mod bench_guard;
+mod bench_insights;
 mod bench_kit;
 mod bench_load;
 mod bench_store;

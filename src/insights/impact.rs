@@ -24,7 +24,6 @@
 //! Nothing here reads a response: the caller hands over released cells.
 
 use rand::SeedableRng;
-use rand::seq::SliceRandom;
 
 /// All assignments are enumerated up to this many.
 pub const ENUMERATE_UP_TO: u64 = 20_000;
@@ -38,6 +37,9 @@ pub const ALPHA: f64 = 0.1;
 const SPAN: f64 = 200.0;
 /// Variances at most this are zero (a cohort of one team, say).
 const TINY: f64 = 1e-9;
+/// Up to this many teams, each assignment's comparison side is summed
+/// team by team; beyond, from the totals less the teams taking part.
+const DIRECT: usize = 64;
 
 /// A released figure: a % and the responses it counts.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -167,6 +169,73 @@ impl Side {
     }
 }
 
+/// Raw weighted sums of parts, from which a side follows; they add and
+/// subtract, so a large side is the whole less a small one.
+#[derive(Clone, Copy, Default)]
+struct Raw {
+    n: usize,
+    w: f64,
+    wd: f64,
+    wk: f64,
+    w2: f64,
+    w2d: f64,
+    w2k: f64,
+    w2dd: f64,
+    w2dk: f64,
+    w2kk: f64,
+}
+
+impl Raw {
+    fn of(parts: impl Iterator<Item = Part>) -> Raw {
+        let mut r = Raw::default();
+        for p in parts {
+            let w2 = p.w * p.w;
+            r.n += 1;
+            r.w += p.w;
+            r.wd += p.w * p.d;
+            r.wk += p.w * p.k;
+            r.w2 += w2;
+            r.w2d += w2 * p.d;
+            r.w2k += w2 * p.k;
+            r.w2dd += w2 * p.d * p.d;
+            r.w2dk += w2 * p.d * p.k;
+            r.w2kk += w2 * p.k * p.k;
+        }
+        r
+    }
+
+    fn less(&self, o: &Raw) -> Raw {
+        Raw {
+            n: self.n - o.n,
+            w: self.w - o.w,
+            wd: self.wd - o.wd,
+            wk: self.wk - o.wk,
+            w2: self.w2 - o.w2,
+            w2d: self.w2d - o.w2d,
+            w2k: self.w2k - o.w2k,
+            w2dd: self.w2dd - o.w2dd,
+            w2dk: self.w2dk - o.w2dk,
+            w2kk: self.w2kk - o.w2kk,
+        }
+    }
+
+    /// The side these sums make: Σ (w/W)² (x − mx)(y − my) expanded.
+    fn side(&self) -> Option<Side> {
+        if self.n == 0 || self.w <= 0.0 {
+            return None;
+        }
+        let (md, mk, ww) = (self.wd / self.w, self.wk / self.w, self.w * self.w);
+        Some(Side {
+            w: self.w,
+            md,
+            mk,
+            a: ((self.w2dd - 2.0 * md * self.w2d + md * md * self.w2) / ww).max(0.0),
+            b: (self.w2dk - md * self.w2k - mk * self.w2d + md * mk * self.w2) / ww,
+            c: ((self.w2kk - 2.0 * mk * self.w2k + mk * mk * self.w2) / ww).max(0.0),
+        })
+    }
+}
+
 /// An assignment's sums: per cohort, the taking-part side and the
 /// comparison side (None when either is empty).
 struct Sums(Vec<Option<(Side, Side)>>);
@@ -237,6 +306,12 @@ fn enumerate(counts: &mut [usize], current: &mut Vec<usize>, n: usize, out: &mut
 /// with released figures before and after its start and another team to
 /// compare it with.
 pub fn estimate(units: &[Unit]) -> Option<Inference> {
+    estimate_with(units, DIRECT)
+}
+
+/// [`estimate`], summing comparison sides team by team up to `direct`
+/// teams (the tests set it to check both ways agree).
+fn estimate_with(units: &[Unit], direct: usize) -> Option<Inference> {
     let cycles = units.iter().map(|u| u.cells.len()).max().unwrap_or(0);
     // A start past the last cycle is no start within the data.
     let start_of = |u: &Unit| u.start.filter(|s| *s < cycles);
@@ -288,28 +363,52 @@ pub fn estimate(units: &[Unit]) -> Option<Inference> {
     let observed: Vec<usize> = kept.iter().map(|&i| label_of(&units[i])).collect();
     let parts: Vec<&Vec<Option<Part>>> = kept.iter().map(|&i| &all[i]).collect();
 
-    // An assignment's sums: label g takes part in cohort g; a label of a
-    // later cohort (or none) compares.
-    let sums = |labels: &[usize]| -> Sums {
+    // Per cohort, the raw sums over every team with a part in it: the
+    // comparison side of an assignment is these less the teams that take
+    // part by then, so an assignment costs its few taking-part teams, not
+    // every team.
+    let totals: Vec<Raw> = (0..windows.len())
+        .map(|g| Raw::of(parts.iter().filter_map(|p| p[g])))
+        .collect();
+    // An assignment, as the teams given a start label (the rest start
+    // never): label g takes part in cohort g; a later label, or none,
+    // compares.
+    let sums = |taking: &[(usize, usize)]| -> Sums {
         Sums(
             (0..windows.len())
                 .map(|g| {
-                    let mut taking = Vec::new();
-                    let mut compare = Vec::new();
-                    for (j, &label) in labels.iter().enumerate() {
-                        let Some(p) = parts[j][g] else { continue };
-                        if label == g {
-                            taking.push(p);
-                        } else if label == never || windows[label].start >= windows[g].end {
-                            compare.push(p);
-                        }
-                    }
-                    Some((Side::of(&taking)?, Side::of(&compare)?))
+                    let treated: Vec<Part> = taking
+                        .iter()
+                        .filter(|(_, l)| *l == g)
+                        .filter_map(|(j, _)| parts[*j][g])
+                        .collect();
+                    let treated = Side::of(&treated)?;
+                    let started = taking.iter().filter(|(_, l)| *l <= g).filter_map(|(j, _)| parts[*j][g]);
+                    let compare = if parts.len() <= direct {
+                        let out: Vec<usize> = taking.iter().filter(|(_, l)| *l <= g).map(|(j, _)| *j).collect();
+                        let rest: Vec<Part> = (0..parts.len())
+                            .filter(|j| !out.contains(j))
+                            .filter_map(|j| parts[j][g])
+                            .collect();
+                        Side::of(&rest)?
+                    } else {
+                        totals[g].less(&Raw::of(started)).side()?
+                    };
+                    Some((treated, compare))
                 })
                 .collect(),
         )
     };
-    let observed_sums = sums(&observed);
+    let sparse = |labels: &[usize]| -> Vec<(usize, usize)> {
+        labels
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| **l != never)
+            .map(|(j, l)| (j, *l))
+            .collect()
+    };
+    let observed_taking = sparse(&observed);
+    let observed_sums = sums(&observed_taking);
     let (effect, _) = observed_sums.estimate(0.0)?;
 
     let mut counts = vec![0usize; windows.len() + 1];
@@ -318,17 +417,19 @@ pub fn estimate(units: &[Unit]) -> Option<Inference> {
     }
     let total = arrangements(&counts, ENUMERATE_UP_TO);
     let enumerated = total <= ENUMERATE_UP_TO;
-    let assignments: Vec<Vec<usize>> = if enumerated {
+    let assignments: Vec<Vec<(usize, usize)>> = if enumerated {
         let mut out = Vec::new();
         enumerate(&mut counts, &mut Vec::new(), observed.len(), &mut out);
-        out
+        out.iter().map(|a| sparse(a)).collect()
     } else {
+        // The same labels on distinct teams drawn at random: the first
+        // draws take the first label, and so on.
         let mut rng = rand::rngs::StdRng::seed_from_u64(SEED);
-        let mut out = vec![observed.clone()];
-        let mut labels = observed.clone();
+        let labels: Vec<usize> = observed_taking.iter().map(|(_, l)| *l).collect();
+        let mut out = vec![observed_taking.clone()];
         while out.len() < SAMPLES {
-            labels.shuffle(&mut rng);
-            out.push(labels.clone());
+            let drawn = rand::seq::index::sample(&mut rng, observed.len(), labels.len());
+            out.push(drawn.iter().zip(&labels).map(|(j, l)| (j, *l)).collect());
         }
         out
     };
@@ -543,6 +644,36 @@ mod tests {
         // The other team's after is its one released figure: 65.
         assert!((r.effect - (21.0 - 5.0)).abs() < 1e-9, "{}", r.effect);
         assert!(series(&gap, |u| u.start.is_none())[2].is_none());
+    }
+
+    #[test]
+    fn the_comparison_side_from_totals_agrees_with_summing_each_team() {
+        let units: Vec<Unit> = (0..120)
+            .map(|i: i32| {
+                let start = match i {
+                    0..=2 => Some(3),
+                    3..=4 => Some(5),
+                    _ => None,
+                };
+                let values: Vec<Option<f64>> = (0..8)
+                    .map(|c: i32| {
+                        let lift = if start.is_some_and(|s| c >= s as i32) { 9.0 } else { 0.0 };
+                        ((i * 13 + c * 7) % 11 != 0).then(|| 40.0 + f64::from((i * 31 + c * 17) % 37) + lift)
+                    })
+                    .collect();
+                unit(start, &values)
+            })
+            .collect();
+        let (direct, totals) = (
+            estimate_with(&units, usize::MAX).unwrap(),
+            estimate_with(&units, 0).unwrap(),
+        );
+        assert!((direct.effect - totals.effect).abs() < 1e-9);
+        assert_eq!(direct.p_value, totals.p_value);
+        assert_eq!(direct.assignments, totals.assignments);
+        for (a, b) in [(direct.low, totals.low), (direct.high, totals.high)] {
+            assert!((a.unwrap() - b.unwrap()).abs() < 1e-6, "{a:?} {b:?}");
+        }
     }
 
     #[test]

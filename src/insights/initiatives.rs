@@ -18,7 +18,6 @@ use crate::db::new_id;
 use crate::error::{AppError, FieldError};
 use crate::org::service::Directory;
 use crate::privacy::plan::Group;
-use crate::pulse::service::View;
 use crate::shared::Pillar;
 
 /// An initiative as a page shows it.
@@ -338,7 +337,7 @@ pub async fn report(app: &App, actor: &Actor, id: i64) -> Result<(InitiativeView
     let groups: Vec<Group> = units.iter().map(|(g, _)| g.clone()).collect();
     let visible = crate::pulse::service::visible_groups(app, actor).await?;
     let end = row.ends_on.as_deref().and_then(|d| d.parse::<Date>().ok());
-    let history: Vec<_> = crate::pulse::service::released_history(app, actor, &visible, row.pulse_id, &groups)
+    let history: Vec<_> = crate::pulse::service::released_briefs(app, actor, &visible, row.pulse_id, &groups)
         .await?
         .into_iter()
         .filter(|(c, _)| end.is_none_or(|e| c.opens_at < second_of(e, &zone)))
@@ -346,12 +345,12 @@ pub async fn report(app: &App, actor: &Actor, id: i64) -> Result<(InitiativeView
     let cells_of = |g: usize| -> Vec<Option<Cell>> {
         history
             .iter()
-            .map(|(_, views)| match &views[g] {
-                View::Released(r) => r.pillars.get(&pillar).map(|s| Cell {
-                    value: s.value,
-                    weight: f64::from(r.responses),
-                }),
-                _ => None,
+            .map(|(_, briefs)| {
+                let b = briefs[g]?;
+                Some(Cell {
+                    value: b.pillar(pillar)?,
+                    weight: f64::from(b.responses),
+                })
             })
             .collect()
     };

@@ -85,6 +85,75 @@ pub struct GroupResult {
     pub comments: Vec<String>,
 }
 
+/// A released team group's figures in brief: its responses and the four
+/// pillars' % favourable (in [`Pillar::BELONGING`]'s order).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Brief {
+    pub responses: u32,
+    pub pillars: [Option<f64>; 4],
+}
+
+impl Brief {
+    pub fn of(r: &GroupResult) -> Brief {
+        Brief {
+            responses: r.responses,
+            pillars: Pillar::BELONGING.map(|p| r.pillars.get(&p).map(|s| s.value)),
+        }
+    }
+
+    pub fn pillar(&self, p: Pillar) -> Option<f64> {
+        Pillar::BELONGING
+            .iter()
+            .position(|b| *b == p)
+            .and_then(|i| self.pillars[i])
+    }
+}
+
+/// Briefs as stored with a cycle: `key=responses,a,v,s,i;…`, each value in
+/// Rust's shortest form that reads back the same, empty where absent.
+pub fn write_briefs<'a>(briefs: impl Iterator<Item = (String, &'a GroupResult)>) -> String {
+    let entries: Vec<String> = briefs
+        .map(|(key, r)| {
+            let b = Brief::of(r);
+            let values: Vec<String> = b
+                .pillars
+                .iter()
+                .map(|v| v.map(|v| v.to_string()).unwrap_or_default())
+                .collect();
+            format!("{key}={},{}", b.responses, values.join(","))
+        })
+        .collect();
+    entries.join(";")
+}
+
+/// The briefs of `wanted` keys in a stored text; an entry that does not
+/// read is corrupt data (an error).
+pub fn read_briefs(
+    text: &str,
+    wanted: &std::collections::HashMap<String, usize>,
+) -> Result<Vec<Option<Brief>>, String> {
+    let mut out = vec![None; wanted.values().max().map_or(0, |m| m + 1)];
+    for entry in text.split(';').filter(|e| !e.is_empty()) {
+        let (key, values) = entry.split_once('=').ok_or_else(|| format!("no key in {entry:?}"))?;
+        let Some(&at) = wanted.get(key) else { continue };
+        let mut parts = values.split(',');
+        let responses = parts
+            .next()
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| format!("no responses in {entry:?}"))?;
+        let mut pillars = [None; 4];
+        for slot in &mut pillars {
+            *slot = match parts.next() {
+                Some("") => None,
+                Some(v) => Some(v.parse::<f64>().map_err(|e| format!("{entry:?}: {e}"))?),
+                None => return Err(format!("too few values in {entry:?}")),
+            };
+        }
+        out[at] = Some(Brief { responses, pillars });
+    }
+    Ok(out)
+}
+
 /// Computes a group's result from its responses; `with_comments` when the
 /// plan releases comments for it.
 pub fn compute(questions: &[Question], responses: &[&StoredResponse], with_comments: bool) -> GroupResult {

@@ -510,6 +510,7 @@ pub async fn close(app: &App, org_id: i64, cycle_id: i64) -> Result<Plan, AppErr
         store::insert_kept(&mut tx, org_id, cycle_id, &kept).await?;
     }
     super::sealed::destroy(&mut tx, org_id, cycle_id).await?;
+    store::record_turnout(&mut tx, org_id, cycle_id).await?;
     let now = app.now();
     let plan_json = serde_json::to_string(&plan).map_err(AppError::internal)?;
     store::mark_closed(&mut tx, org_id, cycle_id, now.as_second(), &plan_json).await?;
@@ -561,12 +562,18 @@ async fn write_results(
             }
         }
     }
+    let mut teams = Vec::new();
     for group in &plan.published {
         let comments = *group == Group::Org && plan.comments == plan::Comments::Released;
         let result = results::compute(questions, &of_group[group], comments);
         let json = serde_json::to_string(&result).map_err(AppError::internal)?;
         store::insert_result(conn, cycle.org_id, cycle.id, &group.key(), &json).await?;
+        if matches!(group, Group::Team(_) | Group::TeamOnly(_)) {
+            teams.push((group.key(), result));
+        }
     }
+    let brief = results::write_briefs(teams.iter().map(|(k, r)| (k.clone(), r)));
+    store::set_pillars(conn, cycle.org_id, cycle.id, &brief).await?;
     Ok(())
 }
 
@@ -795,29 +802,6 @@ async fn released(conn: &mut sqlx::AnyConnection, cycle: &Cycle, groups: &[Group
         .collect()
 }
 
-/// What every closed cycle of a pulse released of `groups`, oldest cycle
-/// first, each as [`view`] shows it: the one reader for analyses derived
-/// from released figures (PRIVACY.md rule 21). Each group must be one the
-/// person may see.
-pub async fn released_history(
-    app: &App,
-    actor: &Actor,
-    visible: &Visible,
-    pulse_id: i64,
-    groups: &[Group],
-) -> Result<Vec<(Cycle, Vec<View>)>, AppError> {
-    for g in groups {
-        visible.require(g)?;
-    }
-    let mut conn = app.db.acquire().await?;
-    let mut out = Vec::new();
-    for cycle in store::earlier_cycles(&mut conn, actor.org_id, pulse_id, i64::MAX).await? {
-        let views = released(&mut conn, &cycle, groups).await?;
-        out.push((cycle, views));
-    }
-    Ok(out)
-}
-
 /// A closed cycle as a summary shows it: what [`view`] would show of each
 /// group, and each group's participation as rule 11 allows.
 pub struct Summary {
@@ -893,17 +877,56 @@ pub async fn summaries(
     Ok((out, more))
 }
 
+/// What every closed cycle of a pulse released of `groups` (teams), oldest
+/// cycle first: each group's brief (responses and pillars) where the plan
+/// published it, read from the brief stored at close, or from the stored
+/// results for a cycle closed before briefs. Each group must be one the
+/// person may see: what [`view`] would show, in brief.
+pub async fn released_briefs(
+    app: &App,
+    actor: &Actor,
+    visible: &Visible,
+    pulse_id: i64,
+    groups: &[Group],
+) -> Result<Vec<(Cycle, Vec<Option<results::Brief>>)>, AppError> {
+    for g in groups {
+        visible.require(g)?;
+    }
+    let wanted: HashMap<String, usize> = groups.iter().enumerate().map(|(i, g)| (g.key(), i)).collect();
+    let mut conn = app.db.acquire().await?;
+    let briefs = store::pillar_briefs(&mut conn, actor.org_id, pulse_id).await?;
+    let mut out = Vec::new();
+    for cycle in store::earlier_cycles(&mut conn, actor.org_id, pulse_id, i64::MAX).await? {
+        let row = match briefs.get(&cycle.id).cloned().flatten() {
+            Some(text) => {
+                let mut row = results::read_briefs(&text, &wanted).map_err(|e| {
+                    AppError::internal(format!("cycle {}: the stored brief does not read: {e}", cycle.id))
+                })?;
+                row.resize(groups.len(), None);
+                row
+            }
+            None => released(&mut conn, &cycle, groups)
+                .await?
+                .iter()
+                .map(|v| match v {
+                    View::Released(r) => Some(results::Brief::of(r)),
+                    _ => None,
+                })
+                .collect(),
+        };
+        out.push((cycle, row));
+    }
+    Ok(out)
+}
+
 /// How many people a cycle asked in each team (its roster's snapshot):
 /// what the org chart of that day says, nothing about answers.
 pub async fn asked_per_team(app: &App, actor: &Actor, cycle_id: i64) -> Result<HashMap<i64, u32>, AppError> {
-    let roster = store::roster(&mut *app.db.acquire().await?, actor.org_id, cycle_id).await?;
-    let mut sizes = HashMap::new();
-    for (team, _, _) in roster {
-        if let Some(team) = team {
-            *sizes.entry(team).or_insert(0) += 1;
-        }
-    }
-    Ok(sizes)
+    let counts = store::answered_per_team(&mut *app.db.acquire().await?, actor.org_id, cycle_id).await?;
+    Ok(counts
+        .into_iter()
+        .filter_map(|(team, people, _)| Some((team?, people)))
+        .collect())
 }
 
 /// The organization's pulses that have a closed cycle: (id, title).

@@ -358,6 +358,16 @@ async fn the_impact_report_reads_released_figures_only(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(before, after);
+    // The brief each cycle stored at close says what its stored results
+    // say: without the briefs, the report reads the same from the results.
+    sqlx::query("UPDATE cycles SET pillars = NULL")
+        .execute(&mut *app.state.db.acquire().await.unwrap())
+        .await
+        .unwrap();
+    let (_, from_results) = belong::insights::initiatives::report(&app.state, &hr, id)
+        .await
+        .unwrap();
+    assert_eq!(before, from_results);
     app.run_jobs().await;
 }
 

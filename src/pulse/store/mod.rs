@@ -404,31 +404,56 @@ pub async fn results(
         .collect()
 }
 
+/// Counts a closing cycle's turnout per team of its roster, once.
+pub async fn record_turnout(conn: &mut AnyConnection, org_id: i64, cycle_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO cycle_turnout (org_id, cycle_id, team_id, people, answered)
+         SELECT r.org_id, r.cycle_id, r.team_id, COUNT(*), CAST(COALESCE(SUM(x.answered), 0) AS BIGINT) FROM cycle_roster r
+         JOIN participation x ON x.org_id = r.org_id AND x.cycle_id = r.cycle_id AND x.person_id = r.person_id
+         WHERE r.org_id = $1 AND r.cycle_id = $2 GROUP BY r.org_id, r.cycle_id, r.team_id",
+    )
+    .bind(org_id)
+    .bind(cycle_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Per team of a cycle's roster snapshot: (team, people asked, people who
-/// answered), counted in the database.
+/// answered): as counted at close, or counted now for a cycle closed
+/// before counts were kept (or still open).
 pub async fn answered_per_team(
     conn: &mut AnyConnection,
     org_id: i64,
     cycle_id: i64,
 ) -> Result<Vec<(Option<i64>, u32, u32)>, sqlx::Error> {
-    sqlx::query(
-        "SELECT r.team_id, COUNT(*) AS people, CAST(COALESCE(SUM(x.answered), 0) AS BIGINT) AS answered FROM cycle_roster r
-         JOIN participation x ON x.org_id = r.org_id AND x.cycle_id = r.cycle_id AND x.person_id = r.person_id
-         WHERE r.org_id = $1 AND r.cycle_id = $2 GROUP BY r.team_id",
-    )
-    .bind(org_id)
-    .bind(cycle_id)
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(|r| {
-        let count = |name: &str| -> Result<u32, sqlx::Error> {
-            let n: i64 = r.try_get(name)?;
-            Ok(u32::try_from(n).unwrap_or(u32::MAX))
-        };
-        Ok((r.try_get("team_id")?, count("people")?, count("answered")?))
-    })
-    .collect()
+    let kept = sqlx::query("SELECT team_id, people, answered FROM cycle_turnout WHERE org_id = $1 AND cycle_id = $2")
+        .bind(org_id)
+        .bind(cycle_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let rows = if kept.is_empty() {
+        sqlx::query(
+            "SELECT r.team_id, COUNT(*) AS people, CAST(COALESCE(SUM(x.answered), 0) AS BIGINT) AS answered FROM cycle_roster r
+             JOIN participation x ON x.org_id = r.org_id AND x.cycle_id = r.cycle_id AND x.person_id = r.person_id
+             WHERE r.org_id = $1 AND r.cycle_id = $2 GROUP BY r.team_id",
+        )
+        .bind(org_id)
+        .bind(cycle_id)
+        .fetch_all(conn)
+        .await?
+    } else {
+        kept
+    };
+    rows.iter()
+        .map(|r| {
+            let count = |name: &str| -> Result<u32, sqlx::Error> {
+                let n: i64 = r.try_get(name)?;
+                Ok(u32::try_from(n).unwrap_or(u32::MAX))
+            };
+            Ok((r.try_get("team_id")?, count("people")?, count("answered")?))
+        })
+        .collect()
 }
 
 pub async fn result(
@@ -882,6 +907,34 @@ pub async fn lock_cycle(
             .await?;
     }
     Ok(())
+}
+
+/// Writes a closing cycle's released team figures in brief.
+pub async fn set_pillars(conn: &mut AnyConnection, org_id: i64, cycle_id: i64, brief: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE cycles SET pillars = $1 WHERE org_id = $2 AND id = $3")
+        .bind(brief)
+        .bind(org_id)
+        .bind(cycle_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The closed cycles of a pulse with their brief, oldest first (None for a
+/// cycle closed before briefs were written).
+pub async fn pillar_briefs(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    pulse_id: i64,
+) -> Result<std::collections::HashMap<i64, Option<String>>, sqlx::Error> {
+    sqlx::query("SELECT id, pillars FROM cycles WHERE org_id = $1 AND pulse_id = $2 AND closed_at IS NOT NULL")
+        .bind(org_id)
+        .bind(pulse_id)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("pillars")?)))
+        .collect()
 }
 
 pub async fn insert_result(
