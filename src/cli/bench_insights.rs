@@ -1,6 +1,7 @@
 //! The insights part of `belong bench results`: on the bench's history,
 //! actions on the latest cycles with an update each, an initiative over
-//! six teams that started two thirds of the way through, and a signed-in
+//! six teams that started two thirds of the way through (on a pillar the
+//! history asks), and a signed-in
 //! employee to read "You said, we did".
 
 use crate::app::App;
@@ -26,6 +27,7 @@ pub(super) async fn prepare(
     pulse: i64,
     cycles: &[(i64, i64)],
     persons: &[(i64, Option<i64>)],
+    pillar: Pillar,
 ) -> anyhow::Result<Prepared> {
     let actor = Actor {
         org_id,
@@ -76,7 +78,7 @@ pub(super) async fn prepare(
         name: "Weekly huddles".into(),
         description: String::new(),
         practice: "huddles".into(),
-        pillar: Pillar::Integration,
+        pillar,
         pulse_id: pulse,
         starts_on: jiff::Timestamp::from_second(start)?
             .to_zoned(jiff::tz::TimeZone::UTC)

@@ -35,6 +35,8 @@ pub const SEED: u64 = 14;
 pub const ALPHA: f64 = 0.1;
 /// The farthest an effect on a 0–100 scale's difference can lie.
 const SPAN: f64 = 200.0;
+/// Halvings of the search for each end of the interval: 200 / 2⁴⁰ points.
+const BISECTIONS: usize = 40;
 /// Variances at most this are zero (a cohort of one team, say).
 const TINY: f64 = 1e-9;
 /// Up to this many teams, each assignment's comparison side is summed
@@ -434,15 +436,35 @@ fn estimate_with(units: &[Unit], direct: usize) -> Option<Inference> {
         out
     };
     let null: Vec<Sums> = assignments.iter().map(|a| sums(a)).collect();
-    let p_at = |tau: f64| -> f64 {
+    // Ties count as extreme, through rounding too.
+    let bar_at = |tau: f64| {
         let t = observed_sums.statistic(tau).abs();
-        // Ties count as extreme, through rounding too.
-        let bar = if t.is_finite() { t - t * 1e-9 - 1e-12 } else { t };
-        let extreme = null.iter().filter(|s| s.statistic(tau).abs() >= bar).count();
-        extreme as f64 / null.len() as f64
+        if t.is_finite() { t - t * 1e-9 - 1e-12 } else { t }
     };
-    let p_value = p_at(0.0);
-    let accepted = |tau: f64| p_at(tau) >= ALPHA;
+    let p_value = {
+        let bar = bar_at(0.0);
+        null.iter().filter(|s| s.statistic(0.0).abs() >= bar).count() as f64 / null.len() as f64
+    };
+    // Whether p(τ) ≥ α, counting only as far as the answer is known: the
+    // fewest extreme assignments that make p ≥ α, met or out of reach.
+    let need = (0..=null.len())
+        .find(|m| *m as f64 / null.len() as f64 >= ALPHA)
+        .unwrap_or(null.len());
+    let accepted = |tau: f64| -> bool {
+        let bar = bar_at(tau);
+        let mut extreme = 0;
+        for (seen, s) in null.iter().enumerate() {
+            if s.statistic(tau).abs() >= bar {
+                extreme += 1;
+                if extreme >= need {
+                    return true;
+                }
+            } else if extreme + (null.len() - seen - 1) < need {
+                return false;
+            }
+        }
+        extreme >= need
+    };
     // From the estimate (never rejected) outward, to the last effect not
     // rejected; None when even the farthest is not.
     let bound = |far: f64| -> Option<f64> {
@@ -450,7 +472,7 @@ fn estimate_with(units: &[Unit], direct: usize) -> Option<Inference> {
             return None;
         }
         let (mut inside, mut outside) = (effect, far);
-        for _ in 0..60 {
+        for _ in 0..BISECTIONS {
             let mid = (inside + outside) / 2.0;
             if accepted(mid) {
                 inside = mid;

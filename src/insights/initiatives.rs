@@ -298,12 +298,12 @@ fn second_of(day: Date, zone: &jiff::tz::TimeZone) -> i64 {
 pub async fn report(app: &App, actor: &Actor, id: i64) -> Result<(InitiativeView, Report), AppError> {
     actor.require(Permission::ManageSurveys)?;
     let mut conn = app.db.acquire().await?;
-    let dir = Directory::load(&mut conn, actor.org_id).await?;
     let row = store::initiatives(&mut conn, actor.org_id)
         .await?
         .into_iter()
         .find(|r| r.id == id)
         .ok_or(AppError::NotFound)?;
+    let dir = Directory::with_people(&mut conn, actor.org_id, &[row.proposer_id]).await?;
     let (_, zone) = crate::org::service::time_zone(&mut conn, actor.org_id).await?;
     drop(conn);
     let pillar = Pillar::parse(&row.pillar).unwrap_or(Pillar::Integration);

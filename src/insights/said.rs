@@ -67,7 +67,7 @@ fn participation_words(p: &Participation, k: u32) -> String {
 /// The page for the actor, `skip` cycles in (a multiple of [`PER_PAGE`]).
 pub async fn page(app: &App, actor: &Actor, skip: usize) -> Result<SaidPage, AppError> {
     let mut conn = app.db.acquire().await?;
-    let dir = Directory::load(&mut conn, actor.org_id).await?;
+    let dir = Directory::with_people(&mut conn, actor.org_id, &[actor.person_id]).await?;
     let (_, zone) = crate::org::service::time_zone(&mut conn, actor.org_id).await?;
     let latest = store::latest_updates(&mut conn, actor.org_id).await?;
     drop(conn);

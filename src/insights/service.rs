@@ -217,9 +217,15 @@ pub async fn list(app: &App, actor: &Actor) -> Result<Vec<ActionView>, AppError>
 /// answers, soonest due first.
 pub async fn readable(app: &App, actor: &Actor) -> Result<Vec<(Option<i64>, ActionView)>, AppError> {
     let mut conn = app.db.acquire().await?;
-    let dir = Directory::load(&mut conn, actor.org_id).await?;
-    let (today, _) = today(&mut conn, app, actor.org_id).await?;
     let rows = store::actions(&mut conn, actor.org_id).await?;
+    // The teams, and only the people these actions name.
+    let named: Vec<i64> = rows
+        .iter()
+        .flat_map(|a| [a.owner_id, a.creator_id])
+        .chain([actor.person_id])
+        .collect();
+    let dir = Directory::with_people(&mut conn, actor.org_id, &named).await?;
+    let (today, _) = today(&mut conn, app, actor.org_id).await?;
     Ok(rows
         .iter()
         .filter(|a| may_read(&dir, actor, a))

@@ -32,6 +32,22 @@ impl Directory {
         })
     }
 
+    /// The teams, and of the people only those among `ids`: for a page
+    /// that names a few people of a large organization.
+    pub async fn with_people(
+        conn: &mut sqlx::AnyConnection,
+        org_id: i64,
+        ids: &[i64],
+    ) -> Result<Directory, sqlx::Error> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(Directory {
+            teams: store::list_teams(conn, org_id).await?,
+            people: store::people_among(conn, org_id, &ids).await?,
+        })
+    }
+
     pub fn team(&self, id: i64) -> Option<&Team> {
         self.teams.iter().find(|t| t.id == id)
     }

@@ -192,6 +192,25 @@ pub async fn list_people(conn: &mut AnyConnection, org_id: i64) -> Result<Vec<Pe
     .collect()
 }
 
+/// The people of the organization among `ids` (ids are numbers, written
+/// into the statement as such).
+pub async fn people_among(conn: &mut AnyConnection, org_id: i64, ids: &[i64]) -> Result<Vec<Person>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    sqlx::query(&format!(
+        "SELECT {PERSON_COLUMNS} FROM people WHERE org_id = $1 AND id IN ({})",
+        list.join(",")
+    ))
+    .bind(org_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(person_from_row)
+    .collect()
+}
+
 pub async fn get_person(db: &Db, org_id: i64, id: i64) -> Result<Option<Person>, sqlx::Error> {
     sqlx::query(&format!(
         "SELECT {PERSON_COLUMNS} FROM people WHERE org_id = $1 AND id = $2"

@@ -833,28 +833,48 @@ pub async fn summaries(
     let more = cycles.len() > skip + take;
     let mut conn = app.db.acquire().await?;
     let dir = crate::org::service::team_tree(&mut conn, actor.org_id).await?;
+    // Each group as the set of teams it is (None: everyone).
+    let team_sets: Vec<Option<Vec<i64>>> = groups
+        .iter()
+        .map(|g| match g {
+            Group::Team(root) => Some(
+                dir.teams
+                    .iter()
+                    .filter(|t| dir.team_within(t.id, *root))
+                    .map(|t| t.id)
+                    .collect(),
+            ),
+            Group::TeamOnly(own) => Some(vec![*own]),
+            Group::Org => None,
+            // Nobody's roster entry says a self-reported answer.
+            Group::Segment { .. } => Some(Vec::new()),
+        })
+        .collect();
     let mut out = Vec::new();
     for cycle in cycles.into_iter().skip(skip).take(take) {
         let views = released(&mut conn, &cycle, groups).await?;
-        let counts = store::answered_per_team(&mut conn, actor.org_id, cycle.id).await?;
-        let participation = groups
+        let counts = match store::turnout_of(&mut conn, actor.org_id, cycle.id, &team_sets).await? {
+            Some(counts) => counts,
+            // Closed before turnout was kept: counted from the roster.
+            None => {
+                let per_team = store::answered_per_team(&mut conn, actor.org_id, cycle.id).await?;
+                team_sets
+                    .iter()
+                    .map(|set| {
+                        per_team
+                            .iter()
+                            .filter(|(team, _, _)| match set {
+                                None => true,
+                                Some(set) => team.is_some_and(|t| set.contains(&t)),
+                            })
+                            .fold((0, 0), |(p, a), (_, n, done)| (p + n, a + done))
+                    })
+                    .collect()
+            }
+        };
+        let participation = counts
             .iter()
-            .map(|g| {
-                let (mut people, mut answered) = (0, 0);
-                for (team, n, done) in &counts {
-                    let inside = match g {
-                        Group::Org => true,
-                        Group::Team(root) => team.is_some_and(|t| dir.team_within(t, *root)),
-                        Group::TeamOnly(own) => *team == Some(*own),
-                        _ => false,
-                    };
-                    if inside {
-                        people += n;
-                        answered += done;
-                    }
-                }
-                crate::privacy::rules::participation(people, answered, cycle.k)
-            })
+            .map(|(people, answered)| crate::privacy::rules::participation(*people, *answered, cycle.k))
             .collect();
         out.push(Summary {
             cycle,

@@ -122,7 +122,7 @@ def main():
         if p_at(far) >= ALPHA:
             return None
         inside, outside = effect, far
-        for _ in range(60):
+        for _ in range(40):
             mid = (inside + outside) / 2
             if p_at(mid) >= ALPHA:
                 inside = mid

@@ -404,6 +404,52 @@ pub async fn results(
         .collect()
 }
 
+/// A closed cycle's turnout summed over each of `groups`, each a set of
+/// teams (None: everyone): (people asked, people who answered) per group,
+/// from the counts kept at close; None when the cycle has none kept.
+pub async fn turnout_of(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    cycle_id: i64,
+    groups: &[Option<Vec<i64>>],
+) -> Result<Option<Vec<(u32, u32)>>, sqlx::Error> {
+    let mut columns = vec!["COUNT(*) AS n".to_owned()];
+    for (i, teams) in groups.iter().enumerate() {
+        let when = match teams {
+            None => "1 = 1".to_owned(),
+            Some(t) if t.is_empty() => "1 = 0".to_owned(),
+            // Team ids are numbers, written into the statement as such.
+            Some(t) => format!(
+                "team_id IN ({})",
+                t.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+            ),
+        };
+        for (column, name) in [("people", "p"), ("answered", "a")] {
+            columns.push(format!(
+                "CAST(COALESCE(SUM(CASE WHEN {when} THEN {column} ELSE 0 END), 0) AS BIGINT) AS {name}{i}"
+            ));
+        }
+    }
+    let row = sqlx::query(&format!(
+        "SELECT {} FROM cycle_turnout WHERE org_id = $1 AND cycle_id = $2",
+        columns.join(", ")
+    ))
+    .bind(org_id)
+    .bind(cycle_id)
+    .fetch_one(conn)
+    .await?;
+    if row.try_get::<i64, _>("n")? == 0 {
+        return Ok(None);
+    }
+    let count = |name: String| -> Result<u32, sqlx::Error> {
+        Ok(u32::try_from(row.try_get::<i64, _>(name.as_str())?).unwrap_or(u32::MAX))
+    };
+    (0..groups.len())
+        .map(|i| Ok((count(format!("p{i}"))?, count(format!("a{i}"))?)))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
 /// Counts a closing cycle's turnout per team of its roster, once.
 pub async fn record_turnout(conn: &mut AnyConnection, org_id: i64, cycle_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
