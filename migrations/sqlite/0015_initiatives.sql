@@ -51,3 +51,8 @@ CREATE INDEX cycle_turnout_by_cycle ON cycle_turnout (org_id, cycle_id);
 -- pillars' % favourable. The same figures as the stored results, read
 -- at once by analyses over many teams and cycles.
 ALTER TABLE cycles ADD COLUMN pillars TEXT;
+
+-- A recipient may link a feedback thread to the action that answers it;
+-- the sender sees the action and its status through their code. Nothing
+-- about the sender.
+ALTER TABLE feedback_threads ADD COLUMN action_id INTEGER;

@@ -233,6 +233,24 @@ pub async fn readable(app: &App, actor: &Actor) -> Result<Vec<(Option<i64>, Acti
         .collect())
 }
 
+/// An action as a feedback thread linked to it shows it (to its sender
+/// too, who is anonymous: its title and status only).
+#[derive(Clone, Debug)]
+pub struct Linked {
+    pub id: i64,
+    pub title: String,
+    pub status: Status,
+}
+
+/// The action `id` of the organization, on the caller's connection.
+pub async fn linked(conn: &mut sqlx::AnyConnection, org_id: i64, id: i64) -> Result<Option<Linked>, AppError> {
+    Ok(store::action_by_id(conn, org_id, id).await?.map(|a| Linked {
+        id: a.id,
+        title: a.title,
+        status: Status::parse(&a.status).unwrap_or(Status::Planned),
+    }))
+}
+
 /// One action and its updates, if the actor may read it.
 pub async fn detail(app: &App, actor: &Actor, id: i64) -> Result<(ActionView, Vec<UpdateView>), AppError> {
     let mut conn = app.db.acquire().await?;

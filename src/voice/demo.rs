@@ -105,6 +105,7 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
             closing_note: None,
             abusive: false,
             hidden_day: None,
+            action_id: None,
         };
         store::insert_thread(
             &mut tx,

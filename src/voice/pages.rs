@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/voice/inbox/{id}/reply", post(reply_in_inbox))
         .route("/voice/inbox/{id}/status", post(set_status))
         .route("/voice/inbox/{id}/assign", post(assign))
+        .route("/voice/inbox/{id}/action", post(link_action))
         .route("/voice/inbox/{id}/abusive", post(mark_abusive))
         .route("/voice/inbox/{id}/unhide", post(unhide))
 }
@@ -141,6 +142,7 @@ const INBOX_LABELS: Labels = Labels(&[
     ("status", "Status"),
     ("note", "Closing note"),
     ("assignee", "Who follows it up"),
+    ("action", "The action that answers it"),
 ]);
 
 #[derive(Template)]
@@ -394,6 +396,8 @@ struct InboxThreadPage {
     layout: Layout,
     thread: ThreadView,
     assignable: Vec<(i64, String)>,
+    /// The actions the recipient reads, to link the thread to: (id, title).
+    actions: Vec<(i64, String)>,
     statuses: [Status; 4],
     resolved: Status,
     body: String,
@@ -412,6 +416,11 @@ async fn inbox_thread_page(
     let status = refused.as_ref().map_or(StatusCode::OK, |m| m.status);
     let errors = refused.map_or_else(FormErrors::default, |m| FormErrors::of(&m, INBOX_LABELS));
     let (thread, assignable) = service::thread_for_recipient(app, &me.actor, id).await?;
+    let actions = crate::insights::service::list(app, &me.actor)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.title))
+        .collect();
     let note = if note.is_empty() {
         thread.closing_note.clone().unwrap_or_default()
     } else {
@@ -423,6 +432,7 @@ async fn inbox_thread_page(
             layout,
             thread,
             assignable,
+            actions,
             statuses: Status::ALL,
             resolved: Status::Resolved,
             body,
@@ -512,6 +522,31 @@ async fn assign(
     Form(form): Form<AssignForm>,
 ) -> Result<Response, AppError> {
     apply(app, me, layout, &id, Change::Assign(form.assignee), Default::default()).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LinkForm {
+    action: String,
+}
+
+/// Links the thread to the action that answers it (or unlinks it).
+async fn link_action(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Path(id): Path<String>,
+    Form(form): Form<LinkForm>,
+) -> Result<Response, AppError> {
+    apply(
+        app,
+        me,
+        layout,
+        &id,
+        Change::LinkAction(form.action),
+        Default::default(),
+    )
+    .await
 }
 
 /// An owner's undo of "hide as abusive", within 30 days.

@@ -210,12 +210,19 @@ pub struct ThreadView {
     /// The last day an owner may undo hiding it, when hidden.
     pub undo_until: Option<String>,
     pub messages: Vec<MessageView>,
+    /// The action a recipient linked it to, with its status.
+    pub action: Option<crate::insights::service::Linked>,
 }
 
 impl ThreadView {
     /// Whether the sender may still write: not once resolved or hidden.
     pub fn open(&self) -> bool {
         self.status != Status::Resolved && !self.abusive
+    }
+
+    /// Whether it is linked to the action `id`.
+    pub fn linked_to(&self, id: &i64) -> bool {
+        self.action.as_ref().is_some_and(|a| a.id == *id)
     }
 }
 
@@ -239,7 +246,12 @@ async fn view_of(
             waiting: !m.delivered,
         })
         .collect();
+    let action = match thread.action_id {
+        Some(id) => crate::insights::service::linked(conn, thread.org_id, id).await?,
+        None => None,
+    };
     Ok(ThreadView {
+        action,
         id: thread.id,
         recipients: group_label(dir, thread.team_id),
         pillar: thread.pillar.clone(),
@@ -317,6 +329,7 @@ pub async fn open_by_code(app: &App, code: &FeedbackCode) -> Result<ThreadView, 
                 abusive: false,
                 undo_until: None,
                 messages: Vec::new(),
+                action: None,
             };
             (dir, view)
         }
@@ -573,8 +586,13 @@ async fn readable(conn: &mut sqlx::AnyConnection, dir: &Directory, actor: &Actor
 /// A change a recipient makes to a thread.
 pub enum Change {
     Reply(String),
-    Status { status: String, note: String },
+    Status {
+        status: String,
+        note: String,
+    },
     Assign(String),
+    /// An action's id, or empty to unlink.
+    LinkAction(String),
     MarkAbusive,
 }
 
@@ -634,6 +652,25 @@ pub async fn unhide(app: &App, actor: &Actor, id: i64) -> Result<(), AppError> {
 
 /// Applies a recipient's change, in one transaction, and audits it.
 pub async fn change(app: &App, actor: &Actor, id: i64, change: Change) -> Result<(), AppError> {
+    // An action to link must be one the recipient reads (checked before
+    // the transaction, which holds the connection).
+    let linking = match &change {
+        Change::LinkAction(raw) => match raw.trim() {
+            "" => Some(None),
+            raw => {
+                let refused = || AppError::invalid("action", "choose one of the actions you can see");
+                let action = raw.parse::<i64>().map_err(|_| refused())?;
+                crate::insights::service::detail(app, actor, action)
+                    .await
+                    .map_err(|e| match e {
+                        AppError::NotFound => refused(),
+                        other => other,
+                    })?;
+                Some(Some(action))
+            }
+        },
+        _ => None,
+    };
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
     let (day, _) = today(app, &mut *app.db.acquire().await?, actor.org_id).await?;
     let mut tx = app.db.begin_rule(actor.org_id).await?;
@@ -694,6 +731,10 @@ pub async fn change(app: &App, actor: &Actor, id: i64, change: Change) -> Result
             };
             store::set_assignee(&mut tx, &thread, assignee).await?;
             "feedback.assign"
+        }
+        Change::LinkAction(_) => {
+            store::set_action(&mut tx, &thread, linking.flatten()).await?;
+            "feedback.link"
         }
         Change::MarkAbusive => {
             store::mark_abusive(&mut tx, &thread, &day).await?;

@@ -21,6 +21,8 @@ pub struct Thread {
     /// The day it was hidden as abusive (none for threads hidden before
     /// the day was kept).
     pub hidden_day: Option<String>,
+    /// The action a recipient linked it to.
+    pub action_id: Option<i64>,
 }
 
 #[derive(Clone, Debug)]
@@ -33,7 +35,7 @@ pub struct Message {
 }
 
 const THREAD_COLUMNS: &str = "id, org_id, team_id, pillar, topic, status, assignee_id, opened_day, delivered_day,
-                              first_reply_day, closing_note, abusive, hidden_day";
+                              first_reply_day, closing_note, abusive, hidden_day, action_id";
 
 fn thread_from_row(r: &AnyRow) -> Result<Thread, sqlx::Error> {
     Ok(Thread {
@@ -55,6 +57,7 @@ fn thread_from_row(r: &AnyRow) -> Result<Thread, sqlx::Error> {
         closing_note: r.try_get("closing_note")?,
         abusive: r.try_get::<i64, _>("abusive")? != 0,
         hidden_day: r.try_get("hidden_day")?,
+        action_id: r.try_get("action_id")?,
     })
 }
 
@@ -271,6 +274,16 @@ pub async fn set_status(
 pub async fn set_assignee(conn: &mut AnyConnection, thread: &Thread, assignee: Option<i64>) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE feedback_threads SET assignee_id = $1 WHERE org_id = $2 AND id = $3")
         .bind(assignee)
+        .bind(thread.org_id)
+        .bind(thread.id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_action(conn: &mut AnyConnection, thread: &Thread, action: Option<i64>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE feedback_threads SET action_id = $1 WHERE org_id = $2 AND id = $3")
+        .bind(action)
         .bind(thread.org_id)
         .bind(thread.id)
         .execute(conn)

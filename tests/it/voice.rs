@@ -12,6 +12,7 @@ both_databases!(
     small_teams_pass_messages_up_and_bad_input_stores_nothing,
     recipients_see_only_their_threads_and_abuse_is_hidden,
     a_higher_k_raises_the_size_a_team_needs_to_receive,
+    a_thread_linked_to_an_action_shows_its_sender_what_is_done,
 );
 
 /// [`TestApp::org_with`], and an owner ("Olga Owner", olga@bars.example).
@@ -810,4 +811,106 @@ async fn verbose_logs_hold_no_code_no_words_and_no_sender() {
     ] {
         assert!(!log.contains(secret), "{secret} is in the log");
     }
+}
+
+/// A recipient links a thread to the action that answers it; the sender,
+/// with nothing but their code, sees the action's title and status.
+async fn a_thread_linked_to_an_action_shows_its_sender_what_is_done(app: TestApp) {
+    let o = org_with(&app, &[6, 6], false).await;
+    let sender = app.signed_in(&o.people[0][4].2).await;
+    sender.get("/voice").await;
+    let team0 = o.teams[0].to_string();
+    let code = code_on(
+        &sender
+            .post(
+                "/voice",
+                &[("team", team0.as_str()), ("body", "Our stand-ups run long.")],
+            )
+            .await
+            .body,
+    );
+    next_digest(&app).await;
+    let thread: i64 = sqlx::query("SELECT id FROM feedback_threads")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let due = app
+        .state
+        .now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .saturating_add(jiff::Span::new().days(20))
+        .to_string();
+    let plan = |title: &'static str, team: String| {
+        vec![
+            ("title", title.to_owned()),
+            ("group", team),
+            ("owner", o.people[0][1].0.to_string()),
+            ("due_date", due.clone()),
+            ("visibility", "group".to_owned()),
+        ]
+    };
+    let manager = app.signed_in(&o.people[0][0].2).await;
+    manager.get("/actions/new").await;
+    let fields = plan("Stand-ups of 15 minutes, timed", team0.clone());
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    manager
+        .submit("/actions", &refs)
+        .await
+        .assert(200, "The action is planned.");
+    let action = sqlx::query("SELECT id FROM actions")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+        .try_get::<i64, _>(0)
+        .unwrap()
+        .to_string();
+    // Another team's action, which this manager cannot read, is refused.
+    let other_manager = app.signed_in(&o.people[1][0].2).await;
+    other_manager.get("/actions/new").await;
+    let fields = plan("Theirs", o.teams[1].to_string());
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    other_manager
+        .submit("/actions", &refs)
+        .await
+        .assert(200, "The action is planned.");
+    let theirs = sqlx::query("SELECT id FROM actions WHERE title = 'Theirs'")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap()
+        .try_get::<i64, _>(0)
+        .unwrap()
+        .to_string();
+    let link = format!("/voice/inbox/{thread}/action");
+    manager
+        .get(&format!("/voice/inbox/{thread}"))
+        .await
+        .assert(200, "The action that answers it");
+    for wrong in [theirs.as_str(), "12345", "soon"] {
+        manager.post(&link, &[("action", wrong)]).await.assert(
+            422,
+            "The action that answers it</a>: choose one of the actions you can see",
+        );
+    }
+    manager
+        .submit(&link, &[("action", action.as_str())])
+        .await
+        .assert(200, "Linked to <a href=\"/actions/");
+    // The sender, by code alone, sees what is being done.
+    let anonymous = app.browser();
+    anonymous.get("/voice").await;
+    let seen = anonymous.post("/voice/thread", &[("code", code.as_str())]).await;
+    seen.assert(200, "What is being done")
+        .assert(200, "Stand-ups of 15 minutes, timed")
+        .assert(200, "Planned");
+    // Unlinked, it is gone from the sender's view.
+    manager
+        .submit(&link, &[("action", "")])
+        .await
+        .assert(200, "Link it to an action");
+    let seen = anonymous.post("/voice/thread", &[("code", code.as_str())]).await;
+    assert!(!seen.body.contains("What is being done"));
+    app.run_jobs().await;
 }
