@@ -307,7 +307,8 @@ pub async fn report(app: &App, actor: &Actor, id: i64) -> Result<(InitiativeView
     let (_, zone) = crate::org::service::time_zone(&mut conn, actor.org_id).await?;
     drop(conn);
     let pillar = Pillar::parse(&row.pillar).unwrap_or(Pillar::Integration);
-    let has_children = |t: i64| dir.teams.iter().any(|c| c.parent_id == Some(t));
+    let parents: std::collections::HashSet<i64> = dir.teams.iter().filter_map(|t| t.parent_id).collect();
+    let has_children = |t: i64| parents.contains(&t);
     let start_of = |s: &Option<String>| s.as_deref().unwrap_or(&row.starts_on).parse::<Date>().ok();
     // The units compared: each team taking part as a whole (or its own
     // members, without sub-teams), and every team without sub-teams

@@ -618,11 +618,16 @@ pub async fn close_early(app: &App, actor: &Actor, cycle_id: i64) -> Result<Plan
 /// The groups a person may ask results for, computed once per request and
 /// handed to every reader of results.
 #[derive(Clone, Debug)]
-pub struct Visible(Vec<Group>);
+pub struct Visible(Vec<Group>, HashSet<Group>);
 
 impl Visible {
+    fn of(groups: Vec<Group>) -> Visible {
+        let set = groups.iter().cloned().collect();
+        Visible(groups, set)
+    }
+
     pub fn contains(&self, group: &Group) -> bool {
-        self.0.contains(group)
+        self.1.contains(group)
     }
 
     pub fn groups(&self) -> &[Group] {
@@ -649,7 +654,7 @@ pub async fn visible_groups(app: &App, actor: &Actor) -> Result<Visible, AppErro
     let dir = crate::org::service::team_tree(&mut *app.db.acquire().await?, actor.org_id).await?;
     if actor.can(Permission::ManageSurveys) {
         let segments = super::segments::list(&mut *app.db.acquire().await?, actor.org_id, false).await?;
-        return Ok(Visible(candidates(&dir, &segments)));
+        return Ok(Visible::of(candidates(&dir, &segments)));
     }
     let settings = store::result_settings(&mut *app.db.acquire().await?, actor.org_id).await?;
     let mut groups = Vec::new();
@@ -678,7 +683,7 @@ pub async fn visible_groups(app: &App, actor: &Actor) -> Result<Visible, AppErro
             }
         }
     }
-    Ok(Visible(groups))
+    Ok(Visible::of(groups))
 }
 
 /// What may be shown of a group in a cycle.
