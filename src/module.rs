@@ -94,6 +94,56 @@ impl MyData {
     }
 }
 
+/// Actions done and under way since a moment, for the whole organization
+/// and per team: what a pulse's invitation and answer form say in one line.
+/// Counted by insights, read by the pulse through [`SinceHook`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Since {
+    /// (done, under way) of the organization's own actions.
+    pub org: (u32, u32),
+    /// (done, under way) of each team's actions.
+    pub teams: std::collections::HashMap<i64, (u32, u32)>,
+}
+
+impl Since {
+    /// The line for someone whose team's chain up is `chain` (their team
+    /// first), or None when nothing was done or is under way.
+    pub fn line(&self, chain: impl Iterator<Item = i64>) -> Option<String> {
+        let (mut done, mut doing) = self.org;
+        for team in chain {
+            if let Some((d, g)) = self.teams.get(&team) {
+                done += d;
+                doing += g;
+            }
+        }
+        let actions = |n: u32| {
+            if n == 1 {
+                "1 action".to_owned()
+            } else {
+                format!("{n} actions")
+            }
+        };
+        let what = match (done, doing) {
+            (0, 0) => return None,
+            (d, 0) => format!("{} done", actions(d)),
+            (0, g) => format!("{} under way", actions(g)),
+            (d, g) => format!("{} done and {g} under way", actions(d)),
+        };
+        Some(format!(
+            "Since the last pulse: {what} for your team and the organization, on what the last results showed."
+        ))
+    }
+}
+
+pub type SinceFn = for<'a> fn(&'a mut sqlx::AnyConnection, i64, i64) -> SinceCounting<'a>;
+
+pub type SinceCounting<'a> = Pin<Box<dyn Future<Output = Result<Since, sqlx::Error>> + Send + 'a>>;
+
+/// The counter of [`Since`] (an app part): given a connection, the
+/// organization and the moment the last cycle closed.
+#[derive(Clone, Copy)]
+pub struct SinceHook(pub SinceFn);
+
 pub type Seeding<'a> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
 
 impl Module {

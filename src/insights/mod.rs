@@ -45,6 +45,12 @@ pub const MODULE: crate::module::Module = crate::module::Module {
     my_data: |app, actor| Box::pin(mydata::part(app, actor)),
     demo: |app, org| Box::pin(demo::seed(app, org)),
     api: api::api,
+    home: |app, actor| Box::pin(pages::home(app, actor)),
+    parts: |parts| {
+        parts.insert(crate::module::SinceHook(|conn, org, since| {
+            Box::pin(service::since(conn, org, since))
+        }));
+    },
     jobs: |jobs| {
         jobs.add::<jobs::RemindOwners>().add::<jobs::OverdueDigest>();
     },

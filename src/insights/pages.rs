@@ -26,6 +26,25 @@ pub fn routes() -> Router<AppState> {
         .merge(super::initiative_pages::routes())
 }
 
+#[derive(Template)]
+#[template(path = "insights/templates/home_card.html")]
+struct HomeCard {
+    done: Vec<super::said::Done>,
+}
+
+/// The home page's part: what was done lately about the results.
+pub async fn home(app: &crate::app::App, actor: &crate::auth::Actor) -> Result<crate::module::Home, AppError> {
+    let done = super::said::latest(app, actor, 3).await?;
+    let mut cards = Vec::new();
+    if !done.is_empty() {
+        cards.push(askama::Template::render(&HomeCard { done }).map_err(AppError::internal)?);
+    }
+    Ok(crate::module::Home {
+        cards,
+        ..crate::module::Home::default()
+    })
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct PageQuery {

@@ -156,3 +156,34 @@ pub async fn page(app: &App, actor: &Actor, skip: usize) -> Result<SaidPage, App
         more,
     })
 }
+
+/// The `n` actions the person reads whose latest update is newest, for the
+/// home page: what was done lately.
+pub async fn latest(app: &App, actor: &Actor, n: usize) -> Result<Vec<Done>, AppError> {
+    let mut conn = app.db.acquire().await?;
+    let latest = store::latest_updates(&mut conn, actor.org_id).await?;
+    let (_, zone) = crate::org::service::time_zone(&mut conn, actor.org_id).await?;
+    drop(conn);
+    if latest.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut updated: Vec<(i64, Done)> = service::readable(app, actor)
+        .await?
+        .into_iter()
+        .filter_map(|(_, a)| {
+            let (note, at) = latest.get(&a.id)?;
+            let day = jiff::Timestamp::from_second(*at)
+                .map(|t| t.to_zoned(zone.clone()).date().to_string())
+                .unwrap_or_default();
+            Some((
+                *at,
+                Done {
+                    action: a,
+                    latest: Some((day, note.clone())),
+                },
+            ))
+        })
+        .collect();
+    updated.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    Ok(updated.into_iter().take(n).map(|(_, d)| d).collect())
+}

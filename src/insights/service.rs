@@ -233,6 +233,28 @@ pub async fn readable(app: &App, actor: &Actor) -> Result<Vec<(Option<i64>, Acti
         .collect())
 }
 
+/// What was done since `since` (Unix seconds), for the pulse's line: the
+/// actions under way now and those done since, per team and for the
+/// organization.
+pub async fn since(
+    conn: &mut sqlx::AnyConnection,
+    org_id: i64,
+    since: i64,
+) -> Result<crate::module::Since, sqlx::Error> {
+    let mut out = crate::module::Since::default();
+    for (team, status) in store::moved_since(conn, org_id, since).await? {
+        let slot = match team {
+            Some(t) => out.teams.entry(t).or_default(),
+            None => &mut out.org,
+        };
+        match status.as_str() {
+            "done" => slot.0 += 1,
+            _ => slot.1 += 1,
+        }
+    }
+    Ok(out)
+}
+
 /// An action as a feedback thread linked to it shows it (to its sender
 /// too, who is anonymous: its title and status only).
 #[derive(Clone, Debug)]

@@ -313,6 +313,25 @@ pub async fn set_initiative_status(
     )
 }
 
+/// (team, status) of the actions under way, and of those done since `since`.
+pub async fn moved_since(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    since: i64,
+) -> Result<Vec<(Option<i64>, String)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT team_id, status FROM actions
+         WHERE org_id = $1 AND (status = 'in_progress' OR (status = 'done' AND updated_at >= $2))",
+    )
+    .bind(org_id)
+    .bind(since)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("team_id")?, r.try_get("status")?)))
+    .collect()
+}
+
 /// The organization's actions whose owner has not been reminded yet.
 pub async fn unreminded(conn: &mut AnyConnection, org_id: i64) -> Result<Vec<ActionRow>, sqlx::Error> {
     sqlx::query(&format!(

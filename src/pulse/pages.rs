@@ -520,6 +520,8 @@ struct AnswerPage {
     values: Vec<(String, String)>,
     errors: Vec<(String, String)>,
     closes: String,
+    /// What was done since the last pulse, in a line.
+    since: Option<String>,
 }
 
 impl AnswerPage {
@@ -655,16 +657,20 @@ async fn show_form(
     action: String,
 ) -> Result<Response, AppError> {
     match service::form(app, org_id, cycle_id, person_id).await {
-        Ok((cycle, questions)) => Ok(render(&AnswerPage {
-            layout,
-            segments: super::segments::list(&mut *app.db.acquire().await?, org_id, true).await?,
-            title: cycle.title,
-            action,
-            questions,
-            values: Vec::new(),
-            errors: Vec::new(),
-            closes: day(cycle.closes_at),
-        })),
+        Ok((cycle, questions)) => {
+            let since = service::since_line(app, org_id, cycle_id, person_id).await?;
+            Ok(render(&AnswerPage {
+                layout,
+                segments: super::segments::list(&mut *app.db.acquire().await?, org_id, true).await?,
+                title: cycle.title,
+                action,
+                questions,
+                values: Vec::new(),
+                errors: Vec::new(),
+                closes: day(cycle.closes_at),
+                since,
+            }))
+        }
         Err(e) => refusal(layout, e),
     }
 }
@@ -702,6 +708,7 @@ async fn take_answer(
                 Ok(x) => x,
                 Err(e) => return refusal(layout, e),
             };
+            let since = service::since_line(app, org_id, cycle_id, person_id).await?;
             Ok(render_with(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &AnswerPage {
@@ -713,6 +720,7 @@ async fn take_answer(
                     values: fields,
                     errors,
                     closes: day(cycle.closes_at),
+                    since,
                 },
             ))
         }

@@ -100,6 +100,8 @@ struct Invite<'a> {
     link: &'a str,
     closes: &'a str,
     reminder: bool,
+    /// What was done since the last pulse, in a line.
+    since: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -114,18 +116,58 @@ struct InviteHtml<'a> {
     m: &'a Invite<'a>,
 }
 
+/// Who an invitation goes to, and what was done since the last pulse for
+/// them (a line, when something was).
+struct Invitee<'a> {
+    person_id: i64,
+    name: &'a str,
+    address: &'a str,
+    since: Option<&'a str>,
+}
+
+/// What was done since the cycle before this one of the same pulse
+/// closed, as insights counts it (when it is among the app's parts).
+async fn since_last(
+    app: &App,
+    conn: &mut sqlx::AnyConnection,
+    cycle: &Cycle,
+) -> Result<Option<crate::module::Since>, AppError> {
+    let Some(hook) = app.parts.get::<crate::module::SinceHook>().copied() else {
+        return Ok(None);
+    };
+    let earlier = store::earlier_cycles(conn, cycle.org_id, cycle.pulse_id, cycle.number).await?;
+    let Some(last) = earlier.last() else {
+        return Ok(None);
+    };
+    let closed = last.closed_at.unwrap_or(last.closes_at);
+    Ok(Some((hook.0)(conn, cycle.org_id, closed).await?))
+}
+
+/// The line the answer form shows a person: what was done since the last
+/// pulse for their team and the organization.
+pub async fn since_line(app: &App, org_id: i64, cycle_id: i64, person_id: i64) -> Result<Option<String>, AppError> {
+    let mut conn = app.db.acquire().await?;
+    let Some(cycle) = store::cycle(&mut conn, org_id, cycle_id).await? else {
+        return Ok(None);
+    };
+    let Some(since) = since_last(app, &mut conn, &cycle).await? else {
+        return Ok(None);
+    };
+    let dir = crate::org::service::Directory::with_people(&mut conn, org_id, &[person_id]).await?;
+    let team = dir.person(person_id).and_then(|p| p.team_id);
+    Ok(since.line(team.into_iter().flat_map(|t| dir.teams_up(t))))
+}
+
 /// Makes a personal link for a person and queues the email.
-#[allow(clippy::too_many_arguments)]
 async fn invite(
     app: &App,
     tx: &mut sqlx::AnyConnection,
     cycle: &Cycle,
     org_name: &str,
-    person_id: i64,
-    name: &str,
-    address: &str,
+    to: &Invitee<'_>,
     reminder: bool,
 ) -> Result<(), sqlx::Error> {
+    let (person_id, name, address) = (to.person_id, to.name, to.address);
     let token = random_token();
     store::insert_invitation(tx, cycle, person_id, &hash_token(&token)).await?;
     let link = format!("{}/pulse/answer/{token}", app.settings.public_url.trim_end_matches('/'));
@@ -144,6 +186,7 @@ async fn invite(
         link: &link,
         closes: &closes,
         reminder,
+        since: to.since,
     };
     let message = OutgoingEmail::of(address.to_owned(), subject, &InviteText { m }, &InviteHtml { m });
     email::queue(tx, &app.master_key, Some(cycle.org_id), &message, app.now()).await
@@ -252,9 +295,19 @@ pub async fn launch_unless_stopped(app: &App, org_id: i64, pulse_id: i64) -> Res
     store::insert_cycle_questions(&mut tx, org_id, cycle.id, &asked).await?;
     super::sealed::create_key(&mut tx, &app.master_key, org_id, cycle.id).await?;
     let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let since = since_last(app, &mut tx, &cycle).await?;
     for p in &roster {
         store::add_to_roster(&mut tx, &cycle, p.id, p.team_id, tenure_band(p.start_date, today)).await?;
-        invite(app, &mut tx, &cycle, &pulse.org_name, p.id, &p.name, &p.email, false).await?;
+        let line = since
+            .as_ref()
+            .and_then(|s| s.line(p.team_id.into_iter().flat_map(|t| dir.teams_up(t))));
+        let to = Invitee {
+            person_id: p.id,
+            name: &p.name,
+            address: &p.email,
+            since: line.as_deref(),
+        };
+        invite(app, &mut tx, &cycle, &pulse.org_name, &to, false).await?;
     }
     let closes = Timestamp::from_second(cycle.closes_at).map_err(AppError::internal)?;
     let (org, cycle_id) = (Some(org_id), cycle.id);
@@ -305,7 +358,13 @@ pub async fn remind(app: &App, org_id: i64, cycle_id: i64) -> Result<usize, AppE
     }
     let rows = store::unanswered(&mut tx, org_id, cycle_id).await?;
     for r in &rows {
-        invite(app, &mut tx, &cycle, &r.org_name, r.person_id, &r.name, &r.email, true).await?;
+        let to = Invitee {
+            person_id: r.person_id,
+            name: &r.name,
+            address: &r.email,
+            since: None,
+        };
+        invite(app, &mut tx, &cycle, &r.org_name, &to, true).await?;
     }
     tx.commit().await?;
     Ok(rows.len())

@@ -14,6 +14,7 @@ both_databases!(
     the_impact_report_reads_released_figures_only,
     initiatives_are_proposed_approved_and_refused_when_wrong,
     owners_are_reminded_and_planners_hear_of_overdue_actions,
+    the_next_invitation_says_what_was_done_since_the_last_pulse,
 );
 
 fn action<'a>(
@@ -287,6 +288,12 @@ async fn the_demo_shows_an_initiative_report_and_a_full_you_said_we_did(app: Tes
 
     said.assert(200, "Whole organization")
         .assert(200, "Publish a decision log");
+    // His home page says what was done lately.
+    employee
+        .get("/")
+        .await
+        .assert(200, "What each pulse showed, and what was done")
+        .assert(200, "Publish a decision log");
     // Tomas is in Platform: its action is his to see; Mobile's is not.
     assert!(said.body.contains("A thank-you round at every sprint review"));
     assert!(!said.body.contains("A short daily huddle for Mobile"));
@@ -374,13 +381,17 @@ async fn the_impact_report_reads_released_figures_only(app: TestApp) {
 /// A pulse with one closed cycle (no answers), for an initiative to be
 /// measured by.
 async fn measured_pulse(app: &TestApp, org: i64) -> i64 {
+    measured_pulse_every(app, org, belong::pulse::model::Schedule::Once).await
+}
+
+async fn measured_pulse_every(app: &TestApp, org: i64, schedule: belong::pulse::model::Schedule) -> i64 {
     use belong::pulse::{model, service};
     let actor = belong::auth::Actor::system(org);
     let bank = service::question_bank(&app.state, org).await.unwrap();
     let questions = model::default_selection(&bank);
     let input = model::PulseInput {
         title: "Monthly belonging pulse".into(),
-        schedule: model::Schedule::Once,
+        schedule,
         open_days: 7,
         remind_days: 3,
         per_cycle: questions.iter().filter(|(_, core)| *core).count() as i64,
@@ -538,5 +549,76 @@ async fn owners_are_reminded_and_planners_hear_of_overdue_actions(app: TestApp) 
         .await
         .assert(200, "The update is saved.");
     assert_eq!(belong::insights::jobs::overdue(&app.state, o.org).await.unwrap(), 0);
+    app.run_jobs().await;
+}
+
+/// The next cycle's invitation and answer form say in a line what was done
+/// since the last pulse, for the person's team and the organization.
+async fn the_next_invitation_says_what_was_done_since_the_last_pulse(app: TestApp) {
+    let smtp = SmtpSink::start(free_port(), 0);
+    let app = app.with_mail(smtp.port).await;
+    let o = app.org_with(&[4, 3], false).await;
+    let pulse = measured_pulse_every(&app, o.org, belong::pulse::model::Schedule::Monthly).await;
+    let team0 = o.teams[0].to_string();
+    let manager = app.signed_in("p0-0@bars.example").await;
+    manager.get("/actions/new").await;
+    for title in ["Weekly huddle", "Buddy for newcomers"] {
+        manager
+            .submit(
+                "/actions",
+                &action(title, &team0, &o.people[0][1].0.to_string(), &day(&app, 20), "group"),
+            )
+            .await
+            .assert(200, "The action is planned.");
+    }
+    let ids: Vec<i64> = {
+        use sqlx::Row;
+        sqlx::query("SELECT id FROM actions ORDER BY title")
+            .fetch_all(&mut *app.state.db.acquire().await.unwrap())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<i64, _>("id"))
+            .collect()
+    };
+    manager
+        .submit(
+            &format!("/actions/{}/updates", ids[0]),
+            &[("status", "done"), ("note", "Paired both.")],
+        )
+        .await
+        .assert(200, "The update is saved.");
+    manager
+        .submit(
+            &format!("/actions/{}/updates", ids[1]),
+            &[("status", "in_progress"), ("note", "Started.")],
+        )
+        .await
+        .assert(200, "The update is saved.");
+    app.run_jobs().await;
+    let before = smtp.received().len();
+    belong::pulse::service::launch(&app.state, o.org, pulse).await.unwrap();
+    belong::jobs::run_due(&app.state, "t").await.unwrap();
+    let mail = smtp.received();
+    let to = |who: &str| {
+        mail[before..]
+            .iter()
+            .find(|m| m.to == who)
+            .unwrap_or_else(|| panic!("no invitation to {who}"))
+    };
+    let line = "Since the last pulse: 1 action done and 1 under way for your team and the organization";
+    assert!(
+        to("p0-2@bars.example").text.contains(line),
+        "{}",
+        to("p0-2@bars.example").text
+    );
+    // The other team's actions are not theirs to hear of.
+    assert!(!to("p1-1@bars.example").text.contains("Since the last pulse"));
+    // The answer form says it too.
+    let token = crate::helpers::pulse_link_token(&to("p0-2@bars.example").text).expect("a personal link");
+    app.browser()
+        .get(&format!("/pulse/answer/{token}"))
+        .await
+        .assert(200, line);
     app.run_jobs().await;
 }
