@@ -20,7 +20,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/initiatives", get(show_list).post(create))
         .route("/initiatives/new", get(new_form))
-        .route("/initiatives/{id}", get(show_one))
+        .route("/initiatives/{id}", get(show_one).post(change))
+        .route("/initiatives/{id}/edit", get(edit_form))
         .route("/initiatives/{id}/approve", post(approve))
 }
 
@@ -60,6 +61,10 @@ struct FormPage {
     errors: FormErrors,
     /// HR and owners define; managers propose.
     manages: bool,
+    /// Where the form posts: `/initiatives`, or the initiative's own
+    /// address when it is changed.
+    target: String,
+    editing: bool,
     practices: &'static [(&'static str, &'static str)],
     pillars: Vec<(String, &'static str)>,
     pulses: Vec<(i64, String)>,
@@ -72,6 +77,7 @@ async fn form_page(
     layout: Layout,
     form: InitiativeForm,
     errors: FormErrors,
+    editing: Option<i64>,
 ) -> Result<FormPage, AppError> {
     me.actor.require(Permission::PlanActions)?;
     let dir = crate::org::service::directory(&app.db, me.actor.org_id).await?;
@@ -82,6 +88,8 @@ async fn form_page(
         form,
         errors,
         manages,
+        target: editing.map_or_else(|| "/initiatives".to_owned(), |id| format!("/initiatives/{id}")),
+        editing: editing.is_some(),
         practices: &PRACTICES,
         pillars: Pillar::BELONGING
             .iter()
@@ -106,7 +114,7 @@ async fn new_form(State(app): State<AppState>, me: CurrentPerson, layout: Layout
         ..InitiativeForm::default()
     };
     Ok(render(
-        &form_page(&app, &me, layout, form, FormErrors::default()).await?,
+        &form_page(&app, &me, layout, form, FormErrors::default(), None).await?,
     ))
 }
 
@@ -126,7 +134,7 @@ async fn create(
         Ok(id) => Ok(Redirect::to(&format!("/initiatives/{id}?notice=created")).into_response()),
         Err(mistake) => {
             let errors = FormErrors::of(&mistake, INITIATIVE_LABELS);
-            Ok(mistake.show(&form_page(&app, &me, layout, form, errors).await?))
+            Ok(mistake.show(&form_page(&app, &me, layout, form, errors, None).await?))
         }
     }
 }
@@ -171,6 +179,7 @@ async fn show_one(
             "created" if manages => Some("The initiative is defined. Its impact report fills in as cycles close."),
             "created" => Some("The initiative is proposed. HR sees it and can approve it."),
             "approved" => Some("The initiative is approved."),
+            "changed" => Some("The initiative is changed. Its impact report follows the new teams and dates."),
             _ => None,
         },
     }))
@@ -180,4 +189,41 @@ async fn approve(State(app): State<AppState>, me: CurrentPerson, Path(id): Path<
     let id = parse_id(&id)?;
     initiatives::approve(&app, &me.actor, id).await?;
     Ok(Redirect::to(&format!("/initiatives/{id}?notice=approved")).into_response())
+}
+
+async fn edit_form(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let form = initiatives::form_of(&app, &me.actor, id).await?;
+    Ok(render(
+        &form_page(&app, &me, layout, form, FormErrors::default(), Some(id)).await?,
+    ))
+}
+
+/// HR and owners change an initiative.
+async fn change(
+    State(app): State<AppState>,
+    me: CurrentPerson,
+    layout: Layout,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    me.actor.require(Permission::ManageSurveys)?;
+    let form = InitiativeForm::from_fields(&fields);
+    let changed = match form.parse() {
+        Ok(input) => initiatives::update(&app, &me.actor, id, &input).await,
+        Err(problems) => Err(AppError::fields(problems)),
+    };
+    match Mistake::split(changed)? {
+        Ok(()) => Ok(Redirect::to(&format!("/initiatives/{id}?notice=changed")).into_response()),
+        Err(mistake) => {
+            let errors = FormErrors::of(&mistake, INITIATIVE_LABELS);
+            Ok(mistake.show(&form_page(&app, &me, layout, form, errors, Some(id)).await?))
+        }
+    }
 }

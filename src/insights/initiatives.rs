@@ -72,13 +72,10 @@ fn may_see(dir: &Directory, actor: &Actor, row: &InitiativeRow) -> bool {
     actor.can(Permission::PlanActions) && own.is_some_and(|own| row.teams.iter().any(|(t, _)| dir.team_within(*t, own)))
 }
 
-/// Defines an initiative (HR and owners), or proposes one for the
-/// actor's own teams (managers). Every broken rule is reported at once.
-pub async fn create(app: &App, actor: &Actor, input: &InitiativeInput) -> Result<i64, AppError> {
-    actor.require(Permission::PlanActions)?;
-    let pulses = crate::pulse::service::measured_pulses(app, actor).await?;
-    let mut tx = app.db.begin_rule(actor.org_id).await?;
-    let dir = Directory::load(&mut tx, actor.org_id).await?;
+/// The rules of an initiative's fields that need the organization: its
+/// pulse has results, its teams are active ones (a manager's own or below
+/// it, unless HR or an owner). Every broken rule at once.
+fn check(dir: &Directory, actor: &Actor, pulses: &[(i64, String)], input: &InitiativeInput) -> Result<(), AppError> {
     let mut problems = Vec::new();
     if !pulses.iter().any(|(id, _)| *id == input.pulse_id) {
         problems.push(FieldError::new(
@@ -100,14 +97,12 @@ pub async fn create(app: &App, actor: &Actor, input: &InitiativeInput) -> Result
             break;
         }
     }
-    AppError::check(problems)?;
-    let standing = if manages(actor) {
-        Standing::Active
-    } else {
-        Standing::Proposed
-    };
-    let row = InitiativeRow {
-        id: new_id(),
+    AppError::check(problems)
+}
+
+fn row_of(id: i64, input: &InitiativeInput, standing: Standing, proposer_id: i64) -> InitiativeRow {
+    InitiativeRow {
+        id,
         name: input.name.clone(),
         description: input.description.clone(),
         practice: input.practice.clone(),
@@ -117,13 +112,29 @@ pub async fn create(app: &App, actor: &Actor, input: &InitiativeInput) -> Result
         ends_on: input.ends_on.map(|d| d.to_string()),
         sub_teams: input.sub_teams,
         status: standing.as_str().to_owned(),
-        proposer_id: actor.person_id,
+        proposer_id,
         teams: input
             .teams
             .iter()
             .map(|(t, s)| (*t, s.map(|d| d.to_string())))
             .collect(),
+    }
+}
+
+/// Defines an initiative (HR and owners), or proposes one for the
+/// actor's own teams (managers). Every broken rule is reported at once.
+pub async fn create(app: &App, actor: &Actor, input: &InitiativeInput) -> Result<i64, AppError> {
+    actor.require(Permission::PlanActions)?;
+    let pulses = crate::pulse::service::measured_pulses(app, actor).await?;
+    let mut tx = app.db.begin_rule(actor.org_id).await?;
+    let dir = Directory::load(&mut tx, actor.org_id).await?;
+    check(&dir, actor, &pulses, input)?;
+    let standing = if manages(actor) {
+        Standing::Active
+    } else {
+        Standing::Proposed
     };
+    let row = row_of(new_id(), input, standing, actor.person_id);
     store::insert_initiative(&mut tx, actor.org_id, &row, app.now().as_second()).await?;
     let what = match standing {
         Standing::Active => "initiative.created",
@@ -132,6 +143,60 @@ pub async fn create(app: &App, actor: &Actor, input: &InitiativeInput) -> Result
     audit::record(&mut tx, actor, what, Subject::Initiative(row.id), "", app.now()).await?;
     tx.commit().await?;
     Ok(row.id)
+}
+
+/// HR and owners change an initiative: its fields and teams (an end date
+/// when it stops, a team that joins later).
+pub async fn update(app: &App, actor: &Actor, id: i64, input: &InitiativeInput) -> Result<(), AppError> {
+    actor.require(Permission::ManageSurveys)?;
+    let pulses = crate::pulse::service::measured_pulses(app, actor).await?;
+    let mut tx = app.db.begin_rule(actor.org_id).await?;
+    let dir = Directory::load(&mut tx, actor.org_id).await?;
+    check(&dir, actor, &pulses, input)?;
+    // Standing and proposer are kept by the statement.
+    let row = row_of(id, input, Standing::Active, actor.person_id);
+    if !store::update_initiative(&mut tx, actor.org_id, &row).await? {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        "initiative.updated",
+        Subject::Initiative(id),
+        "",
+        app.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An initiative's fields as its form shows them, for changing it.
+pub async fn form_of(app: &App, actor: &Actor, id: i64) -> Result<super::model::InitiativeForm, AppError> {
+    actor.require(Permission::ManageSurveys)?;
+    let row = store::initiatives(&mut *app.db.acquire().await?, actor.org_id)
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or(AppError::NotFound)?;
+    let known = super::model::PRACTICES.iter().any(|(k, _)| *k == row.practice);
+    Ok(super::model::InitiativeForm {
+        name: row.name,
+        description: row.description,
+        practice: if known { row.practice.clone() } else { "other".into() },
+        practice_other: if known { String::new() } else { row.practice },
+        pillar: row.pillar,
+        pulse: row.pulse_id.to_string(),
+        starts_on: row.starts_on,
+        ends_on: row.ends_on.unwrap_or_default(),
+        sub_teams: row.sub_teams,
+        teams: row.teams.iter().map(|(t, _)| t.to_string()).collect(),
+        team_starts: row
+            .teams
+            .iter()
+            .filter_map(|(t, s)| Some((t.to_string(), s.clone()?)))
+            .collect(),
+    })
 }
 
 /// HR approves a manager's proposal.

@@ -150,7 +150,16 @@ impl ActionForm {
             Visibility::parse(&self.visibility).map_err(|e| problems.push(FieldError::new("visibility", e)));
         let cycle_id = match self.cycle.trim() {
             "" => None,
-            raw => raw.parse::<i64>().ok(),
+            raw => match raw.parse::<i64>() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    problems.push(FieldError::new(
+                        "cycle",
+                        "choose a closed pulse of the organization, or none",
+                    ));
+                    None
+                }
+            },
         };
         match (owner_id, due_date, visibility) {
             (Ok(owner_id), Ok(due_date), Ok(visibility)) if problems.is_empty() => Ok(ActionInput {

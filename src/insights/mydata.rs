@@ -1,5 +1,5 @@
-//! Insights' part of "My data": the actions a person owns or planned, and
-//! the updates they wrote.
+//! Insights' part of "My data": the actions a person owns or planned, the
+//! updates they wrote, and the initiatives they defined or proposed.
 
 use askama::Template;
 use serde::Serialize;
@@ -30,6 +30,8 @@ struct Insights {
     actions_owned: Vec<ActionOut>,
     actions_planned: Vec<ActionOut>,
     action_updates_written: Vec<UpdateOut>,
+    /// Initiatives they defined or proposed: (name, starts on).
+    initiatives_proposed: Vec<(String, String)>,
 }
 
 pub async fn part(app: &App, actor: &Actor) -> Result<MyData, AppError> {
@@ -55,6 +57,12 @@ pub async fn part(app: &App, actor: &Actor) -> Result<MyData, AppError> {
                     .unwrap_or_default(),
                 note,
             })
+            .collect(),
+        initiatives_proposed: store::initiatives(conn, org_id)
+            .await?
+            .into_iter()
+            .filter(|i| i.proposer_id == id)
+            .map(|i| (i.name, i.starts_on))
             .collect(),
     };
     MyData::of(&part, &part)

@@ -90,6 +90,7 @@ const ACTION_LABELS: Labels = Labels(&[
     ("owner", "Owner"),
     ("due_date", "Due"),
     ("visibility", "Who can read it"),
+    ("cycle", "The results it answers"),
 ]);
 
 /// The update form's fields, by their labels.

@@ -158,6 +158,14 @@ pub async fn create(app: &App, actor: &Actor, input: &ActionInput) -> Result<i64
     if owner.is_none() {
         problems.push(FieldError::new("owner", "choose an active person of the organization"));
     }
+    if let Some(cycle) = input.cycle_id
+        && !crate::pulse::service::is_closed_cycle(&mut tx, actor.org_id, cycle).await?
+    {
+        problems.push(FieldError::new(
+            "cycle",
+            "choose a closed pulse of the organization, or none",
+        ));
+    }
     let (today, _) = today(&mut tx, app, actor.org_id).await?;
     if input.due_date < today {
         problems.push(FieldError::new(

@@ -254,6 +254,47 @@ pub async fn insert_initiative(
     Ok(())
 }
 
+/// Changes an initiative's fields and its teams (its standing and who
+/// proposed it stay); false when there is no such initiative.
+pub async fn update_initiative(conn: &mut AnyConnection, org_id: i64, i: &InitiativeRow) -> Result<bool, sqlx::Error> {
+    let changed = sqlx::query(
+        "UPDATE initiatives SET name = $1, description = $2, practice = $3, pillar = $4, pulse_id = $5,
+                starts_on = $6, ends_on = $7, sub_teams = $8
+         WHERE org_id = $9 AND id = $10",
+    )
+    .bind(&i.name)
+    .bind(&i.description)
+    .bind(&i.practice)
+    .bind(&i.pillar)
+    .bind(i.pulse_id)
+    .bind(&i.starts_on)
+    .bind(&i.ends_on)
+    .bind(i64::from(i.sub_teams))
+    .bind(org_id)
+    .bind(i.id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM initiative_teams WHERE org_id = $1 AND initiative_id = $2")
+        .bind(org_id)
+        .bind(i.id)
+        .execute(&mut *conn)
+        .await?;
+    for (team, start) in &i.teams {
+        sqlx::query("INSERT INTO initiative_teams (org_id, initiative_id, team_id, starts_on) VALUES ($1, $2, $3, $4)")
+            .bind(org_id)
+            .bind(i.id)
+            .bind(team)
+            .bind(start)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(true)
+}
+
 /// Every initiative of the organization, newest start first.
 pub async fn initiatives(conn: &mut AnyConnection, org_id: i64) -> Result<Vec<InitiativeRow>, sqlx::Error> {
     let rows = sqlx::query(

@@ -1301,6 +1301,12 @@ pub async fn open_for(app: &App, actor: &Actor) -> Result<Vec<Cycle>, AppError> 
     Ok(store::open_cycles_for(&app.db, actor.org_id, actor.person_id, app.now().as_second()).await?)
 }
 
+/// Whether `id` is a closed cycle of the organization, on the caller's
+/// connection (an action may answer its results).
+pub async fn is_closed_cycle(conn: &mut sqlx::AnyConnection, org_id: i64, id: i64) -> Result<bool, AppError> {
+    Ok(store::cycle(conn, org_id, id).await?.is_some_and(|c| c.is_closed()))
+}
+
 /// The questions a cycle asks, in its order.
 pub async fn cycle_questions(
     conn: &mut sqlx::AnyConnection,

@@ -472,6 +472,30 @@ async fn every_form_names_each_wrong_field_by_its_label_beside_it_and_all_at_onc
     )
     .await;
 
+    // An initiative.
+    refused(
+        &hr,
+        "/initiatives/new",
+        "/initiatives",
+        &[
+            ("name", " "),
+            ("practice", "juggling"),
+            ("pillar", "moon"),
+            ("pulse", "x"),
+            ("starts_on", "soon"),
+        ],
+        &[
+            "Name",
+            "Practice",
+            "Pillar it should move",
+            "Measured by",
+            "Starts",
+            "Teams taking part",
+        ],
+        &["soon"],
+    )
+    .await;
+
     // The feedback box.
     refused(
         &emil,

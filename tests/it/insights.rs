@@ -493,6 +493,33 @@ async fn initiatives_are_proposed_approved_and_refused_when_wrong(app: TestApp) 
         .post(&format!("/initiatives/{id}/approve"), &[])
         .await
         .assert(403, "not allowed");
+    // HR changes it: an end, and a team joining later with its own start.
+    hr.get(&format!("/initiatives/{id}/edit"))
+        .await
+        .assert(200, "Change the initiative")
+        .assert(200, "value=\"Weekly huddles\"");
+    let mut fields = good(&team1, &pulse);
+    fields.push(("ends_on", "2026-01-01"));
+    hr.post(&format!("/initiatives/{id}"), &fields)
+        .await
+        .assert(422, "Ends</a>: choose a day after the start");
+    let mut fields = good(&team1, &pulse);
+    let own_start = format!("start_{team0}");
+    fields.extend([
+        ("ends_on", "2026-12-31"),
+        ("team", team0.as_str()),
+        (own_start.as_str(), "2026-06-01"),
+    ]);
+    hr.submit(&format!("/initiatives/{id}"), &fields)
+        .await
+        .assert(200, "The initiative is changed.")
+        .assert(200, "to 2026-12-31")
+        .assert(200, "(from 2026-06-01)");
+    manager
+        .post(&format!("/initiatives/{id}"), &good(&team1, &pulse))
+        .await
+        .assert(403, "not allowed");
+    assert_eq!(app.count("SELECT COUNT(*) FROM initiative_teams").await, 2);
     app.run_jobs().await;
 }
 

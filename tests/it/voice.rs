@@ -198,11 +198,13 @@ async fn an_anonymous_thread_of_four_messages_leaves_no_trace_of_its_sender(app:
         .await
         .assert(409, "closed");
 
-    // Nothing stored says who the sender is: no column could, and no row does.
+    // Nothing stored says who the sender is: no column could, and no row does
+    // (the action is one a recipient linked it to).
     assert_eq!(
         app.columns("feedback_threads").await,
         [
             "abusive",
+            "action_id",
             "assignee_id",
             "closing_note",
             "code_hash",
