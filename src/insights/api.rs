@@ -253,11 +253,11 @@ pub struct InitiativeOut {
     /// proposed or active.
     pub standing: String,
     /// Team paths, each with its own start when it differs.
-    pub teams: Vec<TeamOut>,
+    pub teams: Vec<InitiativeTeamOut>,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct TeamOut {
+pub struct InitiativeTeamOut {
     pub team: String,
     pub starts_on: Option<String>,
 }
@@ -278,7 +278,7 @@ impl From<&InitiativeView> for InitiativeOut {
             teams: i
                 .teams
                 .iter()
-                .map(|(team, starts_on)| TeamOut {
+                .map(|(team, starts_on)| InitiativeTeamOut {
                     team: team.clone(),
                     starts_on: starts_on.clone(),
                 })
@@ -306,7 +306,7 @@ async fn list_initiatives(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TeamIn {
+pub struct InitiativeTeamIn {
     #[schema(pattern = "^[0-9]{1,18}$")]
     pub team_id: String,
     /// Its own start, YYYY-MM-DD, when it starts later.
@@ -340,7 +340,7 @@ pub struct InitiativeCreate {
     #[serde(default)]
     pub sub_teams: bool,
     #[schema(min_items = 1, max_items = 200)]
-    pub teams: Vec<TeamIn>,
+    pub teams: Vec<InitiativeTeamIn>,
 }
 
 /// Defines an initiative (HR and owners), or proposes one for the
