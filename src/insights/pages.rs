@@ -171,6 +171,8 @@ struct FromResult {
     group: String,
     pillar: String,
     cycle: String,
+    /// A question of that cycle, to name in the title.
+    question: String,
 }
 
 /// The form: blank, or from a released result (its group, pillar, cycle).
@@ -185,7 +187,23 @@ async fn new_action(
         .to_zoned(jiff::tz::TimeZone::UTC)
         .date()
         .saturating_add(jiff::Span::new().days(30));
+    let title = match (q.cycle.parse::<i64>(), q.question.parse::<i64>()) {
+        (Ok(cycle), Ok(question)) => {
+            let asked =
+                crate::pulse::service::cycle_questions(&mut *app.db.acquire().await?, me.actor.org_id, cycle).await?;
+            asked
+                .iter()
+                .find(|x| x.id == question)
+                .map(|x| {
+                    let words: String = x.text.chars().take(100).collect();
+                    format!("On “{words}”")
+                })
+                .unwrap_or_default()
+        }
+        _ => String::new(),
+    };
     let form = ActionForm {
+        title,
         group: q.group,
         pillar: q.pillar,
         cycle: q.cycle,

@@ -907,6 +907,14 @@ impl ResultsPage {
         super::chart::bar_svg(s)
     }
 
+    /// The address that plans an action on one question of this group's
+    /// result (its pillar, and the question to name in the title).
+    fn question_plan_link(&self, q: &super::results::QuestionResult) -> Option<String> {
+        let pillar = q.pillar.is_belonging().then_some(q.pillar)?;
+        let base = self.plan_link(pillar.label())?;
+        Some(format!("{base}&question={}", q.question_id))
+    }
+
     /// The address that plans an action on this group's pillar, when the
     /// reader plans actions and the group is one an action can be for.
     fn plan_link(&self, pillar_label: &str) -> Option<String> {

@@ -275,6 +275,18 @@ async fn the_demo_shows_an_initiative_report_and_a_full_you_said_we_did(app: Tes
         .assert(200, ">start</text>")
         .assert(200, "The data can&#x27;t tell");
 
+    // From one question of a result: the form names it in the title.
+    let cycle = app.count("SELECT MAX(cycle_id) FROM cycle_questions").await;
+    let question = app
+        .count(&format!(
+            "SELECT MIN(question_id) FROM cycle_questions WHERE cycle_id = {cycle}"
+        ))
+        .await;
+    hr.get(&format!(
+        "/actions/new?group=org&pillar=integration&cycle={cycle}&question={question}"
+    ))
+    .await
+    .assert(200, "value=\"On “");
     let said = hr.get("/you-said-we-did").await;
     said.assert(200, "You said, we did")
         .assert(200, "Belonging Index")
