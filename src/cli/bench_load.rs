@@ -157,6 +157,9 @@ pub async fn page_mix(database: Option<DatabaseUrl>, connections: usize, seconds
         "/thanks",
         "/thanks/coverage",
         "/voice/inbox",
+        "/you-said-we-did",
+        "/actions",
+        "/initiatives",
         "/account/data",
         "/audit",
     ]

@@ -136,6 +136,7 @@ async fn every_page_answers_with_more_requests_than_connections(app: TestApp) {
     let colleague = app
         .count("SELECT MIN(id) FROM people WHERE end_date IS NULL AND role = 'employee'")
         .await;
+    let initiative = app.count("SELECT MAX(id) FROM initiatives").await;
     let pages = [
         "/".to_owned(),
         "/people".into(),
@@ -163,6 +164,10 @@ async fn every_page_answers_with_more_requests_than_connections(app: TestApp) {
         "/thanks/awards".into(),
         "/actions".into(),
         "/actions/new".into(),
+        "/you-said-we-did".into(),
+        "/initiatives".into(),
+        "/initiatives/new".into(),
+        format!("/initiatives/{initiative}"),
     ];
     let api = [
         "/api/v1/me".to_owned(),
@@ -173,6 +178,9 @@ async fn every_page_answers_with_more_requests_than_connections(app: TestApp) {
         "/api/v1/questions".into(),
         "/api/v1/pulses".into(),
         "/api/v1/cycles".into(),
+        "/api/v1/actions".into(),
+        "/api/v1/initiatives".into(),
+        format!("/api/v1/initiatives/{initiative}/impact"),
         "/api/v1/cycles/open".into(),
         format!("/api/v1/cycles/{cycle}/results"),
         format!("/api/v1/cycles/{cycle}/heatmap"),
