@@ -350,6 +350,26 @@ fn fraction(p: f64) -> String {
     format!("1/{n:.0}")
 }
 
+/// The warning when the teams taking part dipped just before `start`: their
+/// last figure before it 5 points or more below their earlier mean.
+fn dip_before(taking: &[Option<f64>], start: usize) -> Option<String> {
+    let last = (*taking.get(start.checked_sub(1)?)?)?;
+    let earlier: Vec<f64> = taking[..start - 1].iter().flatten().copied().collect();
+    if earlier.is_empty() {
+        return None;
+    }
+    let mean = earlier.iter().sum::<f64>() / earlier.len() as f64;
+    (last <= mean - 5.0).then(|| format!(
+        "The teams taking part dipped just before the start ({last:.0} against {mean:.0} before): scores that dip often come back by themselves (regression to the mean), so part of any rise may have happened anyway."
+    ))
+}
+
+/// Whether a team's size moved enough to change what it measures: by 2
+/// people or a fifth, whichever is more.
+fn changed_size(before: u32, after: u32) -> bool {
+    before.abs_diff(after) >= 2.max(before / 5)
+}
+
 /// The day a date starts in a zone, as a timestamp's seconds.
 fn second_of(day: Date, zone: &jiff::tz::TimeZone) -> i64 {
     day.to_zoned(zone.clone())
@@ -443,18 +463,7 @@ pub async fn report(app: &App, actor: &Actor, id: i64) -> Result<(InitiativeView
         .filter(|s| *s < history.len());
     let taking = impact::series(&panel, taking_part);
     let others = impact::series(&panel, |u| !taking_part(u));
-    let mut warnings = Vec::new();
-    if let Some(s) = start.filter(|s| *s >= 2) {
-        let earlier: Vec<f64> = taking[..s - 1].iter().flatten().copied().collect();
-        if let (Some(last), false) = (taking[s - 1], earlier.is_empty()) {
-            let mean = earlier.iter().sum::<f64>() / earlier.len() as f64;
-            if last <= mean - 5.0 {
-                warnings.push(format!(
-                    "The teams taking part dipped just before the start ({last:.0} against {mean:.0} before): scores that dip often come back by themselves (regression to the mean), so part of any rise may have happened anyway."
-                ));
-            }
-        }
-    }
+    let mut warnings: Vec<String> = start.and_then(|s| dip_before(&taking, s)).into_iter().collect();
     if let (Some((first, _)), Some((last, _))) = (history.first(), history.last())
         && first.id != last.id
     {
@@ -475,7 +484,7 @@ pub async fn report(app: &App, actor: &Actor, id: i64) -> Result<(InitiativeView
         };
         for (g, _) in units.iter().filter(|(_, s)| s.is_some()) {
             let (before, after) = (size(&a, g), size(&b, g));
-            if before.abs_diff(after) >= 2.max(before / 5) {
+            if changed_size(before, after) {
                 let team = match g {
                     Group::Team(t) | Group::TeamOnly(t) => dir.team_path(*t),
                     _ => String::new(),
@@ -525,4 +534,70 @@ pub async fn report(app: &App, actor: &Actor, id: i64) -> Result<(InitiativeView
     )
     .await?;
     Ok((view(&dir, &row), report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dip_just_before_the_start_is_said() {
+        let dip = [Some(70.0), Some(72.0), None, Some(60.0), Some(75.0)];
+        assert!(dip_before(&dip, 4).unwrap().contains("60 against 71"));
+        // No dip, no figure just before, nothing earlier: nothing said.
+        assert!(dip_before(&[Some(70.0), Some(68.0), Some(80.0)], 2).is_none());
+        assert!(dip_before(&[Some(70.0), None, Some(80.0)], 2).is_none());
+        assert!(dip_before(&[Some(50.0), Some(80.0)], 1).is_none());
+        assert!(dip_before(&[Some(50.0)], 0).is_none());
+    }
+
+    #[test]
+    fn a_team_changed_by_two_people_or_a_fifth() {
+        assert!(!changed_size(6, 7) && changed_size(6, 8) && changed_size(6, 4));
+        assert!(!changed_size(20, 23) && changed_size(20, 24));
+    }
+
+    #[test]
+    fn the_verdict_is_a_number_only_when_the_data_hold_one() {
+        let inference = |effect: f64, low: Option<f64>, high: Option<f64>, min_p: f64| Inference {
+            effect,
+            p_value: 0.02,
+            low,
+            high,
+            min_p,
+            assignments: 50,
+            enumerated: true,
+            cohorts: Vec::new(),
+            left_out: 0,
+        };
+        let report = |i: Option<Inference>| Report {
+            pillar: Pillar::Integration,
+            months: Vec::new(),
+            taking: Vec::new(),
+            others: Vec::new(),
+            start: None,
+            cycles_before: 0,
+            cycles_after: 0,
+            teams_taking: 1,
+            teams_other: 3,
+            inference: i,
+            warnings: Vec::new(),
+        };
+        assert!(report(None).verdict().starts_with("The data can't tell yet"));
+        let four = report(Some(inference(20.0, Some(5.0), Some(30.0), 0.25))).verdict();
+        assert!(
+            four.starts_with("The data can't tell, whatever happened") && four.contains("1/4"),
+            "{four}"
+        );
+        let open = report(Some(inference(4.0, Some(-1.0), Some(9.0), 0.02))).verdict();
+        assert!(
+            open.starts_with("Inconclusive") && open.contains("−1.0 to +9.0"),
+            "{open}"
+        );
+        let moved = report(Some(inference(6.0, Some(2.5), Some(9.0), 0.02))).verdict();
+        assert!(
+            moved.starts_with("+6.0 points of % favourable in Integration"),
+            "{moved}"
+        );
+    }
 }
