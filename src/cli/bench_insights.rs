@@ -65,7 +65,12 @@ pub(super) async fn prepare(
             let id = crate::insights::service::create(app, &actor, &input)
                 .await
                 .map_err(fail)?;
-            crate::insights::service::add_update(app, &actor, id, "Under way.", "in_progress")
+            let progress = crate::insights::service::Progress {
+                note: "Under way.",
+                status: "in_progress",
+                due_date: "",
+            };
+            crate::insights::service::add_update(app, &actor, id, progress)
                 .await
                 .map_err(fail)?;
         }

@@ -220,6 +220,10 @@ pub struct UpdateCreate {
     #[schema(pattern = "^(planned|in_progress|done|dropped)$")]
     #[serde(default)]
     pub status: Option<String>,
+    /// A new due date, YYYY-MM-DD, today or later.
+    #[schema(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    #[serde(default)]
+    pub due_date: Option<String>,
 }
 
 /// Adds a dated update (the owner, the creator, or who plans for the
@@ -235,7 +239,12 @@ async fn add_update(
 ) -> Result<impl IntoResponse, ApiError> {
     let id = path_id(&id)?;
     let body = body.parse()?;
-    service::add_update(&app, &actor, id, &body.note, body.status.as_deref().unwrap_or("")).await?;
+    let progress = service::Progress {
+        note: &body.note,
+        status: body.status.as_deref().unwrap_or(""),
+        due_date: body.due_date.as_deref().unwrap_or(""),
+    };
+    service::add_update(&app, &actor, id, progress).await?;
     Ok((StatusCode::CREATED, Json(detail(&app, &actor, id).await?)))
 }
 

@@ -142,7 +142,12 @@ pub async fn seed(app: &App, org_id: i64) -> anyhow::Result<()> {
         };
         let id = service::create(app, &actor, &input).await.map_err(fail)?;
         for (status, note) in *updates {
-            service::add_update(app, &actor, id, note, status).await.map_err(fail)?;
+            let progress = service::Progress {
+                note,
+                status,
+                due_date: "",
+            };
+            service::add_update(app, &actor, id, progress).await.map_err(fail)?;
         }
     }
     // Mobile's dip began in month 5 (cycle 5); the huddles began with

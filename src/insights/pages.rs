@@ -94,7 +94,7 @@ const ACTION_LABELS: Labels = Labels(&[
 ]);
 
 /// The update form's fields, by their labels.
-const UPDATE_LABELS: Labels = Labels(&[("status", "Status"), ("note", "Update")]);
+const UPDATE_LABELS: Labels = Labels(&[("status", "Status"), ("due_date", "New due date"), ("note", "Update")]);
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -246,6 +246,8 @@ struct ActionPage {
     statuses: Vec<Status>,
     errors: FormErrors,
     note: String,
+    /// A new due date as typed, when the update was refused.
+    due: String,
     notice: Option<&'static str>,
 }
 
@@ -264,6 +266,7 @@ async fn show_action(
         statuses: Status::ALL.to_vec(),
         errors: FormErrors::default(),
         note: String::new(),
+        due: String::new(),
         notice: match q.notice.as_str() {
             "created" => Some("The action is planned."),
             "updated" => Some("The update is saved."),
@@ -277,6 +280,7 @@ async fn show_action(
 struct UpdateForm {
     note: String,
     status: String,
+    due_date: String,
 }
 
 async fn add_update(
@@ -287,7 +291,12 @@ async fn add_update(
     Form(form): Form<UpdateForm>,
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    match Mistake::split(service::add_update(&app, &me.actor, id, &form.note, &form.status).await)? {
+    let progress = service::Progress {
+        note: &form.note,
+        status: &form.status,
+        due_date: &form.due_date,
+    };
+    match Mistake::split(service::add_update(&app, &me.actor, id, progress).await)? {
         Ok(()) => Ok(Redirect::to(&format!("/actions/{id}?notice=updated")).into_response()),
         Err(mistake) => {
             let (action, updates) = service::detail(&app, &me.actor, id).await?;
@@ -298,6 +307,7 @@ async fn add_update(
                 statuses: Status::ALL.to_vec(),
                 errors: FormErrors::of(&mistake, UPDATE_LABELS),
                 note: form.note,
+                due: form.due_date,
                 notice: None,
             };
             Ok(render_with(mistake.status, &page))

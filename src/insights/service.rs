@@ -308,9 +308,20 @@ pub async fn detail(app: &App, actor: &Actor, id: i64) -> Result<(ActionView, Ve
     Ok((view(&dir, actor, &a, today), updates))
 }
 
-/// Adds a dated progress note, changing the status when `status` differs.
-/// Closing (done, dropped) asks for a note saying how it ended.
-pub async fn add_update(app: &App, actor: &Actor, id: i64, note: &str, status: &str) -> Result<(), AppError> {
+/// A follow-up as typed: a note, a new status, a new due date (each may
+/// be empty).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Progress<'a> {
+    pub note: &'a str,
+    pub status: &'a str,
+    pub due_date: &'a str,
+}
+
+/// Adds a dated update: a note, and a new status or due date when given.
+/// Closing (done, dropped) asks for a note saying how it ended; a new due
+/// date is today or later, and its owner is reminded again before it.
+pub async fn add_update(app: &App, actor: &Actor, id: i64, progress: Progress<'_>) -> Result<(), AppError> {
+    let Progress { note, status, due_date } = progress;
     let mut tx = app.db.begin_rule(actor.org_id).await?;
     let dir = Directory::load(&mut tx, actor.org_id).await?;
     let a = store::action_by_id(&mut tx, actor.org_id, id)
@@ -328,26 +339,65 @@ pub async fn add_update(app: &App, actor: &Actor, id: i64, note: &str, status: &
             .ok()
             .filter(|s| s.as_str() != a.status),
     };
+    let (today, _) = today(&mut tx, app, actor.org_id).await?;
+    let due = match due_date.trim() {
+        "" => None,
+        raw => match raw.parse::<Date>() {
+            Ok(d) if d.to_string() == a.due_date => None,
+            Ok(d) if d < today => {
+                problems.push(FieldError::new(
+                    "due_date",
+                    format!("choose a day from today ({today}) on"),
+                ));
+                None
+            }
+            Ok(d) => Some(d),
+            Err(_) => {
+                problems.push(FieldError::new(
+                    "due_date",
+                    "write the date as YYYY-MM-DD, or leave it empty",
+                ));
+                None
+            }
+        },
+    };
     let note = note.trim();
     if note.chars().count() > 1000 {
         problems.push(FieldError::new("note", "at most 1000 characters"));
     } else if note.is_empty() && status.is_some_and(Status::closes) {
         problems.push(FieldError::new("note", "say in a line how it ended"));
-    } else if note.is_empty() && status.is_none() && problems.is_empty() {
-        problems.push(FieldError::new("note", "write what happened, or change the status"));
+    } else if note.is_empty() && status.is_none() && due.is_none() && problems.is_empty() {
+        problems.push(FieldError::new(
+            "note",
+            "write what happened, or change the status or the due date",
+        ));
     }
     AppError::check(problems)?;
     let now = app.now().as_second();
+    // A new due date is said in the update itself.
+    let note = match (due, note.is_empty()) {
+        (Some(d), true) => format!("New due date: {d}."),
+        (Some(d), false) => format!("{note} (New due date: {d}.)"),
+        (None, _) => note.to_owned(),
+    };
     let update = UpdateRow {
         author_id: actor.person_id,
-        note: note.to_owned(),
+        note,
         status: status.map(|s| s.as_str().to_owned()),
         created_at: now,
     };
     store::insert_update(&mut tx, actor.org_id, id, new_id(), &update).await?;
-    let detail = status.map(|s| s.label().to_lowercase()).unwrap_or_default();
+    let mut detail = status.map(|s| s.label().to_lowercase()).unwrap_or_default();
     if let Some(s) = status {
         store::set_status(&mut tx, actor.org_id, id, s.as_str(), now).await?;
+    }
+    if let Some(d) = due {
+        store::set_due_date(&mut tx, actor.org_id, id, &d.to_string(), now).await?;
+        detail = [detail, format!("due {d}")]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
     }
     audit::record(
         &mut tx,

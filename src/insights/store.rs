@@ -104,6 +104,24 @@ pub async fn set_status(
     Ok(())
 }
 
+/// A new due date; the owner is reminded again before it.
+pub async fn set_due_date(
+    conn: &mut AnyConnection,
+    org_id: i64,
+    id: i64,
+    due: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE actions SET due_date = $1, reminded = 0, updated_at = $2 WHERE org_id = $3 AND id = $4")
+        .bind(due)
+        .bind(now)
+        .bind(org_id)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// A dated progress note on an action.
 #[derive(Clone, Debug)]
 pub struct UpdateRow {

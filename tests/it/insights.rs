@@ -239,11 +239,29 @@ async fn updates_follow_an_action_to_its_end(app: TestApp) {
         .post(&path, &[("status", "dropped"), ("note", "no")])
         .await
         .assert(403, "not allowed");
+    // The due date moves, forward only, and the update says so.
+    let later = day(&app, 45);
+    owner
+        .post(&path, &[("due_date", "2020-02-02"), ("note", "")])
+        .await
+        .assert(422, "New due date</a>: choose a day from today")
+        .assert(422, "value=\"2020-02-02\"");
+    owner
+        .submit(&path, &[("due_date", later.as_str())])
+        .await
+        .assert(200, &format!("New due date: {later}."));
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM actions WHERE due_date = '{later}' AND reminded = 0"
+        ))
+        .await,
+        1
+    );
     owner
         .submit(&path, &[("status", "done"), ("note", "It stays: every Monday now.")])
         .await
         .assert(200, "now Done");
-    assert_eq!(app.count("SELECT COUNT(*) FROM action_updates").await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM action_updates").await, 3);
     // The owner's "My data" has the action and their updates.
     owner
         .get("/account/data")
