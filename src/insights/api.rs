@@ -53,6 +53,23 @@ fn renamed(err: AppError, names: &[(&'static str, &'static str)]) -> AppError {
 const ACTION_FIELDS: &[(&str, &str)] = &[("group", "team_id"), ("owner", "owner_id"), ("cycle", "cycle_id")];
 const INITIATIVE_FIELDS: &[(&str, &str)] = &[("practice_other", "practice"), ("pulse", "pulse_id"), ("team", "teams")];
 
+/// A value whose schema has a pattern (an id, a date, a choice), taken as
+/// sent: the forms forgive spaces and read an empty field as none, the API
+/// holds to its document.
+fn exact(field: &str, value: String) -> Result<String, ApiError> {
+    if value.is_empty() || value.trim() != value {
+        return Err(ApiError(AppError::invalid(
+            field,
+            "write the value without spaces around it, or leave the field out",
+        )));
+    }
+    Ok(value)
+}
+
+fn exact_or_none(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+    value.map(|v| exact(field, v)).transpose()
+}
+
 fn path_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse().map_err(|_| ApiError(AppError::NotFound))
 }
@@ -176,12 +193,12 @@ async fn create_action(
     let form = ActionForm {
         title: body.title,
         description: body.description,
-        pillar: body.pillar.unwrap_or_default(),
-        group: body.team_id.unwrap_or_else(|| "org".into()),
-        owner: body.owner_id,
-        due_date: body.due_date,
-        visibility: body.visibility,
-        cycle: body.cycle_id.unwrap_or_default(),
+        pillar: exact_or_none("pillar", body.pillar)?.unwrap_or_default(),
+        group: exact_or_none("team_id", body.team_id)?.unwrap_or_else(|| "org".into()),
+        owner: exact("owner_id", body.owner_id)?,
+        due_date: exact("due_date", body.due_date)?,
+        visibility: exact("visibility", body.visibility)?,
+        cycle: exact_or_none("cycle_id", body.cycle_id)?.unwrap_or_default(),
     };
     let input = form.parse().map_err(|p| renamed(AppError::fields(p), ACTION_FIELDS))?;
     let id = service::create(&app, &actor, &input)
@@ -239,10 +256,12 @@ async fn add_update(
 ) -> Result<impl IntoResponse, ApiError> {
     let id = path_id(&id)?;
     let body = body.parse()?;
+    let status = exact_or_none("status", body.status)?;
+    let due_date = exact_or_none("due_date", body.due_date)?;
     let progress = service::Progress {
         note: &body.note,
-        status: body.status.as_deref().unwrap_or(""),
-        due_date: body.due_date.as_deref().unwrap_or(""),
+        status: status.as_deref().unwrap_or(""),
+        due_date: due_date.as_deref().unwrap_or(""),
     };
     service::add_update(&app, &actor, id, progress).await?;
     Ok((StatusCode::CREATED, Json(detail(&app, &actor, id).await?)))
@@ -362,24 +381,33 @@ async fn create_initiative(
     body: JsonBody<InitiativeCreate>,
 ) -> Result<impl IntoResponse, ApiError> {
     actor.require(crate::auth::Permission::PlanActions)?;
-    let body = body.parse()?;
+    let body: InitiativeCreate = body.parse()?;
+    let mut teams = Vec::new();
+    for t in body.teams {
+        teams.push((exact("teams", t.team_id)?, exact_or_none("teams", t.starts_on)?));
+    }
+    let (pillar, pulse, starts_on, ends_on) = (
+        exact("pillar", body.pillar)?,
+        exact("pulse_id", body.pulse_id)?,
+        exact("starts_on", body.starts_on)?,
+        exact_or_none("ends_on", body.ends_on)?,
+    );
     let known = super::model::PRACTICES.iter().any(|(k, _)| *k == body.practice);
     let form = InitiativeForm {
         name: body.name,
         description: body.description,
         practice: if known { body.practice.clone() } else { "other".into() },
         practice_other: if known { String::new() } else { body.practice },
-        pillar: body.pillar,
-        pulse: body.pulse_id,
-        starts_on: body.starts_on,
-        ends_on: body.ends_on.unwrap_or_default(),
+        pillar,
+        pulse,
+        starts_on,
+        ends_on: ends_on.unwrap_or_default(),
         sub_teams: body.sub_teams,
-        teams: body.teams.iter().map(|t| t.team_id.clone()).collect(),
-        team_starts: body
-            .teams
+        team_starts: teams
             .iter()
-            .filter_map(|t| Some((t.team_id.clone(), t.starts_on.clone()?)))
+            .filter_map(|(t, s)| Some((t.clone(), s.clone()?)))
             .collect(),
+        teams: teams.into_iter().map(|(t, _)| t).collect(),
     };
     let input = form
         .parse()
