@@ -45,6 +45,14 @@ CREATE TABLE cycle_turnout (
     answered BIGINT NOT NULL
 );
 CREATE INDEX cycle_turnout_by_cycle ON cycle_turnout (org_id, cycle_id);
+-- Cycles closed before now: counted once here, as a close counts them.
+INSERT INTO cycle_turnout (org_id, cycle_id, team_id, people, answered)
+SELECT r.org_id, r.cycle_id, r.team_id, COUNT(*), CAST(COALESCE(SUM(x.answered), 0) AS BIGINT)
+FROM cycle_roster r
+JOIN participation x ON x.org_id = r.org_id AND x.cycle_id = r.cycle_id AND x.person_id = r.person_id
+JOIN cycles c ON c.org_id = r.org_id AND c.id = r.cycle_id
+WHERE c.closed_at IS NOT NULL
+GROUP BY r.org_id, r.cycle_id, r.team_id;
 
 -- A closed cycle's released team figures in brief, written with its
 -- results: for each published team group, its responses and the four

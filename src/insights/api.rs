@@ -392,12 +392,12 @@ async fn create_initiative(
         exact("starts_on", body.starts_on)?,
         exact_or_none("ends_on", body.ends_on)?,
     );
-    let known = super::model::PRACTICES.iter().any(|(k, _)| *k == body.practice);
+    let (practice, practice_other) = super::model::practice_fields(body.practice);
     let form = InitiativeForm {
         name: body.name,
         description: body.description,
-        practice: if known { body.practice.clone() } else { "other".into() },
-        practice_other: if known { String::new() } else { body.practice },
+        practice,
+        practice_other,
         pillar,
         pulse,
         starts_on,

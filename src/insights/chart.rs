@@ -4,6 +4,8 @@
 
 use std::fmt::Write;
 
+use crate::shared::markup::escape;
+
 const W: f64 = 640.0;
 const H: f64 = 240.0;
 const LEFT: f64 = 40.0;
@@ -129,13 +131,6 @@ pub fn impact_svg(
     );
     svg.push_str("</svg>");
     svg
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

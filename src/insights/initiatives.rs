@@ -4,8 +4,6 @@
 //! HR and owners define and read them; managers propose one for their own
 //! teams, which HR approves.
 
-use std::collections::HashMap;
-
 use jiff::civil::Date;
 
 use super::impact::{self, Cell, Inference, Unit};
@@ -179,12 +177,12 @@ pub async fn form_of(app: &App, actor: &Actor, id: i64) -> Result<super::model::
         .into_iter()
         .find(|r| r.id == id)
         .ok_or(AppError::NotFound)?;
-    let known = super::model::PRACTICES.iter().any(|(k, _)| *k == row.practice);
+    let (practice, practice_other) = super::model::practice_fields(row.practice);
     Ok(super::model::InitiativeForm {
         name: row.name,
         description: row.description,
-        practice: if known { row.practice.clone() } else { "other".into() },
-        practice_other: if known { String::new() } else { row.practice },
+        practice,
+        practice_other,
         pillar: row.pillar,
         pulse: row.pulse_id.to_string(),
         starts_on: row.starts_on,
@@ -467,23 +465,16 @@ pub async fn report(app: &App, actor: &Actor, id: i64) -> Result<(InitiativeView
     if let (Some((first, _)), Some((last, _))) = (history.first(), history.last())
         && first.id != last.id
     {
+        let taking: Vec<Group> = units
+            .iter()
+            .filter(|(_, s)| s.is_some())
+            .map(|(g, _)| g.clone())
+            .collect();
         let (a, b) = (
-            crate::pulse::service::asked_per_team(app, actor, first.id).await?,
-            crate::pulse::service::asked_per_team(app, actor, last.id).await?,
+            crate::pulse::service::turnout(app, actor, first.id, &taking).await?,
+            crate::pulse::service::turnout(app, actor, last.id, &taking).await?,
         );
-        let size = |sizes: &HashMap<i64, u32>, g: &Group| -> u32 {
-            sizes
-                .iter()
-                .filter(|(t, _)| match g {
-                    Group::Team(root) => dir.team_within(**t, *root),
-                    Group::TeamOnly(own) => **t == *own,
-                    _ => false,
-                })
-                .map(|(_, n)| n)
-                .sum()
-        };
-        for (g, _) in units.iter().filter(|(_, s)| s.is_some()) {
-            let (before, after) = (size(&a, g), size(&b, g));
+        for ((g, (before, _)), (after, _)) in taking.iter().zip(a).zip(b) {
             if changed_size(before, after) {
                 let team = match g {
                     Group::Team(t) | Group::TeamOnly(t) => dir.team_path(*t),

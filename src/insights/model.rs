@@ -196,6 +196,15 @@ pub fn practice_label(stored: &str) -> &str {
         .map_or(stored, |(_, label)| label)
 }
 
+/// A practice (a key of [`PRACTICES`], or the org's own words) as the
+/// form's two fields: (practice, practice_other).
+pub fn practice_fields(practice: String) -> (String, String) {
+    match PRACTICES.iter().any(|(k, _)| *k == practice) {
+        true => (practice, String::new()),
+        false => ("other".into(), practice),
+    }
+}
+
 /// Whether an initiative is in force or waits for HR (a manager's
 /// proposal).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

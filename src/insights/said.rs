@@ -83,13 +83,10 @@ pub async fn page(app: &App, actor: &Actor, skip: usize) -> Result<SaidPage, App
         _ => "Whole organization".to_owned(),
     };
     let (summaries, more) = crate::pulse::service::summaries(app, actor, &visible, &groups, skip, PER_PAGE).await?;
-    let day = |at: i64| {
-        jiff::Timestamp::from_second(at)
-            .map(|t| t.to_zoned(zone.clone()).date().to_string())
-            .unwrap_or_default()
-    };
     let done = |a: ActionView| {
-        let latest = latest.get(&a.id).map(|(note, at)| (day(*at), note.clone()));
+        let latest = latest
+            .get(&a.id)
+            .map(|(note, at)| (crate::shared::zones::day_in(*at, &zone), note.clone()));
         Done { action: a, latest }
     };
     let actions = service::readable(app, actor).await?;
@@ -172,9 +169,7 @@ pub async fn latest(app: &App, actor: &Actor, n: usize) -> Result<Vec<Done>, App
         .into_iter()
         .filter_map(|(_, a)| {
             let (note, at) = latest.get(&a.id)?;
-            let day = jiff::Timestamp::from_second(*at)
-                .map(|t| t.to_zoned(zone.clone()).date().to_string())
-                .unwrap_or_default();
+            let day = crate::shared::zones::day_in(*at, &zone);
             Some((
                 *at,
                 Done {

@@ -298,9 +298,7 @@ pub async fn detail(app: &App, actor: &Actor, id: i64) -> Result<(ActionView, Ve
             author: dir
                 .person(u.author_id)
                 .map_or_else(|| "someone who left".into(), |p| p.name.clone()),
-            day: jiff::Timestamp::from_second(u.created_at)
-                .map(|t| t.to_zoned(zone.clone()).date().to_string())
-                .unwrap_or_default(),
+            day: crate::shared::zones::day_in(u.created_at, &zone),
             note: u.note,
             status: u.status.as_deref().and_then(|s| Status::parse(s).ok()),
         })

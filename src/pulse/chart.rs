@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use super::service::Point;
 use crate::privacy::stats::Share;
+use crate::shared::markup::escape;
 
 const W: f64 = 640.0;
 const H: f64 = 220.0;
@@ -153,13 +154,6 @@ pub fn trend_words(points: &[Point]) -> String {
         })
         .collect();
     format!("Belonging Index by cycle: {}.", parts.join(", "))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -897,45 +897,11 @@ pub async fn summaries(
     let more = cycles.len() > skip + take;
     let mut conn = app.db.acquire().await?;
     let dir = crate::org::service::team_tree(&mut conn, actor.org_id).await?;
-    // Each group as the set of teams it is (None: everyone).
-    let team_sets: Vec<Option<Vec<i64>>> = groups
-        .iter()
-        .map(|g| match g {
-            Group::Team(root) => Some(
-                dir.teams
-                    .iter()
-                    .filter(|t| dir.team_within(t.id, *root))
-                    .map(|t| t.id)
-                    .collect(),
-            ),
-            Group::TeamOnly(own) => Some(vec![*own]),
-            Group::Org => None,
-            // Nobody's roster entry says a self-reported answer.
-            Group::Segment { .. } => Some(Vec::new()),
-        })
-        .collect();
+    let sets = team_sets(&dir, groups);
     let mut out = Vec::new();
     for cycle in cycles.into_iter().skip(skip).take(take) {
         let views = released(&mut conn, &cycle, groups).await?;
-        let counts = match store::turnout_of(&mut conn, actor.org_id, cycle.id, &team_sets).await? {
-            Some(counts) => counts,
-            // Closed before turnout was kept: counted from the roster.
-            None => {
-                let per_team = store::answered_per_team(&mut conn, actor.org_id, cycle.id).await?;
-                team_sets
-                    .iter()
-                    .map(|set| {
-                        per_team
-                            .iter()
-                            .filter(|(team, _, _)| match set {
-                                None => true,
-                                Some(set) => team.is_some_and(|t| set.contains(&t)),
-                            })
-                            .fold((0, 0), |(p, a), (_, n, done)| (p + n, a + done))
-                    })
-                    .collect()
-            }
-        };
+        let counts = store::turnout_of(&mut conn, actor.org_id, cycle.id, &sets).await?;
         let participation = counts
             .iter()
             .map(|(people, answered)| crate::privacy::rules::participation(*people, *answered, cycle.k))
@@ -1003,14 +969,32 @@ pub async fn released_briefs(
     Ok(out)
 }
 
-/// How many people a cycle asked in each team (its roster's snapshot):
-/// what the org chart of that day says, nothing about answers.
-pub async fn asked_per_team(app: &App, actor: &Actor, cycle_id: i64) -> Result<HashMap<i64, u32>, AppError> {
-    let counts = store::answered_per_team(&mut *app.db.acquire().await?, actor.org_id, cycle_id).await?;
-    Ok(counts
-        .into_iter()
-        .filter_map(|(team, people, _)| Some((team?, people)))
-        .collect())
+/// Each group as the set of teams whose roster entries it counts (None:
+/// everyone; a self-reported segment no roster entry says: no team).
+fn team_sets(dir: &crate::org::service::Directory, groups: &[Group]) -> Vec<Option<Vec<i64>>> {
+    groups
+        .iter()
+        .map(|g| match g {
+            Group::Team(root) => Some(
+                dir.teams
+                    .iter()
+                    .filter(|t| dir.team_within(t.id, *root))
+                    .map(|t| t.id)
+                    .collect(),
+            ),
+            Group::TeamOnly(own) => Some(vec![*own]),
+            Group::Org => None,
+            Group::Segment { .. } => Some(Vec::new()),
+        })
+        .collect()
+}
+
+/// A closed cycle's turnout in each of `groups`, counted at close: (people
+/// asked, people who answered) each — the roster, not answers.
+pub async fn turnout(app: &App, actor: &Actor, cycle_id: i64, groups: &[Group]) -> Result<Vec<(u32, u32)>, AppError> {
+    let mut conn = app.db.acquire().await?;
+    let dir = crate::org::service::team_tree(&mut conn, actor.org_id).await?;
+    Ok(store::turnout_of(&mut conn, actor.org_id, cycle_id, &team_sets(&dir, groups)).await?)
 }
 
 /// The organization's pulses that have a closed cycle: (id, title).

@@ -56,6 +56,14 @@ pub fn choices(used: &[String], current: &str) -> (Vec<String>, Vec<String>) {
     (first, rest)
 }
 
+/// The day (YYYY-MM-DD) a moment (Unix seconds) falls on in `zone`; empty
+/// for a moment out of range.
+pub fn day_in(at: i64, zone: &jiff::tz::TimeZone) -> String {
+    jiff::Timestamp::from_second(at)
+        .map(|t| t.to_zoned(zone.clone()).date().to_string())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -406,14 +406,14 @@ pub async fn results(
 
 /// A closed cycle's turnout summed over each of `groups`, each a set of
 /// teams (None: everyone): (people asked, people who answered) per group,
-/// from the counts kept at close; None when the cycle has none kept.
+/// from the counts kept at close (migration 0015 counted earlier cycles).
 pub async fn turnout_of(
     conn: &mut AnyConnection,
     org_id: i64,
     cycle_id: i64,
     groups: &[Option<Vec<i64>>],
-) -> Result<Option<Vec<(u32, u32)>>, sqlx::Error> {
-    let mut columns = vec!["COUNT(*) AS n".to_owned()];
+) -> Result<Vec<(u32, u32)>, sqlx::Error> {
+    let mut columns = Vec::new();
     for (i, teams) in groups.iter().enumerate() {
         let when = match teams {
             None => "1 = 1".to_owned(),
@@ -438,16 +438,12 @@ pub async fn turnout_of(
     .bind(cycle_id)
     .fetch_one(conn)
     .await?;
-    if row.try_get::<i64, _>("n")? == 0 {
-        return Ok(None);
-    }
     let count = |name: String| -> Result<u32, sqlx::Error> {
         Ok(u32::try_from(row.try_get::<i64, _>(name.as_str())?).unwrap_or(u32::MAX))
     };
     (0..groups.len())
         .map(|i| Ok((count(format!("p{i}"))?, count(format!("a{i}"))?)))
-        .collect::<Result<Vec<_>, _>>()
-        .map(Some)
+        .collect()
 }
 
 /// Counts a closing cycle's turnout per team of its roster, once.
@@ -463,43 +459,6 @@ pub async fn record_turnout(conn: &mut AnyConnection, org_id: i64, cycle_id: i64
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// Per team of a cycle's roster snapshot: (team, people asked, people who
-/// answered): as counted at close, or counted now for a cycle closed
-/// before counts were kept (or still open).
-pub async fn answered_per_team(
-    conn: &mut AnyConnection,
-    org_id: i64,
-    cycle_id: i64,
-) -> Result<Vec<(Option<i64>, u32, u32)>, sqlx::Error> {
-    let kept = sqlx::query("SELECT team_id, people, answered FROM cycle_turnout WHERE org_id = $1 AND cycle_id = $2")
-        .bind(org_id)
-        .bind(cycle_id)
-        .fetch_all(&mut *conn)
-        .await?;
-    let rows = if kept.is_empty() {
-        sqlx::query(
-            "SELECT r.team_id, COUNT(*) AS people, CAST(COALESCE(SUM(x.answered), 0) AS BIGINT) AS answered FROM cycle_roster r
-             JOIN participation x ON x.org_id = r.org_id AND x.cycle_id = r.cycle_id AND x.person_id = r.person_id
-             WHERE r.org_id = $1 AND r.cycle_id = $2 GROUP BY r.team_id",
-        )
-        .bind(org_id)
-        .bind(cycle_id)
-        .fetch_all(conn)
-        .await?
-    } else {
-        kept
-    };
-    rows.iter()
-        .map(|r| {
-            let count = |name: &str| -> Result<u32, sqlx::Error> {
-                let n: i64 = r.try_get(name)?;
-                Ok(u32::try_from(n).unwrap_or(u32::MAX))
-            };
-            Ok((r.try_get("team_id")?, count("people")?, count("answered")?))
-        })
-        .collect()
 }
 
 pub async fn result(
