@@ -13,6 +13,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod home;
+pub mod conversations;
 pub mod insights;
 pub mod jobs;
 pub mod limits;

@@ -21,6 +21,7 @@ pub const MODULES: &[Module] = &[
     crate::recognition::MODULE,
     crate::voice::MODULE,
     crate::insights::MODULE,
+    crate::conversations::MODULE,
 ];
 
 /// The app, with every module's parts and the job registry in it.

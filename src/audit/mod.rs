@@ -29,6 +29,12 @@ pub enum Subject {
     Action(i64),
     /// An initiative whose impact is measured (insights).
     Initiative(i64),
+    /// A conversation between two people (its words are never recorded).
+    Talk(i64),
+    /// A conversation template.
+    TalkTemplate(i64),
+    /// HR's counts of conversations.
+    TalkCounts,
 }
 
 impl Subject {
@@ -44,6 +50,9 @@ impl Subject {
             Subject::Settings => ("settings", None),
             Subject::Action(id) => ("action", Some(id)),
             Subject::Initiative(id) => ("initiative", Some(id)),
+            Subject::Talk(id) => ("talk", Some(id)),
+            Subject::TalkTemplate(id) => ("talk_template", Some(id)),
+            Subject::TalkCounts => ("talk_counts", None),
         }
     }
 }
@@ -150,6 +159,9 @@ fn entry(r: store::EventRow, zone: &jiff::tz::TimeZone, teams: &std::collections
         "settings" => "the settings".into(),
         "action" => "an action".into(),
         "initiative" => "an initiative".into(),
+        "talk" => "a conversation".into(),
+        "talk_template" => "a conversation template".into(),
+        "talk_counts" => "the conversation counts".into(),
         _ => "the organization".into(),
     };
     let actor = if r.actor_id == 0 {
@@ -230,6 +242,19 @@ pub fn action_label(action: &str) -> &'static str {
         "initiative.updated" => "Changed an initiative",
         "initiative.report_viewed" => "Read an impact report",
         "results.summary_viewed" => "Opened You said, we did",
+        "talk.read" => "Opened one of their conversations",
+        "talk.scheduled" => "Scheduled a conversation",
+        "talk.requested" => "Asked for a conversation",
+        "talk.accepted" => "Set the time of an asked-for conversation",
+        "talk.rescheduled" => "Moved a conversation",
+        "talk.cancelled" => "Cancelled a conversation",
+        "talk.held" => "Marked a conversation as held",
+        "talk.notes_saved" => "Wrote notes in one of their conversations",
+        "talk.action_added" => "Agreed an action item in a conversation",
+        "talk.action_updated" => "Updated an action item of a conversation",
+        "talk_template.saved" => "Saved a conversation template",
+        "talk.counts_read" => "Read the conversation counts",
+        "talk.feed_changed" => "Changed their calendar feed",
         _ => "Other changes",
     }
 }
@@ -276,6 +301,19 @@ fn words(actor: &str, action: &str, subject: &str, detail: &str) -> String {
         "initiative.updated" => with("changed an initiative".to_owned()),
         "initiative.report_viewed" => "read the impact report of an initiative".to_owned(),
         "results.summary_viewed" => "opened You said, we did".to_owned(),
+        "talk.read" => "opened one of their conversations".to_owned(),
+        "talk.scheduled" => "scheduled a conversation".to_owned(),
+        "talk.requested" => "asked for a conversation".to_owned(),
+        "talk.accepted" => "set the time of a conversation they were asked for".to_owned(),
+        "talk.rescheduled" => "moved a conversation".to_owned(),
+        "talk.cancelled" => "cancelled a conversation".to_owned(),
+        "talk.held" => "marked a conversation as held".to_owned(),
+        "talk.notes_saved" => "wrote notes in one of their conversations".to_owned(),
+        "talk.action_added" => "agreed an action item in a conversation".to_owned(),
+        "talk.action_updated" => "updated an action item of a conversation".to_owned(),
+        "talk_template.saved" => with("saved a conversation template".to_owned()),
+        "talk.counts_read" => "read the conversation counts".to_owned(),
+        "talk.feed_changed" => with("changed their calendar feed".to_owned()),
         _ => with(format!("changed {subject}")),
     };
     format!("{actor} {what}")

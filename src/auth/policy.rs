@@ -84,12 +84,18 @@ pub enum Permission {
     /// Plan actions on results and follow them up (managers for their
     /// teams and sub-teams, HR and owners for every group).
     PlanActions,
+    /// Edit the conversation templates and read the conversation counts
+    /// (never a note).
+    ManageConversations,
 }
 
 /// The table of permissions.
 pub fn allows(role: Role, permission: Permission) -> bool {
     match permission {
-        Permission::ManagePeople | Permission::ManageSurveys | Permission::ManageRecognition => role >= Role::HrAdmin,
+        Permission::ManagePeople
+        | Permission::ManageSurveys
+        | Permission::ManageRecognition
+        | Permission::ManageConversations => role >= Role::HrAdmin,
         Permission::ManageOwners | Permission::ViewAuditLog | Permission::ManageSettings => role == Role::Owner,
         Permission::ExportResults | Permission::ReceiveTeamFeedback | Permission::PlanActions => role >= Role::Manager,
         Permission::ReceiveOrgFeedback => role >= Role::HrAdmin,

@@ -15,7 +15,7 @@ use super::model::{ActionForm, InitiativeForm};
 use super::service::{self, ActionView, UpdateView};
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::web::api::{ApiActor, ApiError, ApiErrors, Json, JsonBody};
+use crate::web::api::{ApiActor, ApiError, ApiErrors, Json, JsonBody, exact, exact_or_none, path_id, renamed};
 
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
@@ -26,53 +26,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(get_impact))
 }
 
-/// The form's field names as the JSON body names them.
-fn renamed(err: AppError, names: &[(&'static str, &'static str)]) -> AppError {
-    let name = |f: &str| names.iter().find(|(form, _)| *form == f).map(|(_, json)| *json);
-    match err {
-        AppError::Invalid { field, message } => AppError::Invalid {
-            field: name(&field).map_or(field, str::to_owned),
-            message,
-        },
-        AppError::Conflict { field, message } => AppError::Conflict {
-            field: name(&field).map_or(field, str::to_owned),
-            message,
-        },
-        AppError::Fields(list) => AppError::Fields(
-            list.into_iter()
-                .map(|p| crate::error::FieldError {
-                    field: name(p.field).unwrap_or(p.field),
-                    message: p.message,
-                })
-                .collect(),
-        ),
-        other => other,
-    }
-}
-
 const ACTION_FIELDS: &[(&str, &str)] = &[("group", "team_id"), ("owner", "owner_id"), ("cycle", "cycle_id")];
 const INITIATIVE_FIELDS: &[(&str, &str)] = &[("practice_other", "practice"), ("pulse", "pulse_id"), ("team", "teams")];
-
-/// A value whose schema has a pattern (an id, a date, a choice), taken as
-/// sent: the forms forgive spaces and read an empty field as none, the API
-/// holds to its document.
-fn exact(field: &str, value: String) -> Result<String, ApiError> {
-    if value.is_empty() || value.trim() != value {
-        return Err(ApiError(AppError::invalid(
-            field,
-            "write the value without spaces around it, or leave the field out",
-        )));
-    }
-    Ok(value)
-}
-
-fn exact_or_none(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
-    value.map(|v| exact(field, v)).transpose()
-}
-
-fn path_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse().map_err(|_| ApiError(AppError::NotFound))
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct ActionOut {

@@ -101,10 +101,7 @@ impl Mailer {
             .from(from.clone())
             .to(to)
             .subject(&email.subject)
-            .multipart(MultiPart::alternative_plain_html(
-                email.text.clone(),
-                email.html.clone(),
-            ))
+            .multipart(parts(email))
             .map_err(|e| e.to_string())?;
         transport.send(message).await.map_err(|e| e.to_string())?;
         Ok(())
@@ -118,6 +115,30 @@ pub struct OutgoingEmail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// An iCalendar invite, sent as a third alternative part
+    /// (`text/calendar; method=...`) that mail apps show as an event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<Calendar>,
+}
+
+/// An invite: its method (REQUEST, CANCEL) and the iCalendar text.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Calendar {
+    pub method: String,
+    pub ics: String,
+}
+
+/// The message's parts: text and HTML, and the invite when there is one.
+fn parts(email: &OutgoingEmail) -> MultiPart {
+    let both = MultiPart::alternative_plain_html(email.text.clone(), email.html.clone());
+    match &email.calendar {
+        None => both,
+        Some(c) => {
+            let kind = format!("text/calendar; charset=utf-8; method={}", c.method);
+            let kind = lettre::message::header::ContentType::parse(&kind).expect("a calendar content type parses");
+            both.singlepart(lettre::message::SinglePart::builder().header(kind).body(c.ics.clone()))
+        }
+    }
 }
 
 impl OutgoingEmail {
@@ -135,6 +156,16 @@ impl OutgoingEmail {
             subject,
             text: text.render().expect("an email's text template renders"),
             html: html.render().expect("an email's HTML template renders"),
+            calendar: None,
         }
+    }
+
+    /// The same email carrying an invite.
+    pub fn with_calendar(mut self, method: &str, ics: String) -> OutgoingEmail {
+        self.calendar = Some(Calendar {
+            method: method.to_owned(),
+            ics,
+        });
+        self
     }
 }

@@ -22,7 +22,7 @@ use crate::error::AppError;
 use crate::privacy::plan::Group;
 use crate::privacy::plan::Suppressed;
 use crate::privacy::rules::Participation;
-use crate::web::api::{ApiActor, ApiError, ApiErrors, ApiQuery, Json, JsonBody};
+use crate::web::api::{ApiActor, ApiError, ApiErrors, ApiQuery, Json, JsonBody, path_id};
 
 /// Every operation of this module: each route and its entry in the OpenAPI
 /// document come from the same handler, so neither exists without the other.
@@ -38,10 +38,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(get_results))
         .routes(routes!(get_heatmap))
         .routes(routes!(submit_with_invitation))
-}
-
-fn path_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse().map_err(|_| ApiError(AppError::NotFound))
 }
 
 #[derive(Serialize, ToSchema)]

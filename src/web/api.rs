@@ -291,3 +291,49 @@ impl utoipa::Modify for BearerAuth {
         components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
     }
 }
+
+/// The form's field names as the JSON body names them.
+pub fn renamed(err: AppError, names: &[(&'static str, &'static str)]) -> AppError {
+    let name = |f: &str| names.iter().find(|(form, _)| *form == f).map(|(_, json)| *json);
+    match err {
+        AppError::Invalid { field, message } => AppError::Invalid {
+            field: name(&field).map_or(field, str::to_owned),
+            message,
+        },
+        AppError::Conflict { field, message } => AppError::Conflict {
+            field: name(&field).map_or(field, str::to_owned),
+            message,
+        },
+        AppError::Fields(list) => AppError::Fields(
+            list.into_iter()
+                .map(|p| crate::error::FieldError {
+                    field: name(p.field).unwrap_or(p.field),
+                    message: p.message,
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+
+/// A value whose schema has a pattern (an id, a date, a choice), taken as
+/// sent: the forms forgive spaces and read an empty field as none, the API
+/// holds to its document.
+pub fn exact(field: &str, value: String) -> Result<String, ApiError> {
+    if value.is_empty() || value.trim() != value {
+        return Err(ApiError(AppError::invalid(
+            field,
+            "write the value without spaces around it, or leave the field out",
+        )));
+    }
+    Ok(value)
+}
+
+pub fn exact_or_none(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+    value.map(|v| exact(field, v)).transpose()
+}
+
+pub fn path_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse().map_err(|_| ApiError(AppError::NotFound))
+}

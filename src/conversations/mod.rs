@@ -1,0 +1,33 @@
+//! Conversations: stay interviews, career talks and 1:1s between two
+//! people, with their questions, shared and private notes and action
+//! items, calendar invites and feeds, and reminders. What is said is
+//! readable by the two people only (private notes by their author), and
+//! stored sealed under the master key; HR and owners read counts.
+
+mod api;
+mod demo;
+pub mod feed;
+pub mod jobs;
+pub mod model;
+mod mydata;
+pub mod pages;
+pub mod service;
+pub mod store;
+
+pub const MODULE: crate::module::Module = crate::module::Module {
+    nav: &[crate::web::NavEntry {
+        place: 17,
+        label: "Talks",
+        href: "/talks",
+        needs: None,
+        badge: None,
+    }],
+    my_data: |app, actor| Box::pin(mydata::part(app, actor)),
+    demo: |app, org| Box::pin(demo::seed(app, org)),
+    api: api::api,
+    home: |app, actor| Box::pin(pages::home(app, actor)),
+    jobs: |jobs| {
+        jobs.add::<jobs::Remind>();
+    },
+    ..crate::module::Module::pages("conversations", pages::routes)
+};
