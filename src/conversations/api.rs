@@ -35,7 +35,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(renew_feed, delete_feed))
 }
 
-const TALK_FIELDS: &[(&str, &str)] = &[("with", "with_id"), ("template", "template_id"), ("cadence", "cadence_days")];
+const TALK_FIELDS: &[(&str, &str)] = &[
+    ("with", "with_id"),
+    ("template", "template_id"),
+    ("cadence", "cadence_days"),
+];
 const ITEM_FIELDS: &[(&str, &str)] = &[("owner", "owner_id")];
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -86,7 +90,11 @@ async fn list_templates(
     ApiActor(actor): ApiActor,
 ) -> Result<Json<Vec<TalkTemplateOut>>, ApiError> {
     Ok(Json(
-        service::templates(&app, &actor).await?.iter().map(TalkTemplateOut::from).collect(),
+        service::templates(&app, &actor)
+            .await?
+            .iter()
+            .map(TalkTemplateOut::from)
+            .collect(),
     ))
 }
 
@@ -175,7 +183,10 @@ pub struct TalkLineOut {
 /// The caller's talks.
 #[utoipa::path(get, path = "/api/v1/talks", tag = "conversations", security(("bearer" = [])),
     responses((status = 200, description = "Talks", body = Vec<TalkLineOut>), ApiErrors))]
-async fn list_talks(State(app): State<AppState>, ApiActor(actor): ApiActor) -> Result<Json<Vec<TalkLineOut>>, ApiError> {
+async fn list_talks(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<TalkLineOut>>, ApiError> {
     let t = service::talks(&app, &actor).await?;
     Ok(Json(
         t.asked
@@ -320,7 +331,10 @@ async fn create_talk(
     let id = service::schedule(&app, &actor, &input)
         .await
         .map_err(|e| renamed(e, TALK_FIELDS))?;
-    Ok((StatusCode::CREATED, Json(TalkOut::from(service::talk(&app, &actor, id).await?))))
+    Ok((
+        StatusCode::CREATED,
+        Json(TalkOut::from(service::talk(&app, &actor, id).await?)),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -351,7 +365,10 @@ async fn request_talk(
     let id = service::request(&app, &actor, with, template)
         .await
         .map_err(|e| renamed(e, TALK_FIELDS))?;
-    Ok((StatusCode::CREATED, Json(TalkOut::from(service::talk(&app, &actor, id).await?))))
+    Ok((
+        StatusCode::CREATED,
+        Json(TalkOut::from(service::talk(&app, &actor, id).await?)),
+    ))
 }
 
 /// One talk with its questions, notes and items: for its two people only.
@@ -519,7 +536,10 @@ async fn add_item(
     service::add_action(&app, &actor, id, &input)
         .await
         .map_err(|e| renamed(e, ITEM_FIELDS))?;
-    Ok((StatusCode::CREATED, Json(TalkOut::from(service::talk(&app, &actor, id).await?))))
+    Ok((
+        StatusCode::CREATED,
+        Json(TalkOut::from(service::talk(&app, &actor, id).await?)),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

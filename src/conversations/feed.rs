@@ -24,10 +24,7 @@ fn hash(token: &str) -> String {
 
 /// The feed's address for a token.
 pub fn address(app: &App, token: &str) -> String {
-    format!(
-        "{}/calendar/{token}.ics",
-        app.settings.public_url.trim_end_matches('/')
-    )
+    format!("{}/calendar/{token}.ics", app.settings.public_url.trim_end_matches('/'))
 }
 
 /// Whether the person has a feed turned on.
@@ -40,9 +37,23 @@ pub async fn is_on(app: &App, actor: &Actor) -> Result<bool, AppError> {
 pub async fn renew(app: &App, actor: &Actor) -> Result<String, AppError> {
     let token: String = rand::random::<[u8; 32]>().iter().map(|b| format!("{b:02x}")).collect();
     let mut tx = app.db.begin().await?;
-    store::put_feed(&mut tx, actor.org_id, actor.person_id, &hash(&token), app.now().as_second()).await?;
-    audit::record(&mut tx, actor, "talk.feed_changed", Subject::Person(actor.person_id), "new address", app.now())
-        .await?;
+    store::put_feed(
+        &mut tx,
+        actor.org_id,
+        actor.person_id,
+        &hash(&token),
+        app.now().as_second(),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "talk.feed_changed",
+        Subject::Person(actor.person_id),
+        "new address",
+        app.now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(token)
 }
@@ -51,8 +62,15 @@ pub async fn renew(app: &App, actor: &Actor) -> Result<String, AppError> {
 pub async fn turn_off(app: &App, actor: &Actor) -> Result<(), AppError> {
     let mut tx = app.db.begin().await?;
     store::delete_feed(&mut tx, actor.org_id, actor.person_id).await?;
-    audit::record(&mut tx, actor, "talk.feed_changed", Subject::Person(actor.person_id), "turned off", app.now())
-        .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "talk.feed_changed",
+        Subject::Person(actor.person_id),
+        "turned off",
+        app.now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -68,7 +86,11 @@ pub async fn calendar(app: &App, token: &str) -> Result<Option<String>, AppError
         return Ok(None);
     };
     let talks = store::talks_of(&mut conn, org_id, person).await?;
-    let named: Vec<i64> = talks.iter().flat_map(|t| [t.organizer_id, t.guest_id]).chain([person]).collect();
+    let named: Vec<i64> = talks
+        .iter()
+        .flat_map(|t| [t.organizer_id, t.guest_id])
+        .chain([person])
+        .collect();
     let dir = Directory::with_people(&mut conn, org_id, &named).await?;
     if dir.person(person).is_none_or(|p| !p.active) {
         return Ok(None);
@@ -79,7 +101,10 @@ pub async fn calendar(app: &App, token: &str) -> Result<Option<String>, AppError
         .iter()
         .filter(|t| t.status != "requested" && t.starts_at.is_some_and(|s| s >= since))
         .filter_map(|t| {
-            let name = templates.iter().find(|x| x.id == t.template_id).map_or("Talk", |x| x.name.as_str());
+            let name = templates
+                .iter()
+                .find(|x| x.id == t.template_id)
+                .map_or("Talk", |x| x.name.as_str());
             service::event(app, &dir, t, name)
         })
         .collect();

@@ -78,15 +78,26 @@ pub async fn remind(app: &App, org_id: i64) -> Result<Sent, AppError> {
             .find(|x| x.id == t.template_id)
             .map_or("talk", |x| x.name.as_str());
         for id in [t.organizer_id, t.guest_id] {
-            let Some(p) = dir.person(id).filter(|p| p.active) else { continue };
+            let Some(p) = dir.person(id).filter(|p| p.active) else {
+                continue;
+            };
             let other = dir.person(t.other(id)).map_or("your colleague", |o| o.name.as_str());
             let their = TimeZone::get(&p.time_zone).unwrap_or(TimeZone::UTC);
             let when = moment(t.starts_at.unwrap_or_default(), &their);
             let lines = vec![
-                format!("Tomorrow: {name} with {other}, {when} ({}).", their.iana_name().unwrap_or("UTC")),
+                format!(
+                    "Tomorrow: {name} with {other}, {when} ({}).",
+                    their.iana_name().unwrap_or("UTC")
+                ),
                 "The questions, your notes and the open action items are on the talk's page.".to_owned(),
             ];
-            let message = email(p, format!("Tomorrow: {name} with {other}"), lines, "Open the talk", &link(app, t.id));
+            let message = email(
+                p,
+                format!("Tomorrow: {name} with {other}"),
+                lines,
+                "Open the talk",
+                &link(app, t.id),
+            );
             crate::jobs::email::queue(&mut tx, &app.master_key, Some(org_id), &message, now).await?;
             sent.talks += 1;
         }

@@ -89,7 +89,10 @@ impl Kind {
                     q("Where do you want to be in two or three years?", Some(Pillar::Support)),
                     q("Which skills do you want to build to get there?", Some(Pillar::Support)),
                     q("What is the next step, and by when?", None),
-                    q("What support do you need, from me or from others?", Some(Pillar::Support)),
+                    q(
+                        "What support do you need, from me or from others?",
+                        Some(Pillar::Support),
+                    ),
                 ],
                 45,
             ),
@@ -321,7 +324,10 @@ pub fn note_text(field: &'static str, raw: &str, problems: &mut Vec<FieldError>)
     if text.chars().count() > NOTE_MAX {
         problems.push(FieldError::new(
             field,
-            format!("keep a note to {NOTE_MAX} characters (this one has {})", text.chars().count()),
+            format!(
+                "keep a note to {NOTE_MAX} characters (this one has {})",
+                text.chars().count()
+            ),
         ));
     }
     text.to_owned()
@@ -350,10 +356,7 @@ impl ActionForm {
         if text.is_empty() {
             problems.push(FieldError::new("text", "say what will be done"));
         } else if text.chars().count() > ACTION_MAX {
-            problems.push(FieldError::new(
-                "text",
-                format!("keep it to {ACTION_MAX} characters"),
-            ));
+            problems.push(FieldError::new("text", format!("keep it to {ACTION_MAX} characters")));
         }
         let owner = id_of("owner", &self.owner, "who will do it", &mut problems);
         let due = self.due_date.trim().parse::<Date>().ok();
@@ -386,7 +389,10 @@ impl TemplateForm {
         let mut rows = std::collections::HashMap::new();
         for (i, q) in questions.iter().enumerate() {
             rows.insert(format!("q{i}"), q.text.clone());
-            rows.insert(format!("p{i}"), q.pillar.map(|p| p.as_str().to_owned()).unwrap_or_default());
+            rows.insert(
+                format!("p{i}"),
+                q.pillar.map(|p| p.as_str().to_owned()).unwrap_or_default(),
+            );
         }
         TemplateForm {
             name: name.to_owned(),

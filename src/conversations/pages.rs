@@ -119,7 +119,10 @@ struct TalkFormPage {
 }
 
 /// People to talk with: one's reports first, then everyone else active.
-async fn people(app: &AppState, actor: &crate::auth::Actor) -> Result<(Vec<(i64, String)>, String, Option<i64>), AppError> {
+async fn people(
+    app: &AppState,
+    actor: &crate::auth::Actor,
+) -> Result<(Vec<(i64, String)>, String, Option<i64>), AppError> {
     let dir = crate::org::service::directory(&app.db, actor.org_id).await?;
     let mut reports: Vec<(i64, String)> = Vec::new();
     let mut others: Vec<(i64, String)> = Vec::new();
@@ -215,7 +218,9 @@ async fn new_talk(
         minutes: minutes.to_string(),
         cadence: q.cadence,
     };
-    Ok(render(&talk_form(&app, &me, layout, form, FormErrors::default()).await?))
+    Ok(render(
+        &talk_form(&app, &me, layout, form, FormErrors::default()).await?,
+    ))
 }
 
 async fn create_talk(
@@ -299,7 +304,12 @@ async fn ask(
     }
 }
 
-const TIME_LABELS: Labels = Labels(&[("date", "Date"), ("time", "Time"), ("minutes", "Length in minutes")]);
+const TIME_LABELS: Labels = Labels(&[
+    ("date", "Date"),
+    ("time", "Time"),
+    ("minutes", "Length in minutes"),
+    ("talk", "This talk"),
+]);
 const ITEM_LABELS: Labels = Labels(&[("text", "Action item"), ("owner", "Who"), ("due_date", "Due")]);
 const NOTE_LABELS: Labels = Labels(&[
     ("shared_0", "Shared notes on question 1"),
@@ -427,7 +437,15 @@ async fn set_time(
     match Mistake::split(done)? {
         Ok(()) => Ok(Redirect::to(&format!("/talks/{id}?notice=moved")).into_response()),
         Err(mistake) => {
-            let mut page = talk_page(&app, &me, layout, id, ("time", FormErrors::of(&mistake, TIME_LABELS))).await?;
+            let form_name = if mistake.concerns("talk") { "talk" } else { "time" };
+            let mut page = talk_page(
+                &app,
+                &me,
+                layout,
+                id,
+                (form_name, FormErrors::of(&mistake, TIME_LABELS)),
+            )
+            .await?;
             page.time = form;
             Ok(mistake.show(&page))
         }
@@ -445,20 +463,32 @@ async fn cancel(
     if !confirmed.given() {
         let talk = service::talk(&app, &me.actor, id).await?;
         let back = format!("/talks/{id}");
-        return Ok(Confirm::new(layout, format!("Cancel the {} with {}?", talk.template, talk.other), format!("{back}/cancel"), back)
-            .saying(format!("{} is told by email, and the event leaves both calendars.", talk.other))
-            .saying("Notes already written stay, for the two of you only.")
-            .button("Cancel the talk")
-            .danger()
-            .page());
+        return Ok(Confirm::new(
+            layout,
+            format!("Cancel the {} with {}?", talk.template, talk.other),
+            format!("{back}/cancel"),
+            back,
+        )
+        .saying(format!(
+            "{} is told by email, and the event leaves both calendars.",
+            talk.other
+        ))
+        .saying("Notes already written stay, for the two of you only.")
+        .button("Cancel the talk")
+        .danger()
+        .page());
     }
-    service::cancel(&app, &me.actor, id).await.map_err(|e| NOTE_LABELS.explain(e))?;
+    service::cancel(&app, &me.actor, id)
+        .await
+        .map_err(|e| NOTE_LABELS.explain(e))?;
     Ok(Redirect::to("/talks?notice=cancelled").into_response())
 }
 
 async fn held(State(app): State<AppState>, me: CurrentPerson, Path(id): Path<String>) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
-    service::mark_held(&app, &me.actor, id).await.map_err(|e| NOTE_LABELS.explain(e))?;
+    service::mark_held(&app, &me.actor, id)
+        .await
+        .map_err(|e| NOTE_LABELS.explain(e))?;
     Ok(Redirect::to(&format!("/talks/{id}?notice=held")).into_response())
 }
 
@@ -473,7 +503,9 @@ struct NotesForm {
 impl NotesForm {
     fn inputs(&self) -> Vec<NoteInput> {
         (0..model::QUESTIONS_MAX)
-            .filter(|i| self.fields.contains_key(&format!("shared_{i}")) || self.fields.contains_key(&format!("private_{i}")))
+            .filter(|i| {
+                self.fields.contains_key(&format!("shared_{i}")) || self.fields.contains_key(&format!("private_{i}"))
+            })
             .map(|i| {
                 let get = |k: String| self.fields.get(&k).cloned().unwrap_or_default();
                 NoteInput {
@@ -499,7 +531,15 @@ async fn save_notes(
     match Mistake::split(service::save_notes(&app, &me.actor, id, &inputs).await)? {
         Ok(()) => Ok(Redirect::to(&format!("/talks/{id}?notice=notes#notes")).into_response()),
         Err(mistake) => {
-            let mut page = talk_page(&app, &me, layout, id, ("notes", FormErrors::of(&mistake, NOTE_LABELS))).await?;
+            let form_name = if mistake.concerns("talk") { "talk" } else { "notes" };
+            let mut page = talk_page(
+                &app,
+                &me,
+                layout,
+                id,
+                (form_name, FormErrors::of(&mistake, NOTE_LABELS)),
+            )
+            .await?;
             // What the person wrote stays in the form, to fix or to merge.
             for (q, n) in page.talk.questions.iter_mut().zip(&inputs) {
                 q.shared = n.shared.clone();
@@ -549,9 +589,15 @@ async fn update_item(
     Path(id): Path<String>,
     Form(form): Form<ItemUpdate>,
 ) -> Result<Response, AppError> {
-    let talk = service::update_action(&app, &me.actor, parse_id(&id)?, form.status.trim(), Some(&form.due_date))
-        .await
-        .map_err(|e| ITEM_UPDATE_LABELS.explain(e))?;
+    let talk = service::update_action(
+        &app,
+        &me.actor,
+        parse_id(&id)?,
+        form.status.trim(),
+        Some(&form.due_date),
+    )
+    .await
+    .map_err(|e| ITEM_UPDATE_LABELS.explain(e))?;
     let back = form.back.trim().parse::<i64>().unwrap_or(talk);
     Ok(Redirect::to(&format!("/talks/{back}?notice=item#items")).into_response())
 }
@@ -598,14 +644,19 @@ async fn show_templates(
         .filter(|t| t.current)
         .map(|t| {
             let versions = all.iter().filter(|x| x.family == t.family).count();
-            let note = if versions > 1 { format!(" · version {}", t.version) } else { String::new() };
+            let note = if versions > 1 {
+                format!(" · version {}", t.version)
+            } else {
+                String::new()
+            };
             (t.clone(), note)
         })
         .collect();
     Ok(render(&TemplatesPage {
         layout,
         templates,
-        notice: (q.notice == "saved").then_some("The template is saved. Talks already held keep the questions they had."),
+        notice: (q.notice == "saved")
+            .then_some("The template is saved. Talks already held keep the questions they had."),
     }))
 }
 
@@ -687,7 +738,12 @@ const TEMPLATE_LABELS: Labels = Labels(&[
 
 async fn new_template(State(_app): State<AppState>, me: CurrentPerson, layout: Layout) -> Result<Response, AppError> {
     me.actor.require(Permission::ManageConversations)?;
-    Ok(render(&TemplateFormPage::new(layout, None, TemplateForm::default(), FormErrors::default())))
+    Ok(render(&TemplateFormPage::new(
+        layout,
+        None,
+        TemplateForm::default(),
+        FormErrors::default(),
+    )))
 }
 
 async fn edit_template(
@@ -807,12 +863,17 @@ async fn calendar_off(
     Form(confirmed): Form<Confirmed>,
 ) -> Result<Response, AppError> {
     if !confirmed.given() {
-        return Ok(Confirm::new(layout, "Turn your calendar feed off?", "/talks/calendar/off", "/talks/calendar")
-            .saying("Calendar apps subscribed to its address stop receiving your talks.")
-            .saying("You can make a new address at any time.")
-            .button("Turn it off")
-            .danger()
-            .page());
+        return Ok(Confirm::new(
+            layout,
+            "Turn your calendar feed off?",
+            "/talks/calendar/off",
+            "/talks/calendar",
+        )
+        .saying("Calendar apps subscribed to its address stop receiving your talks.")
+        .saying("You can make a new address at any time.")
+        .button("Turn it off")
+        .danger()
+        .page());
     }
     feed::turn_off(&app, &me.actor).await?;
     Ok(Redirect::to("/talks/calendar?notice=off").into_response())

@@ -96,7 +96,13 @@ pub async fn save_template(
         Some(id) => {
             let old = all.iter().find(|t| t.id == id && t.current).ok_or(AppError::NotFound)?;
             if store::template_used(&mut tx, actor.org_id, id).await? {
-                let version = all.iter().filter(|t| t.family == old.family).map(|t| t.version).max().unwrap_or(1) + 1;
+                let version = all
+                    .iter()
+                    .filter(|t| t.family == old.family)
+                    .map(|t| t.version)
+                    .max()
+                    .unwrap_or(1)
+                    + 1;
                 let row = TemplateRow {
                     id: new_id(),
                     version,
@@ -114,7 +120,15 @@ pub async fn save_template(
             }
         }
     };
-    audit::record(&mut tx, actor, "talk_template.saved", Subject::TalkTemplate(saved), name, app.now()).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "talk_template.saved",
+        Subject::TalkTemplate(saved),
+        name,
+        app.now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(saved)
 }
@@ -204,7 +218,8 @@ pub fn moment(at: i64, zone: &TimeZone) -> String {
 }
 
 fn name_of(dir: &Directory, id: i64) -> String {
-    dir.person(id).map_or_else(|| "someone who left".into(), |p| p.name.clone())
+    dir.person(id)
+        .map_or_else(|| "someone who left".into(), |p| p.name.clone())
 }
 
 fn note_purpose(org_id: i64, talk: i64, question: i64, scope: i64) -> Vec<u8> {
@@ -289,11 +304,7 @@ pub(super) async fn talk_view(
                 shared_seen: shared.map_or(0, |n| n.updated_at),
                 shared_by: shared.map(|n| name_of(&dir, n.updated_by)),
                 private: note(i, actor.person_id).map_or_else(String::new, |n| {
-                    open(
-                        app,
-                        &note_purpose(org_id, t.id, i as i64, actor.person_id),
-                        &n.sealed,
-                    )
+                    open(app, &note_purpose(org_id, t.id, i as i64, actor.person_id), &n.sealed)
                 }),
                 shared_field: note_fields(i).0,
                 private_field: note_fields(i).1,
@@ -333,7 +344,9 @@ pub(super) async fn talk_view(
         zone: reader_zone.iana_name().unwrap_or("UTC").to_owned(),
         minutes: t.minutes,
         date: local.map(|d| d.date().to_string()).unwrap_or_default(),
-        time: local.map(|d| d.time().strftime("%H:%M").to_string()).unwrap_or_default(),
+        time: local
+            .map(|d| d.time().strftime("%H:%M").to_string())
+            .unwrap_or_default(),
         past: t.starts_at.is_some_and(|s| s < app.now().as_second()),
         asked_by_me: t.requested_by == Some(actor.person_id) && t.status == "requested",
         questions,
@@ -391,7 +404,10 @@ pub async fn schedule(app: &App, actor: &Actor, input: &TalkInput) -> Result<i64
         .into_iter()
         .find(|t| t.id == input.template && t.current);
     if template.is_none() {
-        problems.push(FieldError::new("template", "choose one of the organization's templates"));
+        problems.push(FieldError::new(
+            "template",
+            "choose one of the organization's templates",
+        ));
     }
     let zone = zone_of(dir.person(actor.person_id), &org_zone);
     let start = future(input.at, &zone, now, &mut problems);
@@ -417,7 +433,16 @@ pub async fn schedule(app: &App, actor: &Actor, input: &TalkInput) -> Result<i64
         set_cadence(&mut tx, actor, row.pair(), template.family, Some(days), now).await?;
     }
     audit::record(&mut tx, actor, "talk.scheduled", Subject::Talk(row.id), "", now).await?;
-    invite(app, &mut tx, actor.org_id, &dir, &row, &template.name, ical::Method::Request).await?;
+    invite(
+        app,
+        &mut tx,
+        actor.org_id,
+        &dir,
+        &row,
+        &template.name,
+        ical::Method::Request,
+    )
+    .await?;
     tx.commit().await?;
     super::jobs::ensure(app, actor.org_id).await?;
     Ok(row.id)
@@ -477,7 +502,10 @@ pub async fn request(app: &App, actor: &Actor, with: i64, template_id: i64) -> R
         .into_iter()
         .find(|t| t.id == template_id && t.current);
     if template.is_none() {
-        problems.push(FieldError::new("template", "choose one of the organization's templates"));
+        problems.push(FieldError::new(
+            "template",
+            "choose one of the organization's templates",
+        ));
     }
     AppError::check(problems)?;
     let (Some(other), Some(template)) = (other, template) else {
@@ -504,7 +532,13 @@ pub async fn request(app: &App, actor: &Actor, with: i64, template_id: i64) -> R
         template.name
     )];
     let link = link(app, row.id);
-    let message = email(&other, format!("{me} asks you for a talk"), lines, "Choose a time", &link);
+    let message = email(
+        &other,
+        format!("{me} asks you for a talk"),
+        lines,
+        "Choose a time",
+        &link,
+    );
     crate::jobs::email::queue(&mut tx, &app.master_key, Some(actor.org_id), &message, now).await?;
     tx.commit().await?;
     Ok(row.id)
@@ -525,13 +559,13 @@ pub async fn set_time(app: &App, actor: &Actor, id: i64, at: DateTime, minutes: 
     match status {
         Status::Requested if t.requested_by == Some(actor.person_id) => {
             return Err(AppError::Conflict {
-                field: "date".into(),
-                message: format!("{} sets the time of a talk you asked for", "The person you asked"),
+                field: "talk".into(),
+                message: "the person you asked sets the time of this talk".into(),
             });
         }
         Status::Held | Status::Cancelled => {
             return Err(AppError::Conflict {
-                field: "date".into(),
+                field: "talk".into(),
                 message: "this talk is over; schedule a new one".into(),
             });
         }
@@ -554,7 +588,11 @@ pub async fn set_time(app: &App, actor: &Actor, id: i64, at: DateTime, minutes: 
     t.zone = zone.iana_name().unwrap_or("UTC").to_owned();
     t.status = Status::Scheduled.as_str().to_owned();
     store::set_time(&mut tx, actor.org_id, &t, now.as_second()).await?;
-    let what = if status == Status::Requested { "talk.accepted" } else { "talk.rescheduled" };
+    let what = if status == Status::Requested {
+        "talk.accepted"
+    } else {
+        "talk.rescheduled"
+    };
     audit::record(&mut tx, actor, what, Subject::Talk(t.id), "", now).await?;
     let name = template_name(&mut tx, actor.org_id, t.template_id).await?;
     invite(app, &mut tx, actor.org_id, &dir, &t, &name, ical::Method::Request).await?;
@@ -586,7 +624,15 @@ pub async fn cancel(app: &App, actor: &Actor, id: i64) -> Result<(), AppError> {
         });
     }
     t.sequence += 1;
-    store::set_status(&mut tx, actor.org_id, id, Status::Cancelled.as_str(), t.sequence, now.as_second()).await?;
+    store::set_status(
+        &mut tx,
+        actor.org_id,
+        id,
+        Status::Cancelled.as_str(),
+        t.sequence,
+        now.as_second(),
+    )
+    .await?;
     audit::record(&mut tx, actor, "talk.cancelled", Subject::Talk(id), "", now).await?;
     if status == Status::Scheduled {
         let dir = Directory::load(&mut tx, actor.org_id).await?;
@@ -633,8 +679,18 @@ pub struct NoteInput {
 /// The note fields' names for question `i`.
 pub fn note_fields(i: usize) -> (&'static str, &'static str) {
     const SHARED: [&str; model::QUESTIONS_MAX] = [
-        "shared_0", "shared_1", "shared_2", "shared_3", "shared_4", "shared_5", "shared_6", "shared_7", "shared_8",
-        "shared_9", "shared_10", "shared_11",
+        "shared_0",
+        "shared_1",
+        "shared_2",
+        "shared_3",
+        "shared_4",
+        "shared_5",
+        "shared_6",
+        "shared_7",
+        "shared_8",
+        "shared_9",
+        "shared_10",
+        "shared_11",
     ];
     const PRIVATE: [&str; model::QUESTIONS_MAX] = [
         "private_0",
@@ -675,6 +731,7 @@ pub async fn save_notes(app: &App, actor: &Actor, id: i64, inputs: &[NoteInput])
     let dir = Directory::with_people(&mut tx, actor.org_id, &[t.other(actor.person_id)]).await?;
     let mut problems = Vec::new();
     let mut writes: Vec<(i64, i64, String)> = Vec::new();
+    let mut clash = None;
     for n in inputs.iter().filter(|n| n.question < count) {
         let (shared_field, private_field) = note_fields(n.question);
         let q = n.question as i64;
@@ -682,17 +739,19 @@ pub async fn save_notes(app: &App, actor: &Actor, id: i64, inputs: &[NoteInput])
         let private = model::note_text(private_field, &n.private, &mut problems);
         let purpose = |scope| note_purpose(actor.org_id, id, q, scope);
         let current = |scope| stored.iter().find(|s| s.question == q && s.scope == scope);
-        let was_shared = current(0).map(|s| open(app, &purpose(0), &s.sealed)).unwrap_or_default();
+        let was_shared = current(0)
+            .map(|s| open(app, &purpose(0), &s.sealed))
+            .unwrap_or_default();
         if shared != was_shared {
             match current(0) {
                 Some(s) if s.updated_at != n.seen && s.updated_by != actor.person_id => {
-                    problems.push(FieldError::new(
-                        shared_field,
-                        format!(
+                    clash.get_or_insert(AppError::Conflict {
+                        field: shared_field.to_owned(),
+                        message: format!(
                             "{} changed this note after you opened the page; copy your text, open the talk again and add it to theirs",
                             name_of(&dir, s.updated_by)
                         ),
-                    ));
+                    });
                 }
                 _ => writes.push((q, 0, shared)),
             }
@@ -705,6 +764,9 @@ pub async fn save_notes(app: &App, actor: &Actor, id: i64, inputs: &[NoteInput])
         }
     }
     AppError::check(problems)?;
+    if let Some(clash) = clash {
+        return Err(clash);
+    }
     for (q, scope, text) in &writes {
         if text.is_empty() {
             store::delete_note(&mut tx, actor.org_id, id, *q, *scope).await?;
@@ -712,7 +774,9 @@ pub async fn save_notes(app: &App, actor: &Actor, id: i64, inputs: &[NoteInput])
             let note = NoteRow {
                 question: *q,
                 scope: *scope,
-                sealed: app.master_key.seal(&note_purpose(actor.org_id, id, *q, *scope), text.as_bytes()),
+                sealed: app
+                    .master_key
+                    .seal(&note_purpose(actor.org_id, id, *q, *scope), text.as_bytes()),
                 updated_at: now,
                 updated_by: actor.person_id,
             };
@@ -733,7 +797,10 @@ pub async fn add_action(app: &App, actor: &Actor, talk_id: i64, input: &ActionIn
     let t = own_talk(&mut tx, actor, talk_id).await?;
     let mut problems = Vec::new();
     if !matches!(Status::parse(&t.status), Status::Scheduled | Status::Held) {
-        problems.push(FieldError::new("text", "action items are agreed in a scheduled or held talk"));
+        problems.push(FieldError::new(
+            "text",
+            "action items are agreed in a scheduled or held talk",
+        ));
     }
     if !t.has(input.owner) {
         problems.push(FieldError::new("owner", "choose one of the two of you"));
@@ -741,7 +808,10 @@ pub async fn add_action(app: &App, actor: &Actor, talk_id: i64, input: &ActionIn
     let (_, zone) = crate::org::service::time_zone(&mut tx, actor.org_id).await?;
     let today = now.to_zoned(zone).date();
     if input.due_date < today {
-        problems.push(FieldError::new("due_date", format!("choose a day from today ({today}) on")));
+        problems.push(FieldError::new(
+            "due_date",
+            format!("choose a day from today ({today}) on"),
+        ));
     }
     AppError::check(problems)?;
     let (low, high) = t.pair();
@@ -754,7 +824,9 @@ pub async fn add_action(app: &App, actor: &Actor, talk_id: i64, input: &ActionIn
         owner_id: input.owner,
         due_date: input.due_date.to_string(),
         status: "open".into(),
-        sealed: app.master_key.seal(&action_purpose(actor.org_id, id), input.text.as_bytes()),
+        sealed: app
+            .master_key
+            .seal(&action_purpose(actor.org_id, id), input.text.as_bytes()),
         created_at: now.as_second(),
         closed_at: None,
     };
@@ -856,13 +928,17 @@ impl Talks {
 /// family plus its days, or (never held) the day it was set.
 pub fn due(c: &CadenceRow, talks: &[(TalkRow, i64)], zone: &TimeZone) -> (Date, bool) {
     let (low, high) = (c.person_low, c.person_high);
-    let of_pair = talks.iter().filter(|(t, fam)| t.pair() == (low, high) && *fam == c.family);
+    let of_pair = talks
+        .iter()
+        .filter(|(t, fam)| t.pair() == (low, high) && *fam == c.family);
     let last = of_pair
         .clone()
         .filter(|(t, _)| t.status == "held")
         .filter_map(|(t, _)| t.starts_at)
         .max();
-    let scheduled = of_pair.clone().any(|(t, _)| t.status == "scheduled" || t.status == "requested");
+    let scheduled = of_pair
+        .clone()
+        .any(|(t, _)| t.status == "scheduled" || t.status == "requested");
     let day = |s: i64| Timestamp::from_second(s).map_or(Date::ZERO, |t| t.to_zoned(zone.clone()).date());
     let due = match last {
         Some(s) => day(s).saturating_add(jiff::Span::new().days(c.every_days)),
@@ -872,7 +948,10 @@ pub fn due(c: &CadenceRow, talks: &[(TalkRow, i64)], zone: &TimeZone) -> (Date, 
 }
 
 /// Every talk of the organization with its template's family.
-pub async fn talks_with_family(conn: &mut sqlx::AnyConnection, org_id: i64) -> Result<Vec<(TalkRow, i64)>, sqlx::Error> {
+pub async fn talks_with_family(
+    conn: &mut sqlx::AnyConnection,
+    org_id: i64,
+) -> Result<Vec<(TalkRow, i64)>, sqlx::Error> {
     let templates = store::templates(conn, org_id).await?;
     Ok(store::all_talks(conn, org_id)
         .await?
@@ -927,7 +1006,11 @@ pub async fn talks(app: &App, actor: &Actor) -> Result<Talks, AppError> {
         let Some(current) = all_templates.iter().find(|t| t.family == c.family && t.current) else {
             continue;
         };
-        let other = if c.person_low == me { c.person_high } else { c.person_low };
+        let other = if c.person_low == me {
+            c.person_high
+        } else {
+            c.person_low
+        };
         if dir.person(other).is_none_or(|p| !p.active) {
             continue;
         }
@@ -947,7 +1030,11 @@ pub async fn talks(app: &App, actor: &Actor) -> Result<Talks, AppError> {
     out.due.sort_by(|a, b| a.due.cmp(&b.due));
     // A manager's reports without a stay interview held in six months,
     // none planned, and no cadence for one.
-    let stay: Vec<i64> = all_templates.iter().filter(|t| t.kind == "stay").map(|t| t.id).collect();
+    let stay: Vec<i64> = all_templates
+        .iter()
+        .filter(|t| t.kind == "stay")
+        .map(|t| t.id)
+        .collect();
     out.stay_template = all_templates
         .iter()
         .find(|t| t.kind == "stay" && t.current)
@@ -963,7 +1050,10 @@ pub async fn talks(app: &App, actor: &Actor) -> Result<Talks, AppError> {
                     _ => false,
                 }
         });
-        let planned = out.due.iter().any(|d| d.other_id == p.id && stay.contains(&d.template_id));
+        let planned = out
+            .due
+            .iter()
+            .any(|d| d.other_id == p.id && stay.contains(&d.template_id));
         if !had && !planned {
             out.no_stay.push((p.id, p.name.clone()));
         }
@@ -1024,7 +1114,11 @@ pub async fn overview(app: &App, actor: &Actor) -> Result<Overview, AppError> {
         let d = Timestamp::from_second(s).map_or(Date::ZERO, |t| t.to_zoned(zone.clone()).date());
         months.iter().position(|m| *m == d.first_of_month())
     };
-    let stay: Vec<i64> = all_templates.iter().filter(|t| t.kind == "stay").map(|t| t.id).collect();
+    let stay: Vec<i64> = all_templates
+        .iter()
+        .filter(|t| t.kind == "stay")
+        .map(|t| t.id)
+        .collect();
     let recent = now.as_second() - model::RECENT_STAY_DAYS * 86_400;
     let count = |label: String, members: &[i64]| {
         let mut held = vec![0; months.len()];
@@ -1110,7 +1204,12 @@ pub fn email(to: &Person, subject: String, lines: Vec<String>, action: &str, lin
         action: action.to_owned(),
         link: link.to_owned(),
     };
-    OutgoingEmail::of(to.email.clone(), subject, &MessageText { m: &m }, &MessageHtml { m: &m })
+    OutgoingEmail::of(
+        to.email.clone(),
+        subject,
+        &MessageText { m: &m },
+        &MessageHtml { m: &m },
+    )
 }
 
 pub fn link(app: &App, talk_id: i64) -> String {
@@ -1166,7 +1265,10 @@ async fn invite(
         let (subject, line) = match method {
             ical::Method::Cancel => (
                 format!("Cancelled: {template} with {other}"),
-                format!("The {template} with {other} on {when} ({}) is cancelled.", zone_label(&zone)),
+                format!(
+                    "The {template} with {other} on {when} ({}) is cancelled.",
+                    zone_label(&zone)
+                ),
             ),
             _ if t.sequence > 0 => (
                 format!("Moved: {template} with {other}, {when}"),

@@ -191,14 +191,16 @@ pub async fn insert_talk(conn: &mut AnyConnection, org_id: i64, t: &TalkRow) -> 
 }
 
 pub async fn talk_by_id(conn: &mut AnyConnection, org_id: i64, id: i64) -> Result<Option<TalkRow>, sqlx::Error> {
-    sqlx::query(&format!("SELECT {TALK_COLUMNS} FROM talks WHERE org_id = $1 AND id = $2"))
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(talk)
-        .transpose()
+    sqlx::query(&format!(
+        "SELECT {TALK_COLUMNS} FROM talks WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(talk)
+    .transpose()
 }
 
 /// The talks a person takes part in, by time (requests last).
@@ -218,23 +220,20 @@ pub async fn talks_of(conn: &mut AnyConnection, org_id: i64, person: i64) -> Res
 
 /// Every talk of the organization (for counts and reminders).
 pub async fn all_talks(conn: &mut AnyConnection, org_id: i64) -> Result<Vec<TalkRow>, sqlx::Error> {
-    sqlx::query(&format!("SELECT {TALK_COLUMNS} FROM talks WHERE org_id = $1 ORDER BY starts_at"))
-        .bind(org_id)
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(talk)
-        .collect()
+    sqlx::query(&format!(
+        "SELECT {TALK_COLUMNS} FROM talks WHERE org_id = $1 ORDER BY starts_at"
+    ))
+    .bind(org_id)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(talk)
+    .collect()
 }
 
 /// Sets the time (and the organizer, when a request is accepted); the
 /// invite's sequence goes up and the reminder is due again.
-pub async fn set_time(
-    conn: &mut AnyConnection,
-    org_id: i64,
-    t: &TalkRow,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn set_time(conn: &mut AnyConnection, org_id: i64, t: &TalkRow, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE talks SET starts_at = $1, minutes = $2, status = $3, sequence = $4, organizer_id = $5,
                 guest_id = $6, zone = $7, reminded = 0, updated_at = $8
@@ -275,12 +274,7 @@ pub async fn set_status(
 }
 
 /// Scheduled talks starting in `from..to` not yet reminded of.
-pub async fn to_remind(
-    conn: &mut AnyConnection,
-    org_id: i64,
-    from: i64,
-    to: i64,
-) -> Result<Vec<TalkRow>, sqlx::Error> {
+pub async fn to_remind(conn: &mut AnyConnection, org_id: i64, from: i64, to: i64) -> Result<Vec<TalkRow>, sqlx::Error> {
     sqlx::query(&format!(
         "SELECT {TALK_COLUMNS} FROM talks WHERE org_id = $1 AND status = 'scheduled' AND reminded = 0
          AND starts_at >= $2 AND starts_at < $3 ORDER BY starts_at"
@@ -352,12 +346,7 @@ pub async fn note_count(conn: &mut AnyConnection, org_id: i64, talk_id: i64) -> 
         .await
 }
 
-pub async fn put_note(
-    conn: &mut AnyConnection,
-    org_id: i64,
-    talk_id: i64,
-    note: &NoteRow,
-) -> Result<(), sqlx::Error> {
+pub async fn put_note(conn: &mut AnyConnection, org_id: i64, talk_id: i64, note: &NoteRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO talk_notes (org_id, talk_id, question, scope, sealed, updated_at, updated_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -482,14 +471,16 @@ pub async fn actions_of(conn: &mut AnyConnection, org_id: i64, person: i64) -> R
 }
 
 pub async fn action_by_id(conn: &mut AnyConnection, org_id: i64, id: i64) -> Result<Option<ActionRow>, sqlx::Error> {
-    sqlx::query(&format!("SELECT {ACTION_COLUMNS} FROM talk_actions WHERE org_id = $1 AND id = $2"))
-        .bind(org_id)
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(action)
-        .transpose()
+    sqlx::query(&format!(
+        "SELECT {ACTION_COLUMNS} FROM talk_actions WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .as_ref()
+    .map(action)
+    .transpose()
 }
 
 pub async fn set_action(

@@ -94,7 +94,8 @@ fn end_of(e: &Event) -> Timestamp {
 
 /// The zone's IANA name, or None for UTC (written with `Z`).
 fn zone_name(zone: &TimeZone) -> Option<&str> {
-    zone.iana_name().filter(|n| !matches!(*n, "UTC" | "Etc/UTC" | "Etc/UCT" | "UCT" | "Zulu"))
+    zone.iana_name()
+        .filter(|n| !matches!(*n, "UTC" | "Etc/UTC" | "Etc/UCT" | "UCT" | "Zulu"))
 }
 
 fn event(out: &mut Lines, method: Method, e: &Event, now: Timestamp) {
@@ -303,7 +304,10 @@ mod tests {
         let mut long = talk("Europe/Berlin");
         long.minutes = 60 * 24 * 2;
         let ics = calendar(Method::Cancel, None, &[long], Timestamp::UNIX_EPOCH);
-        assert!(ics.contains("BEGIN:DAYLIGHT\r\nDTSTART:20260329T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\n"), "{ics}");
+        assert!(
+            ics.contains("BEGIN:DAYLIGHT\r\nDTSTART:20260329T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\n"),
+            "{ics}"
+        );
         assert!(ics.contains("STATUS:CANCELLED\r\n"));
         assert!(!ics.contains("RSVP"));
     }

@@ -316,7 +316,6 @@ pub fn renamed(err: AppError, names: &[(&'static str, &'static str)]) -> AppErro
     }
 }
 
-
 /// A value whose schema has a pattern (an id, a date, a choice), taken as
 /// sent: the forms forgive spaces and read an empty field as none, the API
 /// holds to its document.

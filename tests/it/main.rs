@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod browser;
 mod cli;
+mod conversations;
 mod email;
 mod forms;
 mod guard;

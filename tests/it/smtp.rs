@@ -48,6 +48,11 @@ pub struct ReceivedEmail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The `text/calendar` part (an invite), if any, and its method.
+    #[serde(default)]
+    pub calendar: String,
+    #[serde(default)]
+    pub calendar_method: String,
 }
 
 /// An SMTP server on a thread of the test process: it answers the commands
@@ -195,6 +200,8 @@ fn parse(message: &str, rcpt_tos: Vec<String>) -> ReceivedEmail {
         subject: header("subject"),
         text: String::new(),
         html: String::new(),
+        calendar: String::new(),
+        calendar_method: String::new(),
     };
     collect_parts(message, &mut mail);
     mail
@@ -242,6 +249,10 @@ fn collect_parts(entity: &str, mail: &mut ReceivedEmail) {
     match kind.as_str() {
         "text/plain" if mail.text.is_empty() => mail.text = text,
         "text/html" if mail.html.is_empty() => mail.html = text,
+        "text/calendar" if mail.calendar.is_empty() => {
+            mail.calendar = text;
+            mail.calendar_method = parameter(&content_type, "method").unwrap_or_default();
+        }
         _ => {}
     }
 }

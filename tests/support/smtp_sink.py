@@ -1,7 +1,7 @@
 """A real SMTP server for the test suite (aiosmtpd), on 127.0.0.1.
 
 Each message received is parsed and written to DIR as a JSON file with its
-envelope recipients, subject and text and HTML parts. With --fail N, the
+envelope recipients, subject, text and HTML parts and calendar invite. With --fail N, the
 first N messages are refused with a temporary error (451). Prints "ready"
 once it listens; runs until it is killed.
 """
@@ -34,6 +34,7 @@ class Sink:
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         text = msg.get_body(preferencelist=("plain",))
         html = msg.get_body(preferencelist=("html",))
+        calendar = next((p for p in msg.walk() if p.get_content_type() == "text/calendar"), None)
         record = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
@@ -42,6 +43,8 @@ class Sink:
             "subject": str(msg["Subject"]),
             "text": text.get_content() if text else "",
             "html": html.get_content() if html else "",
+            "calendar": calendar.get_content() if calendar else "",
+            "calendar_method": calendar.get_param("method", "") if calendar else "",
         }
         path = os.path.join(self.directory, f"{n:05d}.json")
         with open(path + ".tmp", "w") as f:
