@@ -24,7 +24,7 @@ use crate::org::service::Directory;
 
 /// The built-in templates, created for the organization the first time
 /// it needs them (one of each, however many requests race).
-async fn ensure_templates(conn: &mut sqlx::AnyConnection, org_id: i64, now: i64) -> Result<(), sqlx::Error> {
+pub(super) async fn ensure_templates(conn: &mut sqlx::AnyConnection, org_id: i64, now: i64) -> Result<(), sqlx::Error> {
     let have = store::templates(conn, org_id).await?;
     for kind in Kind::BUILT_IN {
         if have.iter().any(|t| t.kind == kind.as_str()) {
@@ -222,11 +222,11 @@ fn name_of(dir: &Directory, id: i64) -> String {
         .map_or_else(|| "someone who left".into(), |p| p.name.clone())
 }
 
-fn note_purpose(org_id: i64, talk: i64, question: i64, scope: i64) -> Vec<u8> {
+pub(super) fn note_purpose(org_id: i64, talk: i64, question: i64, scope: i64) -> Vec<u8> {
     format!("talk note {org_id} {talk} {question} {scope}").into_bytes()
 }
 
-fn action_purpose(org_id: i64, id: i64) -> Vec<u8> {
+pub(super) fn action_purpose(org_id: i64, id: i64) -> Vec<u8> {
     format!("talk action {org_id} {id}").into_bytes()
 }
 
@@ -1080,11 +1080,9 @@ pub struct TeamCounts {
 
 impl TeamCounts {
     pub fn share(&self) -> String {
-        if self.people == 0 {
-            "–".into()
-        } else {
-            format!("{} %", (self.with_stay * 100 + self.people / 2) / self.people)
-        }
+        (self.with_stay * 100 + self.people / 2)
+            .checked_div(self.people)
+            .map_or_else(|| "–".into(), |share| format!("{share} %"))
     }
 }
 
@@ -1123,10 +1121,10 @@ pub async fn overview(app: &App, actor: &Actor) -> Result<Overview, AppError> {
     let count = |label: String, members: &[i64]| {
         let mut held = vec![0; months.len()];
         for t in talks.iter().filter(|t| t.status == "held") {
-            if members.contains(&t.organizer_id) || members.contains(&t.guest_id) {
-                if let Some(m) = t.starts_at.and_then(month_of) {
-                    held[m] += 1;
-                }
+            if (members.contains(&t.organizer_id) || members.contains(&t.guest_id))
+                && let Some(m) = t.starts_at.and_then(month_of)
+            {
+                held[m] += 1;
             }
         }
         let mut closed = vec![0; months.len()];

@@ -450,6 +450,8 @@ async fn open_items_come_back_at_the_next_talk(app: TestApp) {
     let due = day(&app, 10);
     let rid = report.to_string();
     for text in ["Write the onboarding guide", "Pair with Support for a day"] {
+        // A second apart, so the test knows their order.
+        app.clock.advance(jiff::SignedDuration::from_secs(1));
         manager
             .post(
                 &format!("/talks/{first}/items"),
@@ -855,9 +857,208 @@ async fn the_demo_holds_a_year_of_talks(app: TestApp) {
     );
     assert!(app.count("SELECT COUNT(*) FROM talks WHERE status = 'scheduled'").await > 0);
     // One stay interview is overdue, and its manager sees it.
+    let lena = app.browser();
+    lena.sign_in(
+        belong::org::demo::ORG_SLUG,
+        belong::org::demo::MANAGER_EMAIL,
+        belong::org::demo::PASSWORD,
+    )
+    .await;
+    let talks = lena.get("/talks").await;
+    talks
+        .assert(200, "Priya Raman")
+        .assert(200, "overdue")
+        .assert(200, "Past talks");
+    let hr = app.browser();
+    hr.sign_in(
+        belong::org::demo::ORG_SLUG,
+        belong::org::demo::HR_EMAIL,
+        belong::org::demo::PASSWORD,
+    )
+    .await;
+    hr.get("/talks/overview").await.assert(200, "Platform");
     let overdue = belong::conversations::jobs::remind(&app.state, app.count("SELECT id FROM organizations").await)
         .await
         .unwrap();
     assert!(overdue.overdue >= 1, "{overdue:?}");
+    app.run_jobs().await;
+}
+
+/// Whoever holds the files: the SQLite database, its WAL after every
+/// save, and a `belong backup` hold no word of a talk (notes, private
+/// notes, items), nor after the notes are changed and deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notes_words_are_in_no_file_wal_or_backup() {
+    let app = TestApp::sqlite().await;
+    let o = org(&app).await;
+    let db_file = app.url.sqlite_path().unwrap().to_owned();
+    let read = |suffix: &str| std::fs::read(format!("{db_file}{suffix}")).unwrap_or_default();
+    let marks = ["SHAREDMARK", "PRIVMANAGER", "PRIVREPORT", "ITEMMARK", "REWRITTEN"];
+    let holds = |bytes: &[u8], what: &str| {
+        for m in marks {
+            assert!(
+                !bytes.windows(m.len()).any(|w| w == m.as_bytes()),
+                "{m} is readable in {what}"
+            );
+        }
+    };
+    let manager = app.signed_in("p0-0@bars.example").await;
+    let r = app.signed_in("p0-1@bars.example").await;
+    let talk = schedule(&app, &manager, o.people[0][1].0, "stay", 2, "").await;
+    let rid = o.people[0][1].0.to_string();
+    let due = day(&app, 9);
+    let steps: Vec<(&Browser, &str, &str)> = vec![
+        (&manager, SHARED, PRIVATE_M),
+        (&r, SHARED, PRIVATE_R),
+        (&manager, "REWRITTEN shared", ""),
+    ];
+    for (i, (b, shared, private)) in steps.into_iter().enumerate() {
+        write_notes(b, talk, shared, private).await;
+        holds(&read(""), &format!("the database after save {i}"));
+        holds(&read("-wal"), &format!("the WAL after save {i}"));
+    }
+    manager
+        .post(
+            &format!("/talks/{talk}/items"),
+            &[("text", ITEM), ("owner", rid.as_str()), ("due_date", due.as_str())],
+        )
+        .await
+        .assert(303, "");
+    holds(&read(""), "the database");
+    holds(&read("-wal"), "the WAL");
+    let dest = app.dir.path("backup.db");
+    let out = app
+        .command()
+        .args(["backup", &dest, "--database", app.url.expose()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let backup = std::fs::read(&dest).unwrap();
+    assert!(backup.len() > 4096);
+    holds(&backup, "a backup");
+    // The words are there, sealed: the two still read them.
+    manager
+        .get(&format!("/talks/{talk}"))
+        .await
+        .assert(200, "REWRITTEN shared")
+        .assert(200, ITEM);
+    app.run_jobs().await;
+}
+
+/// The invites that reach a real SMTP server (aiosmtpd) parse with a real
+/// iCalendar parser (Python's `icalendar`): the right UID, SEQUENCE, time
+/// zone and time, a reschedule updating the same event and a cancellation
+/// cancelling it; and the feed parses too. `.ci/run` installs both.
+#[tokio::test]
+#[ignore = "needs python3 with aiosmtpd and icalendar (.ci/run installs them)"]
+async fn external_icalendar_invites_parse_with_a_real_parser() {
+    let smtp = crate::smtp::ExternalSmtp::start(free_port(), 0);
+    let app = TestApp::sqlite().await.with_mail(smtp.port).await;
+    let o = org(&app).await;
+    sqlx::query("UPDATE people SET time_zone = 'America/New_York' WHERE email = 'p0-0@bars.example'")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let manager = app.signed_in("p0-0@bars.example").await;
+    let talk = schedule(&app, &manager, o.people[0][1].0, "stay", 7, "").await;
+    let date = day(&app, 8);
+    manager
+        .post(
+            &format!("/talks/{talk}/time"),
+            &[("date", date.as_str()), ("time", "16:15"), ("minutes", "60")],
+        )
+        .await
+        .assert(303, "");
+    manager
+        .post(&format!("/talks/{talk}/cancel"), &[("confirm", "yes")])
+        .await
+        .assert(303, "");
+    app.run_jobs().await;
+    let mut mail = Vec::new();
+    for _ in 0..100 {
+        mail = smtp.received();
+        if mail.len() >= 6 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(mail.len(), 6, "{mail:?}");
+    let page = manager.post("/talks/calendar", &[]).await;
+    let url = page
+        .body
+        .split("value=\"")
+        .find(|s| s.starts_with("http"))
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let path = url
+        .split_once("/calendar/")
+        .map(|(_, p)| format!("/calendar/{p}"))
+        .unwrap();
+    let feed = app.browser().get(&path).await.body.clone();
+    let dir = TempDir::new();
+    let mut files = Vec::new();
+    for (i, m) in mail.iter().enumerate() {
+        let f = dir.path(&format!("{i}.ics"));
+        std::fs::write(&f, m.calendar.replace("\r\n", "\n").replace('\n', "\r\n")).unwrap();
+        files.push(f);
+    }
+    let f = dir.path("feed.ics");
+    std::fs::write(&f, &feed).unwrap();
+    files.push(f);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tools/ics_check.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let parsed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let uid = format!("talk-{talk}@belong");
+    // The start as the parser reads it, in UTC: 10:00 and then 16:15 in New York.
+    let utc = |d: &str, t: &str| {
+        let civil: jiff::civil::DateTime = format!("{d}T{t}").parse().unwrap();
+        civil
+            .to_zoned(jiff::tz::TimeZone::get("America/New_York").unwrap())
+            .unwrap()
+            .timestamp()
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    for (method, sequence, start, status) in [
+        ("REQUEST", 0, utc(&day(&app, 7), "10:00"), "CONFIRMED"),
+        ("REQUEST", 1, utc(&date, "16:15"), "CONFIRMED"),
+        ("CANCEL", 2, utc(&date, "16:15"), "CANCELLED"),
+    ]
+    .iter()
+    {
+        // The worker sends in its own order: find the two of each sequence.
+        let of_sequence: Vec<&serde_json::Value> = parsed.as_array().unwrap()[..6]
+            .iter()
+            .filter(|c| c["events"][0]["sequence"] == *sequence)
+            .collect();
+        assert_eq!(of_sequence.len(), 2, "{parsed}");
+        for cal in of_sequence {
+            assert_eq!(cal["errors"], json!([]), "{cal}");
+            assert_eq!(cal["method"], *method, "{cal}");
+            assert_eq!(cal["version"], "2.0");
+            assert_eq!(cal["timezones"], json!(["America/New_York"]));
+            let ev = &cal["events"][0];
+            assert_eq!(ev["uid"], uid.as_str());
+            assert_eq!(ev["sequence"], *sequence);
+            assert_eq!(ev["start_tzid"], "America/New_York");
+            assert_eq!(ev["start_utc"], start.as_str(), "{cal}");
+            assert_eq!(ev["status"], *status);
+            assert!(ev["organizer"].as_str().unwrap().ends_with("p0-0@bars.example"));
+            assert_eq!(ev["attendees"].as_array().unwrap().len(), 2);
+        }
+    }
+    let feed = &parsed[6];
+    assert_eq!(feed["errors"], json!([]));
+    assert_eq!(feed["method"], "PUBLISH");
+    assert_eq!(feed["events"][0]["uid"], uid.as_str());
+    assert_eq!(feed["events"][0]["status"], "CANCELLED");
     app.run_jobs().await;
 }
