@@ -1218,3 +1218,149 @@ async fn a_manager_turns_a_result_into_an_action_the_team_sees_on_you_said_we_di
     chrome.finish(&failures).await;
     app.run_jobs().await;
 }
+
+#[tokio::test]
+#[ignore = "needs Chromium, chromedriver and axe-core; .ci/run installs them and runs this"]
+async fn a_manager_and_a_report_hold_a_stay_interview_whose_notes_only_they_read() {
+    use belong::org::demo;
+    let Some(chrome) = Chrome::start().await else {
+        return;
+    };
+    let smtp = crate::smtp::ExternalSmtp::start(free_port(), 0);
+    let app = TestApp::sqlite().await.with_mail(smtp.port).await;
+    belong::modules::seed_demo_if_empty(&app.state).await.unwrap();
+    app.run_jobs().await;
+    let before = smtp.received().len();
+    let base = format!("http://{}", app.addr);
+    let mut failures = Vec::new();
+    let tomas = app
+        .count(&format!(
+            "SELECT id FROM people WHERE email = '{}'",
+            demo::EMPLOYEE_EMAIL
+        ))
+        .await;
+    let tomorrow = app
+        .state
+        .now()
+        .to_zoned(jiff::tz::TimeZone::get("Europe/Berlin").unwrap())
+        .date()
+        .saturating_add(jiff::Span::new().days(1));
+
+    // Lena schedules a stay interview with Tomas, from her talks page.
+    chrome
+        .sign_in_with(&base, demo::ORG_SLUG, demo::MANAGER_EMAIL, demo::PASSWORD)
+        .await;
+    chrome.goto(&format!("{base}/talks")).await;
+    chrome.wait_text("Past talks").await;
+    chrome.check_page("talks", &mut failures).await;
+    chrome.click("a[href='/talks/new']").await;
+    chrome.wait_text("Schedule and send the invites").await;
+    chrome.click(&format!("#with option[value='{tomas}']")).await;
+    let stay = app
+        .count("SELECT id FROM talk_templates WHERE kind = 'stay' AND current = 1")
+        .await;
+    chrome.click(&format!("#template option[value='{stay}']")).await;
+    chrome.set_value("#date", "2020-01-01").await;
+    chrome.click("form[action='/talks'] button[type=submit]").await;
+    let refused = chrome.wait_text("Please correct the marked fields").await;
+    assert!(refused.contains("Date: choose a time from now on"), "{refused}");
+    chrome.check_page("talk-form-refused", &mut failures).await;
+    chrome.set_value("#date", &tomorrow.to_string()).await;
+    chrome.set_value("#time", "10:00").await;
+    chrome.click("#cadence option[value='182']").await;
+    chrome.click("form[action='/talks'] button[type=submit]").await;
+    chrome.wait_text("you both have an invite").await;
+    let talk: i64 = chrome
+        .url()
+        .await
+        .split("/talks/")
+        .nth(1)
+        .and_then(|s| s.split('?').next())
+        .and_then(|s| s.parse().ok())
+        .expect("the talk's page");
+    chrome.check_page("talk", &mut failures).await;
+    // Both get the invite at aiosmtpd.
+    app.run_jobs().await;
+    let mail = smtp.received();
+    let invite = mail[before..]
+        .iter()
+        .find(|m| m.to.contains(demo::EMPLOYEE_EMAIL))
+        .unwrap_or_else(|| panic!("no invite for Tomas among {mail:?}"));
+    assert_eq!(invite.calendar_method, "REQUEST");
+    assert!(invite.calendar.contains(&format!("UID:talk-{talk}@belong")));
+
+    // Lena writes a shared note, a private one, and an action item.
+    chrome
+        .type_into("#shared_0", "Feels close to the team since the offsite BROWSERSHARED")
+        .await;
+    chrome
+        .type_into("#private_0", "Check workload next time BROWSERPRIVATE")
+        .await;
+    chrome.click("form[action$='/notes'] button[type=submit]").await;
+    chrome.wait_text("Your notes are saved.").await;
+    chrome.type_into("#text", "Book the system design course").await;
+    chrome.click("form[action$='/items'] button[type=submit]").await;
+    chrome.wait_text("The action item is saved.").await;
+    chrome.check_page("talk-notes", &mut failures).await;
+
+    // The talk happens; Tomas reads the shared note, not Lena's private
+    // one, and writes his own.
+    app.clock.advance(jiff::SignedDuration::from_hours(40));
+    chrome.cmd("DELETE", "/cookie", Value::Null).await;
+    chrome
+        .sign_in_with(&base, demo::ORG_SLUG, demo::EMPLOYEE_EMAIL, demo::PASSWORD)
+        .await;
+    chrome.goto(&format!("{base}/talks/{talk}")).await;
+    let seen = chrome.wait_text("BROWSERSHARED").await;
+    assert!(!seen.contains("BROWSERPRIVATE"), "Tomas reads Lena's private note");
+    assert!(seen.contains("may have to be disclosed"), "{seen}");
+    chrome
+        .type_into("#private_0", "Ask about the Lisbon team BROWSERTOMAS")
+        .await;
+    chrome.click("form[action$='/notes'] button[type=submit]").await;
+    chrome.wait_text("Your notes are saved.").await;
+    chrome.click("form[action$='/held'] button[type=submit]").await;
+    chrome.wait_text("Marked as held.").await;
+
+    // Lena schedules their next 1:1: the open item comes back at its top.
+    chrome.cmd("DELETE", "/cookie", Value::Null).await;
+    chrome
+        .sign_in_with(&base, demo::ORG_SLUG, demo::MANAGER_EMAIL, demo::PASSWORD)
+        .await;
+    let one = app
+        .count("SELECT id FROM talk_templates WHERE kind = 'one_on_one' AND current = 1")
+        .await;
+    let later = tomorrow.saturating_add(jiff::Span::new().days(7));
+    chrome
+        .goto(&format!("{base}/talks/new?with={tomas}&template={one}&date={later}"))
+        .await;
+    chrome.wait_text("Schedule and send the invites").await;
+    chrome.click("form[action='/talks'] button[type=submit]").await;
+    let next = chrome.wait_text("From earlier talks").await;
+    assert!(next.contains("Book the system design course"), "{next}");
+    assert!(!next.contains("BROWSERTOMAS"), "Lena reads Tomas's private note");
+    chrome.check_page("talk-carried", &mut failures).await;
+
+    // HR sees counts only; the talk itself is not there for them.
+    chrome.cmd("DELETE", "/cookie", Value::Null).await;
+    chrome
+        .sign_in_with(&base, demo::ORG_SLUG, demo::HR_EMAIL, demo::PASSWORD)
+        .await;
+    chrome.goto(&format!("{base}/talks/overview")).await;
+    let counts = chrome.wait_text("Conversations per team").await;
+    assert!(counts.contains("Platform"), "{counts}");
+    assert!(!counts.contains("BROWSER"), "{counts}");
+    chrome.check_page("talk-counts", &mut failures).await;
+    chrome.goto(&format!("{base}/talks/templates")).await;
+    chrome.wait_text("Conversation templates").await;
+    chrome.check_page("talk-templates", &mut failures).await;
+    chrome.goto(&format!("{base}/talks/{talk}")).await;
+    let hidden = chrome.text().await;
+    assert!(!hidden.contains("BROWSER"), "HR reads the talk: {hidden}");
+    chrome.goto(&format!("{base}/talks/calendar")).await;
+    chrome.wait_text("Calendar feed").await;
+    chrome.check_page("talk-calendar", &mut failures).await;
+
+    chrome.finish(&failures).await;
+    app.run_jobs().await;
+}
