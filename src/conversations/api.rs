@@ -592,10 +592,19 @@ async fn renew_feed(State(app): State<AppState>, ApiActor(actor): ApiActor) -> R
     ))
 }
 
-/// Turns the caller's calendar feed off.
+#[derive(Serialize, ToSchema)]
+pub struct CalendarFeedState {
+    /// Whether the caller has a feed turned on.
+    pub on: bool,
+}
+
+/// Turns the caller's calendar feed off (its address stops working).
 #[utoipa::path(delete, path = "/api/v1/calendar-feed", tag = "conversations", security(("bearer" = [])),
-    responses((status = 204, description = "Off"), ApiErrors))]
-async fn delete_feed(State(app): State<AppState>, ApiActor(actor): ApiActor) -> Result<StatusCode, ApiError> {
+    responses((status = 200, description = "Off", body = CalendarFeedState), ApiErrors))]
+async fn delete_feed(
+    State(app): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<CalendarFeedState>, ApiError> {
     feed::turn_off(&app, &actor).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Json(CalendarFeedState { on: false }))
 }

@@ -472,6 +472,110 @@ async fn every_documented_operation_is_exercised(app: TestApp) {
     assert_eq!(impact.json["cannot_tell"], true, "one cycle, nothing released");
     assert!(impact.json["estimate"].is_null());
 
+    // Conversations: templates, a talk with Ana, its notes and item, a
+    // request, the calendar feed.
+    let templates = call("GET", "/api/v1/talk-templates", "/api/v1/talk-templates", None).await;
+    assert_eq!(templates.json.as_array().unwrap().len(), 3, "{}", templates.json);
+    let custom = call(
+        "POST",
+        "/api/v1/talk-templates",
+        "/api/v1/talk-templates",
+        Some(json!({"name": "Quarterly", "questions": [{"text": "How was the quarter?", "pillar": "value"}]})),
+    )
+    .await;
+    assert_eq!(custom.status, 201, "{}", custom.json);
+    let tid = custom.json["id"].as_str().unwrap().to_owned();
+    let changed = call(
+        "PUT",
+        "/api/v1/talk-templates/{id}",
+        &format!("/api/v1/talk-templates/{tid}"),
+        Some(json!({"name": "Quarterly talk", "questions": [{"text": "How was the quarter?"}, {"text": "And the next?"}]})),
+    )
+    .await;
+    assert_eq!(
+        changed.json["questions"].as_array().unwrap().len(),
+        2,
+        "{}",
+        changed.json
+    );
+    let tomorrow = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .saturating_add(jiff::Span::new().days(2))
+        .to_string();
+    let talk = call(
+        "POST",
+        "/api/v1/talks",
+        "/api/v1/talks",
+        Some(json!({"with_id": aid, "template_id": tid, "date": tomorrow, "time": "09:30", "minutes": 30})),
+    )
+    .await;
+    assert_eq!(talk.status, 201, "{}", talk.json);
+    let talk_id = talk.json["id"].as_str().unwrap().to_owned();
+    let listed = call("GET", "/api/v1/talks", "/api/v1/talks", None).await;
+    assert_eq!(listed.json.as_array().unwrap().len(), 1);
+    call("GET", "/api/v1/talks/{id}", &format!("/api/v1/talks/{talk_id}"), None).await;
+    let noted = call(
+        "PUT",
+        "/api/v1/talks/{id}/notes",
+        &format!("/api/v1/talks/{talk_id}/notes"),
+        Some(json!({"notes": [{"question": 0, "shared": "A good quarter", "private": "mine"}]})),
+    )
+    .await;
+    assert_eq!(noted.json["questions"][0]["private"], "mine");
+    let item = call(
+        "POST",
+        "/api/v1/talks/{id}/items",
+        &format!("/api/v1/talks/{talk_id}/items"),
+        Some(json!({"text": "Plan the next quarter", "owner_id": aid, "due_date": tomorrow})),
+    )
+    .await;
+    assert_eq!(item.status, 201, "{}", item.json);
+    let item_id = item.json["items"][0]["id"].as_str().unwrap().to_owned();
+    call(
+        "PATCH",
+        "/api/v1/talk-items/{id}",
+        &format!("/api/v1/talk-items/{item_id}"),
+        Some(json!({"status": "done"})),
+    )
+    .await;
+    let moved = call(
+        "POST",
+        "/api/v1/talks/{id}/time",
+        &format!("/api/v1/talks/{talk_id}/time"),
+        Some(json!({"date": tomorrow, "time": "11:00", "minutes": 45})),
+    )
+    .await;
+    assert_eq!(moved.json["minutes"], 45, "{}", moved.json);
+    call(
+        "POST",
+        "/api/v1/talks/{id}/held",
+        &format!("/api/v1/talks/{talk_id}/held"),
+        None,
+    )
+    .await
+    .error(409, "conflict");
+    let cancelled = call(
+        "POST",
+        "/api/v1/talks/{id}/cancel",
+        &format!("/api/v1/talks/{talk_id}/cancel"),
+        None,
+    )
+    .await;
+    assert_eq!(cancelled.json["status"], "cancelled");
+    let asked = call(
+        "POST",
+        "/api/v1/talk-requests",
+        "/api/v1/talk-requests",
+        Some(json!({"with_id": aid, "template_id": tid})),
+    )
+    .await;
+    assert_eq!(asked.json["status"], "requested", "{}", asked.json);
+    let feed = call("POST", "/api/v1/calendar-feed", "/api/v1/calendar-feed", None).await;
+    assert_eq!(feed.status, 201);
+    let off = call("DELETE", "/api/v1/calendar-feed", "/api/v1/calendar-feed", None).await;
+    assert_eq!((off.status, off.json["on"].as_bool()), (200, Some(false)));
+
     // Erasing a leaver's personal data: owners only, leavers only, once.
     call(
         "POST",

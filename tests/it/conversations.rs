@@ -1062,3 +1062,56 @@ async fn external_icalendar_invites_parse_with_a_real_parser() {
     assert_eq!(feed["events"][0]["status"], "CANCELLED");
     app.run_jobs().await;
 }
+
+/// The logs, at the most verbose level, of a server process through
+/// which both people write notes and items by form and by API: no word of
+/// them, and no talk's path beyond its route.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_logs_at_trace_hold_no_word_of_a_talk() {
+    let app = TestApp::sqlite().await;
+    let o = org(&app).await;
+    let report = o.people[0][1].0;
+    let server = LoggedServer::start(&app);
+    let manager = server.signed_in("p0-0@bars.example").await;
+    let talk = schedule(&app, &manager, report, "stay", 2, "").await;
+    write_notes(&manager, talk, SHARED, PRIVATE_M).await;
+    let rid = report.to_string();
+    let due = day(&app, 9);
+    manager
+        .post(
+            &format!("/talks/{talk}/items"),
+            &[("text", ITEM), ("owner", rid.as_str()), ("due_date", due.as_str())],
+        )
+        .await
+        .assert(303, "");
+    // A note too long, refused: its words are not logged either.
+    let long = format!("{PRIVATE_M} {}", "x".repeat(10_001));
+    manager
+        .post(&format!("/talks/{talk}/notes"), &[("private_0", long.as_str())])
+        .await
+        .assert(422, "keep a note to");
+    let token = token_for(&app, o.org, report).await;
+    let client = reqwest::Client::new();
+    let saved = client
+        .put(format!("http://127.0.0.1:{}/api/v1/talks/{talk}/notes", server.port))
+        .bearer_auth(&token)
+        .json(&json!({"notes": [{"question": 1, "shared": SHARED, "private": PRIVATE_R}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+    let read = client
+        .get(format!("http://127.0.0.1:{}/api/v1/talks/{talk}", server.port))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(read.text().await.unwrap().contains("PRIVREPORT"));
+    let log = server.finish();
+    assert!(log.contains("/talks/{id}/notes"), "the log names routes: {log}");
+    for m in ["SHAREDMARK", "PRIVMANAGER", "PRIVREPORT", "ITEMMARK"] {
+        assert!(!log.contains(m), "{m} is in the log");
+    }
+    assert!(!log.contains(&format!("/talks/{talk}")), "a talk's id is in the log");
+    app.run_jobs().await;
+}
