@@ -5,7 +5,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::service;
+use super::mail;
 use super::store;
 use crate::app::App;
 use crate::audit::{self, Subject};
@@ -105,7 +105,7 @@ pub async fn calendar(app: &App, token: &str) -> Result<Option<String>, AppError
                 .iter()
                 .find(|x| x.id == t.template_id)
                 .map_or("Talk", |x| x.name.as_str());
-            service::event(app, &dir, t, name)
+            mail::event(app, &dir, t, name)
         })
         .collect();
     Ok(Some(ical::calendar(

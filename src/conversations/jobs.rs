@@ -6,7 +6,8 @@
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
-use super::service::{self, email, link, moment};
+use super::cadence;
+use super::mail::{email, link, moment};
 use super::store;
 use crate::app::App;
 use crate::error::AppError;
@@ -104,7 +105,7 @@ pub async fn remind(app: &App, org_id: i64) -> Result<Sent, AppError> {
         store::mark_reminded(&mut tx, org_id, t.id).await?;
     }
     // Overdue stay interviews, to the manager of the pair.
-    let talks = service::talks_with_family(&mut tx, org_id).await?;
+    let talks = cadence::talks_with_family(&mut tx, org_id).await?;
     for c in store::cadences(&mut tx, org_id).await? {
         let Some(current) = templates.iter().find(|x| x.family == c.family && x.current) else {
             continue;
@@ -121,7 +122,7 @@ pub async fn remind(app: &App, org_id: i64) -> Result<Sent, AppError> {
         if !manager.active || !report.active {
             continue;
         }
-        let (due, scheduled) = service::due(&c, &talks, &zone);
+        let (due, scheduled) = cadence::due(&c, &talks, &zone);
         let due_text = due.to_string();
         if scheduled || due >= today || c.reminded_for.as_deref() == Some(due_text.as_str()) {
             continue;

@@ -5,14 +5,16 @@
 //! stored sealed under the master key; HR and owners read counts.
 
 mod api;
+mod cadence;
 mod demo;
 pub mod feed;
 pub mod jobs;
+mod mail;
 pub mod model;
 mod mydata;
 pub mod pages;
 pub mod service;
-pub mod store;
+mod store;
 
 pub const MODULE: crate::module::Module = crate::module::Module {
     nav: &[crate::web::NavEntry {

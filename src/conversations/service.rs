@@ -5,11 +5,12 @@
 //! the master key before they reach the store and opened only for a
 //! reader who may see them.
 
-use askama::Template;
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 
+use super::cadence::due;
+use super::mail::{email, event, link, moment};
 use super::model::{self, ActionInput, Kind, Question, Status, TalkInput};
 use super::store::{self, ActionRow, CadenceRow, NoteRow, TalkRow, TemplateRow};
 use crate::app::App;
@@ -17,7 +18,6 @@ use crate::audit::{self, Subject};
 use crate::auth::{Actor, Permission};
 use crate::db::new_id;
 use crate::error::{AppError, FieldError};
-use crate::notify::email::OutgoingEmail;
 use crate::notify::ical;
 use crate::org::model::Person;
 use crate::org::service::Directory;
@@ -208,13 +208,6 @@ fn zone_of(person: Option<&Person>, fallback: &TimeZone) -> TimeZone {
     person
         .and_then(|p| TimeZone::get(&p.time_zone).ok())
         .unwrap_or_else(|| fallback.clone())
-}
-
-/// "Tue 8 Dec 2026, 09:30".
-pub fn moment(at: i64, zone: &TimeZone) -> String {
-    Timestamp::from_second(at)
-        .map(|t| t.to_zoned(zone.clone()).strftime("%a %-d %b %Y, %H:%M").to_string())
-        .unwrap_or_default()
 }
 
 fn name_of(dir: &Directory, id: i64) -> String {
@@ -924,45 +917,6 @@ impl Talks {
     }
 }
 
-/// When each pair's cadence is due next: the last held talk of the
-/// family plus its days, or (never held) the day it was set.
-pub fn due(c: &CadenceRow, talks: &[(TalkRow, i64)], zone: &TimeZone) -> (Date, bool) {
-    let (low, high) = (c.person_low, c.person_high);
-    let of_pair = talks
-        .iter()
-        .filter(|(t, fam)| t.pair() == (low, high) && *fam == c.family);
-    let last = of_pair
-        .clone()
-        .filter(|(t, _)| t.status == "held")
-        .filter_map(|(t, _)| t.starts_at)
-        .max();
-    let scheduled = of_pair
-        .clone()
-        .any(|(t, _)| t.status == "scheduled" || t.status == "requested");
-    let day = |s: i64| Timestamp::from_second(s).map_or(Date::ZERO, |t| t.to_zoned(zone.clone()).date());
-    let due = match last {
-        Some(s) => day(s).saturating_add(jiff::Span::new().days(c.every_days)),
-        None => day(c.created_at),
-    };
-    (due, scheduled)
-}
-
-/// Every talk of the organization with its template's family.
-pub async fn talks_with_family(
-    conn: &mut sqlx::AnyConnection,
-    org_id: i64,
-) -> Result<Vec<(TalkRow, i64)>, sqlx::Error> {
-    let templates = store::templates(conn, org_id).await?;
-    Ok(store::all_talks(conn, org_id)
-        .await?
-        .into_iter()
-        .map(|t| {
-            let family = templates.iter().find(|x| x.id == t.template_id).map_or(0, |x| x.family);
-            (t, family)
-        })
-        .collect())
-}
-
 /// The actor's talks, what is due, and (for managers) who has had no
 /// stay interview lately.
 pub async fn talks(app: &App, actor: &Actor) -> Result<Talks, AppError> {
@@ -1175,70 +1129,6 @@ pub async fn overview(app: &App, actor: &Actor) -> Result<Overview, AppError> {
     })
 }
 
-/// What a conversations email says.
-pub struct Message {
-    pub to: String,
-    pub lines: Vec<String>,
-    pub action: String,
-    pub link: String,
-}
-
-#[derive(Template)]
-#[template(path = "conversations/templates/email.txt")]
-struct MessageText<'a> {
-    m: &'a Message,
-}
-
-#[derive(Template)]
-#[template(path = "conversations/templates/email.html")]
-struct MessageHtml<'a> {
-    m: &'a Message,
-}
-
-pub fn email(to: &Person, subject: String, lines: Vec<String>, action: &str, link: &str) -> OutgoingEmail {
-    let m = Message {
-        to: to.name.clone(),
-        lines,
-        action: action.to_owned(),
-        link: link.to_owned(),
-    };
-    OutgoingEmail::of(
-        to.email.clone(),
-        subject,
-        &MessageText { m: &m },
-        &MessageHtml { m: &m },
-    )
-}
-
-pub fn link(app: &App, talk_id: i64) -> String {
-    format!("{}/talks/{talk_id}", app.settings.public_url.trim_end_matches('/'))
-}
-
-/// The calendar event of a talk (no word of its notes).
-pub fn event(app: &App, dir: &Directory, t: &TalkRow, template: &str) -> Option<ical::Event> {
-    let who = |id: i64| {
-        dir.person(id).map(|p| ical::Who {
-            name: p.name.clone(),
-            email: p.email.clone(),
-        })
-    };
-    let organizer = who(t.organizer_id)?;
-    let guest = who(t.guest_id)?;
-    Some(ical::Event {
-        uid: format!("talk-{}@belong", t.id),
-        sequence: t.sequence,
-        start: Timestamp::from_second(t.starts_at?).ok()?,
-        minutes: t.minutes,
-        zone: TimeZone::get(&t.zone).unwrap_or(TimeZone::UTC),
-        summary: format!("{template}: {} and {}", organizer.name, guest.name),
-        description: format!("Open the talk in belong: {}", link(app, t.id)),
-        url: Some(link(app, t.id)),
-        attendees: vec![organizer.clone(), guest],
-        organizer,
-        cancelled: t.status == "cancelled",
-    })
-}
-
 /// Sends both people the invite (or its cancellation), each email in the
 /// reader's own time zone, the invite in the organizer's.
 async fn invite(
@@ -1256,7 +1146,9 @@ async fn invite(
     let ics = ical::calendar(method, None, std::slice::from_ref(&event), app.now());
     let organizer = name_of(dir, t.organizer_id);
     for id in [t.organizer_id, t.guest_id] {
-        let Some(person) = dir.person(id) else { continue };
+        let Some(person) = dir.person(id).filter(|p| p.active) else {
+            continue;
+        };
         let zone = TimeZone::get(&person.time_zone).unwrap_or(TimeZone::UTC);
         let when = moment(t.starts_at.unwrap_or_default(), &zone);
         let other = name_of(dir, t.other(id));

@@ -337,15 +337,6 @@ pub async fn notes(
     .collect()
 }
 
-/// How many notes a talk holds (counts only).
-pub async fn note_count(conn: &mut AnyConnection, org_id: i64, talk_id: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM talk_notes WHERE org_id = $1 AND talk_id = $2")
-        .bind(org_id)
-        .bind(talk_id)
-        .fetch_one(conn)
-        .await
-}
-
 pub async fn put_note(conn: &mut AnyConnection, org_id: i64, talk_id: i64, note: &NoteRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO talk_notes (org_id, talk_id, question, scope, sealed, updated_at, updated_by)
