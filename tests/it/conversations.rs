@@ -887,7 +887,7 @@ async fn the_demo_holds_a_year_of_talks(app: TestApp) {
 /// Whoever holds the files: the SQLite database, its WAL after every
 /// save, and a `belong backup` hold no word of a talk (notes, private
 /// notes, items), nor after the notes are changed and deleted.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn a_notes_words_are_in_no_file_wal_or_backup() {
     let app = TestApp::sqlite().await;
     let o = org(&app).await;
@@ -926,6 +926,13 @@ async fn a_notes_words_are_in_no_file_wal_or_backup() {
         .assert(303, "");
     holds(&read(""), "the database");
     holds(&read("-wal"), "the WAL");
+    // The words are there, sealed: the two still read them.
+    manager
+        .get(&format!("/talks/{talk}"))
+        .await
+        .assert(200, "REWRITTEN shared")
+        .assert(200, ITEM);
+    app.run_jobs().await;
     let dest = app.dir.path("backup.db");
     let out = app
         .command()
@@ -936,13 +943,6 @@ async fn a_notes_words_are_in_no_file_wal_or_backup() {
     let backup = std::fs::read(&dest).unwrap();
     assert!(backup.len() > 4096);
     holds(&backup, "a backup");
-    // The words are there, sealed: the two still read them.
-    manager
-        .get(&format!("/talks/{talk}"))
-        .await
-        .assert(200, "REWRITTEN shared")
-        .assert(200, ITEM);
-    app.run_jobs().await;
 }
 
 /// The invites that reach a real SMTP server (aiosmtpd) parse with a real
@@ -1066,7 +1066,7 @@ async fn external_icalendar_invites_parse_with_a_real_parser() {
 /// The logs, at the most verbose level, of a server process through
 /// which both people write notes and items by form and by API: no word of
 /// them, and no talk's path beyond its route.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test]
 async fn the_logs_at_trace_hold_no_word_of_a_talk() {
     let app = TestApp::sqlite().await;
     let o = org(&app).await;
