@@ -144,6 +144,17 @@ pub type SinceCounting<'a> = Pin<Box<dyn Future<Output = Result<Since, sqlx::Err
 #[derive(Clone, Copy)]
 pub struct SinceHook(pub SinceFn);
 
+pub type EraseFn = for<'a> fn(&'a mut sqlx::AnyConnection, i64, i64) -> Erasing<'a>;
+
+pub type Erasing<'a> = Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'a>>;
+
+/// What each module erases of a leaver when an owner erases their
+/// personal data (PRIVACY.md rule 19), in the erasing transaction: given
+/// a connection, the organization and the person. An app part, filled by
+/// the modules that keep such data.
+#[derive(Clone, Default)]
+pub struct EraseHooks(pub Vec<EraseFn>);
+
 pub type Seeding<'a> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'a>>;
 
 impl Module {

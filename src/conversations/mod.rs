@@ -31,5 +31,12 @@ pub const MODULE: crate::module::Module = crate::module::Module {
     jobs: |jobs| {
         jobs.add::<jobs::Remind>();
     },
+    parts: |parts| {
+        let mut hooks = parts.remove::<crate::module::EraseHooks>().unwrap_or_default();
+        hooks
+            .0
+            .push(|conn, org, person| Box::pin(store::erase_person(conn, org, person)));
+        parts.insert(hooks);
+    },
     ..crate::module::Module::pages("conversations", pages::routes)
 };

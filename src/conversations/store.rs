@@ -647,3 +647,15 @@ pub async fn delete_feed(conn: &mut AnyConnection, org_id: i64, person: i64) -> 
         .await?;
     Ok(())
 }
+
+/// What is a leaver's alone, erased with their personal data: their
+/// private notes and their calendar feed. Shared notes and action items
+/// stay: they are the other person's record too.
+pub async fn erase_person(conn: &mut AnyConnection, org_id: i64, person: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM talk_notes WHERE org_id = $1 AND scope = $2")
+        .bind(org_id)
+        .bind(person)
+        .execute(&mut *conn)
+        .await?;
+    delete_feed(conn, org_id, person).await
+}

@@ -399,7 +399,9 @@ pub async fn deactivate_person(
 
 /// Erases the personal data of someone who has left, on an owner's request
 /// (PRIVACY.md rule 19): their name and email, start date, password,
-/// sessions, API tokens and pulse invitations. What they contributed
+/// sessions, API tokens and pulse invitations, and what other modules keep
+/// of them alone (`module::EraseHooks`: their private conversation notes
+/// and calendar feed). What they contributed
 /// anonymously (answers, released results, feedback) is untouched: none of
 /// it was theirs by name. Thank-yous they wrote or received then show
 /// "Former member". Audited; cannot be undone.
@@ -419,6 +421,11 @@ pub async fn erase_person(app: &App, actor: &Actor, id: i64) -> Result<(), AppEr
     let now = app.now().as_second();
     let email = format!("erased-{id}{ERASED_DOMAIN}");
     store::erase_person(&mut tx, actor.org_id, id, ERASED_NAME, &email, now).await?;
+    if let Some(hooks) = app.parts.get::<crate::module::EraseHooks>() {
+        for erase in &hooks.0 {
+            erase(&mut tx, actor.org_id, id).await?;
+        }
+    }
     audit::record(
         &mut tx,
         actor,

@@ -21,6 +21,7 @@ both_databases!(
     asking_for_a_talk_lets_the_other_set_the_time,
     the_api_holds_the_same_rules,
     the_demo_holds_a_year_of_talks,
+    erasing_a_leaver_takes_their_private_notes_and_feed,
 );
 
 /// Words no page, file, email or log may show to anyone but the two.
@@ -1113,5 +1114,41 @@ async fn the_logs_at_trace_hold_no_word_of_a_talk() {
         assert!(!log.contains(m), "{m} is in the log");
     }
     assert!(!log.contains(&format!("/talks/{talk}")), "a talk's id is in the log");
+    app.run_jobs().await;
+}
+
+async fn erasing_a_leaver_takes_their_private_notes_and_feed(app: TestApp) {
+    let o = org(&app).await;
+    let owner = app
+        .person(o.org, "Olga Owner", "olga@bars.example", Role::Owner, None)
+        .await;
+    let report = o.people[0][1].0;
+    let manager = app.signed_in("p0-0@bars.example").await;
+    let talk = schedule(&app, &manager, report, "one_on_one", 2, "").await;
+    write_notes(&manager, talk, SHARED, PRIVATE_M).await;
+    let r = app.signed_in("p0-1@bars.example").await;
+    write_notes(&r, talk, SHARED, PRIVATE_R).await;
+    r.post("/talks/calendar", &[]).await.assert(200, "/calendar/");
+    let scope = |who: i64| format!("SELECT COUNT(*) FROM talk_notes WHERE scope = {who}");
+    assert_eq!(app.count(&scope(report)).await, 1);
+    let api = Api::new(&app, &token_for(&app, o.org, owner).await);
+    let left = api
+        .call(
+            "POST",
+            &format!("/api/v1/people/{report}/deactivate"),
+            Some(json!({"end_date": day(&app, 0), "reason": "voluntary"})),
+        )
+        .await;
+    assert_eq!(left.status, 200, "{}", left.json);
+    let erased = api.call("POST", &format!("/api/v1/people/{report}/erase"), None).await;
+    assert_eq!(erased.status, 200, "{}", erased.json);
+    // Their private note and feed are gone; the manager's record stays.
+    assert_eq!(app.count(&scope(report)).await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM calendar_feeds").await, 0);
+    assert_eq!(app.count(&scope(o.people[0][0].0)).await, 1);
+    let page = manager.get(&format!("/talks/{talk}")).await;
+    page.assert(200, SHARED)
+        .assert(200, PRIVATE_M)
+        .assert(200, "Former member");
     app.run_jobs().await;
 }
