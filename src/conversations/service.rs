@@ -184,6 +184,8 @@ pub struct TalkView {
     pub when: String,
     pub zone: String,
     pub minutes: i64,
+    /// The organizer's zone, which the time form is written in.
+    pub organizer_zone: String,
     /// The time in the organizer's zone, as the time form shows it.
     pub date: String,
     pub time: String,
@@ -336,6 +338,7 @@ pub(super) async fn talk_view(
         when: t.starts_at.map(|s| moment(s, &reader_zone)).unwrap_or_default(),
         zone: reader_zone.iana_name().unwrap_or("UTC").to_owned(),
         minutes: t.minutes,
+        organizer_zone: zone_label(&organizer_zone).to_owned(),
         date: local.map(|d| d.date().to_string()).unwrap_or_default(),
         time: local
             .map(|d| d.time().strftime("%H:%M").to_string())
@@ -426,16 +429,7 @@ pub async fn schedule(app: &App, actor: &Actor, input: &TalkInput) -> Result<i64
         set_cadence(&mut tx, actor, row.pair(), template.family, Some(days), now).await?;
     }
     audit::record(&mut tx, actor, "talk.scheduled", Subject::Talk(row.id), "", now).await?;
-    invite(
-        app,
-        &mut tx,
-        actor.org_id,
-        &dir,
-        &row,
-        &template.name,
-        ical::Method::Request,
-    )
-    .await?;
+    invite(app, &mut tx, actor, &dir, &row, &template.name, ical::Method::Request).await?;
     tx.commit().await?;
     super::jobs::ensure(app, actor.org_id).await?;
     Ok(row.id)
@@ -566,19 +560,26 @@ pub async fn set_time(app: &App, actor: &Actor, id: i64, at: DateTime, minutes: 
     }
     let dir = Directory::load(&mut tx, actor.org_id).await?;
     let (_, org_zone) = crate::org::service::time_zone(&mut tx, actor.org_id).await?;
-    let zone = zone_of(dir.person(actor.person_id), &org_zone);
+    // The one asked sets the time in their own zone and organizes the
+    // talk; a move keeps the organizer (only they update an invite, RFC
+    // 5546) and their zone, which the form's time is written in.
+    let zone = if status == Status::Requested {
+        zone_of(dir.person(actor.person_id), &org_zone)
+    } else {
+        TimeZone::get(&t.zone).unwrap_or_else(|_| org_zone.clone())
+    };
     let mut problems = Vec::new();
     let start = future(at, &zone, now, &mut problems);
     AppError::check(problems)?;
-    let other = t.other(actor.person_id);
-    if status != Status::Requested {
+    if status == Status::Requested {
+        t.guest_id = t.other(actor.person_id);
+        t.organizer_id = actor.person_id;
+        t.zone = zone.iana_name().unwrap_or("UTC").to_owned();
+    } else {
         t.sequence += 1;
     }
-    t.organizer_id = actor.person_id;
-    t.guest_id = other;
     t.starts_at = start.map(|s| s.as_second());
     t.minutes = minutes;
-    t.zone = zone.iana_name().unwrap_or("UTC").to_owned();
     t.status = Status::Scheduled.as_str().to_owned();
     store::set_time(&mut tx, actor.org_id, &t, now.as_second()).await?;
     let what = if status == Status::Requested {
@@ -588,7 +589,7 @@ pub async fn set_time(app: &App, actor: &Actor, id: i64, at: DateTime, minutes: 
     };
     audit::record(&mut tx, actor, what, Subject::Talk(t.id), "", now).await?;
     let name = template_name(&mut tx, actor.org_id, t.template_id).await?;
-    invite(app, &mut tx, actor.org_id, &dir, &t, &name, ical::Method::Request).await?;
+    invite(app, &mut tx, actor, &dir, &t, &name, ical::Method::Request).await?;
     tx.commit().await?;
     super::jobs::ensure(app, actor.org_id).await?;
     Ok(())
@@ -630,7 +631,7 @@ pub async fn cancel(app: &App, actor: &Actor, id: i64) -> Result<(), AppError> {
     if status == Status::Scheduled {
         let dir = Directory::load(&mut tx, actor.org_id).await?;
         let name = template_name(&mut tx, actor.org_id, t.template_id).await?;
-        invite(app, &mut tx, actor.org_id, &dir, &t, &name, ical::Method::Cancel).await?;
+        invite(app, &mut tx, actor, &dir, &t, &name, ical::Method::Cancel).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -1134,7 +1135,7 @@ pub async fn overview(app: &App, actor: &Actor) -> Result<Overview, AppError> {
 async fn invite(
     app: &App,
     conn: &mut sqlx::AnyConnection,
-    org_id: i64,
+    by: &Actor,
     dir: &Directory,
     t: &TalkRow,
     template: &str,
@@ -1144,7 +1145,7 @@ async fn invite(
         return Ok(());
     };
     let ics = ical::calendar(method, None, std::slice::from_ref(&event), app.now());
-    let organizer = name_of(dir, t.organizer_id);
+    let (org_id, who) = (by.org_id, name_of(dir, by.person_id));
     for id in [t.organizer_id, t.guest_id] {
         let Some(person) = dir.person(id).filter(|p| p.active) else {
             continue;
@@ -1163,7 +1164,7 @@ async fn invite(
             _ if t.sequence > 0 => (
                 format!("Moved: {template} with {other}, {when}"),
                 format!(
-                    "{organizer} moved the {template} with {other} to {when} ({}), {} minutes. Your calendar moves the same event.",
+                    "{who} moved the {template} with {other} to {when} ({}), {} minutes. Your calendar moves the same event.",
                     zone_label(&zone),
                     t.minutes
                 ),
@@ -1171,7 +1172,7 @@ async fn invite(
             _ => (
                 format!("{template} with {other}, {when}"),
                 format!(
-                    "{organizer} scheduled a {template} with {other} on {when} ({}), {} minutes. The invite is attached for your calendar.",
+                    "{who} scheduled a {template} with {other} on {when} ({}), {} minutes. The invite is attached for your calendar.",
                     zone_label(&zone),
                     t.minutes
                 ),

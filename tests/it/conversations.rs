@@ -735,6 +735,18 @@ async fn asking_for_a_talk_lets_the_other_set_the_time(app: TestApp) {
         0,
         "the first invite is sequence 0"
     );
+    // The report moves it: the manager stays its organizer, the time is
+    // read in the organizer's zone, the invite's sequence goes up.
+    let page = r.get(&format!("/talks/{talk}")).await;
+    page.assert(200, "In Europe/Berlin, the organizer's time zone.");
+    r.post(
+        &format!("/talks/{talk}/time"),
+        &[("date", date.as_str()), ("time", "15:00"), ("minutes", "45")],
+    )
+    .await
+    .assert(303, "");
+    assert_eq!(app.count("SELECT organizer_id FROM talks").await, o.people[0][0].0);
+    assert_eq!(app.count("SELECT sequence FROM talks").await, 1);
     app.run_jobs().await;
 }
 
