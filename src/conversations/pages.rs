@@ -201,15 +201,13 @@ async fn new_talk(
         .find(|t| t.id.to_string() == template)
         .and_then(|t| Kind::parse(&t.kind))
         .map_or(30, |k| k.built_in().2);
-    let date = if q.date.is_empty() {
-        app.now()
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .date()
-            .saturating_add(jiff::Span::new().days(7))
-            .to_string()
-    } else {
-        q.date
-    };
+    // A week from now, or the day asked for (a due date) once it is ahead.
+    let today = app.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let date = match q.date.parse::<jiff::civil::Date>() {
+        Ok(d) if d > today => d,
+        _ => today.saturating_add(jiff::Span::new().days(7)),
+    }
+    .to_string();
     let form = TalkForm {
         with: q.with,
         template,

@@ -403,6 +403,13 @@ async fn bad_talks_name_the_field_and_store_nothing(app: TestApp) {
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM talks").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM talk_cadences").await, 0);
+    // An overdue talk's link proposes a day ahead, not its past due date.
+    let proposed = manager.get("/talks/new?date=2020-01-01").await;
+    assert!(
+        !proposed.body.contains("value=\"2020-01-01\""),
+        "a past day is proposed"
+    );
+    proposed.assert(200, &day(&app, 7));
     assert_eq!(app.count("SELECT COUNT(*) FROM jobs").await, 0);
     // A note over the size limit is refused, and nothing of the save kept.
     let talk = schedule(&app, &manager, o.people[0][1].0, "one_on_one", 2, "").await;
